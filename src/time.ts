@@ -1,0 +1,25 @@
+/**
+ * Time in synack is virtual or real, but always a plain number of MICROSECONDS passed in by a
+ * driver. The core never reads a clock (DESIGN.md principle 2).
+ *
+ * `Instant` is a point in time, `Duration` a span; both are microseconds. They are type aliases
+ * rather than branded types so arithmetic stays readable; the unit lives in the name and in the
+ * helpers below.
+ */
+export type Instant = number;
+export type Duration = number;
+
+/** No deadline: a connection or stack with nothing scheduled reports this. */
+export const NEVER: Instant = Number.POSITIVE_INFINITY;
+
+export const usec = (n: number): Duration => n;
+export const ms = (n: number): Duration => n * 1000;
+export const sec = (n: number): Duration => n * 1_000_000;
+
+/** Seconds as a float, for printing and JSON. */
+export const toSeconds = (t: Instant | Duration): number => t / 1_000_000;
+
+/** "1.234567" — fixed 6 decimals, as packetdrill and tcpdump print times. */
+export function formatSeconds(t: Instant): string {
+  return (t / 1_000_000).toFixed(6);
+}

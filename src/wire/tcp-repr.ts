@@ -1,0 +1,120 @@
+/**
+ * The validated representation of a TCP segment (smoltcp's `TcpRepr`). One object is reused by
+ * the parser for every incoming segment and by the core for every outgoing one, so the data path
+ * allocates nothing per segment but the payload view. Absent options are -1 / false.
+ */
+
+/** TCP flags as a bitset (never an enum: SYN|FIN and other odd combinations must be representable). */
+export const TcpFlags = {
+  FIN: 0x01,
+  SYN: 0x02,
+  RST: 0x04,
+  PSH: 0x08,
+  ACK: 0x10,
+  URG: 0x20,
+  ECE: 0x40,
+  CWR: 0x80,
+  /** RFC 3540's NS bit, now AE in RFC 9768 (the low bit of the byte before the flags). */
+  AE: 0x100,
+} as const;
+
+export const FIN = TcpFlags.FIN;
+export const SYN = TcpFlags.SYN;
+export const RST = TcpFlags.RST;
+export const PSH = TcpFlags.PSH;
+export const ACK = TcpFlags.ACK;
+export const URG = TcpFlags.URG;
+export const ECE = TcpFlags.ECE;
+export const CWR = TcpFlags.CWR;
+
+/** Up to 4 SACK blocks fit in the 40-byte option space (RFC 2018 §3). */
+export const MAX_SACK_BLOCKS = 4;
+
+export interface TcpRepr {
+  srcPort: number;
+  dstPort: number;
+  seq: number;
+  ack: number;
+  /** Bitset of TcpFlags. */
+  flags: number;
+  /** The raw 16-bit window field as on the wire (not scaled). */
+  window: number;
+  urgent: number;
+  /** MSS option value, or -1 when absent. */
+  mss: number;
+  /** Window-scale shift count, or -1 when absent. */
+  wscale: number;
+  sackPermitted: boolean;
+  hasTimestamp: boolean;
+  tsVal: number;
+  tsEcr: number;
+  /** Number of valid SACK blocks in `sackBlocks`. */
+  sackCount: number;
+  /** Left/right edges: [l0, r0, l1, r1, ...], MAX_SACK_BLOCKS pairs. */
+  sackBlocks: Uint32Array;
+  /** Payload bytes (a view into the packet or the send buffer; never retained by the receiver). */
+  payload: Uint8Array;
+}
+
+const EMPTY = new Uint8Array(0);
+
+export function newTcpRepr(): TcpRepr {
+  return {
+    srcPort: 0,
+    dstPort: 0,
+    seq: 0,
+    ack: 0,
+    flags: 0,
+    window: 0,
+    urgent: 0,
+    mss: -1,
+    wscale: -1,
+    sackPermitted: false,
+    hasTimestamp: false,
+    tsVal: 0,
+    tsEcr: 0,
+    sackCount: 0,
+    sackBlocks: new Uint32Array(MAX_SACK_BLOCKS * 2),
+    payload: EMPTY,
+  };
+}
+
+/** Reset to an empty segment with no options (keeps the SACK array). */
+export function clearTcpRepr(r: TcpRepr): TcpRepr {
+  r.srcPort = 0;
+  r.dstPort = 0;
+  r.seq = 0;
+  r.ack = 0;
+  r.flags = 0;
+  r.window = 0;
+  r.urgent = 0;
+  r.mss = -1;
+  r.wscale = -1;
+  r.sackPermitted = false;
+  r.hasTimestamp = false;
+  r.tsVal = 0;
+  r.tsEcr = 0;
+  r.sackCount = 0;
+  r.payload = EMPTY;
+  return r;
+}
+
+/** Sequence space a segment occupies: payload plus one for SYN and one for FIN (RFC 9293 §3.4). */
+export function segLen(r: TcpRepr): number {
+  return r.payload.length + (r.flags & SYN ? 1 : 0) + (r.flags & FIN ? 1 : 0);
+}
+
+/** tcpdump's flag letters: "S", "S.", "P.", "F.", "R", "R.", ... ("none" when no flag is set). */
+export function flagsToString(flags: number): string {
+  let s = '';
+  if (flags & FIN) s += 'F';
+  if (flags & SYN) s += 'S';
+  if (flags & RST) s += 'R';
+  if (flags & PSH) s += 'P';
+  if (flags & URG) s += 'U';
+  if (flags & ECE) s += 'E';
+  if (flags & CWR) s += 'W';
+  if (flags & TcpFlags.AE) s += 'e';
+  if (flags & ACK) s += '.';
+  return s === '' ? 'none' : s;
+}
