@@ -1,0 +1,43 @@
+#!/usr/bin/env node
+/**
+ * `synack <command> [args]`: dispatches to src/cli/<command>.ts, each of which exports
+ * `main(argv): Promise<number>` (the exit status). Argument parsing and printing only.
+ */
+const COMMANDS: Record<string, string> = {
+  demo: 'run a TCP scenario on the simulated network and print its ladder diagram',
+  netstat: 'connection table and state statistics (Linux host or a synack stack)',
+  diagnose: 'explain what a connection table says (piles of SYN_SENT, CLOSE_WAIT, TIME_WAIT ...)',
+  read: 'reconstruct TCP connections and their state timelines from a pcap/pcapng capture',
+  pkt: 'run packetdrill scripts against synack on virtual time',
+};
+
+function usage(): string {
+  const lines = ['usage: synack <command> [options]', '', 'commands:'];
+  for (const [name, what] of Object.entries(COMMANDS)) lines.push(`  ${name.padEnd(10)} ${what}`);
+  lines.push('', "run 'synack <command> --help' for a command's options");
+  return lines.join('\n');
+}
+
+async function run(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  if (cmd === undefined || cmd === '--help' || cmd === '-h' || cmd === 'help') {
+    console.log(usage());
+    return cmd === undefined ? 2 : 0;
+  }
+  if (!Object.hasOwn(COMMANDS, cmd)) {
+    console.error(`synack: unknown command '${cmd}'\n\n${usage()}`);
+    return 2;
+  }
+  const mod = (await import(`./${cmd}.js`)) as { main(argv: string[]): Promise<number> };
+  return mod.main(rest);
+}
+
+run(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    console.error(`synack: ${err instanceof Error ? err.message : String(err)}`);
+    process.exitCode = 1;
+  },
+);
