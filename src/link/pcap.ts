@@ -1,0 +1,100 @@
+/**
+ * Classic libpcap capture files (the format tcpdump -w writes; see
+ * https://wiki.wireshark.org/Development/LibpcapFileFormat and draft-ietf-opsawg-pcap):
+ *
+ *   global header (24 B): magic 0xa1b2c3d4, version 2.4, thiszone 0, sigfigs 0, snaplen, network
+ *   per record (16 B):    ts_sec, ts_usec, incl_len, orig_len, then incl_len bytes
+ *
+ * All fields little-endian (the magic written LE tells the reader the byte order). The link type is
+ * LINKTYPE_RAW (101): each record is a bare IPv4 or IPv6 packet, exactly what a synack Link frame
+ * is. Timestamps are microseconds, which is what an Instant already is.
+ */
+import { closeSync, openSync, writeSync } from 'node:fs';
+import type { Instant } from '../time.js';
+import type { Link } from './link.js';
+
+export const PCAP_MAGIC = 0xa1b2c3d4;
+/** LINKTYPE_RAW: raw IPv4/IPv6, no link-layer header (tcpdump.org/linktypes.html). */
+export const LINKTYPE_RAW = 101;
+export const DEFAULT_SNAPLEN = 65535;
+
+export class PcapWriter {
+  readonly snaplen: number;
+
+  constructor(
+    private readonly sink: (chunk: Uint8Array) => void,
+    opts: { snaplen?: number } = {},
+  ) {
+    const snaplen = opts.snaplen ?? DEFAULT_SNAPLEN;
+    if (!Number.isInteger(snaplen) || snaplen < 1 || snaplen > 0xffffffff) {
+      throw new RangeError(`snaplen must be a positive 32-bit integer, got ${snaplen}`);
+    }
+    this.snaplen = snaplen;
+    const h = new Uint8Array(24);
+    const v = new DataView(h.buffer);
+    v.setUint32(0, PCAP_MAGIC, true);
+    v.setUint16(4, 2, true); // version major
+    v.setUint16(6, 4, true); // version minor
+    v.setInt32(8, 0, true); // thiszone: timestamps are UTC
+    v.setUint32(12, 0, true); // sigfigs
+    v.setUint32(16, snaplen, true);
+    v.setUint32(20, LINKTYPE_RAW, true);
+    sink(h);
+  }
+
+  /** Write one record. The frame is copied, so the sink may keep the chunk. */
+  write(t: Instant, frame: Uint8Array): void {
+    if (!(t >= 0) || !Number.isFinite(t)) throw new RangeError(`t must be a finite instant >= 0, got ${t}`);
+    const us = Math.floor(t);
+    const sec = Math.floor(us / 1_000_000);
+    if (sec > 0xffffffff) throw new RangeError(`t is beyond the 32-bit pcap timestamp range: ${t}`);
+    const incl = Math.min(frame.length, this.snaplen);
+    const rec = new Uint8Array(16 + incl);
+    const v = new DataView(rec.buffer);
+    v.setUint32(0, sec, true);
+    v.setUint32(4, us - sec * 1_000_000, true);
+    v.setUint32(8, incl, true);
+    v.setUint32(12, frame.length, true);
+    rec.set(frame.subarray(0, incl), 16);
+    this.sink(rec);
+  }
+}
+
+/** Wrap a link so every frame sent and received is written to `writer` at `clock()`. */
+export function pcapLink(link: Link, writer: PcapWriter, clock: () => Instant): Link {
+  const receivers: ((frame: Uint8Array) => void)[] = [];
+  link.onReceive((frame) => {
+    writer.write(clock(), frame);
+    for (const r of receivers) r(frame);
+  });
+  return {
+    mtu: link.mtu,
+    checksumOffload: link.checksumOffload,
+    send(frame: Uint8Array): void {
+      writer.write(clock(), frame); // before send: the frame belongs to the link afterwards
+      link.send(frame);
+    },
+    onReceive(r: (frame: Uint8Array) => void): void {
+      receivers.push(r);
+    },
+  };
+}
+
+/** A capture file written synchronously with node:fs (fine for a CLI; not for a hot path). */
+export function pcapFile(path: string, opts: { snaplen?: number } = {}): { writer: PcapWriter; close(): void } {
+  let fd: number | undefined = openSync(path, 'w');
+  const writer = new PcapWriter((chunk) => {
+    if (fd === undefined) throw new Error(`pcap file ${path} is closed`);
+    let off = 0;
+    while (off < chunk.length) off += writeSync(fd, chunk, off, chunk.length - off);
+  }, opts);
+  return {
+    writer,
+    close(): void {
+      if (fd !== undefined) {
+        closeSync(fd);
+        fd = undefined;
+      }
+    },
+  };
+}

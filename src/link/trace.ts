@@ -1,0 +1,25 @@
+/**
+ * Trace wrapper (smoltcp `phy::Tracer`): calls `cb` with every frame in both directions, then
+ * passes it on untouched. The callback may read the frame only during the call.
+ */
+import type { Link } from './link.js';
+
+export function traceLink(link: Link, cb: (dir: 'in' | 'out', frame: Uint8Array) => void): Link {
+  const receivers: ((frame: Uint8Array) => void)[] = [];
+  // One inner registration, so frames are traced once however many receivers are added.
+  link.onReceive((frame) => {
+    cb('in', frame);
+    for (const r of receivers) r(frame);
+  });
+  return {
+    mtu: link.mtu,
+    checksumOffload: link.checksumOffload,
+    send(frame: Uint8Array): void {
+      cb('out', frame);
+      link.send(frame);
+    },
+    onReceive(r: (frame: Uint8Array) => void): void {
+      receivers.push(r);
+    },
+  };
+}
