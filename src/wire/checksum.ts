@@ -1,0 +1,77 @@
+/**
+ * The Internet checksum (RFC 1071): the 16-bit one's complement of the one's complement sum of
+ * the data taken as big-endian 16-bit words.
+ *
+ * The accumulator is left unfolded: a JS number holds integers exactly up to 2^53, so 2^37 words
+ * can be summed before folding. Chain calls with `acc` (every chunk but the last of even length)
+ * and fold once with `finishChecksum`.
+ */
+
+/**
+ * Add buf[off..off+len] to `acc` as big-endian 16-bit words. An odd final byte is padded with a
+ * zero byte on the right (RFC 1071 §4.1). No allocation, no DataView.
+ */
+export function sum16(buf: Uint8Array, off: number, len: number, acc = 0): number {
+  const end = off + len;
+  const evenEnd = end - (len & 1);
+  let s = 0;
+  let i = off;
+  // Unrolled by 4 words (each step adds < 2^18); `s` is flushed into `acc` every 16 KiB so it
+  // stays below 2^30, a small integer for V8, however long the buffer.
+  while (i < evenEnd) {
+    const chunkEnd = Math.min(evenEnd, i + 16384);
+    const unrollEnd = chunkEnd - ((chunkEnd - i) & 7);
+    for (; i < unrollEnd; i += 8) {
+      s +=
+        ((buf[i]! << 8) | buf[i + 1]!) +
+        ((buf[i + 2]! << 8) | buf[i + 3]!) +
+        ((buf[i + 4]! << 8) | buf[i + 5]!) +
+        ((buf[i + 6]! << 8) | buf[i + 7]!);
+    }
+    for (; i < chunkEnd; i += 2) s += (buf[i]! << 8) | buf[i + 1]!;
+    acc += s;
+    s = 0;
+  }
+  if (len & 1) acc += buf[end - 1]! << 8;
+  return acc;
+}
+
+/** Fold the carries of an accumulator into 16 bits and complement it (RFC 1071 §4.1). */
+export function finishChecksum(acc: number): number {
+  // The accumulator may exceed 2^32, so fold with arithmetic, not >>>.
+  while (acc > 0xffff) acc = (acc % 0x10000) + Math.floor(acc / 0x10000);
+  return ~acc & 0xffff;
+}
+
+/**
+ * Sum of the pseudo-header for addresses stored in `buf` at srcOff/dstOff (addrLen 4 or 16).
+ * Lets the parser verify a checksum straight from the frame without slicing out the addresses.
+ */
+export function pseudoHeaderSumAt(
+  buf: Uint8Array,
+  srcOff: number,
+  dstOff: number,
+  addrLen: number,
+  protocol: number,
+  length: number,
+): number {
+  let acc = sum16(buf, srcOff, addrLen, 0);
+  acc = sum16(buf, dstOff, addrLen, acc);
+  if (addrLen === 4) {
+    // RFC 9293 §3.1: src, dst, zero, PTCL, TCP Length (16 bits: header plus data).
+    return acc + (protocol & 0xff) + (length & 0xffff);
+  }
+  // RFC 8200 §8.1: src, dst, Upper-Layer Packet Length (32 bits), 3 zero bytes, Next Header.
+  return acc + Math.floor(length / 0x10000) + (length & 0xffff) + (protocol & 0xff);
+}
+
+/**
+ * Pseudo-header sum for TCP/UDP checksums: IPv4 (RFC 9293 §3.1) when the addresses are 4 bytes,
+ * IPv6 (RFC 8200 §8.1) when they are 16. `length` is the upper-layer length (header + data).
+ */
+export function pseudoHeaderSum(src: Uint8Array, dst: Uint8Array, protocol: number, length: number): number {
+  let acc = sum16(src, 0, src.length, 0);
+  acc = sum16(dst, 0, dst.length, acc);
+  if (src.length === 4) return acc + (protocol & 0xff) + (length & 0xffff);
+  return acc + Math.floor(length / 0x10000) + (length & 0xffff) + (protocol & 0xff);
+}

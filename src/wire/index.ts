@@ -1,0 +1,7 @@
+/** The wire layer: addresses, checksums, IP and TCP views, tcpdump-style formatting. */
+export * from './addr.js';
+export * from './checksum.js';
+export * from './ip.js';
+export * from './tcp.js';
+export * from './tcp-repr.js';
+export * from './format.js';

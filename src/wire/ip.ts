@@ -1,0 +1,204 @@
+/**
+ * IPv4 (RFC 791) and IPv6 (RFC 8200) headers: parse into a reusable IpRepr, emit in place.
+ * Bad input from the wire is reported as a DropReason, never thrown (DESIGN.md principle 12).
+ */
+
+import { formatAddr } from './addr.js';
+import { finishChecksum, sum16 } from './checksum.js';
+
+export interface IpRepr {
+  version: 4 | 6;
+  /** Canonical text of the source address. */
+  src: string;
+  dst: string;
+  /** IPv4 protocol, or for IPv6 the Next Header after the skipped extension headers. */
+  protocol: number;
+  /** TTL (IPv4) or hop limit (IPv6). */
+  ttl: number;
+  /** Bytes from the start of the frame to the upper-layer header (IPv6: including extension headers). */
+  headerLength: number;
+  /** Upper-layer bytes after `headerLength` (trailing link padding excluded). */
+  payloadLength: number;
+}
+
+export function newIpRepr(): IpRepr {
+  return { version: 4, src: '', dst: '', protocol: 0, ttl: 0, headerLength: 0, payloadLength: 0 };
+}
+
+/** Why a packet was dropped on input. Counted by the stack, printed by formatPacket. */
+export type DropReason =
+  | 'truncated'
+  | 'bad-ip-version'
+  | 'bad-ip-header-length'
+  | 'bad-ip-total-length'
+  | 'bad-ip-checksum'
+  | 'bad-ip-ext-header'
+  | 'ip-fragment'
+  | 'not-tcp'
+  | 'bad-tcp-header-length'
+  | 'bad-tcp-checksum'
+  | 'bad-tcp-option';
+
+export const DROP_REASONS: readonly DropReason[] = Object.freeze([
+  'truncated',
+  'bad-ip-version',
+  'bad-ip-header-length',
+  'bad-ip-total-length',
+  'bad-ip-checksum',
+  'bad-ip-ext-header',
+  'ip-fragment',
+  'not-tcp',
+  'bad-tcp-header-length',
+  'bad-tcp-checksum',
+  'bad-tcp-option',
+] as const);
+
+export const IPV4_HEADER_LEN = 20;
+export const IPV6_HEADER_LEN = 40;
+export const IPPROTO_TCP = 6;
+
+/** IPv6 Next Header values (IANA "Assigned Internet Protocol Numbers"). */
+const NH_HOPOPTS = 0;
+const NH_ROUTING = 43;
+const NH_FRAGMENT = 44;
+const NH_DSTOPTS = 60;
+
+/**
+ * Parse the IP header at the start of `frame` into `out`. Returns null when the packet is
+ * acceptable, else why it must be dropped. Any protocol is accepted here (parseTcp rejects
+ * non-TCP); fragments are dropped since synack does not reassemble.
+ */
+export function parseIpHeader(frame: Uint8Array, out: IpRepr, verifyChecksum: boolean): DropReason | null {
+  if (frame.length < 1) return 'truncated';
+  const version = frame[0]! >> 4;
+  if (version === 4) return parseIpv4(frame, out, verifyChecksum);
+  if (version === 6) return parseIpv6(frame, out);
+  return 'bad-ip-version';
+}
+
+function parseIpv4(frame: Uint8Array, out: IpRepr, verifyChecksum: boolean): DropReason | null {
+  if (frame.length < IPV4_HEADER_LEN) return 'truncated';
+  // RFC 791 §3.1: IHL counts 32-bit words; the minimum value for a correct header is 5.
+  const hlen = (frame[0]! & 0x0f) * 4;
+  if (hlen < IPV4_HEADER_LEN) return 'bad-ip-header-length';
+  if (hlen > frame.length) return 'truncated';
+  // RFC 791 §3.1: Total Length covers header and data. Bytes past it (link padding) are ignored;
+  // a total length larger than what arrived, or smaller than the header, is an error
+  // (RFC 1122 §3.2.1.1 / Linux ip_rcv_core).
+  const total = (frame[2]! << 8) | frame[3]!;
+  if (total > frame.length || total < hlen) return 'bad-ip-total-length';
+  // RFC 791 §3.1 / RFC 1122 §3.2.1.2: a datagram whose header checksum fails is silently discarded.
+  if (verifyChecksum && finishChecksum(sum16(frame, 0, hlen, 0)) !== 0) return 'bad-ip-checksum';
+  // RFC 791 §3.2: MF set or a non-zero fragment offset means a fragment; we do not reassemble.
+  if (((frame[6]! << 8) | frame[7]!) & 0x3fff) return 'ip-fragment';
+  out.version = 4;
+  out.protocol = frame[9]!;
+  out.ttl = frame[8]!;
+  out.headerLength = hlen;
+  out.payloadLength = total - hlen;
+  out.src = formatAddr(frame, 12, 4);
+  out.dst = formatAddr(frame, 16, 4);
+  return null;
+}
+
+function parseIpv6(frame: Uint8Array, out: IpRepr): DropReason | null {
+  if (frame.length < IPV6_HEADER_LEN) return 'truncated';
+  // RFC 8200 §3: Payload Length counts everything after the fixed 40-byte header. (A zero value
+  // with a Jumbo Payload option, RFC 2675, is not supported: such a packet parses as empty.)
+  const plen = (frame[4]! << 8) | frame[5]!;
+  const end = IPV6_HEADER_LEN + plen;
+  if (end > frame.length) return 'bad-ip-total-length';
+  let nh = frame[6]!;
+  let off = IPV6_HEADER_LEN;
+  // RFC 8200 §4: walk the extension-header chain to the upper-layer header.
+  for (;;) {
+    if (nh === NH_HOPOPTS || nh === NH_ROUTING || nh === NH_DSTOPTS) {
+      // RFC 8200 §4.3: Hop-by-Hop Options may only appear immediately after the IPv6 header.
+      if (nh === NH_HOPOPTS && off !== IPV6_HEADER_LEN) return 'bad-ip-ext-header';
+      if (off + 2 > end) return 'bad-ip-ext-header';
+      // RFC 8200 §4.3-4.6: Hdr Ext Len is in 8-octet units, not including the first 8 octets.
+      const len = (frame[off + 1]! + 1) * 8;
+      if (off + len > end) return 'bad-ip-ext-header';
+      nh = frame[off]!;
+      off += len;
+      continue;
+    }
+    // RFC 8200 §4.5: a Fragment header means a fragment; we do not reassemble.
+    if (nh === NH_FRAGMENT) return 'ip-fragment';
+    break;
+  }
+  out.version = 6;
+  out.protocol = nh;
+  out.ttl = frame[7]!;
+  out.headerLength = off;
+  out.payloadLength = end - off;
+  out.src = formatAddr(frame, 8, 16);
+  out.dst = formatAddr(frame, 24, 16);
+  return null;
+}
+
+/**
+ * Write a 20-byte IPv4 header (no options) at buf[off]. DF is set, as Linux does for TCP
+ * (path MTU discovery, RFC 1191). Returns 20.
+ */
+export function emitIpv4Header(
+  buf: Uint8Array,
+  off: number,
+  src: Uint8Array,
+  dst: Uint8Array,
+  protocol: number,
+  payloadLength: number,
+  ttl: number,
+  id: number,
+  computeChecksum: boolean,
+): number {
+  const total = IPV4_HEADER_LEN + payloadLength;
+  buf[off] = 0x45; /* version 4, IHL 5 */
+  buf[off + 1] = 0; /* DSCP/ECN */
+  buf[off + 2] = (total >> 8) & 0xff;
+  buf[off + 3] = total & 0xff;
+  buf[off + 4] = (id >> 8) & 0xff;
+  buf[off + 5] = id & 0xff;
+  buf[off + 6] = 0x40; /* DF, offset 0 */
+  buf[off + 7] = 0;
+  buf[off + 8] = ttl & 0xff;
+  buf[off + 9] = protocol & 0xff;
+  buf[off + 10] = 0;
+  buf[off + 11] = 0;
+  for (let i = 0; i < 4; i++) {
+    buf[off + 12 + i] = src[i]!;
+    buf[off + 16 + i] = dst[i]!;
+  }
+  if (computeChecksum) {
+    // RFC 791 §3.1: the checksum field is zero while computing the header checksum.
+    const c = finishChecksum(sum16(buf, off, IPV4_HEADER_LEN, 0));
+    buf[off + 10] = c >> 8;
+    buf[off + 11] = c & 0xff;
+  }
+  return IPV4_HEADER_LEN;
+}
+
+/** Write a 40-byte IPv6 header at buf[off] (traffic class 0, flow label 0). Returns 40. */
+export function emitIpv6Header(
+  buf: Uint8Array,
+  off: number,
+  src: Uint8Array,
+  dst: Uint8Array,
+  nextHeader: number,
+  payloadLength: number,
+  hopLimit: number,
+): number {
+  buf[off] = 0x60;
+  buf[off + 1] = 0;
+  buf[off + 2] = 0;
+  buf[off + 3] = 0;
+  buf[off + 4] = (payloadLength >> 8) & 0xff;
+  buf[off + 5] = payloadLength & 0xff;
+  buf[off + 6] = nextHeader & 0xff;
+  buf[off + 7] = hopLimit & 0xff;
+  for (let i = 0; i < 16; i++) {
+    buf[off + 8 + i] = src[i]!;
+    buf[off + 24 + i] = dst[i]!;
+  }
+  return IPV6_HEADER_LEN;
+}

@@ -1,0 +1,309 @@
+/**
+ * TCP header (RFC 9293 §3.1) and options: parse a segment into a reusable TcpRepr (payload is a
+ * view, never a copy) and emit one in place, with options laid out exactly as Linux writes them.
+ */
+
+import { parseAddrInto } from './addr.js';
+import { finishChecksum, pseudoHeaderSum, pseudoHeaderSumAt, sum16 } from './checksum.js';
+import { emitIpv4Header, emitIpv6Header, IPPROTO_TCP, IPV4_HEADER_LEN, IPV6_HEADER_LEN } from './ip.js';
+import type { DropReason, IpRepr } from './ip.js';
+import { clearTcpRepr, MAX_SACK_BLOCKS, SYN } from './tcp-repr.js';
+import type { TcpRepr } from './tcp-repr.js';
+
+export const TCP_HEADER_LEN = 20;
+/** RFC 9293 §3.1: Data Offset is 4 bits of 32-bit words, so at most 60 - 20 option bytes. */
+export const MAX_TCP_OPTIONS_LEN = 40;
+
+/** Option kinds (IANA "TCP Option Kind Numbers"). */
+export const TcpOpt = {
+  EOL: 0,
+  NOP: 1,
+  MSS: 2,
+  WSCALE: 3,
+  SACK_PERMITTED: 4,
+  SACK: 5,
+  TIMESTAMP: 8,
+} as const;
+
+/**
+ * Parse the TCP segment that follows the IP header described by `ip` (which must come from
+ * parseIpHeader on the same frame: the checksum reads the addresses from the frame). Fills `out`
+ * (cleared first); `out.payload` is a subarray of `frame`. Returns null or why to drop.
+ */
+export function parseTcp(frame: Uint8Array, ip: IpRepr, out: TcpRepr, verifyChecksum: boolean): DropReason | null {
+  clearTcpRepr(out);
+  if (ip.protocol !== IPPROTO_TCP) return 'not-tcp';
+  const start = ip.headerLength;
+  const len = ip.payloadLength;
+  if (!(start >= 0 && len >= 0 && start + len <= frame.length)) return 'truncated';
+  if (len < TCP_HEADER_LEN) return 'truncated';
+  // RFC 9293 §3.1: Data Offset is the header length in 32-bit words; at least 5, and the header
+  // cannot extend past the segment.
+  const hlen = (frame[start + 12]! >> 4) * 4;
+  if (hlen < TCP_HEADER_LEN || hlen > len) return 'bad-tcp-header-length';
+  if (verifyChecksum) {
+    // RFC 9293 §3.1: the checksum covers the pseudo-header, the header and the data; a segment
+    // whose checksum fails is dropped (RFC 9293 §3.10.7.1 / RFC 1122 §4.2.2.7).
+    const v4 = ip.version === 4;
+    let acc = pseudoHeaderSumAt(frame, v4 ? 12 : 8, v4 ? 16 : 24, v4 ? 4 : 16, IPPROTO_TCP, len);
+    acc = sum16(frame, start, len, acc);
+    if (finishChecksum(acc) !== 0) return 'bad-tcp-checksum';
+  }
+  out.srcPort = (frame[start]! << 8) | frame[start + 1]!;
+  out.dstPort = (frame[start + 2]! << 8) | frame[start + 3]!;
+  out.seq = readU32(frame, start + 4);
+  out.ack = readU32(frame, start + 8);
+  // RFC 9293 §3.1 control bits; the low bit of byte 12 is AE (RFC 9768, formerly NS).
+  out.flags = frame[start + 13]! | ((frame[start + 12]! & 1) << 8);
+  out.window = (frame[start + 14]! << 8) | frame[start + 15]!;
+  out.urgent = (frame[start + 18]! << 8) | frame[start + 19]!;
+  const bad = parseOptions(frame, start + TCP_HEADER_LEN, start + hlen, out);
+  if (bad !== null) return bad;
+  out.payload = frame.subarray(start + hlen, start + len);
+  return null;
+}
+
+function readU32(b: Uint8Array, i: number): number {
+  return ((b[i]! << 24) | (b[i + 1]! << 16) | (b[i + 2]! << 8) | b[i + 3]!) >>> 0;
+}
+
+function writeU16(b: Uint8Array, i: number, v: number): void {
+  b[i] = (v >>> 8) & 0xff;
+  b[i + 1] = v & 0xff;
+}
+
+function writeU32(b: Uint8Array, i: number, v: number): void {
+  b[i] = (v >>> 24) & 0xff;
+  b[i + 1] = (v >>> 16) & 0xff;
+  b[i + 2] = (v >>> 8) & 0xff;
+  b[i + 3] = v & 0xff;
+}
+
+/**
+ * RFC 9293 §3.1 / §3.2: options are single-octet (EOL, NOP) or kind, length, data. RFC 9293
+ * §3.1 says an implementation MUST be prepared to handle an illegal option length (e.g. zero);
+ * we drop such segments.
+ * LINUX: tcp_parse_options() just stops parsing (or ignores the option) and keeps the segment;
+ * we drop instead so that a malformed option is counted and visible.
+ * Options are recorded whatever the segment's flags; which ones apply (MSS and window scale only
+ * on SYN, RFC 9293 §3.7.1 / RFC 7323 §2.2) is the core's decision. The window scale is recorded as
+ * sent: RFC 7323 §2.3's clamp to 14 is also the core's.
+ */
+function parseOptions(b: Uint8Array, i: number, end: number, out: TcpRepr): DropReason | null {
+  while (i < end) {
+    const kind = b[i]!;
+    // RFC 9293 §3.2: End of Option List ends the options; whatever follows is padding.
+    if (kind === TcpOpt.EOL) break;
+    if (kind === TcpOpt.NOP) {
+      i++;
+      continue;
+    }
+    if (i + 1 >= end) return 'bad-tcp-option';
+    const olen = b[i + 1]!;
+    if (olen < 2 || i + olen > end) return 'bad-tcp-option';
+    switch (kind) {
+      case TcpOpt.MSS: // RFC 9293 §3.2: kind 2, length 4, 16-bit MSS.
+        if (olen !== 4) return 'bad-tcp-option';
+        out.mss = (b[i + 2]! << 8) | b[i + 3]!;
+        break;
+      case TcpOpt.WSCALE: // RFC 7323 §2.2: kind 3, length 3, shift count.
+        if (olen !== 3) return 'bad-tcp-option';
+        out.wscale = b[i + 2]!;
+        break;
+      case TcpOpt.SACK_PERMITTED: // RFC 2018 §2: kind 4, length 2.
+        if (olen !== 2) return 'bad-tcp-option';
+        out.sackPermitted = true;
+        break;
+      case TcpOpt.SACK: {
+        // RFC 2018 §3: kind 5, length 2 + 8n; 40 option bytes hold at most 4 blocks.
+        if (olen < 10 || (olen - 2) % 8 !== 0) return 'bad-tcp-option';
+        const n = Math.min((olen - 2) / 8, MAX_SACK_BLOCKS);
+        for (let k = 0; k < n; k++) {
+          out.sackBlocks[2 * k] = readU32(b, i + 2 + 8 * k);
+          out.sackBlocks[2 * k + 1] = readU32(b, i + 6 + 8 * k);
+        }
+        out.sackCount = n;
+        break;
+      }
+      case TcpOpt.TIMESTAMP: // RFC 7323 §3.2: kind 8, length 10, TSval, TSecr.
+        if (olen !== 10) return 'bad-tcp-option';
+        out.hasTimestamp = true;
+        out.tsVal = readU32(b, i + 2);
+        out.tsEcr = readU32(b, i + 6);
+        break;
+      default:
+        // RFC 9293 §3.2: an unknown option with a valid length is skipped (RFC 1122 §4.2.2.5).
+        break;
+    }
+    i += olen;
+  }
+  return null;
+}
+
+/** SACK blocks emitTcp writes: as many as fit beside a timestamp (3) or alone (4), RFC 2018 §3. */
+function sackBlocksToEmit(r: TcpRepr): number {
+  if (r.flags & SYN || r.sackCount <= 0) return 0;
+  return Math.min(r.sackCount, r.hasTimestamp ? 3 : MAX_SACK_BLOCKS);
+}
+
+/** Bytes of options emitTcp writes for `r`, padded to a multiple of 4 (never more than 40). */
+export function tcpOptionsLength(r: TcpRepr): number {
+  let n = 0;
+  if (r.flags & SYN) {
+    if (r.mss >= 0) n += 4;
+    if (r.hasTimestamp) n += 12;
+    else if (r.sackPermitted) n += 4;
+    if (r.wscale >= 0) n += 4;
+  } else {
+    if (r.hasTimestamp) n += 12;
+    const k = sackBlocksToEmit(r);
+    if (k > 0) n += 4 + 8 * k;
+  }
+  return (n + 3) & ~3;
+}
+
+/** TCP header length including options: 20 + tcpOptionsLength(r). */
+export function tcpHeaderLength(r: TcpRepr): number {
+  return TCP_HEADER_LEN + tcpOptionsLength(r);
+}
+
+/**
+ * Write the options of `r` at buf[off] in Linux's layout (tcp_options_write()) and return the
+ * bytes written (tcpOptionsLength(r)). On SYN: mss, then sackOK+TS packed together (or nop,nop,TS
+ * or nop,nop,sackOK), then nop,wscale. Otherwise: nop,nop,TS then nop,nop,sack.
+ */
+export function emitTcpOptions(buf: Uint8Array, off: number, r: TcpRepr): number {
+  let p = off;
+  if (r.flags & SYN) {
+    if (r.mss >= 0) {
+      buf[p] = TcpOpt.MSS;
+      buf[p + 1] = 4;
+      writeU16(buf, p + 2, r.mss);
+      p += 4;
+    }
+    if (r.hasTimestamp) {
+      if (r.sackPermitted) {
+        buf[p] = TcpOpt.SACK_PERMITTED;
+        buf[p + 1] = 2;
+      } else {
+        buf[p] = TcpOpt.NOP;
+        buf[p + 1] = TcpOpt.NOP;
+      }
+      p = writeTimestamp(buf, p + 2, r);
+    } else if (r.sackPermitted) {
+      buf[p] = TcpOpt.NOP;
+      buf[p + 1] = TcpOpt.NOP;
+      buf[p + 2] = TcpOpt.SACK_PERMITTED;
+      buf[p + 3] = 2;
+      p += 4;
+    }
+    if (r.wscale >= 0) {
+      buf[p] = TcpOpt.NOP;
+      buf[p + 1] = TcpOpt.WSCALE;
+      buf[p + 2] = 3;
+      buf[p + 3] = r.wscale & 0xff;
+      p += 4;
+    }
+  } else {
+    if (r.hasTimestamp) {
+      buf[p] = TcpOpt.NOP;
+      buf[p + 1] = TcpOpt.NOP;
+      p = writeTimestamp(buf, p + 2, r);
+    }
+    const k = sackBlocksToEmit(r);
+    if (k > 0) {
+      buf[p] = TcpOpt.NOP;
+      buf[p + 1] = TcpOpt.NOP;
+      buf[p + 2] = TcpOpt.SACK;
+      buf[p + 3] = 2 + 8 * k;
+      p += 4;
+      for (let j = 0; j < k; j++) {
+        writeU32(buf, p, r.sackBlocks[2 * j]!);
+        writeU32(buf, p + 4, r.sackBlocks[2 * j + 1]!);
+        p += 8;
+      }
+    }
+  }
+  return p - off;
+}
+
+function writeTimestamp(buf: Uint8Array, p: number, r: TcpRepr): number {
+  buf[p] = TcpOpt.TIMESTAMP;
+  buf[p + 1] = 10;
+  writeU32(buf, p + 2, r.tsVal);
+  writeU32(buf, p + 6, r.tsEcr);
+  return p + 10;
+}
+
+/**
+ * Write the TCP header, options and payload of `r` at buf[off]; returns the bytes written. The
+ * checksum uses the pseudo-header of src/dst (4 bytes: IPv4, 16: IPv6); with computeChecksum
+ * false the field is left zero (for a link that offloads it).
+ */
+export function emitTcp(
+  buf: Uint8Array,
+  off: number,
+  r: TcpRepr,
+  src: Uint8Array,
+  dst: Uint8Array,
+  computeChecksum: boolean,
+): number {
+  const hlen = tcpHeaderLength(r);
+  const total = hlen + r.payload.length;
+  writeU16(buf, off, r.srcPort);
+  writeU16(buf, off + 2, r.dstPort);
+  writeU32(buf, off + 4, r.seq);
+  writeU32(buf, off + 8, r.ack);
+  buf[off + 12] = ((hlen >> 2) << 4) | ((r.flags >> 8) & 1);
+  buf[off + 13] = r.flags & 0xff;
+  writeU16(buf, off + 14, r.window);
+  buf[off + 16] = 0;
+  buf[off + 17] = 0;
+  writeU16(buf, off + 18, r.urgent);
+  emitTcpOptions(buf, off + TCP_HEADER_LEN, r);
+  buf.set(r.payload, off + hlen);
+  if (computeChecksum) {
+    // RFC 9293 §3.1: checksum over pseudo-header, header (checksum field zero) and data.
+    const c = finishChecksum(sum16(buf, off, total, pseudoHeaderSum(src, dst, IPPROTO_TCP, total)));
+    writeU16(buf, off + 16, c);
+  }
+  return total;
+}
+
+const SRC = new Uint8Array(16);
+const DST = new Uint8Array(16);
+const SRC4 = SRC.subarray(0, 4);
+const DST4 = DST.subarray(0, 4);
+
+/**
+ * Build a whole IP packet (IPv4 or IPv6, from the addresses) carrying `r`, in one new
+ * Uint8Array. TTL / hop limit default to 64 (Linux's ip_default_ttl), checksums are computed
+ * unless opts.checksum is false. Throws a TypeError naming the bad argument.
+ */
+export function buildTcpPacket(
+  src: string,
+  dst: string,
+  r: TcpRepr,
+  opts?: { ttl?: number; ipId?: number; checksum?: boolean },
+): Uint8Array {
+  const sl = parseAddrInto(src, SRC, 0);
+  if (sl === 0) throw new TypeError(`buildTcpPacket: src is not a valid IP address: ${JSON.stringify(src)}`);
+  const dl = parseAddrInto(dst, DST, 0);
+  if (dl === 0) throw new TypeError(`buildTcpPacket: dst is not a valid IP address: ${JSON.stringify(dst)}`);
+  if (sl !== dl) {
+    throw new TypeError(
+      `buildTcpPacket: dst ${JSON.stringify(dst)} is IPv${dl === 4 ? 4 : 6} but src ${JSON.stringify(src)} is IPv${sl === 4 ? 4 : 6}`,
+    );
+  }
+  const ttl = opts?.ttl ?? 64;
+  const checksum = opts?.checksum ?? true;
+  const tcpLen = tcpHeaderLength(r) + r.payload.length;
+  const ipLen = sl === 4 ? IPV4_HEADER_LEN : IPV6_HEADER_LEN;
+  const pkt = new Uint8Array(ipLen + tcpLen);
+  const s = sl === 4 ? SRC4 : SRC;
+  const d = dl === 4 ? DST4 : DST;
+  if (sl === 4) emitIpv4Header(pkt, 0, s, d, IPPROTO_TCP, tcpLen, ttl, opts?.ipId ?? 0, checksum);
+  else emitIpv6Header(pkt, 0, s, d, IPPROTO_TCP, tcpLen, ttl);
+  emitTcp(pkt, ipLen, r, s, d, checksum);
+  return pkt;
+}
