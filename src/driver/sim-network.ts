@@ -6,6 +6,8 @@
  * Fate of a frame, decided at send time in this order (so the tap sees it at once):
  *   malformed / no-route → too-big (path or link MTU) → scripted (dropNext) → loss →
  *   serialization (bandwidth) → delay + jitter (+ reorder) → corrupt → duplicate.
+ * Loss is modelled before the serialization queue, so a lost frame consumes no bandwidth, and a
+ * duplicate copy does not occupy the queue either (it is an artefact of the path, not a send).
  *
  * All randomness comes from one Rng forked from `sim.rng` at construction, and a draw is made
  * only when the corresponding probability/jitter is non-zero, so the same seed and script give
