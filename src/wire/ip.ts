@@ -96,9 +96,27 @@ function parseIpv4(frame: Uint8Array, out: IpRepr, verifyChecksum: boolean): Dro
   out.ttl = frame[8]!;
   out.headerLength = hlen;
   out.payloadLength = total - hlen;
-  out.src = formatAddr(frame, 12, 4);
-  out.dst = formatAddr(frame, 16, 4);
+  out.src = v4Text(frame, 12);
+  out.dst = v4Text(frame, 16);
   return null;
+}
+
+/**
+ * IPv4 address text through a small direct-mapped cache: a stack sees the same few addresses
+ * over and over, and formatting one per packet would dominate the parse time.
+ */
+const V4_CACHE_SIZE = 64;
+const v4Keys = new Float64Array(V4_CACHE_SIZE).fill(-1);
+const v4Texts = new Array<string>(V4_CACHE_SIZE).fill('');
+
+function v4Text(b: Uint8Array, off: number): string {
+  const key = ((b[off]! << 24) | (b[off + 1]! << 16) | (b[off + 2]! << 8) | b[off + 3]!) >>> 0;
+  const slot = (key ^ (key >>> 8) ^ (key >>> 16) ^ (key >>> 24)) & (V4_CACHE_SIZE - 1);
+  if (v4Keys[slot] === key) return v4Texts[slot]!;
+  const text = formatAddr(b, off, 4);
+  v4Keys[slot] = key;
+  v4Texts[slot] = text;
+  return text;
 }
 
 function parseIpv6(frame: Uint8Array, out: IpRepr): DropReason | null {
@@ -159,6 +177,7 @@ export function emitIpv4Header(
   buf[off + 3] = total & 0xff;
   buf[off + 4] = (id >> 8) & 0xff;
   buf[off + 5] = id & 0xff;
+  // LINUX: DF on every TCP packet (ip_dont_frag with PMTU discovery on, RFC 1191).
   buf[off + 6] = 0x40; /* DF, offset 0 */
   buf[off + 7] = 0;
   buf[off + 8] = ttl & 0xff;

@@ -43,7 +43,9 @@ export function parseTcp(frame: Uint8Array, ip: IpRepr, out: TcpRepr, verifyChec
   if (hlen < TCP_HEADER_LEN || hlen > len) return 'bad-tcp-header-length';
   if (verifyChecksum) {
     // RFC 9293 §3.1: the checksum covers the pseudo-header, the header and the data; a segment
-    // whose checksum fails is dropped (RFC 9293 §3.10.7.1 / RFC 1122 §4.2.2.7).
+    // whose checksum fails is dropped (RFC 9293 §3.1 MUST-3, RFC 1122 §4.2.2.7). For IPv6 the
+    // pseudo-header holds the final destination (RFC 8200 §8.1), which is the header's
+    // Destination Address once a Routing header has been fully processed (Segments Left 0).
     const v4 = ip.version === 4;
     let acc = pseudoHeaderSumAt(frame, v4 ? 12 : 8, v4 ? 16 : 24, v4 ? 4 : 16, IPPROTO_TCP, len);
     acc = sum16(frame, start, len, acc);
@@ -80,9 +82,9 @@ function writeU32(b: Uint8Array, i: number, v: number): void {
 }
 
 /**
- * RFC 9293 §3.1 / §3.2: options are single-octet (EOL, NOP) or kind, length, data. RFC 9293
- * §3.1 says an implementation MUST be prepared to handle an illegal option length (e.g. zero);
- * we drop such segments.
+ * RFC 9293 §3.1 / §3.2: options are single-octet (EOL, NOP) or kind, length, data, and may
+ * appear in any segment (MUST-5). An implementation MUST be prepared to handle an illegal option
+ * length, e.g. zero (MUST-7): we drop such segments.
  * LINUX: tcp_parse_options() just stops parsing (or ignores the option) and keeps the segment;
  * we drop instead so that a malformed option is counted and visible.
  * Options are recorded whatever the segment's flags; which ones apply (MSS and window scale only
@@ -132,7 +134,7 @@ function parseOptions(b: Uint8Array, i: number, end: number, out: TcpRepr): Drop
         out.tsEcr = readU32(b, i + 6);
         break;
       default:
-        // RFC 9293 §3.2: an unknown option with a valid length is skipped (RFC 1122 §4.2.2.5).
+        // RFC 9293 §3.1 MUST-6: an option we do not implement is ignored, its length field skipped.
         break;
     }
     i += olen;
@@ -173,6 +175,8 @@ export function tcpHeaderLength(r: TcpRepr): number {
  * or nop,nop,sackOK), then nop,wscale. Otherwise: nop,nop,TS then nop,nop,sack.
  */
 export function emitTcpOptions(buf: Uint8Array, off: number, r: TcpRepr): number {
+  // LINUX: tcp_options_write()'s layout, so captures of synack and of Linux look alike and
+  // packetdrill scripts written against Linux match byte for byte.
   let p = off;
   if (r.flags & SYN) {
     if (r.mss >= 0) {
