@@ -14,7 +14,8 @@ import { TokenStream, U16, U20, U32, U8 } from './stream.js';
 
 const ECN_KWS: ReadonlySet<string> = new Set(['noecn', 'ect0', 'ect1', 'ect01', 'ce']);
 const VALID_TCP_FLAGS = '.FSRPEWAU01234567';
-const MAX_FAST_OPEN_COOKIE_BYTES = 16;
+/** tcp_options.h: 40 option bytes less the TFO option's kind+length (+ magic for FOEXP). */
+const MAX_TCP_OPTION_BYTES = 40;
 const MAX_MD5_DIGEST_BYTES = 16;
 
 /** Parses a packet line from its direction token on; `base` holds the event's time and place. */
@@ -290,8 +291,9 @@ function parseTcpOption(s: TokenStream): TcpOptionNode {
       if (hex === null) return { kind: 'fastopen', exp, cookie: { symbol: b.text } };
       if (hex.length % 2 !== 0) s.semantic(b, 'TCP fast open cookie has an odd number of digits');
       const bytes = hex.length / 2;
-      if (bytes > MAX_FAST_OPEN_COOKIE_BYTES) {
-        s.semantic(b, `TCP fast open cookie of ${bytes} bytes exceeds maximum cookie length of ${MAX_FAST_OPEN_COOKIE_BYTES} bytes`);
+      const max = MAX_TCP_OPTION_BYTES - (exp ? 4 : 2);
+      if (bytes > max) {
+        s.semantic(b, `TCP fast open cookie of ${bytes} bytes exceeds maximum cookie length of ${max} bytes`);
       }
       return { kind: 'fastopen', exp, cookie: hex };
     }
