@@ -314,7 +314,7 @@ test('live: tcpdump capture of a loopback connection', async (t) => {
     await new Promise((r) => server.once('listening', r));
     const port = (server.address() as AddressInfo).port;
     const file = join(dir, 'lo.pcap');
-    const dump = spawn('tcpdump', ['-i', 'lo', '-U', '-w', file, `tcp port ${port}`], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const dump = spawn('tcpdump', ['-i', 'lo', '--immediate-mode', '-U', '-w', file, `tcp port ${port}`], { stdio: ['ignore', 'ignore', 'pipe'] });
     const started = await new Promise<boolean>((resolve) => {
       dump.stderr.on('data', (d: Buffer) => {
         if (d.toString().includes('listening')) resolve(true);
@@ -327,6 +327,7 @@ test('live: tcpdump capture of a loopback connection', async (t) => {
       t.skip('tcpdump could not capture');
       return;
     }
+    await new Promise((r) => setTimeout(r, 500)); // "listening" is printed just before the filter is live
     await new Promise<void>((resolve) => {
       const c = connect(port, '127.0.0.1');
       c.on('data', () => undefined);
