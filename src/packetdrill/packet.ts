@@ -54,6 +54,10 @@ function parseTcp(s: TokenStream, common: Common): TcpPacket {
   if (s.acceptKw('ack')) ack = s.expectRange('an ack number', U32, 'TCP ack sequence number out of range');
   if (s.acceptKw('win')) win = s.expectRange('a window', U16, 'TCP window value out of range');
   if (s.acceptKw('urg')) urg = s.expectRange('an urgent pointer', U16, 'urg_ptr value out of range');
+  if (win === null && common.direction === 'inbound') {
+    // tcp_packet.c new_tcp_packet(), which packetdrill runs while parsing.
+    s.semantic(s.peek(), 'window must be specified for inbound packets');
+  }
   let options: TcpOptionNode[] | 'any' | null = null;
   if (s.atChar('<')) {
     const open = s.next();
@@ -66,6 +70,7 @@ function parseTcp(s: TokenStream, common: Common): TcpPacket {
     } else {
       options = [parseTcpOption(s)];
       while (s.acceptChar(',')) options.push(parseTcpOption(s));
+      checkOptionLength(s, open, options);
     }
     s.expectChar('>');
   }
@@ -246,7 +251,7 @@ function parseTcpOption(s: TokenStream): TcpOptionNode {
     case 'eol':
       return { kind: 'eol' };
     case 'mss': {
-      // LINUX/packetdrill: `mss MSS` with a -D define is accepted by newer packetdrill.
+      // `mss MSS` (a -D define) is accepted by newer packetdrill; the symbol is kept.
       if (s.isWord()) return { kind: 'mss', value: s.next().text };
       return { kind: 'mss', value: s.expectRange('an MSS value', U16, 'mss value out of range') };
     }
@@ -299,5 +304,42 @@ function parseTcpOption(s: TokenStream): TcpOptionNode {
     }
     default:
       return s.fail('a TCP option', t);
+  }
+}
+
+/** Encoded length of an option, or null when it depends on a -D define. */
+function optionBytes(o: TcpOptionNode): number | null {
+  switch (o.kind) {
+    case 'nop':
+    case 'eol':
+      return 1;
+    case 'mss':
+      return 4;
+    case 'wscale':
+      return 3;
+    case 'sackOK':
+      return 2;
+    case 'sack':
+      return 2 + 8 * o.blocks.length;
+    case 'timestamp':
+      return 10;
+    case 'md5':
+      return 2 + o.digest.length / 2;
+    case 'fastopen':
+      return typeof o.cookie === 'string' ? (o.exp ? 4 : 2) + o.cookie.length / 2 : null;
+  }
+}
+
+/** tcp_options_append() and new_tcp_packet(): at most 40 bytes, padded to a multiple of 4. */
+function checkOptionLength(s: TokenStream, open: Token, options: TcpOptionNode[]): void {
+  let total = 0;
+  for (const o of options) {
+    const n = optionBytes(o);
+    if (n === null) return;
+    total += n;
+  }
+  if (total > MAX_TCP_OPTION_BYTES) s.semantic(open, 'TCP option list too long');
+  if (total % 4 !== 0) {
+    s.semantic(open, `TCP options are not padded correctly to ensure TCP header is a multiple of 4 bytes: ${total % 4} excess bytes`);
   }
 }

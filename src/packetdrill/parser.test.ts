@@ -175,9 +175,9 @@ test('tcp options: <...>, sack blocks, eol, md5, Fast Open, symbols, continuatio
     { kind: 'sack', blocks: [{ left: 1, right: 1001 }, { left: 2001, right: 3001 }] },
   ]);
   assert.deepEqual(
-    tcp('0 < S 0:0(0) win 1 <md5 000102030405060708090a0b0c0d0e0f,eol,wscale *,mss MSS>').options,
+    tcp('0 < S 0:0(0) win 1 <md5 000102030405060708090a0b0c0d0e0f,nop,nop,eol,wscale *,mss MSS>').options,
     [
-      { kind: 'md5', digest: '000102030405060708090a0b0c0d0e0f' }, { kind: 'eol' },
+      { kind: 'md5', digest: '000102030405060708090a0b0c0d0e0f' }, { kind: 'nop' }, { kind: 'nop' }, { kind: 'eol' },
       { kind: 'wscale', shift: 'any' }, { kind: 'mss', value: 'MSS' },
     ],
   );
@@ -190,6 +190,9 @@ test('tcp options: <...>, sack blocks, eol, md5, Fast Open, symbols, continuatio
     { kind: 'fastopen', exp: true, cookie: '' },
   ]);
   syntaxError('0 < S 0:0(0) win 1 <FO abc>', 1, 24, /TCP fast open cookie has an odd number of digits/);
+  syntaxError('0 < S 0:0(0) win 1 <mss 1460,wscale 7>', 1, 20, /TCP options are not padded correctly to ensure TCP header is a multiple of 4 bytes: 3 excess bytes/);
+  syntaxError('0 < S 0:0(0) win 1 <sack 1:2 3:4 5:6 7:8 9:10,nop,nop>', 1, 20, /TCP option list too long/);
+  syntaxError('0 < . 1:1(0) ack 1 <nop,nop,nop,nop>', 1, 20, /window must be specified for inbound packets/);
   syntaxError('0 < S 0:0(0) win 1 <mss 1460,bogus 1>', 1, 30, /syntax error at 'bogus': expected a TCP option/);
   const multi = events('+0 > S. 0:0(0) ack 1\n   <mss 1460,\n    nop, // comment\n    wscale 7>\n+0 close(3) = 0');
   assert.equal(multi.length, 2);
