@@ -159,7 +159,7 @@ export interface TcpPacket extends PacketBase {
   payloadLen: number;
   /** `ack N`, or null if not written. */
   ack: number | null;
-  /** `win N`, or null if not written (outbound: not checked; inbound packetdrill requires it). */
+  /** `win N`; null only on outbound packets (window not checked). Inbound packets must give it. */
   win: number | null;
   /** `urg N`, or null if not written (0). */
   urg: number | null;
