@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
 import type { ConnRow, Snapshot } from './types.js';
 import type { TcpStateName } from '../tcp/state.js';
 import { DEFAULT_THRESHOLDS, diagnose, formatFindings, type Finding } from './diagnose.js';
@@ -99,7 +100,7 @@ test('close-wait: names the local port and the process', () => {
   assert.equal(rest.length, 0);
   assert.equal(f!.rule, 'close-wait');
   assert.equal(f!.severity, 'warning');
-  assert.deepEqual((f!.evidence.byLocalPort as unknown[])[0], { local: '8080 4242/java', count: 20 });
+  assert.deepEqual((f!.evidence.byLocalPort as unknown[])[0], { local: '8080 (4242/java)', count: 20 });
   assert.equal(f!.evidence.withUnreadData, 3);
   assert.match(f!.explanation, /has not called close\(\)/);
   assert.deepEqual(diagnose(snap([...healthyRows(), ...cw]), { closeWait: 22 }), []);
@@ -208,4 +209,50 @@ test('critical findings first; formatFindings prints headline, explanation and e
   assert.ok(lines.includes('    count: 16'));
   assert.ok(lines.every((l) => l.length <= 100 || l.startsWith('    ')));
   assert.throws(() => diagnose(snap([]), { synSent: -1 }), /threshold synSent/);
+});
+
+// ---- the CLI (src/cli/diagnose.ts) on the fixture /proc tree -----------------------------------
+
+/** Run a CLI main() and capture what it prints. */
+async function runCli(main: (argv: string[]) => Promise<number>, argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const { log, error } = console;
+  console.log = (...a: unknown[]) => void out.push(a.join(' '));
+  console.error = (...a: unknown[]) => void err.push(a.join(' '));
+  try {
+    return { code: await main(argv), out: out.join('\n'), err: err.join('\n') };
+  } finally {
+    console.log = log;
+    console.error = error;
+  }
+}
+
+test('synack diagnose: exit 0 healthy, 1 flagged, 2 bad arguments; --json; thresholds', async () => {
+  const { main } = await import('../cli/diagnose.js');
+  const root = ['--proc-root', fileURLToPath(new URL('../../../test/fixtures/proc', import.meta.url))];
+  const healthy = await runCli(main, root);
+  assert.equal(healthy.code, 0);
+  assert.equal(healthy.out, 'TCP sockets: 11\nNo problems found.');
+  const down = await runCli(main, ['--port', '9999', ...root]);
+  assert.equal(down.code, 1);
+  assert.match(down.out, /CRITICAL no-listener: nothing listens on TCP port 9999/);
+  const j = await runCli(main, ['--json', '--threshold-close-wait', '2', ...root]);
+  assert.equal(j.code, 1);
+  const parsed = JSON.parse(j.out) as { healthy: boolean; findings: Finding[] };
+  assert.equal(parsed.healthy, false);
+  assert.deepEqual(parsed.findings.map((f) => f.rule), ['close-wait']);
+  const rated = await runCli(main, ['--interval', '0.05', '--port', '8080', ...root]);
+  assert.equal(rated.code, 0);
+  assert.match(rated.out, /^TCP sockets: 11; looking at port 8080, counters over 0\.\d s\nNo problems found\.$/);
+  for (const [argv, re] of [
+    [['--threshold-syn-sent', 'abc'], /--threshold-syn-sent: expected a non-negative number, got 'abc'/],
+    [['--port', '0'], /--port: expected an integer 1\.\.65535/],
+    [['--interval=-1'], /--interval: expected a positive number of seconds/],
+    [['--threshold-nope', '1'], /unknown option '--threshold-nope'/],
+  ] as [string[], RegExp][]) {
+    const r = await runCli(main, [...argv, ...root]);
+    assert.equal(r.code, 2, argv.join(' '));
+    assert.match(r.err, re);
+  }
 });

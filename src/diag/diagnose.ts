@@ -218,7 +218,7 @@ function synRecv(ctx: Ctx): Finding[] {
 function closeWait(ctx: Ctx): Finding[] {
   const rows = ctx.rows.filter((r) => r.state === 'CLOSE_WAIT');
   if (rows.length < ctx.t.closeWait) return [];
-  const owner = (r: ConnRow): string => (r.pid === undefined ? '' : ` ${r.pid}/${r.process ?? '?'}`);
+  const owner = (r: ConnRow): string => (r.pid === undefined ? '' : ` (${r.pid}/${r.process ?? '?'})`);
   const byPort = top(rows, (r) => `${r.localPort}${owner(r)}`);
   const unread = rows.filter((r) => r.recvQ > 0).length;
   const first = byPort[0]!.key;
@@ -232,7 +232,7 @@ function closeWait(ctx: Ctx): Finding[] {
       'bug or stall, not a network problem — a missing close() on an error path, a connection pool that does not notice ' +
       'closed connections, or threads blocked elsewhere. Every one holds a file descriptor and memory until the process ' +
       `closes it or exits. Look at the process on local port ${first}` +
-      (first.includes(' ') ? '' : ' (run with -p / as root to see which process)') + '.' +
+      (first.includes('(') ? '' : ' (run as root to see which process owns it)') + '.' +
       (unread > 0 ? ` ${plural(unread, 'of them has', 'of them have')} unread data in the receive queue: the application stopped reading too.` : ''),
     evidence: {
       count: rows.length,

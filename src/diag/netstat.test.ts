@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
 import type { ConnRow } from './types.js';
 import type { TcpStateName } from '../tcp/state.js';
 import { formatCounters, formatNetstat, formatStats, selectRows, stateStats } from './netstat.js';
@@ -110,4 +111,63 @@ test('formatCounters: non-zero values; deltas and rates with previous', () => {
   assert.equal(formatCounters(c, { all: true }).split('\n').length, 3);
   const d = formatCounters(c, { previous: { ActiveOpens: 10, AttemptFails: 0, ListenOverflows: 10 }, seconds: 4 });
   assert.equal(d, 'ListenOverflows           30        +20  5.0/s');
+});
+
+// ---- the CLI (src/cli/netstat.ts) on the fixture /proc tree ------------------------------------
+
+/** Run a CLI main() and capture what it prints. */
+async function runCli(
+  main: (argv: string[]) => Promise<number>,
+  argv: string[],
+): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const log = console.log;
+  const error = console.error;
+  console.log = (...a: unknown[]) => void out.push(a.join(' '));
+  console.error = (...a: unknown[]) => void err.push(a.join(' '));
+  try {
+    const code = await main(argv);
+    return { code, out: out.join('\n'), err: err.join('\n') };
+  } finally {
+    console.log = log;
+    console.error = error;
+  }
+}
+
+const FIXTURE_PROC = fileURLToPath(new URL('../../../test/fixtures/proc', import.meta.url));
+
+test('synack netstat: table, stats, counters, bad arguments', async () => {
+  const { main } = await import('../cli/netstat.js');
+  const root = ['--proc-root', FIXTURE_PROC];
+  const table = await runCli(main, ['-tan', ...root]);
+  assert.equal(table.code, 0);
+  const lines = table.out.split('\n');
+  assert.equal(lines[0], 'Active Internet connections (servers and established)');
+  assert.equal(lines.length, 2 + 11);
+  assert.equal(lines[2], 'tcp        3      0 0.0.0.0:8080            0.0.0.0:*               LISTEN');
+  assert.equal((await runCli(main, ['-ln', '-6', ...root])).out.split('\n')[2], 'tcp6       0      0 :::80                   :::*                    LISTEN');
+
+  const stats = await runCli(main, ['--stats', '--json', ...root]);
+  assert.equal(
+    stats.out,
+    '{"states":{"ESTABLISHED":3,"SYN_SENT":1,"SYN_RECEIVED":1,"TIME_WAIT":1,"CLOSE_WAIT":2,"LISTEN":3},' +
+      '"remotes":[{"address":"10.0.0.9","count":3},{"address":"10.0.0.7","count":1},{"address":"10.0.0.8","count":1},' +
+      '{"address":"192.0.2.1","count":1},{"address":"::1","count":1},{"address":"2001:db8::2","count":1}]}',
+  );
+  assert.match((await runCli(main, ['--stats', '--port', '8080', ...root])).out, /^ESTABLISHED 1\nSYN_RECV 1\nTIME_WAIT 1\nCLOSE_WAIT 1\nLISTEN 1\n\n2 10\.0\.0\.9\n1 10\.0\.0\.7\n1 10\.0\.0\.8$/);
+  const counters = JSON.parse((await runCli(main, ['--counters', '--json', ...root])).out) as { counters: Record<string, number> };
+  assert.equal(counters.counters.ListenOverflows, 17);
+
+  for (const [argv, re] of [
+    [['--port', '99999'], /--port: expected an integer 1\.\.65535, got '99999'/],
+    [['--watch', '0'], /--watch: expected a positive number of seconds/],
+    [['-4', '-6'], /-4 and -6 exclude each other/],
+    [['--bogus'], /unknown option '--bogus'/],
+    [['extra'], /unexpected argument 'extra'/],
+  ] as [string[], RegExp][]) {
+    const r = await runCli(main, [...argv, ...root]);
+    assert.equal(r.code, 2, argv.join(' '));
+    assert.match(r.err, re);
+  }
 });

@@ -97,7 +97,22 @@ function unmapped(address: string): string {
 function addressKey(a: string): string {
   const v4 = /^(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(a);
   if (v4 !== null) return `4${v4.slice(1).map((o) => o.padStart(3, '0')).join('.')}`;
-  return `6${a}`;
+  return `6${expandIPv6(a)}`;
+}
+
+/** "2001:db8::1" → 32 hex digits, so IPv6 addresses sort numerically (unparseable text sorts as is). */
+function expandIPv6(a: string): string {
+  let text = a.toLowerCase();
+  const tail = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
+  if (tail !== null) {
+    const o = tail.slice(1).map(Number);
+    text = `${text.slice(0, tail.index)}${((o[0]! << 8) | o[1]!).toString(16)}:${((o[2]! << 8) | o[3]!).toString(16)}`;
+  }
+  const [head, rest] = text.split('::') as [string, string | undefined];
+  const hs = head === '' ? [] : head.split(':');
+  const ts = rest === undefined || rest === '' ? [] : rest.split(':');
+  const groups = rest === undefined ? hs : [...hs, ...Array<string>(Math.max(0, 8 - hs.length - ts.length)).fill('0'), ...ts];
+  return groups.length === 8 ? groups.map((g) => g.padStart(4, '0')).join('') : a;
 }
 
 /**

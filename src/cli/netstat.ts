@@ -1,0 +1,173 @@
+/**
+ * `synack netstat`: the connection table, per-state statistics and TCP counters of a source (for
+ * now the Linux host, from /proc). Argument parsing and printing only; the work is in src/diag/.
+ */
+import { parseArgs } from 'node:util';
+import { hostSnapshot } from '../diag/proc.js';
+import { formatCounters, formatNetstat, selectRows, stateStats, formatStats, type NetstatOptions } from '../diag/netstat.js';
+import type { Snapshot } from '../diag/types.js';
+
+const USAGE = `usage: synack netstat [-a] [-n] [-l] [-t] [-p] [-4] [-6] [--port N] [--stats] [--json]
+                      [--counters] [--watch SECONDS] [--host] [--proc-root DIR]
+
+  -a, --all          listening and non-listening sockets
+  -l, --listening    only listening sockets
+  -n, --numeric      numeric ports (hosts are never resolved)
+  -t, --tcp          TCP sockets (the only kind shown; accepted for habit)
+  -p, --programs     PID/Program name of each socket (all of them only as root)
+  -4, -6             only IPv4 (tcp) / only IPv6 (tcp6) sockets
+      --port N       only sockets whose local or remote port is N
+      --stats        count per state and per remote address (netstat -ant | awk ...)
+      --counters     TCP counters (/proc/net/snmp Tcp, /proc/net/netstat TcpExt), non-zero ones
+      --json         machine-readable output
+      --watch S      repeat every S seconds until interrupted (counters: changes and rates)
+      --host         read the Linux host (the default, and for now the only source)
+      --proc-root D  read D instead of /proc (a copy, or another mount namespace's /proc)`;
+
+class UsageError extends Error {}
+
+/** util.parseArgs' messages, shortened to name the argument. */
+export function argError(e: unknown): string {
+  const msg = e instanceof Error ? e.message : String(e);
+  const code = (e as { code?: string }).code;
+  if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+    const m = /'([^']+)'/.exec(msg);
+    return `unknown option '${m?.[1] ?? msg}'`;
+  }
+  return msg;
+}
+
+function positive(name: string, v: string | undefined, integer: boolean, max = Infinity): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n) || n <= 0 || n > max || (integer && !Number.isInteger(n))) {
+    const want = integer ? `an integer 1..${max}` : 'a positive number of seconds';
+    throw new UsageError(`${name}: expected ${want}, got '${v}'`);
+  }
+  return n;
+}
+
+function parse(argv: string[]) {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      all: { type: 'boolean', short: 'a' },
+      listening: { type: 'boolean', short: 'l' },
+      numeric: { type: 'boolean', short: 'n' },
+      tcp: { type: 'boolean', short: 't' },
+      programs: { type: 'boolean', short: 'p' },
+      ipv4: { type: 'boolean', short: '4' },
+      ipv6: { type: 'boolean', short: '6' },
+      port: { type: 'string' },
+      stats: { type: 'boolean' },
+      counters: { type: 'boolean' },
+      json: { type: 'boolean' },
+      watch: { type: 'string' },
+      host: { type: 'boolean' },
+      'proc-root': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
+  if (values.ipv4 === true && values.ipv6 === true) throw new UsageError('-4 and -6 exclude each other (give neither for both)');
+  if (values.stats === true && values.counters === true) throw new UsageError('--stats and --counters exclude each other');
+  return {
+    values,
+    port: positive('--port', values.port, true, 65535),
+    watch: positive('--watch', values.watch, false),
+  };
+}
+
+/** Render one snapshot in the chosen mode; `prev` is the previous snapshot when watching. */
+function render(a: ReturnType<typeof parse>, snap: Snapshot, prev: Snapshot | undefined): string {
+  const v = a.values;
+  const family: 4 | 6 | 0 = v.ipv4 === true ? 4 : v.ipv6 === true ? 6 : 0;
+  if (v.counters === true) {
+    const seconds = prev === undefined ? undefined : snap.time - prev.time;
+    if (v.json === true) {
+      const out: Record<string, unknown> = { time: snap.time, counters: snap.counters };
+      if (prev !== undefined && seconds !== undefined && seconds > 0) {
+        const rates: Record<string, number> = {};
+        for (const [k, x] of Object.entries(snap.counters)) {
+          const d = x - (prev.counters[k] ?? x);
+          if (d !== 0) rates[k] = d / seconds;
+        }
+        out.rates = rates;
+      }
+      return JSON.stringify(out);
+    }
+    return formatCounters(snap.counters, prev === undefined ? {} : { previous: prev.counters, seconds: seconds ?? 0 });
+  }
+  if (v.stats === true) {
+    // Like `netstat -ant | awk`: every state, unless -l narrows it to listeners.
+    const rows = selectRows(snap.rows, { all: v.listening !== true, listening: v.listening === true, family, port: a.port });
+    const stats = stateStats(rows);
+    return v.json === true ? JSON.stringify(stats) : formatStats(stats);
+  }
+  const opts: NetstatOptions = {
+    all: v.all === true,
+    listening: v.listening === true,
+    numeric: v.numeric === true,
+    processes: v.programs === true,
+    family,
+  };
+  if (a.port !== undefined) opts.port = a.port;
+  return v.json === true ? JSON.stringify(selectRows(snap.rows, opts)) : formatNetstat(snap.rows, opts);
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let a: ReturnType<typeof parse>;
+  try {
+    a = parse(argv);
+  } catch (e) {
+    console.error(`synack netstat: ${argError(e)}\nrun 'synack netstat --help' for the options`);
+    return 2;
+  }
+  if (a.values.help === true) {
+    console.log(USAGE);
+    return 0;
+  }
+  const wantOwners = a.values.programs === true && a.values.counters !== true;
+  const take = (): Snapshot => {
+    const o: { owners: boolean; procRoot?: string } = { owners: wantOwners };
+    if (a.values['proc-root'] !== undefined) o.procRoot = a.values['proc-root'];
+    return hostSnapshot(o);
+  };
+  if (wantOwners && a.values.json !== true && typeof process.getuid === 'function' && process.getuid() !== 0) {
+    console.error("(Not all processes could be identified, non-owned process info will not be shown, you would have to be root to see it all.)");
+  }
+
+  if (a.watch === undefined) {
+    console.log(render(a, take(), undefined));
+    return 0;
+  }
+  let stop = false;
+  let wake: (() => void) | undefined;
+  const onInt = (): void => {
+    stop = true;
+    wake?.();
+  };
+  process.once('SIGINT', onInt);
+  try {
+    let prev: Snapshot | undefined;
+    while (!stop) {
+      const snap = take();
+      const body = render(a, snap, prev);
+      if (a.values.json === true) console.log(body);
+      else console.log(`${prev === undefined ? '' : '\n'}# ${new Date(snap.time * 1000).toISOString()}\n${body}`);
+      prev = snap;
+      if (stop) break;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, a.watch! * 1000);
+        wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+  } finally {
+    process.removeListener('SIGINT', onInt);
+  }
+  return 0;
+}
