@@ -97,7 +97,8 @@ function render(a: ReturnType<typeof parse>, snap: Snapshot, prev: Snapshot | un
       }
       return JSON.stringify(out);
     }
-    return formatCounters(snap.counters, prev === undefined ? {} : { previous: prev.counters, seconds: seconds ?? 0 });
+    const text = formatCounters(snap.counters, prev === undefined ? {} : { previous: prev.counters, seconds: seconds ?? 0 });
+    return text === '' ? (prev === undefined ? '(all counters are zero)' : '(no counter changed)') : text;
   }
   if (v.stats === true) {
     // Like `netstat -ant | awk`: every state, unless -l narrows it to listeners.

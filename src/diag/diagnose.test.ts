@@ -205,7 +205,7 @@ test('critical findings first; formatFindings prints headline, explanation and e
   const text = formatFindings(fs);
   const lines = text.split('\n');
   assert.equal(lines[0], 'CRITICAL no-listener: nothing listens on TCP port 8080');
-  assert.ok(lines.includes('WARNING close-wait: 16 connections in CLOSE_WAIT (most on local port 8080)'));
+  assert.ok(lines.includes('WARNING close-wait: 16 connections in CLOSE_WAIT, most on local port 8080'));
   assert.ok(lines.includes('    count: 16'));
   assert.ok(lines.every((l) => l.length <= 100 || l.startsWith('    ')));
   assert.throws(() => diagnose(snap([]), { synSent: -1 }), /threshold synSent/);

@@ -225,7 +225,7 @@ function closeWait(ctx: Ctx): Finding[] {
   return [{
     rule: 'close-wait',
     severity: severity(ctx, rows.length, ctx.t.closeWait),
-    summary: `${plural(rows.length, 'connection')} in CLOSE_WAIT (most on local port ${first})`,
+    summary: `${plural(rows.length, 'connection')} in CLOSE_WAIT, most on local port ${first}`,
     explanation:
       `The peers of ${plural(rows.length, 'connection')} have closed their side (sent FIN) and this host acknowledged it, ` +
       'but the application here has not called close() yet. CLOSE_WAIT never times out by itself: this is an application ' +

@@ -1,0 +1,27 @@
+import type { Mib } from '../tcp/connection.js';
+
+/**
+ * The counters a stack keeps, named after the TCP MIB (RFC 4022, Linux /proc/net/snmp "Tcp:")
+ * and Linux's TcpExt (/proc/net/netstat, `nstat`). All start at 0 so every one is always shown.
+ */
+export const MIB_COUNTERS = [
+  'ActiveOpens', 'PassiveOpens', 'AttemptFails', 'EstabResets', 'CurrEstab', 'InSegs', 'OutSegs',
+  'RetransSegs', 'InErrs', 'OutRsts', 'InCsumErrors',
+] as const;
+
+export const EXT_COUNTERS = [
+  'ListenOverflows', 'ListenDrops', 'TCPChallengeACK', 'TCPACKSkippedChallenge', 'TCPACKSkippedSeq',
+  'SyncookiesSent', 'SyncookiesRecv', 'SyncookiesFailed', 'TCPReqQFullDoCookies', 'TCPReqQFullDrop',
+  'TCPTimeouts', 'TCPAbortOnClose', 'TCPAbortOnData', 'TCPAbortOnTimeout', 'TCPKeepAlive', 'TCPKeepAliveTimeouts',
+  'TCPOFOQueue', 'PAWSEstab', 'TCPWinProbe', 'TWRecycled', 'TCPNoSocket',
+] as const;
+
+/** Counters of dropped malformed input, one per parser reason (wire/ip.ts DropReason). */
+export const DROP_PREFIX = 'Drop.';
+
+export function newMib(): Mib {
+  const m: Mib = {};
+  for (const k of MIB_COUNTERS) m[k] = 0;
+  for (const k of EXT_COUNTERS) m[k] = 0;
+  return m;
+}

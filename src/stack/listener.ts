@@ -1,0 +1,49 @@
+import type { Connection } from '../tcp/connection.js';
+import type { TcpConfig } from '../tcp/config.js';
+import type { TcpSocket } from './socket.js';
+import type { Stack } from './stack.js';
+
+/**
+ * A listening endpoint (RFC 9293 LISTEN) with Linux's two queues: the SYN queue of half-open
+ * children in SYN_RECEIVED, bounded by the backlog, and the accept queue of established children
+ * the application has not accepted yet, also bounded by the backlog (LINUX: min(backlog, somaxconn)).
+ */
+export class Listener {
+  readonly synQueue = new Set<Connection>();
+  readonly acceptQueue: TcpSocket[] = [];
+  /** Called when a connection has been established and queued (call accept()). */
+  onConnection: ((sock: TcpSocket) => void) | null = null;
+  closed = false;
+
+  constructor(
+    readonly stack: Stack,
+    readonly address: string,
+    readonly port: number,
+    readonly backlog: number,
+    readonly config: Partial<TcpConfig>,
+    readonly reuseAddr: boolean,
+  ) {}
+
+  get key(): string {
+    return `${this.address} ${this.port}`;
+  }
+
+  /** LINUX sk_acceptq_is_full: more than `backlog` waiting. */
+  get acceptQueueFull(): boolean {
+    return this.acceptQueue.length > this.backlog;
+  }
+
+  /** LINUX inet_csk_reqsk_queue_is_full: the SYN queue holds `backlog` requests. */
+  get synQueueFull(): boolean {
+    return this.synQueue.size >= this.backlog;
+  }
+
+  /** Take the oldest established connection, or null. */
+  accept(): TcpSocket | null {
+    return this.acceptQueue.shift() ?? null;
+  }
+
+  close(): void {
+    this.stack.closeListener(this);
+  }
+}

@@ -1,0 +1,121 @@
+import type { Connection, ConnSnapshot } from '../tcp/connection.js';
+import type { TcpConfig } from '../tcp/config.js';
+import type { TcpErrorCode } from '../tcp/events.js';
+import type { TcpStateName } from '../tcp/state.js';
+import type { Stack } from './stack.js';
+
+const encoder = new TextEncoder();
+
+/**
+ * The application's handle on one connection: user calls (RFC 9293 §3.10) with the stack's clock,
+ * and callbacks for what happens. The Node `net.Socket` layer is built on this.
+ */
+export class TcpSocket {
+  onConnect: (() => void) | null = null;
+  /** New in-order data can be read. */
+  onData: (() => void) | null = null;
+  /** The peer sent FIN (after the data already readable). */
+  onEnd: (() => void) | null = null;
+  onError: ((code: TcpErrorCode, message: string) => void) | null = null;
+  onWritable: (() => void) | null = null;
+  onLinger: ((acked: boolean) => void) | null = null;
+  /** The connection reached CLOSED. */
+  onClose: (() => void) | null = null;
+  onState: ((from: TcpStateName, to: TcpStateName, cause: string) => void) | null = null;
+
+  constructor(
+    readonly stack: Stack,
+    readonly conn: Connection,
+  ) {
+    conn.owner = this;
+  }
+
+  get state(): TcpStateName {
+    return this.conn.state;
+  }
+  get localAddress(): string {
+    return this.conn.localAddr;
+  }
+  get localPort(): number {
+    return this.conn.localPort;
+  }
+  get remoteAddress(): string {
+    return this.conn.remoteAddr;
+  }
+  get remotePort(): number {
+    return this.conn.remotePort;
+  }
+  get error(): TcpErrorCode | null {
+    return this.conn.error;
+  }
+  /** Bytes the application can read now. */
+  get readable(): number {
+    return this.conn.readableBytes;
+  }
+  /** Send-buffer space. */
+  get writable(): number {
+    return this.conn.writableBytes;
+  }
+  /** The peer finished sending and everything was read. */
+  get eof(): boolean {
+    return this.conn.eof;
+  }
+
+  /** Queue bytes (a string is UTF-8); returns how many the send buffer took. */
+  write(data: Uint8Array | string): number {
+    const bytes = typeof data === 'string' ? encoder.encode(data) : data;
+    const n = this.conn.send(bytes);
+    this.stack.service(this.conn);
+    return n;
+  }
+
+  /** Read up to `max` bytes; null when nothing is readable now (check `eof`). */
+  read(max = Number.POSITIVE_INFINITY, peek = false): Uint8Array | null {
+    const n = Math.min(max, this.conn.readableBytes);
+    if (n <= 0) return null;
+    const out = new Uint8Array(n);
+    this.conn.receive(out, peek);
+    this.stack.service(this.conn);
+    return out;
+  }
+
+  /** Read into a caller's buffer; returns the count. */
+  readInto(dst: Uint8Array, peek = false): number {
+    const n = this.conn.receive(dst, peek);
+    if (n > 0) this.stack.service(this.conn);
+    return n;
+  }
+
+  /** shutdown(SHUT_WR): send FIN, keep receiving (half-close). */
+  shutdown(): void {
+    this.conn.shutdown(this.stack.now());
+    this.stack.service(this.conn);
+  }
+
+  /** shutdown(SHUT_RD). */
+  shutdownRead(): void {
+    this.conn.shutdownRead();
+  }
+
+  /** close(): FIN, or RST with unread data or SO_LINGER 0; lingers when SO_LINGER > 0. */
+  close(): void {
+    this.conn.close(this.stack.now());
+    this.stack.service(this.conn);
+  }
+
+  /** Abortive close: RST now (Node's resetAndDestroy). */
+  abort(): void {
+    this.conn.userClosed = true;
+    this.conn.abort(this.stack.now());
+    this.stack.service(this.conn);
+  }
+
+  setOption<K extends keyof TcpConfig>(name: K, value: TcpConfig[K]): void {
+    this.conn.setOption(name, value, this.stack.now());
+    this.stack.service(this.conn);
+  }
+
+  snapshot(): ConnSnapshot {
+    return this.conn.snapshot(this.stack.now());
+  }
+}

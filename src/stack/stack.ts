@@ -1,0 +1,601 @@
+import type { TimerClient } from '../driver/sim.js';
+import type { Link } from '../link/link.js';
+import { Rng } from '../rng.js';
+import { seqAdd, seqGt } from '../seq.js';
+import { Connection, bump, type Mib } from '../tcp/connection.js';
+import { DEFAULT_CONFIG, makeConfig, type TcpConfig } from '../tcp/config.js';
+import type { ConnEvent } from '../tcp/events.js';
+import { negotiate } from '../tcp/input-syn-sent.js';
+import type { TcpStateName } from '../tcp/state.js';
+import type { Instant } from '../time.js';
+import { Heap } from '../util/heap.js';
+import { canonicalAddr, addrVersion } from '../wire/addr.js';
+import { newIpRepr, parseIpHeader } from '../wire/ip.js';
+import { buildTcpPacket, parseTcp } from '../wire/tcp.js';
+import { ACK, RST, SYN, FIN, newTcpRepr, segLen, type TcpRepr } from '../wire/tcp-repr.js';
+import type { ConnRow, Snapshot } from '../diag/types.js';
+import { DROP_PREFIX, newMib } from './counters.js';
+import { StackError } from './errors.js';
+import { IsnGenerator } from './isn.js';
+import { Listener } from './listener.js';
+import { TcpSocket } from './socket.js';
+import { checkCookie, makeCookie } from './syncookies.js';
+
+export interface StackOptions {
+  /** Host name for events and netstat. */
+  name?: string;
+  /** The addresses this host owns (IPv4 and/or IPv6). */
+  addresses: string[];
+  /** The driver's clock (virtual in the simulator, real in the Node driver). */
+  clock: () => Instant;
+  /** Seed for the ISN secret, ephemeral ports and timestamp offsets. */
+  seed?: number;
+  /** Defaults for every connection (the stack's sysctls). */
+  tcp?: Partial<TcpConfig>;
+  /** net.core.somaxconn: cap on listen backlogs. LINUX: 4096. */
+  somaxconn?: number;
+  /** net.ipv4.tcp_syncookies: 0 off, 1 when the SYN queue overflows (LINUX default), 2 always. */
+  syncookies?: 0 | 1 | 2;
+  /** net.ipv4.ip_local_port_range. LINUX: 32768–60999. */
+  ephemeralPorts?: [number, number];
+}
+
+/** What a stack tells observers (demo, viz, netstat watchers, tests). */
+export type StackEvent =
+  | { type: 'state'; local: string; remote: string; from: TcpStateName; to: TcpStateName; cause: string; conn: Connection | null }
+  | { type: 'error'; local: string; remote: string; code: string; message: string }
+  | { type: 'drop'; reason: string };
+
+const endpoint = (addr: string, port: number): string => (addr.includes(':') ? `[${addr}]:${port}` : `${addr}:${port}`);
+
+/**
+ * One host's TCP: demultiplexing (DESIGN.md principle 11: exact 4-tuple, then listener on
+ * (addr, port), then on port), listeners, ports, the timer queue of all connections, counters.
+ * Driven by `input(frame)` from its link and `onTimer(now)` from its driver.
+ */
+export class Stack implements TimerClient {
+  readonly name: string;
+  readonly addresses: Set<string>;
+  readonly counters: Mib = newMib();
+  readonly config: TcpConfig;
+  readonly somaxconn: number;
+  readonly syncookies: 0 | 1 | 2;
+  readonly now: () => Instant;
+  private link: Link | null = null;
+  private readonly conns = new Map<string, Connection>();
+  private readonly listeners = new Map<string, Listener>();
+  private readonly timerQueue = new Heap<Connection>();
+  private readonly isnGen: IsnGenerator;
+  private readonly rng: Rng;
+  private readonly portRange: [number, number];
+  private readonly observers: ((ev: StackEvent) => void)[] = [];
+  private readonly ip = newIpRepr();
+  private readonly rx = newTcpRepr();
+  private readonly tx = newTcpRepr();
+
+  constructor(opts: StackOptions) {
+    if (!opts || !Array.isArray(opts.addresses) || opts.addresses.length === 0) {
+      throw new TypeError('options.addresses must be a non-empty array of IP addresses');
+    }
+    this.addresses = new Set(
+      opts.addresses.map((a) => {
+        const c = canonicalAddr(a);
+        if (c === null) throw new TypeError(`options.addresses: '${a}' is not an IP address`);
+        return c;
+      }),
+    );
+    if (typeof opts.clock !== 'function') throw new TypeError('options.clock must be a function returning microseconds');
+    this.name = opts.name ?? [...this.addresses][0]!;
+    this.now = opts.clock;
+    this.config = makeConfig(DEFAULT_CONFIG, opts.tcp);
+    this.somaxconn = opts.somaxconn ?? 4096;
+    this.syncookies = opts.syncookies ?? 1;
+    this.rng = new Rng(opts.seed ?? 1);
+    this.isnGen = new IsnGenerator(new Uint32Array([this.rng.u32(), this.rng.u32()]));
+    this.portRange = opts.ephemeralPorts ?? [32768, 60999];
+  }
+
+  /** Connect the stack to its link (one interface per stack). */
+  attach(link: Link): void {
+    this.link = link;
+    link.onReceive((frame) => this.input(frame));
+  }
+
+  get mtu(): number {
+    return this.link?.mtu ?? 1500;
+  }
+
+  observe(cb: (ev: StackEvent) => void): () => void {
+    this.observers.push(cb);
+    return () => {
+      const i = this.observers.indexOf(cb);
+      if (i >= 0) this.observers.splice(i, 1);
+    };
+  }
+
+  private publish(ev: StackEvent): void {
+    for (const o of this.observers) o(ev);
+  }
+
+  // ------------------------------------------------------------------ user API
+
+  /** Passive OPEN: listen on (address, port). Throws EADDRINUSE by Linux's bind rules. */
+  listen(opts: { port: number; address?: string; backlog?: number; reuseAddr?: boolean; tcp?: Partial<TcpConfig> }): Listener {
+    const port = checkPort(opts.port, 'port', false);
+    const address = opts.address === undefined ? '0.0.0.0' : this.localAddress(opts.address, 'address', true);
+    const backlog = Math.min(Math.max(opts.backlog ?? 511, 0), this.somaxconn);
+    makeConfig(this.config, opts.tcp); // validate now, with a clear error
+    this.checkBind(address, port, opts.reuseAddr ?? false);
+    const l = new Listener(this, address, port, backlog, opts.tcp ?? {}, opts.reuseAddr ?? false);
+    this.listeners.set(l.key, l);
+    this.publish({ type: 'state', local: endpoint(address, port), remote: endpoint(address.includes(':') ? '::' : '0.0.0.0', 0), from: 'CLOSED', to: 'LISTEN', cause: 'listen', conn: null });
+    return l;
+  }
+
+  /** Active OPEN: connect to (remoteAddress, remotePort). */
+  connect(opts: { remoteAddress: string; remotePort: number; localAddress?: string; localPort?: number; reuseAddr?: boolean; tcp?: Partial<TcpConfig> }): TcpSocket {
+    const remoteAddr = canonicalAddr(opts.remoteAddress ?? '');
+    if (remoteAddr === null) throw new TypeError(`remoteAddress: '${String(opts.remoteAddress)}' is not an IP address`);
+    const remotePort = checkPort(opts.remotePort, 'remotePort', true);
+    const localAddr = opts.localAddress !== undefined ? this.localAddress(opts.localAddress, 'localAddress', false) : this.sourceFor(remoteAddr);
+    let localPort: number;
+    if (opts.localPort !== undefined && opts.localPort !== 0) {
+      localPort = checkPort(opts.localPort, 'localPort', true);
+      const existing = this.conns.get(this.key(localAddr, localPort, remoteAddr, remotePort));
+      if (existing) {
+        throw new StackError('EADDRINUSE', `${endpoint(localAddr, localPort)} -> ${endpoint(remoteAddr, remotePort)} is in use (${existing.state})`);
+      }
+      this.checkBind(localAddr, localPort, opts.reuseAddr ?? false, true);
+    } else {
+      localPort = this.ephemeralPort(localAddr, remoteAddr, remotePort);
+    }
+    const c = this.newConnection(localAddr, localPort, remoteAddr, remotePort, opts.tcp);
+    const sock = new TcpSocket(this, c);
+    this.register(c);
+    c.open(this.now());
+    this.service(c);
+    return sock;
+  }
+
+  /** A listener's SEND (RFC 9293 §3.10.2): the listening endpoint becomes an active open. */
+  connectFromListener(l: Listener, remoteAddress: string, remotePort: number): TcpSocket {
+    const remoteAddr = canonicalAddr(remoteAddress);
+    if (remoteAddr === null) throw new TypeError(`remoteAddress: '${remoteAddress}' is not an IP address`);
+    const localAddr = l.address === '0.0.0.0' || l.address === '::' ? this.sourceFor(remoteAddr) : l.address;
+    this.listeners.delete(l.key);
+    l.closed = true;
+    const c = this.newConnection(localAddr, l.port, remoteAddr, checkPort(remotePort, 'remotePort', true), l.config);
+    const sock = new TcpSocket(this, c);
+    this.register(c);
+    c.open(this.now(), 'LISTEN');
+    this.service(c);
+    return sock;
+  }
+
+  closeListener(l: Listener): void {
+    if (l.closed) return;
+    l.closed = true;
+    this.listeners.delete(l.key);
+    // LINUX inet_csk_listen_stop: drop requests; reset established children nobody accepted.
+    for (const c of l.synQueue) this.dropConnection(c, 'listener closed: request dropped');
+    l.synQueue.clear();
+    for (const s of l.acceptQueue) s.abort();
+    l.acceptQueue.length = 0;
+    this.publish({ type: 'state', local: endpoint(l.address, l.port), remote: endpoint(l.address.includes(':') ? '::' : '0.0.0.0', 0), from: 'LISTEN', to: 'CLOSED', cause: 'close', conn: null });
+  }
+
+  // ------------------------------------------------------------------ driving
+
+  nextDeadline(): Instant {
+    return this.timerQueue.peekKey();
+  }
+
+  onTimer(now: Instant): void {
+    for (let guard = 0; guard < 1_000_000 && this.timerQueue.peekKey() <= now; guard++) {
+      const c = this.timerQueue.pop()!;
+      c.onTimeout(now);
+      this.service(c);
+    }
+  }
+
+  /** A frame arrived from the link (RFC 9293 §3.10.7). Malformed input is counted and dropped. */
+  input(frame: Uint8Array): void {
+    const verify = !this.link?.checksumOffload;
+    const ip = this.ip;
+    const seg = this.rx;
+    let reason = parseIpHeader(frame, ip, verify);
+    if (reason === null && !this.addresses.has(ip.dst)) reason = 'not-for-us' as never;
+    if (reason === null) reason = parseTcp(frame, ip, seg, verify);
+    if (reason !== null) {
+      bump(this.counters, DROP_PREFIX + reason);
+      if (reason !== ('not-for-us' as never)) bump(this.counters, 'InErrs');
+      if (reason === 'bad-tcp-checksum') bump(this.counters, 'InCsumErrors');
+      this.publish({ type: 'drop', reason });
+      return;
+    }
+    bump(this.counters, 'InSegs');
+    const now = this.now();
+    const key = this.key(ip.dst, seg.dstPort, ip.src, seg.srcPort);
+    const c = this.conns.get(key);
+    if (c !== undefined) {
+      if (c.state === 'TIME_WAIT' && (seg.flags & (SYN | ACK | RST | FIN)) === SYN) {
+        const l = this.findListener(ip.dst, seg.dstPort);
+        // RFC 9293 §3.10.7.4 note / RFC 6191 / LINUX tcp_timewait_state_process: a new SYN above
+        // the old RCV.NXT (or with a newer timestamp) may reopen the 4-tuple in TIME_WAIT.
+        const newer = seqGt(seg.seq, c.rcvNxt) || (c.tsEnabled && seg.hasTimestamp && ((seg.tsVal - c.tsRecent) | 0) > 0);
+        if (l !== undefined && newer) {
+          const issHint = seqAdd(c.sndMax, 65535 + 2); // LINUX: tw_snd_nxt + 65535 + 2
+          bump(this.counters, 'TWRecycled');
+          c.setState('CLOSED', 'new SYN in TIME_WAIT reuses the 4-tuple');
+          this.service(c);
+          this.listenInput(l, ip.src, ip.dst, seg, now, issHint);
+          return;
+        }
+      }
+      const l = c.owner instanceof Listener ? c.owner : null;
+      if (l !== null && c.state === 'SYN_RECEIVED' && seg.flags & ACK && !(seg.flags & (RST | SYN)) && l.acceptQueueFull) {
+        // LINUX tcp_check_req → listen overflow: the final ACK is dropped (tcp_abort_on_overflow
+        // = 0); the SYN-ACK timer will try again.
+        bump(this.counters, 'ListenOverflows');
+        bump(this.counters, 'ListenDrops');
+        return;
+      }
+      c.onSegment(now, seg);
+      this.service(c);
+      return;
+    }
+    const l = this.findListener(ip.dst, seg.dstPort);
+    if (l !== undefined) {
+      this.listenInput(l, ip.src, ip.dst, seg, now);
+      return;
+    }
+    bump(this.counters, 'TCPNoSocket');
+    this.resetFor(ip.dst, ip.src, seg);
+  }
+
+  /**
+   * Push out everything a connection has to send, deliver its events, update its place in the
+   * timer queue, forget it once CLOSED. Every entry point calls this after touching a connection.
+   */
+  service(c: Connection): void {
+    const now = this.now();
+    const tx = this.tx;
+    // Events first (a state change is shown before the segment it causes), then output; an
+    // application callback may act on the connection, which nests another service() call.
+    for (let round = 0; round < 1000; round++) {
+      for (let ev = c.pollEvent(); ev !== undefined; ev = c.pollEvent()) this.dispatch(c, ev);
+      let sent = 0;
+      for (; sent < 100_000 && c.pollTransmit(now, tx); sent++) this.transmit(c.localAddr, c.remoteAddr, tx);
+      if (!c.hasEvents) break;
+    }
+    if (c.state === 'CLOSED') {
+      this.timerQueue.remove(c);
+      this.unregister(c);
+    } else {
+      const d = c.nextDeadline();
+      if (d === Number.POSITIVE_INFINITY) this.timerQueue.remove(c);
+      else this.timerQueue.update(c, d);
+    }
+  }
+
+  // ------------------------------------------------------------------ views
+
+  /** The connection table (netstat/ss view). */
+  netstat(): ConnRow[] {
+    const rows: ConnRow[] = [];
+    for (const l of this.listeners.values()) {
+      rows.push({
+        proto: l.address.includes(':') ? 'tcp6' : 'tcp', localAddress: l.address, localPort: l.port,
+        remoteAddress: l.address.includes(':') ? '::' : '0.0.0.0', remotePort: 0, state: 'LISTEN',
+        recvQ: l.acceptQueue.length, sendQ: l.backlog,
+      });
+    }
+    for (const c of this.conns.values()) {
+      const row: ConnRow = {
+        proto: c.ipv6 ? 'tcp6' : 'tcp', localAddress: c.localAddr, localPort: c.localPort,
+        remoteAddress: c.remoteAddr, remotePort: c.remotePort, state: c.state,
+        recvQ: c.recvBuf.length, sendQ: c.sendBuf.length,
+      };
+      if (c.owner instanceof Listener) row.listener = endpoint(c.owner.address, c.owner.port);
+      rows.push(row);
+    }
+    return rows;
+  }
+
+  snapshot(): Snapshot {
+    return {
+      source: 'stack', time: this.now() / 1e6, rows: this.netstat(), counters: { ...this.counters },
+      settings: {
+        tcp_syncookies: this.syncookies, somaxconn: this.somaxconn, tcp_fin_timeout: this.config.finTimeout / 1e6,
+        tcp_syn_retries: this.config.synRetries, tcp_synack_retries: this.config.synAckRetries, tcp_tw_reuse: 0,
+        tcp_max_syn_backlog: this.somaxconn,
+      },
+    };
+  }
+
+  /** Every connection (not listeners), for tests and tools. */
+  connections(): Connection[] {
+    return [...this.conns.values()];
+  }
+
+  listenersList(): Listener[] {
+    return [...this.listeners.values()];
+  }
+
+  // ------------------------------------------------------------------ internals
+
+  private key(la: string, lp: number, ra: string, rp: number): string {
+    return `${la} ${lp} ${ra} ${rp}`;
+  }
+
+  private register(c: Connection): void {
+    this.conns.set(this.key(c.localAddr, c.localPort, c.remoteAddr, c.remotePort), c);
+  }
+
+  private unregister(c: Connection): void {
+    const k = this.key(c.localAddr, c.localPort, c.remoteAddr, c.remotePort);
+    if (this.conns.get(k) === c) this.conns.delete(k);
+    if (c.owner instanceof Listener) c.owner.synQueue.delete(c);
+  }
+
+  private dropConnection(c: Connection, cause: string): void {
+    if (c.state !== 'CLOSED') c.setState('CLOSED', cause);
+    this.service(c);
+  }
+
+  private newConnection(localAddr: string, localPort: number, remoteAddr: string, remotePort: number, tcp: Partial<TcpConfig> | undefined, iss?: number): Connection {
+    const ipv6 = addrVersion(localAddr) === 6;
+    const now = this.now();
+    return new Connection({
+      localAddr, localPort, remoteAddr, remotePort, ipv6,
+      iss: iss ?? this.isnGen.isn(now, localAddr, localPort, remoteAddr, remotePort),
+      // RFC 9293 §3.7.1: MSS = MTU - fixed IP header - fixed TCP header.
+      linkMss: this.mtu - (ipv6 ? 40 : 20) - 20,
+      tsOffset: this.isnGen.tsOffset(localAddr, remoteAddr),
+      base: this.config,
+      config: tcp,
+      mib: this.counters,
+    });
+  }
+
+  private dispatch(c: Connection, ev: ConnEvent): void {
+    const sock = c.owner instanceof TcpSocket ? c.owner : null;
+    const local = endpoint(c.localAddr, c.localPort);
+    const remote = endpoint(c.remoteAddr, c.remotePort);
+    switch (ev.type) {
+      case 'state':
+        this.publish({ type: 'state', local, remote, from: ev.from, to: ev.to, cause: ev.cause, conn: c });
+        sock?.onState?.(ev.from, ev.to, ev.cause);
+        if (ev.to === 'ESTABLISHED' && c.owner instanceof Listener) this.established(c.owner, c);
+        return;
+      case 'connected':
+        sock?.onConnect?.();
+        return;
+      case 'readable':
+        sock?.onData?.();
+        return;
+      case 'writable':
+        sock?.onWritable?.();
+        return;
+      case 'end':
+        sock?.onEnd?.();
+        return;
+      case 'error':
+        this.publish({ type: 'error', local, remote, code: ev.code, message: ev.message });
+        sock?.onError?.(ev.code, ev.message);
+        return;
+      case 'linger':
+        sock?.onLinger?.(ev.acked);
+        return;
+      case 'closed':
+        sock?.onClose?.();
+        return;
+    }
+  }
+
+  /** A passive child completed its handshake: SYN queue → accept queue. */
+  private established(l: Listener, c: Connection): void {
+    l.synQueue.delete(c);
+    const sock = new TcpSocket(this, c);
+    if (l.closed) {
+      sock.abort();
+      return;
+    }
+    l.acceptQueue.push(sock);
+    l.onConnection?.(sock);
+  }
+
+  /** RFC 9293 §3.10.7.2: a segment for a listener. */
+  private listenInput(l: Listener, remoteAddr: string, localAddr: string, seg: TcpRepr, now: Instant, issHint?: number): void {
+    if (seg.flags & RST) return; // first: an incoming RST is ignored
+    if (seg.flags & ACK) {
+      if (!(seg.flags & SYN) && this.syncookies > 0 && this.cookieAck(l, remoteAddr, localAddr, seg, now)) return;
+      // second: any acknowledgment is bad: <SEQ=SEG.ACK><CTL=RST>
+      this.resetFor(localAddr, remoteAddr, seg);
+      return;
+    }
+    if (!(seg.flags & SYN)) return; // fourth: anything else is dropped
+    // LINUX tcp_conn_request: a full accept queue drops the SYN.
+    if (l.acceptQueueFull) {
+      bump(this.counters, 'ListenOverflows');
+      bump(this.counters, 'ListenDrops');
+      return;
+    }
+    if (this.syncookies === 2 || l.synQueueFull) {
+      if (this.syncookies === 0) {
+        bump(this.counters, 'TCPReqQFullDrop');
+        bump(this.counters, 'ListenDrops');
+        return;
+      }
+      // RFC 4987 §3.6: answer statelessly with a SYN cookie.
+      bump(this.counters, 'TCPReqQFullDoCookies');
+      bump(this.counters, 'SyncookiesSent');
+      this.sendCookieSynAck(localAddr, l.port, remoteAddr, seg, now);
+      return;
+    }
+    const c = this.newConnection(localAddr, l.port, remoteAddr, seg.srcPort, l.config, issHint);
+    c.passive = true;
+    c.owner = l;
+    c.state = 'LISTEN';
+    c.irs = seg.seq;
+    c.rcvNxt = seqAdd(seg.seq, 1);
+    c.lastAckSent = c.rcvNxt;
+    negotiate(c, seg);
+    c.sndWnd = seg.window; // a SYN's window is never scaled (RFC 7323 §2.2)
+    c.maxSndWnd = c.sndWnd;
+    c.sndWl1 = seg.seq;
+    c.lastRecv = now;
+    c.setState('SYN_RECEIVED', 'rcv SYN: snd SYN,ACK');
+    l.synQueue.add(c);
+    this.register(c);
+    this.service(c);
+  }
+
+  private sendCookieSynAck(localAddr: string, localPort: number, remoteAddr: string, seg: TcpRepr, now: Instant): void {
+    const { iss, mss } = makeCookie(this.isnGen, now, localAddr, localPort, remoteAddr, seg.srcPort, seg.seq, seg.mss > 0 ? seg.mss : 536);
+    const tx = this.tx;
+    tx.srcPort = localPort;
+    tx.dstPort = seg.srcPort;
+    tx.seq = iss;
+    tx.ack = seqAdd(seg.seq, 1);
+    tx.flags = SYN | ACK;
+    tx.window = Math.min(65535, this.config.recvBuffer);
+    tx.mss = Math.min(mss, this.mtu - 40);
+    tx.wscale = -1;
+    tx.sackPermitted = false;
+    tx.hasTimestamp = false;
+    tx.sackCount = 0;
+    tx.payload = new Uint8Array(0);
+    this.transmit(localAddr, remoteAddr, tx);
+  }
+
+  /** The ACK completing a cookie handshake: build the connection straight into ESTABLISHED. */
+  private cookieAck(l: Listener, remoteAddr: string, localAddr: string, seg: TcpRepr, now: Instant): boolean {
+    const mss = checkCookie(this.isnGen, now, localAddr, l.port, remoteAddr, seg.srcPort, seqAdd(seg.seq, -1), seqAdd(seg.ack, -1));
+    if (mss === null) {
+      bump(this.counters, 'SyncookiesFailed');
+      return false;
+    }
+    bump(this.counters, 'SyncookiesRecv');
+    const c = this.newConnection(localAddr, l.port, remoteAddr, seg.srcPort, l.config, seqAdd(seg.ack, -1));
+    c.passive = true;
+    c.owner = l;
+    c.state = 'LISTEN';
+    c.irs = seqAdd(seg.seq, -1);
+    c.rcvNxt = seg.seq;
+    c.lastAckSent = c.rcvNxt;
+    c.peerMss = mss;
+    c.cc.init(c.effMss, c.config.initialCwnd);
+    c.sndNxt = seqAdd(c.iss, 1);
+    c.sndMax = c.sndNxt;
+    c.rcvAdv = seqAdd(c.rcvNxt, Math.min(65535, c.config.recvBuffer));
+    c.setState('SYN_RECEIVED', 'rcv ACK with a valid SYN cookie');
+    this.register(c);
+    c.onSegment(now, seg); // the ACK now completes the handshake like any other
+    this.service(c);
+    return true;
+  }
+
+  /** RFC 9293 §3.10.7.1: the answer to a segment for no connection. Never answers a RST. */
+  private resetFor(localAddr: string, remoteAddr: string, seg: TcpRepr): void {
+    if (seg.flags & RST) return;
+    const tx = this.tx;
+    const len = segLen(seg);
+    const srcPort = seg.dstPort;
+    const dstPort = seg.srcPort;
+    const ackIn = seg.ack;
+    const seqIn = seg.seq;
+    const hadAck = (seg.flags & ACK) !== 0;
+    tx.srcPort = srcPort;
+    tx.dstPort = dstPort;
+    tx.window = 0;
+    tx.urgent = 0;
+    tx.mss = -1;
+    tx.wscale = -1;
+    tx.sackPermitted = false;
+    tx.hasTimestamp = false;
+    tx.sackCount = 0;
+    tx.payload = new Uint8Array(0);
+    if (hadAck) {
+      tx.seq = ackIn; // <SEQ=SEG.ACK><CTL=RST>
+      tx.ack = 0;
+      tx.flags = RST;
+    } else {
+      tx.seq = 0; // <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>
+      tx.ack = seqAdd(seqIn, len);
+      tx.flags = RST | ACK;
+    }
+    bump(this.counters, 'OutRsts');
+    this.transmit(localAddr, remoteAddr, tx);
+  }
+
+  private transmit(src: string, dst: string, seg: TcpRepr): void {
+    bump(this.counters, 'OutSegs');
+    if (this.link === null) return;
+    const frame = buildTcpPacket(src, dst, seg, { checksum: !this.link.checksumOffload });
+    this.link.send(frame);
+  }
+
+  private findListener(addr: string, port: number): Listener | undefined {
+    return this.listeners.get(`${addr} ${port}`) ?? this.listeners.get(`${addr.includes(':') ? '::' : '0.0.0.0'} ${port}`);
+  }
+
+  private localAddress(a: string, what: string, allowAny: boolean): string {
+    const c = canonicalAddr(a);
+    if (c === null) throw new TypeError(`${what}: '${a}' is not an IP address`);
+    if (allowAny && (c === '0.0.0.0' || c === '::')) return c;
+    if (!this.addresses.has(c)) throw new StackError('EADDRNOTAVAIL', `${what} ${c} is not an address of host ${this.name}`);
+    return c;
+  }
+
+  /** Source address selection: the first address of the same family. */
+  private sourceFor(remote: string): string {
+    const v = addrVersion(remote);
+    for (const a of this.addresses) if (addrVersion(a) === v) return a;
+    throw new StackError('EADDRNOTAVAIL', `host ${this.name} has no IPv${v} address to reach ${remote}`);
+  }
+
+  /**
+   * LINUX inet_csk_bind_conflict, simplified: a port is in use on an overlapping address by a
+   * listener (always a conflict) or by a connection (a conflict unless SO_REUSEADDR; this is
+   * what makes a restarted server fail with EADDRINUSE while its old connections sit in TIME_WAIT).
+   */
+  private checkBind(address: string, port: number, reuseAddr: boolean, connecting = false): void {
+    const wildcard = (a: string): boolean => a === '0.0.0.0' || a === '::';
+    const overlap = (a: string): boolean => wildcard(a) || wildcard(address) || a === address;
+    for (const l of this.listeners.values()) {
+      if (l.port === port && overlap(l.address) && !connecting) {
+        throw new StackError('EADDRINUSE', `port ${port} on ${address} already has a listener`);
+      }
+    }
+    if (reuseAddr) return;
+    for (const c of this.conns.values()) {
+      if (c.localPort === port && overlap(c.localAddr) && !(c.owner instanceof Listener && !connecting)) {
+        throw new StackError('EADDRINUSE', `port ${port} on ${address} is in use by a connection in ${c.state} (set reuseAddr to bind anyway)`);
+      }
+    }
+  }
+
+  /** LINUX __inet_hash_connect: an ephemeral port (even ones first) unique for this 4-tuple. */
+  private ephemeralPort(localAddr: string, remoteAddr: string, remotePort: number): number {
+    const [lo, hi] = this.portRange;
+    const n = hi - lo + 1;
+    const start = this.rng.int(0, n - 1) & ~1;
+    for (const parity of [0, 1]) {
+      for (let i = 0; i < n; i += 2) {
+        const port = lo + ((start + i + parity) % n);
+        if (this.conns.has(this.key(localAddr, port, remoteAddr, remotePort))) continue;
+        if (this.findListener(localAddr, port) !== undefined) continue;
+        return port;
+      }
+    }
+    throw new StackError('EADDRNOTAVAIL', `no free ephemeral port in ${lo}-${hi} towards ${endpoint(remoteAddr, remotePort)}`);
+  }
+}
+
+function checkPort(p: unknown, what: string, nonZero: boolean): number {
+  if (typeof p !== 'number' || !Number.isInteger(p) || p < (nonZero ? 1 : 0) || p > 65535) {
+    throw new RangeError(`${what} must be an integer ${nonZero ? 1 : 0}..65535, got ${String(p)}`);
+  }
+  return p;
+}

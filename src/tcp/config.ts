@@ -1,0 +1,141 @@
+import { ms, sec, type Duration } from '../time.js';
+
+/**
+ * Per-connection options. Every default follows Linux where the RFCs leave a choice
+ * (DESIGN.md "Linux-compatible defaults"); each is named after the sysctl or socket option it
+ * mirrors so users can find it.
+ */
+export interface TcpConfig {
+  /** tcp_syn_retries: SYN retransmissions before ETIMEDOUT. LINUX: 6 (RFC 9293 suggests ≥ 3 minutes total). */
+  synRetries: number;
+  /** tcp_synack_retries. LINUX: 5. */
+  synAckRetries: number;
+  /** tcp_retries2: data retransmissions before giving up. LINUX: 15. */
+  retries2: number;
+  /** Initial RTO (RFC 6298 §2.1: 1 s). */
+  initialRto: Duration;
+  /** LINUX: TCP_RTO_MIN 200 ms (RFC 6298 §2.4 says 1 s). */
+  minRto: Duration;
+  /** TCP_RTO_MAX 120 s (RFC 6298 §2.5 allows a maximum of at least 60 s). */
+  maxRto: Duration;
+  /** 2MSL: TIME_WAIT length. LINUX: TCP_TIMEWAIT_LEN 60 s (RFC 9293 §3.4.2 MSL = 2 min). */
+  timeWait: Duration;
+  /** tcp_fin_timeout: how long an orphaned FIN_WAIT_2 connection waits for the peer's FIN. */
+  finTimeout: Duration;
+  /** SO_KEEPALIVE. */
+  keepAlive: boolean;
+  /** TCP_KEEPIDLE / tcp_keepalive_time: 7200 s. */
+  keepIdle: Duration;
+  /** TCP_KEEPINTVL / tcp_keepalive_intvl: 75 s. */
+  keepInterval: Duration;
+  /** TCP_KEEPCNT / tcp_keepalive_probes: 9. */
+  keepCount: number;
+  /** SO_LINGER: null = off; 0 = abortive close (RST); > 0 = close waits up to this long. */
+  linger: Duration | null;
+  /**
+   * What happens when a linger timeout expires before the data and FIN are acknowledged.
+   * 'reset' (default): close reports EWOULDBLOCK, unsent data is discarded and the connection is
+   * reset, as the seed article (after UNP) describes. 'orphan': LINUX: close returns and the
+   * connection goes on closing in the background.
+   */
+  lingerTimeoutAction: 'reset' | 'orphan';
+  /** TCP_USER_TIMEOUT (RFC 5482): 0 = off. */
+  userTimeout: Duration;
+  /** TCP_NODELAY: disables Nagle (RFC 9293 §3.7.4). */
+  noDelay: boolean;
+  /** TCP_MAXSEG: clamp on the MSS we announce and use; 0 = from the link MTU. */
+  maxSeg: number;
+  /** SO_SNDBUF in bytes. LINUX: tcp_wmem[1] 16384 grows by autotuning; we start larger. */
+  sendBuffer: number;
+  /** SO_RCVBUF in bytes. LINUX: tcp_rmem[1] = 131072. */
+  recvBuffer: number;
+  /** tcp_sack (RFC 2018). */
+  sack: boolean;
+  /** tcp_timestamps (RFC 7323). */
+  timestamps: boolean;
+  /** tcp_window_scaling (RFC 7323). */
+  windowScaling: boolean;
+  /** Window scale we announce. LINUX: 7 for the default tcp_rmem[2] of 6 MiB. */
+  wscale: number;
+  /** Initial congestion window in segments (RFC 6928). */
+  initialCwnd: number;
+  /** Minimum delayed-ACK timeout. LINUX: TCP_DELACK_MIN 40 ms (RFC 9293 §3.8.6.3 allows up to 500 ms). */
+  delAckMin: Duration;
+  /** LINUX: TCP_DELACK_MAX 200 ms. */
+  delAckMax: Duration;
+  /** LINUX: quick-ACK segments at connection start (TCP_MAX_QUICKACKS). */
+  quickAcks: number;
+  /** LINUX: tcp_invalid_ratelimit 500 ms: at most one challenge/out-of-window ACK per this time. */
+  invalidRateLimit: Duration;
+  /** LINUX: the RTO lower bound used for the first retransmission of a SYN (same as initialRto). */
+  congestionControl: 'cubic' | 'newreno';
+}
+
+export const DEFAULT_CONFIG: Readonly<TcpConfig> = Object.freeze({
+  synRetries: 6,
+  synAckRetries: 5,
+  retries2: 15,
+  initialRto: sec(1),
+  minRto: ms(200),
+  maxRto: sec(120),
+  timeWait: sec(60),
+  finTimeout: sec(60),
+  keepAlive: false,
+  keepIdle: sec(7200),
+  keepInterval: sec(75),
+  keepCount: 9,
+  linger: null,
+  lingerTimeoutAction: 'reset',
+  userTimeout: 0,
+  noDelay: false,
+  maxSeg: 0,
+  sendBuffer: 1 << 20,
+  recvBuffer: 131072,
+  sack: true,
+  timestamps: true,
+  windowScaling: true,
+  wscale: 7,
+  initialCwnd: 10,
+  delAckMin: ms(40),
+  delAckMax: ms(200),
+  quickAcks: 16,
+  invalidRateLimit: ms(500),
+  congestionControl: 'cubic',
+});
+
+const NUMERIC_MIN: Partial<Record<keyof TcpConfig, number>> = {
+  synRetries: 0, synAckRetries: 0, retries2: 0, initialRto: 1, minRto: 1, maxRto: 1, timeWait: 0,
+  finTimeout: 0, keepIdle: 1, keepInterval: 1, keepCount: 1, userTimeout: 0, maxSeg: 0,
+  sendBuffer: 1, recvBuffer: 1, wscale: 0, initialCwnd: 1, delAckMin: 0, delAckMax: 0, quickAcks: 0,
+  invalidRateLimit: 0,
+};
+
+/** Merge user options over defaults, rejecting bad values with an error naming the option. */
+export function makeConfig(base: Readonly<TcpConfig>, opts?: Partial<TcpConfig>): TcpConfig {
+  const c: TcpConfig = { ...base };
+  if (!opts) return c;
+  for (const [k, v] of Object.entries(opts) as [keyof TcpConfig, unknown][]) {
+    if (v === undefined) continue;
+    if (!(k in DEFAULT_CONFIG)) throw new TypeError(`unknown TCP option '${k}'`);
+    const def = DEFAULT_CONFIG[k];
+    if (k === 'linger') {
+      if (v !== null && (typeof v !== 'number' || !(v >= 0))) {
+        throw new RangeError(`option 'linger' must be null or a duration >= 0, got ${String(v)}`);
+      }
+    } else if (typeof def === 'number') {
+      const min = NUMERIC_MIN[k] ?? 0;
+      if (typeof v !== 'number' || !Number.isFinite(v) || v < min) {
+        throw new RangeError(`option '${k}' must be a number >= ${min}, got ${String(v)}`);
+      }
+      if (k === 'wscale' && v > 14) throw new RangeError(`option 'wscale' must be <= 14 (RFC 7323 §2.3), got ${v}`);
+    } else if (typeof def === 'boolean') {
+      if (typeof v !== 'boolean') throw new TypeError(`option '${k}' must be a boolean, got ${String(v)}`);
+    } else if (k === 'congestionControl') {
+      if (v !== 'cubic' && v !== 'newreno') throw new RangeError(`option 'congestionControl' must be 'cubic' or 'newreno', got ${String(v)}`);
+    } else if (k === 'lingerTimeoutAction') {
+      if (v !== 'reset' && v !== 'orphan') throw new RangeError(`option 'lingerTimeoutAction' must be 'reset' or 'orphan', got ${String(v)}`);
+    }
+    (c as unknown as Record<string, unknown>)[k] = v;
+  }
+  return c;
+}

@@ -1,0 +1,31 @@
+import type { TcpStateName } from './state.js';
+
+/** Errors the core reports, with the errno names Node and POSIX use (DESIGN.md principle 12). */
+export type TcpErrorCode = 'ECONNREFUSED' | 'ECONNRESET' | 'ETIMEDOUT' | 'EPIPE' | 'ECONNABORTED' | 'EWOULDBLOCK';
+
+/** What a connection tells its owner. Pulled from `Connection.pollEvent()`. */
+export type ConnEvent =
+  | { type: 'state'; from: TcpStateName; to: TcpStateName; cause: string }
+  /** The handshake completed (ESTABLISHED reached). */
+  | { type: 'connected' }
+  /** In-order data is ready to read. */
+  | { type: 'readable' }
+  /** Send-buffer space opened after a write was refused or partial. */
+  | { type: 'writable' }
+  /** The peer's FIN was received: no more data will arrive (read returns EOF once drained). */
+  | { type: 'end' }
+  /** An error the application should see (the connection may or may not be closed by it). */
+  | { type: 'error'; code: TcpErrorCode; message: string }
+  /** A lingering close finished: `acked` true when data and FIN were acknowledged in time. */
+  | { type: 'linger'; acked: boolean }
+  /** The connection reached CLOSED and can be forgotten. */
+  | { type: 'closed' };
+
+export const ERROR_MESSAGES: Record<TcpErrorCode, string> = {
+  ECONNREFUSED: 'Connection refused',
+  ECONNRESET: 'Connection reset by peer',
+  ETIMEDOUT: 'Connection timed out',
+  EPIPE: 'Broken pipe',
+  ECONNABORTED: 'Software caused connection abort',
+  EWOULDBLOCK: 'Operation would block',
+};

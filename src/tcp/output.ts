@@ -1,0 +1,215 @@
+import { seqAdd, seqDiff, seqGt, seqLt } from '../seq.js';
+import { NEVER, type Instant } from '../time.js';
+import { ACK, FIN, PSH, RST, SYN, clearTcpRepr, type TcpRepr } from '../wire/tcp-repr.js';
+import { bump, type Connection } from './connection.js';
+import { Timer } from './timers.js';
+
+/** RFC 7323 timestamp clock: LINUX milliseconds plus a per-connection offset. */
+export function tsClock(c: Connection, now: Instant): number {
+  return (Math.floor(now / 1000) + c.tsOffset) >>> 0;
+}
+
+/**
+ * LINUX tcp_select_initial_window: the SYN window is the receive space (at most 65535, unscaled
+ * in a SYN per RFC 7323 §2.2) rounded down to a multiple of the MSS: 64240 for MSS 1460.
+ */
+export function initialWindow(c: Connection): number {
+  return Math.min(65535, c.rcvClamp);
+}
+
+/**
+ * The next segment this connection wants to send, written into `out`; false when none.
+ * Order: a RST answering a bad segment, an abortive RST, SYN / SYN-ACK, data and FIN,
+ * a probe, a bare ACK. The caller loops until false.
+ */
+export function pollTransmit(c: Connection, now: Instant, out: TcpRepr): boolean {
+  clearTcpRepr(out);
+  out.srcPort = c.localPort;
+  out.dstPort = c.remotePort;
+  if (c.replyRstPending) {
+    // §3.10.7.1 form: <SEQ=SEG.ACK><CTL=RST> (our caller recorded SEG.ACK, or 0 without ACK).
+    c.replyRstPending = false;
+    out.seq = c.replyRstSeq;
+    out.flags = RST;
+    return true;
+  }
+  if (c.rstPending) {
+    // Abortive close (§3.10.5): LINUX tcp_send_active_reset sends RST,ACK at SND.NXT, window 0.
+    c.rstPending = false;
+    out.seq = c.sndMax;
+    out.ack = c.rcvNxt;
+    out.flags = RST | ACK;
+    c.lastSend = now;
+    return true;
+  }
+  const s = c.state;
+  if (s === 'CLOSED' || s === 'LISTEN') return false;
+  // Our SYN is due whenever SND.NXT sits at the ISS (first send, or rewound to retransmit it).
+  if (c.sndNxt === c.iss && c.sndUna === c.iss) {
+    writeSyn(c, now, out);
+    return true;
+  }
+  if (s === 'SYN_SENT') return false;
+  if (s !== 'SYN_RECEIVED' && sendData(c, now, out)) return true;
+  if (c.probePending) {
+    // Keepalive (RFC 1122 §4.2.3.6) and zero-window probes: SEG.SEQ = SND.UNA - 1, no data,
+    // which the peer must answer with an ACK (LINUX tcp_xmit_probe_skb).
+    c.probePending = false;
+    out.seq = seqAdd(c.sndUna, -1);
+    fillAck(c, now, out);
+    return true;
+  }
+  if (c.ackNow) {
+    out.seq = c.sndNxt;
+    fillAck(c, now, out);
+    return true;
+  }
+  return false;
+}
+
+function writeSyn(c: Connection, now: Instant, out: TcpRepr): void {
+  const synAck = c.state !== 'SYN_SENT';
+  out.seq = c.iss;
+  out.flags = synAck ? SYN | ACK : SYN;
+  out.window = initialWindow(c);
+  out.mss = c.advMss;
+  if (synAck) {
+    // Answer only with what the peer offered (RFC 7323 §2.2, §3.2; RFC 2018 §2).
+    out.ack = c.rcvNxt;
+    out.sackPermitted = c.sackEnabled;
+    if (c.wsEnabled) out.wscale = c.rcvWscale;
+    if (c.tsEnabled) setTs(c, now, out, c.tsRecent);
+    c.rcvAdv = seqAdd(c.rcvNxt, out.window);
+    c.lastAckSent = c.rcvNxt;
+    c.ackNow = false;
+  } else {
+    out.sackPermitted = c.config.sack;
+    if (c.config.windowScaling) out.wscale = c.config.wscale;
+    if (c.config.timestamps) setTs(c, now, out, 0);
+  }
+  const retransmission = seqGt(c.sndMax, c.iss);
+  if (retransmission) {
+    bump(c.mib, 'RetransSegs');
+    c.totalRetrans++;
+  } else if (!c.config.timestamps || synAck) {
+    c.rttSeq = c.iss;
+    c.rttStart = now;
+  }
+  c.sndNxt = seqAdd(c.iss, 1);
+  if (seqGt(c.sndNxt, c.sndMax)) c.sndMax = c.sndNxt;
+  if (!c.timers.isSet(Timer.RETRANSMIT)) c.armRetransmit(now);
+  c.lastSend = now;
+}
+
+function setTs(c: Connection, now: Instant, out: TcpRepr, ecr: number): void {
+  out.hasTimestamp = true;
+  out.tsVal = tsClock(c, now);
+  out.tsEcr = ecr >>> 0;
+}
+
+/**
+ * Data and FIN (RFC 9293 §3.8.6 send policy): at most min(SND.WND, cwnd) in flight, segments of
+ * the effective MSS, Nagle (§3.7.4) unless TCP_NODELAY, sender SWS avoidance (§3.8.6.2.1),
+ * FIN on the last segment once the user has closed. Arms the persist timer when a zero window
+ * blocks everything.
+ */
+function sendData(c: Connection, now: Instant, out: TcpRepr): boolean {
+  const s = c.state;
+  const mayFin = s === 'FIN_WAIT_1' || s === 'CLOSING' || s === 'LAST_ACK';
+  const off = seqDiff(c.sndNxt, c.sndBufSeq);
+  const avail = c.sendBuf.length - off;
+  const finDue = mayFin && c.finQueued && avail <= 0 && c.sndNxt === c.finSeq;
+  if (avail <= 0 && !finDue) return false;
+  const limit = Math.min(c.sndWnd, c.cc.cwnd);
+  const usable = seqDiff(seqAdd(c.sndUna, limit), c.sndNxt);
+  const retransmission = seqLt(c.sndNxt, c.sndMax);
+  if (usable <= 0) {
+    // Nothing fits. With nothing in flight only the persist timer will get us going again.
+    if (c.sndWnd === 0 && c.inFlight === 0 && !c.timers.isSet(Timer.PERSIST)) {
+      c.timers.stop(Timer.RETRANSMIT);
+      c.timers.set(Timer.PERSIST, now + Math.min(c.config.maxRto, c.rtt.rto * 2 ** c.persistBackoff));
+    }
+    return false;
+  }
+  let len = Math.max(0, Math.min(avail, c.effMss, usable));
+  const lastOfQueue = len === avail;
+  if (len > 0 && len < c.effMss && !retransmission) {
+    // Sender SWS avoidance: a small segment only if it empties the queue or is at least half
+    // the largest window the peer offered (§3.8.6.2.1).
+    if (!lastOfQueue && len < c.maxSndWnd / 2) return false;
+    // Nagle: one small segment in flight at a time, unless TCP_NODELAY or it carries the FIN.
+    if (lastOfQueue && !c.config.noDelay && c.inFlight > 0 && !(mayFin && c.finQueued)) return false;
+  }
+  let flags = ACK;
+  if (len > 0 && lastOfQueue) flags |= PSH;
+  const fin = mayFin && c.finQueued && lastOfQueue && len + 1 <= usable;
+  if (fin) flags |= FIN;
+  if (len === 0 && !fin) return false;
+  out.seq = c.sndNxt;
+  out.flags = flags;
+  out.payload = len > 0 ? c.sendBuf.view(off, len, scratchFor(c, len)) : out.payload;
+  fillAck(c, now, out);
+  const end = seqAdd(c.sndNxt, len + (fin ? 1 : 0));
+  if (retransmission) {
+    bump(c.mib, 'RetransSegs');
+    c.totalRetrans++;
+  } else if (c.rttStart === NEVER && !c.tsEnabled) {
+    c.rttSeq = c.sndNxt;
+    c.rttStart = now;
+  }
+  c.sndNxt = end;
+  if (seqGt(end, c.sndMax)) c.sndMax = end;
+  if (!c.timers.isSet(Timer.RETRANSMIT)) c.armRetransmit(now);
+  c.timers.stop(Timer.PERSIST);
+  len = 0;
+  return true;
+}
+
+let scratch = new Uint8Array(0);
+/** Scratch space for a segment whose bytes wrap around the send ring (shared: used synchronously). */
+function scratchFor(_c: Connection, n: number): Uint8Array {
+  if (scratch.length < n) scratch = new Uint8Array(Math.max(n, 65536));
+  return scratch;
+}
+
+/**
+ * ACK, window and options on an outgoing segment of a synchronized connection; sending any ACK
+ * cancels a pending delayed ACK.
+ */
+export function fillAck(c: Connection, now: Instant, out: TcpRepr): void {
+  out.flags |= ACK;
+  out.ack = c.rcvNxt;
+  out.window = advertise(c);
+  if (c.tsEnabled) setTs(c, now, out, c.tsRecent);
+  if (c.sackEnabled && !c.reasm.isEmpty) {
+    const blocks = c.reasm.blocks(c.tsEnabled ? 3 : 4);
+    out.sackCount = blocks.length;
+    for (let i = 0; i < blocks.length; i++) {
+      out.sackBlocks[2 * i] = blocks[i]![0];
+      out.sackBlocks[2 * i + 1] = blocks[i]![1];
+    }
+  }
+  c.lastAckSent = c.rcvNxt;
+  c.ackNow = false;
+  c.bytesSinceAck = 0;
+  c.timers.stop(Timer.DELAYED_ACK);
+  c.lastSend = now;
+}
+
+/**
+ * The window field to send (RFC 9293 §3.8.6.2.2 receiver SWS avoidance, RFC 7323 §2.3 scaling):
+ * never move the right edge left; move it right only by at least min(buffer/2, MSS).
+ */
+function advertise(c: Connection): number {
+  const free = c.receiveWindow();
+  const cur = Math.max(0, seqDiff(c.rcvAdv, c.rcvNxt));
+  let wnd = free;
+  if (wnd - cur < Math.min(c.config.recvBuffer / 2, c.advMss)) wnd = cur;
+  const scale = c.rcvWscale;
+  let raw = Math.ceil(wnd / 2 ** scale);
+  if (raw * 2 ** scale > Math.max(free, cur)) raw = Math.floor(wnd / 2 ** scale);
+  if (raw > 65535) raw = 65535;
+  const edge = seqAdd(c.rcvNxt, raw * 2 ** scale);
+  if (seqGt(edge, c.rcvAdv) || raw === 0) c.rcvAdv = seqGt(edge, c.rcvAdv) ? edge : c.rcvAdv;
+  return raw;
+}

@@ -1,0 +1,93 @@
+/**
+ * A byte ring buffer that grows on demand up to a maximum, so an idle connection holds no
+ * buffer memory (a 2 KiB-per-idle-connection budget), and a busy one copies each byte in once
+ * and out once.
+ */
+const EMPTY = new Uint8Array(0);
+
+export class ByteRing {
+  private buf: Uint8Array = EMPTY;
+  private head = 0;
+  private len = 0;
+
+  constructor(public max: number) {}
+
+  get length(): number {
+    return this.len;
+  }
+
+  /** Bytes that can still be pushed. */
+  get free(): number {
+    return Math.max(0, this.max - this.len);
+  }
+
+  private grow(need: number): void {
+    let cap = Math.max(this.buf.length, 2048);
+    while (cap < need) cap *= 2;
+    cap = Math.min(Math.max(cap, need), Math.max(this.max, need));
+    const next = new Uint8Array(cap);
+    this.copyOut(next, 0, 0, this.len);
+    this.buf = next;
+    this.head = 0;
+  }
+
+  /** Append up to `free` bytes of src[off, off+len); returns how many were taken. */
+  push(src: Uint8Array, off = 0, len = src.length - off): number {
+    const n = Math.min(len, this.free);
+    if (n <= 0) return 0;
+    if (this.len + n > this.buf.length) this.grow(this.len + n);
+    const cap = this.buf.length;
+    let tail = (this.head + this.len) % cap;
+    const first = Math.min(n, cap - tail);
+    this.buf.set(src.subarray(off, off + first), tail);
+    if (first < n) this.buf.set(src.subarray(off + first, off + n), 0);
+    tail = (tail + n) % cap;
+    this.len += n;
+    return n;
+  }
+
+  /** Drop n bytes from the front. */
+  consume(n: number): void {
+    n = Math.min(n, this.len);
+    if (n <= 0) return;
+    this.len -= n;
+    this.head = this.len === 0 ? 0 : (this.head + n) % this.buf.length;
+  }
+
+  /** Copy bytes [from, from+n) of the ring into dst at dstOff. */
+  copyOut(dst: Uint8Array, dstOff: number, from: number, n: number): void {
+    const cap = this.buf.length;
+    if (n <= 0) return;
+    const start = (this.head + from) % cap;
+    const first = Math.min(n, cap - start);
+    dst.set(this.buf.subarray(start, start + first), dstOff);
+    if (first < n) dst.set(this.buf.subarray(0, n - first), dstOff + first);
+  }
+
+  /**
+   * A view of bytes [from, from+n): zero-copy when contiguous, otherwise copied into `scratch`
+   * (which must hold n bytes).
+   */
+  view(from: number, n: number, scratch: Uint8Array): Uint8Array {
+    if (n <= 0) return EMPTY;
+    const cap = this.buf.length;
+    const start = (this.head + from) % cap;
+    if (start + n <= cap) return this.buf.subarray(start, start + n);
+    this.copyOut(scratch, 0, from, n);
+    return scratch.subarray(0, n);
+  }
+
+  /** Release memory when empty (idle connections keep nothing). */
+  shrinkIfEmpty(): void {
+    if (this.len === 0) {
+      this.buf = EMPTY;
+      this.head = 0;
+    }
+  }
+
+  clear(): void {
+    this.len = 0;
+    this.head = 0;
+    this.buf = EMPTY;
+  }
+}

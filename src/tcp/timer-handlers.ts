@@ -1,0 +1,118 @@
+import { seqDiff, seqGt } from '../seq.js';
+import { NEVER, type Instant } from '../time.js';
+import { bump, type Connection } from './connection.js';
+import { Timer, type TimerKind } from './timers.js';
+
+/** A timer of `c` expired at `now` (the table has already cleared it). */
+export function onTimer(c: Connection, now: Instant, kind: TimerKind): void {
+  switch (kind) {
+    case Timer.RETRANSMIT:
+      return retransmitTimeout(c, now);
+    case Timer.PERSIST:
+      return persistTimeout(c, now);
+    case Timer.KEEPALIVE:
+      return keepaliveTimeout(c, now);
+    case Timer.DELAYED_ACK:
+      // RFC 9293 §3.8.6.3: the delayed ACK is due.
+      if (c.state !== 'CLOSED') c.ackNow = true;
+      return;
+    case Timer.TIME_WAIT:
+      // RFC 9293 §3.10.8: "If the time-wait timeout expires ... delete the TCB".
+      if (c.state === 'TIME_WAIT') c.setState('CLOSED', '2MSL timeout');
+      return;
+    case Timer.LINGER:
+      return lingerTimeout(c, now);
+    case Timer.FIN_WAIT_2:
+      // LINUX: an orphan in FIN_WAIT_2 is forgotten after tcp_fin_timeout, silently.
+      if (c.state === 'FIN_WAIT_2' && c.userClosed) c.setState('CLOSED', 'tcp_fin_timeout in FIN_WAIT_2');
+      return;
+  }
+}
+
+/**
+ * RFC 6298 §5.4–5.7: retransmit the earliest unacknowledged segment, back off the timer (double,
+ * up to maxRto), give up after the configured number of retries with ETIMEDOUT. Retransmission
+ * is go-back-N from SND.UNA in slow start (RFC 5681 §3.1 loss window).
+ */
+function retransmitTimeout(c: Connection, now: Instant): void {
+  if (!seqGt(c.sndMax, c.sndUna)) return; // nothing outstanding
+  const s = c.state;
+  bump(c.mib, 'TCPTimeouts');
+  const handshake = s === 'SYN_SENT' || s === 'SYN_RECEIVED';
+  const limit = handshake ? (c.passive ? c.config.synAckRetries : c.config.synRetries) : c.config.retries2;
+  const userTimedOut = c.config.userTimeout > 0 && c.firstRetransmit !== NEVER && now - c.firstRetransmit >= c.config.userTimeout;
+  if (c.backoff >= limit || userTimedOut) {
+    if (s === 'SYN_RECEIVED' && c.passive) {
+      // LINUX: the request is dropped; nobody has seen this connection yet.
+      c.setState('CLOSED', 'SYN-ACK retransmissions exhausted');
+      return;
+    }
+    // LINUX tcp_write_err: no RST is sent when retransmissions are exhausted.
+    c.fail('ETIMEDOUT', s === 'SYN_SENT' ? `no answer to SYN after ${c.backoff} retransmissions` : 'retransmissions exhausted');
+    return;
+  }
+  if (c.firstRetransmit === NEVER) c.firstRetransmit = now;
+  if (!handshake) c.cc.onRto(seqDiff(c.sndMax, c.sndUna));
+  c.backoff++;
+  c.sndNxt = c.sndUna; // go back: the output engine resends from SND.UNA (the SYN if unacked)
+  c.rttStart = NEVER; // Karn's rule (RFC 6298 §3)
+  c.dupAcks = 0;
+  c.armRetransmit(now);
+}
+
+/** RFC 9293 §3.8.6.1: probe a zero window, backing off like the RTO. */
+function persistTimeout(c: Connection, now: Instant): void {
+  if (c.state === 'CLOSED' || c.sndWnd > 0 || c.inFlight > 0) return;
+  const pending = c.sendBuf.length - seqDiff(c.sndNxt, c.sndBufSeq) > 0 || (c.finQueued && c.sndNxt === c.finSeq);
+  if (!pending) return;
+  // LINUX tcp_probe_timer: give up after tcp_retries2 probes the peer never answered.
+  if (c.persistProbes >= c.config.retries2) {
+    c.fail('ETIMEDOUT', 'zero-window probes unanswered');
+    return;
+  }
+  c.probePending = true;
+  c.persistProbes++;
+  c.persistBackoff++;
+  bump(c.mib, 'TCPWinProbe');
+  c.timers.set(Timer.PERSIST, now + Math.min(c.config.maxRto, c.rtt.rto * 2 ** c.persistBackoff));
+}
+
+/** RFC 1122 §4.2.3.6 keepalive with Linux's idle/interval/count; no answer: RST and ETIMEDOUT. */
+function keepaliveTimeout(c: Connection, now: Instant): void {
+  if (!c.config.keepAlive || (c.state !== 'ESTABLISHED' && c.state !== 'CLOSE_WAIT')) return;
+  // LINUX tcp_keepalive_timer: data in flight or queued means the retransmission timer watches.
+  if (c.inFlight > 0 || c.sendBuf.length > 0) {
+    c.timers.set(Timer.KEEPALIVE, now + c.config.keepIdle);
+    return;
+  }
+  const idle = now - c.lastRecv;
+  const due = c.keepaliveProbes === 0 ? c.config.keepIdle : c.config.keepIdle + c.keepaliveProbes * c.config.keepInterval;
+  if (idle < due) {
+    c.timers.set(Timer.KEEPALIVE, c.lastRecv + due);
+    return;
+  }
+  if (c.keepaliveProbes >= c.config.keepCount) {
+    c.rstPending = true;
+    bump(c.mib, 'OutRsts');
+    bump(c.mib, 'TCPKeepAliveTimeouts');
+    c.fail('ETIMEDOUT', `keepalive: ${c.keepaliveProbes} probes unanswered: snd RST`);
+    return;
+  }
+  c.probePending = true;
+  c.keepaliveProbes++;
+  bump(c.mib, 'TCPKeepAlive');
+  c.timers.set(Timer.KEEPALIVE, now + c.config.keepInterval);
+}
+
+/** SO_LINGER timeout: the data and FIN were not acknowledged in time (seed article case 3b). */
+function lingerTimeout(c: Connection, now: Instant): void {
+  if (!c.lingerPending) return;
+  c.lingerPending = false;
+  c.emit({ type: 'linger', acked: false });
+  if (c.config.lingerTimeoutAction === 'reset') {
+    // After UNP: close reports EWOULDBLOCK and the data still in the send buffer is lost; we
+    // discard it with a RST so the peer knows. LINUX instead lets the orphan go on ('orphan').
+    c.emit({ type: 'error', code: 'EWOULDBLOCK', message: 'linger timeout: data and FIN not acknowledged' });
+    c.abort(now, 'linger timeout: unsent data discarded, snd RST', true);
+  }
+}
