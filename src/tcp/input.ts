@@ -267,7 +267,15 @@ export function processFin(c: Connection, now: Instant): void {
   c.rcvNxt = seqAdd(c.rcvNxt, 1);
   c.finReceived = true;
   c.ackNow = true;
-  c.emit({ type: 'end' });
+  // The state changes first, then the application hears of the end of the stream.
+  try {
+    finTransition(c, now);
+  } finally {
+    c.emit({ type: 'end' });
+  }
+}
+
+function finTransition(c: Connection, now: Instant): void {
   switch (c.state) {
     case 'SYN_RECEIVED':
     case 'ESTABLISHED':
