@@ -2,7 +2,7 @@ import type { SimWorld } from '../driver/world.js';
 import { formatOptions } from '../wire/format.js';
 import { newIpRepr, parseIpHeader } from '../wire/ip.js';
 import { parseTcp } from '../wire/tcp.js';
-import { flagsToString, newTcpRepr, segLen } from '../wire/tcp-repr.js';
+import { ACK, SYN, flagsToString, newTcpRepr, segLen } from '../wire/tcp-repr.js';
 import { seqAdd, seqGt } from '../seq.js';
 import type { DemoEvent } from './events.js';
 
@@ -49,7 +49,9 @@ export class Recorder {
     const r = this.tcp;
     const src = ep(this.ip.src, r.srcPort);
     const dst = ep(this.ip.dst, r.dstPort);
-    const key = `${src}>${dst}`;
+    // A SYN-ACK after our own SYN (simultaneous open) is a new segment, so the key includes
+    // the ACK flag for SYNs.
+    const key = `${src}>${dst}${r.flags & SYN ? (r.flags & ACK ? ' SA' : ' S') : ''}`;
     const end = seqAdd(r.seq, segLen(r));
     const prev = this.highest.get(key);
     const retransmit = segLen(r) > 0 && prev !== undefined && !seqGt(end, prev);

@@ -41,9 +41,9 @@ export const SERVER = '10.0.0.2';
 const dec = new TextDecoder();
 
 /** A server that accepts every connection and hands it to `handle`. */
-function serve(ctx: Ctx, port: number, handle: (s: TcpSocket) => void, backlog?: number): void {
+function serve(ctx: Ctx, port: number, handle: (s: TcpSocket) => void, backlog?: number, tcp?: Parameters<Stack['listen']>[0]['tcp']): void {
   ctx.rec.app('server', 'listen', { port, ...(backlog !== undefined ? { backlog } : {}) });
-  const l = ctx.server.listen({ port, ...(backlog !== undefined ? { backlog } : {}) });
+  const l = ctx.server.listen({ port, ...(backlog !== undefined ? { backlog } : {}), ...(tcp ? { tcp } : {}) });
   l.onConnection = () => {
     const s = l.accept();
     if (!s) return;
@@ -268,7 +268,7 @@ export const SCENARIOS: Scenario[] = [
         watch(ctx, 'server', s);
         if (reader) readAll(ctx, 'server', s, () => close(ctx, 'server', s));
         reader = false;
-      });
+      }, undefined, { recvBuffer: 8192 });
       const first = connect(ctx, 80, { linger: sec(5) });
       first.onConnect = () => {
         write(ctx, 'client', first, 'hello');

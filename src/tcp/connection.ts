@@ -127,6 +127,8 @@ export class Connection implements Endpoints {
   rstPending = false;
   /** Keepalive or zero-window probe to send (seq = SND.UNA - 1). */
   probePending = false;
+  /** Send one segment of what the window allows despite Nagle/SWS (the persist override). */
+  forceSend = false;
   /** A RST answering one bad segment (e.g. an unacceptable ACK in SYN_SENT): <SEQ=replyRstSeq><CTL=RST>. */
   replyRstPending = false;
   replyRstSeq: SeqNum = 0;

@@ -4,7 +4,7 @@ import { ACK, FIN, RST, SYN, type TcpRepr } from '../wire/tcp-repr.js';
 import { type Connection } from './connection.js';
 import { processFin, receiveText, replyRst } from './input.js';
 import { Timer } from './timers.js';
-import { tsClock } from './output.js';
+import { initialWindow, tsClock } from './output.js';
 
 /** RFC 9293 §3.10.7.3: a segment arrives in SYN_SENT. */
 export function synSentInput(c: Connection, now: Instant, seg: TcpRepr): void {
@@ -25,6 +25,8 @@ export function synSentInput(c: Connection, now: Instant, seg: TcpRepr): void {
   c.rcvNxt = seqAdd(seg.seq, 1);
   c.lastAckSent = c.rcvNxt;
   negotiate(c, seg);
+  // The window our SYN offered (unscaled) is what the peer may fill first.
+  c.rcvAdv = seqAdd(c.rcvNxt, initialWindow(c));
   c.lastRecv = now;
   // §3.10.7.3: SYN windows are never scaled (RFC 7323 §2.2).
   c.sndWnd = seg.window;
@@ -40,7 +42,9 @@ export function synSentInput(c: Connection, now: Instant, seg: TcpRepr): void {
   } else {
     // Simultaneous open (§3.10.7.3, Figure 8): SYN_RECEIVED, answer with SYN,ACK (same ISS).
     c.setState('SYN_RECEIVED', 'rcv SYN: snd SYN,ACK (simultaneous open)');
-    c.sndNxt = c.iss; // our SYN goes again, now with an ACK
+    // Our SYN goes again, now with an ACK: a new segment, not a retransmission.
+    c.sndNxt = c.iss;
+    c.sndMax = c.iss;
   }
 }
 

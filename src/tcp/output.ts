@@ -133,7 +133,14 @@ function sendData(c: Connection, now: Instant, out: TcpRepr): boolean {
   }
   let len = Math.max(0, Math.min(avail, c.effMss, usable));
   const lastOfQueue = len === avail;
-  if (len > 0 && len < c.effMss && !retransmission) {
+  const force = c.forceSend;
+  c.forceSend = false;
+  if (len > 0 && len < c.effMss && !retransmission && !force) {
+    // Blocked by the rules below with nothing in flight: the persist timer is the override
+    // timeout of §3.8.6.2.1 that eventually sends what the window allows.
+    if (c.inFlight === 0 && !c.timers.isSet(Timer.PERSIST) && !lastOfQueue) {
+      c.timers.set(Timer.PERSIST, now + Math.min(c.config.maxRto, c.rtt.rto * 2 ** c.persistBackoff));
+    }
     // Sender SWS avoidance: a small segment only if it empties the queue or is at least half
     // the largest window the peer offered (§3.8.6.2.1).
     if (!lastOfQueue && len < c.maxSndWnd / 2) return false;

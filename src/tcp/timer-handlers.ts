@@ -62,9 +62,15 @@ function retransmitTimeout(c: Connection, now: Instant): void {
 
 /** RFC 9293 §3.8.6.1: probe a zero window, backing off like the RTO. */
 function persistTimeout(c: Connection, now: Instant): void {
-  if (c.state === 'CLOSED' || c.sndWnd > 0 || c.inFlight > 0) return;
+  if (c.state === 'CLOSED' || c.inFlight > 0) return;
   const pending = c.sendBuf.length - seqDiff(c.sndNxt, c.sndBufSeq) > 0 || (c.finQueued && c.sndNxt === c.finSeq);
   if (!pending) return;
+  if (c.sndWnd > 0) {
+    // A small window that silly-window avoidance would not fill: send what fits
+    // (RFC 9293 §3.8.6.2.1 override timeout; LINUX tcp_write_wakeup).
+    c.forceSend = true;
+    return;
+  }
   // LINUX tcp_probe_timer: give up after tcp_retries2 probes the peer never answered.
   if (c.persistProbes >= c.config.retries2) {
     c.fail('ETIMEDOUT', 'zero-window probes unanswered');
