@@ -348,3 +348,22 @@ export const bytes = (s: string): Uint8Array => new TextEncoder().encode(s);
 export const text = (b: Uint8Array | null): string => (b === null ? '' : new TextDecoder().decode(b));
 
 export { segLen };
+
+/**
+ * Host A connects (local port `localPort`) to a scripted peer at B's address, port 80; the peer
+ * answers SYN-ACK (MSS 1460, no other options) so A reaches ESTABLISHED. `h` must be onlyA.
+ */
+export function scriptedPeerConnection(
+  h: Harness,
+  opts: { localPort?: number; peerIss?: number; tcp?: Partial<import('../src/tcp/config.js').TcpConfig>; win?: number } = {},
+): { p: RawPeer; pc: PeerConn; c: import('../src/stack/socket.js').TcpSocket } {
+  const p = h.peer();
+  const localPort = opts.localPort ?? 40000;
+  const pc = p.conn(A_ADDR, 80, localPort, opts.peerIss ?? 5000);
+  const c = h.a.connect({ remoteAddress: p.addr, remotePort: 80, localPort, ...(opts.tcp ? { tcp: opts.tcp } : {}) });
+  h.runFor(50_000);
+  pc.send(SYN | ACK, { mss: 1460, ...(opts.win !== undefined ? { win: opts.win } : {}) });
+  h.runFor(50_000);
+  if (c.state !== 'ESTABLISHED') throw new Error(`scripted handshake failed: ${c.state}\n${h.dump()}`);
+  return { p, pc, c };
+}
