@@ -258,14 +258,28 @@ export class Stack implements TimerClient {
    * timer queue, forget it once CLOSED. Every entry point calls this after touching a connection.
    */
   service(c: Connection): void {
+    // Re-entered from an application callback of this same connection: the outer call drains
+    // the rest in order (an event handler must not see later events before it returns).
+    if (this.servicing.has(c)) return;
+    this.servicing.add(c);
+    try {
+      this.serviceOnce(c);
+    } finally {
+      this.servicing.delete(c);
+    }
+    if (c.state !== 'CLOSED' && (c.hasEvents || c.ackNow)) this.serviceOnce(c);
+  }
+
+  private readonly servicing = new Set<Connection>();
+
+  private serviceOnce(c: Connection): void {
     const now = this.now();
     const tx = this.tx;
     // Events first (a state change is shown before the segment it causes), then output; an
     // application callback may act on the connection, which nests another service() call.
     for (let round = 0; round < 1000; round++) {
       for (let ev = c.pollEvent(); ev !== undefined; ev = c.pollEvent()) this.dispatch(c, ev);
-      let sent = 0;
-      for (; sent < 100_000 && c.pollTransmit(now, tx); sent++) this.transmit(c.localAddr, c.remoteAddr, tx);
+      for (let sent = 0; sent < 100_000 && c.pollTransmit(now, tx); sent++) this.transmit(c.localAddr, c.remoteAddr, tx);
       if (!c.hasEvents) break;
     }
     if (c.state === 'CLOSED') {
