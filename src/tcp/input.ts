@@ -35,6 +35,9 @@ function synchronizedInput(c: Connection, now: Instant, seg: TcpRepr): void {
     // LINUX tcp_check_req: a retransmitted SYN (same ISN) gets the SYN-ACK again.
     if ((flags & (SYN | ACK | RST)) === SYN && seg.seq === c.irs) {
       c.synPending = true;
+      // The output engine sends our SYN whenever SND.NXT sits at the ISS (output.ts): rewind
+      // it so the SYN-ACK really goes out again (synPending alone is read by nobody).
+      if (c.sndUna === c.iss) c.sndNxt = c.iss;
       return;
     }
   }
