@@ -18,6 +18,8 @@ export interface LadderOptions {
 }
 
 const SIDE = 30;
+/** Left column text, padded, and never glued to what follows. */
+const col = (s: string): string => (s.length >= SIDE ? `${s} ` : s.padEnd(SIDE));
 
 export function renderLadder(res: DemoResult, opts: LadderOptions = {}): string {
   const hostNames = Object.keys(res.hosts);
@@ -59,14 +61,14 @@ export function renderLadder(res: DemoResult, opts: LadderOptions = {}): string 
         if (e.corrupted) label += ' (corrupted)';
         const who = multiLeft && !fromRight ? `${e.host}: ` : '';
         const side = !fromRight ? who : multiLeft ? `to ${peerName(res, e.dst) ?? ''}: ` : '';
-        lines.push(`${t}  ${side.padEnd(SIDE)}${arrow(label, lane, fromRight, e.dropped, opts.ascii ?? false)}${e.dropped ? `  lost${e.reason && e.reason !== 'loss' ? ` (${e.reason})` : ''}` : ''}`);
+        lines.push(`${t}  ${col(side)}${arrow(label, lane, fromRight, e.dropped, opts.ascii ?? false)}${e.dropped ? `  lost${e.reason && e.reason !== 'loss' ? ` (${e.reason})` : ''}` : ''}`);
         break;
       }
       case 'state': {
         const txt = `${e.from} -> ${e.to}`;
         const why = `(${e.cause})`;
         if (e.host === right) lines.push(`${t}  ${''.padEnd(SIDE)}${why.padStart(lane)}  ${txt}`);
-        else lines.push(`${t}  ${(multiLeft ? `${e.host}: ${txt}` : txt).padEnd(SIDE)}${why}`);
+        else lines.push(`${t}  ${col(multiLeft ? `${e.host}: ${txt}` : txt)}${why}`);
         break;
       }
       case 'error': {
