@@ -129,6 +129,8 @@ export class Connection implements Endpoints {
   probePending = false;
   /** Send one segment of what the window allows despite Nagle/SWS (the persist override). */
   forceSend = false;
+  /** Fast retransmit: resend the segment at SND.UNA once, without rewinding SND.NXT. */
+  retransmitHead = false;
   /** A RST answering one bad segment (e.g. an unacceptable ACK in SYN_SENT): <SEQ=replyRstSeq><CTL=RST>. */
   replyRstPending = false;
   replyRstSeq: SeqNum = 0;

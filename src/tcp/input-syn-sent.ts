@@ -109,7 +109,10 @@ export function ackNewData(c: Connection, now: Instant, seg: TcpRepr): void {
   c.backoff = 0;
   c.firstRetransmit = NEVER;
   c.dupAcks = 0;
-  if (seqDiff(ack, prevUna) > 0 && dataAcked > 0) c.cc.onAck(dataAcked);
+  if (c.cc.inRecovery) {
+    // RFC 6582 §3.2: a partial ACK retransmits the next hole; a full ACK ends recovery.
+    if (c.cc.onRecoveryAck(ack, seqDiff(ack, prevUna))) c.retransmitHead = true;
+  } else if (seqDiff(ack, prevUna) > 0 && dataAcked > 0) c.cc.onAck(dataAcked);
   if (c.sndUna === c.sndMax) c.timers.stop(Timer.RETRANSMIT);
   else c.armRetransmit(now);
   if (c.lingerPending && c.finAcked()) {

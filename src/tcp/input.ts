@@ -133,7 +133,13 @@ function synchronizedInput(c: Connection, now: Instant, seg: TcpRepr): void {
   } else if (seqGt(seg.ack, c.sndUna)) {
     ackNewData(c, now, seg);
   } else if (seg.ack === c.sndUna && len === 0 && c.inFlight > 0 && (seg.window << c.sndWscale) === c.sndWnd) {
-    c.dupAcks++; // RFC 5681 §2 duplicate ACK (fast retransmit: congestion.ts / the data-path issue)
+    // RFC 5681 §2 duplicate ACK; the third starts fast retransmit (§3.2, RFC 6582 NewReno).
+    c.dupAcks++;
+    if (c.dupAcks === 3 && !c.cc.inRecovery) {
+      c.cc.enterRecovery(c.inFlight, c.sndMax);
+      c.retransmitHead = true;
+      bump(c.mib, 'TCPFastRetrans');
+    } else if (c.cc.inRecovery) c.cc.onDupAck();
   }
   // Window update (§3.10.7.4 ESTABLISHED): only from a segment newer than the last update.
   if (seqLt(c.sndWl1, seg.seq) || (c.sndWl1 === seg.seq && seqLe(c.sndWl2, seg.ack))) {

@@ -50,6 +50,10 @@ export function pollTransmit(c: Connection, now: Instant, out: TcpRepr): boolean
     return true;
   }
   if (s === 'SYN_SENT') return false;
+  if (c.retransmitHead) {
+    c.retransmitHead = false;
+    if (s !== 'SYN_RECEIVED' && retransmitHead(c, now, out)) return true;
+  }
   if (s !== 'SYN_RECEIVED' && sendData(c, now, out)) return true;
   if (c.probePending) {
     // Keepalive (RFC 1122 §4.2.3.6) and zero-window probes: SEG.SEQ = SND.UNA - 1, no data,
@@ -169,6 +173,25 @@ function sendData(c: Connection, now: Instant, out: TcpRepr): boolean {
   if (!c.timers.isSet(Timer.RETRANSMIT)) c.armRetransmit(now);
   c.timers.stop(Timer.PERSIST);
   len = 0;
+  return true;
+}
+
+/** Fast retransmit (RFC 5681 §3.2): the first unacknowledged segment again, SND.NXT unchanged. */
+function retransmitHead(c: Connection, now: Instant, out: TcpRepr): boolean {
+  if (!seqLt(c.sndUna, c.sndMax)) return false;
+  const off = seqDiff(c.sndUna, c.sndBufSeq);
+  const avail = c.sendBuf.length - off;
+  const len = Math.max(0, Math.min(avail, c.effMss));
+  const fin = c.finQueued && len === avail && seqLt(c.finSeq, c.sndMax);
+  if (len === 0 && !fin) return false;
+  out.seq = c.sndUna;
+  out.flags = ACK | (fin ? FIN : 0) | (len > 0 && len === avail ? PSH : 0);
+  out.payload = len > 0 ? c.sendBuf.view(off, len, scratchFor(c, len)) : out.payload;
+  fillAck(c, now, out);
+  bump(c.mib, 'RetransSegs');
+  c.totalRetrans++;
+  c.rttStart = NEVER; // Karn's rule
+  c.armRetransmit(now);
   return true;
 }
 
