@@ -1,0 +1,243 @@
+/**
+ * `%{ ... }%` blocks without Python: a small evaluator for the `assert` statements Google's
+ * scripts write over `tcpi_*` values (`assert tcpi_snd_cwnd == 10, tcpi_snd_cwnd`), with Python's
+ * operators (`== != < <= > >=` chained, `and or not`, `+ - * / // %`, parentheses), numbers,
+ * True/False, the TCP_* / TCPI_OPT_* constants, and simple `name = expr` assignments.
+ */
+import type { Connection } from '../tcp/connection.js';
+import { TcpState } from '../tcp/state.js';
+import { SYMBOLS } from './errno.js';
+import { ScriptError } from './syscalls.js';
+
+/** tcp_info as Linux reports it (units: µs for times, packets for windows). */
+export function tcpInfo(c: Connection | null, now: number, listening: boolean): Record<string, number> {
+  if (c === null) return { tcpi_state: listening ? TcpState.LISTEN : TcpState.CLOSED };
+  const s = c.snapshot(now);
+  const mss = Math.max(1, s.mss);
+  return {
+    tcpi_state: TcpState[s.state],
+    tcpi_ca_state: s.backoff > 0 ? SYMBOLS.TCP_CA_Loss! : SYMBOLS.TCP_CA_Open!,
+    tcpi_retransmits: s.backoff,
+    tcpi_probes: s.keepaliveProbes,
+    tcpi_backoff: s.backoff,
+    tcpi_options: (s.timestamps ? 1 : 0) | (s.sack ? 2 : 0) | (c.wsEnabled ? 4 : 0),
+    tcpi_snd_wscale: c.wsEnabled ? s.sndWscale : 0,
+    tcpi_rcv_wscale: c.wsEnabled ? s.rcvWscale : 0,
+    tcpi_rto: Math.round(s.rto),
+    tcpi_ato: Math.round(c.config.delAckMin),
+    tcpi_snd_mss: s.mss,
+    tcpi_rcv_mss: c.rcvMss,
+    tcpi_unacked: c.unackedSegs,
+    tcpi_sacked: 0,
+    tcpi_lost: 0,
+    tcpi_retrans: 0,
+    tcpi_fackets: 0,
+    tcpi_pmtu: 1500,
+    tcpi_rtt: Math.round(s.srtt),
+    tcpi_rttvar: Math.round(s.rttvar),
+    tcpi_snd_ssthresh: s.ssthresh >= 0x7fffffff ? 0x7fffffff : Math.floor(s.ssthresh / mss),
+    tcpi_snd_cwnd: Math.floor(s.cwnd / mss),
+    tcpi_advmss: s.advMss,
+    tcpi_reordering: 3,
+    tcpi_total_retrans: s.totalRetrans,
+    tcpi_bytes_acked: Math.max(0, ((s.sndUna - s.iss - 1) | 0)),
+    tcpi_bytes_received: Math.max(0, ((s.rcvNxt - s.irs - 1) | 0)),
+    tcpi_notsent_bytes: Math.max(0, s.sendQueue - s.unacked),
+  };
+}
+
+type Tok = { t: 'num'; v: number } | { t: 'name'; v: string } | { t: 'op'; v: string } | { t: 'str'; v: string };
+
+function lex(src: string): Tok[] {
+  const out: Tok[] = [];
+  const re = /\s*(?:(0x[0-9a-fA-F]+|\d+(?:\.\d*)?(?:e[+-]?\d+)?)|([A-Za-z_]\w*(?:\.\w+)*)|("[^"]*"|'[^']*')|(\/\/|==|!=|<=|>=|\*\*|[-+*/%<>(),=\[\]]))/y;
+  let i = 0;
+  while (i < src.length) {
+    if (/^\s*$/.test(src.slice(i))) break;
+    re.lastIndex = i;
+    const m = re.exec(src);
+    if (m === null) throw new ScriptError(`cannot evaluate code near '${src.slice(i).trim().slice(0, 20)}'`);
+    i = re.lastIndex;
+    if (m[1] !== undefined) out.push({ t: 'num', v: Number(m[1]) });
+    else if (m[2] !== undefined) out.push({ t: 'name', v: m[2] });
+    else if (m[3] !== undefined) out.push({ t: 'str', v: m[3].slice(1, -1) });
+    else out.push({ t: 'op', v: m[4]! });
+  }
+  return out;
+}
+
+type Val = number | boolean | string;
+
+class Parser {
+  private i = 0;
+  constructor(
+    private readonly toks: Tok[],
+    private readonly env: (name: string) => Val,
+  ) {}
+  peek(): Tok | undefined {
+    return this.toks[this.i];
+  }
+  atOp(v: string): boolean {
+    const t = this.peek();
+    return t !== undefined && (t.t === 'op' || t.t === 'name') && t.v === v;
+  }
+  done(): boolean {
+    return this.i >= this.toks.length;
+  }
+  expr(): Val {
+    let v = this.and();
+    while (this.atOp('or')) {
+      this.i++;
+      const r = this.and();
+      v = truthy(v) ? v : r;
+    }
+    return v;
+  }
+  and(): Val {
+    let v = this.not();
+    while (this.atOp('and')) {
+      this.i++;
+      const r = this.not();
+      v = truthy(v) ? r : v;
+    }
+    return v;
+  }
+  not(): Val {
+    if (this.atOp('not')) {
+      this.i++;
+      return !truthy(this.not());
+    }
+    return this.cmp();
+  }
+  cmp(): Val {
+    let left = this.sum();
+    let result: Val = true;
+    let chained = false;
+    for (;;) {
+      const t = this.peek();
+      if (t === undefined || t.t !== 'op' || !['==', '!=', '<', '<=', '>', '>='].includes(t.v)) break;
+      this.i++;
+      const right = this.sum();
+      const ok = compare(t.v, left, right);
+      result = chained ? truthy(result) && ok : ok;
+      chained = true;
+      left = right;
+    }
+    return chained ? result : left;
+  }
+  sum(): Val {
+    let v = this.prod();
+    while (this.atOp('+') || this.atOp('-')) {
+      const op = (this.toks[this.i++] as { v: string }).v;
+      const r = this.prod();
+      v = op === '+' ? num(v) + num(r) : num(v) - num(r);
+    }
+    return v;
+  }
+  prod(): Val {
+    let v = this.unary();
+    while (this.atOp('*') || this.atOp('/') || this.atOp('//') || this.atOp('%')) {
+      const op = (this.toks[this.i++] as { v: string }).v;
+      const r = num(this.unary());
+      const l = num(v);
+      v = op === '*' ? l * r : op === '/' ? l / r : op === '//' ? Math.floor(l / r) : ((l % r) + r) % r;
+    }
+    return v;
+  }
+  unary(): Val {
+    if (this.atOp('-')) {
+      this.i++;
+      return -num(this.unary());
+    }
+    if (this.atOp('+')) {
+      this.i++;
+      return num(this.unary());
+    }
+    return this.primary();
+  }
+  primary(): Val {
+    const t = this.toks[this.i++];
+    if (t === undefined) throw new ScriptError('unexpected end of code expression');
+    if (t.t === 'num' || t.t === 'str') return t.v;
+    if (t.t === 'op' && t.v === '(') {
+      const v = this.expr();
+      if (!this.atOp(')')) throw new ScriptError("missing ')' in code expression");
+      this.i++;
+      return v;
+    }
+    if (t.t === 'name') {
+      if (t.v === 'True') return true;
+      if (t.v === 'False') return false;
+      return this.env(t.v);
+    }
+    throw new ScriptError(`unexpected '${t.v}' in code expression`);
+  }
+}
+
+const truthy = (v: Val): boolean => (typeof v === 'string' ? v.length > 0 : Boolean(v));
+const num = (v: Val): number => (typeof v === 'boolean' ? (v ? 1 : 0) : typeof v === 'number' ? v : Number.NaN);
+
+function compare(op: string, a: Val, b: Val): boolean {
+  const x = typeof a === 'string' || typeof b === 'string' ? String(a) : num(a);
+  const y = typeof a === 'string' || typeof b === 'string' ? String(b) : num(b);
+  switch (op) {
+    case '==': return x === y;
+    case '!=': return x !== y;
+    case '<': return x < y;
+    case '<=': return x <= y;
+    case '>': return x > y;
+    default: return x >= y;
+  }
+}
+
+/** Split code into logical lines (joining open parentheses and backslash continuations). */
+function logicalLines(code: string): string[] {
+  const out: string[] = [];
+  let cur = '';
+  let depth = 0;
+  for (const raw of code.split('\n')) {
+    const line = raw.replace(/#.*$/, '');
+    cur += (cur === '' ? '' : ' ') + line.replace(/\\\s*$/, '');
+    for (const ch of line) depth += ch === '(' || ch === '[' ? 1 : ch === ')' || ch === ']' ? -1 : 0;
+    if (depth > 0 || /\\\s*$/.test(line)) continue;
+    if (cur.trim() !== '') out.push(cur.trim());
+    cur = '';
+    depth = 0;
+  }
+  if (cur.trim() !== '') out.push(cur.trim());
+  return out;
+}
+
+/** Run a code block; returns an assertion failure message or null. */
+export function runCode(code: string, info: Record<string, number>): string | null {
+  const locals: Record<string, Val> = {};
+  const env = (name: string): Val => {
+    if (name in locals) return locals[name]!;
+    if (name in info) return info[name]!;
+    const s = SYMBOLS[name];
+    if (s !== undefined) return s;
+    if (name.startsWith('tcpi_')) throw new ScriptError(`${name} is not supported by synack's tcp_info`);
+    throw new ScriptError(`unknown name '${name}' in code block`);
+  };
+  for (const line of logicalLines(code)) {
+    if (line === 'pass') continue;
+    const assign = /^([A-Za-z_]\w*)\s*=(?!=)\s*(.*)$/.exec(line);
+    if (assign !== null) {
+      const p = new Parser(lex(assign[2]!), env);
+      locals[assign[1]!] = p.expr();
+      continue;
+    }
+    if (!line.startsWith('assert ') && !line.startsWith('assert(')) throw new ScriptError(`unsupported code statement: ${line}`);
+    const toks = lex(line.slice(6));
+    const p = new Parser(toks, env);
+    const v = p.expr();
+    let msg = '';
+    if (p.atOp(',')) {
+      (p as unknown as { i: number }).i++;
+      msg = String(p.expr());
+    }
+    if (!p.done()) throw new ScriptError(`cannot evaluate code: ${line}`);
+    if (!truthy(v)) return `AssertionError: ${line}${msg !== '' ? ` (${msg})` : ''}`;
+  }
+  return null;
+}

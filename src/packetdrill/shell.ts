@@ -1,0 +1,190 @@
+/**
+ * Backtick shell commands, without a shell: `sysctl` assignments (and Google's `defaults.sh` /
+ * `set_sysctls.py` fixtures that are made of them) change the stack's options for the script;
+ * `ss`/`netstat` print synack's own connection table; anything else is unsupported. Nothing is
+ * ever executed on the host.
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import type { Stack } from '../stack/stack.js';
+import { NETSTAT_NAMES, SS_NAMES } from '../tcp/state.js';
+import { ScriptError } from './syscalls.js';
+
+/** sysctls that exist on Linux but change nothing synack does (accepted, no effect). */
+const NO_EFFECT = new Set([
+  'tcp_frto', 'tcp_dsack', 'tcp_fack', 'tcp_reordering', 'tcp_slow_start_after_idle', 'tcp_early_retrans',
+  'tcp_recovery', 'tcp_tso_win_divisor', 'tcp_ecn_option', 'tcp_pacing_ss_ratio', 'tcp_pacing_ca_ratio',
+  'tcp_notsent_lowat', 'tcp_fastopen', 'tcp_fastopen_key', 'tcp_mtu_probing', 'tcp_autocorking',
+  'tcp_moderate_rcvbuf', 'tcp_no_metrics_save', 'tcp_min_tso_segs', 'tcp_tw_reuse', 'tcp_abort_on_overflow',
+  'tcp_thin_linear_timeouts', 'tcp_limit_output_bytes', 'tcp_workaround_signed_windows', 'tcp_rfc1337',
+  'tcp_comp_sack_nr', 'tcp_comp_sack_delay_ns', 'tcp_min_rtt_wlen', 'tcp_max_syn_backlog', 'tcp_retries1',
+  'tcp_orphan_retries', 'tcp_shrink_window', 'tcp_backlog_ack_defer', 'tcp_plb_enabled',
+]);
+
+export interface ShellContext {
+  stack: Stack;
+  scriptDir: string;
+  allowShell: boolean;
+  /** Output lines of ss/netstat (and notes). */
+  print: (line: string) => void;
+}
+
+function setConfig(stack: Stack, key: string, value: unknown): void {
+  (stack.config as unknown as Record<string, unknown>)[key] = value;
+}
+
+/** Apply `net.ipv4.NAME=VALUE`; throws ScriptError for one synack does not support. */
+export function applySysctl(stack: Stack, name: string, value: string): void {
+  const key = name.replace(/^\/proc\/sys\//, '').replace(/\//g, '.');
+  const short = key.replace(/^net\.(ipv4|core|ipv6)\./, '');
+  const nums = value.trim().split(/\s+/).map((v) => Number(v));
+  const n = nums[0]!;
+  const bad = (): never => {
+    throw new ScriptError(`unsupported sysctl value ${key}=${value}`);
+  };
+  switch (short) {
+    case 'tcp_timestamps': setConfig(stack, 'timestamps', n !== 0); return;
+    case 'tcp_sack': setConfig(stack, 'sack', n !== 0); return;
+    case 'tcp_window_scaling': setConfig(stack, 'windowScaling', n !== 0); return;
+    case 'tcp_syn_retries': setConfig(stack, 'synRetries', n); return;
+    case 'tcp_synack_retries': setConfig(stack, 'synAckRetries', n); return;
+    case 'tcp_retries2': setConfig(stack, 'retries2', n); return;
+    case 'tcp_fin_timeout': setConfig(stack, 'finTimeout', n * 1e6); return;
+    case 'tcp_keepalive_time': setConfig(stack, 'keepIdle', n * 1e6); return;
+    case 'tcp_keepalive_intvl': setConfig(stack, 'keepInterval', n * 1e6); return;
+    case 'tcp_keepalive_probes': setConfig(stack, 'keepCount', n); return;
+    case 'tcp_rmem': {
+      if (nums.length !== 3 || nums.some((x) => !Number.isFinite(x))) bad();
+      setConfig(stack, 'recvBuffer', nums[1]);
+      // LINUX tcp_select_initial_window: the smallest shift that lets the max buffer be announced.
+      let ws = 0;
+      while (ws < 14 && 65535 * 2 ** ws < nums[2]!) ws++;
+      setConfig(stack, 'wscale', ws);
+      return;
+    }
+    case 'tcp_wmem':
+      if (nums.length !== 3 || nums.some((x) => !Number.isFinite(x))) bad();
+      setConfig(stack, 'sendBuffer', nums[1]);
+      return;
+    case 'tcp_congestion_control':
+      if (value === 'cubic' || value === 'reno') setConfig(stack, 'congestionControl', value === 'cubic' ? 'cubic' : 'newreno');
+      else bad();
+      return;
+    case 'tcp_syncookies':
+      if (n !== 0 && n !== 1 && n !== 2) bad();
+      (stack as unknown as { syncookies: number }).syncookies = n;
+      return;
+    case 'somaxconn': (stack as unknown as { somaxconn: number }).somaxconn = n; return;
+    case 'tcp_ecn': if (n !== 0 && n !== 2) bad(); return; // synack does not negotiate ECN; 2 = only when asked
+    case 'tcp_rto_min_us': setConfig(stack, 'minRto', n); return;
+    case 'tcp_delack_min': setConfig(stack, 'delAckMin', n * 1000); return;
+    default:
+      if (NO_EFFECT.has(short) && Number.isFinite(n) || short === 'tcp_fastopen_key') return;
+      throw new ScriptError(`unsupported sysctl ${key}`);
+  }
+}
+
+/** Expand `$((a*b))` arithmetic and strip quotes / redirections of one shell word list. */
+function expand(line: string): string {
+  return line
+    .replace(/\$\(\(([\d\s*+\-/()]+)\)\)/g, (_m, expr: string) => String(evalArith(expr)))
+    .replace(/\s*[12]?>\s*\/dev\/null(\s*2>&1)?/g, '')
+    .trim();
+}
+
+function evalArith(expr: string): number {
+  const toks = expr.match(/\d+|[*+\-/()]/g) ?? [];
+  let i = 0;
+  const prim = (): number => {
+    const t = toks[i++];
+    if (t === '(') {
+      const v = sum();
+      i++;
+      return v;
+    }
+    return Number(t);
+  };
+  const prod = (): number => {
+    let v = prim();
+    while (toks[i] === '*' || toks[i] === '/') v = toks[i++] === '*' ? v * prim() : Math.trunc(v / prim());
+    return v;
+  };
+  const sum = (): number => {
+    let v = prod();
+    while (toks[i] === '+' || toks[i] === '-') v = toks[i++] === '+' ? v + prod() : v - prod();
+    return v;
+  };
+  return sum();
+}
+
+/** `name=value` words, with `"a b c"` quoting. */
+function assignments(s: string): [string, string][] {
+  const out: [string, string][] = [];
+  const re = /([\w./-]+)=("([^"]*)"|'([^']*)'|(\S+))/g;
+  for (let m = re.exec(s); m !== null; m = re.exec(s)) out.push([m[1]!, m[3] ?? m[4] ?? m[5] ?? '']);
+  return out;
+}
+
+/** Run one (possibly multi-line) backtick command. `standard` = the untimed init command. */
+export function runCommand(text: string, ctx: ShellContext, standard: boolean, depth = 0): void {
+  for (const raw of text.split(/\n|;|&&/)) {
+    const line = expand(raw.replace(/#.*$/, ''));
+    if (line === '' || line.startsWith('#!')) continue;
+    const words = line.split(/\s+/);
+    const cmd = words[0]!;
+    const base = cmd.split('/').pop()!;
+    if (base === 'defaults.sh' || base === 'set_sysctls.py') {
+      if (base === 'set_sysctls.py') {
+        for (const [k, v] of assignments(words.slice(1).join(' '))) applySysctl(ctx.stack, k, v);
+        continue;
+      }
+      const path = resolve(ctx.scriptDir, cmd);
+      let body: string;
+      try {
+        body = readFileSync(path, 'utf8');
+      } catch {
+        throw new ScriptError(`init script not found: ${cmd}`);
+      }
+      if (depth > 3) throw new ScriptError('init scripts nest too deeply');
+      runCommand(body, { ...ctx, scriptDir: dirname(path) }, true, depth + 1);
+      continue;
+    }
+    if (base === 'sysctl') {
+      for (const [k, v] of assignments(words.slice(1).join(' '))) applySysctl(ctx.stack, k, v);
+      continue;
+    }
+    if (base === 'ss' || base === 'netstat') {
+      printTable(ctx, base, line);
+      continue;
+    }
+    // Inside the standard init script: host plumbing that has no meaning in-process.
+    if (standard && (base === 'ip' || base === 'tc' || base === 'ethtool' || /sysctl_restore/.test(line))) continue;
+    if (/sysctl_restore/.test(line)) continue;
+    if (ctx.allowShell) {
+      ctx.print(`(not run: ${line})`);
+      continue;
+    }
+    throw new ScriptError(`unsupported shell command: ${line}`);
+  }
+}
+
+function printTable(ctx: ShellContext, tool: string, line: string): void {
+  const grepV = /grep\s+-v\s+(\S+)/.exec(line)?.[1];
+  const grep = /grep\s+(?!-v)(\S+)/.exec(line)?.[1];
+  const ep = (a: string, p: number): string => (a.includes(':') ? `[${a}]:${p}` : `${a}:${p}`);
+  const rows: string[] = [];
+  if (tool === 'ss') rows.push('State      Recv-Q Send-Q Local Address:Port  Peer Address:Port');
+  else rows.push('Proto Recv-Q Send-Q Local Address           Foreign Address         State');
+  for (const r of ctx.stack.netstat()) {
+    const local = ep(r.localAddress, r.localPort);
+    const remote = ep(r.remoteAddress, r.remotePort);
+    rows.push(tool === 'ss'
+      ? `${SS_NAMES[r.state].padEnd(10)} ${String(r.recvQ).padStart(6)} ${String(r.sendQ).padStart(6)} ${local.padEnd(18)} ${remote}`
+      : `${r.proto.padEnd(5)} ${String(r.recvQ).padStart(6)} ${String(r.sendQ).padStart(6)} ${local.padEnd(23)} ${remote.padEnd(23)} ${NETSTAT_NAMES[r.state]}`);
+  }
+  for (const r of rows) {
+    if (grepV !== undefined && r.includes(grepV)) continue;
+    if (grep !== undefined && !r.includes(grep)) continue;
+    ctx.print(r);
+  }
+}

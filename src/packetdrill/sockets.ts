@@ -1,0 +1,480 @@
+/**
+ * A POSIX socket layer over synack's Stack with Linux semantics, as packetdrill's system calls see
+ * it: an fd table (socket() returns 3 first, the lowest free fd), O_NONBLOCK, EAGAIN/EINPROGRESS/
+ * EALREADY/EISCONN/ENOTCONN/EPIPE, SO_ERROR, and blocking calls. A call returns a `SysResult`, or
+ * a `Blocked` whose `poll()` the interpreter calls after every step of virtual time until it
+ * returns a result (the call "returns" then).
+ */
+import { StackError } from '../stack/errors.js';
+import type { Listener } from '../stack/listener.js';
+import type { TcpSocket } from '../stack/socket.js';
+import type { Stack } from '../stack/stack.js';
+import type { TcpConfig } from '../tcp/config.js';
+import { TcpUsageError } from '../tcp/connection.js';
+import { TcpState } from '../tcp/state.js';
+import { SYMBOLS as S } from './errno.js';
+
+export interface SysResult {
+  ret: number;
+  errno?: string;
+  /** Values a call hands back (getsockopt's optval, poll's revents, read's bytes ...). */
+  value?: unknown;
+}
+
+export interface Blocked {
+  poll(): SysResult | null;
+  /** A virtual time at which poll() must be tried even if nothing happens (poll's timeout). */
+  deadline?: number | undefined;
+}
+
+export type Outcome = SysResult | Blocked;
+
+export const ok = (ret = 0, value?: unknown): SysResult => (value === undefined ? { ret } : { ret, value });
+export const fail = (errno: string): SysResult => ({ ret: -1, errno });
+export const isBlocked = (o: Outcome): o is Blocked => 'poll' in o;
+
+/** Wrap a try function: done now, EAGAIN when non-blocking, else block until it completes. */
+function blockingTry(nonblock: boolean, attempt: () => SysResult | null): Outcome {
+  const r = attempt();
+  if (r !== null) return r;
+  if (nonblock) return fail('EAGAIN');
+  return { poll: attempt };
+}
+
+export interface Endpoint {
+  address: string;
+  port: number;
+}
+
+/** One open socket file description. */
+export class PdSocket {
+  nonblock = false;
+  reuseAddr = false;
+  bound: Endpoint | null = null;
+  listener: Listener | null = null;
+  sock: TcpSocket | null = null;
+  /** Options set before the connection exists (applied at listen/connect). */
+  readonly config: Partial<TcpConfig> = {};
+  /** SO_ERROR: a pending error reported once (by SO_ERROR or a failing call). */
+  soError: string | null = null;
+  shutRd = false;
+  shutWr = false;
+  /** A non-blocking connect is under way (connect() again answers EALREADY). */
+  connecting = false;
+  lingerDone: boolean | null = null;
+  rcvBufSet = 0;
+  sndBufSet = 0;
+  /** TCP_CONGESTION name as set. */
+  congestion = 'cubic';
+
+  constructor(
+    readonly family: 4 | 6,
+    readonly fd: number,
+  ) {}
+
+  attach(s: TcpSocket): void {
+    this.sock = s;
+    s.onError = (code) => {
+      this.soError = code;
+      this.connecting = false;
+    };
+    s.onLinger = (acked) => {
+      this.lingerDone = acked;
+    };
+    s.onConnect = () => {
+      this.connecting = false;
+    };
+  }
+
+  /** Take the pending error (sock_error()). */
+  takeError(): string | null {
+    const e = this.soError;
+    this.soError = null;
+    return e;
+  }
+}
+
+export interface SocketLayerOptions {
+  stack: Stack;
+  localAddress: string;
+  /** Port bind(..., ...) uses and connect(..., ...) connects to. */
+  defaultPort: number;
+  remoteAddress: string;
+}
+
+/** The fd table and the calls on it. */
+export class SocketLayer {
+  readonly fds = new Map<number, PdSocket>();
+  /** Called when a socket starts an active open (the interpreter learns its local port). */
+  onConnect: ((s: PdSocket) => void) | null = null;
+  onListen: ((s: PdSocket) => void) | null = null;
+
+  constructor(readonly opts: SocketLayerOptions) {}
+
+  private get stack(): Stack {
+    return this.opts.stack;
+  }
+
+  private nextFd(): number {
+    let fd = 3;
+    while (this.fds.has(fd)) fd++;
+    return fd;
+  }
+
+  get(fd: number): PdSocket | null {
+    return this.fds.get(fd) ?? null;
+  }
+
+  socket(domain: number, type: number, protocol: number): SysResult {
+    if (domain !== S.AF_INET && domain !== S.AF_INET6) return fail('EAFNOSUPPORT');
+    const base = type & ~(S.SOCK_NONBLOCK! | S.SOCK_CLOEXEC!);
+    if (base !== S.SOCK_STREAM) return fail(base === S.SOCK_DGRAM || base === S.SOCK_RAW ? 'EPROTONOSUPPORT' : 'EINVAL');
+    if (protocol !== 0 && protocol !== S.IPPROTO_TCP) return fail('EPROTONOSUPPORT');
+    const fd = this.nextFd();
+    const s = new PdSocket(domain === S.AF_INET6 ? 6 : 4, fd);
+    s.nonblock = (type & S.SOCK_NONBLOCK!) !== 0;
+    this.fds.set(fd, s);
+    return ok(fd);
+  }
+
+  bind(s: PdSocket, ep: Endpoint): SysResult {
+    if (s.bound !== null || s.sock !== null) return fail('EINVAL');
+    const any = ep.address === '0.0.0.0' || ep.address === '::';
+    if (!any && !this.stack.addresses.has(ep.address)) return fail('EADDRNOTAVAIL');
+    // LINUX inet_csk_get_port: a listener on the port, or (without SO_REUSEADDR) a connection.
+    for (const l of this.stack.listenersList()) if (l.port === ep.port) return fail('EADDRINUSE');
+    if (!s.reuseAddr) {
+      for (const c of this.stack.connections()) if (c.localPort === ep.port && c.state !== 'TIME_WAIT') return fail('EADDRINUSE');
+    }
+    s.bound = ep;
+    return ok();
+  }
+
+  listen(s: PdSocket, backlog: number): SysResult {
+    if (s.sock !== null) return fail('EINVAL');
+    if (s.listener !== null) return ok(); // LINUX: listen() again only changes the backlog
+    const ep = s.bound ?? { address: s.family === 6 ? '::' : '0.0.0.0', port: this.opts.defaultPort };
+    try {
+      // LINUX: the accept queue holds backlog + 1 (sk_acceptq_is_full uses >).
+      s.listener = this.stack.listen({ port: ep.port, address: ep.address, backlog: Math.max(0, backlog), reuseAddr: s.reuseAddr, tcp: s.config });
+    } catch (e) {
+      return fail(errnoOf(e));
+    }
+    s.bound = ep;
+    this.onListen?.(s);
+    return ok();
+  }
+
+  accept(s: PdSocket): Outcome {
+    const l = s.listener;
+    if (l === null) return fail('EINVAL');
+    return blockingTry(s.nonblock, () => {
+      if (l.closed) return fail('EINVAL');
+      const child = l.accept();
+      if (child === null) return null;
+      const fd = this.nextFd();
+      const ns = new PdSocket(s.family, fd);
+      ns.attach(child);
+      Object.assign(ns.config, s.config);
+      ns.bound = { address: child.localAddress, port: child.localPort };
+      if (child.error !== null) ns.soError = child.error;
+      this.fds.set(fd, ns);
+      return ok(fd);
+    });
+  }
+
+  connect(s: PdSocket, ep: Endpoint): Outcome {
+    if (s.listener !== null) return fail('EISCONN');
+    if (s.sock !== null) {
+      const st = s.sock.state;
+      if (s.connecting && (st === 'SYN_SENT' || st === 'SYN_RECEIVED')) return fail('EALREADY');
+      const err = s.takeError();
+      if (err !== null) return fail(err);
+      if (st === 'CLOSED') return fail('ECONNABORTED');
+      return fail('EISCONN');
+    }
+    let sock: TcpSocket;
+    try {
+      sock = this.stack.connect({
+        remoteAddress: ep.address, remotePort: ep.port,
+        ...(s.bound !== null && s.bound.address !== '0.0.0.0' && s.bound.address !== '::' ? { localAddress: s.bound.address } : {}),
+        ...(s.bound !== null ? { localPort: s.bound.port } : {}),
+        reuseAddr: s.reuseAddr, tcp: s.config,
+      });
+    } catch (e) {
+      return fail(errnoOf(e));
+    }
+    s.attach(sock);
+    s.connecting = true;
+    this.onConnect?.(s);
+    if (s.nonblock) return fail('EINPROGRESS');
+    return {
+      poll: () => {
+        if (sock.state === 'SYN_SENT' || sock.state === 'SYN_RECEIVED') {
+          if (s.soError === null) return null;
+        }
+        s.connecting = false;
+        const err = s.takeError();
+        if (err !== null) return fail(err);
+        return ok();
+      },
+    };
+  }
+
+  /** read/recv/readv/recvmsg: up to `len` bytes; `peek` leaves them queued. */
+  read(s: PdSocket, len: number, flags: number): Outcome {
+    const sock = s.sock;
+    if (sock === null) return fail('ENOTCONN');
+    const nonblock = s.nonblock || (flags & S.MSG_DONTWAIT!) !== 0;
+    const peek = (flags & S.MSG_PEEK!) !== 0;
+    return blockingTry(nonblock, () => {
+      if (sock.readable > 0 && len > 0) {
+        const buf = new Uint8Array(Math.min(len, sock.readable));
+        const n = sock.readInto(buf, peek);
+        return ok(n, buf.subarray(0, n));
+      }
+      if (len === 0) return ok(0);
+      const err = s.takeError();
+      if (err !== null) return fail(err === 'EPIPE' ? 'ECONNRESET' : err);
+      if (sock.eof || s.shutRd) return ok(0);
+      const st = sock.state;
+      if (st === 'CLOSED' || st === 'TIME_WAIT' || st === 'LAST_ACK' || st === 'CLOSING') return ok(0);
+      if (st === 'SYN_SENT' && !s.connecting) return fail('ENOTCONN');
+      return null;
+    });
+  }
+
+  /** write/send/writev/sendmsg of `len` bytes (contents: zeros, as packetdrill sends). */
+  write(s: PdSocket, len: number, flags: number, data?: Uint8Array): Outcome {
+    const sock = s.sock;
+    if (sock === null) return fail(s.listener !== null ? 'EPIPE' : 'EPIPE');
+    const nonblock = s.nonblock || (flags & S.MSG_DONTWAIT!) !== 0;
+    const bytes = data ?? new Uint8Array(len);
+    let written = 0;
+    const attempt = (): SysResult | null => {
+      const err = s.soError;
+      if (err !== null) {
+        s.soError = null;
+        return written > 0 ? ok(written) : fail(err === 'ETIMEDOUT' || err === 'ECONNREFUSED' || err === 'ECONNRESET' ? err : 'EPIPE');
+      }
+      if (s.shutWr) return written > 0 ? ok(written) : fail('EPIPE');
+      const st = sock.state;
+      // LINUX sk_stream_wait_connect: wait for the handshake, EPIPE when not connecting.
+      if (st === 'SYN_SENT' || st === 'SYN_RECEIVED') return null;
+      if (st !== 'ESTABLISHED' && st !== 'CLOSE_WAIT') return written > 0 ? ok(written) : fail('EPIPE');
+      if (written === bytes.length) return ok(written);
+      try {
+        written += sock.write(bytes.subarray(written));
+      } catch (e) {
+        return written > 0 ? ok(written) : fail(errnoOf(e));
+      }
+      if (written === bytes.length) return ok(written);
+      if (nonblock) return written > 0 ? ok(written) : null;
+      return null;
+    };
+    return blockingTry(nonblock, attempt);
+  }
+
+  shutdown(s: PdSocket, how: number): SysResult {
+    const sock = s.sock;
+    if (how < 0 || how > 2) return fail('EINVAL');
+    if (sock === null) {
+      if (s.listener !== null) {
+        // LINUX: shutdown(SHUT_RD/RDWR) on a listener closes it (inet_shutdown -> tcp_disconnect).
+        if (how !== S.SHUT_WR) {
+          s.listener.close();
+          return ok();
+        }
+      }
+      return fail('ENOTCONN');
+    }
+    const st = sock.state;
+    if (st === 'CLOSED' || st === 'SYN_SENT' && !s.connecting) return fail('ENOTCONN');
+    if (how === S.SHUT_RD || how === S.SHUT_RDWR) {
+      s.shutRd = true;
+      sock.shutdownRead();
+    }
+    if (how === S.SHUT_WR || how === S.SHUT_RDWR) {
+      s.shutWr = true;
+      try {
+        sock.shutdown();
+      } catch (e) {
+        return fail(errnoOf(e));
+      }
+    }
+    return ok();
+  }
+
+  close(s: PdSocket): Outcome {
+    this.fds.delete(s.fd);
+    if (s.listener !== null) {
+      s.listener.close();
+      return ok();
+    }
+    const sock = s.sock;
+    if (sock === null) return ok();
+    sock.close();
+    const linger = sock.conn.config.linger;
+    if (linger !== null && linger > 0 && !s.nonblock && sock.state !== 'CLOSED' && !sock.conn.finAcked()) {
+      // LINUX: close() with SO_LINGER > 0 blocks until data+FIN are acked or the time runs out.
+      return {
+        poll: () => {
+          if (s.lingerDone === null && sock.state !== 'CLOSED' && sock.state !== 'TIME_WAIT' && !sock.conn.finAcked()) return null;
+          return s.lingerDone === false ? fail('EWOULDBLOCK') : ok();
+        },
+      };
+    }
+    return ok();
+  }
+
+  /** poll() readiness bits for one socket (LINUX tcp_poll). */
+  revents(s: PdSocket, events: number): number {
+    let r = 0;
+    if (s.listener !== null) {
+      if (s.listener.acceptQueue.length > 0) r |= S.POLLIN! | S.POLLRDNORM!;
+      return r & (events | S.POLLERR! | S.POLLHUP!);
+    }
+    const sock = s.sock;
+    if (sock === null) return S.POLLOUT! | S.POLLHUP!;
+    const st = sock.state;
+    if (s.soError !== null) r |= S.POLLERR!;
+    const finRcvd = sock.conn.finReceived;
+    if ((s.shutWr && (st === 'CLOSED' || finRcvd)) || st === 'CLOSED') r |= S.POLLHUP!;
+    if (finRcvd || s.shutRd) r |= S.POLLIN! | S.POLLRDNORM! | S.POLLRDHUP!;
+    if (st !== 'SYN_SENT' && st !== 'SYN_RECEIVED') {
+      if (sock.readable > 0) r |= S.POLLIN! | S.POLLRDNORM!;
+      if (!s.shutWr && (st === 'ESTABLISHED' || st === 'CLOSE_WAIT') && sock.writable > 0) r |= S.POLLOUT! | S.POLLWRNORM!;
+    }
+    if (st === 'CLOSED' && sock.error !== null && !s.shutWr) r |= S.POLLOUT! | S.POLLWRNORM!;
+    return r & (events | S.POLLERR! | S.POLLHUP! | S.POLLNVAL!);
+  }
+
+  /** getsockopt: the value, or an errno name. */
+  getsockopt(s: PdSocket, level: number, name: number): SysResult {
+    const cfg = this.effectiveConfig(s);
+    if (level === S.SOL_SOCKET) {
+      switch (name) {
+        case S.SO_ERROR: {
+          const e = s.takeError();
+          return ok(0, e === null ? 0 : errnoNum(e));
+        }
+        case S.SO_REUSEADDR: return ok(0, s.reuseAddr ? 1 : 0);
+        case S.SO_KEEPALIVE: return ok(0, cfg.keepAlive ? 1 : 0);
+        case S.SO_TYPE: return ok(0, S.SOCK_STREAM);
+        case S.SO_ACCEPTCONN: return ok(0, s.listener !== null ? 1 : 0);
+        // LINUX: SO_SNDBUF/SO_RCVBUF report double the value set (sock_setsockopt doubles it).
+        case S.SO_SNDBUF: return ok(0, s.sndBufSet > 0 ? s.sndBufSet * 2 : cfg.sendBuffer);
+        case S.SO_RCVBUF: return ok(0, s.rcvBufSet > 0 ? s.rcvBufSet * 2 : cfg.recvBuffer);
+        case S.SO_LINGER: return ok(0, { onoff: cfg.linger === null ? 0 : 1, linger: cfg.linger === null ? 0 : Math.round(cfg.linger / 1e6) });
+        default: return fail('ENOPROTOOPT');
+      }
+    }
+    if (level === S.SOL_TCP || level === S.IPPROTO_TCP) {
+      switch (name) {
+        case S.TCP_NODELAY: return ok(0, cfg.noDelay ? 1 : 0);
+        case S.TCP_MAXSEG: {
+          // LINUX do_tcp_getsockopt: mss_cache once connected, else user_mss or TCP_MSS_DEFAULT 536.
+          const c = s.sock?.conn;
+          if (c !== undefined && c.state !== 'SYN_SENT' && c.state !== 'CLOSED') return ok(0, c.snapshot(this.stack.now()).mss);
+          return ok(0, cfg.maxSeg > 0 ? cfg.maxSeg : 536);
+        }
+        case S.TCP_KEEPIDLE: return ok(0, Math.round(cfg.keepIdle / 1e6));
+        case S.TCP_KEEPINTVL: return ok(0, Math.round(cfg.keepInterval / 1e6));
+        case S.TCP_KEEPCNT: return ok(0, cfg.keepCount);
+        case S.TCP_USER_TIMEOUT: return ok(0, Math.round(cfg.userTimeout / 1000));
+        case S.TCP_CONGESTION: return ok(0, s.congestion);
+        case S.TCP_SYNCNT: return ok(0, cfg.synRetries);
+        default: return fail('ENOPROTOOPT');
+      }
+    }
+    return fail('ENOPROTOOPT');
+  }
+
+  setsockopt(s: PdSocket, level: number, name: number, value: number | string | { onoff: number; linger: number }): SysResult {
+    const num = typeof value === 'number' ? value : 0;
+    const set = <K extends keyof TcpConfig>(k: K, v: TcpConfig[K]): SysResult => {
+      s.config[k] = v;
+      if (s.sock !== null) s.sock.setOption(k, v);
+      return ok();
+    };
+    if (level === S.SOL_SOCKET) {
+      switch (name) {
+        case S.SO_REUSEADDR: s.reuseAddr = num !== 0; return ok();
+        case S.SO_REUSEPORT: return ok();
+        case S.SO_KEEPALIVE: return set('keepAlive', num !== 0);
+        case S.SO_LINGER: {
+          if (typeof value !== 'object') return fail('EINVAL');
+          return set('linger', value.onoff === 0 ? null : value.linger * 1e6);
+        }
+        case S.SO_SNDBUF: s.sndBufSet = num; return set('sendBuffer', Math.max(4608, num * 2));
+        case S.SO_RCVBUF: s.rcvBufSet = num; return set('recvBuffer', Math.max(2304, num * 2));
+        case S.SO_DEBUG: case S.SO_PRIORITY: case S.SO_MARK: case S.SO_OOBINLINE: case S.SO_RCVLOWAT: return ok();
+        default: return fail('ENOPROTOOPT');
+      }
+    }
+    if (level === S.SOL_TCP || level === S.IPPROTO_TCP) {
+      switch (name) {
+        case S.TCP_NODELAY: return set('noDelay', num !== 0);
+        case S.TCP_MAXSEG:
+          // LINUX: TCP_MIN_MSS 88 .. MAX_TCP_WINDOW
+          if (num !== 0 && (num < 88 || num > 32767)) return fail('EINVAL');
+          return set('maxSeg', num);
+        case S.TCP_KEEPIDLE: if (num < 1 || num > 32767) return fail('EINVAL'); return set('keepIdle', num * 1e6);
+        case S.TCP_KEEPINTVL: if (num < 1 || num > 32767) return fail('EINVAL'); return set('keepInterval', num * 1e6);
+        case S.TCP_KEEPCNT: if (num < 1 || num > 127) return fail('EINVAL'); return set('keepCount', num);
+        case S.TCP_USER_TIMEOUT: if (num < 0) return fail('EINVAL'); return set('userTimeout', num * 1000);
+        case S.TCP_SYNCNT: if (num < 1 || num > 127) return fail('EINVAL'); return set('synRetries', num);
+        case S.TCP_CONGESTION: {
+          const v = String(value);
+          if (v !== 'cubic' && v !== 'reno' && v !== 'newreno') return fail('ENOENT');
+          s.congestion = v;
+          return set('congestionControl', v === 'cubic' ? 'cubic' : 'newreno');
+        }
+        case S.TCP_QUICKACK: case S.TCP_CORK: case S.TCP_LINGER2: case S.TCP_WINDOW_CLAMP: return ok();
+        default: return fail('ENOPROTOOPT');
+      }
+    }
+    return fail('ENOPROTOOPT');
+  }
+
+  ioctl(s: PdSocket, request: number): SysResult {
+    const sock = s.sock;
+    if (request === S.SIOCINQ) {
+      if (s.listener !== null) return fail('EINVAL');
+      return ok(0, sock?.readable ?? 0);
+    }
+    if (request === S.SIOCOUTQ) {
+      if (s.listener !== null) return fail('EINVAL');
+      return ok(0, sock?.conn.sendBuf.length ?? 0);
+    }
+    if (request === S.SIOCOUTQNSD) {
+      const c = sock?.conn;
+      return ok(0, c === undefined ? 0 : Math.max(0, c.sendBuf.length - Math.max(0, (c.sndNxt - c.sndUna) | 0)));
+    }
+    if (request === S.FIONBIO) return ok();
+    return fail('ENOTTY');
+  }
+
+  effectiveConfig(s: PdSocket): TcpConfig {
+    if (s.sock !== null) return s.sock.conn.config;
+    return { ...this.stack.config, ...s.config } as TcpConfig;
+  }
+
+  /** Linux tcp_info state number of a socket. */
+  stateNumber(s: PdSocket): number {
+    if (s.listener !== null) return TcpState.LISTEN;
+    if (s.sock === null) return TcpState.CLOSED;
+    return TcpState[s.sock.state];
+  }
+}
+
+function errnoNum(name: string): number {
+  return ({ ECONNREFUSED: 111, ECONNRESET: 104, ETIMEDOUT: 110, EPIPE: 32, ECONNABORTED: 103, EWOULDBLOCK: 11 } as Record<string, number>)[name] ?? 0;
+}
+
+/** The errno of an exception from the stack's user API. */
+export function errnoOf(e: unknown): string {
+  if (e instanceof StackError || e instanceof TcpUsageError) return e.code;
+  if (e instanceof RangeError || e instanceof TypeError) return 'EINVAL';
+  throw e;
+}

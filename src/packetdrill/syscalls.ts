@@ -1,0 +1,235 @@
+/**
+ * System call lines: resolve the argument expressions (symbols, `a|b`, `[1]`, sockaddrs, iovecs,
+ * pollfds, linger structs), call the socket layer, and check what came back against the script
+ * the way packetdrill's run_system_call.c does, with its messages.
+ */
+import type { Expr, SyscallEvent } from './ast.js';
+import { describeErrno, errnoNumber, SYMBOLS } from './errno.js';
+import { fail, isBlocked, ok, type Endpoint, type Outcome, type SysResult, type SocketLayer } from './sockets.js';
+
+/** An error in the script or an unsupported feature (not a mismatch). */
+export class ScriptError extends Error {}
+
+export interface SyscallEnv {
+  layer: SocketLayer;
+  defines: Record<string, string>;
+  localAddress: string;
+  remoteAddress: string;
+  bindPort: number;
+  connectPort: number;
+  /** Address family the script's sockets use for the `...` sockaddr. */
+  wildcard: string;
+}
+
+/** Evaluate an integer expression: literals, symbols, `-D` defines, `a|b`, `[n]`. */
+export function intOf(e: Expr, defines: Record<string, string>): number {
+  switch (e.type) {
+    case 'int': return e.value;
+    case 'symbol': {
+      const v = SYMBOLS[e.name];
+      if (v !== undefined) return v;
+      const d = defines[e.name];
+      if (d !== undefined && /^-?(0x[0-9a-f]+|\d+)$/i.test(d.trim())) return Number(d.trim());
+      if (ERRNO_NAME.test(e.name) && errnoNumber(e.name) > 0) return errnoNumber(e.name);
+      throw new ScriptError(`unknown symbol '${e.name}'`);
+    }
+    case 'binary': return intOf(e.lhs, defines) | intOf(e.rhs, defines);
+    case 'array':
+      if (e.elements.length === 1) return intOf(e.elements[0]!, defines);
+      break;
+    case 'htons': return e.value;
+    default: break;
+  }
+  throw new ScriptError(`expected an integer expression, got ${e.type}`);
+}
+
+const ERRNO_NAME = /^E[A-Z]+$/;
+
+function sockaddr(e: Expr | undefined, env: SyscallEnv, local: boolean): Endpoint {
+  if (e === undefined || e.type === 'ellipsis') {
+    return local ? { address: env.localAddress, port: env.bindPort } : { address: env.remoteAddress, port: env.connectPort };
+  }
+  if (e.type === 'sockaddr') return { address: e.address, port: e.port };
+  throw new ScriptError(`unsupported socket address expression (${e.type})`);
+}
+
+/** Total bytes of an iovec array `[{..., 100}, {..., 200}]`. */
+function iovLen(e: Expr | undefined, env: SyscallEnv): number {
+  if (e === undefined) return 0;
+  if (e.type === 'array') return e.elements.reduce((n, x) => n + iovLen(x, env), 0);
+  if (e.type === 'iovec') return e.len;
+  if (e.type === 'msghdr') return iovLen(e.iov, env);
+  if (e.type === 'int') return e.value;
+  throw new ScriptError(`unsupported iovec expression (${e.type})`);
+}
+
+function lingerOf(e: Expr, env: SyscallEnv): { onoff: number; linger: number } {
+  if (e.type === 'linger') return { onoff: e.onoff, linger: e.linger };
+  if (e.type === 'struct') {
+    const r = { onoff: 0, linger: 0 };
+    for (const f of e.fields) {
+      if (f.type !== 'assign') continue;
+      if (f.name === 'l_onoff' || f.name === 'onoff') r.onoff = intOf(f.value, env.defines);
+      if (f.name === 'l_linger' || f.name === 'linger') r.linger = intOf(f.value, env.defines);
+    }
+    return r;
+  }
+  throw new ScriptError(`unsupported SO_LINGER value (${e.type})`);
+}
+
+export interface CallOutcome {
+  outcome: Outcome;
+  /** Checks what came back beyond the return value (getsockopt optval, poll revents ...). */
+  check?: (r: SysResult) => string | null;
+}
+
+const arg = (ev: SyscallEvent, i: number): Expr => {
+  const a = ev.args[i];
+  if (a === undefined) throw new ScriptError(`${ev.name}: missing argument ${i + 1}`);
+  return a;
+};
+
+function valueCheck(what: string, expected: Expr, env: SyscallEnv): (r: SysResult) => string | null {
+  return (r) => {
+    if (expected.type === 'ellipsis' || r.ret < 0) return null;
+    const exp = expected.type === 'array' && expected.elements.length === 1 ? expected.elements[0]! : expected;
+    if (exp.type === 'string') {
+      return String(r.value) === exp.value ? null : `Bad ${what} optval: expected: '${exp.value}' actual: '${String(r.value)}'`;
+    }
+    if (exp.type === 'linger' || exp.type === 'struct') {
+      const want = lingerOf(exp, env);
+      const got = r.value as { onoff: number; linger: number };
+      return want.onoff === got.onoff && want.linger === got.linger ? null
+        : `Bad ${what} optval: expected: {onoff=${want.onoff}, linger=${want.linger}} actual: {onoff=${got.onoff}, linger=${got.linger}}`;
+    }
+    const want = intOf(exp, env.defines);
+    return want === r.value ? null : `Bad ${what} optval: expected: ${want} actual: ${String(r.value)}`;
+  };
+}
+
+/** Start a system call. */
+export function startSyscall(ev: SyscallEvent, env: SyscallEnv): CallOutcome {
+  const L = env.layer;
+  const D = env.defines;
+  const n = (i: number): number => intOf(arg(ev, i), D);
+  const optN = (i: number, dflt: number): number => (ev.args[i] === undefined || ev.args[i]!.type === 'ellipsis' ? dflt : n(i));
+  if (ev.name === 'socket') {
+    const dom = arg(ev, 0).type === 'ellipsis' ? (env.wildcard === '::' ? SYMBOLS.AF_INET6! : SYMBOLS.AF_INET!) : n(0);
+    return { outcome: L.socket(dom, n(1), n(2)) };
+  }
+  const fd = n(0);
+  const s = L.get(fd);
+  if (s === null) return { outcome: fail('EBADF') };
+  switch (ev.name) {
+    case 'bind': return { outcome: L.bind(s, sockaddr(ev.args[1], env, true)) };
+    case 'listen': return { outcome: L.listen(s, n(1)) };
+    case 'accept':
+    case 'accept4': {
+      const o = L.accept(s);
+      if (ev.name === 'accept4' && !isBlocked(o) && o.ret >= 0 && (optN(3, 0) & SYMBOLS.SOCK_NONBLOCK!) !== 0) L.get(o.ret)!.nonblock = true;
+      return { outcome: o };
+    }
+    case 'connect': return { outcome: L.connect(s, sockaddr(ev.args[1], env, false)) };
+    case 'fcntl': {
+      const cmd = n(1);
+      if (cmd === SYMBOLS.F_GETFL) return { outcome: ok(SYMBOLS.O_RDWR! | (s.nonblock ? SYMBOLS.O_NONBLOCK! : 0)) };
+      if (cmd === SYMBOLS.F_SETFL) {
+        s.nonblock = (n(2) & SYMBOLS.O_NONBLOCK!) !== 0;
+        return { outcome: ok() };
+      }
+      if (cmd === SYMBOLS.F_GETFD || cmd === SYMBOLS.F_SETFD) return { outcome: ok() };
+      throw new ScriptError(`fcntl command ${cmd} is not supported`);
+    }
+    case 'setsockopt': {
+      const level = n(1);
+      const name = n(2);
+      const v = arg(ev, 3);
+      let value: number | string | { onoff: number; linger: number };
+      if (name === SYMBOLS.SO_LINGER && level === SYMBOLS.SOL_SOCKET) value = lingerOf(v, env);
+      else if (v.type === 'string') value = v.value;
+      else value = intOf(v, D);
+      return { outcome: L.setsockopt(s, level, name, value) };
+    }
+    case 'getsockopt': {
+      const level = n(1);
+      const name = n(2);
+      if (name === SYMBOLS.TCP_INFO && (level === SYMBOLS.SOL_TCP || level === SYMBOLS.IPPROTO_TCP)) {
+        throw new ScriptError('getsockopt(TCP_INFO) with a struct is not supported (use %{ }% assertions)');
+      }
+      return { outcome: L.getsockopt(s, level, name), check: valueCheck('getsockopt', arg(ev, 3), env) };
+    }
+    case 'ioctl': {
+      const req = n(1);
+      return { outcome: L.ioctl(s, req), check: ev.args[2] === undefined ? undefined : valueCheck('ioctl', arg(ev, 2), env) };
+    }
+    case 'read': return { outcome: L.read(s, n(2), 0) };
+    case 'recv': case 'recvfrom': return { outcome: L.read(s, n(2), optN(3, 0)) };
+    case 'readv': return { outcome: L.read(s, iovLen(ev.args[1], env), 0) };
+    case 'recvmsg': return { outcome: L.read(s, iovLen(ev.args[1], env), optN(2, 0)) };
+    case 'write': return { outcome: L.write(s, n(2), 0) };
+    case 'send': case 'sendto': return { outcome: L.write(s, n(2), optN(3, 0)) };
+    case 'writev': return { outcome: L.write(s, iovLen(ev.args[1], env), 0) };
+    case 'sendmsg': return { outcome: L.write(s, iovLen(ev.args[1], env), optN(2, 0)) };
+    case 'shutdown': return { outcome: L.shutdown(s, n(1)) };
+    case 'close': return { outcome: L.close(s) };
+    default: throw new ScriptError(`system call '${ev.name}' is not supported`);
+  }
+}
+
+/** poll(fds, nfds, timeout): immediate or blocking until ready or timeout (the caller's clock). */
+export function startPoll(ev: SyscallEvent, env: SyscallEnv, now: () => number): CallOutcome {
+  const list = arg(ev, 0);
+  if (list.type !== 'array') throw new ScriptError('poll: expected an array of pollfds');
+  const pfds = list.elements.map((e) => {
+    if (e.type !== 'pollfd') throw new ScriptError('poll: expected {fd=..., events=...}');
+    return { fd: intOf(e.fd, env.defines), events: intOf(e.events, env.defines), revents: e.revents === null ? null : intOf(e.revents, env.defines) };
+  });
+  const timeoutMs = intOf(arg(ev, 2), env.defines);
+  const start = now();
+  const scan = (): number[] =>
+    pfds.map((p) => {
+      const s = env.layer.get(p.fd);
+      return s === null ? SYMBOLS.POLLNVAL! : env.layer.revents(s, p.events);
+    });
+  const attempt = (): SysResult | null => {
+    const r = scan();
+    const ready = r.filter((x) => x !== 0).length;
+    if (ready > 0 || timeoutMs === 0 || (timeoutMs > 0 && now() >= start + timeoutMs * 1000)) return ok(ready, r);
+    return null;
+  };
+  const first = attempt();
+  const outcome: Outcome = first ?? { poll: attempt, deadline: timeoutMs > 0 ? start + timeoutMs * 1000 : undefined };
+  return {
+    outcome,
+    check: (r) => {
+      const got = r.value as number[];
+      for (let i = 0; i < pfds.length; i++) {
+        const want = pfds[i]!.revents;
+        if (want !== null && got[i] !== want) return `poll: fd ${pfds[i]!.fd} revents: expected: 0x${want.toString(16)} vs actual: 0x${(got[i] ?? 0).toString(16)}`;
+      }
+      return null;
+    },
+  };
+}
+
+/** packetdrill's end_syscall checks: return value, then errno. */
+export function checkResult(ev: SyscallEvent, r: SysResult, defines: Record<string, string>): string | null {
+  if (ev.result.type === 'ellipsis') return null;
+  const expected = intOf(ev.result, defines);
+  const errText = r.errno !== undefined ? describeErrno(r.errno) : '0 (Success)';
+  const fdCall = ev.name === 'socket' || ev.name === 'accept' || ev.name === 'accept4';
+  if (fdCall && expected >= 0) {
+    if (r.ret < 0) return `Expected non-negative result but got ${r.ret} with errno ${errText}`;
+  } else if (r.ret !== expected) {
+    return r.ret < 0 ? `Expected result ${expected} but got ${r.ret} with errno ${errText}` : `Expected result ${expected} but got ${r.ret}`;
+  }
+  if (ev.errno !== null) {
+    const want = errnoNumber(ev.errno.name);
+    if (want < 0) throw new ScriptError(`unknown errno '${ev.errno.name}'`);
+    const got = r.errno !== undefined ? errnoNumber(r.errno) : 0;
+    if (want !== got) return `Expected errno ${describeErrno(ev.errno.name)} but got ${r.errno !== undefined ? describeErrno(r.errno) : '0 (Success)'}`;
+  }
+  return null;
+}
+
+export { fail, ok };
