@@ -389,10 +389,15 @@ export class Interpreter {
       if (this.firstTs === null) this.firstTs = { script: sts.val, actual: ts.val };
     }
     const first = this.firstTs;
-    const bad = verifyOutbound(ev, actual, {
+    let bad: string | null;
+    try {
+      bad = verifyOutbound(ev, actual, {
       tsTickUsecs: this.tsTick, toleranceUsecs: this.tol(t), defines: this.defines,
       mapTsVal: (a) => (first === null ? a : (first.script + (a - first.actual)) >>> 0),
-    }) ?? this.timing(kind, t, end, actual.time);
+      }) ?? this.timing(kind, t, end, actual.time);
+    } catch (e) {
+      throw new Failure((e as Error).message, ev.line, true);
+    }
     if (bad !== null) {
       throw new Failure(`error handling packet: ${bad}\nscript packet: ${secs(t)} ${describe(ev)}\nactual packet: ${secs(actual.time)} ${describeLive(actual)}`, ev.line);
     }

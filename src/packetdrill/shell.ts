@@ -127,7 +127,7 @@ function assignments(s: string): [string, string][] {
 
 /** Run one (possibly multi-line) backtick command. `standard` = the untimed init command. */
 export function runCommand(text: string, ctx: ShellContext, standard: boolean, depth = 0): void {
-  for (const raw of text.split(/\n|;|&&/)) {
+  for (const raw of text.replace(/\\\n/g, ' ').split(/\n|;|&&/)) {
     const line = expand(raw.replace(/#.*$/, ''));
     if (line === '' || line.startsWith('#!')) continue;
     const words = line.split(/\s+/);
@@ -153,6 +153,8 @@ export function runCommand(text: string, ctx: ShellContext, standard: boolean, d
       for (const [k, v] of assignments(words.slice(1).join(' '))) applySysctl(ctx.stack, k, v);
       continue;
     }
+    // Script time is absolute: a `sleep` between events changes nothing in virtual time.
+    if (base === 'sleep' || base === 'true' || base === ':') continue;
     if (base === 'ss' || base === 'netstat') {
       printTable(ctx, base, line);
       continue;

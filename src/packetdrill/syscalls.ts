@@ -45,6 +45,8 @@ export function intOf(e: Expr, defines: Record<string, string>): number {
 
 const ERRNO_NAME = /^E[A-Z]+$/;
 
+const symbolText = (e: Expr): string => (e.type === 'symbol' ? e.name : e.type === 'int' ? String(e.value) : e.type);
+
 function sockaddr(e: Expr | undefined, env: SyscallEnv, local: boolean): Endpoint {
   if (e === undefined || e.type === 'ellipsis') {
     return local ? { address: env.localAddress, port: env.bindPort } : { address: env.remoteAddress, port: env.connectPort };
@@ -148,7 +150,9 @@ export function startSyscall(ev: SyscallEvent, env: SyscallEnv): CallOutcome {
       if (name === SYMBOLS.SO_LINGER && level === SYMBOLS.SOL_SOCKET) value = lingerOf(v, env);
       else if (v.type === 'string') value = v.value;
       else value = intOf(v, D);
-      return { outcome: L.setsockopt(s, level, name, value) };
+      const r = L.setsockopt(s, level, name, value);
+      if (r.errno === 'ENOPROTOOPT') throw new ScriptError(`setsockopt ${symbolText(arg(ev, 2))} is not supported by synack`);
+      return { outcome: r };
     }
     case 'getsockopt': {
       const level = n(1);
@@ -156,7 +160,9 @@ export function startSyscall(ev: SyscallEvent, env: SyscallEnv): CallOutcome {
       if (name === SYMBOLS.TCP_INFO && (level === SYMBOLS.SOL_TCP || level === SYMBOLS.IPPROTO_TCP)) {
         throw new ScriptError('getsockopt(TCP_INFO) with a struct is not supported (use %{ }% assertions)');
       }
-      return { outcome: L.getsockopt(s, level, name), check: valueCheck('getsockopt', arg(ev, 3), env) };
+      const r = L.getsockopt(s, level, name);
+      if (r.errno === 'ENOPROTOOPT') throw new ScriptError(`getsockopt ${symbolText(arg(ev, 2))} is not supported by synack`);
+      return { outcome: r, check: valueCheck('getsockopt', arg(ev, 3), env) };
     }
     case 'ioctl': {
       const req = n(1);
@@ -167,7 +173,12 @@ export function startSyscall(ev: SyscallEvent, env: SyscallEnv): CallOutcome {
     case 'readv': return { outcome: L.read(s, iovLen(ev.args[1], env), 0) };
     case 'recvmsg': return { outcome: L.read(s, iovLen(ev.args[1], env), optN(2, 0)) };
     case 'write': return { outcome: L.write(s, n(2), 0) };
-    case 'send': case 'sendto': return { outcome: L.write(s, n(2), optN(3, 0)) };
+    case 'send': case 'sendto': {
+      const flags = optN(3, 0);
+      if (flags & SYMBOLS.MSG_FASTOPEN!) throw new ScriptError('MSG_FASTOPEN (TCP Fast Open) is not supported by synack');
+      if (flags & SYMBOLS.MSG_ZEROCOPY!) throw new ScriptError('MSG_ZEROCOPY is not supported by synack');
+      return { outcome: L.write(s, n(2), flags) };
+    }
     case 'writev': return { outcome: L.write(s, iovLen(ev.args[1], env), 0) };
     case 'sendmsg': return { outcome: L.write(s, iovLen(ev.args[1], env), optN(2, 0)) };
     case 'shutdown': return { outcome: L.shutdown(s, n(1)) };
