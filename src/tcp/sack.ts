@@ -1,0 +1,167 @@
+import { seqDiff, seqGe, seqGt, seqLe, seqLt, seqMax, type SeqNum } from '../seq.js';
+
+/**
+ * The sender's SACK scoreboard (RFC 6675 §3): which bytes above SND.UNA the peer reported
+ * holding. Ranges are sorted and disjoint. Used to decide what is lost (IsLost: DupThresh
+ * segments' worth SACKed above it), what to retransmit next (NextSeg rule 1), and how much is
+ * really in the network (the pipe).
+ */
+export const DUP_THRESH = 3;
+
+export class Scoreboard {
+  /** [start0, end0, start1, end1, ...] */
+  private r: number[] = [];
+  /** RFC 6675 HighRxt: the highest sequence number retransmitted in this recovery. */
+  highRxt: SeqNum = 0;
+
+  get isEmpty(): boolean {
+    return this.r.length === 0;
+  }
+
+  clear(): void {
+    this.r.length = 0;
+  }
+
+  /** Highest SACKed sequence number (end of the last range), or `fallback`. */
+  highSacked(fallback: SeqNum): SeqNum {
+    return this.r.length > 0 ? this.r[this.r.length - 1]! : fallback;
+  }
+
+  /** Bytes SACKed at or above `seq`. */
+  sackedAbove(seq: SeqNum): number {
+    let n = 0;
+    for (let i = 0; i < this.r.length; i += 2) {
+      const s = this.r[i]!;
+      const e = this.r[i + 1]!;
+      if (seqLe(e, seq)) continue;
+      n += seqDiff(e, seqMax(s, seq));
+    }
+    return n;
+  }
+
+  /** Total bytes SACKed. */
+  get sackedBytes(): number {
+    let n = 0;
+    for (let i = 0; i < this.r.length; i += 2) n += seqDiff(this.r[i + 1]!, this.r[i]!);
+    return n;
+  }
+
+  /** If `seq` is inside a SACKed range, that range's end; otherwise null. */
+  sackedEnd(seq: SeqNum): SeqNum | null {
+    for (let i = 0; i < this.r.length; i += 2) {
+      if (seqLe(this.r[i]!, seq) && seqLt(seq, this.r[i + 1]!)) return this.r[i + 1]!;
+    }
+    return null;
+  }
+
+  /** Drop everything below the cumulative ACK. */
+  pruneBelow(una: SeqNum): void {
+    const r = this.r;
+    let k = 0;
+    for (let i = 0; i < r.length; i += 2) {
+      let s = r[i]!;
+      const e = r[i + 1]!;
+      if (seqLe(e, una)) continue;
+      if (seqLt(s, una)) s = una;
+      r[k++] = s;
+      r[k++] = e;
+    }
+    r.length = k;
+  }
+
+  /**
+   * Merge the SACK blocks of an incoming ACK (RFC 2018 §4). Blocks outside (SND.UNA, SND.MAX]
+   * are ignored (RFC 6675 §4 checks). Returns true when the first block is a D-SACK (RFC 2883
+   * §4: it lies below the cumulative ACK, or inside the second block).
+   */
+  update(blocks: Uint32Array, count: number, ack: SeqNum, sndMax: SeqNum): boolean {
+    let dsack = false;
+    if (count > 0) {
+      const s0 = blocks[0]!;
+      const e0 = blocks[1]!;
+      if (seqLe(e0, ack)) dsack = true;
+      else if (count > 1 && seqGe(s0, blocks[2]!) && seqLe(e0, blocks[3]!)) dsack = true;
+    }
+    for (let i = dsack ? 1 : 0; i < count; i++) {
+      let s = blocks[2 * i]!;
+      const e = blocks[2 * i + 1]!;
+      if (!seqLt(s, e) || seqGt(e, sndMax) || seqLe(e, ack)) continue;
+      if (seqLt(s, ack)) s = ack;
+      this.add(s, e);
+    }
+    this.pruneBelow(ack);
+    return dsack;
+  }
+
+  private add(s: SeqNum, e: SeqNum): void {
+    const r = this.r;
+    const out: number[] = [];
+    let placed = false;
+    for (let i = 0; i < r.length; i += 2) {
+      const a = r[i]!;
+      const b = r[i + 1]!;
+      if (seqLt(b, s)) out.push(a, b);
+      else if (seqLt(e, a)) {
+        if (!placed) {
+          out.push(s, e);
+          placed = true;
+        }
+        out.push(a, b);
+      } else {
+        // overlap or touch: absorb
+        if (seqLt(a, s)) s = a;
+        if (seqGt(b, e)) e = b;
+      }
+    }
+    if (!placed) out.push(s, e);
+    this.r = out;
+  }
+
+  /**
+   * RFC 6675 §4 IsLost / NextSeg rule 1 (simplified to byte counts): the first un-SACKed hole
+   * at or above max(SND.UNA, HighRxt) with at least DupThresh MSS SACKed above it.
+   * Returns [start, length] (length at most `mss`), or null.
+   */
+  nextLostHole(una: SeqNum, mss: number): [SeqNum, number] | null {
+    let cur = seqMax(una, this.highRxt);
+    for (let i = 0; i < this.r.length; i += 2) {
+      const s = this.r[i]!;
+      const e = this.r[i + 1]!;
+      if (seqLe(e, cur)) continue;
+      if (seqLt(cur, s)) {
+        if (this.sackedAbove(cur) >= DUP_THRESH * mss) return [cur, Math.min(mss, seqDiff(s, cur))];
+        return null;
+      }
+      cur = e;
+    }
+    return null;
+  }
+
+  /**
+   * RFC 6675 §4 SetPipe (simplified): bytes outstanding, less those SACKed, less those deemed
+   * lost and not yet retransmitted.
+   */
+  pipe(una: SeqNum, sndMax: SeqNum, mss: number): number {
+    const outstanding = seqDiff(sndMax, una);
+    let lostNotRetransmitted = 0;
+    let cur = una;
+    for (let i = 0; i < this.r.length; i += 2) {
+      const s = this.r[i]!;
+      if (seqLt(cur, s) && this.sackedAbove(cur) >= DUP_THRESH * mss) {
+        // hole [cur, s) is lost; the part below HighRxt has been retransmitted (it is in the pipe again)
+        const from = seqMax(cur, this.highRxt);
+        if (seqLt(from, s)) lostNotRetransmitted += seqDiff(s, from);
+      }
+      cur = this.r[i + 1]!;
+    }
+    return Math.max(0, outstanding - this.sackedBytes - lostNotRetransmitted);
+  }
+
+  /** Ranges for tests and snapshots. */
+  ranges(): [SeqNum, SeqNum][] {
+    const out: [SeqNum, SeqNum][] = [];
+    for (let i = 0; i < this.r.length; i += 2) out.push([this.r[i]!, this.r[i + 1]!]);
+    return out;
+  }
+}
+
