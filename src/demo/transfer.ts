@@ -1,0 +1,422 @@
+/**
+ * The bulk-transfer engine behind `synack demo transfer --bytes N`, the soak and the statistical
+ * tests: one client streams N deterministic pseudo-random bytes to a server across a simulated
+ * path with the chosen impairments, on virtual time.
+ *
+ * Nothing of size N is ever held: the sender generates the stream in 64 KiB chunks and hashes
+ * them as they are produced; the receiver hashes what it reads. The transfer is intact when
+ * both SHA-256 digests and both byte counts agree.
+ *
+ * Spurious retransmissions are measured by an oracle, not by the stack (the core does not report
+ * D-SACK yet): the simulator sees both ends. Every valid (checksum-correct, not corrupted) data
+ * segment that reaches the receiver adds its bytes, clipped to the receiver's advertised window,
+ * to a set of "bytes the receiver holds". At the moment the sender puts a retransmission on the
+ * wire (a data segment starting below the highest sequence sent so far, path duplicates
+ * excluded), it is spurious if every byte of it is already in that set: the receiver already
+ * had it, in order or in its out-of-order queue. `spuriousBytes` counts the retransmitted bytes
+ * the receiver already had, segment by segment (so partial overlaps count too).
+ */
+import { createHash, type Hash } from 'node:crypto';
+import { SimWorld } from '../driver/world.js';
+import { Stack } from '../stack/stack.js';
+import type { TcpSocket } from '../stack/socket.js';
+import type { TcpConfig } from '../tcp/config.js';
+import { ms } from '../time.js';
+
+export const TRANSFER_CLIENT = '10.0.0.1';
+export const TRANSFER_SERVER = '10.0.0.2';
+const PORT = 5001;
+const CHUNK = 64 * 1024;
+
+export interface TransferOptions {
+  /** Bytes to send client → server. */
+  bytes: number;
+  seed?: number;
+  /** Impairments; they apply to both directions (data and ACKs) unless `dataPathOnly`. */
+  loss?: number;
+  /** One-way delay, ms (default 10). */
+  delayMs?: number;
+  jitterMs?: number;
+  reorder?: number;
+  duplicate?: number;
+  corrupt?: number;
+  /** Bottleneck rate in Mbit/s each way; 0 = unlimited (default). */
+  bandwidthMbit?: number;
+  /** Link MTU of both hosts and the path (default 1500). */
+  mtu?: number;
+  cc?: 'cubic' | 'newreno';
+  /** Extra TCP options for both ends. */
+  tcp?: Partial<TcpConfig>;
+  /** Apply loss/reorder/dup/corrupt/jitter only to the data direction (client → server). */
+  dataPathOnly?: boolean;
+  /** Give up after this much virtual time (default: none; the TCP timers end a dead connection). */
+  maxVirtualSeconds?: number;
+  /** Called about every `progressMs` of wall time with bytes received so far. */
+  onProgress?: (p: TransferProgress) => void;
+  progressMs?: number;
+}
+
+export interface TransferProgress {
+  bytes: number;
+  received: number;
+  virtualSeconds: number;
+  wallSeconds: number;
+}
+
+export interface TransferResult {
+  bytes: number;
+  received: number;
+  /** Received stream identical to the sent one (same length and SHA-256) and the connection closed cleanly. */
+  intact: boolean;
+  sha256: string;
+  receivedSha256: string;
+  /** From the client's connect() to the server application reading end-of-file. */
+  virtualSeconds: number;
+  /** Application bytes / virtualSeconds, Mbit/s. */
+  goodputMbps: number;
+  /** The sender's RetransSegs counter (every retransmitted segment, SYN/FIN included). */
+  retransmits: number;
+  /** Data segments the oracle saw retransmitted, and their bytes. */
+  retransmittedSegments: number;
+  retransmittedBytes: number;
+  /** Retransmitted data segments the receiver already held entirely when they were sent (see header). */
+  spuriousRetransmits: number;
+  spuriousBytes: number;
+  spuriousMethod: string;
+  fastRetransmits: number;
+  rtoTimeouts: number;
+  /** Frames the sender put on the wire / the network dropped (loss) / corrupted, both directions. */
+  framesSent: number;
+  framesLost: number;
+  framesCorrupted: number;
+  framesDuplicated: number;
+  /** Sender's congestion state at the end. */
+  finalCwnd: number;
+  srttMs: number;
+  /** First error either application saw (ETIMEDOUT, ECONNRESET ...), or a stall. */
+  error: string | null;
+  wallSeconds: number;
+  seed: number;
+  options: Record<string, unknown>;
+}
+
+/** Deterministic pseudo-random byte stream (xorshift128), produced chunk by chunk. */
+class ByteSource {
+  private x: number;
+  private y: number;
+  private z: number;
+  private w: number;
+  private readonly words = new Uint32Array(CHUNK / 4);
+  private readonly bytes = new Uint8Array(this.words.buffer);
+  left: number;
+  constructor(seed: number, total: number) {
+    this.x = (seed ^ 0x9e3779b9) >>> 0 || 1;
+    this.y = 362436069;
+    this.z = 521288629;
+    this.w = 88675123;
+    this.left = total;
+  }
+  /** The next chunk (a view reused by the next call), or null at the end. */
+  next(): Uint8Array | null {
+    if (this.left <= 0) return null;
+    const n = Math.min(CHUNK, this.left);
+    let { x, y, z, w } = this;
+    const words = this.words;
+    const nw = (n + 3) >>> 2;
+    for (let i = 0; i < nw; i++) {
+      const t = x ^ (x << 11);
+      x = y;
+      y = z;
+      z = w;
+      w = (w ^ (w >>> 19) ^ (t ^ (t >>> 8))) >>> 0;
+      words[i] = w;
+    }
+    this.x = x;
+    this.y = y;
+    this.z = z;
+    this.w = w;
+    this.left -= n;
+    return this.bytes.subarray(0, n);
+  }
+}
+
+/** Disjoint sorted byte ranges [start, end) in unwrapped stream offsets. */
+class RangeSet {
+  private s: number[] = [];
+  private e: number[] = [];
+  add(a: number, b: number): void {
+    if (b <= a) return;
+    const s = this.s;
+    const e = this.e;
+    const n = s.length;
+    // fast path: extends or follows the last range
+    if (n > 0 && a >= s[n - 1]! ) {
+      if (a <= e[n - 1]!) {
+        if (b > e[n - 1]!) e[n - 1] = b;
+        return;
+      }
+      s.push(a);
+      e.push(b);
+      return;
+    }
+    // general: find first range with end >= a
+    let i = 0;
+    while (i < n && e[i]! < a) i++;
+    let j = i;
+    let na = a;
+    let nb = b;
+    while (j < n && s[j]! <= b) {
+      if (s[j]! < na) na = s[j]!;
+      if (e[j]! > nb) nb = e[j]!;
+      j++;
+    }
+    s.splice(i, j - i, na);
+    e.splice(i, j - i, nb);
+  }
+  /** Bytes of [a, b) inside the set. */
+  covered(a: number, b: number): number {
+    let c = 0;
+    const s = this.s;
+    const e = this.e;
+    for (let i = s.length - 1; i >= 0; i--) {
+      if (e[i]! <= a) break;
+      const lo = Math.max(a, s[i]!);
+      const hi = Math.min(b, e[i]!);
+      if (hi > lo) c += hi - lo;
+    }
+    return c;
+  }
+}
+
+/** Parse the bits of an IPv4/TCP frame the oracle needs; null if not a TCP data segment. */
+function dataRange(f: Uint8Array): { seq: number; len: number; srcPort: number } | null {
+  if (f.length < 40 || f[0]! >> 4 !== 4 || f[9] !== 6) return null;
+  const ihl = (f[0]! & 15) * 4;
+  const total = (f[2]! << 8) | f[3]!;
+  const doff = (f[ihl + 12]! >> 4) * 4;
+  const len = total - ihl - doff;
+  if (len <= 0) return null;
+  const seq = ((f[ihl + 4]! << 24) | (f[ihl + 5]! << 16) | (f[ihl + 6]! << 8) | f[ihl + 7]!) >>> 0;
+  return { seq, len, srcPort: (f[ihl]! << 8) | f[ihl + 1]! };
+}
+
+/** Parse 10M, 1G, 64k, 1.5MB, 1KiB ... (k/M/G are powers of 1000; Ki/Mi/Gi powers of 1024). */
+export function parseSize(s: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(i?)b?\s*$/i.exec(s);
+  if (!m) throw new RangeError(`not a size: '${s}' (try 64k, 10M, 1G)`);
+  const unit = m[2]!.toLowerCase();
+  const base = m[3] ? 1024 : 1000;
+  const pow = unit === '' ? 0 : 'kmgt'.indexOf(unit) + 1;
+  const n = Math.round(Number(m[1]) * base ** pow);
+  if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`size out of range: '${s}'`);
+  return n;
+}
+
+export function runTransfer(opts: TransferOptions): TransferResult {
+  const bytes = opts.bytes;
+  if (!Number.isSafeInteger(bytes) || bytes < 0) throw new RangeError(`bytes must be a non-negative integer, got ${bytes}`);
+  const seed = opts.seed ?? 1;
+  const delayMs = opts.delayMs ?? 10;
+  const mtu = opts.mtu ?? 1500;
+  const impair = {
+    loss: opts.loss ?? 0,
+    jitter: ms(opts.jitterMs ?? 0),
+    reorder: opts.reorder ?? 0,
+    duplicate: opts.duplicate ?? 0,
+    corrupt: opts.corrupt ?? 0,
+  };
+  const base = { delay: ms(delayMs), bandwidthBps: (opts.bandwidthMbit ?? 0) * 1e6, mtu };
+  const w = new SimWorld({ seed, path: opts.dataPathOnly ? base : { ...base, ...impair } });
+  const tcp: Partial<TcpConfig> = { ...(opts.cc ? { congestionControl: opts.cc } : {}), ...opts.tcp };
+  const client = w.addHost('client', [TRANSFER_CLIENT], { mtu, tcp });
+  // The server is assembled by hand (as SimWorld.addHost does) so the oracle sees each frame
+  // before the stack does.
+  const server = new Stack({ name: 'server', addresses: [TRANSFER_SERVER], clock: () => w.sim.now, seed: w.sim.rng.u32(), tcp });
+  const serverLink = w.net.attach('server', [TRANSFER_SERVER], { mtu });
+  if (opts.dataPathOnly) w.net.setPath('client', 'server', impair);
+
+  const wall0 = performance.now();
+  const src = new ByteSource(seed, bytes);
+  const sendHash = createHash('sha256');
+  const recvHash: Hash = createHash('sha256');
+  let received = 0;
+  let eofAt = -1;
+  let error: string | null = null;
+  const t0 = w.now;
+
+  // ---- oracle
+  const corrupted = new WeakSet<Uint8Array>();
+  const pathCopies = new WeakSet<Uint8Array>();
+  const held = new RangeSet();
+  let isn1 = 0; // sequence number of stream offset 0
+  let highest = 0; // highest stream offset + 1 sent
+  let clientPort = -1;
+  let retransSegs = 0;
+  let retransBytes = 0;
+  let spurious = 0;
+  let spuriousBytes = 0;
+  let framesSent = 0;
+  let framesLost = 0;
+  let framesCorrupted = 0;
+  let framesDup = 0;
+  const unwrap = (seq: number): number => highest + ((seq - ((isn1 + highest) >>> 0)) | 0);
+  w.onFrame((ev) => {
+    if (ev.duplicate) {
+      framesDup++;
+      pathCopies.add(ev.frame);
+      return;
+    }
+    framesSent++;
+    if (ev.dropped) framesLost++;
+    if (ev.reason === 'corrupt-delivered') {
+      framesCorrupted++;
+      corrupted.add(ev.frame);
+    }
+    if (ev.from !== 'client' || clientPort < 0) return;
+    const r = dataRange(ev.frame);
+    if (r === null || r.srcPort !== clientPort) return;
+    const a = unwrap(r.seq);
+    const b = a + r.len;
+    if (a < highest) {
+      retransSegs++;
+      retransBytes += Math.min(b, highest) - a;
+      const had = held.covered(a, Math.min(b, highest));
+      spuriousBytes += had;
+      if (had >= Math.min(b, highest) - a) spurious++;
+    }
+    if (b > highest) highest = b;
+  });
+  let serverSock: TcpSocket | null = null;
+  serverLink.onReceive((f) => {
+    if (clientPort < 0 || corrupted.has(f)) return;
+    const r = dataRange(f);
+    if (r === null || r.srcPort !== clientPort) return;
+    const a = unwrap(r.seq);
+    let b = a + r.len;
+    const c = serverSock?.conn;
+    if (c !== undefined) {
+      // clip to the window the receiver advertised: bytes beyond it are not kept
+      const right = unwrap(c.rcvAdv);
+      if (b > right) b = right;
+    }
+    held.add(a, b);
+  });
+  server.attach(serverLink);
+  w.sim.addTimerClient(server);
+  w.hosts.set('server', server);
+
+  // ---- applications
+  const buf = new Uint8Array(CHUNK);
+  const l = server.listen({ port: PORT });
+  l.onConnection = () => {
+    const s = l.accept();
+    if (!s) return;
+    serverSock = s;
+    s.onData = () => {
+      for (let n = s.readInto(buf); n > 0; n = s.readInto(buf)) {
+        recvHash.update(buf.subarray(0, n));
+        received += n;
+      }
+    };
+    s.onEnd = () => {
+      s.onData?.();
+      eofAt = w.now;
+      s.close();
+    };
+    s.onError = (code, msg) => {
+      error ??= `server: ${code} ${msg}`;
+    };
+  };
+  const c = client.connect({ remoteAddress: TRANSFER_SERVER, remotePort: PORT });
+  clientPort = c.localPort;
+  isn1 = (c.conn.iss + 1) >>> 0;
+  let chunk: Uint8Array | null = null;
+  let off = 0;
+  let finished = false;
+  const pushData = (): void => {
+    if (finished) return;
+    for (;;) {
+      if (chunk === null || off >= chunk.length) {
+        chunk = src.next();
+        off = 0;
+        if (chunk === null) {
+          finished = true;
+          c.shutdown();
+          return;
+        }
+        sendHash.update(chunk);
+      }
+      const n = c.write(chunk.subarray(off));
+      off += n;
+      if (off < chunk.length) return; // send buffer full; onWritable resumes
+    }
+  };
+  c.onConnect = pushData;
+  c.onWritable = pushData;
+  c.onData = () => {
+    while (c.readInto(buf) > 0);
+  };
+  c.onEnd = () => c.close();
+  c.onError = (code, msg) => {
+    error ??= `client: ${code} ${msg}`;
+  };
+
+  // ---- run, in slices so progress can be shown and a cap applied
+  const cap = opts.maxVirtualSeconds !== undefined ? t0 + opts.maxVirtualSeconds * 1e6 : Number.POSITIVE_INFINITY;
+  const progressMs = opts.progressMs ?? 250;
+  let lastProgress = wall0;
+  for (;;) {
+    const before = w.sim.steps;
+    w.sim.run({ maxSteps: 20_000 });
+    if (w.sim.steps === before) break; // nothing left: everything closed
+    if (eofAt >= 0 && c.state === 'TIME_WAIT') break; // done; the 60 s TIME_WAIT proves nothing more
+    if (w.now > cap) {
+      error ??= `stalled: not finished after ${opts.maxVirtualSeconds} s of virtual time (received ${received} of ${bytes})`;
+      break;
+    }
+    if (opts.onProgress) {
+      const t = performance.now();
+      if (t - lastProgress >= progressMs) {
+        lastProgress = t;
+        opts.onProgress({ bytes, received, virtualSeconds: (w.now - t0) / 1e6, wallSeconds: (t - wall0) / 1000 });
+      }
+    }
+  }
+  if (eofAt < 0) error ??= `the receiver never saw end-of-file (received ${received} of ${bytes}, client ${c.state})`;
+  const sha256 = sendHash.digest('hex');
+  const receivedSha256 = recvHash.digest('hex');
+  const virtualSeconds = ((eofAt >= 0 ? eofAt : w.now) - t0) / 1e6;
+  const snap = c.snapshot();
+  const wallSeconds = (performance.now() - wall0) / 1000;
+  return {
+    bytes,
+    received,
+    intact: error === null && received === bytes && sha256 === receivedSha256,
+    sha256,
+    receivedSha256,
+    virtualSeconds,
+    goodputMbps: virtualSeconds > 0 ? (received * 8) / virtualSeconds / 1e6 : 0,
+    retransmits: client.counters.RetransSegs ?? 0,
+    retransmittedSegments: retransSegs,
+    retransmittedBytes: retransBytes,
+    spuriousRetransmits: spurious,
+    spuriousBytes,
+    spuriousMethod: 'oracle: retransmitted data segments whose bytes had all reached the receiver (valid, in window) before the retransmission was sent',
+    fastRetransmits: client.counters.TCPFastRetrans ?? 0,
+    rtoTimeouts: client.counters.TCPTimeouts ?? 0,
+    framesSent,
+    framesLost,
+    framesCorrupted,
+    framesDuplicated: framesDup,
+    finalCwnd: snap.cwnd,
+    srttMs: snap.srtt / 1000,
+    error,
+    wallSeconds,
+    seed,
+    options: {
+      loss: impair.loss, delayMs, jitterMs: opts.jitterMs ?? 0, reorder: impair.reorder, duplicate: impair.duplicate,
+      corrupt: impair.corrupt, bandwidthMbit: opts.bandwidthMbit ?? 0, mtu, cc: opts.cc ?? 'cubic',
+      ...(opts.dataPathOnly ? { dataPathOnly: true } : {}),
+    },
+  };
+}
