@@ -149,6 +149,7 @@ export class Interpreter {
     this.env = {
       layer: this.layer, defines: this.defines, localAddress: this.local, remoteAddress: this.remote,
       bindPort: num('bind_port', 8080), connectPort: num('connect_port', 8080), wildcard: v6 ? '::' : '0.0.0.0',
+      fdMap: new Map(),
     };
     this.layer.onListen = (s) => {
       this.sut = { passive: true, state: 'listening', remotePort: 0, localPort: s.bound!.port, localIsnLive: null, localIsnScript: 0 };
@@ -214,6 +215,9 @@ export class Interpreter {
   private completeCall(ev: SyscallEvent, r: SysResult, check: ((r: SysResult) => string | null) | undefined, end: number): void {
     const bad = checkResult(ev, r, this.defines) ?? check?.(r) ?? null;
     if (bad !== null) throw new Failure(`runtime error in ${ev.name} call: ${bad}`, ev.line);
+    if ((ev.name === 'socket' || ev.name === 'accept' || ev.name === 'accept4') && r.ret >= 0 && ev.result.type === 'int' && ev.result.value !== r.ret) {
+      this.env.fdMap.set(ev.result.value, r.ret);
+    }
     const t = this.tol(end);
     if (Math.abs(this.now - end) > t) {
       throw new Failure(`runtime error in ${ev.name} call: timing error: expected system call return at ${secs(end)} sec but happened at ${secs(this.now)} sec; tolerance ${secs(t)} sec`, ev.line);

@@ -407,7 +407,18 @@ export class SocketLayer {
           return set('linger', value.onoff === 0 ? null : value.linger * 1e6);
         }
         case S.SO_SNDBUF: s.sndBufSet = num; return set('sendBuffer', Math.max(4608, num * 2));
-        case S.SO_RCVBUF: s.rcvBufSet = num; return set('recvBuffer', Math.max(2304, num * 2));
+        case S.SO_RCVBUF: {
+          s.rcvBufSet = num;
+          const space = Math.max(2304, num * 2);
+          // LINUX tcp_select_initial_window: with SO_RCVBUF locked, the window scale is the
+          // smallest shift that can announce the whole buffer.
+          if (s.sock === null) {
+            let ws = 0;
+            while (ws < 14 && 65535 * 2 ** ws < space) ws++;
+            s.config.wscale = ws;
+          }
+          return set('recvBuffer', space);
+        }
         case S.SO_DEBUG: case S.SO_PRIORITY: case S.SO_MARK: case S.SO_OOBINLINE: case S.SO_RCVLOWAT: return ok();
         default: return fail('ENOPROTOOPT');
       }

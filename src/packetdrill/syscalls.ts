@@ -19,6 +19,8 @@ export interface SyscallEnv {
   connectPort: number;
   /** Address family the script's sockets use for the `...` sockaddr. */
   wildcard: string;
+  /** Script fd -> live fd (packetdrill maps the fd a script expects from socket/accept). */
+  fdMap: Map<number, number>;
 }
 
 /** Evaluate an integer expression: literals, symbols, `-D` defines, `a|b`, `[n]`. */
@@ -119,9 +121,17 @@ export function startSyscall(ev: SyscallEvent, env: SyscallEnv): CallOutcome {
     const dom = arg(ev, 0).type === 'ellipsis' ? (env.wildcard === '::' ? SYMBOLS.AF_INET6! : SYMBOLS.AF_INET!) : n(0);
     return { outcome: L.socket(dom, n(1), n(2)) };
   }
-  const fd = n(0);
+  const fd = env.fdMap.get(n(0)) ?? n(0);
   const s = L.get(fd);
   if (s === null) return { outcome: fail('EBADF') };
+  // A NULL (or literal) buffer pointer: LINUX copy_from_user/copy_to_user fail with EFAULT.
+  const buf = ev.args[1];
+  const badBuf = buf !== undefined && (buf.type === 'int' || (buf.type === 'symbol' && buf.name === 'NULL'));
+  if (badBuf && /^(read|write|send|recv|sendto|recvfrom)$/.test(ev.name)) {
+    const sock = s.sock;
+    if (sock !== null && /^(read|recv|recvfrom)$/.test(ev.name) && sock.readable === 0) return { outcome: s.nonblock ? fail('EAGAIN') : fail('EFAULT') };
+    return { outcome: fail('EFAULT') };
+  }
   switch (ev.name) {
     case 'bind': return { outcome: L.bind(s, sockaddr(ev.args[1], env, true)) };
     case 'listen': return { outcome: L.listen(s, n(1)) };
@@ -193,7 +203,8 @@ export function startPoll(ev: SyscallEvent, env: SyscallEnv, now: () => number):
   if (list.type !== 'array') throw new ScriptError('poll: expected an array of pollfds');
   const pfds = list.elements.map((e) => {
     if (e.type !== 'pollfd') throw new ScriptError('poll: expected {fd=..., events=...}');
-    return { fd: intOf(e.fd, env.defines), events: intOf(e.events, env.defines), revents: e.revents === null ? null : intOf(e.revents, env.defines) };
+    const sfd = intOf(e.fd, env.defines);
+    return { fd: env.fdMap.get(sfd) ?? sfd, events: intOf(e.events, env.defines), revents: e.revents === null ? null : intOf(e.revents, env.defines) };
   });
   const timeoutMs = intOf(arg(ev, 2), env.defines);
   const start = now();
