@@ -285,8 +285,12 @@ export class Interpreter {
 
   private code(text: string, line: number): void {
     const s = this.infoSocket();
+    // After close() the fd is gone but the connection lives on (FIN_WAIT_2, TIME_WAIT ...).
+    const sut = this.sut;
+    const orphan = sut === null ? undefined : this.stack.connections().find((c) => c.localPort === sut.localPort && c.remotePort === sut.remotePort);
+    const conn = s?.sock?.conn ?? orphan ?? null;
     try {
-      const bad = runCode(text, tcpInfo(s?.sock?.conn ?? null, this.now, s?.listener != null));
+      const bad = runCode(text, tcpInfo(conn, this.now, conn === null && s?.listener != null));
       if (bad !== null) throw new Failure(`error in code block: ${bad}`, line);
     } catch (e) {
       if (e instanceof ScriptError) throw new Failure(e.message, line, true);
@@ -302,7 +306,8 @@ export class Interpreter {
       if (c !== undefined && this.sut !== null && c.remotePort === this.sut.remotePort && c.localPort === this.sut.localPort) return s;
       if (best === null || s.fd > best.fd) best = s;
     }
-    return best;
+    if (this.sut !== null && !this.stack.connections().some((c) => c.localPort === this.sut!.localPort && c.remotePort === this.sut!.remotePort)) return best;
+    return this.sut === null ? best : null;
   }
 
   private syscall(ev: SyscallEvent, start: number, end: number): void {
