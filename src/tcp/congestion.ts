@@ -1,17 +1,38 @@
+import type { Instant } from '../time.js';
+
 /**
- * Congestion control behind a small interface (RFC 5681). The window is kept in bytes.
- * Slow start with IW10 (RFC 6928), congestion avoidance, the loss window after a retransmission
- * timeout, fast retransmit and NewReno fast recovery (RFC 6582). CUBIC (RFC 9438) and SACK-based
- * recovery plug in here (the data-path issue); `kind` already records which one was asked for.
+ * Congestion control behind one small interface (RFC 5681), the window kept in bytes:
+ * slow start with IW10 (RFC 6928), the loss window after a retransmission timeout, fast
+ * recovery (NewReno, RFC 6582, or SACK-based, RFC 6675, driven by the connection), and in
+ * congestion avoidance either Reno's one MSS per RTT or CUBIC (RFC 9438), Linux's default.
  */
+export type CongestionKind = 'cubic' | 'newreno';
+
+/** RFC 9438 §4.6 β_cubic and §5 C. */
+const BETA_CUBIC = 0.7;
+const C_CUBIC = 0.4;
+/** RFC 9438 §4.3: α_cubic = 3(1 − β)/(1 + β) makes the Reno-friendly estimate fair to Reno. */
+const ALPHA_CUBIC = (3 * (1 - BETA_CUBIC)) / (1 + BETA_CUBIC);
+
 export class Congestion {
   cwnd = 0;
   ssthresh = 0x7fffffff;
   private mss = 536;
-  /** Bytes acked since cwnd last grew in congestion avoidance. */
+  /** Bytes acked since cwnd last grew in Reno congestion avoidance. */
   private ackedInCa = 0;
+  /** In fast recovery until `recover` is acknowledged. */
+  inRecovery = false;
+  private recover = 0;
+  private sackRecovery = false;
+  // CUBIC state (RFC 9438 §4).
+  private wMax = 0;
+  private k = 0;
+  private epochStart = -1;
+  private wEst = 0;
+  /** Congestion events (for tcp_info-like views). */
+  lossEvents = 0;
 
-  constructor(readonly kind: 'cubic' | 'newreno') {}
+  constructor(readonly kind: CongestionKind) {}
 
   /** Connection established: RFC 6928 initial window (IW segments of the effective MSS). */
   init(mss: number, initialCwnd: number): void {
@@ -19,57 +40,97 @@ export class Congestion {
     this.cwnd = initialCwnd * mss;
   }
 
-  /** New data acknowledged (RFC 5681 §3.1). */
-  onAck(acked: number): void {
+  /** New data acknowledged outside recovery (RFC 5681 §3.1). `srtt` in µs. */
+  onAck(acked: number, now: Instant = 0, srtt = 0): void {
     if (this.cwnd < this.ssthresh) {
-      // Slow start: grow by at most one MSS per ACK (RFC 5681 §3.1, equation 2; RFC 3465 L=1).
+      // Slow start: at most one MSS per ACK (RFC 5681 §3.1 eq. 2; RFC 3465 with L = 1).
       this.cwnd += Math.min(acked, this.mss);
-    } else {
+      return;
+    }
+    if (this.kind === 'newreno') {
       // Congestion avoidance: about one MSS per RTT (RFC 5681 §3.1, equation 3).
       this.ackedInCa += acked;
       if (this.ackedInCa >= this.cwnd) {
         this.ackedInCa -= this.cwnd;
         this.cwnd += this.mss;
       }
+      return;
+    }
+    this.cubicAck(acked, now, srtt);
+  }
+
+  /** RFC 9438 §4.2–4.4: grow towards W_cubic(t + RTT), never slower than the Reno estimate. */
+  private cubicAck(acked: number, now: Instant, srtt: number): void {
+    const mss = this.mss;
+    if (this.epochStart < 0) {
+      this.epochStart = now;
+      const cwndSeg = this.cwnd / mss;
+      const wMaxSeg = this.wMax / mss;
+      this.k = wMaxSeg > cwndSeg ? Math.cbrt((wMaxSeg - cwndSeg) / C_CUBIC) : 0;
+      if (wMaxSeg <= cwndSeg) this.wMax = this.cwnd;
+      this.wEst = this.cwnd;
+    }
+    const t = (now - this.epochStart + srtt) / 1e6;
+    const target = (C_CUBIC * (t - this.k) ** 3 + this.wMax / mss) * mss;
+    // §4.3 Reno-friendly region: W_est grows by α_cubic MSS per window acknowledged.
+    this.wEst += (ALPHA_CUBIC * mss * acked) / this.cwnd;
+    let goal = Math.max(target, this.wEst);
+    // §4.4: never more than 1.5× the window per RTT.
+    goal = Math.min(goal, 1.5 * this.cwnd);
+    if (goal > this.cwnd) this.cwnd += ((goal - this.cwnd) * acked) / this.cwnd;
+  }
+
+  /** Multiplicative decrease at a congestion event (RFC 5681 eq. 4; RFC 9438 §4.6–4.7). */
+  private decrease(flightSize: number): void {
+    this.lossEvents++;
+    if (this.kind === 'cubic') {
+      // §4.7 fast convergence: release bandwidth when the window did not regain W_max.
+      this.wMax = this.cwnd < this.wMax ? (this.cwnd * (1 + BETA_CUBIC)) / 2 : this.cwnd;
+      this.ssthresh = Math.max(Math.floor(this.cwnd * BETA_CUBIC), 2 * this.mss);
+      this.epochStart = -1;
+    } else {
+      this.ssthresh = Math.max(Math.floor(flightSize / 2), 2 * this.mss);
     }
   }
 
   /** Retransmission timeout (RFC 5681 §3.1, equations 4 and 5). */
   onRto(flightSize: number): void {
-    this.ssthresh = Math.max(Math.floor(flightSize / 2), 2 * this.mss);
+    if (!this.inRecovery) this.decrease(flightSize);
     this.cwnd = this.mss;
     this.ackedInCa = 0;
     this.inRecovery = false;
   }
 
-  /** In fast recovery (RFC 6582) until `recover` is acknowledged. */
-  inRecovery = false;
-  private recover = 0;
-
-  /** Third duplicate ACK (RFC 5681 §3.2 steps 2–3, RFC 6582 §3.2 step 1). */
-  enterRecovery(flightSize: number, sndMax: number): void {
-    this.ssthresh = Math.max(Math.floor(flightSize / 2), 2 * this.mss);
-    this.cwnd = this.ssthresh + 3 * this.mss;
+  /**
+   * Loss detected by duplicate ACKs or SACK (RFC 5681 §3.2 steps 2–3, RFC 6582 §3.2 step 1,
+   * RFC 6675 §5 step 4): NewReno inflates by the three segments that left; SACK recovery counts
+   * the pipe instead.
+   */
+  enterRecovery(flightSize: number, sndMax: number, sack = false): void {
+    this.decrease(flightSize);
+    this.sackRecovery = sack;
+    this.cwnd = sack ? this.ssthresh : this.ssthresh + 3 * this.mss;
     this.recover = sndMax;
     this.inRecovery = true;
   }
 
-  /** Each further duplicate ACK inflates the window (RFC 5681 §3.2 step 4). */
+  /** Each further duplicate ACK inflates a NewReno window (RFC 5681 §3.2 step 4). */
   onDupAck(): void {
-    this.cwnd += this.mss;
+    if (!this.sackRecovery) this.cwnd += this.mss;
   }
 
   /**
    * An ACK of new data during recovery. Full ACK (covers `recover`): deflate to ssthresh and leave
-   * (RFC 6582 §3.2 step 3). Partial ACK: deflate by the amount acked, add back one MSS, and
-   * return true: the next unacknowledged segment must be retransmitted (step 4).
+   * (RFC 6582 §3.2 step 3). Partial ACK: NewReno deflates by the amount acked plus one MSS and
+   * returns true — the next unacknowledged segment must be retransmitted (step 4).
    */
   onRecoveryAck(ack: number, acked: number): boolean {
     if (((ack - this.recover) | 0) >= 0) {
-      this.cwnd = Math.min(this.ssthresh, this.cwnd);
+      this.cwnd = this.ssthresh;
       this.inRecovery = false;
       return false;
     }
+    if (this.sackRecovery) return false;
     this.cwnd = Math.max(this.mss, this.cwnd - acked + this.mss);
     return true;
   }

@@ -14,6 +14,7 @@ import { onSegment } from './input.js';
 import { pollTransmit } from './output.js';
 import { onTimer } from './timer-handlers.js';
 import { Congestion } from './congestion.js';
+import { Scoreboard } from './sack.js';
 
 /** The four numbers that name a connection. */
 export interface Endpoints {
@@ -131,6 +132,11 @@ export class Connection implements Endpoints {
   forceSend = false;
   /** Fast retransmit: resend the segment at SND.UNA once, without rewinding SND.NXT. */
   retransmitHead = false;
+  /** What the peer SACKed (RFC 6675 scoreboard). */
+  readonly sb = new Scoreboard();
+  /** A D-SACK block to report in the next ACK (RFC 2883): [start, end), or start === end for none. */
+  dsackStart: SeqNum = 0;
+  dsackEnd: SeqNum = 0;
   /** A RST answering one bad segment (e.g. an unacceptable ACK in SYN_SENT): <SEQ=replyRstSeq><CTL=RST>. */
   replyRstPending = false;
   replyRstSeq: SeqNum = 0;

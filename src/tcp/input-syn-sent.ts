@@ -1,4 +1,4 @@
-import { seqAdd, seqDiff, seqGt, seqLe, seqMin } from '../seq.js';
+import { seqAdd, seqDiff, seqGt, seqLe, seqLt, seqMin } from '../seq.js';
 import { NEVER, type Instant } from '../time.js';
 import { ACK, FIN, RST, SYN, type TcpRepr } from '../wire/tcp-repr.js';
 import { type Connection } from './connection.js';
@@ -109,10 +109,12 @@ export function ackNewData(c: Connection, now: Instant, seg: TcpRepr): void {
   c.backoff = 0;
   c.firstRetransmit = NEVER;
   c.dupAcks = 0;
+  c.sb.pruneBelow(ack);
+  if (seqLt(c.sb.highRxt, ack)) c.sb.highRxt = ack;
   if (c.cc.inRecovery) {
     // RFC 6582 §3.2: a partial ACK retransmits the next hole; a full ACK ends recovery.
     if (c.cc.onRecoveryAck(ack, seqDiff(ack, prevUna))) c.retransmitHead = true;
-  } else if (seqDiff(ack, prevUna) > 0 && dataAcked > 0) c.cc.onAck(dataAcked);
+  } else if (seqDiff(ack, prevUna) > 0 && dataAcked > 0) c.cc.onAck(dataAcked, now, c.rtt.srtt);
   if (c.sndUna === c.sndMax) c.timers.stop(Timer.RETRANSMIT);
   else c.armRetransmit(now);
   if (c.lingerPending && c.finAcked()) {

@@ -110,7 +110,7 @@ function synchronizedInput(c: Connection, now: Instant, seg: TcpRepr): void {
   if (!(flags & ACK)) return;
   if (c.state === 'SYN_RECEIVED') {
     if (seqLt(c.sndUna, seg.ack) && seqLe(seg.ack, c.sndMax)) {
-      c.sndWnd = seg.window << c.sndWscale;
+      c.sndWnd = seg.window * 2 ** c.sndWscale;
       c.maxSndWnd = Math.max(c.maxSndWnd, c.sndWnd);
       c.sndWl1 = seg.seq;
       c.sndWl2 = seg.ack;
@@ -130,21 +130,31 @@ function synchronizedInput(c: Connection, now: Instant, seg: TcpRepr): void {
     // RFC 5961 §5.2: too old to be acceptable.
     challengeAck(c, now);
     return;
-  } else if (seqGt(seg.ack, c.sndUna)) {
-    ackNewData(c, now, seg);
-  } else if (seg.ack === c.sndUna && len === 0 && c.inFlight > 0 && (seg.window << c.sndWscale) === c.sndWnd) {
-    // RFC 5681 §2 duplicate ACK; the third starts fast retransmit (§3.2, RFC 6582 NewReno).
-    c.dupAcks++;
-    if (c.dupAcks === 3 && !c.cc.inRecovery) {
-      c.cc.enterRecovery(c.inFlight, c.sndMax);
-      c.retransmitHead = true;
-      bump(c.mib, 'TCPFastRetrans');
-    } else if (c.cc.inRecovery) c.cc.onDupAck();
+  } else {
+    // RFC 2018 §4 / RFC 6675: learn what the peer holds above the cumulative ACK.
+    if (c.sackEnabled && seg.sackCount > 0 && c.sb.update(seg.sackBlocks, seg.sackCount, seqGt(seg.ack, c.sndUna) ? seg.ack : c.sndUna, c.sndMax)) {
+      bump(c.mib, 'TCPDSACKRecv'); // RFC 2883: the peer got something twice
+    }
+    if (seqGt(seg.ack, c.sndUna)) {
+      ackNewData(c, now, seg);
+    } else if (seg.ack === c.sndUna && len === 0 && c.inFlight > 0 && (seg.window * 2 ** c.sndWscale) === c.sndWnd) {
+      // RFC 5681 §2 duplicate ACK; the third starts fast retransmit (§3.2).
+      c.dupAcks++;
+      if (c.cc.inRecovery) c.cc.onDupAck();
+    }
+    // Loss detection: DupThresh duplicate ACKs (RFC 5681 §3.2, RFC 6582), or with SACK a hole
+    // with DupThresh segments SACKed above it (RFC 6675 §5 IsLost(HighACK + 1)).
+    if (!c.cc.inRecovery && c.inFlight > 0 && (c.dupAcks >= 3 || (c.sackEnabled && c.sb.nextLostHole(c.sndUna, c.effMss) !== null))) {
+      c.cc.enterRecovery(c.inFlight, c.sndMax, c.sackEnabled);
+      c.sb.highRxt = c.sndUna;
+      c.retransmitHead = true; // RFC 6675 §5 step 4.2 / RFC 5681 §3.2 step 3
+      bump(c.mib, c.sackEnabled ? 'TCPSackRecovery' : 'TCPRenoRecovery');
+    }
   }
   // Window update (§3.10.7.4 ESTABLISHED): only from a segment newer than the last update.
   if (seqLt(c.sndWl1, seg.seq) || (c.sndWl1 === seg.seq && seqLe(c.sndWl2, seg.ack))) {
     const wasZero = c.sndWnd === 0;
-    c.sndWnd = seg.window << c.sndWscale;
+    c.sndWnd = seg.window * 2 ** c.sndWscale;
     c.maxSndWnd = Math.max(c.maxSndWnd, c.sndWnd);
     c.sndWl1 = seg.seq;
     c.sndWl2 = seg.ack;
@@ -210,6 +220,11 @@ function acceptable(c: Connection, seg: TcpRepr, len: number): boolean {
 export function receiveText(c: Connection, now: Instant, seq: number, data: Uint8Array): void {
   const skip = seqDiff(c.rcvNxt, seq);
   if (skip > 0) {
+    // RFC 2883 §4.1: report the duplicate part as the first (D-SACK) block.
+    if (c.sackEnabled) {
+      c.dsackStart = seq;
+      c.dsackEnd = seqAdd(seq, Math.min(skip, data.length));
+    }
     if (skip >= data.length) {
       c.ackNow = true; // a complete duplicate: ACK at once (RFC 5681 §4.2)
       return;
@@ -228,7 +243,11 @@ export function receiveText(c: Connection, now: Instant, seq: number, data: Uint
 
   if (seq !== c.rcvNxt) {
     // Out of order: hold it and send an immediate duplicate ACK (RFC 5681 §4.2, RFC 9293 §3.10.7.4).
-    c.reasm.insert(seq, data);
+    if (!c.reasm.insert(seq, data) && c.sackEnabled) {
+      // RFC 2883 §4.2: a duplicate of out-of-order data held already.
+      c.dsackStart = seq;
+      c.dsackEnd = seqAdd(seq, data.length);
+    }
     bump(c.mib, 'TCPOFOQueue');
     c.ackNow = true;
     return;

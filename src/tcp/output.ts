@@ -64,7 +64,11 @@ export function pollTransmit(c: Connection, now: Instant, out: TcpRepr): boolean
     return true;
   }
   if (c.ackNow) {
-    out.seq = c.sndNxt;
+    // A bare ACK carries the highest sequence number sent, not SND.NXT: after a retransmission
+    // timeout SND.NXT is rewound (go-back-N), and an ACK at a SEG.SEQ below the peer's RCV.NXT
+    // fails its acceptability test (RFC 9293 §3.10.7.4) and is dropped, ACK field and all; two
+    // such ends deadlock. LINUX tcp_acceptable_seq: snd_nxt, the highest sent.
+    out.seq = c.sndMax;
     fillAck(c, now, out);
     return true;
   }
@@ -135,11 +139,12 @@ function sendData(c: Connection, now: Instant, out: TcpRepr): boolean {
     }
     return false;
   }
-  let len = Math.max(0, Math.min(avail, c.effMss, usable));
+  const mss = sendMss(c);
+  let len = Math.max(0, Math.min(avail, mss, usable));
   const lastOfQueue = len === avail;
   const force = c.forceSend;
   c.forceSend = false;
-  if (len > 0 && len < c.effMss && !retransmission && !force) {
+  if (len > 0 && len < mss && !retransmission && !force) {
     // Blocked by the rules below with nothing in flight: the persist timer is the override
     // timeout of §3.8.6.2.1 that eventually sends what the window allows.
     if (c.inFlight === 0 && !c.timers.isSet(Timer.PERSIST) && !lastOfQueue) {
@@ -181,7 +186,7 @@ function retransmitHead(c: Connection, now: Instant, out: TcpRepr): boolean {
   if (!seqLt(c.sndUna, c.sndMax)) return false;
   const off = seqDiff(c.sndUna, c.sndBufSeq);
   const avail = c.sendBuf.length - off;
-  const len = Math.max(0, Math.min(avail, c.effMss));
+  const len = Math.max(0, Math.min(avail, sendMss(c)));
   const fin = c.finQueued && len === avail && seqLt(c.finSeq, c.sndMax);
   if (len === 0 && !fin) return false;
   out.seq = c.sndUna;
@@ -193,6 +198,18 @@ function retransmitHead(c: Connection, now: Instant, out: TcpRepr): boolean {
   c.rttStart = NEVER; // Karn's rule
   c.armRetransmit(now);
   return true;
+}
+
+/**
+ * Payload size of a segment sent now: the effective MSS less the SACK blocks fillAck will add
+ * (LINUX tcp_current_mss subtracts the options beyond the usual header). Without this a full
+ * segment carrying SACK blocks exceeds the MTU and is lost on the path (RFC 9293 §3.7.1: the
+ * MSS counts data only, so options must come out of the segment's data).
+ */
+function sendMss(c: Connection): number {
+  if (!c.sackEnabled || c.reasm.isEmpty) return c.effMss;
+  const k = c.reasm.blocks(c.tsEnabled ? 3 : 4).length;
+  return Math.max(1, c.effMss - (k > 0 ? 4 + 8 * k : 0));
 }
 
 let scratch = new Uint8Array(0);

@@ -32,6 +32,7 @@ export class Reassembly {
    * Returns true when any new byte was stored.
    */
   insert(seq: SeqNum, data: Uint8Array): boolean {
+    this.lastSeq = seq;
     let start = seq;
     const end = seqAdd(seq, data.length);
     let stored = false;
@@ -82,12 +83,21 @@ export class Reassembly {
     return first.data.subarray(seqDiff(rcvNxt, first.start));
   }
 
-  /** SACK blocks (RFC 2018 §4): most recently changed first is ideal; we report in order. */
+  /** Sequence number of the most recently received out-of-order segment. */
+  private lastSeq: SeqNum = 0;
+
+  /**
+   * SACK blocks (RFC 2018 §4): the block holding the most recently received segment first, then
+   * the others in sequence order.
+   */
   blocks(max: number): [SeqNum, SeqNum][] {
     const out: [SeqNum, SeqNum][] = [];
+    if (max <= 0) return out;
+    const recent = this.ranges.find((r) => seqLe(r.start, this.lastSeq) && seqLt(this.lastSeq, r.end));
+    if (recent) out.push([recent.start, recent.end]);
     for (const r of this.ranges) {
       if (out.length >= max) break;
-      out.push([r.start, r.end]);
+      if (r !== recent) out.push([r.start, r.end]);
     }
     return out;
   }

@@ -55,6 +55,7 @@ function retransmitTimeout(c: Connection, now: Instant): void {
   if (!handshake) c.cc.onRto(seqDiff(c.sndMax, c.sndUna));
   c.backoff++;
   c.sndNxt = c.sndUna; // go back: the output engine resends from SND.UNA (the SYN if unacked)
+  c.sb.highRxt = c.sndUna;
   c.rttStart = NEVER; // Karn's rule (RFC 6298 §3)
   c.dupAcks = 0;
   c.armRetransmit(now);
