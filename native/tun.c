@@ -1,0 +1,516 @@
+/*
+ * synack's only native code: a Linux TUN device for Node.js, through Node-API (C, ABI-stable).
+ *
+ *   open(name, netnsPath, onPackets) -> handle   create/attach a TUN device (IFF_TUN | IFF_NO_PI)
+ *   write(handle, uint8array)        -> 1 | 0 | -errno   1 written, 0 queued (EAGAIN), <0 dropped
+ *   close(handle)                    stop polling, close the fd (the device goes away with it)
+ *   stats(handle) / ref / unref / name
+ *
+ * Receive path: the fd is non-blocking and registered with libuv's poll (epoll) for readability.
+ * On readiness we read() until EAGAIN straight into one ArrayBuffer shared with JavaScript (the
+ * "arena"), recording each packet's length in a second shared buffer, and hand a whole batch to
+ * JS with one call: onPackets(count). JS walks the arena with subarray() views (no copy); the views
+ * are valid only during the call (the Link contract). One JS crossing per batch, not per packet,
+ * is what makes this fast: blocking reads through the libuv thread pool cost a thread hop per
+ * packet.
+ *
+ * Transmit path: write() goes straight to the fd (a TUN write injects one packet into the
+ * kernel's receive path and practically never blocks). If it does return EAGAIN, the packet is
+ * copied to a FIFO and the poll also waits for writability; later packets queue behind it so
+ * order is kept. The queue is bounded (a full queue drops, like a NIC's tx ring).
+ *
+ * netnsPath: when given (e.g. /run/netns/NAME), the calling thread enters that network namespace
+ * with setns() just long enough to open /dev/net/tun and TUNSETIFF (a TUN device is created in
+ * the namespace of the thread that opens it), then returns to its own namespace. The fd keeps
+ * working from any namespace. Needs CAP_SYS_ADMIN (root).
+ */
+#define _GNU_SOURCE
+#define NAPI_VERSION 8
+#include <node_api.h>
+#include <uv.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if.h>
+#include <linux/if_tun.h>
+#include <sched.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#define MAX_PKT 65536               /* largest packet one read() may return */
+#define ARENA_SIZE (1024 * 1024)    /* packets per batch live here */
+#define MAX_BATCH 1024              /* packets per JS call */
+#define MAX_BATCHES_PER_WAKEUP 16   /* then yield to the event loop (poll is level-triggered) */
+#define WQ_MAX_BYTES (8 * 1024 * 1024)
+
+typedef struct wq_item {
+  struct wq_item *next;
+  size_t len;
+  uint8_t data[];
+} wq_item;
+
+typedef struct {
+  int fd;
+  uv_poll_t poll;
+  int poll_events;
+  int closing;     /* close() called */
+  int uv_closed;   /* the uv handle is closed */
+  int js_dead;     /* the JS handle object was collected */
+  napi_env env;
+  napi_ref cb_ref;
+  napi_ref arena_ref;
+  napi_ref lens_ref;
+  napi_async_context actx;
+  uint8_t *arena;
+  uint32_t *lens;
+  wq_item *wq_head, *wq_tail;
+  size_t wq_bytes;
+  double rx_packets, rx_bytes, rx_batches, rx_wakeups, rx_errors;
+  double tx_packets, tx_bytes, tx_queued, tx_dropped, tx_errors;
+  char name[IFNAMSIZ];
+} tun_t;
+
+#define CHECK(env, call)                                                   \
+  do {                                                                     \
+    napi_status st_ = (call);                                              \
+    if (st_ != napi_ok) {                                                  \
+      const napi_extended_error_info *info_ = NULL;                        \
+      napi_get_last_error_info((env), &info_);                             \
+      bool pending_ = false;                                               \
+      napi_is_exception_pending((env), &pending_);                         \
+      if (!pending_)                                                       \
+        napi_throw_error((env), NULL,                                      \
+                         info_ && info_->error_message ? info_->error_message \
+                                                       : "Node-API call failed: " #call); \
+      return NULL;                                                         \
+    }                                                                      \
+  } while (0)
+
+static napi_value throw_errno(napi_env env, const char *what, int err) {
+  char msg[256];
+  snprintf(msg, sizeof msg, "%s: %s", what, strerror(err));
+  napi_value m, e, code;
+  napi_create_string_utf8(env, msg, NAPI_AUTO_LENGTH, &m);
+  napi_create_error(env, NULL, m, &e);
+  const char *name = err == EPERM ? "EPERM" : err == EACCES ? "EACCES" : err == ENOENT ? "ENOENT"
+                   : err == EBUSY ? "EBUSY" : err == EINVAL ? "EINVAL" : err == ENODEV ? "ENODEV" : "EIO";
+  napi_create_string_utf8(env, name, NAPI_AUTO_LENGTH, &code);
+  napi_set_named_property(env, e, "code", code);
+  napi_value errnoV;
+  napi_create_int32(env, err, &errnoV);
+  napi_set_named_property(env, e, "errno", errnoV);
+  napi_throw(env, e);
+  return NULL;
+}
+
+static void maybe_free(tun_t *t) {
+  if (t->uv_closed && t->js_dead) free(t);
+}
+
+static void on_uv_close(uv_handle_t *h) {
+  tun_t *t = (tun_t *)h->data;
+  t->uv_closed = 1;
+  maybe_free(t);
+}
+
+static void wq_clear(tun_t *t) {
+  wq_item *it = t->wq_head;
+  while (it) {
+    wq_item *n = it->next;
+    free(it);
+    it = n;
+  }
+  t->wq_head = t->wq_tail = NULL;
+  t->wq_bytes = 0;
+}
+
+static void do_close(tun_t *t) {
+  if (t->closing) return;
+  t->closing = 1;
+  uv_close((uv_handle_t *)&t->poll, on_uv_close); /* stops the poll first */
+  close(t->fd);
+  t->fd = -1;
+  wq_clear(t);
+  napi_env env = t->env;
+  if (t->cb_ref) napi_delete_reference(env, t->cb_ref);
+  if (t->arena_ref) napi_delete_reference(env, t->arena_ref);
+  if (t->lens_ref) napi_delete_reference(env, t->lens_ref);
+  t->cb_ref = t->arena_ref = t->lens_ref = NULL;
+  if (t->actx) napi_async_destroy(env, t->actx);
+  t->actx = NULL;
+  t->arena = NULL;
+  t->lens = NULL;
+}
+
+static void update_poll(tun_t *t);
+
+/* Write queued packets in order until the queue is empty or the fd would block. */
+static void flush_queue(tun_t *t) {
+  while (t->wq_head) {
+    wq_item *it = t->wq_head;
+    ssize_t n = write(t->fd, it->data, it->len);
+    if (n < 0) {
+      if (errno == EAGAIN || errno == EWOULDBLOCK) return;
+      if (errno == EINTR) continue;
+      t->tx_errors++;
+    } else {
+      t->tx_packets++;
+      t->tx_bytes += (double)it->len;
+    }
+    t->wq_head = it->next;
+    if (!t->wq_head) t->wq_tail = NULL;
+    t->wq_bytes -= it->len;
+    free(it);
+  }
+}
+
+/* Hand `count` packets (already in the arena) to JS with one call. */
+static void deliver(tun_t *t, uint32_t count) {
+  napi_env env = t->env;
+  napi_handle_scope scope;
+  if (napi_open_handle_scope(env, &scope) != napi_ok) return;
+  napi_value cb, recv, argv[1], result;
+  if (napi_get_reference_value(env, t->cb_ref, &cb) == napi_ok && cb != NULL) {
+    napi_get_global(env, &recv); /* napi_make_callback needs an object receiver */
+    napi_create_uint32(env, count, &argv[0]);
+    t->rx_batches++;
+    napi_status st = napi_make_callback(env, t->actx, recv, cb, 1, argv, &result);
+    if (st == napi_pending_exception) {
+      napi_value err;
+      napi_get_and_clear_last_exception(env, &err);
+      napi_fatal_exception(env, err); /* -> process 'uncaughtException' */
+    }
+  }
+  napi_close_handle_scope(env, scope);
+}
+
+static void on_poll(uv_poll_t *h, int status, int events) {
+  tun_t *t = (tun_t *)h->data;
+  if (t->closing) return;
+  if (status < 0) {
+    t->rx_errors++;
+    return;
+  }
+  if (events & UV_WRITABLE) {
+    flush_queue(t);
+    update_poll(t);
+  }
+  if (!(events & UV_READABLE)) return;
+  t->rx_wakeups++;
+  for (int b = 0; b < MAX_BATCHES_PER_WAKEUP && !t->closing; b++) {
+    uint32_t count = 0;
+    size_t off = 0;
+    int empty = 0;
+    while (count < MAX_BATCH && off + MAX_PKT <= ARENA_SIZE) {
+      ssize_t n = read(t->fd, t->arena + off, MAX_PKT);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        if (errno != EAGAIN && errno != EWOULDBLOCK) t->rx_errors++;
+        empty = 1;
+        break;
+      }
+      if (n == 0) {
+        empty = 1;
+        break;
+      }
+      t->lens[count++] = (uint32_t)n;
+      off += (size_t)n;
+      t->rx_packets++;
+      t->rx_bytes += (double)n;
+    }
+    if (count > 0) deliver(t, count);
+    if (empty) break;
+  }
+}
+
+static void update_poll(tun_t *t) {
+  if (t->closing) return;
+  int want = UV_READABLE | (t->wq_head ? UV_WRITABLE : 0);
+  if (want != t->poll_events) {
+    t->poll_events = want;
+    uv_poll_start(&t->poll, want, on_poll);
+  }
+}
+
+static void finalize_handle(napi_env env, void *data, void *hint) {
+  (void)env;
+  (void)hint;
+  tun_t *t = (tun_t *)data;
+  t->js_dead = 1;
+  if (!t->closing) do_close(t);
+  else maybe_free(t);
+}
+
+static tun_t *get_tun(napi_env env, napi_value v) {
+  void *p = NULL;
+  if (napi_unwrap(env, v, &p) != napi_ok || p == NULL) {
+    napi_throw_type_error(env, NULL, "not a TUN handle");
+    return NULL;
+  }
+  return (tun_t *)p;
+}
+
+/* open(name: string, netnsPath: string | null, onPackets: (count) => void)
+   -> { arena: ArrayBuffer, lens: ArrayBuffer, name: string } (the handle object) */
+static napi_value js_open(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 3) {
+    napi_throw_type_error(env, NULL, "open(name, netnsPath, onPackets) needs three arguments");
+    return NULL;
+  }
+  char name[IFNAMSIZ] = {0};
+  napi_valuetype vt;
+  CHECK(env, napi_typeof(env, argv[0], &vt));
+  if (vt == napi_string) {
+    size_t len = 0;
+    CHECK(env, napi_get_value_string_utf8(env, argv[0], NULL, 0, &len));
+    if (len >= IFNAMSIZ) {
+      napi_throw_range_error(env, NULL, "TUN device name must be at most 15 bytes");
+      return NULL;
+    }
+    CHECK(env, napi_get_value_string_utf8(env, argv[0], name, sizeof name, &len));
+  }
+  char nspath[4096] = {0};
+  CHECK(env, napi_typeof(env, argv[1], &vt));
+  int use_ns = 0;
+  if (vt == napi_string) {
+    size_t len = 0;
+    CHECK(env, napi_get_value_string_utf8(env, argv[1], nspath, sizeof nspath, &len));
+    use_ns = len > 0;
+  }
+  CHECK(env, napi_typeof(env, argv[2], &vt));
+  if (vt != napi_function) {
+    napi_throw_type_error(env, NULL, "onPackets must be a function");
+    return NULL;
+  }
+
+  int self_ns = -1, target_ns = -1;
+  if (use_ns) {
+    target_ns = open(nspath, O_RDONLY | O_CLOEXEC);
+    if (target_ns < 0) return throw_errno(env, "open network namespace", errno);
+    self_ns = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+    if (self_ns < 0) {
+      int e = errno;
+      close(target_ns);
+      return throw_errno(env, "open /proc/thread-self/ns/net", e);
+    }
+    if (setns(target_ns, CLONE_NEWNET) < 0) {
+      int e = errno;
+      close(target_ns);
+      close(self_ns);
+      return throw_errno(env, "setns into the network namespace", e);
+    }
+    close(target_ns);
+  }
+  int err = 0;
+  const char *failed = NULL;
+  int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) {
+    err = errno;
+    failed = "open /dev/net/tun";
+  } else {
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof ifr);
+    ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
+    memcpy(ifr.ifr_name, name, IFNAMSIZ);
+    if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
+      err = errno;
+      failed = "ioctl TUNSETIFF";
+      close(fd);
+      fd = -1;
+    } else {
+      memcpy(name, ifr.ifr_name, IFNAMSIZ);
+      name[IFNAMSIZ - 1] = 0;
+    }
+  }
+  if (use_ns) {
+    if (setns(self_ns, CLONE_NEWNET) < 0) {
+      /* The main thread would stay in the wrong namespace: nothing sane can continue. */
+      napi_fatal_error("synack tun.c", NAPI_AUTO_LENGTH, "setns back to the original network namespace failed", NAPI_AUTO_LENGTH);
+    }
+    close(self_ns);
+  }
+  if (fd < 0) return throw_errno(env, failed, err);
+
+  tun_t *t = (tun_t *)calloc(1, sizeof *t);
+  if (!t) {
+    close(fd);
+    return throw_errno(env, "calloc", ENOMEM);
+  }
+  t->fd = fd;
+  t->env = env;
+  memcpy(t->name, name, IFNAMSIZ);
+
+  napi_value handle, arena, lens, nameV, resname;
+  void *arena_data = NULL, *lens_data = NULL;
+  CHECK(env, napi_create_object(env, &handle));
+  CHECK(env, napi_create_arraybuffer(env, ARENA_SIZE, &arena_data, &arena));
+  CHECK(env, napi_create_arraybuffer(env, MAX_BATCH * sizeof(uint32_t), &lens_data, &lens));
+  t->arena = (uint8_t *)arena_data;
+  t->lens = (uint32_t *)lens_data;
+  CHECK(env, napi_create_reference(env, arena, 1, &t->arena_ref));
+  CHECK(env, napi_create_reference(env, lens, 1, &t->lens_ref));
+  CHECK(env, napi_create_reference(env, argv[2], 1, &t->cb_ref));
+  CHECK(env, napi_create_string_utf8(env, "synack:tun", NAPI_AUTO_LENGTH, &resname));
+  CHECK(env, napi_async_init(env, handle, resname, &t->actx));
+  CHECK(env, napi_create_string_utf8(env, t->name, NAPI_AUTO_LENGTH, &nameV));
+  CHECK(env, napi_set_named_property(env, handle, "arena", arena));
+  CHECK(env, napi_set_named_property(env, handle, "lens", lens));
+  CHECK(env, napi_set_named_property(env, handle, "name", nameV));
+
+  uv_loop_t *loop = NULL;
+  CHECK(env, napi_get_uv_event_loop(env, &loop));
+  int r = uv_poll_init(loop, &t->poll, fd);
+  if (r < 0) {
+    close(fd);
+    free(t);
+    return throw_errno(env, "uv_poll_init", -r);
+  }
+  t->poll.data = t;
+  t->poll_events = UV_READABLE;
+  uv_poll_start(&t->poll, UV_READABLE, on_poll);
+  CHECK(env, napi_wrap(env, handle, t, finalize_handle, NULL, NULL));
+  return handle;
+}
+
+/* write(handle, data: Uint8Array) -> 1 written, 0 queued, -errno dropped */
+static napi_value js_write(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2], out;
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  tun_t *t = get_tun(env, argv[0]);
+  if (!t) return NULL;
+  napi_typedarray_type tt;
+  size_t len = 0, boff = 0;
+  void *data = NULL;
+  napi_value ab;
+  if (napi_get_typedarray_info(env, argv[1], &tt, &len, &data, &ab, &boff) != napi_ok || tt != napi_uint8_array) {
+    napi_throw_type_error(env, NULL, "data must be a Uint8Array");
+    return NULL;
+  }
+  int res;
+  if (t->closing) {
+    res = -EBADF;
+  } else if (t->wq_head == NULL) {
+    for (;;) {
+      ssize_t n = write(t->fd, data, len);
+      if (n >= 0) {
+        t->tx_packets++;
+        t->tx_bytes += (double)len;
+        res = 1;
+        break;
+      }
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) {
+        res = 0;
+        break;
+      }
+      t->tx_errors++;
+      res = -errno;
+      break;
+    }
+  } else {
+    res = 0;
+  }
+  if (res == 0) {
+    if (t->wq_bytes + len > WQ_MAX_BYTES) {
+      t->tx_dropped++;
+      res = -ENOBUFS;
+    } else {
+      wq_item *it = (wq_item *)malloc(sizeof(wq_item) + len);
+      if (!it) {
+        t->tx_dropped++;
+        res = -ENOMEM;
+      } else {
+        it->next = NULL;
+        it->len = len;
+        memcpy(it->data, data, len);
+        if (t->wq_tail) t->wq_tail->next = it;
+        else t->wq_head = it;
+        t->wq_tail = it;
+        t->wq_bytes += len;
+        t->tx_queued++;
+        update_poll(t);
+      }
+    }
+  }
+  CHECK(env, napi_create_int32(env, res, &out));
+  return out;
+}
+
+static napi_value js_close(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  tun_t *t = get_tun(env, argv[0]);
+  if (!t) return NULL;
+  do_close(t);
+  return NULL;
+}
+
+static napi_value js_ref(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  tun_t *t = get_tun(env, argv[0]);
+  if (!t) return NULL;
+  bool on = true;
+  if (argc > 1) napi_get_value_bool(env, argv[1], &on);
+  if (!t->closing) {
+    if (on) uv_ref((uv_handle_t *)&t->poll);
+    else uv_unref((uv_handle_t *)&t->poll);
+  }
+  return NULL;
+}
+
+static void set_num(napi_env env, napi_value o, const char *k, double v) {
+  napi_value n;
+  napi_create_double(env, v, &n);
+  napi_set_named_property(env, o, k, n);
+}
+
+static napi_value js_stats(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1], o;
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  tun_t *t = get_tun(env, argv[0]);
+  if (!t) return NULL;
+  CHECK(env, napi_create_object(env, &o));
+  set_num(env, o, "rxPackets", t->rx_packets);
+  set_num(env, o, "rxBytes", t->rx_bytes);
+  set_num(env, o, "rxBatches", t->rx_batches);
+  set_num(env, o, "rxWakeups", t->rx_wakeups);
+  set_num(env, o, "rxErrors", t->rx_errors);
+  set_num(env, o, "txPackets", t->tx_packets);
+  set_num(env, o, "txBytes", t->tx_bytes);
+  set_num(env, o, "txQueued", t->tx_queued);
+  set_num(env, o, "txDropped", t->tx_dropped);
+  set_num(env, o, "txErrors", t->tx_errors);
+  set_num(env, o, "txQueueBytes", (double)t->wq_bytes);
+  return o;
+}
+
+static napi_value init(napi_env env, napi_value exports) {
+  napi_property_descriptor props[] = {
+    {"open", NULL, js_open, NULL, NULL, NULL, napi_default, NULL},
+    {"write", NULL, js_write, NULL, NULL, NULL, napi_default, NULL},
+    {"close", NULL, js_close, NULL, NULL, NULL, napi_default, NULL},
+    {"ref", NULL, js_ref, NULL, NULL, NULL, napi_default, NULL},
+    {"stats", NULL, js_stats, NULL, NULL, NULL, napi_default, NULL},
+  };
+  CHECK(env, napi_define_properties(env, exports, sizeof props / sizeof props[0], props));
+  napi_value v;
+  CHECK(env, napi_create_uint32(env, MAX_BATCH, &v));
+  CHECK(env, napi_set_named_property(env, exports, "MAX_BATCH", v));
+  CHECK(env, napi_create_uint32(env, MAX_PKT, &v));
+  CHECK(env, napi_set_named_property(env, exports, "MAX_PKT", v));
+  return exports;
+}
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, init)

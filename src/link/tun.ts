@@ -1,0 +1,254 @@
+/**
+ * A Linux TUN device as a Link: frames are raw IP packets (IFF_TUN | IFF_NO_PI), exactly a
+ * synack frame. The I/O is done by the small Node-API addon in native/tun.c (non-blocking fd on
+ * libuv's poll, read-until-EAGAIN into a shared arena, one JS call per batch of packets).
+ *
+ * The addon is optional: `npm install` tries to build it and goes on without it. It is loaded
+ * lazily the first time a TUN device is opened, and `openTun` throws a `TunUnavailableError`
+ * saying why (not Linux, addon not built, no /dev/net/tun, not root) when it cannot work.
+ *
+ * Checksums: a TUN device without TUNSETOFFLOAD hands us packets with complete checksums and
+ * verifies the ones we write, so `checksumOffload` is false and the stack computes them.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Link } from './link.js';
+
+export interface TunStats {
+  rxPackets: number;
+  rxBytes: number;
+  /** JS calls made for received packets (rxPackets / rxBatches = packets per crossing). */
+  rxBatches: number;
+  rxWakeups: number;
+  rxErrors: number;
+  txPackets: number;
+  txBytes: number;
+  /** Packets that met EAGAIN and were queued in C. */
+  txQueued: number;
+  /** Packets dropped because the C queue was full. */
+  txDropped: number;
+  txErrors: number;
+  txQueueBytes: number;
+}
+
+export interface TunLink extends Link {
+  /** The interface name the kernel gave the device (e.g. tun0). */
+  readonly name: string;
+  /** The network namespace the device was created in (undefined: our own). */
+  readonly netns: string | undefined;
+  readonly closed: boolean;
+  /** Close the fd; the (non-persistent) device disappears with it. Idempotent. */
+  close(): void;
+  stats(): TunStats;
+  /** Keep the process alive while open (default) or not, like a socket's ref/unref. */
+  ref(): void;
+  unref(): void;
+}
+
+export interface OpenTunOptions {
+  /** Interface name (≤ 15 bytes, may contain %d); default: the kernel picks tunN. */
+  name?: string;
+  /** The link's MTU (what the stack derives its MSS from). Default 1500. Set the device's with `configureTun`. */
+  mtu?: number;
+  /**
+   * Create the device inside this network namespace: a name from `ip netns` (/run/netns/NAME)
+   * or a path such as /proc/PID/ns/net. The calling thread enters it only while opening.
+   */
+  netns?: string;
+}
+
+/** Why TUN cannot be used here; `reason` is a sentence for the user. */
+export class TunUnavailableError extends Error {
+  readonly code: string;
+  constructor(
+    readonly reason: string,
+    code = 'ETUNUNAVAILABLE',
+  ) {
+    super(`TUN unavailable: ${reason}`);
+    this.name = 'TunUnavailableError';
+    this.code = code;
+  }
+}
+
+interface Handle {
+  readonly arena: ArrayBuffer;
+  readonly lens: ArrayBuffer;
+  readonly name: string;
+}
+
+interface Addon {
+  open(name: string | null, netns: string | null, onPackets: (count: number) => void): Handle;
+  write(h: Handle, data: Uint8Array): number;
+  close(h: Handle): void;
+  ref(h: Handle, on: boolean): void;
+  stats(h: Handle): TunStats;
+  MAX_BATCH: number;
+  MAX_PKT: number;
+}
+
+let addon: Addon | null = null;
+let addonError: TunUnavailableError | null = null;
+
+/** Where the addon is looked for: $SYNACK_TUN_ADDON, then native/build/Release in the package. */
+export function addonPath(): string {
+  if (process.env.SYNACK_TUN_ADDON) return resolve(process.env.SYNACK_TUN_ADDON);
+  // This file is src/link/tun.ts, compiled to dist/src/link/tun.js: the package root is 3 up.
+  const here = dirname(fileURLToPath(import.meta.url));
+  for (const up of ['../../..', '../..']) {
+    const p = join(here, up, 'native', 'build', 'Release', 'synack_tun.node');
+    if (existsSync(p)) return resolve(p);
+  }
+  return resolve(join(here, '../../..', 'native', 'build', 'Release', 'synack_tun.node'));
+}
+
+/** Load the addon once; throws TunUnavailableError with the reason. */
+export function loadTunAddon(): Addon {
+  if (addon !== null) return addon;
+  if (addonError !== null) throw addonError;
+  try {
+    if (process.platform !== 'linux') throw new TunUnavailableError(`TUN devices need Linux; this is ${process.platform}`, 'ENOTSUP');
+    const p = addonPath();
+    if (!existsSync(p)) {
+      throw new TunUnavailableError(
+        `the native addon is not built (${p} is missing; build it with \`npm run build:native\`, which needs a C compiler, python3 and the Node headers)`,
+        'ENOADDON',
+      );
+    }
+    try {
+      addon = createRequire(import.meta.url)(p) as Addon;
+    } catch (e) {
+      throw new TunUnavailableError(`the native addon at ${p} failed to load: ${(e as Error).message}`, 'ENOADDON');
+    }
+    return addon;
+  } catch (e) {
+    addonError = e instanceof TunUnavailableError ? e : new TunUnavailableError(String(e));
+    throw addonError;
+  }
+}
+
+/** Can a TUN device be opened here? Returns null if so, else the reason (for test skips). */
+export function tunUnavailableReason(): string | null {
+  try {
+    loadTunAddon();
+  } catch (e) {
+    return (e as TunUnavailableError).reason;
+  }
+  if (!existsSync('/dev/net/tun')) return '/dev/net/tun does not exist (load the tun module or run the container with --device /dev/net/tun)';
+  if (typeof process.getuid === 'function' && process.getuid() !== 0) return 'opening a TUN device needs root (CAP_NET_ADMIN)';
+  return null;
+}
+
+/** Open (create) a TUN device and return it as a Link. */
+export function openTun(opts: OpenTunOptions = {}): TunLink {
+  const mtu = opts.mtu ?? 1500;
+  if (!Number.isInteger(mtu) || mtu < 68 || mtu > 65535) throw new RangeError(`mtu must be an integer 68..65535, got ${String(opts.mtu)}`);
+  if (opts.name !== undefined && (typeof opts.name !== 'string' || Buffer.byteLength(opts.name) > 15 || opts.name.length === 0)) {
+    throw new RangeError(`name must be 1..15 bytes, got '${String(opts.name)}'`);
+  }
+  const a = loadTunAddon();
+  const nsPath = opts.netns === undefined ? null : netnsPath(opts.netns);
+
+  const receivers: ((frame: Uint8Array) => void)[] = [];
+  let arena: Uint8Array;
+  let lens: Uint32Array;
+  const onPackets = (count: number): void => {
+    let off = 0;
+    for (let i = 0; i < count; i++) {
+      const len = lens[i]!;
+      const frame = arena.subarray(off, off + len);
+      off += len;
+      for (const r of receivers) r(frame);
+    }
+  };
+  let handle: Handle;
+  try {
+    handle = a.open(opts.name ?? null, nsPath, onPackets);
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    if (err.code === 'EPERM' || err.code === 'EACCES') {
+      throw new TunUnavailableError(`${err.message} (opening a TUN device needs root or CAP_NET_ADMIN${nsPath ? ', entering a namespace CAP_SYS_ADMIN' : ''})`, err.code);
+    }
+    if (err.code === 'ENOENT' && /dev\/net\/tun/.test(err.message)) {
+      throw new TunUnavailableError(`${err.message} (no TUN driver: modprobe tun, or give the container /dev/net/tun)`, 'ENOENT');
+    }
+    if (err.code === 'EBUSY') throw Object.assign(new Error(`TUN device '${opts.name}' is busy (${err.message})`), { code: 'EBUSY' });
+    throw e;
+  }
+  arena = new Uint8Array(handle.arena);
+  lens = new Uint32Array(handle.lens);
+  let closed = false;
+  return {
+    mtu,
+    checksumOffload: false,
+    name: handle.name,
+    netns: opts.netns,
+    get closed() {
+      return closed;
+    },
+    send(frame: Uint8Array): void {
+      if (closed) return;
+      if (frame.length > mtu) return; // the kernel would refuse it; an oversize frame is a drop
+      a.write(handle, frame);
+    },
+    onReceive(cb: (frame: Uint8Array) => void): void {
+      receivers.push(cb);
+    },
+    close(): void {
+      if (closed) return;
+      closed = true;
+      a.close(handle);
+    },
+    stats(): TunStats {
+      return a.stats(handle);
+    },
+    ref(): void {
+      a.ref(handle, true);
+    },
+    unref(): void {
+      a.ref(handle, false);
+    },
+  };
+}
+
+/** A namespace name becomes /run/netns/NAME; paths are taken as they are. */
+export function netnsPath(ns: string): string {
+  if (ns.includes('/')) return ns;
+  if (!/^[A-Za-z0-9_.-]+$/.test(ns)) throw new RangeError(`netns: '${ns}' is not a valid namespace name`);
+  return `/run/netns/${ns}`;
+}
+
+export interface ConfigureTunOptions {
+  /** Interface name. */
+  dev: string;
+  /** Named network namespace the device lives in (ip -n NS). */
+  netns?: string;
+  /** Address (with prefix length) the KERNEL side gets, e.g. 10.77.0.1/24. */
+  addr?: string;
+  /** Device MTU. */
+  mtu?: number;
+  /** Extra routes via the device, e.g. ['10.88.0.0/16']. */
+  routes?: string[];
+}
+
+/**
+ * Configure a TUN device with `ip`: MTU, address and up (and optional routes). With a /24 on the
+ * device, the kernel sends the whole subnet (our stack's address included) into the TUN.
+ */
+export function configureTun(opts: ConfigureTunOptions): void {
+  const ip = (...args: string[]): void => {
+    const full = opts.netns ? ['-n', opts.netns, ...args] : args;
+    try {
+      execFileSync('ip', full, { stdio: ['ignore', 'ignore', 'pipe'] });
+    } catch (e) {
+      const err = e as { stderr?: Buffer; message: string };
+      throw new Error(`ip ${full.join(' ')} failed: ${err.stderr?.toString().trim() || err.message}`);
+    }
+  };
+  if (opts.mtu !== undefined) ip('link', 'set', 'dev', opts.dev, 'mtu', String(opts.mtu));
+  if (opts.addr !== undefined) ip('addr', 'add', opts.addr, 'dev', opts.dev);
+  ip('link', 'set', 'dev', opts.dev, 'up');
+  for (const r of opts.routes ?? []) ip('route', 'add', r, 'dev', opts.dev);
+}
