@@ -442,7 +442,7 @@ export function findScenario(name: string): Scenario | undefined {
 }
 
 /** Run a scenario on a fresh simulated world; same options, same result, byte for byte. */
-export function runScenario(name: string, opts: Partial<ScenarioOptions> = {}): DemoResult {
+export function runScenario(name: string, opts: Partial<ScenarioOptions> & { onWorld?: (w: SimWorld) => void } = {}): DemoResult {
   const sc = findScenario(name);
   if (!sc) throw new RangeError(`unknown scenario '${name}' (try: ${SCENARIOS.map((s) => s.name).join(', ')})`);
   const o: ScenarioOptions = { seed: opts.seed ?? 1, loss: opts.loss ?? 0, delayMs: opts.delayMs ?? 10 };
@@ -453,6 +453,8 @@ export function runScenario(name: string, opts: Partial<ScenarioOptions> = {}): 
   const server = w.addHost('server', [SERVER]);
   const rec = new Recorder(w);
   const ctx: Ctx = { w, rec, client, server, opts: o };
+  // Observers (pcap capture, scheduled netstat snapshots) attach here, before anything runs.
+  opts.onWorld?.(w);
   sc.run(ctx);
   // Every scenario ends by itself (no timer left); the step bound only guards against a runaway.
   w.sim.run({ maxSteps: 5_000_000 });
