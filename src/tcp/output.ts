@@ -52,7 +52,21 @@ export function pollTransmit(c: Connection, now: Instant, out: TcpRepr): boolean
   if (s === 'SYN_SENT') return false;
   if (c.retransmitHead) {
     c.retransmitHead = false;
-    if (s !== 'SYN_RECEIVED' && retransmitHead(c, now, out)) return true;
+    if (s !== 'SYN_RECEIVED' && retransmitAt(c, now, out, c.sndUna)) {
+      if (c.sackEnabled && seqLt(c.sb.highRxt, seqAdd(c.sndUna, out.payload.length))) c.sb.highRxt = seqAdd(c.sndUna, out.payload.length);
+      return true;
+    }
+  }
+  if (c.cc.inRecovery && c.sackEnabled && s !== 'SYN_RECEIVED') {
+    // RFC 6675 §5 step (C): while the pipe has room, retransmit the next lost hole (NextSeg rule 1).
+    const mss = sendMss(c);
+    if (c.cc.cwnd - c.sb.pipe(c.sndUna, c.sndMax, c.effMss) >= mss) {
+      const hole = c.sb.nextLostHole(c.sndUna, c.effMss);
+      if (hole !== null && retransmitAt(c, now, out, hole[0], hole[1])) {
+        c.sb.highRxt = seqAdd(hole[0], out.payload.length);
+        return true;
+      }
+    }
   }
   if (s !== 'SYN_RECEIVED' && sendData(c, now, out)) return true;
   if (c.probePending) {
@@ -128,8 +142,16 @@ function sendData(c: Connection, now: Instant, out: TcpRepr): boolean {
   const avail = c.sendBuf.length - off;
   const finDue = mayFin && c.finQueued && avail <= 0 && c.sndNxt === c.finSeq;
   if (avail <= 0 && !finDue) return false;
-  const limit = Math.min(c.sndWnd, c.cc.cwnd);
-  const usable = seqDiff(seqAdd(c.sndUna, limit), c.sndNxt);
+  // After a timeout we go back to SND.UNA; skip what the peer SACKed (RFC 6675 §5.1).
+  while (seqLt(c.sndNxt, c.sndMax) && c.sackEnabled) {
+    const end = c.sb.sackedEnd(c.sndNxt);
+    if (end === null) break;
+    c.sndNxt = end;
+    return sendData(c, now, out);
+  }
+  // The peer's window and the congestion window (counting the RFC 6675 pipe in SACK recovery).
+  const flight = c.cc.inRecovery && c.sackEnabled ? c.sb.pipe(c.sndUna, c.sndMax, c.effMss) : c.inFlight;
+  const usable = Math.min(seqDiff(seqAdd(c.sndUna, c.sndWnd), c.sndNxt), c.cc.cwnd - flight);
   const retransmission = seqLt(c.sndNxt, c.sndMax);
   if (usable <= 0) {
     // Nothing fits. With nothing in flight only the persist timer will get us going again.
@@ -181,15 +203,18 @@ function sendData(c: Connection, now: Instant, out: TcpRepr): boolean {
   return true;
 }
 
-/** Fast retransmit (RFC 5681 §3.2): the first unacknowledged segment again, SND.NXT unchanged. */
-function retransmitHead(c: Connection, now: Instant, out: TcpRepr): boolean {
-  if (!seqLt(c.sndUna, c.sndMax)) return false;
-  const off = seqDiff(c.sndUna, c.sndBufSeq);
+/**
+ * Retransmit one segment starting at `seq` (fast retransmit, RFC 5681 §3.2; a SACK hole,
+ * RFC 6675) without moving SND.NXT.
+ */
+function retransmitAt(c: Connection, now: Instant, out: TcpRepr, seq: number, max = Number.POSITIVE_INFINITY): boolean {
+  if (!seqLt(seq, c.sndMax) || seqLt(seq, c.sndUna)) return false;
+  const off = seqDiff(seq, c.sndBufSeq);
   const avail = c.sendBuf.length - off;
-  const len = Math.max(0, Math.min(avail, sendMss(c)));
+  const len = Math.max(0, Math.min(avail, sendMss(c), max));
   const fin = c.finQueued && len === avail && seqLt(c.finSeq, c.sndMax);
   if (len === 0 && !fin) return false;
-  out.seq = c.sndUna;
+  out.seq = seq;
   out.flags = ACK | (fin ? FIN : 0) | (len > 0 && len === avail ? PSH : 0);
   out.payload = len > 0 ? c.sendBuf.view(off, len, scratchFor(c, len)) : out.payload;
   fillAck(c, now, out);
@@ -207,8 +232,8 @@ function retransmitHead(c: Connection, now: Instant, out: TcpRepr): boolean {
  * MSS counts data only, so options must come out of the segment's data).
  */
 function sendMss(c: Connection): number {
-  if (!c.sackEnabled || c.reasm.isEmpty) return c.effMss;
-  const k = c.reasm.blocks(c.tsEnabled ? 3 : 4).length;
+  if (!c.sackEnabled || (c.reasm.isEmpty && c.dsackStart === c.dsackEnd)) return c.effMss;
+  const k = Math.min(c.tsEnabled ? 3 : 4, c.reasm.ranges.length + (c.dsackStart !== c.dsackEnd ? 1 : 0));
   return Math.max(1, c.effMss - (k > 0 ? 4 + 8 * k : 0));
 }
 
@@ -228,13 +253,22 @@ export function fillAck(c: Connection, now: Instant, out: TcpRepr): void {
   out.ack = c.rcvNxt;
   out.window = advertise(c);
   if (c.tsEnabled) setTs(c, now, out, c.tsRecent);
-  if (c.sackEnabled && !c.reasm.isEmpty) {
-    const blocks = c.reasm.blocks(c.tsEnabled ? 3 : 4);
-    out.sackCount = blocks.length;
-    for (let i = 0; i < blocks.length; i++) {
-      out.sackBlocks[2 * i] = blocks[i]![0];
-      out.sackBlocks[2 * i + 1] = blocks[i]![1];
+  if (c.sackEnabled && (!c.reasm.isEmpty || c.dsackStart !== c.dsackEnd)) {
+    const max = c.tsEnabled ? 3 : 4;
+    let k = 0;
+    if (c.dsackStart !== c.dsackEnd) {
+      // RFC 2883 §4: the D-SACK block goes first, once.
+      out.sackBlocks[0] = c.dsackStart;
+      out.sackBlocks[1] = c.dsackEnd;
+      c.dsackStart = c.dsackEnd;
+      k = 1;
     }
+    for (const [l, r] of c.reasm.blocks(max - k)) {
+      out.sackBlocks[2 * k] = l;
+      out.sackBlocks[2 * k + 1] = r;
+      k++;
+    }
+    out.sackCount = k;
   }
   c.lastAckSent = c.rcvNxt;
   c.ackNow = false;
