@@ -8,18 +8,24 @@ import { hostSnapshot } from '../diag/proc.js';
 import { DEFAULT_THRESHOLDS, diagnose, formatFindings, type DiagnoseOptions, type Thresholds } from '../diag/diagnose.js';
 import type { Snapshot } from '../diag/types.js';
 import { argError } from './netstat.js';
+import { runDemo } from './demo.js';
 
 const kebab = (s: string): string => s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 const THRESHOLD_FLAGS = Object.keys(DEFAULT_THRESHOLDS).map((k) => ({ key: k as keyof Thresholds, flag: `threshold-${kebab(k)}` }));
 
 const USAGE = [
   'usage: synack diagnose [--port N] [--json] [--interval SECONDS] [--threshold-NAME N ...] [--host] [--proc-root DIR]',
+  '       synack diagnose --demo SCENARIO --at T [--host NAME] [--seed N] [--port N] [--json] [--threshold-NAME N ...]',
   '',
   '  --port N          is a service listening on port N? and look only at connections on port N',
   '  --interval S      take two snapshots S seconds apart and use counter rates (ListenOverflows/s, ...)',
   '  --json            print {"healthy": ..., "findings": [...]}',
   '  --host            read the Linux host (the default, and for now the only source)',
   '  --proc-root DIR   read DIR instead of /proc',
+  '  --demo S          a synack stack instead: run scenario S on virtual time and diagnose the stacks',
+  '  --at T            with --demo: at virtual time T seconds (default: the end of the run)',
+  '  --host NAME       with --demo: only host NAME (client, server); default every host',
+  '  --interval S      with --demo: the earlier snapshot is taken S virtual seconds before --at',
   '',
   'thresholds (defaults in brackets):',
   ...THRESHOLD_FLAGS.map(({ key, flag }) => `  --${flag.padEnd(26)} [${DEFAULT_THRESHOLDS[key]}]`),
@@ -29,12 +35,26 @@ const USAGE = [
 
 class UsageError extends Error {}
 
-function parse(argv: string[]): { opts: DiagnoseOptions; json: boolean; interval?: number; procRoot?: string; help: boolean } {
+interface Parsed {
+  opts: DiagnoseOptions;
+  json: boolean;
+  interval?: number;
+  procRoot?: string;
+  help: boolean;
+  demo?: { scenario: string; at?: number; host?: string; seed?: number };
+}
+
+function parse(argv: string[]): Parsed {
+  // With --demo, --host names a simulated host; without, it is the (boolean) Linux host switch.
+  const demoMode = argv.some((x) => x === '--demo' || x.startsWith('--demo='));
   const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = {
     port: { type: 'string' },
     json: { type: 'boolean' },
     interval: { type: 'string' },
-    host: { type: 'boolean' },
+    host: { type: demoMode ? 'string' : 'boolean' },
+    demo: { type: 'string' },
+    at: { type: 'string' },
+    seed: { type: 'string' },
     'proc-root': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   };
@@ -56,7 +76,19 @@ function parse(argv: string[]): { opts: DiagnoseOptions; json: boolean; interval
     const n = num(flag, (x) => x >= 0, 'a non-negative number');
     if (n !== undefined) opts[key] = n;
   }
-  const out: ReturnType<typeof parse> = { opts, json: values.json === true, help: values.help === true };
+  const out: Parsed = { opts, json: values.json === true, help: values.help === true };
+  if (!demoMode && (str('at') !== undefined || str('seed') !== undefined)) throw new UsageError('--at and --seed go with --demo SCENARIO');
+  if (demoMode) {
+    if (str('proc-root') !== undefined) throw new UsageError('--demo reads a simulated stack: --proc-root does not apply');
+    const demo: NonNullable<Parsed['demo']> = { scenario: str('demo')! };
+    const at = num('at', (n) => n >= 0, 'a time >= 0 in seconds');
+    if (at !== undefined) demo.at = at;
+    const seed = num('seed', (n) => Number.isInteger(n) && n >= 0, 'a non-negative integer');
+    if (seed !== undefined) demo.seed = seed;
+    const host = str('host');
+    if (host !== undefined) demo.host = host;
+    out.demo = demo;
+  }
   const interval = num('interval', (n) => n > 0, 'a positive number of seconds');
   if (interval !== undefined) out.interval = interval;
   const procRoot = str('proc-root');
@@ -65,7 +97,7 @@ function parse(argv: string[]): { opts: DiagnoseOptions; json: boolean; interval
 }
 
 export async function main(argv: string[]): Promise<number> {
-  let a: ReturnType<typeof parse>;
+  let a: Parsed;
   try {
     a = parse(argv);
   } catch (e) {
@@ -76,6 +108,7 @@ export async function main(argv: string[]): Promise<number> {
     console.log(USAGE);
     return 0;
   }
+  if (a.demo !== undefined) return demoDiagnose(a, a.demo);
   const take = (): Snapshot => hostSnapshot(a.procRoot === undefined ? { owners: true } : { owners: true, procRoot: a.procRoot });
   let previous: Snapshot | undefined;
   if (a.interval !== undefined) {
@@ -92,4 +125,39 @@ export async function main(argv: string[]): Promise<number> {
     console.log(formatFindings(findings));
   }
   return findings.length === 0 ? 0 : 1;
+}
+
+/** `--demo SCENARIO --at T [--host NAME]`: diagnose the stacks of a simulated run. */
+function demoDiagnose(a: Parsed, d: NonNullable<Parsed['demo']>): number {
+  let now: Record<string, Snapshot>;
+  let before: Record<string, Snapshot> | undefined;
+  let at: number;
+  try {
+    const seedOpt = d.seed === undefined ? {} : { seed: d.seed };
+    at = d.at ?? Number((runDemo(d.scenario, seedOpt).result.summary as { virtualSeconds?: number }).virtualSeconds ?? 0);
+    const times = a.interval === undefined ? [at] : [Math.max(0, at - a.interval), at];
+    const run = runDemo(d.scenario, { ...seedOpt, snapshotsAt: times });
+    now = run.snapshots[run.snapshots.length - 1]!.hosts;
+    if (a.interval !== undefined) before = run.snapshots[0]!.hosts;
+    if (d.host !== undefined && now[d.host] === undefined) throw new RangeError(`scenario '${d.scenario}' has no host '${d.host}' (hosts: ${Object.keys(now).join(', ')})`);
+  } catch (e) {
+    console.error(`synack diagnose: ${(e as Error).message}`);
+    return 2;
+  }
+  const hosts = d.host === undefined ? Object.keys(now) : [d.host];
+  const report: Record<string, unknown> = {};
+  const text: string[] = [];
+  let flagged = false;
+  for (const h of hosts) {
+    const snap = now[h]!;
+    const prev = before?.[h];
+    const findings = diagnose(snap, prev === undefined ? a.opts : { ...a.opts, previous: prev });
+    if (findings.length > 0) flagged = true;
+    report[h] = { healthy: findings.length === 0, findings };
+    if (text.length > 0) text.push('');
+    text.push(`# ${h} (synack stack, scenario ${d.scenario}, t=${at} s): TCP sockets: ${snap.rows.length}` + (a.opts.port === undefined ? '' : `; looking at port ${a.opts.port}`));
+    text.push(formatFindings(findings));
+  }
+  console.log(a.json ? JSON.stringify({ scenario: d.scenario, t: at, healthy: !flagged, hosts: report }) : text.join('\n'));
+  return flagged ? 1 : 0;
 }

@@ -6,9 +6,11 @@ import { parseArgs } from 'node:util';
 import { hostSnapshot } from '../diag/proc.js';
 import { formatCounters, formatNetstat, selectRows, stateStats, formatStats, type NetstatOptions } from '../diag/netstat.js';
 import type { Snapshot } from '../diag/types.js';
+import { runDemo } from './demo.js';
 
 const USAGE = `usage: synack netstat [-a] [-n] [-l] [-t] [-p] [-4] [-6] [--port N] [--stats] [--json]
                       [--counters] [--watch SECONDS] [--host] [--proc-root DIR]
+       synack netstat --demo SCENARIO --at T [--seed N] [same display options]
 
   -a, --all          listening and non-listening sockets
   -l, --listening    only listening sockets
@@ -22,7 +24,11 @@ const USAGE = `usage: synack netstat [-a] [-n] [-l] [-t] [-p] [-4] [-6] [--port 
       --json         machine-readable output
       --watch S      repeat every S seconds until interrupted (counters: changes and rates)
       --host         read the Linux host (the default, and for now the only source)
-      --proc-root D  read D instead of /proc (a copy, or another mount namespace's /proc)`;
+      --proc-root D  read D instead of /proc (a copy, or another mount namespace's /proc)
+      --demo S       a synack stack instead: run scenario S (synack demo) on virtual time and show
+                     every host's stack at virtual time --at T seconds (default: the end of the run)
+      --at T         with --demo: the virtual time of the snapshot, in seconds
+      --seed N       with --demo: the scenario's PRNG seed (default 1)`;
 
 class UsageError extends Error {}
 
@@ -66,14 +72,27 @@ function parse(argv: string[]) {
       watch: { type: 'string' },
       host: { type: 'boolean' },
       'proc-root': { type: 'string' },
+      demo: { type: 'string' },
+      at: { type: 'string' },
+      seed: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
+  if (values.demo === undefined && (values.at !== undefined || values.seed !== undefined)) throw new UsageError('--at and --seed go with --demo SCENARIO');
+  if (values.demo !== undefined && (values.watch !== undefined || values['proc-root'] !== undefined || values.host === true)) {
+    throw new UsageError('--demo reads a simulated stack: --watch, --host and --proc-root do not apply');
+  }
   if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
   if (values.ipv4 === true && values.ipv6 === true) throw new UsageError('-4 and -6 exclude each other (give neither for both)');
   if (values.stats === true && values.counters === true) throw new UsageError('--stats and --counters exclude each other');
+  const at = values.at === undefined ? undefined : Number(values.at);
+  if (at !== undefined && (values.at!.trim() === '' || !(at >= 0) || !Number.isFinite(at))) throw new UsageError(`--at: expected a time >= 0 in seconds, got '${values.at}'`);
+  const seed = values.seed === undefined ? undefined : Number(values.seed);
+  if (seed !== undefined && (!Number.isInteger(seed) || seed < 0)) throw new UsageError(`--seed: expected a non-negative integer, got '${values.seed}'`);
   return {
     values,
+    at,
+    seed,
     port: positive('--port', values.port, true, 65535),
     watch: positive('--watch', values.watch, false),
   };
@@ -129,6 +148,7 @@ export async function main(argv: string[]): Promise<number> {
     console.log(USAGE);
     return 0;
   }
+  if (a.values.demo !== undefined) return demoNetstat(a, a.values.demo);
   const wantOwners = a.values.programs === true && a.values.counters !== true;
   const take = (): Snapshot => {
     const o: { owners: boolean; procRoot?: string } = { owners: wantOwners };
@@ -170,5 +190,33 @@ export async function main(argv: string[]): Promise<number> {
   } finally {
     process.removeListener('SIGINT', onInt);
   }
+  return 0;
+}
+
+/** `--demo SCENARIO --at T`: every host's stack snapshot of a simulated run, rendered as for the host. */
+function demoNetstat(a: ReturnType<typeof parse>, scenario: string): number {
+  let snaps;
+  try {
+    const o: Parameters<typeof runDemo>[1] = a.at === undefined ? {} : { snapshotsAt: [a.at] };
+    if (a.seed !== undefined) o.seed = a.seed;
+    const run = runDemo(scenario, o);
+    snaps = a.at === undefined ? undefined : run.snapshots[0];
+    if (snaps === undefined) {
+      // No --at: the end of the run. Re-run with a snapshot at the final virtual time.
+      const end = Number((run.result.summary as { virtualSeconds?: number }).virtualSeconds ?? 0);
+      snaps = runDemo(scenario, { ...o, snapshotsAt: [end] }).snapshots[0]!;
+    }
+  } catch (e) {
+    console.error(`synack netstat: ${(e as Error).message}`);
+    return 2;
+  }
+  const out: string[] = [];
+  const json: Record<string, unknown> = {};
+  for (const [host, snap] of Object.entries(snaps.hosts)) {
+    const body = render(a, snap, undefined);
+    if (a.values.json === true) json[host] = JSON.parse(body) as unknown;
+    else out.push(`${out.length > 0 ? '\n' : ''}# ${host} (synack stack, scenario ${scenario}, t=${snaps.t} s)`, body);
+  }
+  console.log(a.values.json === true ? JSON.stringify({ scenario, t: snaps.t, hosts: json }) : out.join('\n'));
   return 0;
 }
