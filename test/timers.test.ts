@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { sec } from '../src/time.js';
 import { ACK, SYN } from '../src/wire/tcp-repr.js';
 import type { TcpSocket } from '../src/stack/socket.js';
-import { A_ADDR, B_ADDR, Harness, text } from './helpers.js';
+import { A_ADDR, B_ADDR, Harness, scriptedPeerConnection, text } from './helpers.js';
 
 /** Two connected stacks; `server` is B's accepted socket. */
 function pair(h: Harness, opts: { clientTcp?: Parameters<Harness['a']['connect']>[0]['tcp']; serverTcp?: Parameters<Harness['a']['listen']>[0]['tcp'] } = {}) {
@@ -346,3 +346,42 @@ function fmtShort(s: { f: string; rseq: number; len: number; flags: number; rack
   if (s.dropped) out += ' DROPPED';
   return out;
 }
+
+test('MSS: a full data segment that also carries SACK blocks still fits the MTU (regression)', () => {
+  const h = new Harness();
+  const { c, s } = pair(h);
+  const tooBig: string[] = [];
+  h.w.onFrame((ev) => {
+    if (ev.reason === 'too-big') tooBig.push(`${ev.from} ${ev.frame.length}`);
+  });
+  let toB = 0;
+  let toA = 0;
+  s.onData = () => (toB += s.read()!.length);
+  c.onData = () => (toA += c.read()!.length);
+  // Lose B's second data segment: A holds out-of-order data (SACK blocks) while sending full segments.
+  let n = 0;
+  h.w.net.dropNext((f, from) => from === 'B' && f.length > 1000 && ++n === 2);
+  s.write(new Uint8Array(20000));
+  c.write(new Uint8Array(20000));
+  h.runFor(sec(10));
+  assert.deepEqual(tooBig, []);
+  assert.equal(toB, 20000);
+  assert.equal(toA, 20000);
+});
+
+test('after a retransmission timeout, a bare ACK carries the highest sequence number sent (regression)', () => {
+  const h = new Harness({ onlyA: true });
+  const { pc, c } = scriptedPeerConnection(h);
+  c.write(new Uint8Array(2920)); // two full segments (MSS 1460); the peer takes them but never ACKs
+  h.runFor(sec(1.5)); // the RTO fires: A rewinds SND.NXT and resends the first segment
+  const snap = c.snapshot();
+  assert.equal((snap.sndMax - snap.sndUna) | 0, 2920);
+  assert.ok(((snap.sndNxt - snap.sndMax) | 0) < 0, 'SND.NXT was rewound');
+  const mark = pc.rx.length;
+  pc.send(ACK | 0x08, { ack: (pc.irs! + 1) >>> 0, payload: 'hi' }); // acknowledges none of A's data
+  h.runFor(sec(0.1));
+  const acks = pc.rx.slice(mark).filter((x) => x.len === 0);
+  assert.ok(acks.length >= 1, pc.lines().join('\n'));
+  // SEG.SEQ = 2921 (relative): acceptable to a peer whose RCV.NXT is past all we sent.
+  assert.equal(acks[0]!.rseq, 2921);
+});
