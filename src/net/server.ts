@@ -1,0 +1,241 @@
+/**
+ * `net.Server` on a synack stack: an EventEmitter over a Listener (src/stack/listener.ts).
+ * Established connections are accepted at once (as Node's libuv does), wrapped in a Socket and
+ * emitted as 'connection'. `close()` stops listening; 'close' follows when every accepted
+ * connection has closed.
+ */
+import { EventEmitter } from 'node:events';
+import { isIP } from 'node:net';
+import type { Listener } from '../stack/listener.js';
+import type { TcpSocket } from '../stack/socket.js';
+import { codeError, codeOf, detailOf, lookupError, netError } from './errors.js';
+import { tcpOptions, type TcpTuningOptions } from './options.js';
+import { kAccepted, Socket, type NetContext, type SocketOptions } from './socket.js';
+
+export interface ServerOptions extends TcpTuningOptions {
+  allowHalfOpen?: boolean;
+  /** Accepted sockets start paused (no reading until resume()). */
+  pauseOnConnect?: boolean;
+  highWaterMark?: number;
+}
+
+export interface ListenOptions {
+  port?: number | string;
+  host?: string;
+  backlog?: number;
+  /** SO_REUSEADDR: bind even while old connections on the port sit in TIME_WAIT. */
+  reuseAddr?: boolean;
+  exclusive?: boolean;
+  ipv6Only?: boolean;
+  path?: string;
+  signal?: AbortSignal;
+}
+
+export interface AddressInfo {
+  address: string;
+  family: 'IPv4' | 'IPv6';
+  port: number;
+}
+
+type SocketCtor = new (ctx: NetContext, options: SocketOptions, accepted: { [kAccepted]: TcpSocket }) => Socket;
+
+export class Server extends EventEmitter {
+  readonly ctx: NetContext;
+  /** Node: refuse (close) new connections beyond this many. */
+  maxConnections: number | undefined = undefined;
+  private listener: Listener | null = null;
+  private readonly connections = new Set<Socket>();
+  private readonly options: ServerOptions;
+  private readonly socketCtor: SocketCtor;
+  private static nextEphemeral = 0;
+
+  constructor(ctx: NetContext, options?: ServerOptions | ((socket: Socket) => void), connectionListener?: (socket: Socket) => void, socketCtor: SocketCtor = Socket) {
+    super();
+    this.ctx = ctx;
+    if (typeof options === 'function') {
+      connectionListener = options;
+      options = {};
+    }
+    this.options = options ?? {};
+    tcpOptions(this.options); // validate now
+    this.socketCtor = socketCtor;
+    if (connectionListener) this.on('connection', connectionListener);
+  }
+
+  get listening(): boolean {
+    return this.listener !== null;
+  }
+
+  /**
+   * `listen(port[, host][, backlog][, cb])` or `listen(options[, cb])`. Port 0 (or none) takes a
+   * free port from the ephemeral range. Binding errors (EADDRINUSE) are emitted as 'error'.
+   */
+  listen(...args: unknown[]): this {
+    let cb: (() => void) | undefined;
+    if (typeof args[args.length - 1] === 'function') cb = args.pop() as () => void;
+    let opts: ListenOptions;
+    if (args[0] !== null && typeof args[0] === 'object') opts = args[0] as ListenOptions;
+    else {
+      opts = {};
+      const [p, h, b] = args;
+      if (p !== undefined && p !== null) opts.port = p as number;
+      if (typeof h === 'string') {
+        opts.host = h;
+        if (typeof b === 'number') opts.backlog = b;
+      } else if (typeof h === 'number') opts.backlog = h;
+    }
+    if (opts.path !== undefined) throw codeError(TypeError, 'ERR_INVALID_ARG_VALUE', 'synack servers are TCP only: options.path (IPC) is not supported');
+    if (this.listener !== null) throw codeError(Error, 'ERR_SERVER_ALREADY_LISTEN', 'Listen method has been called more than once without closing.');
+    let port = 0;
+    if (opts.port !== undefined) {
+      const n = typeof opts.port === 'string' && opts.port.trim() !== '' ? Number(opts.port) : opts.port;
+      if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > 65535) {
+        throw codeError(RangeError, 'ERR_SOCKET_BAD_PORT', `options.port should be >= 0 and < 65536. Received ${String(opts.port)}.`);
+      }
+      port = n;
+    }
+    if (cb) this.once('listening', cb);
+    const stack = this.ctx.stack;
+    const host = opts.host ?? ([...stack.addresses].some((a) => !a.includes(':')) ? '0.0.0.0' : '::');
+    if (isIP(host) === 0) {
+      const err = lookupError(host);
+      process.nextTick(() => this.emit('error', err));
+      return this;
+    }
+    const tcp = tcpOptions(this.options);
+    const bind = (p: number): Listener =>
+      stack.listen({
+        port: p,
+        address: host,
+        ...(opts.backlog !== undefined ? { backlog: opts.backlog } : {}),
+        ...(opts.reuseAddr !== undefined ? { reuseAddr: opts.reuseAddr } : {}),
+        tcp,
+      });
+    try {
+      this.listener = port !== 0 ? bind(port) : this.bindEphemeral(bind);
+    } catch (e) {
+      const code = codeOf(e);
+      if (code === null || !/^E[A-Z]+$/.test(code)) throw e;
+      const err = netError(code, 'listen', host, port, detailOf(e));
+      process.nextTick(() => this.emit('error', err));
+      return this;
+    } finally {
+      this.ctx.driver.kick();
+    }
+    this.listener.onConnection = (sock) => this.onConnection(sock);
+    opts.signal?.addEventListener('abort', () => this.close(), { once: true });
+    process.nextTick(() => {
+      if (this.listener !== null) this.emit('listening');
+    });
+    return this;
+  }
+
+  /**
+   * Port 0: the stack's listen() takes the port literally (it does not pick one), so the net layer
+   * picks a free one from Linux's ephemeral range (ip_local_port_range 32768–60999).
+   */
+  private bindEphemeral(bind: (p: number) => Listener): Listener {
+    const lo = 32768;
+    const n = 60999 - lo + 1;
+    for (let i = 0; i < n; i++) {
+      const p = lo + ((Server.nextEphemeral + i) % n);
+      try {
+        const l = bind(p);
+        Server.nextEphemeral = (p - lo + 1) % n;
+        return l;
+      } catch (e) {
+        if (codeOf(e) !== 'EADDRINUSE') throw e;
+      }
+    }
+    throw netError('EADDRINUSE', 'listen', undefined, undefined, 'no free port in 32768-60999');
+  }
+
+  private onConnection(tcp: TcpSocket): void {
+    const l = this.listener;
+    if (l === null) return;
+    const i = l.acceptQueue.indexOf(tcp);
+    if (i >= 0) l.acceptQueue.splice(i, 1);
+    if (this.maxConnections !== undefined && this.connections.size >= this.maxConnections) {
+      tcp.close();
+      this.ctx.driver.kick();
+      this.emit('drop', { localAddress: tcp.localAddress, localPort: tcp.localPort, localFamily: family(tcp.localAddress), remoteAddress: tcp.remoteAddress, remotePort: tcp.remotePort, remoteFamily: family(tcp.remoteAddress) });
+      return;
+    }
+    const o = this.options;
+    const sockOpts: SocketOptions = {
+      allowHalfOpen: o.allowHalfOpen ?? false,
+      ...(o.highWaterMark !== undefined ? { highWaterMark: o.highWaterMark } : {}),
+    };
+    const socket = new this.socketCtor(this.ctx, sockOpts, { [kAccepted]: tcp });
+    socket.server = this;
+    this.connections.add(socket);
+    socket.once('close', () => {
+      this.connections.delete(socket);
+      this.emitCloseIfDrained();
+    });
+    if (o.pauseOnConnect) socket.pause();
+    this.emit('connection', socket);
+    // Node starts reading at accept (up to the high-water mark) unless pauseOnConnect.
+    if (!o.pauseOnConnect && !socket.destroyed) socket.read(0);
+  }
+
+  address(): AddressInfo | null {
+    const l = this.listener;
+    if (l === null) return null;
+    return { address: l.address, family: family(l.address), port: l.port };
+  }
+
+  /** Stop listening; 'close' (and `cb`) once every accepted connection has closed. */
+  close(cb?: (err?: Error) => void): this {
+    if (typeof cb === 'function') {
+      if (this.listener === null) this.once('close', () => cb(codeError(Error, 'ERR_SERVER_NOT_RUNNING', 'Server is not running.')));
+      else this.once('close', () => cb());
+    }
+    if (this.listener !== null) {
+      this.listener.onConnection = null;
+      this.listener.close();
+      this.listener = null;
+      this.ctx.driver.kick();
+    }
+    this.emitCloseIfDrained();
+    return this;
+  }
+
+  private closing = false;
+
+  private emitCloseIfDrained(): void {
+    if (this.listener !== null || this.connections.size > 0 || this.closing) return;
+    this.closing = true;
+    process.nextTick(() => {
+      this.closing = false;
+      this.emit('close');
+    });
+  }
+
+  getConnections(cb: (err: Error | null, count: number) => void): this {
+    const n = this.connections.size;
+    process.nextTick(() => cb(null, n));
+    return this;
+  }
+
+  /** The accepted sockets still open. */
+  get sockets(): ReadonlySet<Socket> {
+    return this.connections;
+  }
+
+  ref(): this {
+    return this;
+  }
+  unref(): this {
+    return this;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    if (this.listener === null) return;
+    await new Promise<void>((resolve) => this.close(() => resolve()));
+  }
+}
+
+function family(a: string): 'IPv4' | 'IPv6' {
+  return a.includes(':') ? 'IPv6' : 'IPv4';
+}

@@ -1,0 +1,525 @@
+/**
+ * `net.Socket` on a synack stack: a `stream.Duplex` over a TcpSocket (src/stack/socket.ts).
+ *
+ * Backpressure is real in both directions:
+ *  - reading: bytes leave the TCP receive buffer only when the stream asks (`_read`) and stop as
+ *    soon as `push()` says the readable buffer is above its high-water mark. An application that
+ *    does not read leaves the bytes in TCP, so the advertised window closes (the peer sees 0).
+ *  - writing: `_write` hands bytes to the TCP send buffer and, when it is full, keeps the rest and
+ *    the callback until the stack reports `onWritable`.
+ *
+ * Every call into the stack is followed by `driver.kick()` so a real-time driver re-arms its timer.
+ */
+import { Duplex } from 'node:stream';
+import { isIP } from 'node:net';
+import type { Driver, DriverTimer } from '../driver/node.js';
+import type { Stack } from '../stack/stack.js';
+import type { TcpSocket } from '../stack/socket.js';
+import type { TcpConfig } from '../tcp/config.js';
+import { codeError, codeOf, detailOf, lookupError, netError } from './errors.js';
+import { tcpOptions, type TcpTuningOptions } from './options.js';
+
+/** The stack and driver a net namespace is bound to. */
+export interface NetContext {
+  readonly stack: Stack;
+  readonly driver: Driver;
+}
+
+export interface SocketOptions extends TcpTuningOptions {
+  /** Node: when false (default) the socket ends its writable side when the readable side ends. */
+  allowHalfOpen?: boolean;
+  readableHighWaterMark?: number;
+  writableHighWaterMark?: number;
+  highWaterMark?: number;
+  /** Inactivity timeout in ms (as `setTimeout`). */
+  timeout?: number;
+  signal?: AbortSignal;
+}
+
+export interface ConnectOptions extends SocketOptions {
+  port: number | string;
+  host?: string;
+  localAddress?: string;
+  localPort?: number;
+  family?: number;
+  /** SO_REUSEADDR for an explicit localPort. */
+  reuseAddr?: boolean;
+  /** Not supported (IP literals only); given for shape compatibility and rejected if used. */
+  lookup?: unknown;
+  path?: string;
+}
+
+export type SocketReadyState = 'opening' | 'open' | 'readOnly' | 'writeOnly' | 'closed';
+
+const CHUNK = 64 * 1024;
+
+/** Internal: a socket made by a Server around an accepted TcpSocket. */
+export const kAccepted = Symbol('synack.accepted');
+
+function familyOf(addr: string): 'IPv4' | 'IPv6' {
+  return addr.includes(':') ? 'IPv6' : 'IPv4';
+}
+
+function validatePort(p: unknown, name = 'options.port'): number {
+  const n = typeof p === 'string' && p.trim() !== '' ? Number(p) : p;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > 65535) {
+    throw codeError(RangeError, 'ERR_SOCKET_BAD_PORT', `${name} should be >= 0 and < 65536. Received ${typeof p === 'string' ? `'${p}'` : String(p)}.`);
+  }
+  return n;
+}
+
+/**
+ * Node net.js: without allowHalfOpen the stream ends its writable side in the next tick after
+ * 'end'; a write after that is EPIPE "This socket has been ended by the other party".
+ */
+function onEndNoHalfOpen(this: Socket): void {
+  this.write = writeAfterFin;
+}
+
+function writeAfterFin(this: Socket, chunk: unknown, encoding?: unknown, cb?: unknown): boolean {
+  if (!this.writableEnded) return (Duplex.prototype.write as (...a: unknown[]) => boolean).call(this, chunk, encoding, cb);
+  const callback = typeof encoding === 'function' ? encoding : cb;
+  const err = Object.assign(new Error('This socket has been ended by the other party'), { code: 'EPIPE' });
+  if (typeof callback === 'function') process.nextTick(callback as (e: Error) => void, err);
+  this.destroy(err);
+  return false;
+}
+
+export class Socket extends Duplex {
+  /** The underlying TCP connection (null before connect()). */
+  tcp: TcpSocket | null = null;
+  connecting = false;
+  /** The server that accepted this socket, if any. */
+  server: unknown = null;
+  readonly ctx: NetContext;
+
+  private readonly tcpOpts: Partial<TcpConfig>;
+  private wantRead = false;
+  private endPushed = false;
+  private resetOnDestroy = false;
+  private hadError = false;
+  private _bytesRead = 0;
+  private bytesDispatched = 0;
+  private chunkTaken = 0;
+  /** A write the send buffer could not take whole: the rest and its callback. */
+  private pendingWrite: { data: Uint8Array; cb: (err?: Error | null) => void } | null = null;
+  /** `_final` arrived while connecting or while a write was pending. */
+  private pendingFinal: ((err?: Error | null) => void) | null = null;
+  private timeoutMs = 0;
+  private timer: DriverTimer | null = null;
+  private lastActive = 0;
+  private remote: { address: string; port: number } | null = null;
+  private closedOnce = false;
+
+  constructor(ctx: NetContext, options: SocketOptions = {}, accepted?: { [kAccepted]: TcpSocket }) {
+    const hwm = options.highWaterMark;
+    super({
+      allowHalfOpen: options.allowHalfOpen ?? false,
+      emitClose: false,
+      autoDestroy: true,
+      decodeStrings: true,
+      ...(options.readableHighWaterMark !== undefined || hwm !== undefined ? { readableHighWaterMark: options.readableHighWaterMark ?? hwm } : {}),
+      ...(options.writableHighWaterMark !== undefined || hwm !== undefined ? { writableHighWaterMark: options.writableHighWaterMark ?? hwm } : {}),
+      ...(options.signal !== undefined ? { signal: options.signal } : {}),
+    });
+    this.ctx = ctx;
+    this.tcpOpts = tcpOptions(options);
+    if (!(options.allowHalfOpen ?? false)) this.once('end', onEndNoHalfOpen);
+    if (options.timeout !== undefined && options.timeout > 0) this.setTimeout(options.timeout);
+    const tcp = accepted?.[kAccepted];
+    if (tcp !== undefined) {
+      this.bind(tcp);
+      for (const [k, v] of Object.entries(this.tcpOpts) as [keyof TcpConfig, never][]) tcp.setOption(k, v);
+      this.kick();
+    }
+  }
+
+  // ------------------------------------------------------------------ connect
+
+  /**
+   * `socket.connect(port[, host][, cb])` or `socket.connect(options[, cb])`. Hosts are IP literals
+   * (synack has no resolver); a hostname gives an ENOTFOUND 'error'. Without a host the socket
+   * connects to the stack's own first address (Node: 'localhost').
+   */
+  connect(options: ConnectOptions, cb?: () => void): this;
+  connect(port: number | string, host?: string, cb?: () => void): this;
+  connect(port: number | string, cb?: () => void): this;
+  connect(a: ConnectOptions | number | string, b?: string | (() => void), c?: () => void): this {
+    let opts: ConnectOptions;
+    let cb: (() => void) | undefined;
+    if (a !== null && typeof a === 'object') {
+      opts = a;
+      cb = typeof b === 'function' ? b : undefined;
+    } else {
+      opts = { port: a, ...(typeof b === 'string' ? { host: b } : {}) };
+      cb = typeof b === 'function' ? b : c;
+    }
+    if (opts.path !== undefined) {
+      throw codeError(TypeError, 'ERR_INVALID_ARG_VALUE', `synack sockets are TCP only: options.path (IPC) is not supported`);
+    }
+    if (this.tcp !== null || this.connecting) {
+      throw codeError(Error, 'ERR_SOCKET_CONNECTING', 'Socket is already connected or connecting');
+    }
+    if (this.destroyed) throw codeError(Error, 'ERR_SOCKET_CLOSED', 'Socket is closed');
+    if (opts.port === undefined) throw codeError(TypeError, 'ERR_MISSING_ARGS', 'The "options" or "port" or "path" argument must be specified');
+    const port = validatePort(opts.port);
+    if (port === 0) throw codeError(RangeError, 'ERR_SOCKET_BAD_PORT', 'options.port should be > 0 to connect. Received 0.');
+    if (opts.localPort !== undefined) validatePort(opts.localPort, 'options.localPort');
+    if (cb) this.once('connect', cb);
+    if (opts.timeout !== undefined && opts.timeout > 0) this.setTimeout(opts.timeout);
+    const overrides = { ...this.tcpOpts, ...tcpOptions(opts) };
+    const host = opts.host ?? [...this.ctx.stack.addresses][0]!;
+    this.connecting = true;
+    if (isIP(host) === 0) {
+      const err = lookupError(host);
+      process.nextTick(() => this.destroy(err));
+      return this;
+    }
+    this.remote = { address: host, port };
+    let tcp: TcpSocket;
+    try {
+      tcp = this.ctx.stack.connect({
+        remoteAddress: host,
+        remotePort: port,
+        ...(opts.localAddress !== undefined ? { localAddress: opts.localAddress } : {}),
+        ...(opts.localPort !== undefined && opts.localPort !== 0 ? { localPort: opts.localPort } : {}),
+        ...(opts.reuseAddr !== undefined ? { reuseAddr: opts.reuseAddr } : {}),
+        tcp: overrides,
+      });
+    } catch (e) {
+      const code = codeOf(e);
+      if (code === null || !/^E[A-Z]+$/.test(code)) throw e; // a bad argument: thrown, like Node
+      const err = netError(code, 'connect', host, port, detailOf(e));
+      process.nextTick(() => this.destroy(err));
+      return this;
+    } finally {
+      this.kick();
+    }
+    this.bind(tcp);
+    this.touch();
+    return this;
+  }
+
+  private bind(tcp: TcpSocket): void {
+    this.tcp = tcp;
+    tcp.onConnect = () => this.onTcpConnect();
+    tcp.onData = () => this.pull();
+    tcp.onEnd = () => this.pull();
+    tcp.onWritable = () => this.flushPending();
+    tcp.onError = (code) => this.onTcpError(code);
+    tcp.onClose = () => this.onTcpClose();
+  }
+
+  private onTcpConnect(): void {
+    if (this.destroyed) return;
+    this.connecting = false;
+    this.touch();
+    this.emit('connect');
+    this.emit('ready');
+    this.flushPending();
+    // Node starts reading at connect (up to the high-water mark).
+    if (!this.destroyed && !this.isPaused()) this.read(0);
+  }
+
+  private onTcpError(code: string): void {
+    if (this.destroyed) return;
+    const syscall = this.connecting ? 'connect' : code === 'EPIPE' ? 'write' : 'read';
+    const err =
+      syscall === 'connect' && this.remote !== null ? netError(code, 'connect', this.remote.address, this.remote.port) : netError(code, syscall);
+    this.destroy(err);
+  }
+
+  private onTcpClose(): void {
+    // The connection reached CLOSED under us (reset, timeout, or the end of a graceful close).
+    // Data already read stays readable; an unfinished stream ends now.
+    if (this.destroyed) return;
+    this.pull();
+    if (this.pendingWrite !== null) {
+      const { cb } = this.pendingWrite;
+      this.pendingWrite = null;
+      cb(netError('EPIPE', 'write'));
+    }
+  }
+
+  // ------------------------------------------------------------------ reading
+
+  override _read(_size: number): void {
+    this.wantRead = true;
+    this.pull();
+  }
+
+  /** Move bytes from TCP into the stream while the stream wants them. */
+  private pull(): void {
+    const tcp = this.tcp;
+    if (tcp === null || this.destroyed || this.endPushed) return;
+    let took = false;
+    while (this.wantRead && tcp.readable > 0) {
+      const bytes = tcp.read(Math.min(tcp.readable, CHUNK));
+      if (bytes === null) break;
+      took = true;
+      this._bytesRead += bytes.length;
+      this.wantRead = this.push(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+    }
+    if (took) {
+      this.touch();
+      this.kick();
+    }
+    if (tcp.eof && !this.endPushed && tcp.readable === 0) {
+      this.endPushed = true;
+      this.push(null);
+    } else if (tcp.state === 'CLOSED' && tcp.readable === 0 && !this.endPushed) {
+      // Closed without a FIN we saw (e.g. after our own shutdown and a reset): end the readable side.
+      this.endPushed = true;
+      this.push(null);
+    }
+  }
+
+  // ------------------------------------------------------------------ writing
+
+  override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
+    const data = new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    this.pendingWrite = { data, cb };
+    this.chunkTaken = 0;
+    if (!this.connecting) this.flushPending();
+  }
+
+  override _final(cb: (err?: Error | null) => void): void {
+    this.pendingFinal = cb;
+    if (!this.connecting) this.flushPending();
+  }
+
+  /** Push the pending write into the send buffer; then the pending FIN. */
+  private flushPending(): void {
+    const tcp = this.tcp;
+    if (tcp === null || this.connecting) return;
+    const pw = this.pendingWrite;
+    if (pw !== null) {
+      let n: number;
+      try {
+        n = tcp.write(pw.data);
+      } catch (e) {
+        this.pendingWrite = null;
+        this.kick();
+        pw.cb(netError(codeOf(e) ?? 'EPIPE', 'write'));
+        return;
+      }
+      this.kick();
+      this.bytesDispatched += n;
+      this.chunkTaken += n;
+      if (n > 0) this.touch();
+      if (n < pw.data.length) {
+        pw.data = pw.data.subarray(n);
+        return; // the rest waits for onWritable
+      }
+      this.pendingWrite = null;
+      pw.cb();
+    }
+    const fin = this.pendingFinal;
+    if (fin !== null && this.pendingWrite === null) {
+      this.pendingFinal = null;
+      try {
+        tcp.shutdown();
+      } catch (e) {
+        this.kick();
+        // LINUX: shutdown on a connection that is already gone is ENOTCONN; the stream just ends.
+        if (codeOf(e) !== 'ENOTCONN') {
+          fin(netError(codeOf(e) ?? 'EPIPE', 'shutdown'));
+          return;
+        }
+      }
+      this.kick();
+      fin();
+    }
+  }
+
+  // ------------------------------------------------------------------ closing
+
+  override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
+    this.connecting = false;
+    this.clearTimer();
+    const tcp = this.tcp;
+    if (tcp !== null) {
+      tcp.onConnect = tcp.onData = tcp.onEnd = tcp.onWritable = tcp.onClose = null;
+      tcp.onError = null;
+      if (tcp.state !== 'CLOSED') {
+        // close(): FIN, or RST when unread data is left (LINUX tcp_close) or SO_LINGER 0.
+        if (this.resetOnDestroy) tcp.abort();
+        else tcp.close();
+      }
+      this.kick();
+    }
+    if (this.pendingWrite !== null) {
+      const { cb: wcb } = this.pendingWrite;
+      this.pendingWrite = null;
+      wcb(err ?? codeError(Error, 'ERR_STREAM_DESTROYED', 'Cannot call write after a stream was destroyed'));
+    }
+    this.hadError = err !== null && err !== undefined;
+    cb(err);
+    // Node emits 'close' from the handle's close callback, after 'error'.
+    process.nextTick(() => {
+      if (this.closedOnce) return;
+      this.closedOnce = true;
+      this.emit('close', this.hadError);
+    });
+  }
+
+  /** Close with a RST (SO_LINGER 0): the peer gets ECONNRESET. */
+  resetAndDestroy(): this {
+    if (this.tcp !== null && !this.destroyed) {
+      this.resetOnDestroy = true;
+      this.destroy();
+    } else if (!this.destroyed) {
+      this.destroy(codeError(Error, 'ERR_SOCKET_CLOSED', 'Socket is closed'));
+    }
+    return this;
+  }
+
+  /** Node: end(), then destroy once the writable side has finished. node:http uses it. */
+  destroySoon(): void {
+    if (this.writable) this.end();
+    if (this.writableFinished) this.destroy();
+    else this.once('finish', () => this.destroy());
+  }
+
+  // ------------------------------------------------------------------ options and timeouts
+
+  setNoDelay(noDelay = true): this {
+    this.setOpt('noDelay', Boolean(noDelay));
+    return this;
+  }
+
+  /** SO_KEEPALIVE; `initialDelay` ms sets TCP_KEEPIDLE (0 keeps the current value). */
+  setKeepAlive(enable = false, initialDelay = 0): this {
+    if (enable && initialDelay > 0) this.setOpt('keepIdle', Math.round(initialDelay * 1000));
+    this.setOpt('keepAlive', Boolean(enable));
+    return this;
+  }
+
+  /** Any TcpConfig option at run time (setsockopt), in TcpConfig units (µs for durations). */
+  setOption<K extends keyof TcpConfig>(name: K, value: TcpConfig[K]): this {
+    this.setOpt(name, value);
+    return this;
+  }
+
+  private setOpt<K extends keyof TcpConfig>(name: K, value: TcpConfig[K]): void {
+    (this.tcpOpts as Record<string, unknown>)[name] = value;
+    if (this.tcp !== null && this.tcp.state !== 'CLOSED') {
+      this.tcp.setOption(name, value);
+      this.kick();
+    }
+  }
+
+  /** Inactivity timeout on the driver's clock: 'timeout' after `ms` without reads or writes. */
+  setTimeout(ms: number, cb?: () => void): this {
+    if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0) {
+      throw codeError(RangeError, 'ERR_OUT_OF_RANGE', `The value of "msecs" is out of range. It must be a non-negative finite number. Received ${String(ms)}`);
+    }
+    this.timeoutMs = ms;
+    this.clearTimer();
+    if (ms === 0) {
+      if (cb) this.removeListener('timeout', cb);
+      return this;
+    }
+    if (cb) this.once('timeout', cb);
+    this.lastActive = this.ctx.driver.now();
+    this.armTimer();
+    return this;
+  }
+
+  /** The inactivity timeout in ms (undefined when off), as Node's `socket.timeout`. */
+  get timeout(): number | undefined {
+    return this.timeoutMs > 0 ? this.timeoutMs : undefined;
+  }
+
+  private touch(): void {
+    if (this.timeoutMs <= 0) return;
+    this.lastActive = this.ctx.driver.now();
+    if (this.timer === null || !this.timer.pending) this.armTimer();
+  }
+
+  private armTimer(): void {
+    if (this.destroyed) return;
+    const due = this.lastActive + this.timeoutMs * 1000;
+    this.timer = this.ctx.driver.setTimer(due, () => {
+      this.timer = null;
+      if (this.destroyed || this.timeoutMs <= 0) return;
+      const dueNow = this.lastActive + this.timeoutMs * 1000;
+      if (this.ctx.driver.now() < dueNow) {
+        this.armTimer();
+        return;
+      }
+      this.emit('timeout'); // Node: re-armed only by new activity
+    });
+  }
+
+  private clearTimer(): void {
+    this.timer?.cancel();
+    this.timer = null;
+  }
+
+  private kick(): void {
+    this.ctx.driver.kick();
+  }
+
+  // ------------------------------------------------------------------ Node's read-only properties
+
+  get bytesRead(): number {
+    return this._bytesRead;
+  }
+
+  /** Bytes given to TCP plus bytes still queued in the stream (as Node counts them). */
+  get bytesWritten(): number {
+    // writableLength counts the chunk being written whole, including the part TCP already took.
+    return this.bytesDispatched + Math.max(0, this.writableLength - (this.pendingWrite !== null ? this.chunkTaken : 0));
+  }
+
+  get readyState(): SocketReadyState {
+    if (this.connecting) return 'opening';
+    if (this.readable && this.writable) return 'open';
+    if (this.readable && !this.writable) return 'readOnly';
+    if (!this.readable && this.writable) return 'writeOnly';
+    return 'closed';
+  }
+
+  /** True until connected (Node: no handle yet, or still connecting). */
+  get pending(): boolean {
+    return this.tcp === null || this.connecting;
+  }
+
+  get remoteAddress(): string | undefined {
+    return this.tcp?.remoteAddress ?? undefined;
+  }
+  get remotePort(): number | undefined {
+    return this.tcp?.remotePort ?? undefined;
+  }
+  get remoteFamily(): 'IPv4' | 'IPv6' | undefined {
+    return this.tcp ? familyOf(this.tcp.remoteAddress) : undefined;
+  }
+  get localAddress(): string | undefined {
+    return this.tcp?.localAddress ?? undefined;
+  }
+  get localPort(): number | undefined {
+    return this.tcp?.localPort ?? undefined;
+  }
+  get localFamily(): 'IPv4' | 'IPv6' | undefined {
+    return this.tcp ? familyOf(this.tcp.localAddress) : undefined;
+  }
+
+  address(): { address: string; family: 'IPv4' | 'IPv6'; port: number } | Record<string, never> {
+    if (this.tcp === null) return {};
+    return { address: this.tcp.localAddress, family: familyOf(this.tcp.localAddress), port: this.tcp.localPort };
+  }
+
+  /** TCP state and RFC 9293 variables of the connection (tcp_info). */
+  snapshot(): ReturnType<TcpSocket['snapshot']> | null {
+    return this.tcp?.snapshot() ?? null;
+  }
+
+  /** Node API shape: the driver's timer never keeps the process alive, so these do nothing. */
+  ref(): this {
+    return this;
+  }
+  unref(): this {
+    return this;
+  }
+}
