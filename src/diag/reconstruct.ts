@@ -463,9 +463,13 @@ function segment(c: Conn, s: CapturedSegment, src: string, t: number): void {
     if (R.rcvFinSeq === finSeq) {
       if (R.state === 'TIME_WAIT') c.note(t, `${R.name} in TIME_WAIT receives the retransmitted FIN: it ACKs again and restarts the 2MSL timer`);
     } else {
-      R.pendingFin = { t, seq: finSeq, acksOwnFin: acksFin };
-      // FIN and the ACK of R's FIN in one segment: R goes FIN_WAIT_1 -> TIME_WAIT when the FIN lands.
-      if (acksFin && R.state === 'FIN_WAIT_1') return;
+      // A bare FIN,ACK that also acknowledges R's FIN: R goes FIN_WAIT_1 -> TIME_WAIT in one step
+      // when the FIN lands, as synack reports it (the fin-ack-combined scenario). With data in the
+      // segment the ACK is processed first (FIN_WAIT_1 -> FIN_WAIT_2), then the FIN (-> TIME_WAIT),
+      // RFC 9293 §3.10.7.4 order, which is also what synack and Linux do then.
+      const combined = acksFin && s.len === 0 && R.state === 'FIN_WAIT_1';
+      R.pendingFin = { t, seq: finSeq, acksOwnFin: combined };
+      if (combined) return;
     }
   }
   if (acksFin) {
