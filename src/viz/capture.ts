@@ -1,0 +1,59 @@
+/**
+ * A pcap/pcapng capture as a DemoResult the page can replay: every TCP segment, with times
+ * relative to the first packet and retransmissions flagged as the recorder flags them. Host names
+ * are "client" (the address that sent the first SYN, or the first packet) and "server" when the
+ * capture has two addresses, the addresses themselves otherwise. Endpoint states come from
+ * `reconstruct` (src/diag/reconstruct.ts) when the page is given it; this file adds none.
+ */
+import type { DemoEvent, DemoResult } from '../demo/events.js';
+import { readCapture } from '../diag/pcap-read.js';
+import { seqAdd, seqGt } from '../seq.js';
+import { formatOptions } from '../wire/format.js';
+import { newIpRepr, parseIpHeader } from '../wire/ip.js';
+import { parseTcp } from '../wire/tcp.js';
+import { ACK, SYN, flagsToString, newTcpRepr, segLen } from '../wire/tcp-repr.js';
+
+const ep = (addr: string, port: number): string => (addr.includes(':') ? `[${addr}]:${port}` : `${addr}:${port}`);
+
+export function captureToResult(bytes: Uint8Array, name = 'capture'): DemoResult {
+  const cap = readCapture(bytes);
+  const ip = newIpRepr();
+  const tcp = newTcpRepr();
+  const segs: { t: number; src: string; dst: string; srcAddr: string; dstAddr: string; e: Omit<Extract<DemoEvent, { type: 'segment' }>, 'host'> }[] = [];
+  const highest = new Map<string, number>();
+  const t0 = cap.packets[0]?.t ?? 0;
+  let firstSyn: string | null = null;
+  for (const p of cap.packets) {
+    if (parseIpHeader(p.frame, ip, false) !== null) continue;
+    if (parseTcp(p.frame, ip, tcp, false) !== null) continue;
+    const src = ep(ip.src, tcp.srcPort);
+    const dst = ep(ip.dst, tcp.dstPort);
+    if (firstSyn === null && (tcp.flags & (SYN | ACK)) === SYN) firstSyn = ip.src;
+    const key = `${src}>${dst}${tcp.flags & SYN ? (tcp.flags & ACK ? ' SA' : ' S') : ''}`;
+    const end = seqAdd(tcp.seq, segLen(tcp));
+    const prev = highest.get(key);
+    const retransmit = segLen(tcp) > 0 && prev !== undefined && !seqGt(end, prev);
+    if (segLen(tcp) > 0 && (prev === undefined || seqGt(end, prev))) highest.set(key, end);
+    const e: Omit<Extract<DemoEvent, { type: 'segment' }>, 'host'> = {
+      t: (p.t - t0) / 1e6, type: 'segment', src, dst, flags: flagsToString(tcp.flags), seq: tcp.seq, ack: tcp.ack,
+      len: tcp.payload.length, win: tcp.window, options: formatOptions(tcp), dropped: false,
+    };
+    if (retransmit) e.retransmit = true;
+    segs.push({ t: e.t, src, dst, srcAddr: ip.src, dstAddr: ip.dst, e });
+  }
+  const addrs: string[] = [];
+  for (const s of segs) for (const a of [s.srcAddr, s.dstAddr]) if (!addrs.includes(a)) addrs.push(a);
+  if (firstSyn !== null && addrs.includes(firstSyn)) addrs.splice(addrs.indexOf(firstSyn), 1), addrs.unshift(firstSyn);
+  const names = new Map<string, string>();
+  if (addrs.length === 2) {
+    names.set(addrs[0]!, 'client');
+    names.set(addrs[1]!, 'server');
+  } else for (const a of addrs) names.set(a, a);
+  const hosts: Record<string, string> = {};
+  for (const a of addrs) hosts[names.get(a)!] = a;
+  const events: DemoEvent[] = segs.map((s) => ({ ...s.e, host: names.get(s.srcAddr)! }) as DemoEvent);
+  return {
+    scenario: name, seed: 0, hosts, events,
+    summary: { packets: cap.packets.length, linkType: cap.linkType, skipped: cap.skipped, tcpSegments: segs.length },
+  };
+}
