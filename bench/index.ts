@@ -1,0 +1,130 @@
+/**
+ * `npm run bench`: every figure of issue 3 in one run, as a table or (`--json`) one object.
+ *
+ *   node dist/bench/index.js [--json] [--only a,b,...]
+ *
+ * --only takes: throughput1500, throughput65535, kernel, cps, kernelCps, heap, synTimeout
+ * (for profiling one figure: node --cpu-prof dist/bench/index.js --only throughput1500).
+ * Sizes are chosen so the whole run takes well under a minute; each figure has a warm-up.
+ */
+import os from 'node:os';
+import { parseArgs } from 'node:util';
+import { kernelCps, synackCps } from './cps.js';
+import { ensureGc, heapPerIdleConnection } from './heap.js';
+import { synTimeout } from './syn-timeout.js';
+import { kernelThroughput, synackThroughput } from './throughput.js';
+
+const ALL = ['throughput1500', 'throughput65535', 'kernel', 'cps', 'kernelCps', 'heap', 'synTimeout'] as const;
+type Part = (typeof ALL)[number];
+
+const TARGETS = {
+  throughput1500Gbps: '>= 4 Gbit/s',
+  throughput65535Gbps: '>= kernel loopback',
+  cps: '>= 5x node:net',
+  heapBytesPerIdleConn: '<= 2048 B',
+};
+
+function machine(): Record<string, unknown> {
+  const cpus = os.cpus();
+  return {
+    cpu: cpus[0]?.model ?? 'unknown',
+    cores: cpus.length,
+    node: process.version,
+    os: `${os.type()} ${os.release()} ${os.arch()}`,
+    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+  };
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { json: { type: 'boolean' }, only: { type: 'string' } } });
+  const only = new Set<Part>(values.only ? (values.only.split(',') as Part[]) : ALL);
+  for (const p of only) if (!ALL.includes(p)) throw new RangeError(`--only: unknown part '${p}' (${ALL.join(', ')})`);
+  const log = (s: string): void => {
+    if (!values.json) process.stderr.write(`${s}\n`);
+  };
+  ensureGc();
+  const t0 = performance.now();
+  const out: Record<string, unknown> = { machine: machine() };
+  const detail: Record<string, unknown> = {};
+
+  if (only.has('throughput1500')) {
+    log('throughput, MTU 1500, checksums computed and verified ...');
+    const r = synackThroughput({ mtu: 1500, checksumOffload: false, warmMs: 500, ms: 2500 });
+    out.throughput1500Gbps = r.gbps;
+    detail.throughput1500 = r;
+  }
+  if (only.has('throughput65535')) {
+    log('throughput, MTU 65535, checksum offload ...');
+    const r = synackThroughput({ mtu: 65535, checksumOffload: true, warmMs: 500, ms: 2500 });
+    out.throughput65535Gbps = r.gbps;
+    detail.throughput65535 = r;
+  }
+  if (only.has('kernel')) {
+    log('throughput, kernel TCP over 127.0.0.1 (node:net) ...');
+    const r = await kernelThroughput({ warmMs: 500, ms: 2500 });
+    out.kernelLoopbackGbps = r.gbps;
+    detail.kernelLoopback = r;
+  }
+  if (typeof out.throughput65535Gbps === 'number' && typeof out.kernelLoopbackGbps === 'number') {
+    out.throughput65535VsKernel = out.throughput65535Gbps / out.kernelLoopbackGbps;
+  }
+  if (typeof out.throughput1500Gbps === 'number' && typeof out.kernelLoopbackGbps === 'number') {
+    out.throughput1500VsKernel = out.throughput1500Gbps / out.kernelLoopbackGbps;
+  }
+  if (only.has('cps')) {
+    log('connections per second, synack ...');
+    const r = synackCps({ warmMs: 500, ms: 2500, batch: 1000 });
+    out.cps = r.cps;
+    detail.cps = r;
+  }
+  if (only.has('kernelCps')) {
+    log('connections per second, node:net on 127.0.0.1 ...');
+    const r = await kernelCps({ warmMs: 500, ms: 2500, concurrency: 32 });
+    out.kernelCps = r.cps;
+    detail.kernelCps = r;
+  }
+  if (typeof out.cps === 'number' && typeof out.kernelCps === 'number') out.cpsVsKernel = out.cps / out.kernelCps;
+  if (only.has('heap')) {
+    log('heap per idle connection, 100,000 connections ...');
+    heapPerIdleConnection(10_000); // warm-up: JIT the handshake path; its garbage is collected before the measurement
+    const r = heapPerIdleConnection(100_000);
+    out.heapBytesPerIdleConn = r.bytesPerEndpoint;
+    out.heapBytesPerIdleConnPair = r.bytesPerConnectionPair;
+    detail.heap = r;
+  }
+  if (only.has('synTimeout')) {
+    log('10,000 concurrent syn-timeout connections ...');
+    synTimeout(1000); // warm-up
+    const r = synTimeout(10_000);
+    if (r.timedOut !== r.connections) throw new Error(`bench: ${r.timedOut} of ${r.connections} connections timed out`);
+    out.synTimeout10kWallSeconds = r.wallSeconds;
+    detail.synTimeout = r;
+  }
+  out.benchWallSeconds = (performance.now() - t0) / 1000;
+  out.detail = detail;
+  if (values.json) {
+    console.log(JSON.stringify(out));
+    return;
+  }
+  const m = out.machine as Record<string, unknown>;
+  const rows: [string, string, string][] = [];
+  const f = (k: string, digits: number, unit: string): string => (typeof out[k] === 'number' ? `${(out[k] as number).toFixed(digits)} ${unit}` : '-');
+  rows.push(['throughput, MTU 1500, checksums', f('throughput1500Gbps', 3, 'Gbit/s'), TARGETS.throughput1500Gbps]);
+  rows.push(['throughput, MTU 65535, offload', f('throughput65535Gbps', 3, 'Gbit/s'), TARGETS.throughput65535Gbps]);
+  rows.push(['kernel loopback (node:net)', f('kernelLoopbackGbps', 3, 'Gbit/s'), '']);
+  rows.push(['  65535/kernel ratio', f('throughput65535VsKernel', 3, 'x'), '>= 1']);
+  rows.push(['connections/s, synack', f('cps', 0, '/s'), TARGETS.cps]);
+  rows.push(['connections/s, node:net', f('kernelCps', 0, '/s'), '']);
+  rows.push(['  synack/node:net ratio', f('cpsVsKernel', 2, 'x'), '>= 5']);
+  rows.push(['heap per idle endpoint (100k conns)', f('heapBytesPerIdleConn', 0, 'B'), TARGETS.heapBytesPerIdleConn]);
+  rows.push(['  per connection (both ends)', f('heapBytesPerIdleConnPair', 0, 'B'), '']);
+  rows.push(['10k syn-timeout, wall time', f('synTimeout10kWallSeconds', 3, 's'), '']);
+  console.log(`synack bench — ${String(m.cpu)}, ${String(m.cores)} cores, node ${String(m.node)}, ${String(m.os)}\n`);
+  for (const [a, b, c] of rows) console.log(`${a.padEnd(38)} ${b.padStart(16)}   ${c}`);
+  console.log(`\nbench took ${(out.benchWallSeconds as number).toFixed(1)} s`);
+}
+
+main().catch((e: unknown) => {
+  console.error(e instanceof Error ? e.stack : String(e));
+  process.exitCode = 1;
+});
