@@ -39,6 +39,7 @@ export function pollTransmit(c: Connection, now: Instant, out: TcpRepr): boolean
     out.seq = c.sndMax;
     out.ack = c.rcvNxt;
     out.flags = RST | ACK;
+    if (c.tsEnabled) setTs(c, now, out, c.tsRecent); // LINUX tcp_send_active_reset carries TS
     c.lastSend = now;
     return true;
   }
@@ -151,7 +152,9 @@ function sendData(c: Connection, now: Instant, out: TcpRepr): boolean {
   }
   // The peer's window and the congestion window (counting the RFC 6675 pipe in SACK recovery).
   const flight = c.cc.inRecovery && c.sackEnabled ? c.sb.pipe(c.sndUna, c.sndMax, c.effMss) : c.inFlight;
-  const usable = Math.min(seqDiff(seqAdd(c.sndUna, c.sndWnd), c.sndNxt), c.cc.cwnd - flight);
+  // Whole bytes only: CUBIC's cwnd is fractional, and a fractional `usable` made a 0.6-byte
+  // "segment" that sent an empty ACK without advancing SND.NXT, 100000 times in a row.
+  const usable = Math.floor(Math.min(seqDiff(seqAdd(c.sndUna, c.sndWnd), c.sndNxt), c.cc.cwnd - flight));
   const retransmission = seqLt(c.sndNxt, c.sndMax);
   if (usable <= 0) {
     // Nothing fits. With nothing in flight only the persist timer will get us going again.
