@@ -410,6 +410,44 @@ test('keepAlive with keepAliveInterval/keepAliveCount: a silent peer times the c
   assert.ok(took >= sec(13) && took <= sec(14) + ms(100), `timed out after ${took} µs`);
 });
 
+test('SYN timeout: connect ETIMEDOUT after Linux\'s 127 s (6 SYN retries), on virtual time', async () => {
+  const { world, driver, c } = setup();
+  world.net.setLink('client', 'server', { loss: 1 });
+  let err: (Error & { code?: string; syscall?: string }) | undefined;
+  let closed: boolean | undefined;
+  const sock = c.connect(80, SERVER);
+  sock.on('error', (e) => (err = e));
+  sock.on('close', (h: boolean) => (closed = h));
+  await driver.until(() => closed !== undefined, sec(200));
+  assert.equal(err!.message, 'connect ETIMEDOUT 10.0.0.2:80');
+  assert.equal(err!.syscall, 'connect');
+  assert.equal(closed, true);
+  assert.ok(world.now >= sec(127) && world.now < sec(128), `gave up at ${world.now}`);
+});
+
+test('IPv6: connect, families, addresses and error messages', async () => {
+  const world = new SimWorld({ seed: 3 });
+  const driver = new SimDriver(world);
+  const c = createNet(world.addHost('c6', ['fd00::1']), driver);
+  const s = createNet(world.addHost('s6', ['fd00::2']), driver);
+  const server = s.createServer((sock) => sock.end(`you are ${sock.remoteAddress} (${sock.remoteFamily})`)).listen(8080);
+  assert.deepEqual(server.address(), { address: '::', family: 'IPv6', port: 8080 });
+  let got = '';
+  const sock = c.connect(8080, 'fd00::2');
+  sock.setEncoding('utf8');
+  sock.on('data', (d: string) => (got += d));
+  let ended = false;
+  sock.on('end', () => (ended = true));
+  await driver.until(() => ended);
+  assert.equal(got, 'you are fd00::1 (IPv6)');
+  assert.equal(sock.remoteFamily, 'IPv6');
+  assert.deepEqual(sock.address(), { address: 'fd00::1', family: 'IPv6', port: sock.localPort });
+  let err: Error | undefined;
+  c.connect(81, 'fd00::2').on('error', (e: Error) => (err = e));
+  await driver.until(() => err !== undefined);
+  assert.equal(err!.message, 'connect ECONNREFUSED fd00::2:81');
+});
+
 test('NodeDriver on real time over a memoryPair link: echo in well under a second', async () => {
   // ref: true: the memory link holds no handle, so the driver's timer keeps the test process alive.
   const driver = new NodeDriver({ ref: true });

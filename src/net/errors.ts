@@ -48,7 +48,8 @@ export interface NetError extends Error {
 export function netError(code: string, syscall: Syscall, address?: string, port?: number, detail?: string): NetError {
   let msg = `${syscall} ${code}`;
   if (syscall === 'listen' && DESCRIPTION[code] !== undefined) msg += `: ${DESCRIPTION[code]}`;
-  if (address !== undefined) msg += port !== undefined && port > 0 ? ` ${address.includes(':') ? `[${address}]` : address}:${port}` : ` ${address}`;
+  // Node prints IPv6 addresses without brackets too: 'connect ECONNREFUSED ::1:3000'.
+  if (address !== undefined) msg += port !== undefined && port > 0 ? ` ${address}:${port}` : ` ${address}`;
   if (detail !== undefined) msg += ` (${detail})`;
   const err = new Error(msg) as NetError;
   err.errno = -(ERRNO[code] ?? 0);
