@@ -37,6 +37,9 @@ export interface AddressInfo {
   port: number;
 }
 
+/** Per stack: where the next port-0 listen starts looking (deterministic per stack). */
+const nextEphemeral = new WeakMap<object, number>();
+
 type SocketCtor = new (ctx: NetContext, options: SocketOptions, accepted: { [kAccepted]: TcpSocket }) => Socket;
 
 export class Server extends EventEmitter {
@@ -47,7 +50,6 @@ export class Server extends EventEmitter {
   private readonly connections = new Set<Socket>();
   private readonly options: ServerOptions;
   private readonly socketCtor: SocketCtor;
-  private static nextEphemeral = 0;
 
   constructor(ctx: NetContext, options?: ServerOptions | ((socket: Socket) => void), connectionListener?: (socket: Socket) => void, socketCtor: SocketCtor = Socket) {
     super();
@@ -138,10 +140,11 @@ export class Server extends EventEmitter {
     const lo = 32768;
     const n = 60999 - lo + 1;
     for (let i = 0; i < n; i++) {
-      const p = lo + ((Server.nextEphemeral + i) % n);
+      const start = nextEphemeral.get(this.ctx.stack) ?? 0;
+      const p = lo + ((start + i) % n);
       try {
         const l = bind(p);
-        Server.nextEphemeral = (p - lo + 1) % n;
+        nextEphemeral.set(this.ctx.stack, (p - lo + 1) % n);
         return l;
       } catch (e) {
         if (codeOf(e) !== 'EADDRINUSE') throw e;
