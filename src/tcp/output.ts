@@ -194,6 +194,9 @@ function sendData(c: Connection, now: Instant, out: TcpRepr): boolean {
   if (retransmission) {
     bump(c.mib, 'RetransSegs');
     c.totalRetrans++;
+    // RFC 6675 §2 HighRxt, as the other retransmission paths keep it: without this the pipe
+    // never counted go-back retransmissions and recovery sent a storm of tiny segments.
+    if (c.sackEnabled && seqGt(end, c.sb.highRxt)) c.sb.highRxt = end;
   } else if (c.rttStart === NEVER && !c.tsEnabled) {
     c.rttSeq = c.sndNxt;
     c.rttStart = now;
