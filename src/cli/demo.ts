@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { SCENARIOS, runScenario } from '../demo/scenarios.js';
+import { parseSize, renderTransferSummary, runTransfer, type TransferOptions } from '../demo/transfer.js';
 import type { DemoResult } from '../demo/events.js';
 import type { SimWorld } from '../driver/world.js';
 import { formatNetstat, formatStats, stateStats } from '../diag/netstat.js';
@@ -25,7 +26,22 @@ options:
                     in it too. Read it back with 'synack read FILE', tshark or Wireshark.
   --netstat-at T    after the ladder, print both hosts' connection tables at virtual time T seconds
                     (repeatable); with --json, adds "netstat": [{t, host, rows}] to the object
-  --stats           with --netstat-at: per-state statistics instead of the table`;
+  --stats           with --netstat-at: per-state statistics instead of the table
+
+bulk transfer (synack demo transfer --bytes N ...): streams N deterministic bytes client → server
+and prints a summary (SHA-256 of both ends, virtual duration, goodput, retransmissions) instead
+of the ladder. Impairments apply to both directions.
+  --bytes N         bytes to send: 64k, 10M, 1G, 1.5MiB ... (k/M/G = 1000^n, Ki/Mi/Gi = 1024^n)
+  --jitter MS       extra uniform delay 0..MS per frame (default 0)
+  --reorder P       probability a frame is held back so later ones overtake it (default 0)
+  --dup P           probability a frame is delivered twice (default 0)
+  --corrupt P       probability one bit of a frame is flipped (default 0)
+  --bandwidth MBIT  bottleneck rate each way in Mbit/s (default 0 = unlimited)
+  --mtu N           link and path MTU (default 1500)
+  --cc NAME         congestion control: cubic (default) or newreno`;
+
+/** Flags that only the bulk transfer takes; any of them on 'transfer' selects it. */
+const TRANSFER_ONLY = ['bytes', 'jitter', 'reorder', 'dup', 'corrupt', 'bandwidth', 'mtu', 'cc'] as const;
 
 /** Snapshots of every host's stack at the given virtual times (seconds). */
 export interface DemoSnapshots {
@@ -92,6 +108,14 @@ export async function main(argv: string[]): Promise<number> {
         pcap: { type: 'string' },
         'netstat-at': { type: 'string', multiple: true },
         stats: { type: 'boolean' },
+        bytes: { type: 'string' },
+        jitter: { type: 'string' },
+        reorder: { type: 'string' },
+        dup: { type: 'string' },
+        corrupt: { type: 'string' },
+        bandwidth: { type: 'string' },
+        mtu: { type: 'string' },
+        cc: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -115,6 +139,14 @@ export async function main(argv: string[]): Promise<number> {
     return n;
   };
   const num = (k: string, def: number): number => (values[k] === undefined ? def : toNum(k, values[k]));
+  const bulkFlag = TRANSFER_ONLY.find((k) => values[k] !== undefined);
+  if (bulkFlag !== undefined) {
+    if (name !== 'transfer') {
+      console.error(`synack demo: --${bulkFlag} applies only to 'synack demo transfer'`);
+      return 2;
+    }
+    return bulkTransfer(values, num);
+  }
   let res: DemoResult;
   let snaps: DemoSnapshots[];
   try {
@@ -147,4 +179,49 @@ export async function main(argv: string[]): Promise<number> {
   }
   console.log(text.join('\n'));
   return 0;
+}
+
+/** `synack demo transfer --bytes N ...`: the streamed bulk transfer (src/demo/transfer.ts). */
+function bulkTransfer(values: Record<string, unknown>, num: (k: string, def: number) => number): number {
+  let opts: TransferOptions;
+  try {
+    const seed = num('seed', 1);
+    if (!Number.isInteger(seed) || seed < 0) throw new RangeError(`--seed must be a non-negative integer, got '${String(values.seed)}'`);
+    const prob = (k: string): number => {
+      const p = num(k, 0);
+      if (!(p >= 0 && p <= 1)) throw new RangeError(`--${k} must be a probability between 0 and 1, got '${String(values[k])}'`);
+      return p;
+    };
+    const nonneg = (k: string, def: number): number => {
+      const v = num(k, def);
+      if (!(v >= 0)) throw new RangeError(`--${k} must be >= 0, got '${String(values[k])}'`);
+      return v;
+    };
+    const cc = values.cc ?? 'cubic';
+    if (cc !== 'cubic' && cc !== 'newreno') throw new RangeError(`--cc must be cubic or newreno, got '${String(cc)}'`);
+    const mtu = num('mtu', 1500);
+    if (!Number.isInteger(mtu) || mtu < 128 || mtu > 65535) throw new RangeError(`--mtu must be an integer 128..65535, got '${String(values.mtu)}'`);
+    for (const k of ['pcap', 'netstat-at', 'stats', 'absolute', 'ascii']) {
+      if (values[k] !== undefined) throw new RangeError(`--${k} is not available with the bulk transfer (--bytes ...)`);
+    }
+    opts = {
+      bytes: values.bytes === undefined ? 20_000 : parseSize(String(values.bytes)),
+      seed, loss: prob('loss'), delayMs: nonneg('delay', 10), jitterMs: nonneg('jitter', 0), reorder: prob('reorder'),
+      duplicate: prob('dup'), corrupt: prob('corrupt'), bandwidthMbit: nonneg('bandwidth', 0), mtu, cc,
+    };
+  } catch (e) {
+    console.error(`synack demo: ${(e as Error).message}`);
+    return 2;
+  }
+  const tty = process.stderr.isTTY === true;
+  if (tty) {
+    opts.onProgress = (p) => {
+      const pct = p.bytes > 0 ? ((100 * p.received) / p.bytes).toFixed(1) : '100.0';
+      process.stderr.write(`\r${pct.padStart(5)} %  ${p.received} of ${p.bytes} bytes  virtual ${p.virtualSeconds.toFixed(1)} s  wall ${p.wallSeconds.toFixed(1)} s   `);
+    };
+  }
+  const r = runTransfer(opts);
+  if (tty) process.stderr.write('\r\x1b[K');
+  console.log(values.json === true ? JSON.stringify(r) : renderTransferSummary(r));
+  return r.intact ? 0 : 1;
 }

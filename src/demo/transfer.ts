@@ -21,6 +21,7 @@ import { SimWorld } from '../driver/world.js';
 import { Stack } from '../stack/stack.js';
 import type { TcpSocket } from '../stack/socket.js';
 import type { TcpConfig } from '../tcp/config.js';
+import { Rng } from '../rng.js';
 import { ms } from '../time.js';
 
 export const TRANSFER_CLIENT = '10.0.0.1';
@@ -419,4 +420,72 @@ export function runTransfer(opts: TransferOptions): TransferResult {
       ...(opts.dataPathOnly ? { dataPathOnly: true } : {}),
     },
   };
+}
+
+/**
+ * One case of the soak (test/transfer.test.ts, scripts/soak.ts), derived from its seed alone:
+ * most transfers small, a few large; loss up to 30 %, reordering, duplication, corruption and
+ * jitter in random mixes. The connection's give-up limits are raised (SYN retries 10, data
+ * retries 30) because at 30 % loss in both directions Linux's defaults legitimately give up now
+ * and then (7 lost SYN/SYN-ACK exchanges in a row happen about once per 100 connections), and
+ * the soak checks delivery, not patience.
+ */
+export function soakCase(seed: number, maxBytes = 10_000_000): TransferOptions {
+  const rng = new Rng(seed ^ 0x50a4);
+  const u = rng.float();
+  const logUniform = (lo: number, hi: number): number => Math.round(Math.exp(Math.log(lo) + rng.float() * (Math.log(hi) - Math.log(lo))));
+  const bytes = Math.min(maxBytes, u < 0.85 ? logUniform(1, 64_000) : u < 0.98 ? logUniform(64_000, 1_000_000) : logUniform(1_000_000, 10_000_000));
+  const some = (p: number, max: number): number => (rng.float() < p ? Math.round(rng.float() * max * 1000) / 1000 : 0);
+  const mtus = [576, 1280, 1500, 1500, 1500, 9000];
+  return {
+    bytes,
+    seed,
+    loss: some(0.7, 0.3),
+    delayMs: Math.round(logUniform(1, 100)),
+    jitterMs: rng.float() < 0.4 ? Math.round(rng.float() * 20) : 0,
+    reorder: some(0.3, 0.2),
+    duplicate: some(0.3, 0.1),
+    corrupt: some(0.3, 0.1),
+    bandwidthMbit: rng.float() < 0.3 ? [1, 10, 100][rng.int(0, 2)]! : 0,
+    mtu: mtus[rng.int(0, mtus.length - 1)]!,
+    cc: rng.float() < 0.5 ? 'cubic' : 'newreno',
+    tcp: { synRetries: 10, retries2: 30 },
+  };
+}
+
+/** The options of a case as a one-line reproduction. */
+export function reproduce(o: TransferOptions): string {
+  const { onProgress: _p, ...rest } = o;
+  return `node -e "import('./dist/src/demo/transfer.js').then(m => console.log(m.runTransfer(${JSON.stringify(rest).replace(/"/g, '\\"')})))"`;
+}
+
+function fmtBytes(n: number): string {
+  if (n >= 1e9) return `${(n / 1e9).toFixed(2)} GB`;
+  if (n >= 1e6) return `${(n / 1e6).toFixed(2)} MB`;
+  if (n >= 1e3) return `${(n / 1e3).toFixed(1)} kB`;
+  return `${n} B`;
+}
+
+/** The text summary `synack demo transfer --bytes N` prints. */
+export function renderTransferSummary(r: TransferResult): string {
+  const o = r.options;
+  const path = [`delay ${String(o.delayMs)} ms`, `loss ${String(o.loss)}`, `jitter ${String(o.jitterMs)} ms`, `reorder ${String(o.reorder)}`, `dup ${String(o.duplicate)}`, `corrupt ${String(o.corrupt)}`, `bandwidth ${o.bandwidthMbit ? `${String(o.bandwidthMbit)} Mbit/s` : 'unlimited'}`, `mtu ${String(o.mtu)}`].join(', ');
+  const pct = (a: number, b: number): string => (b > 0 ? `${((100 * a) / b).toFixed(2)} %` : '-');
+  const lines = [
+    `transfer: ${fmtBytes(r.bytes)} client → server, ${String(o.cc)}, seed ${r.seed}`,
+    `path:     ${path}`,
+    '',
+    `received        ${r.received} of ${r.bytes} bytes — ${r.intact ? 'intact (SHA-256 equal at both ends)' : 'NOT INTACT'}`,
+    `sha256          ${r.sha256}${r.receivedSha256 === r.sha256 ? '' : `\n  received      ${r.receivedSha256}`}`,
+    `virtual time    ${r.virtualSeconds.toFixed(3)} s (connect to end-of-file at the receiver)`,
+    `goodput         ${r.goodputMbps.toFixed(3)} Mbit/s (virtual time)`,
+    `retransmits     ${r.retransmits} segments (RetransSegs); data: ${r.retransmittedSegments} segments, ${r.retransmittedBytes} bytes; ${r.fastRetransmits} fast retransmits, ${r.rtoTimeouts} RTO timeouts`,
+    `spurious        ${r.spuriousRetransmits} segments (${pct(r.spuriousRetransmits, r.retransmittedSegments)} of data retransmits), ${r.spuriousBytes} bytes the receiver already had`,
+    `                measured by the simulator's oracle: a retransmission is spurious when every byte of it had already reached the receiver when it was sent`,
+    `frames          ${r.framesSent} sent, ${r.framesLost} lost, ${r.framesCorrupted} corrupted, ${r.framesDuplicated} duplicated (both directions)`,
+    `sender at end   cwnd ${Math.round(r.finalCwnd)} bytes, srtt ${r.srttMs.toFixed(1)} ms`,
+    `wall time       ${r.wallSeconds.toFixed(3)} s (${r.wallSeconds > 0 ? ((r.bytes * 8) / r.wallSeconds / 1e6).toFixed(0) : '-'} Mbit/s simulated per wall second)`,
+  ];
+  if (r.error !== null) lines.push(`error           ${r.error}`);
+  return lines.join('\n');
 }
