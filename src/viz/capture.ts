@@ -1,12 +1,12 @@
 /**
- * A pcap/pcapng capture as a DemoResult the page can replay: every TCP segment, with times
- * relative to the first packet and retransmissions flagged as the recorder flags them. Host names
- * are "client" (the address that sent the first SYN, or the first packet) and "server" when the
- * capture has two addresses, the addresses themselves otherwise. Endpoint states come from
- * `reconstruct` (src/diag/reconstruct.ts) when the page is given it; this file adds none.
+ * A pcap/pcapng capture as a DemoResult the page can replay. `captureToResult` uses
+ * `reconstruct` (src/diag/reconstruct.ts, the same as `synack read`) for both endpoints' state
+ * timelines and merges its connections into one timeline; `rawCaptureResult` is the fallback for
+ * captures it finds no connection in: every TCP segment, states left out.
  */
 import type { DemoEvent, DemoResult } from '../demo/events.js';
 import { readCapture } from '../diag/pcap-read.js';
+import { reconstruct } from '../diag/reconstruct.js';
 import { seqAdd, seqGt } from '../seq.js';
 import { formatOptions } from '../wire/format.js';
 import { newIpRepr, parseIpHeader } from '../wire/ip.js';
@@ -15,7 +15,31 @@ import { ACK, SYN, flagsToString, newTcpRepr, segLen } from '../wire/tcp-repr.js
 
 const ep = (addr: string, port: number): string => (addr.includes(':') ? `[${addr}]:${port}` : `${addr}:${port}`);
 
-export function captureToResult(bytes: Uint8Array, name = 'capture'): DemoResult {
+export interface CaptureResult extends DemoResult {
+  /** Connections reconstructed with states (0: the raw fallback, segments only). */
+  connections: number;
+}
+
+export function captureToResult(bytes: Uint8Array, name = 'capture'): CaptureResult {
+  const cap = readCapture(bytes);
+  const conns = reconstruct(cap.packets, { name });
+  if (conns.length === 0) return { ...rawCaptureResult(bytes, name), connections: 0 };
+  const hosts: Record<string, string> = {};
+  const events: DemoEvent[] = [];
+  for (const c of conns) {
+    for (const [h, a] of Object.entries(c.result.hosts)) if (!(h in hosts)) hosts[h] = a;
+    events.push(...c.result.events);
+  }
+  // One timeline (a stable sort keeps each connection's own order at equal times).
+  if (conns.length > 1) events.sort((a, b) => a.t - b.t);
+  return {
+    scenario: name, seed: 0, hosts, events, connections: conns.length,
+    summary: { packets: cap.packets.length, linkType: cap.linkType, skipped: cap.skipped, connections: conns.map((c) => `${c.client} -> ${c.server}`) },
+  };
+}
+
+/** Every TCP segment of a capture, no states. */
+export function rawCaptureResult(bytes: Uint8Array, name = 'capture'): DemoResult {
   const cap = readCapture(bytes);
   const ip = newIpRepr();
   const tcp = newTcpRepr();

@@ -350,7 +350,11 @@ async function openCapture(file: File): Promise<void> {
   try {
     const res = captureToResult(bytes, file.name);
     const n = res.events.length;
-    const s = Session.result(res, `${n} TCP segments from ${Object.values(res.hosts).join(', ')} (${String((res.summary as { linkType?: string }).linkType)}). Endpoint states are not reconstructed from captures here yet; the ladder shows every segment.`);
+    const segs = res.events.filter((e) => e.type === 'segment').length;
+    const what = res.connections > 0
+      ? `${res.connections} TCP connection${res.connections === 1 ? '' : 's'}, ${segs} segments (${n} events); both ends' states reconstructed from the segments each sent, as synack read does.`
+      : `${segs} TCP segments; no connection could be reconstructed, so no states.`;
+    const s = Session.result(res, ` ${what} Hosts: ${Object.entries(res.hosts).map(([h, a]) => (h === a ? h : `${h} ${a}`)).join(', ')}.`);
     load(s);
     sess.seek(s.length);
     render();
