@@ -296,6 +296,20 @@ describe('synack viz in chromium', { skip }, () => {
     await page.close();
   });
 
+  it('runs a pasted packetdrill script in the page and shows the stack\'s states', async () => {
+    const { page } = await open('#scenario=handshake');
+    await page.click('#pd summary');
+    await page.click('#pd-run');
+    await page.waitForFunction(() => (document.getElementById('pd-result')?.textContent ?? '') !== '');
+    assert.match((await page.textContent('#pd-result')) ?? '', /^pass/);
+    const ladder = (await rows(page)).join('\n');
+    for (const st of ['SYN_RECEIVED', 'ESTABLISHED', 'CLOSE_WAIT', 'LAST_ACK']) assert.match(ladder, new RegExp(st));
+    assert.match(ladder, /S\. seq 0 ack 1/);
+    assert.deepEqual(await hostsIn(page, 'CLOSED_END'), ['synack']);
+    await shot(page, 'packetdrill');
+    await page.close();
+  });
+
   it('keeps 10,000+ segments smooth: only the visible rows are in the DOM', async () => {
     const { page } = await open('#scenario=playground&seed=1&delay=10');
     await page.click('button[data-host="server"][data-op="listen"]');

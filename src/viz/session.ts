@@ -92,6 +92,8 @@ export class Session {
   readonly sockets = new Map<string, TcpSocket[]>();
   private readonly listeners = new Map<string, Listener>();
   private readonly pendingWrite = new Map<TcpSocket, number>();
+  /** The path settings now (the playground's sliders change them; `settings` keeps the initial ones for the URL). */
+  readonly current: Settings;
   /** The simulator has nothing left to run. */
   finished = false;
   truncated = false;
@@ -108,6 +110,7 @@ export class Session {
     this.world = world;
     this.rec = rec;
     this.hosts = hosts;
+    this.current = { ...settings };
   }
 
   /** A `synack demo` scenario, stepped lazily (call `runAll` to run it to the end now). */
@@ -310,11 +313,12 @@ export class Session {
         case 'delay':
         case 'reorder': {
           const v = arg ?? 0;
-          if (op === 'loss') this.settings.loss = v;
-          else if (op === 'delay') this.settings.delayMs = v;
-          else this.settings.reorder = v;
-          w.net.setLink('client', 'server', { loss: this.settings.loss, delay: ms(this.settings.delayMs), reorder: this.settings.reorder });
-          rec.note(`path: loss ${Math.round(this.settings.loss * 100)}%, delay ${this.settings.delayMs} ms, reorder ${Math.round(this.settings.reorder * 100)}%`);
+          const c = this.current;
+          if (op === 'loss') c.loss = v;
+          else if (op === 'delay') c.delayMs = v;
+          else c.reorder = v;
+          w.net.setLink('client', 'server', { loss: c.loss, delay: ms(c.delayMs), reorder: c.reorder });
+          rec.note(`path: loss ${Math.round(c.loss * 100)}%, delay ${c.delayMs} ms, reorder ${Math.round(c.reorder * 100)}%`);
           break;
         }
         default: {

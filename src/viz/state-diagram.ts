@@ -131,7 +131,8 @@ function buildEdges(): Edge[] {
         const s = boxExit(pa, bend ? cx : pb[0], bend ? cy : pb[1]);
         const e = boxExit(pb, bend ? cx : pa[0], bend ? cy : pa[1], 5);
         path = bend ? `M${f1(s[0])},${f1(s[1])} Q${f1(cx)},${f1(cy)} ${f1(e[0])},${f1(e[1])}` : `M${f1(s[0])},${f1(s[1])} L${f1(e[0])},${f1(e[1])}`;
-        mid = [(s[0] + e[0]) / 2 + nx * bend * 0.5, (s[1] + e[1]) / 2 + ny * bend * 0.5];
+        // Past the middle, so the label clears the pills under the source box.
+        mid = [s[0] + (e[0] - s[0]) * 0.62 + nx * bend * 0.5, s[1] + (e[1] - s[1]) * 0.62 + ny * bend * 0.5];
       }
       edges.push({ id: `${a}>${b}`, from: a, to: b, label: LABELS[key] ?? key, abort, path, mid });
     }
@@ -227,7 +228,7 @@ export function renderStateDiagram(ds: DiagramState, colors: Record<string, stri
     const e = EDGES.find((x) => x.id === lastId);
     if (e) {
       const txt = `${ds.last.host}: ${ds.last.cause}`;
-      const tw = 10 + txt.length * 6.3;
+      const tw = 12 + txt.length * 6.9;
       const mx = Math.min(width - tw / 2 - 2, Math.max(tw / 2 + 2, e.mid[0]));
       out.push(`<g class="cause${ds.last.fresh ? ' fresh' : ''}" data-cause="${esc(ds.last.cause)}"><rect x="${f1(mx - tw / 2)}" y="${f1(e.mid[1] - 10)}" width="${f1(tw)}" height="18" rx="4" style="stroke:${esc(colors[ds.last.host] ?? '#222')}"/><text x="${f1(mx)}" y="${f1(e.mid[1] + 3)}" text-anchor="middle">${esc(txt)}</text></g>`);
     }

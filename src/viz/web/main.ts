@@ -27,6 +27,8 @@ let lastFrame = 0;
 let acc = 0;
 let renderQueued = false;
 let followCursor = true;
+/** Which session and width the ladder header was drawn for. */
+let headerFor: string | null = null;
 
 function colorsFor(hosts: Record<string, string>): Record<string, string> {
   const out: Record<string, string> = {};
@@ -76,11 +78,12 @@ function load(next: Session, at = 0): void {
     sel.value = sess.name;
     sel.querySelector('option[data-result]')?.remove();
   }
-  showSettings(sess.settings);
+  showSettings(sess.current);
   $('explain').innerHTML = '';
   const b = document.createElement('b');
   b.textContent = sess.name;
   $('explain').append(b, document.createTextNode(sess.explain));
+  headerFor = null;
   buildDrive();
   ($('ladder') as HTMLElement).scrollTop = 0;
   followCursor = true;
@@ -108,8 +111,9 @@ function queueRender(): void {
 function render(): void {
   // New events since the layout was made may carry the first SYN of a direction.
   const w = ladderWidth();
-  if (sess.kind !== 'result' || w !== layout.width) {
-    layout = ladderLayout(sess.hosts, sess.events, colors, w);
+  if (sess.kind !== 'result' || w !== layout.width) layout = ladderLayout(sess.hosts, sess.events, colors, w);
+  if (headerFor !== `${sess.name}|${layout.width}`) {
+    headerFor = `${sess.name}|${layout.width}`;
     $('ladder-head').innerHTML = `<svg width="${layout.width}" height="26">${ladderHeader(sess.hosts, layout)}</svg>`;
   }
   const ds = diagramState(sess.events, sess.cursor, Object.keys(sess.hosts));
@@ -175,7 +179,7 @@ function renderTables(): void {
   }
   for (const [host, hs] of Object.entries(snap.hosts)) {
     const c = colors[host] ?? '#555';
-    net.push(`<table id="netstat-${host}"><caption style="color:${c}">${host} ${sess.hosts[host] ?? ''}</caption><tr><th>Recv-Q</th><th>Send-Q</th><th>Local Address</th><th>Foreign Address</th><th>State</th></tr>`);
+    net.push(`<table id="netstat-${host}"><caption style="color:${c}">${host} ${sess.hosts[host] ?? ''}</caption><tr><th>Recv-Q</th><th>Send-Q</th><th>Local</th><th>Foreign</th><th>State</th></tr>`);
     for (const r of hs.rows) {
       net.push(`<tr data-state="${r.state}"><td>${r.recvQ}</td><td>${r.sendQ}</td><td>${r.localAddress}:${r.localPort}</td><td>${r.remotePort === 0 ? `${r.remoteAddress}:*` : `${r.remoteAddress}:${r.remotePort}`}</td><td>${NETSTAT_NAMES[r.state]}</td></tr>`);
     }
