@@ -292,9 +292,17 @@ function scheduleAck(c: Connection, now: Instant, filledHole: boolean): void {
 
 /** The peer's FIN, in order (§3.10.7.4 eighth). */
 export function processFin(c: Connection, now: Instant): void {
+  const dataReceived = seqDiff(c.rcvNxt, c.irs) > 1;
   c.rcvNxt = seqAdd(c.rcvNxt, 1);
   c.finReceived = true;
-  c.ackNow = true;
+  // LINUX tcp_fin → tcp_sack_reset: the FIN clears pending SACK and D-SACK information.
+  c.dsackStart = c.dsackEnd;
+  if ((c.state === 'ESTABLISHED' || c.state === 'SYN_RECEIVED') && dataReceived) {
+    // LINUX tcp_fin: entering CLOSE_WAIT switches to delayed-ACK ("pingpong") mode, expecting the
+    // application to close soon so that its FIN carries the ACK (the three-segment close). The
+    // delay is the ACK timeout, TCP_ATO_MIN once data has arrived; before any data it is 0.
+    if (!c.timers.isSet(Timer.DELAYED_ACK)) c.timers.set(Timer.DELAYED_ACK, now + c.config.delAckMin);
+  } else c.ackNow = true;
   // The state changes first, then the application hears of the end of the stream.
   try {
     finTransition(c, now);
