@@ -9,6 +9,7 @@ const COMMANDS: Record<string, string> = {
   diagnose: 'explain what a connection table says (piles of SYN_SENT, CLOSE_WAIT, TIME_WAIT ...)',
   read: 'reconstruct TCP connections and their state timelines from a pcap/pcapng capture',
   pkt: 'run packetdrill scripts against synack on virtual time',
+  viz: 'serve the visualizer on 127.0.0.1: state diagram, ladder, timers, scenarios, pcaps (--port N, --open)',
   tun: 'run a synack stack on a Linux TUN device (echo, discard, HTTP services) for real programs',
 };
 
