@@ -463,11 +463,10 @@ function segment(c: Conn, s: CapturedSegment, src: string, t: number): void {
     if (R.rcvFinSeq === finSeq) {
       if (R.state === 'TIME_WAIT') c.note(t, `${R.name} in TIME_WAIT receives the retransmitted FIN: it ACKs again and restarts the 2MSL timer`);
     } else {
-      // A bare FIN,ACK that also acknowledges R's FIN: R goes FIN_WAIT_1 -> TIME_WAIT in one step
-      // when the FIN lands, as synack reports it (the fin-ack-combined scenario). With data in the
-      // segment the ACK is processed first (FIN_WAIT_1 -> FIN_WAIT_2), then the FIN (-> TIME_WAIT),
-      // RFC 9293 §3.10.7.4 order, which is also what synack and Linux do then.
-      const combined = acksFin && s.len === 0 && R.state === 'FIN_WAIT_1';
+      // A FIN,ACK (with or without data) that also acknowledges R's FIN: R goes FIN_WAIT_1 ->
+      // TIME_WAIT in one step when the FIN lands (RFC 9293 §3.10.7.4 eighth: "If our FIN has been
+      // ACKed (perhaps in this segment)"), as synack reports it.
+      const combined = acksFin && R.state === 'FIN_WAIT_1';
       R.pendingFin = { t, seq: finSeq, acksOwnFin: combined };
       if (combined) return;
     }

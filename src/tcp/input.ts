@@ -164,16 +164,7 @@ function synchronizedInput(c: Connection, now: Instant, seg: TcpRepr): void {
     }
   }
 
-  const finInOrder = (flags & FIN) !== 0 && seqAdd(seg.seq, seg.payload.length) === c.rcvNxt && !dropText;
   switch (c.state) {
-    case 'FIN_WAIT_1':
-      // With a FIN in this same segment we go straight to TIME_WAIT in the FIN step below
-      // (§3.10.7.4 eighth: "If our FIN has been ACKed (perhaps in this segment)").
-      if (c.finAcked() && !finInOrder) {
-        c.setState('FIN_WAIT_2', 'rcv ACK of FIN');
-        c.armFinWait2(now);
-      }
-      break;
     case 'CLOSING':
       if (c.finAcked()) c.enterTimeWait(now, 'rcv ACK of FIN');
       return;
@@ -205,6 +196,14 @@ function synchronizedInput(c: Connection, now: Instant, seg: TcpRepr): void {
     const finSeq = seqAdd(seg.seq, seg.payload.length);
     if (finSeq === c.rcvNxt) processFin(c, now);
     else if (seqGt(finSeq, c.rcvNxt)) c.oooFinSeq = finSeq; // held until the gap fills
+  }
+
+  // FIN_WAIT_1 → FIN_WAIT_2 once our FIN is acknowledged. Decided after the FIN step so that a
+  // FIN+ACK (with or without data) goes straight to TIME_WAIT (§3.10.7.4 eighth: "If our FIN has
+  // been ACKed (perhaps in this segment), then enter TIME-WAIT").
+  if (c.state === 'FIN_WAIT_1' && c.finAcked()) {
+    c.setState('FIN_WAIT_2', 'rcv ACK of FIN');
+    c.armFinWait2(now);
   }
 }
 
