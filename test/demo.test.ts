@@ -104,7 +104,7 @@ test('simultaneous-close: both ends in CLOSING, then TIME_WAIT', () => {
 
 test('half-close: the server sends in CLOSE_WAIT and the client reads it in FIN_WAIT_2', () => {
   const r = runScenario('half-close');
-  const reads = r.events.filter((e) => e.type === 'app' && e.host === 'client' && e.what === 'read' && (e as { bytes: number }).bytes > 0);
+  const reads = r.events.filter((e) => e.type === 'app' && e.host === 'client' && e.what === 'read' && (e as unknown as { bytes: number }).bytes > 0);
   assert.equal(reads.length, 3);
   const fw2 = r.events.find((e): e is St => e.type === 'state' && e.host === 'client' && e.to === 'FIN_WAIT_2')!;
   assert.ok(reads.every((e) => e.t >= fw2.t));
