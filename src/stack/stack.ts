@@ -121,8 +121,9 @@ export class Stack implements TimerClient {
 
   /** Passive OPEN: listen on (address, port). Throws EADDRINUSE by Linux's bind rules. */
   listen(opts: { port: number; address?: string; backlog?: number; reuseAddr?: boolean; tcp?: Partial<TcpConfig> }): Listener {
-    const port = checkPort(opts.port, 'port', false);
     const address = opts.address === undefined ? '0.0.0.0' : this.localAddress(opts.address, 'address', true);
+    // Port 0: the stack picks a free ephemeral port (LINUX inet_csk_get_port), as bind(0) does.
+    const port = opts.port === 0 ? this.freePort(address) : checkPort(opts.port, 'port', false);
     const backlog = Math.min(Math.max(opts.backlog ?? 511, 0), this.somaxconn);
     makeConfig(this.config, opts.tcp); // validate now, with a clear error
     this.checkBind(address, port, opts.reuseAddr ?? false);
@@ -588,6 +589,22 @@ export class Stack implements TimerClient {
         throw new StackError('EADDRINUSE', `port ${port} on ${address} is in use by a connection in ${c.state} (set reuseAddr to bind anyway)`);
       }
     }
+  }
+
+  /** A port nobody uses on `address`: no listener, no connection (LINUX: odd ports first for bind). */
+  private freePort(address: string): number {
+    const [lo, hi] = this.portRange;
+    const n = hi - lo + 1;
+    const start = this.rng.int(0, n - 1) | 1;
+    const used = new Set<number>();
+    for (const c of this.conns.values()) used.add(c.localPort);
+    for (const parity of [0, 1]) {
+      for (let i = 0; i < n; i += 2) {
+        const port = lo + ((start + i + parity) % n);
+        if (!used.has(port) && this.findListener(address, port) === undefined && this.findListener('0.0.0.0', port) === undefined && this.findListener('::', port) === undefined) return port;
+      }
+    }
+    throw new StackError('EADDRINUSE', `no free port in ${lo}-${hi} to listen on`);
   }
 
   /** LINUX __inet_hash_connect: an ephemeral port (even ones first) unique for this 4-tuple. */
