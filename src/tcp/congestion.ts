@@ -43,9 +43,13 @@ export class Congestion {
   /** New data acknowledged outside recovery (RFC 5681 §3.1). `srtt` in µs. */
   onAck(acked: number, now: Instant = 0, srtt = 0): void {
     if (this.cwnd < this.ssthresh) {
-      // Slow start: at most one MSS per ACK (RFC 5681 §3.1 eq. 2; RFC 3465 with L = 1).
-      this.cwnd += Math.min(acked, this.mss);
-      return;
+      // Slow start (RFC 5681 §3.1): grow by what was acknowledged. LINUX tcp_slow_start counts
+      // every segment an ACK covers (no RFC 3465 L limit), stopping at ssthresh; the rest of the
+      // ACK then counts towards congestion avoidance.
+      const grown = Math.min(this.cwnd + acked, Math.max(this.ssthresh, this.cwnd));
+      acked -= grown - this.cwnd;
+      this.cwnd = grown;
+      if (acked <= 0 || this.cwnd < this.ssthresh) return;
     }
     if (this.kind === 'newreno') {
       // Congestion avoidance: about one MSS per RTT (RFC 5681 §3.1, equation 3).

@@ -182,7 +182,10 @@ function sendData(c: Connection, now: Instant, out: TcpRepr): boolean {
     if (lastOfQueue && !c.config.noDelay && c.inFlight > 0 && !(mayFin && c.finQueued)) return false;
   }
   let flags = ACK;
-  if (len > 0 && lastOfQueue) flags |= PSH;
+  // PSH on the last segment of what can go out now: the end of the queued data (RFC 9293 §3.9.1
+  // "push" at the end of a SEND), or the segment that fills the window. LINUX: a TSO burst's last
+  // segment carries the PSH (tcp_gso_segment), which is what captures of Linux show.
+  if (len > 0 && (lastOfQueue || len >= usable)) flags |= PSH;
   const fin = mayFin && c.finQueued && lastOfQueue && len + 1 <= usable;
   if (fin) flags |= FIN;
   if (len === 0 && !fin) return false;
