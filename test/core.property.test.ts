@@ -127,6 +127,15 @@ test('property (a): both byte streams arrive exactly, in order, over a hostile n
       });
       const stacks = [h.a, h.B];
       const inv = new InvariantChecker(h);
+      // Storm detector: no host sends hundreds of segments in one instant.
+      let burstKey = '';
+      let burst = 0;
+      h.w.onFrame((ev) => {
+        const k = `${ev.from} ${ev.t}`;
+        burst = k === burstKey ? burst + 1 : 1;
+        burstKey = k;
+        assert.ok(burst < 200, `segment storm: ${ev.from} sent ${burst} segments at t=${ev.t}`);
+      });
       const l = h.B.listen({ port: 80 });
       const socks: (TcpSocket | null)[] = [null, null];
       l.onConnection = () => {
@@ -192,7 +201,21 @@ test('property (a): both byte streams arrive exactly, in order, over a hostile n
       assert.equal(h.a.connections().length, 0, 'A finished');
       assert.equal(h.B.connections().length, 0, 'B finished');
     }),
-    { numRuns: 150, includeErrorInReport: true },
+    {
+      numRuns: 150,
+      includeErrorInReport: true,
+      examples: [
+        // Found by this property: CUBIC's fractional cwnd made sendData emit empty segments
+        // without advancing SND.NXT (100000 per instant) once SACK recovery had shrunk the pipe.
+        [{ seed: 21, loss: 0.29, duplicate: 0.02, reorder: 0.2, corrupt: 0.001, jitter: 13369, delay: 46501, recvBuffer: 16384, ops: [{ kind: 'write', side: 1, size: 18661 }, { kind: 'shutdown', side: 1 }, { kind: 'wait', dt: 1871630 }] }],
+        // Found by this property: in SACK recovery the go-back path did not advance HighRxt, so
+        // the pipe never grew and hundreds of 20-byte retransmissions left in one instant.
+        [{ seed: 1954400073, loss: 0.17, duplicate: 0.01, reorder: 0.05, corrupt: 0.001, jitter: 4, delay: 100, recvBuffer: 16384, ops: [{ kind: 'write', side: 1, size: 16001 }, { kind: 'write', side: 0, size: 14481 }, { kind: 'wait', dt: 0 }] }],
+        // Found by this property: SACK blocks pushed full segments over the MTU, and bare ACKs at a
+        // rewound SND.NXT were dropped by the peer as old; the connection died of ETIMEDOUT.
+        [{ seed: 380483816, loss: 0.24, duplicate: 0.01, reorder: 0.05, corrupt: 0.001, jitter: 568, delay: 100, recvBuffer: 131072, ops: [{ kind: 'write', side: 0, size: 25969 }, { kind: 'write', side: 1, size: 3003 }, { kind: 'write', side: 1, size: 12906 }] }],
+      ],
+    },
   );
 });
 
