@@ -16,7 +16,7 @@ export function tcpInfo(c: Connection | null, now: number, listening: boolean): 
   const mss = Math.max(1, s.mss);
   return {
     tcpi_state: TcpState[s.state],
-    tcpi_ca_state: s.backoff > 0 ? SYMBOLS.TCP_CA_Loss! : SYMBOLS.TCP_CA_Open!,
+    tcpi_ca_state: { open: SYMBOLS.TCP_CA_Open!, disorder: SYMBOLS.TCP_CA_Disorder!, recovery: SYMBOLS.TCP_CA_Recovery!, loss: SYMBOLS.TCP_CA_Loss! }[s.caState],
     tcpi_retransmits: s.backoff,
     tcpi_probes: s.keepaliveProbes,
     tcpi_backoff: s.backoff,
@@ -27,8 +27,8 @@ export function tcpInfo(c: Connection | null, now: number, listening: boolean): 
     tcpi_ato: Math.round(c.config.delAckMin),
     tcpi_snd_mss: s.mss,
     tcpi_rcv_mss: c.rcvMss,
-    tcpi_unacked: c.unackedSegs,
-    tcpi_sacked: 0,
+    tcpi_unacked: Math.ceil(s.unacked / mss),
+    tcpi_sacked: Math.ceil(s.sackedBytes / mss),
     tcpi_lost: 0,
     tcpi_retrans: 0,
     tcpi_fackets: 0,

@@ -552,6 +552,8 @@ export class Connection implements Endpoints {
       recvQueue: this.recvBuf.length,
       outOfOrderBytes: this.reasm.bytes,
       totalRetrans: this.totalRetrans,
+      caState: this.backoff > 0 && seqGt(this.sndMax, this.sndUna) ? 'loss' : this.cc.inRecovery ? 'recovery' : this.dupAcks > 0 || !this.sb.isEmpty ? 'disorder' : 'open',
+      sackedBytes: this.sb.sackedBytes,
       keepaliveProbes: this.keepaliveProbes,
       timers: this.timers.list().map((t) => ({ name: t.name, remaining: t.at - now })),
       error: this.error,
@@ -589,6 +591,10 @@ export interface ConnSnapshot extends Endpoints {
   recvQueue: number;
   outOfOrderBytes: number;
   totalRetrans: number;
+  /** Linux's congestion-avoidance state machine, as tcp_info reports it (tcpi_ca_state). */
+  caState: 'open' | 'disorder' | 'recovery' | 'loss';
+  /** Bytes the peer SACKed above SND.UNA. */
+  sackedBytes: number;
   keepaliveProbes: number;
   timers: { name: string; remaining: number }[];
   error: TcpErrorCode | null;
