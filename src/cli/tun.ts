@@ -53,7 +53,7 @@ function num(name: string, v: string | undefined, lo: number, hi: number, intege
 }
 
 const SHORT: Record<string, string> = {
-  ESTABLISHED: 'ESTAB', SYN_SENT: 'SYN-SENT', SYN_RECEIVED: 'SYN-RECV', FIN_WAIT1: 'FIN-WAIT-1', FIN_WAIT2: 'FIN-WAIT-2',
+  ESTABLISHED: 'ESTAB', SYN_SENT: 'SYN-SENT', SYN_RECEIVED: 'SYN-RECV', FIN_WAIT_1: 'FIN-WAIT-1', FIN_WAIT_2: 'FIN-WAIT-2',
   TIME_WAIT: 'TIME-WAIT', CLOSE: 'CLOSED', CLOSED: 'CLOSED', CLOSE_WAIT: 'CLOSE-WAIT', LAST_ACK: 'LAST-ACK', LISTEN: 'LISTEN', CLOSING: 'CLOSING',
 };
 
@@ -155,12 +155,16 @@ export async function main(argv: string[]): Promise<number> {
     if (tty) {
       status = setInterval(() => process.stderr.write(`\r\x1b[K${statusLine(ts, t0)}`), 500);
     }
+    let stopped = false;
     const stop = (sig: string): void => {
+      if (stopped) return;
+      stopped = true;
       if (status !== null) clearInterval(status);
       if (tty) process.stderr.write('\r\x1b[K');
       process.off('SIGINT', onInt);
       process.off('SIGTERM', onTerm);
       process.off('SIGHUP', onHup);
+      process.stdin.destroy(); // a resumed stdin (--ready) would keep the process alive
       const line = statusLine(ts, t0);
       ts.close(); // closing the fd removes the device
       if (!values.quiet) {
