@@ -149,7 +149,8 @@ test('property (a): both byte streams arrive exactly, in order, over a hostile n
       const errors: string[] = [];
       socks[0].onError = (code) => errors.push(`A ${code}`);
       // Establish (possibly through loss).
-      stepUntil(h, inv, h.now + sec(600), stacks, () => socks[1] !== null && socks[0]!.state === 'ESTABLISHED');
+      // synAckRetries 12 covers about 12 minutes of lost SYN-ACK/ACK pairs.
+      stepUntil(h, inv, h.now + sec(3000), stacks, () => socks[1] !== null && socks[0]!.state === 'ESTABLISHED');
       assert.ok(socks[1] !== null, `no connection: ${errors.join(',')}\n${h.dump()}`);
       socks[1]!.onError = (code) => errors.push(`B ${code}`);
       const read = (side: 0 | 1, max: number): void => {
@@ -202,7 +203,7 @@ test('property (a): both byte streams arrive exactly, in order, over a hostile n
       assert.equal(h.B.connections().length, 0, 'B finished');
     }),
     {
-      numRuns: 150,
+      numRuns: 300,
       includeErrorInReport: true,
       examples: [
         // Found by this property: CUBIC's fractional cwnd made sendData emit empty segments
@@ -211,6 +212,11 @@ test('property (a): both byte streams arrive exactly, in order, over a hostile n
         // Found by this property: in SACK recovery the go-back path did not advance HighRxt, so
         // the pipe never grew and hundreds of 20-byte retransmissions left in one instant.
         [{ seed: 1954400073, loss: 0.17, duplicate: 0.01, reorder: 0.05, corrupt: 0.001, jitter: 4, delay: 100, recvBuffer: 16384, ops: [{ kind: 'write', side: 1, size: 16001 }, { kind: 'write', side: 0, size: 14481 }, { kind: 'wait', dt: 0 }] }],
+        // Found by this property, NOT FIXED: in SACK recovery after a go-back, SND.NXT sits below
+        // HighRxt; go-back retransmissions there are not counted by the pipe (RFC 6675 counts a
+        // segment below HighRxt once), so `usable` stays at ~19 bytes and sendData emits hundreds
+        // of 19-byte segments in one instant.
+        [{ seed: 1049809656, loss: 0.25, duplicate: 0.01, reorder: 0.08, corrupt: 0.001, jitter: 3, delay: 435, recvBuffer: 16384, ops: [{ kind: 'write', side: 1, size: 14488 }, { kind: 'write', side: 0, size: 10042 }, { kind: 'write', side: 0, size: 5859 }] }],
         // Found by this property: SACK blocks pushed full segments over the MTU, and bare ACKs at a
         // rewound SND.NXT were dropped by the peer as old; the connection died of ETIMEDOUT.
         [{ seed: 380483816, loss: 0.24, duplicate: 0.01, reorder: 0.05, corrupt: 0.001, jitter: 568, delay: 100, recvBuffer: 131072, ops: [{ kind: 'write', side: 0, size: 25969 }, { kind: 'write', side: 1, size: 3003 }, { kind: 'write', side: 1, size: 12906 }] }],
@@ -358,7 +364,7 @@ test('property (b): garbage segments at a connection in any state never throw an
       // Whatever happened, the stack keeps working: timers run out without errors.
       stepUntil(h, inv, h.now + sec(400), [h.a]);
     }),
-    { numRuns: 400, includeErrorInReport: true },
+    { numRuns: 600, includeErrorInReport: true },
   );
 });
 
