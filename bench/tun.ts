@@ -1,0 +1,254 @@
+/**
+ * `npm run bench:tun` (root, /dev/net/tun, ip netns, the addon): synack against the Linux kernel
+ * over a TUN device, in a throw-away network namespace.
+ *
+ *   node dist/bench/tun.js [--json] [--seconds S] [--mb N]
+ *
+ * 1. Raw device packet rate (no TCP): packets/s the addon delivers to JS (kernel → TUN, a C
+ *    sendmmsg() UDP flood compiled on the fly, python3 if there is no C compiler) and packets/s
+ *    JS writes into the kernel (TUN → kernel, 64-byte UDP packets).
+ * 2. TCP throughput, both directions: curl downloading /bytes/N from synack's HTTP server
+ *    (synack → kernel) and a node:net client in the namespace writing N bytes to synack's
+ *    discard service (kernel → synack).
+ * 3. Connection setup latency, both directions: sequential connects, median and p99 of
+ *    connect() → established as the connecting side sees it.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { openTun, configureTun, tunUnavailableReason } from '../src/link/tun.js';
+import { Netns, netnsUnavailableReason } from '../src/tun/netns.js';
+import { startTunStack } from '../src/tun/run.js';
+import { discardService, httpService } from '../src/tun/services.js';
+import { buildUdp } from './tun-udp.js';
+
+const US = '10.77.0.2';
+const KERNEL = '10.77.0.1';
+
+const FLOOD_C = String.raw`
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+int main(int argc, char **argv) {
+  double secs = atof(argv[2]);
+  int s = socket(AF_INET, SOCK_DGRAM, 0);
+  struct sockaddr_in a = {0};
+  a.sin_family = AF_INET; a.sin_port = htons(9); inet_pton(AF_INET, argv[1], &a.sin_addr);
+  connect(s, (struct sockaddr *)&a, sizeof a);
+  char buf[32] = {0};
+  struct mmsghdr m[64]; struct iovec v[64];
+  for (int i = 0; i < 64; i++) { v[i].iov_base = buf; v[i].iov_len = sizeof buf; memset(&m[i], 0, sizeof m[i]); m[i].msg_hdr.msg_iov = &v[i]; m[i].msg_hdr.msg_iovlen = 1; }
+  struct timespec t0, t; clock_gettime(CLOCK_MONOTONIC, &t0);
+  long sent = 0;
+  for (;;) {
+    int n = sendmmsg(s, m, 64, 0);
+    if (n > 0) sent += n;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    if ((t.tv_sec - t0.tv_sec) + (t.tv_nsec - t0.tv_nsec) / 1e9 > secs) break;
+  }
+  printf("%ld\n", sent);
+  return 0;
+}
+`;
+
+const PY_FLOOD = `
+import socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.connect((sys.argv[1], 9))
+end = time.monotonic() + float(sys.argv[2]); n = 0; b = bytes(32)
+while time.monotonic() < end:
+    for _ in range(256):
+        s.send(b)
+    n += 256
+print(n)
+`;
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+function quantile(xs: number[], q: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
+}
+
+/** 1. Raw packet rates through the addon. */
+async function rawRates(seconds: number): Promise<Record<string, number | string>> {
+  const ns = Netns.create();
+  const dir = mkdtempSync(join(tmpdir(), 'synack-bench-'));
+  try {
+    const tun = openTun({ netns: ns.name, name: 'skb0' });
+    try {
+      configureTun({ dev: tun.name, netns: ns.name, addr: `${KERNEL}/24` });
+      let rx = 0;
+      tun.onReceive(() => rx++);
+      // kernel → TUN
+      let flooder = 'python3';
+      let cmd = 'python3';
+      let args = ['-c', PY_FLOOD, US, String(seconds)];
+      const src = join(dir, 'flood.c');
+      writeFileSync(src, FLOOD_C);
+      if (spawnSync('cc', ['-O2', '-o', join(dir, 'flood'), src]).status === 0) {
+        flooder = 'C sendmmsg';
+        cmd = join(dir, 'flood');
+        args = [US, String(seconds)];
+      }
+      const before = tun.stats();
+      const t0 = performance.now();
+      const r = await ns.run(cmd, args, { timeout: (seconds + 10) * 1000 });
+      await sleep(50);
+      const dt = (performance.now() - t0) / 1000;
+      const after = tun.stats();
+      const sent = Number(r.stdout.toString().trim());
+      const inPps = rx / dt;
+      const batch = (after.rxPackets - before.rxPackets) / Math.max(1, after.rxBatches - before.rxBatches);
+
+      // TUN → kernel: valid UDP packets to the kernel's discard port (no listener: dropped, the
+      // kernel's ICMP answers are rate-limited).
+      const pkts = Array.from({ length: 64 }, (_, i) => buildUdp(US, KERNEL, 40000 + i, 9, 32));
+      let written = 0;
+      const w0 = performance.now();
+      const end = w0 + seconds * 1000;
+      while (performance.now() < end) {
+        for (let i = 0; i < 4096; i++) tun.send(pkts[i & 63]!);
+        written += 4096;
+        await new Promise((r2) => setImmediate(r2)); // let the loop breathe like a real sender
+      }
+      const wdt = (performance.now() - w0) / 1000;
+      const st = tun.stats();
+      return {
+        flooder,
+        kernelSentPkts: sent,
+        inPktsPerSec: Math.round(inPps),
+        inPktsPerJsCall: Math.round(batch * 10) / 10,
+        inLossPct: Math.round((1 - rx / Math.max(1, sent)) * 1000) / 10,
+        outPktsPerSec: Math.round(written / wdt),
+        outErrors: st.txErrors + st.txDropped,
+      };
+    } finally {
+      tun.close();
+    }
+  } finally {
+    ns.delete();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const NODE_SENDER = `
+import net from 'node:net';
+const [host, port, total] = [process.argv[1], Number(process.argv[2]), Number(process.argv[3])];
+const chunk = Buffer.alloc(65536, 7);
+const t0 = performance.now();
+const s = net.connect({ host, port }, () => {
+  let left = total;
+  const pump = () => { while (left > 0) { const n = Math.min(left, chunk.length); left -= n; if (!s.write(n === chunk.length ? chunk : chunk.subarray(0, n))) return s.once('drain', pump); } s.end(); };
+  pump();
+});
+s.on('data', () => {});
+s.on('close', () => console.log(JSON.stringify({ seconds: (performance.now() - t0) / 1000 })));
+`;
+
+const NODE_CONNECTS = `
+import net from 'node:net';
+const [host, port, n] = [process.argv[1], Number(process.argv[2]), Number(process.argv[3])];
+const times = [];
+for (let i = 0; i < n; i++) {
+  const t0 = performance.now();
+  await new Promise((res, rej) => { const s = net.connect({ host, port }, () => { times.push(performance.now() - t0); s.destroy(); res(); }); s.on('error', rej); });
+}
+console.log(JSON.stringify(times));
+`;
+
+/** 2 + 3: TCP throughput and connection setup latency against the kernel. */
+async function tcp(mb: number, connects: number): Promise<Record<string, number>> {
+  const ns = Netns.create();
+  const ts = startTunStack({ netns: ns.name, dev: 'skb1', addr: `${US}/24`, peer: KERNEL, seed: 3 });
+  try {
+    httpService(ts.stack, 80);
+    discardService(ts.stack, 9);
+    const l = ts.stack.listen({ port: 7000, backlog: 4096 });
+    l.onConnection = () => {
+      for (let s = l.accept(); s !== null; s = l.accept()) {
+        const sock = s;
+        sock.onEnd = () => sock.close();
+      }
+    };
+    const bytes = mb * 1024 * 1024;
+    // warm-up
+    await ns.run('curl', ['-sS', '-o', '/dev/null', `http://${US}/bytes/${8 << 20}`]);
+    const down = await ns.run('curl', ['-sS', '-o', '/dev/null', '-w', '%{size_download} %{time_total} %{time_starttransfer}', `http://${US}/bytes/${bytes}`], { timeout: 120_000 });
+    const [size, total] = down.stdout.toString().trim().split(' ').map(Number) as [number, number];
+    if (size !== bytes) throw new Error(`curl got ${size} bytes: ${down.stderr}`);
+    const up = await ns.run(process.execPath, ['--input-type=module', '-e', NODE_SENDER, US, '9', String(bytes)], { timeout: 120_000 });
+    const upSec = (JSON.parse(up.stdout.toString()) as { seconds: number }).seconds;
+
+    // connect latency, kernel → synack
+    const c = await ns.run(process.execPath, ['--input-type=module', '-e', NODE_CONNECTS, US, '7000', String(connects)], { timeout: 120_000 });
+    const inTimes = (JSON.parse(c.stdout.toString()) as number[]).slice(10);
+    // connect latency, synack → kernel (a node:net listener in the namespace)
+    const srv = ns.spawn(process.execPath, ['--input-type=module', '-e', `import net from 'node:net'; net.createServer((s) => { s.on('error', () => {}); s.on('end', () => s.end()); s.resume(); }).listen({ host: '${KERNEL}', port: 7001, backlog: 4096 }, () => console.log('ready'));`], { stdio: ['ignore', 'pipe', 'inherit'] });
+    await new Promise<void>((resolve) => srv.stdout!.once('data', () => resolve()));
+    const outTimes: number[] = [];
+    for (let i = 0; i < connects; i++) {
+      const t0 = performance.now();
+      await new Promise<void>((resolve, reject) => {
+        const s = ts.stack.connect({ remoteAddress: KERNEL, remotePort: 7001 });
+        s.onConnect = () => {
+          outTimes.push(performance.now() - t0);
+          s.close();
+          ts.driver.kick();
+          resolve();
+        };
+        s.onError = (code) => reject(new Error(code));
+        ts.driver.kick();
+      });
+    }
+    outTimes.splice(0, 10);
+    return {
+      mb,
+      downMbitPerSec: Math.round(((bytes * 8) / total) / 1e5) / 10,
+      upMbitPerSec: Math.round(((bytes * 8) / upSec) / 1e5) / 10,
+      connects,
+      inConnectMedianUs: Math.round(quantile(inTimes, 0.5) * 1000),
+      inConnectP99Us: Math.round(quantile(inTimes, 0.99) * 1000),
+      outConnectMedianUs: Math.round(quantile(outTimes, 0.5) * 1000),
+      outConnectP99Us: Math.round(quantile(outTimes, 0.99) * 1000),
+      retransSegs: ts.stack.counters.RetransSegs ?? 0,
+    };
+  } finally {
+    ts.close();
+    ns.delete();
+  }
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { json: { type: 'boolean' }, seconds: { type: 'string', default: '3' }, mb: { type: 'string', default: '200' }, connects: { type: 'string', default: '500' } } });
+  const reason = netnsUnavailableReason() ?? tunUnavailableReason();
+  if (reason !== null) {
+    console.error(`bench:tun: skipped: ${reason}`);
+    process.exitCode = 0;
+    return;
+  }
+  const raw = await rawRates(Number(values.seconds));
+  const t = await tcp(Number(values.mb), Number(values.connects));
+  const result = { raw, tcp: t };
+  if (values.json) {
+    console.log(JSON.stringify(result, null, 2));
+    return;
+  }
+  console.log(`TUN device, raw packets (64-byte UDP, ${raw.flooder} flood):`);
+  console.log(`  kernel → synack (read until EAGAIN, batched): ${raw.inPktsPerSec} pkt/s, ${raw.inPktsPerJsCall} packets per JS call, ${raw.inLossPct}% dropped by the kernel`);
+  console.log(`  synack → kernel (write per packet):            ${raw.outPktsPerSec} pkt/s`);
+  console.log(`TCP against the kernel over TUN (MTU 1500, ${t.mb} MiB):`);
+  console.log(`  synack → kernel (curl GET /bytes/N):   ${t.downMbitPerSec} Mbit/s`);
+  console.log(`  kernel → synack (node:net → discard):  ${t.upMbitPerSec} Mbit/s`);
+  console.log(`Connection setup (${t.connects} sequential connects):`);
+  console.log(`  kernel → synack: median ${t.inConnectMedianUs} µs, p99 ${t.inConnectP99Us} µs`);
+  console.log(`  synack → kernel: median ${t.outConnectMedianUs} µs, p99 ${t.outConnectP99Us} µs`);
+}
+
+void main();
