@@ -132,6 +132,12 @@ export class Connection implements Endpoints {
   forceSend = false;
   /** Fast retransmit: resend the segment at SND.UNA once, without rewinding SND.NXT. */
   retransmitHead = false;
+  /**
+   * After a retransmission timeout: SND.MAX at that time. Until SND.UNA reaches it the connection
+   * is in loss recovery (go-back from SND.UNA) and does not start fast recovery (LINUX: the Loss
+   * state lasts until high_seq is acknowledged; RFC 6582 §4 guards the same way).
+   */
+  lossRecover: SeqNum | null = null;
   /** What the peer SACKed (RFC 6675 scoreboard). */
   readonly sb = new Scoreboard();
   /** A D-SACK block to report in the next ACK (RFC 2883): [start, end), or start === end for none. */
@@ -552,7 +558,7 @@ export class Connection implements Endpoints {
       recvQueue: this.recvBuf.length,
       outOfOrderBytes: this.reasm.bytes,
       totalRetrans: this.totalRetrans,
-      caState: this.backoff > 0 && seqGt(this.sndMax, this.sndUna) ? 'loss' : this.cc.inRecovery ? 'recovery' : this.dupAcks > 0 || !this.sb.isEmpty ? 'disorder' : 'open',
+      caState: this.lossRecover !== null ? 'loss' : this.cc.inRecovery ? 'recovery' : this.dupAcks > 0 || !this.sb.isEmpty ? 'disorder' : 'open',
       sackedBytes: this.sb.sackedBytes,
       keepaliveProbes: this.keepaliveProbes,
       timers: this.timers.list().map((t) => ({ name: t.name, remaining: t.at - now })),

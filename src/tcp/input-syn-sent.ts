@@ -110,6 +110,7 @@ export function ackNewData(c: Connection, now: Instant, seg: TcpRepr): void {
   c.firstRetransmit = NEVER;
   c.dupAcks = 0;
   c.sb.pruneBelow(ack);
+  if (c.lossRecover !== null && !seqLt(ack, c.lossRecover)) c.lossRecover = null;
   if (seqLt(c.sb.highRxt, ack)) c.sb.highRxt = ack;
   if (c.cc.inRecovery) {
     // RFC 6582 §3.2: a partial ACK retransmits the next hole; a full ACK ends recovery.

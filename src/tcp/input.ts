@@ -144,7 +144,7 @@ function synchronizedInput(c: Connection, now: Instant, seg: TcpRepr): void {
     }
     // Loss detection: DupThresh duplicate ACKs (RFC 5681 §3.2, RFC 6582), or with SACK a hole
     // with DupThresh segments SACKed above it (RFC 6675 §5 IsLost(HighACK + 1)).
-    if (!c.cc.inRecovery && c.inFlight > 0 && (c.dupAcks >= 3 || (c.sackEnabled && c.sb.nextLostHole(c.sndUna, c.effMss) !== null))) {
+    if (!c.cc.inRecovery && c.lossRecover === null && c.inFlight > 0 && (c.dupAcks >= 3 || (c.sackEnabled && c.sb.nextLostHole(c.sndUna, c.effMss) !== null))) {
       c.cc.enterRecovery(c.inFlight, c.sndMax, c.sackEnabled);
       c.sb.highRxt = c.sndUna;
       c.retransmitHead = true; // RFC 6675 §5 step 4.2 / RFC 5681 §3.2 step 3

@@ -1,6 +1,6 @@
 import { seqAdd, seqDiff, seqGt, seqLt } from '../seq.js';
 import { NEVER, type Instant } from '../time.js';
-import { ACK, FIN, PSH, RST, SYN, clearTcpRepr, type TcpRepr } from '../wire/tcp-repr.js';
+import { ACK, FIN, PSH, RST, SYN, clearTcpRepr, segLen, type TcpRepr } from '../wire/tcp-repr.js';
 import { bump, type Connection } from './connection.js';
 import { Timer } from './timers.js';
 
@@ -54,7 +54,8 @@ export function pollTransmit(c: Connection, now: Instant, out: TcpRepr): boolean
   if (c.retransmitHead) {
     c.retransmitHead = false;
     if (s !== 'SYN_RECEIVED' && retransmitAt(c, now, out, c.sndUna)) {
-      if (c.sackEnabled && seqLt(c.sb.highRxt, seqAdd(c.sndUna, out.payload.length))) c.sb.highRxt = seqAdd(c.sndUna, out.payload.length);
+      const end = seqAdd(c.sndUna, segLen(out));
+      if (c.sackEnabled && seqLt(c.sb.highRxt, end)) c.sb.highRxt = end;
       return true;
     }
   }
@@ -64,7 +65,8 @@ export function pollTransmit(c: Connection, now: Instant, out: TcpRepr): boolean
     if (c.cc.cwnd - c.sb.pipe(c.sndUna, c.sndMax, c.effMss) >= mss) {
       const hole = c.sb.nextLostHole(c.sndUna, c.effMss);
       if (hole !== null && retransmitAt(c, now, out, hole[0], hole[1])) {
-        c.sb.highRxt = seqAdd(hole[0], out.payload.length);
+        // HighRxt moves past what was sent, the FIN included, so NextSeg always progresses.
+        c.sb.highRxt = seqAdd(hole[0], segLen(out));
         return true;
       }
     }
@@ -145,7 +147,9 @@ function sendData(c: Connection, now: Instant, out: TcpRepr): boolean {
   if (avail <= 0 && !finDue) return false;
   // After a timeout we go back to SND.UNA; skip what the peer SACKed (RFC 6675 §5.1).
   while (seqLt(c.sndNxt, c.sndMax) && c.sackEnabled) {
-    const end = c.sb.sackedEnd(c.sndNxt);
+    // ... and what this recovery already retransmitted (below HighRxt, RFC 6675 §2): it is in
+    // the pipe, and resending it again would not grow the pipe (a storm of tiny segments).
+    const end = c.cc.inRecovery && seqLt(c.sndNxt, c.sb.highRxt) ? (seqLt(c.sb.highRxt, c.sndMax) ? c.sb.highRxt : c.sndMax) : c.sb.sackedEnd(c.sndNxt);
     if (end === null) break;
     c.sndNxt = end;
     return sendData(c, now, out);

@@ -37,6 +37,7 @@ export class RttEstimator {
     }
     // RFC 6298 §2.3 (G is clock granularity; ours is 1 µs); §2.4 minimum; §2.5 maximum.
     // LINUX: the minimum is 200 ms and RTTVAR is floored at it too (tcp_rtt_estimator/ tcp_set_rto).
-    this.rto = Math.min(this.maxRto, Math.max(this.minRto, this.srtt + Math.max(4 * this.rttvar, this.minRto)));
+    // Whole microseconds keep virtual time free of fractions.
+    this.rto = Math.round(Math.min(this.maxRto, Math.max(this.minRto, this.srtt + Math.max(4 * this.rttvar, this.minRto))));
   }
 }

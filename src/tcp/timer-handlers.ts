@@ -52,7 +52,10 @@ function retransmitTimeout(c: Connection, now: Instant): void {
     return;
   }
   if (c.firstRetransmit === NEVER) c.firstRetransmit = now;
-  if (!handshake) c.cc.onRto(seqDiff(c.sndMax, c.sndUna));
+  if (!handshake) {
+    c.cc.onRto(seqDiff(c.sndMax, c.sndUna));
+    c.lossRecover = c.sndMax;
+  }
   c.backoff++;
   c.sndNxt = c.sndUna; // go back: the output engine resends from SND.UNA (the SYN if unacked)
   c.sb.highRxt = c.sndUna;
