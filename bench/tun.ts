@@ -2,7 +2,7 @@
  * `npm run bench:tun` (root, /dev/net/tun, ip netns, the addon): synack against the Linux kernel
  * over a TUN device, in a throw-away network namespace.
  *
- *   node dist/bench/tun.js [--json] [--seconds S] [--mb N]
+ *   node dist/bench/tun.js [--json] [--seconds S] [--mb N] [--connects N] [--mtu N]
  *
  * 1. Raw device packet rate (no TCP): packets/s the addon delivers to JS (kernel → TUN, a C
  *    sendmmsg() UDP flood compiled on the fly, python3 if there is no C compiler) and packets/s
@@ -164,9 +164,9 @@ console.log(JSON.stringify(times));
 `;
 
 /** 2 + 3: TCP throughput and connection setup latency against the kernel. */
-async function tcp(mb: number, connects: number): Promise<Record<string, number>> {
+async function tcp(mb: number, connects: number, mtu: number): Promise<Record<string, number>> {
   const ns = Netns.create();
-  const ts = startTunStack({ netns: ns.name, dev: 'skb1', addr: `${US}/24`, peer: KERNEL, seed: 3 });
+  const ts = startTunStack({ netns: ns.name, dev: 'skb1', addr: `${US}/24`, peer: KERNEL, seed: 3, mtu });
   try {
     httpService(ts.stack, 80);
     discardService(ts.stack, 9);
@@ -210,6 +210,7 @@ async function tcp(mb: number, connects: number): Promise<Record<string, number>
     outTimes.splice(0, 10);
     return {
       mb,
+      mtu,
       downMbitPerSec: Math.round(((bytes * 8) / total) / 1e5) / 10,
       upMbitPerSec: Math.round(((bytes * 8) / upSec) / 1e5) / 10,
       connects,
@@ -226,7 +227,7 @@ async function tcp(mb: number, connects: number): Promise<Record<string, number>
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { json: { type: 'boolean' }, seconds: { type: 'string', default: '3' }, mb: { type: 'string', default: '200' }, connects: { type: 'string', default: '500' } } });
+  const { values } = parseArgs({ options: { json: { type: 'boolean' }, seconds: { type: 'string', default: '3' }, mb: { type: 'string', default: '200' }, connects: { type: 'string', default: '500' }, mtu: { type: 'string', default: '1500' } } });
   const reason = netnsUnavailableReason() ?? tunUnavailableReason();
   if (reason !== null) {
     console.error(`bench:tun: skipped: ${reason}`);
@@ -234,7 +235,7 @@ async function main(): Promise<void> {
     return;
   }
   const raw = await rawRates(Number(values.seconds));
-  const t = await tcp(Number(values.mb), Number(values.connects));
+  const t = await tcp(Number(values.mb), Number(values.connects), Number(values.mtu));
   const result = { raw, tcp: t };
   if (values.json) {
     console.log(JSON.stringify(result, null, 2));
@@ -243,7 +244,7 @@ async function main(): Promise<void> {
   console.log(`TUN device, raw packets (64-byte UDP, ${raw.flooder} flood):`);
   console.log(`  kernel → synack (read until EAGAIN, batched): ${raw.inPktsPerSec} pkt/s, ${raw.inPktsPerJsCall} packets per JS call, ${raw.inLossPct}% dropped by the kernel`);
   console.log(`  synack → kernel (write per packet):            ${raw.outPktsPerSec} pkt/s`);
-  console.log(`TCP against the kernel over TUN (MTU 1500, ${t.mb} MiB):`);
+  console.log(`TCP against the kernel over TUN (MTU ${t.mtu}, ${t.mb} MiB):`);
   console.log(`  synack → kernel (curl GET /bytes/N):   ${t.downMbitPerSec} Mbit/s`);
   console.log(`  kernel → synack (node:net → discard):  ${t.upMbitPerSec} Mbit/s`);
   console.log(`Connection setup (${t.connects} sequential connects):`);
