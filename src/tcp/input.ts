@@ -4,6 +4,7 @@ import { ACK, FIN, RST, SYN, segLen, type TcpRepr } from '../wire/tcp-repr.js';
 import { bump, type Connection } from './connection.js';
 import { ackNewData, established, synSentInput } from './input-syn-sent.js';
 import { Timer } from './timers.js';
+import { isSynchronized } from './state.js';
 
 /**
  * Segment arrival, RFC 9293 §3.10.7. SYN_SENT is in input-syn-sent.ts; everything here is
@@ -259,6 +260,12 @@ export function receiveText(c: Connection, now: Instant, seq: number, data: Uint
     c.rcvNxt = seqAdd(c.rcvNxt, m);
     n += m;
   }
+  // RFC 2883 §4.2: in-order data that covered held out-of-order data reports it as a duplicate.
+  const dup = hadHoles ? c.reasm.takeDuplicate() : null;
+  if (dup !== null && c.sackEnabled && c.dsackStart === c.dsackEnd) {
+    c.dsackStart = dup[0];
+    c.dsackEnd = dup[1];
+  }
   c.bytesSinceAck += n;
   // LINUX tcp_grow_window (simplified): open the clamp by twice what arrived.
   if (c.rcvClamp < c.config.recvBuffer) c.rcvClamp = Math.min(c.config.recvBuffer, c.rcvClamp + 2 * n);
@@ -368,6 +375,17 @@ export function challengeAck(c: Connection, now: Instant): void {
 
 /** ACK for an unacceptable segment (§3.10.7.4). LINUX tcp_oow_rate_limited: pure ACKs only. */
 function outOfWindowAck(c: Connection, now: Instant, seg: TcpRepr): void {
+  const len = segLen(seg);
+  if (len > 0 && seqLt(seg.seq, c.rcvNxt) && isSynchronized(c.state)) {
+    // An old duplicate: RFC 2883 §4.1 D-SACK for it (LINUX tcp_send_dupack, which also
+    // re-enters quick-ACK mode: the peer is retransmitting, our ACKs may have been lost).
+    if (c.sackEnabled) {
+      c.dsackStart = seg.seq;
+      const end = seqAdd(seg.seq, len);
+      c.dsackEnd = seqLt(end, c.rcvNxt) ? end : c.rcvNxt;
+    }
+    c.quickAcks = Math.max(c.quickAcks, c.config.quickAcks);
+  }
   if (seg.payload.length === 0 && !(seg.flags & SYN) && now - c.lastOowAck < c.config.invalidRateLimit) {
     bump(c.mib, 'TCPACKSkippedSeq');
     return;

@@ -10,6 +10,8 @@ export interface OooRange {
   start: SeqNum;
   end: SeqNum;
   data: Uint8Array;
+  /** When the range last received data (a counter): SACK blocks are reported most recent first. */
+  touched: number;
 }
 
 export class Reassembly {
@@ -32,7 +34,7 @@ export class Reassembly {
    * Returns true when any new byte was stored.
    */
   insert(seq: SeqNum, data: Uint8Array): boolean {
-    this.lastSeq = seq;
+    const touched = ++this.clock;
     let start = seq;
     const end = seqAdd(seq, data.length);
     let stored = false;
@@ -42,12 +44,13 @@ export class Reassembly {
       while (i < this.ranges.length && seqLe(this.ranges[i]!.end, start)) i++;
       const next = this.ranges[i];
       if (next !== undefined && seqLe(next.start, start)) {
-        start = next.end; // covered already
+        next.touched = touched; // covered already, but a SACK block's recency counts arrivals
+        start = next.end;
         continue;
       }
       const gapEnd = next !== undefined && seqLt(next.start, end) ? next.start : end;
       const piece = data.slice(seqDiff(start, seq), seqDiff(gapEnd, seq));
-      this.ranges.splice(i, 0, { start, end: gapEnd, data: piece });
+      this.ranges.splice(i, 0, { start, end: gapEnd, data: piece, touched });
       stored = true;
       i++;
       start = gapEnd;
@@ -65,7 +68,7 @@ export class Reassembly {
         const merged = new Uint8Array(a.data.length + b.data.length);
         merged.set(a.data, 0);
         merged.set(b.data, a.data.length);
-        r.splice(i, 2, { start: a.start, end: b.end, data: merged });
+        r.splice(i, 2, { start: a.start, end: b.end, data: merged, touched: Math.max(a.touched, b.touched) });
       } else i++;
     }
   }
@@ -75,29 +78,54 @@ export class Reassembly {
    * part already received), or null when the first held range does not touch rcvNxt.
    */
   takeContiguous(rcvNxt: SeqNum): Uint8Array | null {
-    // Drop ranges entirely below rcvNxt (duplicates of what arrived in order meanwhile).
-    while (this.ranges.length > 0 && seqLe(this.ranges[0]!.end, rcvNxt)) this.ranges.shift();
+    // Ranges entirely below rcvNxt are duplicates of what arrived in order meanwhile.
+    while (this.ranges.length > 0 && seqLe(this.ranges[0]!.end, rcvNxt)) {
+      const r = this.ranges.shift()!;
+      this.noteDuplicate(r.start, r.end);
+    }
     const first = this.ranges[0];
     if (first === undefined || seqGt(first.start, rcvNxt)) return null;
     this.ranges.shift();
+    if (seqLt(first.start, rcvNxt)) this.noteDuplicate(first.start, rcvNxt);
     return first.data.subarray(seqDiff(rcvNxt, first.start));
   }
 
-  /** Sequence number of the most recently received out-of-order segment. */
-  private lastSeq: SeqNum = 0;
+  /**
+   * The first held range that in-order data duplicated since the last `takeDuplicate()`
+   * (RFC 2883 §4.2 D-SACK; LINUX tcp_ofo_queue reports the first one).
+   */
+  private dupStart: SeqNum = 0;
+  private dupEnd: SeqNum = 0;
+  private hasDup = false;
+
+  private noteDuplicate(start: SeqNum, end: SeqNum): void {
+    if (!this.hasDup) {
+      this.dupStart = start;
+      this.dupEnd = end;
+      this.hasDup = true;
+    }
+  }
+
+  takeDuplicate(): [SeqNum, SeqNum] | null {
+    if (!this.hasDup) return null;
+    this.hasDup = false;
+    return [this.dupStart, this.dupEnd];
+  }
+
+  /** Arrival counter for `touched`. */
+  private clock = 0;
 
   /**
    * SACK blocks (RFC 2018 §4): the block holding the most recently received segment first, then
-   * the others in sequence order.
+   * the others by recency (LINUX tcp_sack_new_ofo_skb keeps the list most-recent-first).
    */
   blocks(max: number): [SeqNum, SeqNum][] {
     const out: [SeqNum, SeqNum][] = [];
     if (max <= 0) return out;
-    const recent = this.ranges.find((r) => seqLe(r.start, this.lastSeq) && seqLt(this.lastSeq, r.end));
-    if (recent) out.push([recent.start, recent.end]);
-    for (const r of this.ranges) {
+    const byRecency = this.ranges.length > 1 ? [...this.ranges].sort((a, b) => b.touched - a.touched) : this.ranges;
+    for (const r of byRecency) {
       if (out.length >= max) break;
-      if (r !== recent) out.push([r.start, r.end]);
+      out.push([r.start, r.end]);
     }
     return out;
   }
@@ -116,5 +144,6 @@ export class Reassembly {
 
   clear(): void {
     this.ranges.length = 0;
+    this.hasDup = false;
   }
 }
