@@ -18,7 +18,9 @@ import { ms } from '../src/time.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const BUNDLE = join(ROOT, 'dist', 'viz');
-const DOCS = join(ROOT, 'docs');
+// Screenshots go to docs/ (the README shows them) when SYNACK_SCREENSHOTS=docs; otherwise to a
+// temporary folder, so an ordinary test run leaves the work tree untouched.
+const DOCS = process.env.SYNACK_SCREENSHOTS === 'docs' ? join(ROOT, 'docs') : join(tmpdir(), 'synack-viz-screenshots');
 const CHROMIUM = '/usr/bin/chromium';
 
 type PW = typeof import('playwright-core');
