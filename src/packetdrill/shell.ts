@@ -125,6 +125,29 @@ function assignments(s: string): [string, string][] {
   return out;
 }
 
+/**
+ * The TCP settings of packetdrill's standard `defaults.sh` (google/packetdrill gtests/net/tcp/common,
+ * identical in the Linux selftests), as sysctl assignments: buffers, timestamps, SYN retries,
+ * SACK/DSACK, reordering 3, CUBIC, no slow start after idle, RACK+TLP, ECN off, SYN cookies.
+ */
+const STANDARD_DEFAULTS = [
+  'sysctl -q net.ipv4.tcp_rmem="4096 540000 15728640"',
+  'sysctl -q net.ipv4.tcp_wmem="4096 262144 4194304"',
+  'sysctl -q net.ipv4.tcp_timestamps=1',
+  'sysctl -q net.ipv4.tcp_syn_retries=5',
+  'sysctl -q net.ipv4.tcp_synack_retries=5',
+  'sysctl -q net.ipv4.tcp_frto=2',
+  'sysctl -q net.ipv4.tcp_sack=1',
+  'sysctl -q net.ipv4.tcp_dsack=1',
+  'sysctl -q net.ipv4.tcp_fack=0',
+  'sysctl -q net.ipv4.tcp_reordering=3',
+  'sysctl -q net.ipv4.tcp_congestion_control=cubic',
+  'sysctl -q net.ipv4.tcp_slow_start_after_idle=0',
+  'sysctl -q net.ipv4.tcp_early_retrans=4 net.ipv4.tcp_recovery=1',
+  'sysctl -q net.ipv4.tcp_ecn=0',
+  'sysctl -q net.ipv4.tcp_syncookies=1',
+].join('\n');
+
 /** Run one (possibly multi-line) backtick command. `standard` = the untimed init command. */
 export function runCommand(text: string, ctx: ShellContext, standard: boolean, depth = 0): void {
   for (const raw of text.replace(/\\\n/g, ' ').split(/\n|;|&&/)) {
@@ -143,7 +166,11 @@ export function runCommand(text: string, ctx: ShellContext, standard: boolean, d
       try {
         body = readFileSync(path, 'utf8');
       } catch {
-        throw new ScriptError(`init script not found: ${cmd}`);
+        if (base !== 'defaults.sh') throw new ScriptError(`init script not found: ${cmd}`);
+        // A script moved away from its defaults.sh (a patched copy, a user's own folder): use
+        // the standard production settings every packetdrill defaults.sh applies.
+        ctx.print(`(${cmd} not found: applying packetdrill's standard defaults)`);
+        body = STANDARD_DEFAULTS;
       }
       if (depth > 3) throw new ScriptError('init scripts nest too deeply');
       runCommand(body, { ...ctx, scriptDir: dirname(path) }, true, depth + 1);

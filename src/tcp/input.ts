@@ -83,10 +83,10 @@ function synchronizedInput(c: Connection, now: Instant, seg: TcpRepr): void {
   c.lastRecv = now;
   c.keepaliveProbes = 0;
   c.persistProbes = 0;
-  // RFC 7323 §4.3: remember the peer's timestamp if the segment covers Last.ACK.sent.
-  if (c.tsEnabled && seg.hasTimestamp && seqLe(seg.seq, c.lastAckSent) && !tsBefore(seg.tsVal, c.tsRecent)) {
-    c.tsRecent = seg.tsVal;
-  }
+  // RFC 7323 §4.3: remember the peer's timestamp if the segment covers Last.ACK.sent — done
+  // below, once its ACK field has been found acceptable too (LINUX tcp_ack FLAG_UPDATE_TS_RECENT:
+  // a segment acknowledging data never sent must not move TS.Recent).
+  const updateTsRecent = c.tsEnabled && seg.hasTimestamp && seqLe(seg.seq, c.lastAckSent) && !tsBefore(seg.tsVal, c.tsRecent);
 
   // Second: RST (RFC 5961 §3.2 replaces §3.10.7.4's "in window" rule).
   if (flags & RST) {
@@ -152,6 +152,7 @@ function synchronizedInput(c: Connection, now: Instant, seg: TcpRepr): void {
       bump(c.mib, c.sackEnabled ? 'TCPSackRecovery' : 'TCPRenoRecovery');
     }
   }
+  if (updateTsRecent) c.tsRecent = seg.tsVal;
   // Window update (§3.10.7.4 ESTABLISHED): only from a segment newer than the last update.
   if (seqLt(c.sndWl1, seg.seq) || (c.sndWl1 === seg.seq && seqLe(c.sndWl2, seg.ack))) {
     const wasZero = c.sndWnd === 0;
