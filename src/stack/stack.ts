@@ -7,7 +7,7 @@ import { DEFAULT_CONFIG, makeConfig, type TcpConfig } from '../tcp/config.js';
 import type { ConnEvent } from '../tcp/events.js';
 import { negotiate } from '../tcp/input-syn-sent.js';
 import type { TcpStateName } from '../tcp/state.js';
-import type { Instant } from '../time.js';
+import { NEVER, type Instant } from '../time.js';
 import { Heap } from '../util/heap.js';
 import { canonicalAddr, addrVersion } from '../wire/addr.js';
 import { newIpRepr, parseIpHeader } from '../wire/ip.js';
@@ -46,6 +46,9 @@ export type StackEvent =
   | { type: 'error'; local: string; remote: string; code: string; message: string }
   | { type: 'drop'; reason: string };
 
+/** How long a connection must be idle (no segment either way) before its empty buffers are freed. */
+const BUFFER_IDLE = 1_000_000;
+
 const endpoint = (addr: string, port: number): string => (addr.includes(':') ? `[${addr}]:${port}` : `${addr}:${port}`);
 
 /**
@@ -65,6 +68,10 @@ export class Stack implements TimerClient {
   private readonly conns = new Map<string, Connection>();
   private readonly listeners = new Map<string, Listener>();
   private readonly timerQueue = new Heap<Connection>();
+  /** Connections whose send or receive ring holds a buffer (see sweepBuffers). */
+  private readonly buffered = new Set<Connection>();
+  /** When sweepBuffers runs next; NEVER while no connection holds a buffer. */
+  private sweepAt: Instant = NEVER;
   private readonly isnGen: IsnGenerator;
   private readonly rng: Rng;
   private readonly portRange: [number, number];
@@ -188,7 +195,7 @@ export class Stack implements TimerClient {
   // ------------------------------------------------------------------ driving
 
   nextDeadline(): Instant {
-    return this.timerQueue.peekKey();
+    return Math.min(this.timerQueue.peekKey(), this.sweepAt);
   }
 
   onTimer(now: Instant): void {
@@ -197,6 +204,30 @@ export class Stack implements TimerClient {
       c.onTimeout(now);
       this.service(c);
     }
+    if (this.sweepAt <= now) this.sweepBuffers(now);
+  }
+
+  /**
+   * Buffers are kept while a connection is busy (a steady transfer allocates nothing per
+   * segment) and freed once it has gone idle: every BUFFER_IDLE, each connection holding a
+   * buffer that has neither sent nor received a segment for BUFFER_IDLE releases its empty
+   * rings. An idle connection so holds no buffer memory at most 2 x BUFFER_IDLE after its last
+   * segment (and one that never carried data never held any).
+   */
+  private sweepBuffers(now: Instant): void {
+    for (const c of this.buffered) {
+      if (now - Math.max(c.lastRecv, c.lastSend) < BUFFER_IDLE) continue;
+      const sendFree = c.sendBuf.release();
+      const recvFree = c.recvBuf.release();
+      if (sendFree && recvFree) this.forgetBuffers(c);
+    }
+    this.sweepAt = this.buffered.size > 0 ? now + BUFFER_IDLE : NEVER;
+  }
+
+  private forgetBuffers(c: Connection): void {
+    c.inBufferSweep = false;
+    this.buffered.delete(c);
+    if (this.buffered.size === 0) this.sweepAt = NEVER;
   }
 
   /** A frame arrived from the link (RFC 9293 §3.10.7). Malformed input is counted and dropped. */
@@ -286,7 +317,13 @@ export class Stack implements TimerClient {
     if (c.state === 'CLOSED') {
       this.timerQueue.remove(c);
       this.unregister(c);
+      if (c.inBufferSweep) this.forgetBuffers(c);
     } else {
+      if (!c.inBufferSweep && c.sendBuf.capacity + c.recvBuf.capacity > 0) {
+        c.inBufferSweep = true;
+        this.buffered.add(c);
+        if (this.sweepAt === NEVER) this.sweepAt = now + BUFFER_IDLE;
+      }
       const d = c.nextDeadline();
       if (d === Number.POSITIVE_INFINITY) this.timerQueue.remove(c);
       else this.timerQueue.update(c, d);

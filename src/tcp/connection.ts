@@ -106,7 +106,8 @@ export class Connection implements Endpoints {
   readonly reasm = new Reassembly();
   /** Sequence number of a FIN that arrived ahead of missing data. */
   oooFinSeq: SeqNum | null = null;
-  readonly scratch: Uint8Array;
+  /** The stack's idle-buffer sweep holds this connection (its rings own memory). */
+  inBufferSweep = false;
 
   // Close bookkeeping.
   /** The user has shut down the send side (FIN queued at sndBufSeq + sendBuf.length). */
@@ -138,6 +139,8 @@ export class Connection implements Endpoints {
    * state lasts until high_seq is acknowledged; RFC 6582 §4 guards the same way).
    */
   lossRecover: SeqNum | null = null;
+  /** Retransmissions of the current recovery episode not yet shown spurious by a D-SACK (RFC 3708). */
+  undoRetrans = 0;
   /** What the peer SACKed (RFC 6675 scoreboard). */
   readonly sb = new Scoreboard();
   /** A D-SACK block to report in the next ACK (RFC 2883): [start, end), or start === end for none. */
@@ -210,7 +213,6 @@ export class Connection implements Endpoints {
     this.peerMss = init.ipv6 ? 1220 : 536;
     this.sendBuf = new ByteRing(this.config.sendBuffer);
     this.recvBuf = new ByteRing(this.config.recvBuffer);
-    this.scratch = new Uint8Array(0);
     this.rtt = new RttEstimator(this.config.initialRto, this.config.minRto, this.config.maxRto);
     this.cc = new Congestion(this.config.congestionControl);
     this.quickAcks = this.config.quickAcks;
@@ -353,7 +355,6 @@ export class Connection implements Endpoints {
     if (peek) return n;
     const before = this.receiveWindow();
     this.recvBuf.consume(n);
-    this.recvBuf.shrinkIfEmpty();
     // RFC 9293 §3.8.6.2.2 / RFC 1122 §4.2.3.3: a window update once the window opens by at least
     // min(half the buffer, one MSS) — receiver-side silly window avoidance.
     const after = this.receiveWindow();

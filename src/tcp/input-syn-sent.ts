@@ -95,7 +95,6 @@ export function ackNewData(c: Connection, now: Instant, seg: TcpRepr): void {
   if (dataAcked > 0) {
     c.sendBuf.consume(dataAcked);
     c.sndBufSeq = seqAdd(c.sndBufSeq, dataAcked);
-    if (c.sendBuf.length === 0) c.sendBuf.shrinkIfEmpty();
     c.emit({ type: 'writable' });
   }
   // RTT sample.

@@ -2,8 +2,15 @@
  * A byte ring buffer that grows on demand up to a maximum, so an idle connection holds no
  * buffer memory (a 2 KiB-per-idle-connection budget), and a busy one copies each byte in once
  * and out once.
+ *
+ * Memory: nothing until the first byte; then a power of two from MIN_CAPACITY, doubled as needed
+ * (capped at `max`) and kept while the connection is busy, so a steady transfer allocates
+ * nothing per segment. Emptying the ring does not free it: its owner calls `release()` once the
+ * connection has been idle for a while (the stack's idle sweep), which frees an empty buffer.
  */
 const EMPTY = new Uint8Array(0);
+/** First allocation: small enough for V8 to keep it on the JS heap (no external backing store). */
+const MIN_CAPACITY = 64;
 
 export class ByteRing {
   private buf: Uint8Array = EMPTY;
@@ -21,8 +28,13 @@ export class ByteRing {
     return Math.max(0, this.max - this.len);
   }
 
+  /** Bytes of buffer held (0 when released). */
+  get capacity(): number {
+    return this.buf.length;
+  }
+
   private grow(need: number): void {
-    let cap = Math.max(this.buf.length, 2048);
+    let cap = Math.max(this.buf.length, MIN_CAPACITY);
     while (cap < need) cap *= 2;
     cap = Math.min(Math.max(cap, need), Math.max(this.max, need));
     const next = new Uint8Array(cap);
@@ -77,12 +89,13 @@ export class ByteRing {
     return scratch.subarray(0, n);
   }
 
-  /** Release memory when empty (idle connections keep nothing). */
-  shrinkIfEmpty(): void {
+  /** Free the buffer if the ring is empty (an idle connection keeps nothing); true when none is held. */
+  release(): boolean {
     if (this.len === 0) {
       this.buf = EMPTY;
       this.head = 0;
     }
+    return this.buf.length === 0;
   }
 
   clear(): void {

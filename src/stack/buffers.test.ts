@@ -1,0 +1,96 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { memoryPair } from '../link/memory.js';
+import { Stack } from './stack.js';
+import type { TcpSocket } from './socket.js';
+
+/** Two stacks on a memory wire with a fake clock (µs); `run(us)` fires every timer on the way. */
+function pair() {
+  let now = 0;
+  const wire = memoryPair({ mtu: 1500 });
+  const a = new Stack({ name: 'a', addresses: ['10.0.0.1'], clock: () => now, seed: 1 });
+  const b = new Stack({ name: 'b', addresses: ['10.0.0.2'], clock: () => now, seed: 2 });
+  a.attach(wire.a);
+  b.attach(wire.b);
+  const run = (us: number): void => {
+    const end = now + us;
+    wire.pump();
+    for (;;) {
+      const d = Math.min(a.nextDeadline(), b.nextDeadline());
+      if (d > end) break;
+      now = Math.max(now, d);
+      if (a.nextDeadline() <= now) a.onTimer(now);
+      if (b.nextDeadline() <= now) b.onTimer(now);
+      wire.pump();
+    }
+    now = end;
+  };
+  return { a, b, wire, run };
+}
+
+function connect(p: ReturnType<typeof pair>): { client: TcpSocket; server: TcpSocket } {
+  const l = p.b.listen({ port: 80 });
+  let server: TcpSocket | null = null;
+  l.onConnection = () => {
+    server = l.accept();
+  };
+  const client = p.a.connect({ remoteAddress: '10.0.0.2', remotePort: 80 });
+  p.run(1000);
+  assert.ok(server !== null && client.state === 'ESTABLISHED');
+  return { client, server };
+}
+
+test('a connection that never carried data holds no buffer and no sweep deadline', () => {
+  const p = pair();
+  const { client, server } = connect(p);
+  p.run(1_000_000);
+  for (const s of [client, server]) {
+    assert.equal(s.conn.sendBuf.capacity, 0);
+    assert.equal(s.conn.recvBuf.capacity, 0);
+  }
+  assert.equal(p.a.nextDeadline(), Number.POSITIVE_INFINITY);
+  assert.equal(p.b.nextDeadline(), Number.POSITIVE_INFINITY);
+});
+
+test('buffers are kept while data flows and freed once the connection has been idle', () => {
+  const p = pair();
+  const { client, server } = connect(p);
+  const chunk = new Uint8Array(10_000).fill(7);
+  const sink = new Uint8Array(65536);
+  let got = 0;
+  server.onData = () => {
+    for (let n = server.readInto(sink); n > 0; n = server.readInto(sink)) got += n;
+  };
+  let recvCap = 0;
+  for (let i = 0; i < 20; i++) {
+    client.write(chunk);
+    p.run(100_000); // past the delayed ACK
+    // drained and fully acknowledged, yet the busy connection keeps its buffers
+    assert.equal(client.conn.sendBuf.length, 0);
+    assert.ok(client.conn.sendBuf.capacity > 0);
+    assert.ok(server.conn.recvBuf.capacity > 0);
+    if (i > 0) assert.equal(server.conn.recvBuf.capacity, recvCap, 'no reallocation while busy');
+    recvCap = server.conn.recvBuf.capacity;
+  }
+  assert.equal(got, 200_000);
+  p.run(2_500_000);
+  for (const s of [client, server]) {
+    assert.equal(s.conn.sendBuf.capacity, 0);
+    assert.equal(s.conn.recvBuf.capacity, 0);
+  }
+  assert.equal(p.a.nextDeadline(), Number.POSITIVE_INFINITY);
+  // and the connection still works afterwards
+  client.write(chunk);
+  p.run(100_000);
+  assert.equal(got, 210_000);
+});
+
+test('unread data is never released', () => {
+  const p = pair();
+  const { client, server } = connect(p);
+  client.write(new Uint8Array(3000).fill(1));
+  p.run(5_000_000);
+  assert.equal(server.conn.recvBuf.length, 3000);
+  assert.ok(server.conn.recvBuf.capacity >= 3000);
+  assert.equal(client.conn.sendBuf.capacity, 0);
+});
