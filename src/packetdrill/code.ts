@@ -38,7 +38,7 @@ export function tcpInfo(c: Connection | null, now: number, listening: boolean): 
     tcpi_snd_ssthresh: s.ssthresh >= 0x7fffffff ? 0x7fffffff : Math.floor(s.ssthresh / mss),
     tcpi_snd_cwnd: Math.floor(s.cwnd / mss),
     tcpi_advmss: s.advMss,
-    tcpi_reordering: 3,
+    tcpi_reordering: c.sb.dupThresh,
     tcpi_total_retrans: s.totalRetrans,
     tcpi_bytes_acked: Math.max(0, ((s.sndUna - s.iss - 1) | 0)),
     tcpi_bytes_received: Math.max(0, ((s.rcvNxt - s.irs - 1) | 0)),

@@ -97,8 +97,25 @@ export class Congestion {
     }
   }
 
+  private priorCwnd = 0;
+  private priorSsthresh = 0x7fffffff;
+
+  /**
+   * Every retransmission of this episode proved unnecessary (D-SACK, RFC 3708 §3.2): restore the
+   * window as it was before the reduction (LINUX tcp_undo_cwnd_reduction).
+   */
+  undo(): void {
+    if (this.priorCwnd === 0) return;
+    this.cwnd = Math.max(this.cwnd, this.priorCwnd);
+    this.ssthresh = Math.max(this.ssthresh, this.priorSsthresh);
+    this.inRecovery = false;
+    this.lossEvents--;
+    this.priorCwnd = 0;
+  }
+
   /** Retransmission timeout (RFC 5681 §3.1, equations 4 and 5). */
   onRto(flightSize: number): void {
+    this.priorCwnd = 0; // LINUX: an RTO's reduction is undone only by F-RTO/timestamps, not here
     if (!this.inRecovery) this.decrease(flightSize);
     this.cwnd = this.mss;
     this.ackedInCa = 0;
@@ -111,6 +128,8 @@ export class Congestion {
    * the pipe instead.
    */
   enterRecovery(flightSize: number, sndMax: number, sack = false): void {
+    this.priorCwnd = this.cwnd;
+    this.priorSsthresh = this.ssthresh;
     this.decrease(flightSize);
     this.sackRecovery = sack;
     this.cwnd = sack ? this.ssthresh : this.ssthresh + 3 * this.mss;

@@ -135,6 +135,7 @@ function synchronizedInput(c: Connection, now: Instant, seg: TcpRepr): void {
     // RFC 2018 §4 / RFC 6675: learn what the peer holds above the cumulative ACK.
     if (c.sackEnabled && seg.sackCount > 0 && c.sb.update(seg.sackBlocks, seg.sackCount, seqGt(seg.ack, c.sndUna) ? seg.ack : c.sndUna, c.sndMax)) {
       bump(c.mib, 'TCPDSACKRecv'); // RFC 2883: the peer got something twice
+      onDsack(c, seg.sackBlocks[0]!, seg.sackBlocks[1]!);
     }
     if (seqGt(seg.ack, c.sndUna)) {
       ackNewData(c, now, seg);
@@ -145,8 +146,10 @@ function synchronizedInput(c: Connection, now: Instant, seg: TcpRepr): void {
     }
     // Loss detection: DupThresh duplicate ACKs (RFC 5681 §3.2, RFC 6582), or with SACK a hole
     // with DupThresh segments SACKed above it (RFC 6675 §5 IsLost(HighACK + 1)).
-    if (!c.cc.inRecovery && c.lossRecover === null && c.inFlight > 0 && (c.dupAcks >= 3 || (c.sackEnabled && c.sb.nextLostHole(c.sndUna, c.effMss) !== null))) {
+    c.sb.flightSegs = Math.ceil(c.inFlight / c.effMss);
+    if (!c.cc.inRecovery && c.lossRecover === null && c.inFlight > 0 && (c.dupAcks >= c.sb.threshold || (c.sackEnabled && c.sb.nextLostHole(c.sndUna, c.effMss) !== null))) {
       c.cc.enterRecovery(c.inFlight, c.sndMax, c.sackEnabled);
+      c.undoRetrans = 0;
       c.sb.highRxt = c.sndUna;
       c.retransmitHead = true; // RFC 6675 §5 step 4.2 / RFC 5681 §3.2 step 3
       bump(c.mib, c.sackEnabled ? 'TCPSackRecovery' : 'TCPRenoRecovery');
@@ -206,6 +209,26 @@ function synchronizedInput(c: Connection, now: Instant, seg: TcpRepr): void {
   if (c.state === 'FIN_WAIT_1' && c.finAcked()) {
     c.setState('FIN_WAIT_2', 'rcv ACK of FIN');
     c.armFinWait2(now);
+  }
+}
+
+/**
+ * A D-SACK for [start, end) (RFC 2883): if it covers data we retransmitted, that retransmission
+ * was spurious — the original was only reordered or delayed. Raise the reordering degree to what
+ * was observed (RFC 4653's idea; LINUX tcp_check_sack_reordering, capped by tcp_max_reordering
+ * 300) and, once every retransmission of this recovery is accounted for, undo the window
+ * reduction (RFC 3708 §3.2; LINUX tcp_try_undo_dsack).
+ */
+function onDsack(c: Connection, start: number, end: number): void {
+  if (!seqLt(start, c.sb.highRxt) && !seqLt(start, c.sndUna)) return; // not a retransmission of ours
+  bump(c.mib, 'TCPSpuriousRetrans');
+  const degree = Math.ceil(Math.max(0, seqDiff(c.sb.highSacked(c.sndMax), start)) / c.effMss);
+  if (degree > c.sb.dupThresh) c.sb.dupThresh = Math.min(300, degree);
+  void end;
+  if (c.undoRetrans > 0) c.undoRetrans--;
+  if (c.cc.inRecovery && c.undoRetrans === 0) {
+    c.cc.undo();
+    bump(c.mib, 'TCPDSACKUndo');
   }
 }
 

@@ -60,6 +60,7 @@ export function pollTransmit(c: Connection, now: Instant, out: TcpRepr): boolean
     }
   }
   if (c.cc.inRecovery && c.sackEnabled && s !== 'SYN_RECEIVED') {
+    c.sb.flightSegs = Math.ceil(c.inFlight / c.effMss);
     // RFC 6675 §5 step (C): while the pipe has room, retransmit the next lost hole (NextSeg rule 1).
     const mss = sendMss(c);
     if (c.cc.cwnd - c.sb.pipe(c.sndUna, c.sndMax, c.effMss) >= mss) {
@@ -228,6 +229,7 @@ function retransmitAt(c: Connection, now: Instant, out: TcpRepr, seq: number, ma
   const fin = c.finQueued && len === avail && seqLt(c.finSeq, c.sndMax);
   if (len === 0 && !fin) return false;
   out.seq = seq;
+  if (c.cc.inRecovery) c.undoRetrans++;
   out.flags = ACK | (fin ? FIN : 0) | (len > 0 && len === avail ? PSH : 0);
   out.payload = len > 0 ? c.sendBuf.view(off, len, scratchFor(c, len)) : out.payload;
   fillAck(c, now, out);

@@ -9,6 +9,22 @@ import { seqDiff, seqGe, seqGt, seqLe, seqLt, seqMax, type SeqNum } from '../seq
 export const DUP_THRESH = 3;
 
 export class Scoreboard {
+  /**
+   * The reordering degree in segments (RFC 6675 DupThresh; LINUX tp->reordering): 3 to start,
+   * raised when D-SACKs show that what looked lost was only reordered.
+   */
+  dupThresh = DUP_THRESH;
+  /** Segments in flight, set by the connection before loss checks (bounds the threshold). */
+  flightSegs = 0;
+
+  /**
+   * The threshold in use: the learned degree, but never more than two thirds of what is in
+   * flight (RFC 4653 §3's extended limited transmit bound), so a large degree learned from one
+   * D-SACK cannot make a small window wait for a timeout.
+   */
+  get threshold(): number {
+    return Math.max(DUP_THRESH, Math.min(this.dupThresh, Math.floor((2 * this.flightSegs) / 3)));
+  }
   /** [start0, end0, start1, end1, ...] */
   private r: number[] = [];
   /** RFC 6675 HighRxt: the highest sequence number retransmitted in this recovery. */
@@ -129,7 +145,7 @@ export class Scoreboard {
       const e = this.r[i + 1]!;
       if (seqLe(e, cur)) continue;
       if (seqLt(cur, s)) {
-        if (this.sackedAbove(cur) >= DUP_THRESH * mss) return [cur, Math.min(mss, seqDiff(s, cur))];
+        if (this.sackedAbove(cur) >= this.threshold * mss) return [cur, Math.min(mss, seqDiff(s, cur))];
         return null;
       }
       cur = e;
@@ -147,7 +163,7 @@ export class Scoreboard {
     let cur = una;
     for (let i = 0; i < this.r.length; i += 2) {
       const s = this.r[i]!;
-      if (seqLt(cur, s) && this.sackedAbove(cur) >= DUP_THRESH * mss) {
+      if (seqLt(cur, s) && this.sackedAbove(cur) >= this.threshold * mss) {
         // hole [cur, s) is lost; the part below HighRxt has been retransmitted (it is in the pipe again)
         const from = seqMax(cur, this.highRxt);
         if (seqLt(from, s)) lostNotRetransmitted += seqDiff(s, from);

@@ -55,6 +55,8 @@ function retransmitTimeout(c: Connection, now: Instant): void {
   if (!handshake) {
     c.cc.onRto(seqDiff(c.sndMax, c.sndUna));
     c.lossRecover = c.sndMax;
+    // LINUX tcp_enter_loss: a timeout suggests the reordering degree was over-estimated.
+    c.sb.dupThresh = 3;
   }
   c.backoff++;
   c.sndNxt = c.sndUna; // go back: the output engine resends from SND.UNA (the SYN if unacked)
