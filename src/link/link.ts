@@ -5,6 +5,11 @@
  *
  * Ownership: `send` takes ownership of `frame`; the sender must not write to it afterwards.
  * A receiver callback may read the frame only during the call.
+ *
+ * Buffers (DESIGN.md principle 5): a link that can recycle frames offers `allocFrame(len)`; the
+ * sender writes a whole packet into it and passes it to `send`, and the link takes it back once
+ * delivered. A link or wrapper that retains, delays or duplicates frames (simulator, fault) does
+ * not offer it, and senders fall back to a new Uint8Array per frame.
  */
 export interface Link {
   /** Largest IP packet the link carries, in bytes. */
@@ -12,5 +17,7 @@ export interface Link {
   /** When true, the link does not need TCP/IP checksums computed or verified (checksum offload). */
   readonly checksumOffload?: boolean;
   send(frame: Uint8Array): void;
+  /** A frame of exactly `len` bytes (contents unspecified) to fill and pass to `send`. Optional. */
+  allocFrame?(len: number): Uint8Array;
   onReceive(cb: (frame: Uint8Array) => void): void;
 }

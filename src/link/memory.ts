@@ -5,7 +5,9 @@
  *
  * Allocation-free per frame: each direction is a ring buffer of references that only grows
  * (doubling) when a burst outruns it. Frames are not copied (Link ownership: `send` hands the
- * frame over; a receiver reads it only during its callback).
+ * frame over; a receiver reads it only during its callback). Frames taken with `allocFrame` come
+ * from a pool shared by both ends and go back to it once delivered, so a steady transfer
+ * allocates no frame buffers either.
  */
 import type { Link } from './link.js';
 
@@ -42,19 +44,91 @@ class Ring {
   }
 }
 
+/**
+ * Frames lent by `allocFrame`, recycled after delivery: free lists by exact length (a transfer
+ * uses few lengths: full segments and ACKs), bounded in total bytes. Only frames this pool lent
+ * are taken back (each carries a private mark: lent or free), and not one a receiver sent on
+ * again during its delivery.
+ */
+const LENT = Symbol('memoryPair frame lent');
+type PoolFrame = Uint8Array & { [LENT]?: boolean };
+
+class FramePool {
+  private readonly free = new Map<number, PoolFrame[]>();
+  private pooledBytes = 0;
+  /** The frame being delivered, and whether a receiver passed it to `send` again meanwhile. */
+  delivering: Uint8Array | null = null;
+  resent = false;
+
+  constructor(private readonly maxBytes: number) {}
+
+  alloc(len: number): Uint8Array {
+    const list = this.free.get(len);
+    let f: PoolFrame;
+    if (list !== undefined && list.length > 0) {
+      f = list.pop()!;
+      this.pooledBytes -= len;
+    } else f = this.carve(len);
+    f[LENT] = true;
+    return f;
+  }
+
+  /**
+   * A new frame, cut from a slab: frames share a few large ArrayBuffers (one allocation per
+   * slab, and the checksum's word view of a slab is reused), 8-byte aligned.
+   */
+  private carve(len: number): Uint8Array {
+    if (len > SLAB_BYTES / 4) return new Uint8Array(len);
+    if (this.slabOff + len > this.slab.byteLength) {
+      this.slab = new ArrayBuffer(SLAB_BYTES);
+      this.slabOff = 0;
+    }
+    const f = new Uint8Array(this.slab, this.slabOff, len);
+    this.slabOff += (len + 7) & ~7;
+    return f;
+  }
+
+  private slab = new ArrayBuffer(0);
+  private slabOff = 0;
+
+  /** A frame was delivered: take it back if it is ours and nobody queued it again. */
+  delivered(f: PoolFrame): void {
+    if (this.resent || f[LENT] !== true) return;
+    f[LENT] = false;
+    if (this.pooledBytes + f.length > this.maxBytes) return;
+    let list = this.free.get(f.length);
+    if (list === undefined) {
+      list = [];
+      this.free.set(f.length, list);
+    }
+    list.push(f);
+    this.pooledBytes += f.length;
+  }
+}
+
+const SLAB_BYTES = 1 << 20;
+/** Bytes of idle frames the pool keeps (more than the largest windows in flight need). */
+const POOL_BYTES = 32 << 20;
+
 class MemoryEnd implements Link {
   readonly receivers: ((frame: Uint8Array) => void)[] = [];
   constructor(
     readonly mtu: number,
     readonly checksumOffload: boolean,
     private readonly out: Ring,
+    private readonly pool: FramePool,
   ) {}
 
   send(frame: Uint8Array): void {
     if (frame.length > this.mtu) {
       throw new RangeError(`frame of ${frame.length} bytes exceeds the link mtu ${this.mtu}`);
     }
+    if (frame === this.pool.delivering) this.pool.resent = true;
     this.out.push(frame);
+  }
+
+  allocFrame(len: number): Uint8Array {
+    return this.pool.alloc(len);
   }
 
   onReceive(cb: (frame: Uint8Array) => void): void {
@@ -79,11 +153,19 @@ export function memoryPair(opts: { mtu?: number; checksumOffload?: boolean } = {
   const offload = opts.checksumOffload ?? false;
   const ab = new Ring(64);
   const ba = new Ring(64);
-  const a = new MemoryEnd(mtu, offload, ab);
-  const b = new MemoryEnd(mtu, offload, ba);
+  const pool = new FramePool(POOL_BYTES);
+  const a = new MemoryEnd(mtu, offload, ab, pool);
+  const b = new MemoryEnd(mtu, offload, ba, pool);
   const deliver = (q: Ring, to: MemoryEnd): void => {
     const f = q.shift();
-    for (const cb of to.receivers) cb(f);
+    pool.delivering = f;
+    pool.resent = false;
+    try {
+      for (const cb of to.receivers) cb(f);
+    } finally {
+      pool.delivering = null;
+      pool.delivered(f);
+    }
   };
   let pumping = false;
   const pump = (limit = Number.POSITIVE_INFINITY): number => {

@@ -9,9 +9,9 @@ import { negotiate } from '../tcp/input-syn-sent.js';
 import type { TcpStateName } from '../tcp/state.js';
 import { NEVER, type Instant } from '../time.js';
 import { Heap } from '../util/heap.js';
-import { canonicalAddr, addrVersion } from '../wire/addr.js';
-import { newIpRepr, parseIpHeader } from '../wire/ip.js';
-import { buildTcpPacket, parseTcp } from '../wire/tcp.js';
+import { canonicalAddr, addrVersion, parseAddrInto } from '../wire/addr.js';
+import { emitIpv4Header, emitIpv6Header, IPPROTO_TCP, IPV4_HEADER_LEN, IPV6_HEADER_LEN, newIpRepr, parseIpHeader } from '../wire/ip.js';
+import { emitTcp, parseTcp, tcpHeaderLength } from '../wire/tcp.js';
 import { ACK, RST, SYN, FIN, newTcpRepr, segLen, type TcpRepr } from '../wire/tcp-repr.js';
 import type { ConnRow, Snapshot } from '../diag/types.js';
 import { DROP_PREFIX, newMib } from './counters.js';
@@ -581,12 +581,47 @@ export class Stack implements TimerClient {
     this.transmit(localAddr, remoteAddr, tx);
   }
 
+  /**
+   * Write the IP packet carrying `seg` into a frame from the link (DESIGN.md principle 5: the
+   * link's buffer when it recycles them, else a new one) and send it. Address bytes are parsed
+   * once per change of address, not per frame.
+   */
   private transmit(src: string, dst: string, seg: TcpRepr): void {
     bump(this.counters, 'OutSegs');
-    if (this.link === null) return;
-    const frame = buildTcpPacket(src, dst, seg, { checksum: !this.link.checksumOffload });
-    this.link.send(frame);
+    const link = this.link;
+    if (link === null) return;
+    if (src !== this.txSrcText) {
+      this.txSrcLen = parseAddrInto(src, this.txSrcBytes, 0);
+      this.txSrcText = src;
+    }
+    if (dst !== this.txDstText) {
+      this.txDstLen = parseAddrInto(dst, this.txDstBytes, 0);
+      this.txDstText = dst;
+    }
+    const v4 = this.txSrcLen === 4;
+    if (this.txSrcLen === 0 || this.txDstLen !== this.txSrcLen) throw new TypeError(`transmit: bad address pair ${src} -> ${dst}`);
+    const s = v4 ? this.txSrc4 : this.txSrcBytes;
+    const d = v4 ? this.txDst4 : this.txDstBytes;
+    const checksum = link.checksumOffload !== true;
+    const tcpLen = tcpHeaderLength(seg) + seg.payload.length;
+    const ipLen = v4 ? IPV4_HEADER_LEN : IPV6_HEADER_LEN;
+    const frame = link.allocFrame !== undefined ? link.allocFrame(ipLen + tcpLen) : new Uint8Array(ipLen + tcpLen);
+    // TTL / hop limit 64 (LINUX ip_default_ttl); IP ID 0 (DF is set).
+    if (v4) emitIpv4Header(frame, 0, s, d, IPPROTO_TCP, tcpLen, 64, 0, checksum);
+    else emitIpv6Header(frame, 0, s, d, IPPROTO_TCP, tcpLen, 64);
+    emitTcp(frame, ipLen, seg, s, d, checksum);
+    link.send(frame);
   }
+
+  /** transmit's parsed-address cache (the last source and destination written). */
+  private txSrcText = '';
+  private txDstText = '';
+  private txSrcLen: 0 | 4 | 16 = 0;
+  private txDstLen: 0 | 4 | 16 = 0;
+  private readonly txSrcBytes = new Uint8Array(16);
+  private readonly txDstBytes = new Uint8Array(16);
+  private readonly txSrc4 = this.txSrcBytes.subarray(0, 4);
+  private readonly txDst4 = this.txDstBytes.subarray(0, 4);
 
   private findListener(addr: string, port: number): Listener | undefined {
     return this.listeners.get(`${addr} ${port}`) ?? this.listeners.get(`${addr.includes(':') ? '::' : '0.0.0.0'} ${port}`);

@@ -264,7 +264,8 @@ export function emitTcp(
   buf[off + 16] = 0;
   buf[off + 17] = 0;
   writeU16(buf, off + 18, r.urgent);
-  emitTcpOptions(buf, off + TCP_HEADER_LEN, r);
+  // Zero any padding after the options: `buf` may be a recycled frame (EOL, RFC 9293 §3.2).
+  for (let i = off + TCP_HEADER_LEN + emitTcpOptions(buf, off + TCP_HEADER_LEN, r); i < off + hlen; i++) buf[i] = 0;
   buf.set(r.payload, off + hlen);
   if (computeChecksum) {
     // RFC 9293 §3.1: checksum over pseudo-header, header (checksum field zero) and data.
