@@ -20,7 +20,7 @@ test('reordering without loss: D-SACK raises the reordering degree, so spurious 
 });
 
 /** One sender, one receiver; the network drops the data segments whose payload starts at `lose`. */
-function holes(sack: boolean, lose: number[]): { lines: string[]; retrans: number[]; timeouts: number; got: number } {
+function holes(sack: boolean, lose: number[]): { lines: string[]; retrans: number[]; timeouts: number; probes: number; got: number; doneAt: number } {
   const w = new SimWorld({ seed: 3, path: { delay: 10_000 } });
   const a = w.addHost('a', ['10.0.0.1'], { tcp: { sack } });
   const b = w.addHost('b', ['10.0.0.2'], { tcp: { sack } });
@@ -48,16 +48,18 @@ function holes(sack: boolean, lose: number[]): { lines: string[]; retrans: numbe
   w.onFrame((ev) => lines.push(`${(ev.t / 1e6).toFixed(6)} ${ev.from} ${formatPacket(ev.frame)}${ev.dropped ? ' LOST' : ''}`));
   const l = b.listen({ port: 80 });
   let got = 0;
+  let doneAt = -1;
   l.onConnection = () => {
     const s = l.accept()!;
     s.onData = () => {
       got += s.read()!.length;
+      if (got === 10 * 1448) doneAt = w.now;
     };
   };
   const c = a.connect({ remoteAddress: '10.0.0.2', remotePort: 80 });
   c.onConnect = () => c.write(new Uint8Array(10 * 1448));
   w.run(20_000_000);
-  return { lines, retrans, timeouts: a.counters.TCPTimeouts ?? 0, got };
+  return { lines, retrans, timeouts: a.counters.TCPTimeouts ?? 0, probes: a.counters.TCPLossProbes ?? 0, got, doneAt };
 }
 
 test('SACK recovers several holes in one window with one retransmission each, no timeout', () => {
@@ -76,4 +78,15 @@ test('NewReno without SACK: partial ACKs retransmit the next hole (RFC 6582)', (
   assert.deepEqual(r.retrans.sort((x, y) => x - y), [1 * mss, 4 * mss], r.lines.join('\n'));
   assert.equal(r.timeouts, 0, r.lines.join('\n'));
   assert.ok(!r.lines.some((l) => /sack/.test(l)));
+});
+
+test('a lost tail is recovered by a tail loss probe and early retransmit, not the RTO (RFC 8985 §7, RFC 5827)', () => {
+  const mss = 1448;
+  const r = holes(true, [8 * mss, 9 * mss]);
+  assert.equal(r.got, 10 * mss, r.lines.join('\n'));
+  assert.equal(r.timeouts, 0, r.lines.join('\n'));
+  assert.equal(r.probes, 1, r.lines.join('\n'));
+  // Handshake 40 ms, data at 40 ms, the probe 2·SRTT after the last ACK; all done well before
+  // the first RTO (at least 200 ms + SRTT after the data) would fire.
+  assert.ok(r.doneAt > 0 && r.doneAt < 240_000, `done at ${r.doneAt} µs\n${r.lines.join('\n')}`);
 });

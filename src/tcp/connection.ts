@@ -139,6 +139,10 @@ export class Connection implements Endpoints {
    * state lasts until high_seq is acknowledged; RFC 6582 §4 guards the same way).
    */
   lossRecover: SeqNum | null = null;
+  /** RFC 8985 §7 TLP: SND.MAX when a loss probe was sent (one probe per episode), else null. */
+  tlpHighSeq: SeqNum | null = null;
+  /** The loss probe retransmits the last segment (no new data could be sent). */
+  probeLast = false;
   /** Retransmissions of the current recovery episode not yet shown spurious by a D-SACK (RFC 3708). */
   undoRetrans = 0;
   /** What the peer SACKed (RFC 6675 scoreboard). */
@@ -489,6 +493,25 @@ export class Connection implements Endpoints {
 
   armRetransmit(now: Instant): void {
     this.timers.set(Timer.RETRANSMIT, now + this.currentRto());
+  }
+
+  /**
+   * RFC 8985 §7.2: arm the tail loss probe — 2·SRTT (1 s before any RTT sample), plus the
+   * worst-case delayed ACK when one segment is in flight, never later than the RTO. Only with
+   * SACK, in the open state, once per episode.
+   */
+  armLossProbe(now: Instant): void {
+    const s = this.state;
+    if (!this.sackEnabled || this.cc.inRecovery || this.lossRecover !== null || this.tlpHighSeq !== null ||
+        (s !== 'ESTABLISHED' && s !== 'CLOSE_WAIT' && s !== 'FIN_WAIT_1' && s !== 'CLOSING' && s !== 'LAST_ACK') ||
+        !seqGt(this.sndMax, this.sndUna)) {
+      this.timers.stop(Timer.LOSS_PROBE);
+      return;
+    }
+    let pto = this.rtt.hasSample ? 2 * this.rtt.srtt : 1_000_000;
+    if (seqDiff(this.sndMax, this.sndUna) <= this.effMss) pto += this.config.delAckMax;
+    const rto = this.timers.get(Timer.RETRANSMIT);
+    this.timers.set(Timer.LOSS_PROBE, Math.min(now + Math.round(pto), rto));
   }
 
   armFinWait2(now: Instant): void {

@@ -115,8 +115,10 @@ export function ackNewData(c: Connection, now: Instant, seg: TcpRepr): void {
     // RFC 6582 §3.2: a partial ACK retransmits the next hole; a full ACK ends recovery.
     if (c.cc.onRecoveryAck(ack, seqDiff(ack, prevUna))) c.retransmitHead = true;
   } else if (seqDiff(ack, prevUna) > 0 && dataAcked > 0) c.cc.onAck(dataAcked, now, c.rtt.srtt);
+  if (c.tlpHighSeq !== null && !seqLt(ack, c.tlpHighSeq)) c.tlpHighSeq = null; // the probe episode ended
   if (c.sndUna === c.sndMax) c.timers.stop(Timer.RETRANSMIT);
   else c.armRetransmit(now);
+  c.armLossProbe(now);
   if (c.lingerPending && c.finAcked()) {
     c.lingerPending = false;
     c.timers.stop(Timer.LINGER);

@@ -147,6 +147,7 @@ function synchronizedInput(c: Connection, now: Instant, seg: TcpRepr): void {
     // Loss detection: DupThresh duplicate ACKs (RFC 5681 §3.2, RFC 6582), or with SACK a hole
     // with DupThresh segments SACKed above it (RFC 6675 §5 IsLost(HighACK + 1)).
     c.sb.flightSegs = Math.ceil(c.inFlight / c.effMss);
+    c.sb.noNewData = c.sendBuf.length - seqDiff(c.sndMax, c.sndBufSeq) <= 0;
     if (!c.cc.inRecovery && c.lossRecover === null && c.inFlight > 0 && (c.dupAcks >= c.sb.threshold || (c.sackEnabled && c.sb.nextLostHole(c.sndUna, c.effMss) !== null))) {
       c.cc.enterRecovery(c.inFlight, c.sndMax, c.sackEnabled);
       c.undoRetrans = 0;

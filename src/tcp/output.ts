@@ -59,6 +59,13 @@ export function pollTransmit(c: Connection, now: Instant, out: TcpRepr): boolean
       return true;
     }
   }
+  if (c.probeLast) {
+    // The tail loss probe retransmits the last segment sent (RFC 8985 §7.3).
+    c.probeLast = false;
+    const end = c.finSent() ? c.finSeq : c.sndMax;
+    const start = seqDiff(end, c.sndUna) > c.effMss ? seqAdd(end, -c.effMss) : c.sndUna;
+    if (s !== 'SYN_RECEIVED' && retransmitAt(c, now, out, start)) return true;
+  }
   if (c.cc.inRecovery && c.sackEnabled && s !== 'SYN_RECEIVED') {
     c.sb.flightSegs = Math.ceil(c.inFlight / c.effMss);
     // RFC 6675 §5 step (C): while the pipe has room, retransmit the next lost hole (NextSeg rule 1).
@@ -212,6 +219,7 @@ function sendData(c: Connection, now: Instant, out: TcpRepr): boolean {
   c.sndNxt = end;
   if (seqGt(end, c.sndMax)) c.sndMax = end;
   if (!c.timers.isSet(Timer.RETRANSMIT)) c.armRetransmit(now);
+  if (!retransmission) c.armLossProbe(now);
   c.timers.stop(Timer.PERSIST);
   len = 0;
   return true;
@@ -225,7 +233,10 @@ function retransmitAt(c: Connection, now: Instant, out: TcpRepr, seq: number, ma
   if (!seqLt(seq, c.sndMax) || seqLt(seq, c.sndUna)) return false;
   const off = seqDiff(seq, c.sndBufSeq);
   const avail = c.sendBuf.length - off;
-  const len = Math.max(0, Math.min(avail, sendMss(c), max));
+  // Only what was sent before: bytes past SND.MAX are new data, sent (and counted) by sendData.
+  // (Retransmitting them here left SND.MAX behind what the peer then acknowledged: deadlock.)
+  const sentEnd = c.finSent() ? c.finSeq : c.sndMax;
+  const len = Math.max(0, Math.min(avail, sendMss(c), max, seqDiff(sentEnd, seq)));
   const fin = c.finQueued && len === avail && seqLt(c.finSeq, c.sndMax);
   if (len === 0 && !fin) return false;
   out.seq = seq;

@@ -16,6 +16,8 @@ export class Scoreboard {
   dupThresh = DUP_THRESH;
   /** Segments in flight, set by the connection before loss checks (bounds the threshold). */
   flightSegs = 0;
+  /** No unsent data is waiting (early retransmit applies), set with flightSegs. */
+  noNewData = false;
 
   /**
    * The threshold in use: the learned degree, but never more than two thirds of what is in
@@ -23,6 +25,10 @@ export class Scoreboard {
    * D-SACK cannot make a small window wait for a timeout.
    */
   get threshold(): number {
+    // RFC 5827 early retransmit: with fewer than four segments in flight and nothing new to send,
+    // three duplicate ACKs can never arrive; one fewer than the flight suffices.
+    // (With a single segment in flight there is nothing to compare it with: no early retransmit.)
+    if (this.noNewData && this.flightSegs >= 2 && this.flightSegs < 4) return this.flightSegs - 1;
     return Math.max(DUP_THRESH, Math.min(this.dupThresh, Math.floor((2 * this.flightSegs) / 3)));
   }
   /** [start0, end0, start1, end1, ...] */

@@ -1,4 +1,4 @@
-import { seqDiff, seqGt } from '../seq.js';
+import { seqAdd, seqDiff, seqGt } from '../seq.js';
 import { NEVER, type Instant } from '../time.js';
 import { bump, type Connection } from './connection.js';
 import { Timer, type TimerKind } from './timers.js';
@@ -22,6 +22,8 @@ export function onTimer(c: Connection, now: Instant, kind: TimerKind): void {
       return;
     case Timer.LINGER:
       return lingerTimeout(c, now);
+    case Timer.LOSS_PROBE:
+      return lossProbe(c, now);
     case Timer.FIN_WAIT_2:
       // LINUX: an orphan in FIN_WAIT_2 is forgotten after tcp_fin_timeout, silently.
       if (c.state === 'FIN_WAIT_2' && c.userClosed) c.setState('CLOSED', 'tcp_fin_timeout in FIN_WAIT_2');
@@ -64,6 +66,21 @@ function retransmitTimeout(c: Connection, now: Instant): void {
   c.rttStart = NEVER; // Karn's rule (RFC 6298 §3)
   c.dupAcks = 0;
   c.armRetransmit(now);
+}
+
+/**
+ * RFC 8985 §7.3: the tail loss probe. Send one new segment if the window allows, otherwise
+ * retransmit the last one, so that a lost tail is reported by SACK (and recovered by fast
+ * recovery with early retransmit) instead of waiting for the RTO.
+ */
+function lossProbe(c: Connection, now: Instant): void {
+  if (c.cc.inRecovery || c.lossRecover !== null || c.tlpHighSeq !== null || !seqGt(c.sndMax, c.sndUna)) return;
+  const unsent = c.sendBuf.length - seqDiff(c.sndMax, c.sndBufSeq);
+  if (unsent > 0 && seqDiff(seqAdd(c.sndUna, c.sndWnd), c.sndMax) >= Math.min(unsent, c.effMss)) c.forceSend = true;
+  else c.probeLast = true;
+  c.tlpHighSeq = c.sndMax;
+  bump(c.mib, 'TCPLossProbes');
+  c.armRetransmit(now); // §7.3: the RTO is restarted after the probe
 }
 
 /** RFC 9293 §3.8.6.1: probe a zero window, backing off like the RTO. */

@@ -20,10 +20,12 @@ export const Timer = {
   LINGER: 5,
   /** LINUX: tcp_fin_timeout for an orphaned FIN_WAIT_2 connection. */
   FIN_WAIT_2: 6,
+  /** Tail loss probe (RFC 8985 §7): a probe after 2·SRTT of silence with data in flight. */
+  LOSS_PROBE: 7,
 } as const;
 export type TimerKind = (typeof Timer)[keyof typeof Timer];
 
-export const TIMER_NAMES = ['retransmit', 'persist', 'keepalive', 'delayed-ack', 'time-wait', 'linger', 'fin-wait-2'] as const;
+export const TIMER_NAMES = ['retransmit', 'persist', 'keepalive', 'delayed-ack', 'time-wait', 'linger', 'fin-wait-2', 'loss-probe'] as const;
 export type TimerName = (typeof TIMER_NAMES)[number];
 
 const N = TIMER_NAMES.length;
