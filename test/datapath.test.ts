@@ -221,7 +221,7 @@ test('sender SWS avoidance: no small segment into a small window while data rema
   const tAck = h.now; // the ACK has just arrived
   const rto = c.snapshot().rto;
   assert.equal(c.snapshot().sndWnd, 300);
-  h.runFor(rto + ms(5));
+  h.runFor(rto + ms(15)); // and the segment has reached the peer
   // Nothing until the override (persist) timer: then exactly the 300 bytes the window allows.
   const sent = h.segs.slice(from).filter((x) => x.from === 'A');
   assert.deepEqual(sent.map((x) => [fmt(x), x.t - tAck, x.len]), [[`A P. ${1 + 6 * MSS}:${1 + 6 * MSS + 300} ack 1`, rto, 300]], h.dump());
