@@ -56,7 +56,7 @@ function pair(h: Harness, opts: { clientTcp?: Partial<TcpConfig>; serverTcp?: Pa
     box.s = l.accept();
   };
   const c = h.a.connect({ remoteAddress: B_ADDR, remotePort: 80, localPort: 40000, ...(opts.clientTcp ? { tcp: opts.clientTcp } : {}) });
-  h.runFor(sec(0.1));
+  h.runFor(sec(0.5));
   assert.equal(c.state, 'ESTABLISHED', h.dump());
   assert.ok(box.s !== null, h.dump());
   return { c, s: box.s };
@@ -296,4 +296,130 @@ test('receiver SWS avoidance: once reads have freed an MSS, the window update is
   assert.equal(fmt(upd[0]!), 'A . 1 ack 2921');
   assert.equal(upd[0]!.t, tReads[28]);
   assert.ok(upd[0]!.win >= MSS && upd[0]!.win <= 1466, `window ${upd[0]!.win}`);
+});
+
+// ------------------------------------------------------------------ 4. window scaling
+
+test('window scaling on both ends: wscale 7 in both SYNs, scaled windows after the handshake', () => {
+  const h = new Harness();
+  const { c, s } = pair(h);
+  c.write(full(3000));
+  h.runFor(ms(100));
+  // RFC 7323 §2.2: the option goes in the SYNs; a SYN's own window is never scaled.
+  const syn = h.segs.slice(0, 2).map((x) => [fmt(x), x.wscale, x.win]);
+  assert.deepEqual(syn, [['A S 0', 7, 64240], ['B S. 0 ack 1', 7, 64240]], h.dump());
+  // After the handshake no segment carries the option and every window field is shifted by 7.
+  const rest = h.segs.slice(2);
+  assert.ok(rest.every((x) => x.wscale === -1), h.dump());
+  assert.deepEqual(rest.filter((x) => x.from === 'B').map((x) => [fmt(x), x.win]), [
+    ['B . 1 ack 1449', 513], // 65664 bytes
+    ['B . 1 ack 2897', 524], // 67072 bytes: more than a 16-bit field can say unscaled
+    ['B . 1 ack 3001', 524],
+  ], h.dump());
+  assert.equal(c.snapshot().sndWscale, 7);
+  assert.equal(c.snapshot().rcvWscale, 7);
+  assert.equal(s.snapshot().sndWscale, 7);
+  // Each side reads the other's window field shifted left by 7 (RFC 7323 §2.3).
+  assert.equal(c.snapshot().sndWnd, 524 << 7);
+  const lastA = rest.filter((x) => x.from === 'A').at(-1)!;
+  assert.equal(s.snapshot().sndWnd, lastA.win << 7);
+  assert.ok(lastA.win < 1000, `A's window field ${lastA.win} is scaled`);
+});
+
+test('window scaling: the right edge does not move left when the window is scaled (the ACK after the SYN says win 502)', { todo: 'core bug: advertise() rounds the scaled window down (64240 >> 7 = 501, 64128 bytes) and shrinks the window the SYN offered' }, () => {
+  const h = new Harness();
+  pair(h);
+  // A's SYN offered 64240 bytes unscaled. 64240 / 128 = 501.9: 501 would offer 64128 bytes,
+  // moving the right edge 112 bytes left (RFC 9293 §3.8.6: shrinking the window is strongly
+  // discouraged). LINUX tcp_select_window: new_win = ALIGN(cur_win, 1 << rcv_wscale) = 502.
+  const ack = h.segs[2]!;
+  assert.equal(fmt(ack), 'A . 1 ack 1');
+  assert.equal(ack.win, 502, h.dump());
+});
+
+test('window scaling: a peer without the option gets unscaled windows, and its windows are taken unscaled', () => {
+  // A stack with window scaling off: its SYN has no wscale, so B's SYN-ACK has none either
+  // (RFC 7323 §2.2: only in a SYN-ACK answering a SYN that carried it).
+  {
+    const h = new Harness();
+    const { c, s } = pair(h, { clientTcp: { windowScaling: false } });
+    c.write(full(3000));
+    h.runFor(ms(100));
+    assert.deepEqual(h.segs.slice(0, 2).map((x) => [fmt(x), x.wscale, x.win]), [['A S 0', -1, 64240], ['B S. 0 ack 1', -1, 64240]], h.dump());
+    assert.equal(s.snapshot().rcvWscale, 0);
+    assert.equal(s.snapshot().sndWscale, 0);
+    const bAcks = h.segs.slice(2).filter((x) => x.from === 'B').map((x) => [fmt(x), x.win]);
+    // B would offer more than 65535 bytes now but cannot say so: the field saturates at 65535.
+    assert.deepEqual(bAcks, [['B . 1 ack 1449', 65535], ['B . 1 ack 2897', 65535], ['B . 1 ack 3001', 65535]], h.dump());
+    assert.equal(c.snapshot().sndWnd, 65535);
+  }
+  // A raw peer whose SYN has no wscale: the listener answers without it, and the peer's window
+  // field of 1000 means 1000 bytes.
+  {
+    const h = new Harness({ onlyA: true });
+    h.a.listen({ port: 80 });
+    const p = h.peer();
+    const pc = p.conn(A_ADDR, 5555, 80, 7000);
+    pc.send(0x02 /* SYN */, { mss: 1460, win: 8000 });
+    h.runFor(ms(50));
+    assert.deepEqual(pc.rx.map((x) => [fmt(x).replace('? ', ''), x.wscale, x.win]), [['S. 0 ack 1', -1, 64240]], h.dump());
+    pc.send(ACK, { win: 1000 });
+    h.runFor(ms(50));
+    const conn = h.a.connections().find((x) => x.remotePort === 5555)!;
+    const snap = conn.snapshot(h.now);
+    assert.equal(snap.state, 'ESTABLISHED');
+    assert.equal(snap.sndWscale, 0);
+    assert.equal(snap.rcvWscale, 0);
+    assert.equal(snap.sndWnd, 1000);
+  }
+});
+
+/** A sends `bytes` to B over a 100 ms RTT; returns the largest flight and B's largest window seen. */
+function bigTransfer(bytes: number, serverTcp: Partial<TcpConfig>): { maxFlight: number; maxWnd: number; got: number; intact: boolean } {
+  const h = new Harness({ delay: ms(50) });
+  const { c, s } = pair(h, { serverTcp });
+  let got = 0;
+  let intact = true;
+  s.onData = () => {
+    for (let b = s.read(); b !== null; b = s.read()) {
+      for (let i = 0; i < b.length; i += 997) if (b[i] !== (got + i) % 251) intact = false;
+      got += b.length;
+    }
+  };
+  let maxFlight = 0;
+  let maxWnd = 0;
+  h.w.onFrame((ev) => {
+    if (ev.from === 'A') maxFlight = Math.max(maxFlight, c.snapshot().unacked);
+  });
+  const data = new Uint8Array(bytes);
+  for (let i = 0; i < bytes; i++) data[i] = i % 251;
+  let off = 0;
+  const pump = (): void => {
+    while (off < bytes) {
+      const n = c.write(data.subarray(off));
+      if (n === 0) break;
+      off += n;
+    }
+  };
+  c.onWritable = pump;
+  pump();
+  h.w.onFrame((ev) => {
+    if (ev.from === 'B') maxWnd = Math.max(maxWnd, c.snapshot().sndWnd);
+  });
+  h.runFor(sec(30));
+  return { maxFlight, maxWnd, got, intact };
+}
+
+test('window scaling: more than 64 KiB in flight with a large receive buffer (the scaled window is honoured)', () => {
+  const big = bigTransfer(2_000_000, { recvBuffer: 1 << 20 });
+  assert.equal(big.got, 2_000_000);
+  assert.ok(big.intact);
+  assert.ok(big.maxWnd > 65535, `B's window reached ${big.maxWnd} bytes`);
+  assert.ok(big.maxFlight > 65535, `in flight at most ${big.maxFlight} bytes`);
+  assert.ok(big.maxFlight <= big.maxWnd, 'never more than the window in flight');
+  // The same without scaling at B: the flight never exceeds 65535 bytes.
+  const small = bigTransfer(2_000_000, { recvBuffer: 1 << 20, windowScaling: false });
+  assert.equal(small.got, 2_000_000);
+  assert.ok(small.intact);
+  assert.ok(small.maxWnd <= 65535 && small.maxFlight <= 65535, `${small.maxWnd} ${small.maxFlight}`);
 });
