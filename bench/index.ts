@@ -8,13 +8,16 @@
  * Sizes are chosen so the whole run takes well under a minute; each figure has a warm-up.
  */
 import os from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { kernelCps, synackCps } from './cps.js';
 import { ensureGc, heapPerIdleConnection } from './heap.js';
 import { synTimeout } from './syn-timeout.js';
 import { kernelThroughput, synackThroughput } from './throughput.js';
 
-const ALL = ['throughput1500', 'throughput65535', 'kernel', 'cps', 'kernelCps', 'heap', 'synTimeout'] as const;
+const ALL = ['throughput1500', 'throughput65535', 'kernel', 'cps', 'kernelCps', 'heap', 'synTimeout', 'tun'] as const;
 type Part = (typeof ALL)[number];
 
 const TARGETS = {
@@ -23,6 +26,14 @@ const TARGETS = {
   cps: '>= 5x node:net',
   heapBytesPerIdleConn: '<= 2048 B',
 };
+
+function tunUnavailable(): string | null {
+  if (process.platform !== 'linux') return 'not Linux';
+  if (process.getuid?.() !== 0) return 'needs root (TUN device and network namespace)';
+  if (!existsSync('/dev/net/tun')) return 'no /dev/net/tun';
+  if (!existsSync(fileURLToPath(new URL('../../native/build/Release/synack_tun.node', import.meta.url)))) return 'the TUN addon is not built (npm run build:native)';
+  return null;
+}
 
 function machine(): Record<string, unknown> {
   const cpus = os.cpus();
@@ -100,6 +111,23 @@ async function main(): Promise<void> {
     out.synTimeout10kWallSeconds = r.wallSeconds;
     detail.synTimeout = r;
   }
+  if (only.has('tun')) {
+    // Against the Linux kernel over a TUN device (bench/tun.ts): needs root, /dev/net/tun, ip
+    // netns and the addon; otherwise the reason is recorded instead of figures.
+    log('TUN: synack against the kernel (both directions, connection setup) ...');
+    const why = tunUnavailable();
+    if (why !== null) {
+      out.tun = { skipped: why };
+      log(`  skipped: ${why}`);
+    } else {
+      const r = spawnSync(process.execPath, [fileURLToPath(new URL('./tun.js', import.meta.url)), '--json', '--mb', '100', '--connects', '300', '--seconds', '2'], { encoding: 'utf8', timeout: 120_000 });
+      try {
+        out.tun = JSON.parse(r.stdout.slice(r.stdout.indexOf('{')));
+      } catch {
+        out.tun = { skipped: `bench/tun.js failed: ${(r.stderr || r.stdout).trim().split('\n').slice(-2).join(' ')}` };
+      }
+    }
+  }
   out.benchWallSeconds = (performance.now() - t0) / 1000;
   out.detail = detail;
   if (values.json) {
@@ -119,6 +147,14 @@ async function main(): Promise<void> {
   rows.push(['heap per idle endpoint (100k conns)', f('heapBytesPerIdleConn', 0, 'B'), TARGETS.heapBytesPerIdleConn]);
   rows.push(['  per connection (both ends)', f('heapBytesPerIdleConnPair', 0, 'B'), '']);
   rows.push(['10k syn-timeout, wall time', f('synTimeout10kWallSeconds', 3, 's'), '']);
+  const tun = out.tun as { skipped?: string; tcp?: Record<string, number> } | undefined;
+  if (tun?.skipped) rows.push(['TUN vs kernel', 'skipped', tun.skipped]);
+  else if (tun?.tcp) {
+    rows.push(['TUN: synack -> kernel (curl)', `${tun.tcp.downMbitPerSec} Mbit/s`, `MTU ${tun.tcp.mtu}`]);
+    rows.push(['TUN: kernel -> synack', `${tun.tcp.upMbitPerSec} Mbit/s`, '']);
+    rows.push(['TUN: connect, kernel -> synack', `${tun.tcp.inConnectMedianUs} us`, `median; p99 ${tun.tcp.inConnectP99Us} us`]);
+    rows.push(['TUN: connect, synack -> kernel', `${tun.tcp.outConnectMedianUs} us`, `median; p99 ${tun.tcp.outConnectP99Us} us`]);
+  }
   console.log(`synack bench — ${String(m.cpu)}, ${String(m.cores)} cores, node ${String(m.node)}, ${String(m.os)}\n`);
   for (const [a, b, c] of rows) console.log(`${a.padEnd(38)} ${b.padStart(16)}   ${c}`);
   console.log(`\nbench took ${(out.benchWallSeconds as number).toFixed(1)} s`);
