@@ -423,3 +423,55 @@ test('window scaling: more than 64 KiB in flight with a large receive buffer (th
   assert.ok(small.intact);
   assert.ok(small.maxWnd <= 65535 && small.maxFlight <= 65535, `${small.maxWnd} ${small.maxFlight}`);
 });
+
+// ------------------------------------------------------------------ 5. PAWS
+
+/** A connects to a scripted peer that offers MSS 1460, SACK and timestamps (TSval `tsval`). */
+function tsPeerConnection(h: Harness, tsval: number, tcp: Partial<TcpConfig> = {}) {
+  const opts = recordOptions(h);
+  const p = h.peer();
+  const pc = p.conn(A_ADDR, 80, 40000, 5000);
+  const c = h.a.connect({ remoteAddress: p.addr, remotePort: 80, localPort: 40000, tcp });
+  h.runFor(ms(50));
+  /** A's latest TSval, to echo. */
+  const ecr = (): number => {
+    const last = h.segs.filter((x) => x.from === 'A').at(-1)!;
+    return opts.get(last)!.tsVal;
+  };
+  pc.send(0x12 /* SYN|ACK */, { mss: 1460, sackOk: true, ts: [tsval, ecr()] });
+  h.runFor(ms(50));
+  assert.equal(c.state, 'ESTABLISHED', h.dump());
+  assert.ok(c.snapshot().timestamps && c.snapshot().sack);
+  return { p, pc, c, opts, ecr };
+}
+
+test('PAWS: an old duplicate with an older TSval is dropped, not delivered, and answered with an ACK (PAWSEstab)', () => {
+  const h = new Harness({ onlyA: true });
+  const { pc, c, opts, ecr } = tsPeerConnection(h, 1000);
+  let got = '';
+  c.onData = () => (got += new TextDecoder().decode(c.read()!));
+  pc.send(ACK | PSH, { payload: 'first.', ts: [1010, ecr()] });
+  h.runFor(ms(50));
+  pc.send(ACK | PSH, { payload: 'second', ts: [1020, ecr()] });
+  h.runFor(ms(50));
+  assert.equal(got, 'first.second');
+  // An old duplicate from an earlier incarnation of the sequence space: its sequence numbers are
+  // exactly the next expected ones (so the window test alone would take it) but its TSval 900 is
+  // older than TS.Recent 1020 (RFC 7323 §5.3 R1).
+  const from = h.segs.length;
+  const t0 = h.now;
+  pc.send(ACK | PSH, { payload: 'OLD!!!', ts: [900, ecr()], seq: pc.sndNxt });
+  h.runFor(ms(50));
+  assert.equal(got, 'first.second', 'the old duplicate is not delivered');
+  assert.equal(h.a.counters.PAWSEstab, 1);
+  const ans = h.segs.slice(from).filter((x) => x.from === 'A');
+  assert.deepEqual(ans.map((x) => [fmt(x), x.t - t0, opts.get(x)!.tsEcr]), [['A . 1 ack 13', ms(10), 1020]], h.dump());
+  assert.equal(c.snapshot().rcvNxt, (c.snapshot().irs + 13) >>> 0);
+  // The real segment with those sequence numbers and a current TSval is taken.
+  pc.send(ACK | PSH, { payload: 'third!', ts: [1030, ecr()] });
+  h.runFor(ms(50));
+  assert.equal(got, 'first.secondthird!');
+  assert.equal(h.a.counters.PAWSEstab, 1);
+  const last = h.segs.filter((x) => x.from === 'A').at(-1)!;
+  assert.deepEqual([fmt(last), opts.get(last)!.tsEcr], ['A . 1 ack 19', 1030]);
+});
