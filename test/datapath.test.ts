@@ -69,6 +69,8 @@ const acksFrom = (h: Harness, host: string, from = 0): Seg[] =>
   h.segs.slice(from).filter((s) => s.from === host && s.len === 0 && s.f === '.');
 
 const MSS = 1460;
+/** Payload of a full segment carrying the timestamp option. */
+const TS_MSS = 1448;
 const full = (n = MSS): Uint8Array => new Uint8Array(n).fill(0x61);
 
 // ------------------------------------------------------------------ 1. delayed ACK
@@ -474,4 +476,60 @@ test('PAWS: an old duplicate with an older TSval is dropped, not delivered, and 
   assert.equal(h.a.counters.PAWSEstab, 1);
   const last = h.segs.filter((x) => x.from === 'A').at(-1)!;
   assert.deepEqual([fmt(last), opts.get(last)!.tsEcr], ['A . 1 ack 19', 1030]);
+});
+
+// ------------------------------------------------------------------ 6. D-SACK
+
+test('D-SACK: a duplicate segment is reported as the first SACK block, ahead of the ordinary SACK blocks', () => {
+  const h = new Harness({ onlyA: true });
+  const { pc, c, opts, ecr } = tsPeerConnection(h, 1000);
+  c.onData = () => void c.read();
+  let ts = 1000;
+  // With timestamps a full segment carries 1460 - 12 bytes.
+  const seg = (rel: number, len = TS_MSS): void => {
+    ts += 10;
+    pc.send(ACK, { seq: (pc.iss + rel) >>> 0, payload: full(len), ts: [ts, ecr()] });
+    h.runFor(ms(30));
+  };
+  const from = h.segs.length;
+  seg(1); // in order
+  seg(1 + 2 * TS_MSS); // a hole of one segment before it
+  seg(1); // a duplicate of delivered data (RFC 2883 §4.1.1)
+  seg(1 + 2 * TS_MSS); // a duplicate of out-of-order data held (RFC 2883 §4.2)
+  seg(1 + TS_MSS); // the hole fills
+  seg(1 + TS_MSS); // and that segment again
+  const acks = h.segs.slice(from).filter((x) => x.from === 'A').map((x) => [fmt(x), opts.get(x)!.sack]);
+  assert.deepEqual(acks, [
+    ['A . 1 ack 1449', []],
+    ['A . 1 ack 1449', [[2897, 4345]]],
+    ['A . 1 ack 1449', [[1, 1449], [2897, 4345]]],
+    ['A . 1 ack 1449', [[2897, 4345], [2897, 4345]]],
+    ['A . 1 ack 4345', []],
+    ['A . 1 ack 4345', [[1449, 2897]]],
+  ], h.dump());
+});
+
+test('D-SACK: a spurious retransmission is reported by the receiver and counted by the sender (TCPDSACKRecv)', () => {
+  const h = new Harness();
+  const opts = recordOptions(h);
+  const { c, s } = pair(h);
+  let got = '';
+  s.onData = () => (got += new TextDecoder().decode(s.read()!));
+  // B's ACK of the data is lost: A retransmits on timeout although B has the data.
+  h.w.net.dropNext((_f, from) => from === 'B');
+  const from = h.segs.length;
+  const t0 = h.now;
+  const rto = c.snapshot().rto;
+  c.write('x'.repeat(100));
+  h.runFor(sec(2));
+  assert.equal(got, 'x'.repeat(100), 'delivered once');
+  const lines = h.segs.slice(from).map((x) => [fmt(x), x.t - t0, opts.get(x)!.sack]);
+  assert.deepEqual(lines, [
+    ['A P. 1:101 ack 1', 0, []],
+    ['B . 1 ack 101 DROPPED', ms(10), []],
+    ['A P. 1:101 ack 1', rto, []],
+    ['B . 1 ack 101', rto + ms(10), [[1, 101]]],
+  ], h.dump());
+  assert.equal(h.a.counters.TCPDSACKRecv, 1);
+  assert.equal(h.a.counters.TCPSpuriousRetrans, 1);
 });
