@@ -1,4 +1,4 @@
-import { parseAddr } from '../wire/addr.js';
+import { parseAddr, parseAddrInto } from '../wire/addr.js';
 import type { Instant } from '../time.js';
 
 /**
@@ -32,6 +32,9 @@ export function halfSipHash(key: Uint32Array, data: Uint8Array): number {
   return (v1 ^ v3) >>> 0;
 }
 
+const PORT_DATA4 = new Uint8Array(10);
+const PORT_DATA6 = new Uint8Array(34);
+
 /** Bytes of a connection's 4-tuple, the input of every keyed hash below. */
 export function tupleBytes(localAddr: string, localPort: number, remoteAddr: string, remotePort: number, extra = 0): Uint8Array {
   const la = parseAddr(localAddr) ?? new Uint8Array(4);
@@ -62,6 +65,22 @@ export class IsnGenerator {
   /** LINUX: per-connection timestamp offset (secure_tcp_ts_off), a keyed hash of the addresses. */
   tsOffset(localAddr: string, remoteAddr: string): number {
     return halfSipHash(this.key, tupleBytes(localAddr, 0, remoteAddr, 0, 0x7473)) >>> 0;
+  }
+
+  /**
+   * LINUX secure_ipv4_port_ephemeral: keyed hash of (local address, remote address, remote
+   * port), the start of the ephemeral port search for that destination. No allocation.
+   */
+  portOffset(localAddr: string, remoteAddr: string, remotePort: number): number {
+    const v6 = localAddr.includes(':') || remoteAddr.includes(':');
+    const data = v6 ? PORT_DATA6 : PORT_DATA4;
+    const w = v6 ? 16 : 4;
+    data.fill(0);
+    parseAddrInto(localAddr, data, 0);
+    parseAddrInto(remoteAddr, data, w);
+    data[2 * w] = remotePort >> 8;
+    data[2 * w + 1] = remotePort & 0xff;
+    return halfSipHash(this.key, data);
   }
 
   /** Keyed hash for SYN cookies. */

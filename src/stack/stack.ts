@@ -9,7 +9,7 @@ import { negotiate } from '../tcp/input-syn-sent.js';
 import type { TcpStateName } from '../tcp/state.js';
 import { NEVER, type Instant } from '../time.js';
 import { Heap } from '../util/heap.js';
-import { canonicalAddr, addrVersion, parseAddrInto } from '../wire/addr.js';
+import { addrKeyOfText, canonicalAddr, addrVersion, parseAddrInto } from '../wire/addr.js';
 import { emitIpv4Header, emitIpv6Header, IPPROTO_TCP, IPV4_HEADER_LEN, IPV6_HEADER_LEN, newIpRepr, parseIpHeader } from '../wire/ip.js';
 import { emitTcp, parseTcp, tcpHeaderLength } from '../wire/tcp.js';
 import { ACK, RST, SYN, FIN, newTcpRepr, segLen, type TcpRepr } from '../wire/tcp-repr.js';
@@ -17,6 +17,7 @@ import type { ConnRow, Snapshot } from '../diag/types.js';
 import { DROP_PREFIX, newMib } from './counters.js';
 import { StackError } from './errors.js';
 import { IsnGenerator } from './isn.js';
+import { ConnTable } from './conn-table.js';
 import { Listener } from './listener.js';
 import { TcpSocket } from './socket.js';
 import { checkCookie, makeCookie } from './syncookies.js';
@@ -65,7 +66,7 @@ export class Stack implements TimerClient {
   readonly syncookies: 0 | 1 | 2;
   readonly now: () => Instant;
   private link: Link | null = null;
-  private readonly conns = new Map<string, Connection>();
+  private readonly conns = new ConnTable();
   private readonly listeners = new Map<string, Listener>();
   private readonly timerQueue = new Heap<Connection>();
   /** Connections whose send or receive ring holds a buffer (see sweepBuffers). */
@@ -149,7 +150,7 @@ export class Stack implements TimerClient {
     let localPort: number;
     if (opts.localPort !== undefined && opts.localPort !== 0) {
       localPort = checkPort(opts.localPort, 'localPort', true);
-      const existing = this.conns.get(this.key(localAddr, localPort, remoteAddr, remotePort));
+      const existing = this.conns.find(localAddr, localPort, remoteAddr, remotePort);
       if (existing) {
         throw new StackError('EADDRINUSE', `${endpoint(localAddr, localPort)} -> ${endpoint(remoteAddr, remotePort)} is in use (${existing.state})`);
       }
@@ -247,8 +248,7 @@ export class Stack implements TimerClient {
     }
     bump(this.counters, 'InSegs');
     const now = this.now();
-    const key = this.key(ip.dst, seg.dstPort, ip.src, seg.srcPort);
-    const c = this.conns.get(key);
+    const c = this.conns.get(ip.dst, ip.dstKey, seg.dstPort, ip.src, ip.srcKey, seg.srcPort);
     if (c !== undefined) {
       if (c.state === 'TIME_WAIT' && (seg.flags & (SYN | ACK | RST | FIN)) === SYN) {
         const l = this.findListener(ip.dst, seg.dstPort);
@@ -376,17 +376,13 @@ export class Stack implements TimerClient {
 
   // ------------------------------------------------------------------ internals
 
-  private key(la: string, lp: number, ra: string, rp: number): string {
-    return `${la} ${lp} ${ra} ${rp}`;
-  }
-
   private register(c: Connection): void {
-    this.conns.set(this.key(c.localAddr, c.localPort, c.remoteAddr, c.remotePort), c);
+    this.conns.set(c);
   }
 
   private unregister(c: Connection): void {
-    const k = this.key(c.localAddr, c.localPort, c.remoteAddr, c.remotePort);
-    if (this.conns.get(k) === c) this.conns.delete(k);
+    this.conns.delete(c);
+    if (this.evenPortsFull.size > 0) this.evenPortsFull.delete(`${c.localAddr} ${c.remoteAddr} ${c.remotePort}`);
     if (c.owner instanceof Listener) c.owner.synQueue.delete(c);
   }
 
@@ -679,22 +675,45 @@ export class Stack implements TimerClient {
     throw new StackError('EADDRINUSE', `no free port in ${lo}-${hi} to listen on`);
   }
 
-  /** LINUX __inet_hash_connect: an ephemeral port (even ones first) unique for this 4-tuple. */
+  /**
+   * LINUX __inet_hash_connect: an ephemeral port unique for this 4-tuple, even ports first then
+   * odd, starting at offset = keyed hash(addresses, remote port) + table_perturb[hash % size];
+   * after a success the perturbation advances past the port found (+ i + 2), so connections to
+   * one destination take consecutive free ports: O(1) amortized, not a scan of the used ones.
+   */
   private ephemeralPort(localAddr: string, remoteAddr: string, remotePort: number): number {
     const [lo, hi] = this.portRange;
     const n = hi - lo + 1;
-    const start = this.rng.int(0, n - 1) & ~1;
-    for (const parity of [0, 1]) {
+    const lk = addrKeyOfText(localAddr);
+    const rk = addrKeyOfText(remoteAddr);
+    const h = this.isnGen.portOffset(localAddr, remoteAddr, remotePort);
+    const index = h & (PERTURB_SIZE - 1);
+    const offset = ((h + this.perturb[index]!) % n) & ~1;
+    // Once every even port towards a destination is taken, remember it (until a connection to it
+    // goes away) so each further connect does not rescan them all before trying the odd ones.
+    const full = this.evenPortsFull.size > 0 && this.evenPortsFull.has(`${localAddr} ${remoteAddr} ${remotePort}`);
+    for (let parity = full ? 1 : 0; parity < 2; parity++) {
+      const start = offset + parity;
       for (let i = 0; i < n; i += 2) {
-        const port = lo + ((start + i + parity) % n);
-        if (this.conns.has(this.key(localAddr, port, remoteAddr, remotePort))) continue;
-        if (this.findListener(localAddr, port) !== undefined) continue;
+        const port = lo + ((start + i) % n);
+        if (this.conns.get(localAddr, lk, port, remoteAddr, rk, remotePort) !== undefined) continue;
+        if (this.listeners.size > 0 && this.findListener(localAddr, port) !== undefined) continue;
+        this.perturb[index] = (this.perturb[index]! + i + 2) >>> 0;
         return port;
       }
+      if (parity === 0) this.evenPortsFull.add(`${localAddr} ${remoteAddr} ${remotePort}`);
     }
     throw new StackError('EADDRNOTAVAIL', `no free ephemeral port in ${lo}-${hi} towards ${endpoint(remoteAddr, remotePort)}`);
   }
+
+  /** LINUX table_perturb: per-destination-bucket cursor of ephemeralPort. */
+  private readonly perturb = new Uint32Array(PERTURB_SIZE);
+  /** Destinations ("local remote port") whose even ephemeral ports are all taken. */
+  private readonly evenPortsFull = new Set<string>();
 }
+
+/** LINUX INET_TABLE_PERTURB_SIZE is 2^16; 256 buckets keep a stack small. */
+const PERTURB_SIZE = 256;
 
 function checkPort(p: unknown, what: string, nonZero: boolean): number {
   if (typeof p !== 'number' || !Number.isInteger(p) || p < (nonZero ? 1 : 0) || p > 65535) {

@@ -109,6 +109,27 @@ export function parseAddrInto(s: string, out: Uint8Array, off = 0): 0 | 4 | 16 {
 
 const SCRATCH = new Uint8Array(16);
 
+/**
+ * A 32-bit number standing for an address (for hash keys, never for display): IPv4 its value,
+ * IPv6 a mix of its four words. Equal addresses give equal keys; `addrKeyOfText` and the parser
+ * (IpRepr.srcKey/dstKey) agree.
+ */
+export function addrKey(b: Uint8Array, off: number, len: 4 | 16): number {
+  const w0 = (b[off]! << 24) | (b[off + 1]! << 16) | (b[off + 2]! << 8) | b[off + 3]!;
+  if (len === 4) return w0;
+  let h = w0;
+  for (let i = off + 4; i < off + 16; i += 4) {
+    h = Math.imul(h ^ (h >>> 15), 0x2c1b3c6d) ^ ((b[i]! << 24) | (b[i + 1]! << 16) | (b[i + 2]! << 8) | b[i + 3]!);
+  }
+  return h | 0x60000000; // keep apart from most IPv4 keys (not needed for correctness)
+}
+
+/** addrKey of an address's text (0 when it is not an address). */
+export function addrKeyOfText(s: string): number {
+  const n = parseAddrInto(s, SCRATCH, 0);
+  return n === 0 ? 0 : addrKey(SCRATCH, 0, n);
+}
+
 /** IPv4 dotted quad -> 4 bytes, IPv6 text -> 16 bytes, anything else -> null. */
 export function parseAddr(s: string): Uint8Array | null {
   const n = parseAddrInto(s, SCRATCH, 0);

@@ -3,7 +3,7 @@
  * Bad input from the wire is reported as a DropReason, never thrown (DESIGN.md principle 12).
  */
 
-import { formatAddr } from './addr.js';
+import { addrKey, formatAddr } from './addr.js';
 import { finishChecksum, sum16 } from './checksum.js';
 
 export interface IpRepr {
@@ -11,6 +11,9 @@ export interface IpRepr {
   /** Canonical text of the source address. */
   src: string;
   dst: string;
+  /** addrKey of src and dst: numbers for hash lookups without the text. */
+  srcKey: number;
+  dstKey: number;
   /** IPv4 protocol, or for IPv6 the Next Header after the skipped extension headers. */
   protocol: number;
   /** TTL (IPv4) or hop limit (IPv6). */
@@ -22,7 +25,7 @@ export interface IpRepr {
 }
 
 export function newIpRepr(): IpRepr {
-  return { version: 4, src: '', dst: '', protocol: 0, ttl: 0, headerLength: 0, payloadLength: 0 };
+  return { version: 4, src: '', dst: '', srcKey: 0, dstKey: 0, protocol: 0, ttl: 0, headerLength: 0, payloadLength: 0 };
 }
 
 /** Why a packet was dropped on input. Counted by the stack, printed by formatPacket. */
@@ -98,6 +101,8 @@ function parseIpv4(frame: Uint8Array, out: IpRepr, verifyChecksum: boolean): Dro
   out.payloadLength = total - hlen;
   out.src = v4Text(frame, 12);
   out.dst = v4Text(frame, 16);
+  out.srcKey = addrKey(frame, 12, 4);
+  out.dstKey = addrKey(frame, 16, 4);
   return null;
 }
 
@@ -152,6 +157,8 @@ function parseIpv6(frame: Uint8Array, out: IpRepr): DropReason | null {
   out.payloadLength = end - off;
   out.src = formatAddr(frame, 8, 16);
   out.dst = formatAddr(frame, 24, 16);
+  out.srcKey = addrKey(frame, 8, 16);
+  out.dstKey = addrKey(frame, 24, 16);
   return null;
 }
 

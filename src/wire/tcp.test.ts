@@ -7,6 +7,7 @@ import { ACK, newTcpRepr, PSH, SYN } from './tcp-repr.js';
 import type { TcpRepr } from './tcp-repr.js';
 import { formatPacket, formatTcpLine } from './format.js';
 import { DATA_TS_SACK, IPV6_SYN, LINUX_SYN, LINUX_SYNACK } from './fixtures.test-util.js';
+import { addrKeyOfText } from './addr.js';
 
 function parse(frame: Uint8Array): { ip: IpRepr; tcp: TcpRepr } {
   const ip = newIpRepr();
@@ -23,7 +24,7 @@ function roundTrip(frame: Uint8Array, ip: IpRepr, tcp: TcpRepr, ipId: number): v
 
 test('Linux SYN (IPv4): every field, re-emitted byte for byte, tcpdump line', () => {
   const { ip, tcp } = parse(LINUX_SYN);
-  assert.deepEqual(ip, { version: 4, src: '10.0.0.1', dst: '10.0.0.2', protocol: 6, ttl: 64, headerLength: 20, payloadLength: 40 });
+  assert.deepEqual(ip, { version: 4, src: '10.0.0.1', dst: '10.0.0.2', srcKey: addrKeyOfText('10.0.0.1'), dstKey: addrKeyOfText('10.0.0.2'), protocol: 6, ttl: 64, headerLength: 20, payloadLength: 40 });
   assert.equal(tcp.srcPort, 40000);
   assert.equal(tcp.dstPort, 80);
   assert.equal(tcp.seq, 2873126594);
@@ -50,7 +51,7 @@ test('Linux SYN (IPv4): every field, re-emitted byte for byte, tcpdump line', ()
 
 test('Linux SYN-ACK: every field, re-emitted byte for byte, tcpdump line', () => {
   const { ip, tcp } = parse(LINUX_SYNACK);
-  assert.deepEqual(ip, { version: 4, src: '10.0.0.2', dst: '10.0.0.1', protocol: 6, ttl: 64, headerLength: 20, payloadLength: 40 });
+  assert.deepEqual(ip, { version: 4, src: '10.0.0.2', dst: '10.0.0.1', srcKey: addrKeyOfText('10.0.0.2'), dstKey: addrKeyOfText('10.0.0.1'), protocol: 6, ttl: 64, headerLength: 20, payloadLength: 40 });
   assert.equal(tcp.srcPort, 80);
   assert.equal(tcp.dstPort, 40000);
   assert.equal(tcp.seq, 1234567890);
@@ -74,7 +75,7 @@ test('Linux SYN-ACK: every field, re-emitted byte for byte, tcpdump line', () =>
 
 test('data segment with TS and SACK blocks: payload is a view, round trip, tcpdump line', () => {
   const { ip, tcp } = parse(DATA_TS_SACK);
-  assert.deepEqual(ip, { version: 4, src: '10.0.0.1', dst: '10.0.0.2', protocol: 6, ttl: 64, headerLength: 20, payloadLength: 58 });
+  assert.deepEqual(ip, { version: 4, src: '10.0.0.1', dst: '10.0.0.2', srcKey: addrKeyOfText('10.0.0.1'), dstKey: addrKeyOfText('10.0.0.2'), protocol: 6, ttl: 64, headerLength: 20, payloadLength: 58 });
   assert.equal(tcp.seq, 2873126595);
   assert.equal(tcp.ack, 1234567891);
   assert.equal(tcp.flags, PSH | ACK);
@@ -99,7 +100,7 @@ test('data segment with TS and SACK blocks: payload is a view, round trip, tcpdu
 
 test('IPv6 SYN: every field, re-emitted byte for byte, tcpdump line', () => {
   const { ip, tcp } = parse(IPV6_SYN);
-  assert.deepEqual(ip, { version: 6, src: 'fe80::1', dst: 'fe80::2', protocol: 6, ttl: 64, headerLength: 40, payloadLength: 40 });
+  assert.deepEqual(ip, { version: 6, src: 'fe80::1', dst: 'fe80::2', srcKey: addrKeyOfText('fe80::1'), dstKey: addrKeyOfText('fe80::2'), protocol: 6, ttl: 64, headerLength: 40, payloadLength: 40 });
   assert.equal(tcp.srcPort, 40000);
   assert.equal(tcp.dstPort, 80);
   assert.equal(tcp.seq, 1);
