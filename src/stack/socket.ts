@@ -74,14 +74,14 @@ export class TcpSocket {
     const n = Math.min(max, this.conn.readableBytes);
     if (n <= 0) return null;
     const out = new Uint8Array(n);
-    this.conn.receive(out, peek);
+    this.conn.receive(out, peek, this.stack.now());
     this.stack.service(this.conn);
     return out;
   }
 
   /** Read into a caller's buffer; returns the count. */
   readInto(dst: Uint8Array, peek = false): number {
-    const n = this.conn.receive(dst, peek);
+    const n = this.conn.receive(dst, peek, this.stack.now());
     if (n > 0) this.stack.service(this.conn);
     return n;
   }

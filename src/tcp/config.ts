@@ -47,8 +47,12 @@ export interface TcpConfig {
   maxSeg: number;
   /** SO_SNDBUF in bytes. LINUX: tcp_wmem[1] 16384 grows by autotuning; we start larger. */
   sendBuffer: number;
-  /** SO_RCVBUF in bytes. LINUX: tcp_rmem[1] = 131072. */
+  /** SO_RCVBUF in bytes. LINUX: tcp_rmem[1] = 131072. Grows by auto-tuning unless set by the user. */
   recvBuffer: number;
+  /** LINUX tcp_moderate_rcvbuf: grow the receive buffer to what the application reads per RTT. */
+  moderateRcvbuf: boolean;
+  /** LINUX tcp_rmem[2]: the most auto-tuning may grow the receive buffer to (6 MiB). */
+  recvBufferMax: number;
   /** tcp_sack (RFC 2018). */
   sack: boolean;
   /** tcp_timestamps (RFC 7323). */
@@ -91,6 +95,8 @@ export const DEFAULT_CONFIG: Readonly<TcpConfig> = Object.freeze({
   maxSeg: 0,
   sendBuffer: 1 << 20,
   recvBuffer: 131072,
+  moderateRcvbuf: true,
+  recvBufferMax: 6 << 20,
   sack: true,
   timestamps: true,
   windowScaling: true,
@@ -106,7 +112,7 @@ export const DEFAULT_CONFIG: Readonly<TcpConfig> = Object.freeze({
 const NUMERIC_MIN: Partial<Record<keyof TcpConfig, number>> = {
   synRetries: 0, synAckRetries: 0, retries2: 0, initialRto: 1, minRto: 1, maxRto: 1, timeWait: 0,
   finTimeout: 0, keepIdle: 1, keepInterval: 1, keepCount: 1, userTimeout: 0, maxSeg: 0,
-  sendBuffer: 1, recvBuffer: 1, wscale: 0, initialCwnd: 1, delAckMin: 0, delAckMax: 0, quickAcks: 0,
+  sendBuffer: 1, recvBuffer: 1, recvBufferMax: 1, wscale: 0, initialCwnd: 1, delAckMin: 0, delAckMax: 0, quickAcks: 0,
   invalidRateLimit: 0,
 };
 

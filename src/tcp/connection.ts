@@ -352,13 +352,14 @@ export class Connection implements Endpoints {
    * RECEIVE (§3.10.3): copy up to dst.length bytes out; returns the count (0 = nothing now;
    * check `eof`). Opening the window may make an ACK (window update) due.
    */
-  receive(dst: Uint8Array, peek = false): number {
+  receive(dst: Uint8Array, peek = false, now?: Instant): number {
     const n = Math.min(dst.length, this.recvBuf.length);
     if (n === 0) return 0;
     this.recvBuf.copyOut(dst, 0, 0, n);
     if (peek) return n;
     const before = this.receiveWindow();
     this.recvBuf.consume(n);
+    if (now !== undefined && this.config.moderateRcvbuf) this.rcvSpaceAdjust(now, n);
     // RFC 9293 §3.8.6.2.2 / RFC 1122 §4.2.3.3: a window update once the window opens by at least
     // min(half the buffer, one MSS) — receiver-side silly window avoidance.
     const after = this.receiveWindow();
@@ -367,6 +368,35 @@ export class Connection implements Endpoints {
       this.ackNow = true;
     }
     return n;
+  }
+
+  // Receive-buffer auto-tuning state (LINUX rcvq_space, rcv_rtt_est).
+  private rcvSpaceStart: Instant = -1;
+  private rcvSpaceCopied = 0;
+  private rcvSpace = 0;
+  /** Receiver-side RTT estimate from the timestamps echoed in arriving data (µs). */
+  rcvRtt = 0;
+
+  /**
+   * LINUX tcp_rcv_space_adjust (dynamic right-sizing): once per RTT, if the application read more
+   * than in any earlier RTT, make the buffer twice that (up to recvBufferMax), so the advertised
+   * window can cover the path's bandwidth-delay product while a slow reader still gets a small one.
+   */
+  private rcvSpaceAdjust(now: Instant, n: number): void {
+    if (this.rcvSpaceStart < 0) this.rcvSpaceStart = now;
+    this.rcvSpaceCopied += n;
+    const rtt = this.rcvRtt > 0 ? this.rcvRtt : this.rtt.srtt;
+    if (rtt <= 0 || now - this.rcvSpaceStart < rtt) return;
+    if (this.rcvSpaceCopied > this.rcvSpace) {
+      this.rcvSpace = this.rcvSpaceCopied;
+      const want = Math.min(this.config.recvBufferMax, 2 * this.rcvSpaceCopied + 16 * this.advMss);
+      if (want > this.config.recvBuffer) {
+        this.config.recvBuffer = want;
+        this.recvBuf.max = want;
+      }
+    }
+    this.rcvSpaceStart = now;
+    this.rcvSpaceCopied = 0;
   }
 
   /** The window we would advertise now: free buffer space (RFC 9293 §3.8.6.2.2 SWS handled by callers). */
@@ -543,7 +573,10 @@ export class Connection implements Endpoints {
     (this.config as unknown as Record<string, unknown>)[name] = merged[name];
     if (name === 'keepAlive' || name === 'keepIdle' || name === 'keepInterval') this.armKeepalive(now);
     if (name === 'sendBuffer') this.sendBuf.max = merged.sendBuffer;
-    if (name === 'recvBuffer') this.recvBuf.max = merged.recvBuffer;
+    if (name === 'recvBuffer') {
+      this.recvBuf.max = merged.recvBuffer;
+      this.config.moderateRcvbuf = false; // LINUX: SO_RCVBUF locks the buffer size (SOCK_RCVBUF_LOCK)
+    }
   }
 
   /** Read-only view for netstat, viz, tcp_info and tests (RFC 9293 §3.3.1 names). */

@@ -4,6 +4,7 @@ import { ACK, FIN, RST, SYN, segLen, type TcpRepr } from '../wire/tcp-repr.js';
 import { bump, type Connection } from './connection.js';
 import { ackNewData, established, synSentInput } from './input-syn-sent.js';
 import { Timer } from './timers.js';
+import { tsClock } from './output.js';
 import { isSynchronized } from './state.js';
 
 /**
@@ -193,6 +194,14 @@ function synchronizedInput(c: Connection, now: Instant, seg: TcpRepr): void {
       replyRst(c, seg);
       c.setState('CLOSED', 'rcv data after close: snd RST');
       return;
+    }
+    if (c.tsEnabled && seg.hasTimestamp && seg.tsEcr !== 0) {
+      // LINUX tcp_rcv_rtt_measure_ts: the data echoes our timestamp; the gap is the receiver's RTT.
+      const ticks = (tsClock(c, now) - seg.tsEcr) >>> 0;
+      if (ticks < 0x7fffffff) {
+        const sample = Math.max(1000, ticks * 1000);
+        c.rcvRtt = c.rcvRtt === 0 ? sample : Math.round(c.rcvRtt - c.rcvRtt / 8 + sample / 8);
+      }
     }
     receiveText(c, now, seg.seq, seg.payload);
   }
