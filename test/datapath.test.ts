@@ -533,3 +533,59 @@ test('D-SACK: a spurious retransmission is reported by the receiver and counted 
   assert.equal(h.a.counters.TCPDSACKRecv, 1);
   assert.equal(h.a.counters.TCPSpuriousRetrans, 1);
 });
+
+// ------------------------------------------------------------------ 7. persist
+
+test('persist: zero-window probes at doubling intervals carry SND.UNA - 1 and no data; the window reopens and the transfer completes', () => {
+  const h = new Harness();
+  const { c, s } = pair(h, { serverTcp: { recvBuffer: 8192 } });
+  const total = 30_000;
+  c.write(full(total));
+  h.runFor(sec(2));
+  // B's application does not read: its buffer fills and it advertises a zero window.
+  const zero = h.segs.find((x) => x.from === 'B' && x.win === 0)!;
+  assert.ok(zero !== undefined, h.dump());
+  assert.equal(fmt(zero), 'B . 1 ack 7497', h.dump());
+  const tz = zero.t + ms(10); // A learns of it
+  const rto = c.snapshot().rto;
+  assert.equal(c.snapshot().sndWnd, 0);
+  // B's application starts reading 8 s later, everything as it arrives.
+  let got = 0;
+  const drain = (): void => {
+    for (let b = s.read(); b !== null; b = s.read()) got += b.length;
+  };
+  h.at(tz + sec(8), () => {
+    s.onData = drain;
+    drain();
+  });
+  h.runFor(sec(20));
+  assert.equal(got, total, h.dump());
+  // RFC 9293 §3.8.6.1: probes after one RTO, then at doubling intervals (LINUX tcp_probe_timer:
+  // icsk_backoff grows with each probe): rto, 2 rto, 4 rto, 8 rto, 16 rto.
+  const probes = h.segs.filter((x) => x.from === 'A' && x.t > tz && x.t < tz + sec(8));
+  assert.deepEqual(
+    probes.map((x) => [fmt(x), x.len, x.t - tz]),
+    [1, 3, 7, 15, 31].map((k) => ['A . 7496 ack 1', 0, k * rto]),
+    h.dump(),
+  );
+  assert.equal(h.a.counters.TCPWinProbe, 5);
+  // Each probe that reaches B more than 500 ms after its previous out-of-window ACK is answered
+  // with window 0 (LINUX tcp_oow_rate_limited: the second probe, 2 rto = 440 ms after the first,
+  // goes unanswered; TCPACKSkippedSeq).
+  const answers = h.segs.filter((x) => x.from === 'B' && x.t > tz && x.t < tz + sec(8));
+  assert.deepEqual(
+    answers.map((x) => [fmt(x), x.win, x.t - tz]),
+    [1, 7, 15, 31].map((k) => ['B . 1 ack 7497', 0, k * rto + ms(10)]),
+    h.dump(),
+  );
+  assert.equal(h.B.counters.TCPACKSkippedSeq, 1);
+  // The window update at the read restarts the transfer with new data right after SND.UNA.
+  const upd = h.segs.find((x) => x.from === 'B' && x.t >= tz + sec(8))!;
+  assert.deepEqual([fmt(upd), upd.t - tz], ['B . 1 ack 7497', sec(8)]);
+  assert.ok(upd.win << 7 >= 7300, `window update ${upd.win << 7} bytes`);
+  const next = h.segs.find((x) => x.from === 'A' && x.t > upd.t)!;
+  assert.equal(next.rseq, 7497);
+  assert.ok(next.len > 0);
+  assert.equal(next.t, upd.t + ms(10));
+  assert.equal(c.snapshot().sendQueue, 0);
+});
