@@ -1,4 +1,5 @@
 import type { DemoEvent, DemoResult } from '../demo/events.js';
+import { segmentLabel } from './ladder-view.js';
 
 /**
  * The text ladder diagram: the right-hand host (the server, or the second host of a capture) on
@@ -32,11 +33,6 @@ export function renderLadder(res: DemoResult, opts: LadderOptions = {}): string 
       if (!base.has(k)) base.set(k, e.seq);
     }
   }
-  const rel = (dir: string, n: number): number => {
-    if (opts.absolute) return n;
-    const b = base.get(dir);
-    return b === undefined ? n : (n - b) >>> 0;
-  };
   const leftHosts = hostNames.filter((h) => h !== right);
   const lines: string[] = [];
   const head = `${'time (s)'.padStart(10)}  ${leftHosts.map((h) => `${h} ${res.hosts[h]}`).join(', ').padEnd(SIDE)}${''.padEnd(lane)}  ${right} ${res.hosts[right] ?? ''}`;
@@ -48,15 +44,8 @@ export function renderLadder(res: DemoResult, opts: LadderOptions = {}): string 
     switch (e.type) {
       case 'segment': {
         const fromRight = e.host === right;
-        const fwd = `${e.src}>${e.dst}`;
-        const back = `${e.dst}>${e.src}`;
-        let label = `${e.flags} `;
-        const hasSeq = e.len > 0 || /[SFR]/.test(e.flags);
-        if (hasSeq) label += e.len > 0 ? `${rel(fwd, e.seq)}:${rel(fwd, (e.seq + e.len) >>> 0)}` : `seq ${rel(fwd, e.seq)}`;
-        if (e.flags.includes('.')) label += `${hasSeq ? ' ' : ''}ack ${rel(back, e.ack)}`;
-        label += ` win ${e.win}`;
-        if (e.len > 0) label += ` len ${e.len}`;
-        if (e.options) label += ` <${shortOptions(e.options)}>`;
+        // One labelling for the text ladder and the browser's (viz/ladder-view.ts).
+        let label = segmentLabel(e, opts.absolute ? new Map() : base);
         if (e.retransmit) label += ' (retransmission)';
         if (e.corrupted) label += ' (corrupted)';
         const who = multiLeft && !fromRight ? `${e.host}: ` : '';
@@ -97,10 +86,6 @@ function peerName(res: DemoResult, ep: string): string | undefined {
   return Object.entries(res.hosts).find(([, a]) => a === addr)?.[0] ?? addr;
 }
 
-/** "mss 1460,sackOK,TS val 1 ecr 0,nop,wscale 7" → "mss 1460,sackOK,TS,wscale 7". */
-function shortOptions(o: string): string {
-  return o.split(',').filter((x) => x !== 'nop').map((x) => (x.startsWith('TS ') ? 'TS' : x)).join(',');
-}
 
 function arrow(label: string, width: number, leftward: boolean, lost: boolean, ascii: boolean): string {
   const body = ` ${label} `;
