@@ -14,7 +14,7 @@ import type { TcpSocket } from '../src/stack/socket.js';
 import type { TcpConfig } from '../src/tcp/config.js';
 import { newIpRepr, parseIpHeader } from '../src/wire/ip.js';
 import { parseTcp } from '../src/wire/tcp.js';
-import { ACK, FIN, PSH, newTcpRepr } from '../src/wire/tcp-repr.js';
+import { ACK, FIN, PSH, SYN, newTcpRepr } from '../src/wire/tcp-repr.js';
 import { A_ADDR, B_ADDR, Harness, fmt, scriptedPeerConnection, type Seg } from './helpers.js';
 
 // ------------------------------------------------------------------ helpers
@@ -362,7 +362,7 @@ test('window scaling: a peer without the option gets unscaled windows, and its w
     h.a.listen({ port: 80 });
     const p = h.peer();
     const pc = p.conn(A_ADDR, 5555, 80, 7000);
-    pc.send(0x02 /* SYN */, { mss: 1460, win: 8000 });
+    pc.send(SYN, { mss: 1460, win: 8000 });
     h.runFor(ms(50));
     assert.deepEqual(pc.rx.map((x) => [fmt(x).replace('? ', ''), x.wscale, x.win]), [['S. 0 ack 1', -1, 64240]], h.dump());
     pc.send(ACK, { win: 1000 });
@@ -440,7 +440,7 @@ function tsPeerConnection(h: Harness, tsval: number, tcp: Partial<TcpConfig> = {
     const last = h.segs.filter((x) => x.from === 'A').at(-1)!;
     return opts.get(last)!.tsVal;
   };
-  pc.send(0x12 /* SYN|ACK */, { mss: 1460, sackOk: true, ts: [tsval, ecr()] });
+  pc.send(SYN | ACK, { mss: 1460, sackOk: true, ts: [tsval, ecr()] });
   h.runFor(ms(50));
   assert.equal(c.state, 'ESTABLISHED', h.dump());
   assert.ok(c.snapshot().timestamps && c.snapshot().sack);
