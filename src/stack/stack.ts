@@ -400,11 +400,33 @@ export class Stack implements TimerClient {
       // RFC 9293 §3.7.1: MSS = MTU - fixed IP header - fixed TCP header.
       linkMss: this.mtu - (ipv6 ? 40 : 20) - 20,
       tsOffset: this.isnGen.tsOffset(localAddr, remoteAddr),
-      base: this.config,
-      config: tcp,
+      base: this.sharedConfig(),
+      config: hasOptions(tcp) ? tcp : undefined,
       mib: this.counters,
     });
   }
+
+  /**
+   * A frozen copy of the stack's settings that connections without options of their own share
+   * (Connection.ownConfig copies it before a change). Remade when `config` was changed (sysctl).
+   */
+  private sharedConfig(): Readonly<TcpConfig> {
+    let s = this.shared;
+    if (s !== null) {
+      const live = this.config as unknown as Record<string, unknown>;
+      const frozen = s as unknown as Record<string, unknown>;
+      for (const k in live) {
+        if (live[k] !== frozen[k]) {
+          s = null;
+          break;
+        }
+      }
+    }
+    if (s === null) s = this.shared = Object.freeze({ ...this.config });
+    return s;
+  }
+
+  private shared: Readonly<TcpConfig> | null = null;
 
   private dispatch(c: Connection, ev: ConnEvent): void {
     const sock = c.owner instanceof TcpSocket ? c.owner : null;
@@ -714,6 +736,12 @@ export class Stack implements TimerClient {
 
 /** LINUX INET_TABLE_PERTURB_SIZE is 2^16; 256 buckets keep a stack small. */
 const PERTURB_SIZE = 256;
+
+function hasOptions(tcp: Partial<TcpConfig> | undefined): tcp is Partial<TcpConfig> {
+  if (tcp === undefined) return false;
+  for (const k in tcp) if ((tcp as Record<string, unknown>)[k] !== undefined) return true;
+  return false;
+}
 
 function checkPort(p: unknown, what: string, nonZero: boolean): number {
   if (typeof p !== 'number' || !Number.isInteger(p) || p < (nonZero ? 1 : 0) || p > 65535) {

@@ -60,7 +60,11 @@ export class Connection implements Endpoints {
   readonly localPort: number;
   readonly remoteAddr: string;
   readonly remotePort: number;
-  readonly config: TcpConfig;
+  /**
+   * This connection's settings. Connections with the stack's defaults share one frozen object
+   * (a config copy per connection cost ~280 B); change settings only through ownConfig().
+   */
+  config: Readonly<TcpConfig>;
   readonly mib: Mib;
   readonly ipv6: boolean;
 
@@ -204,7 +208,7 @@ export class Connection implements Endpoints {
     this.localPort = init.localPort;
     this.remoteAddr = init.remoteAddr;
     this.remotePort = init.remotePort;
-    this.config = makeConfig(init.base ?? DEFAULT_CONFIG, init.config);
+    this.config = init.config === undefined && init.base !== undefined && Object.isFrozen(init.base) ? init.base : makeConfig(init.base ?? DEFAULT_CONFIG, init.config);
     this.mib = init.mib ?? {};
     this.ipv6 = init.ipv6;
     this.iss = init.iss >>> 0;
@@ -391,7 +395,7 @@ export class Connection implements Endpoints {
       this.rcvSpace = this.rcvSpaceCopied;
       const want = Math.min(this.config.recvBufferMax, 2 * this.rcvSpaceCopied + 16 * this.advMss);
       if (want > this.config.recvBuffer) {
-        this.config.recvBuffer = want;
+        this.ownConfig().recvBuffer = want;
         this.recvBuf.max = want;
       }
     }
@@ -567,15 +571,21 @@ export class Connection implements Endpoints {
     }
   }
 
+  /** The settings, made this connection's own (copied from the shared defaults) before a change. */
+  ownConfig(): TcpConfig {
+    if (Object.isFrozen(this.config)) this.config = { ...this.config };
+    return this.config as TcpConfig;
+  }
+
   /** Change options at run time (setsockopt). */
   setOption<K extends keyof TcpConfig>(name: K, value: TcpConfig[K], now: Instant): void {
     const merged = makeConfig(this.config, { [name]: value } as Partial<TcpConfig>);
-    (this.config as unknown as Record<string, unknown>)[name] = merged[name];
+    (this.ownConfig() as unknown as Record<string, unknown>)[name] = merged[name];
     if (name === 'keepAlive' || name === 'keepIdle' || name === 'keepInterval') this.armKeepalive(now);
     if (name === 'sendBuffer') this.sendBuf.max = merged.sendBuffer;
     if (name === 'recvBuffer') {
       this.recvBuf.max = merged.recvBuffer;
-      this.config.moderateRcvbuf = false; // LINUX: SO_RCVBUF locks the buffer size (SOCK_RCVBUF_LOCK)
+      this.ownConfig().moderateRcvbuf = false; // LINUX: SO_RCVBUF locks the buffer size (SOCK_RCVBUF_LOCK)
     }
   }
 
