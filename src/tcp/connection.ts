@@ -176,6 +176,11 @@ export class Connection implements Endpoints {
   backoff = 0;
   /** Time of the first retransmission of the current episode (TCP_USER_TIMEOUT, retries2). */
   firstRetransmit: Instant = NEVER;
+  /**
+   * Since when the oldest outstanding data has been waiting for its ACK (its send time, or the
+   * last ACK that advanced SND.UNA past older data): the TCP_USER_TIMEOUT clock (RFC 5482).
+   */
+  unackedSince: Instant = NEVER;
   /** Non-timestamp RTT timing of one segment (Karn's rule: cleared by retransmission). */
   rttSeq: SeqNum = 0;
   rttStart: Instant = NEVER;
@@ -361,14 +366,16 @@ export class Connection implements Endpoints {
     if (n === 0) return 0;
     this.recvBuf.copyOut(dst, 0, 0, n);
     if (peek) return n;
-    const before = this.receiveWindow();
     this.recvBuf.consume(n);
     if (now !== undefined && this.config.moderateRcvbuf) this.rcvSpaceAdjust(now, n);
-    // RFC 9293 §3.8.6.2.2 / RFC 1122 §4.2.3.3: a window update once the window opens by at least
-    // min(half the buffer, one MSS) — receiver-side silly window avoidance.
-    const after = this.receiveWindow();
+    // RFC 9293 §3.8.6.2.2 / RFC 1122 §4.2.3.3: a window update once the window we could offer
+    // exceeds what we last advertised by at least min(half the buffer, one MSS) — receiver-side
+    // silly window avoidance — and (LINUX tcp_cleanup_rbuf) is at least twice the advertised one.
+    // Compared with the advertised window, so many small reads add up.
+    const win = this.receiveWindow();
+    const adv = Math.max(0, seqDiff(this.rcvAdv, this.rcvNxt));
     const threshold = Math.min(this.config.recvBuffer / 2, this.advMss);
-    if (isSynchronized(this.state) && after - before >= threshold && seqDiff(this.rcvAdv, this.rcvNxt) < threshold * 2) {
+    if (isSynchronized(this.state) && win - adv >= threshold && win >= 2 * adv) {
       this.ackNow = true;
     }
     return n;
@@ -526,7 +533,10 @@ export class Connection implements Endpoints {
   }
 
   armRetransmit(now: Instant): void {
-    this.timers.set(Timer.RETRANSMIT, now + this.currentRto());
+    let at = now + this.currentRto();
+    // LINUX tcp_clamp_rto_to_user_timeout: never wait past the user timeout (RFC 5482).
+    if (this.config.userTimeout > 0 && this.unackedSince !== NEVER) at = Math.max(now, Math.min(at, this.unackedSince + this.config.userTimeout));
+    this.timers.set(Timer.RETRANSMIT, at);
   }
 
   /**

@@ -107,6 +107,7 @@ export function ackNewData(c: Connection, now: Instant, seg: TcpRepr): void {
   }
   c.backoff = 0;
   c.firstRetransmit = NEVER;
+  c.unackedSince = seqLt(c.sndUna, c.sndMax) ? now : NEVER;
   c.dupAcks = 0;
   c.sb.pruneBelow(ack);
   if (c.lossRecover !== null && !seqLt(ack, c.lossRecover)) c.lossRecover = null;

@@ -216,6 +216,7 @@ function sendData(c: Connection, now: Instant, out: TcpRepr): boolean {
     c.rttSeq = c.sndNxt;
     c.rttStart = now;
   }
+  if (c.sndUna === c.sndMax) c.unackedSince = now; // the oldest outstanding data starts now
   c.sndNxt = end;
   if (seqGt(end, c.sndMax)) c.sndMax = end;
   if (!c.timers.isSet(Timer.RETRANSMIT)) c.armRetransmit(now);
@@ -315,6 +316,10 @@ function advertise(c: Connection): number {
   const scale = c.rcvWscale;
   let raw = Math.ceil(wnd / 2 ** scale);
   if (raw * 2 ** scale > Math.max(free, cur)) raw = Math.floor(wnd / 2 ** scale);
+  // Rounding down must not pull the right edge left of what we offered (RFC 9293 §3.8.6):
+  // LINUX tcp_select_window rounds the current window up instead (ALIGN(cur_win, 1 << wscale)).
+  // (Only while the buffer really has that room: when it is full the window must be able to close.)
+  if (raw * 2 ** scale < cur && Math.ceil(cur / 2 ** scale) * 2 ** scale <= c.recvBuf.free - c.reasm.bytes) raw = Math.ceil(cur / 2 ** scale);
   if (raw > 65535) raw = 65535;
   const edge = seqAdd(c.rcvNxt, raw * 2 ** scale);
   if (seqGt(edge, c.rcvAdv) || raw === 0) c.rcvAdv = seqGt(edge, c.rcvAdv) ? edge : c.rcvAdv;

@@ -42,7 +42,8 @@ function retransmitTimeout(c: Connection, now: Instant): void {
   bump(c.mib, 'TCPTimeouts');
   const handshake = s === 'SYN_SENT' || s === 'SYN_RECEIVED';
   const limit = handshake ? (c.passive ? c.config.synAckRetries : c.config.synRetries) : c.config.retries2;
-  const userTimedOut = c.config.userTimeout > 0 && c.firstRetransmit !== NEVER && now - c.firstRetransmit >= c.config.userTimeout;
+  // RFC 5482: data unacknowledged for longer than the user timeout ends the connection.
+  const userTimedOut = c.config.userTimeout > 0 && c.unackedSince !== NEVER && now - c.unackedSince >= c.config.userTimeout;
   if (c.backoff >= limit || userTimedOut) {
     if (s === 'SYN_RECEIVED' && c.passive) {
       // LINUX: the request is dropped; nobody has seen this connection yet.
