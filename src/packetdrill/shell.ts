@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Stack } from '../stack/stack.js';
+import type { TcpConfig } from '../tcp/config.js';
 import { NETSTAT_NAMES, SS_NAMES } from '../tcp/state.js';
 import { ScriptError } from './syscalls.js';
 
@@ -30,7 +31,7 @@ export interface ShellContext {
 }
 
 function setConfig(stack: Stack, key: string, value: unknown): void {
-  (stack.config as unknown as Record<string, unknown>)[key] = value;
+  stack.setConfig(key as keyof TcpConfig, value as never);
 }
 
 /** Apply `net.ipv4.NAME=VALUE`; throws ScriptError for one synack does not support. */

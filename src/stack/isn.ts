@@ -1,53 +1,88 @@
-import { parseAddr, parseAddrInto } from '../wire/addr.js';
+import { parseAddrInto } from '../wire/addr.js';
 import type { Instant } from '../time.js';
 
 /**
  * HalfSipHash-2-4 (Aumasson & Bernstein), 32-bit output: a keyed hash for RFC 6528 ISNs, SYN
  * cookies and timestamp offsets that needs no 64-bit arithmetic and no crypto module (so the
- * core runs in a browser too).
+ * core runs in a browser too). No allocation: the state lives in one module-level array.
  */
 export function halfSipHash(key: Uint32Array, data: Uint8Array): number {
-  let v0 = key[0]! ^ 0;
-  let v1 = key[1]! ^ 0;
-  let v2 = 0x6c796765 ^ key[0]!;
-  let v3 = 0x74656462 ^ key[1]!;
-  const rotl = (x: number, b: number): number => (x << b) | (x >>> (32 - b));
-  const round = (): void => {
-    v0 = (v0 + v1) | 0; v1 = rotl(v1, 5); v1 ^= v0; v0 = rotl(v0, 16);
-    v2 = (v2 + v3) | 0; v3 = rotl(v3, 8); v3 ^= v2;
-    v0 = (v0 + v3) | 0; v3 = rotl(v3, 7); v3 ^= v0;
-    v2 = (v2 + v1) | 0; v1 = rotl(v1, 13); v1 ^= v2; v2 = rotl(v2, 16);
-  };
+  const v = V;
+  v[0] = key[0]! ^ 0;
+  v[1] = key[1]! ^ 0;
+  v[2] = 0x6c796765 ^ key[0]!;
+  v[3] = 0x74656462 ^ key[1]!;
   const len = data.length;
   const end = len - (len % 4);
   for (let i = 0; i < end; i += 4) {
     const m = data[i]! | (data[i + 1]! << 8) | (data[i + 2]! << 16) | (data[i + 3]! << 24);
-    v3 ^= m; round(); round(); v0 ^= m;
+    v[3] ^= m;
+    sipRound(v);
+    sipRound(v);
+    v[0] ^= m;
   }
   let b = len << 24;
   for (let i = len % 4; i > 0; i--) b |= data[end + i - 1]! << (8 * (i - 1));
-  v3 ^= b; round(); round(); v0 ^= b;
-  v2 ^= 0xff;
-  round(); round(); round(); round();
-  return (v1 ^ v3) >>> 0;
+  v[3] ^= b;
+  sipRound(v);
+  sipRound(v);
+  v[0] ^= b;
+  v[2] ^= 0xff;
+  sipRound(v);
+  sipRound(v);
+  sipRound(v);
+  sipRound(v);
+  return (v[1]! ^ v[3]!) >>> 0;
 }
 
-const PORT_DATA4 = new Uint8Array(10);
-const PORT_DATA6 = new Uint8Array(34);
+const V = new Int32Array(4);
 
-/** Bytes of a connection's 4-tuple, the input of every keyed hash below. */
+function sipRound(v: Int32Array): void {
+  let v0 = v[0]!;
+  let v1 = v[1]!;
+  let v2 = v[2]!;
+  let v3 = v[3]!;
+  v0 = (v0 + v1) | 0; v1 = (v1 << 5) | (v1 >>> 27); v1 ^= v0; v0 = (v0 << 16) | (v0 >>> 16);
+  v2 = (v2 + v3) | 0; v3 = (v3 << 8) | (v3 >>> 24); v3 ^= v2;
+  v0 = (v0 + v3) | 0; v3 = (v3 << 7) | (v3 >>> 25); v3 ^= v0;
+  v2 = (v2 + v1) | 0; v1 = (v1 << 13) | (v1 >>> 19); v1 ^= v2; v2 = (v2 << 16) | (v2 >>> 16);
+  v[0] = v0;
+  v[1] = v1;
+  v[2] = v2;
+  v[3] = v3;
+}
+
+/**
+ * Bytes of a connection's 4-tuple, the input of every keyed hash below: local address, remote
+ * address, ports, `extra` (big-endian). Written into a module-level buffer of the exact length
+ * (valid until the next call), so hashing a tuple allocates nothing.
+ */
 export function tupleBytes(localAddr: string, localPort: number, remoteAddr: string, remotePort: number, extra = 0): Uint8Array {
-  const la = parseAddr(localAddr) ?? new Uint8Array(4);
-  const ra = parseAddr(remoteAddr) ?? new Uint8Array(4);
-  const out = new Uint8Array(la.length + ra.length + 8);
-  out.set(la, 0);
-  out.set(ra, la.length);
-  const p = la.length + ra.length;
+  let la = parseAddrInto(localAddr, ADDR, 0);
+  if (la === 0) {
+    ADDR.fill(0, 0, 4);
+    la = 4;
+  }
+  let ra = parseAddrInto(remoteAddr, ADDR, 16);
+  if (ra === 0) {
+    ADDR.fill(0, 16, 20);
+    ra = 4;
+  }
+  const out = TUPLE[(la === 16 ? 2 : 0) + (ra === 16 ? 1 : 0)]!;
+  for (let i = 0; i < la; i++) out[i] = ADDR[i]!;
+  for (let i = 0; i < ra; i++) out[la + i] = ADDR[16 + i]!;
+  const p = la + ra;
   out[p] = localPort >> 8; out[p + 1] = localPort & 0xff;
   out[p + 2] = remotePort >> 8; out[p + 3] = remotePort & 0xff;
   out[p + 4] = extra >>> 24; out[p + 5] = (extra >>> 16) & 0xff; out[p + 6] = (extra >>> 8) & 0xff; out[p + 7] = extra & 0xff;
   return out;
 }
+
+const ADDR = new Uint8Array(32);
+const PORT_DATA4 = new Uint8Array(10);
+const PORT_DATA6 = new Uint8Array(34);
+/** Tuple buffers by family: v4/v4, v4/v6, v6/v4, v6/v6. */
+const TUPLE = [new Uint8Array(16), new Uint8Array(28), new Uint8Array(28), new Uint8Array(40)];
 
 /**
  * RFC 6528 §3: ISN = M + F(localip, localport, remoteip, remoteport, secretkey), M a timer that

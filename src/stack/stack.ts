@@ -61,7 +61,11 @@ export class Stack implements TimerClient {
   readonly name: string;
   readonly addresses: Set<string>;
   readonly counters: Mib = newMib();
-  readonly config: TcpConfig;
+  /**
+   * The stack's settings (its sysctls), frozen: connections without options of their own share
+   * this object. Change them with setConfig().
+   */
+  config: Readonly<TcpConfig>;
   readonly somaxconn: number;
   readonly syncookies: 0 | 1 | 2;
   readonly now: () => Instant;
@@ -95,7 +99,7 @@ export class Stack implements TimerClient {
     if (typeof opts.clock !== 'function') throw new TypeError('options.clock must be a function returning microseconds');
     this.name = opts.name ?? [...this.addresses][0]!;
     this.now = opts.clock;
-    this.config = makeConfig(DEFAULT_CONFIG, opts.tcp);
+    this.config = Object.freeze(makeConfig(DEFAULT_CONFIG, opts.tcp));
     this.somaxconn = opts.somaxconn ?? 4096;
     this.syncookies = opts.syncookies ?? 1;
     this.rng = new Rng(opts.seed ?? 1);
@@ -119,6 +123,11 @@ export class Stack implements TimerClient {
       const i = this.observers.indexOf(cb);
       if (i >= 0) this.observers.splice(i, 1);
     };
+  }
+
+  /** Change one of the stack's settings (a sysctl); connections opened later use the new value. */
+  setConfig<K extends keyof TcpConfig>(name: K, value: TcpConfig[K]): void {
+    this.config = Object.freeze(makeConfig(this.config, { [name]: value } as Partial<TcpConfig>));
   }
 
   private publish(ev: StackEvent): void {
@@ -292,17 +301,19 @@ export class Stack implements TimerClient {
   service(c: Connection): void {
     // Re-entered from an application callback of this same connection: the outer call drains
     // the rest in order (an event handler must not see later events before it returns).
-    if (this.servicing.has(c)) return;
-    this.servicing.add(c);
+    const active = this.servicing;
+    for (let i = 0; i < active.length; i++) if (active[i] === c) return;
+    active.push(c);
     try {
       this.serviceOnce(c);
     } finally {
-      this.servicing.delete(c);
+      active.pop();
     }
     if (c.state !== 'CLOSED' && (c.hasEvents || c.ackNow)) this.serviceOnce(c);
   }
 
-  private readonly servicing = new Set<Connection>();
+  /** Connections being serviced, innermost last (a few deep at most: a scan beats a Set). */
+  private readonly servicing: Connection[] = [];
 
   private serviceOnce(c: Connection): void {
     const now = this.now();
@@ -400,41 +411,20 @@ export class Stack implements TimerClient {
       // RFC 9293 §3.7.1: MSS = MTU - fixed IP header - fixed TCP header.
       linkMss: this.mtu - (ipv6 ? 40 : 20) - 20,
       tsOffset: this.isnGen.tsOffset(localAddr, remoteAddr),
-      base: this.sharedConfig(),
+      base: this.config,
       config: hasOptions(tcp) ? tcp : undefined,
       mib: this.counters,
     });
   }
 
-  /**
-   * A frozen copy of the stack's settings that connections without options of their own share
-   * (Connection.ownConfig copies it before a change). Remade when `config` was changed (sysctl).
-   */
-  private sharedConfig(): Readonly<TcpConfig> {
-    let s = this.shared;
-    if (s !== null) {
-      const live = this.config as unknown as Record<string, unknown>;
-      const frozen = s as unknown as Record<string, unknown>;
-      for (const k in live) {
-        if (live[k] !== frozen[k]) {
-          s = null;
-          break;
-        }
-      }
-    }
-    if (s === null) s = this.shared = Object.freeze({ ...this.config });
-    return s;
-  }
-
-  private shared: Readonly<TcpConfig> | null = null;
 
   private dispatch(c: Connection, ev: ConnEvent): void {
     const sock = c.owner instanceof TcpSocket ? c.owner : null;
-    const local = endpoint(c.localAddr, c.localPort);
-    const remote = endpoint(c.remoteAddr, c.remotePort);
+    // Observer events are built only when someone observes (no strings per event otherwise).
+    const observed = this.observers.length > 0;
     switch (ev.type) {
       case 'state':
-        this.publish({ type: 'state', local, remote, from: ev.from, to: ev.to, cause: ev.cause, conn: c });
+        if (observed) this.publish({ type: 'state', local: endpoint(c.localAddr, c.localPort), remote: endpoint(c.remoteAddr, c.remotePort), from: ev.from, to: ev.to, cause: ev.cause, conn: c });
         sock?.onState?.(ev.from, ev.to, ev.cause);
         if (ev.to === 'ESTABLISHED' && c.owner instanceof Listener) this.established(c.owner, c);
         return;
@@ -451,7 +441,7 @@ export class Stack implements TimerClient {
         sock?.onEnd?.();
         return;
       case 'error':
-        this.publish({ type: 'error', local, remote, code: ev.code, message: ev.message });
+        if (observed) this.publish({ type: 'error', local: endpoint(c.localAddr, c.localPort), remote: endpoint(c.remoteAddr, c.remotePort), code: ev.code, message: ev.message });
         sock?.onError?.(ev.code, ev.message);
         return;
       case 'linger':

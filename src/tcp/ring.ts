@@ -51,8 +51,8 @@ export class ByteRing {
     const cap = this.buf.length;
     let tail = (this.head + this.len) % cap;
     const first = Math.min(n, cap - tail);
-    this.buf.set(src.subarray(off, off + first), tail);
-    if (first < n) this.buf.set(src.subarray(off + first, off + n), 0);
+    copyBytes(this.buf, tail, src, off, first);
+    if (first < n) copyBytes(this.buf, 0, src, off + first, n - first);
     tail = (tail + n) % cap;
     this.len += n;
     return n;
@@ -72,8 +72,8 @@ export class ByteRing {
     if (n <= 0) return;
     const start = (this.head + from) % cap;
     const first = Math.min(n, cap - start);
-    dst.set(this.buf.subarray(start, start + first), dstOff);
-    if (first < n) dst.set(this.buf.subarray(0, n - first), dstOff + first);
+    copyBytes(dst, dstOff, this.buf, start, first);
+    if (first < n) copyBytes(dst, dstOff + first, this.buf, 0, n - first);
   }
 
   /**
@@ -103,4 +103,15 @@ export class ByteRing {
     this.head = 0;
     this.buf = EMPTY;
   }
+}
+
+/**
+ * dst[dstOff, +n) = src[srcOff, +n). Short copies byte by byte (a subarray view for `set` would
+ * cost more than the copy), long ones with `set` (memcpy), whole arrays without a view.
+ */
+function copyBytes(dst: Uint8Array, dstOff: number, src: Uint8Array, srcOff: number, n: number): void {
+  if (n <= 32) {
+    for (let i = 0; i < n; i++) dst[dstOff + i] = src[srcOff + i]!;
+  } else if (srcOff === 0 && n === src.length) dst.set(src, dstOff);
+  else dst.set(src.subarray(srcOff, srcOff + n), dstOff);
 }
