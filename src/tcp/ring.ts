@@ -11,6 +11,17 @@
 const EMPTY = new Uint8Array(0);
 /** First allocation: small enough for V8 to keep it on the JS heap (no external backing store). */
 const MIN_CAPACITY = 64;
+/**
+ * Free first-size buffers, shared by all rings: short connections (a request and a response)
+ * reuse them instead of allocating two per connection. A buffer is only here while no ring
+ * holds it (views a ring hands out are used before the ring changes).
+ */
+const SMALL: Uint8Array[] = [];
+const SMALL_KEEP = 4096;
+
+function recycle(buf: Uint8Array): void {
+  if (buf.length === MIN_CAPACITY && SMALL.length < SMALL_KEEP) SMALL.push(buf);
+}
 
 export class ByteRing {
   private buf: Uint8Array = EMPTY;
@@ -37,8 +48,9 @@ export class ByteRing {
     let cap = Math.max(this.buf.length, MIN_CAPACITY);
     while (cap < need) cap *= 2;
     cap = Math.min(Math.max(cap, need), Math.max(this.max, need));
-    const next = new Uint8Array(cap);
+    const next = cap === MIN_CAPACITY ? SMALL.pop() ?? new Uint8Array(MIN_CAPACITY) : new Uint8Array(cap);
     this.copyOut(next, 0, 0, this.len);
+    recycle(this.buf);
     this.buf = next;
     this.head = 0;
   }
@@ -92,6 +104,7 @@ export class ByteRing {
   /** Free the buffer if the ring is empty (an idle connection keeps nothing); true when none is held. */
   release(): boolean {
     if (this.len === 0) {
+      recycle(this.buf);
       this.buf = EMPTY;
       this.head = 0;
     }
@@ -101,6 +114,7 @@ export class ByteRing {
   clear(): void {
     this.len = 0;
     this.head = 0;
+    recycle(this.buf);
     this.buf = EMPTY;
   }
 }

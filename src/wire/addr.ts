@@ -202,12 +202,12 @@ export function formatAddr(b: Uint8Array, off = 0, len?: 4 | 16): string {
 
 /** 4 or 6 for a valid address, 0 otherwise. */
 export function addrVersion(s: string): 4 | 6 | 0 {
-  const b = parseAddr(s);
-  return b === null ? 0 : b.length === 4 ? 4 : 6;
+  const n = parseAddrInto(s, SCRATCH, 0);
+  return n === 0 ? 0 : n === 4 ? 4 : 6;
 }
 
 /** The canonical text of an address ("2001:DB8:0::1" -> "2001:db8::1"), or null when invalid. */
 export function canonicalAddr(s: string): string | null {
-  const b = parseAddr(s);
-  return b === null ? null : formatAddr(b, 0, b.length as 4 | 16);
+  const n = parseAddrInto(s, SCRATCH, 0);
+  return n === 0 ? null : formatAddr(SCRATCH, 0, n);
 }

@@ -28,7 +28,8 @@ export const TcpOpt = {
 /**
  * Parse the TCP segment that follows the IP header described by `ip` (which must come from
  * parseIpHeader on the same frame: the checksum reads the addresses from the frame). Fills `out`
- * (cleared first); `out.payload` is a subarray of `frame`. Returns null or why to drop.
+ * (cleared first); `out.payload` is a subarray of `frame` (or one shared empty array when the
+ * segment carries no data: no view is made per pure ACK). Returns null or why to drop.
  */
 export function parseTcp(frame: Uint8Array, ip: IpRepr, out: TcpRepr, verifyChecksum: boolean): DropReason | null {
   clearTcpRepr(out);
@@ -61,7 +62,7 @@ export function parseTcp(frame: Uint8Array, ip: IpRepr, out: TcpRepr, verifyChec
   out.urgent = (frame[start + 18]! << 8) | frame[start + 19]!;
   const bad = parseOptions(frame, start + TCP_HEADER_LEN, start + hlen, out);
   if (bad !== null) return bad;
-  out.payload = frame.subarray(start + hlen, start + len);
+  if (len > hlen) out.payload = frame.subarray(start + hlen, start + len); // else the empty one clearTcpRepr set
   return null;
 }
 

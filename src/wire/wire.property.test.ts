@@ -25,7 +25,7 @@ function exercise(frame: Uint8Array): void {
       const why = parseTcp(frame, ip, tcp, verify);
       if (why === null) {
         assert.ok(tcp.payload.length <= frame.length);
-        assert.equal(tcp.payload.buffer, frame.buffer);
+        if (tcp.payload.length > 0) assert.equal(tcp.payload.buffer, frame.buffer); // a view, never a copy
       }
     }
   }
