@@ -5,7 +5,6 @@ import { seqAdd, seqGt } from '../seq.js';
 import { Connection, bump, type Mib } from '../tcp/connection.js';
 import { DEFAULT_CONFIG, makeConfig, type TcpConfig } from '../tcp/config.js';
 import type { ConnEvent } from '../tcp/events.js';
-import { negotiate } from '../tcp/input-syn-sent.js';
 import type { TcpStateName } from '../tcp/state.js';
 import { NEVER, type Instant } from '../time.js';
 import { Heap } from '../util/heap.js';
@@ -17,10 +16,10 @@ import type { ConnRow, Snapshot } from '../diag/types.js';
 import { DROP_PREFIX, newMib } from './counters.js';
 import { StackError } from './errors.js';
 import { IsnGenerator } from './isn.js';
+import { listenInput } from './passive-open.js';
 import { ConnTable } from './conn-table.js';
 import { Listener } from './listener.js';
 import { TcpSocket } from './socket.js';
-import { checkCookie, makeCookie } from './syncookies.js';
 
 export interface StackOptions {
   /** Host name for events and netstat. */
@@ -77,13 +76,15 @@ export class Stack implements TimerClient {
   private readonly buffered = new Set<Connection>();
   /** When sweepBuffers runs next; NEVER while no connection holds a buffer. */
   private sweepAt: Instant = NEVER;
-  private readonly isnGen: IsnGenerator;
+  /** @internal */
+  readonly isnGen: IsnGenerator;
   private readonly rng: Rng;
   private readonly portRange: [number, number];
   private readonly observers: ((ev: StackEvent) => void)[] = [];
   private readonly ip = newIpRepr();
   private readonly rx = newTcpRepr();
-  private readonly tx = newTcpRepr();
+  /** @internal */
+  readonly tx = newTcpRepr();
 
   constructor(opts: StackOptions) {
     if (!opts || !Array.isArray(opts.addresses) || opts.addresses.length === 0) {
@@ -269,7 +270,7 @@ export class Stack implements TimerClient {
           bump(this.counters, 'TWRecycled');
           c.setState('CLOSED', 'new SYN in TIME_WAIT reuses the 4-tuple');
           this.service(c);
-          this.listenInput(l, ip.src, ip.dst, seg, now, issHint);
+          listenInput(this, l, ip.src, ip.dst, seg, now, issHint);
           return;
         }
       }
@@ -287,7 +288,7 @@ export class Stack implements TimerClient {
     }
     const l = this.findListener(ip.dst, seg.dstPort);
     if (l !== undefined) {
-      this.listenInput(l, ip.src, ip.dst, seg, now);
+      listenInput(this, l, ip.src, ip.dst, seg, now);
       return;
     }
     bump(this.counters, 'TCPNoSocket');
@@ -387,7 +388,8 @@ export class Stack implements TimerClient {
 
   // ------------------------------------------------------------------ internals
 
-  private register(c: Connection): void {
+  /** @internal */
+  register(c: Connection): void {
     this.conns.set(c);
   }
 
@@ -402,7 +404,8 @@ export class Stack implements TimerClient {
     this.service(c);
   }
 
-  private newConnection(localAddr: string, localPort: number, remoteAddr: string, remotePort: number, tcp: Partial<TcpConfig> | undefined, iss?: number): Connection {
+  /** @internal */
+  newConnection(localAddr: string, localPort: number, remoteAddr: string, remotePort: number, tcp: Partial<TcpConfig> | undefined, iss?: number): Connection {
     const ipv6 = addrVersion(localAddr) === 6;
     const now = this.now();
     return new Connection({
@@ -465,99 +468,9 @@ export class Stack implements TimerClient {
     l.onConnection?.(sock);
   }
 
-  /** RFC 9293 §3.10.7.2: a segment for a listener. */
-  private listenInput(l: Listener, remoteAddr: string, localAddr: string, seg: TcpRepr, now: Instant, issHint?: number): void {
-    if (seg.flags & RST) return; // first: an incoming RST is ignored
-    if (seg.flags & ACK) {
-      if (!(seg.flags & SYN) && this.syncookies > 0 && this.cookieAck(l, remoteAddr, localAddr, seg, now)) return;
-      // second: any acknowledgment is bad: <SEQ=SEG.ACK><CTL=RST>
-      this.resetFor(localAddr, remoteAddr, seg);
-      return;
-    }
-    if (!(seg.flags & SYN)) return; // fourth: anything else is dropped
-    // LINUX tcp_conn_request: a full accept queue drops the SYN.
-    if (l.acceptQueueFull) {
-      bump(this.counters, 'ListenOverflows');
-      bump(this.counters, 'ListenDrops');
-      return;
-    }
-    if (this.syncookies === 2 || l.synQueueFull) {
-      if (this.syncookies === 0) {
-        bump(this.counters, 'TCPReqQFullDrop');
-        bump(this.counters, 'ListenDrops');
-        return;
-      }
-      // RFC 4987 §3.6: answer statelessly with a SYN cookie.
-      bump(this.counters, 'TCPReqQFullDoCookies');
-      bump(this.counters, 'SyncookiesSent');
-      this.sendCookieSynAck(localAddr, l.port, remoteAddr, seg, now);
-      return;
-    }
-    const c = this.newConnection(localAddr, l.port, remoteAddr, seg.srcPort, l.config, issHint);
-    c.passive = true;
-    c.owner = l;
-    c.state = 'LISTEN';
-    c.irs = seg.seq;
-    c.rcvNxt = seqAdd(seg.seq, 1);
-    c.lastAckSent = c.rcvNxt;
-    negotiate(c, seg);
-    c.sndWnd = seg.window; // a SYN's window is never scaled (RFC 7323 §2.2)
-    c.maxSndWnd = c.sndWnd;
-    c.sndWl1 = seg.seq;
-    c.lastRecv = now;
-    c.setState('SYN_RECEIVED', 'rcv SYN: snd SYN,ACK');
-    l.synQueue.add(c);
-    this.register(c);
-    this.service(c);
-  }
-
-  private sendCookieSynAck(localAddr: string, localPort: number, remoteAddr: string, seg: TcpRepr, now: Instant): void {
-    const { iss, mss } = makeCookie(this.isnGen, now, localAddr, localPort, remoteAddr, seg.srcPort, seg.seq, seg.mss > 0 ? seg.mss : 536);
-    const tx = this.tx;
-    tx.srcPort = localPort;
-    tx.dstPort = seg.srcPort;
-    tx.seq = iss;
-    tx.ack = seqAdd(seg.seq, 1);
-    tx.flags = SYN | ACK;
-    tx.window = Math.min(65535, this.config.recvBuffer);
-    tx.mss = Math.min(mss, this.mtu - 40);
-    tx.wscale = -1;
-    tx.sackPermitted = false;
-    tx.hasTimestamp = false;
-    tx.sackCount = 0;
-    tx.payload = new Uint8Array(0);
-    this.transmit(localAddr, remoteAddr, tx);
-  }
-
-  /** The ACK completing a cookie handshake: build the connection straight into ESTABLISHED. */
-  private cookieAck(l: Listener, remoteAddr: string, localAddr: string, seg: TcpRepr, now: Instant): boolean {
-    const mss = checkCookie(this.isnGen, now, localAddr, l.port, remoteAddr, seg.srcPort, seqAdd(seg.seq, -1), seqAdd(seg.ack, -1));
-    if (mss === null) {
-      bump(this.counters, 'SyncookiesFailed');
-      return false;
-    }
-    bump(this.counters, 'SyncookiesRecv');
-    const c = this.newConnection(localAddr, l.port, remoteAddr, seg.srcPort, l.config, seqAdd(seg.ack, -1));
-    c.passive = true;
-    c.owner = l;
-    c.state = 'LISTEN';
-    c.irs = seqAdd(seg.seq, -1);
-    c.rcvNxt = seg.seq;
-    c.lastAckSent = c.rcvNxt;
-    c.peerMss = mss;
-    c.cc.init(c.effMss, c.config.initialCwnd);
-    c.sndNxt = seqAdd(c.iss, 1);
-    c.sndMax = c.sndNxt;
-    c.rcvAdv = seqAdd(c.rcvNxt, Math.min(65535, c.config.recvBuffer));
-    c.setState('SYN_RECEIVED', 'rcv ACK with a valid SYN cookie');
-    this.register(c);
-    c.onSegment(now, seg); // the ACK now completes the handshake like any other
-    this.service(c);
-    return true;
-  }
-
   /** RFC 9293 §3.10.7.1: the answer to a segment for no connection. Never answers a RST. */
-  private resetFor(localAddr: string, remoteAddr: string, seg: TcpRepr): void {
+  /** @internal */
+  resetFor(localAddr: string, remoteAddr: string, seg: TcpRepr): void {
     if (seg.flags & RST) return;
     const tx = this.tx;
     const len = segLen(seg);
@@ -594,7 +507,8 @@ export class Stack implements TimerClient {
    * link's buffer when it recycles them, else a new one) and send it. Address bytes are parsed
    * once per change of address, not per frame.
    */
-  private transmit(src: string, dst: string, seg: TcpRepr): void {
+  /** @internal */
+  transmit(src: string, dst: string, seg: TcpRepr): void {
     bump(this.counters, 'OutSegs');
     const link = this.link;
     if (link === null) return;

@@ -1,0 +1,103 @@
+import { seqAdd } from '../seq.js';
+import { bump } from '../tcp/connection.js';
+import { negotiate } from '../tcp/input-syn-sent.js';
+import type { Instant } from '../time.js';
+import { ACK, RST, SYN, type TcpRepr } from '../wire/tcp-repr.js';
+import type { Listener } from './listener.js';
+import type { Stack } from './stack.js';
+import { checkCookie, makeCookie } from './syncookies.js';
+
+/**
+ * RFC 9293 §3.10.7.2: a segment for a listener — where a passive open begins. A SYN creates a
+ * child in SYN_RECEIVED (Linux's request socket) in the listener's SYN queue; a full SYN queue
+ * answers with SYN cookies (RFC 4987 §3.6); a full accept queue drops the SYN (LINUX).
+ */
+export function listenInput(st: Stack, l: Listener, remoteAddr: string, localAddr: string, seg: TcpRepr, now: Instant, issHint?: number): void {
+  if (seg.flags & RST) return; // first: an incoming RST is ignored
+  if (seg.flags & ACK) {
+    if (!(seg.flags & SYN) && st.syncookies > 0 && cookieAck(st, l, remoteAddr, localAddr, seg, now)) return;
+    // second: any acknowledgment is bad: <SEQ=SEG.ACK><CTL=RST>
+    st.resetFor(localAddr, remoteAddr, seg);
+    return;
+  }
+  if (!(seg.flags & SYN)) return; // fourth: anything else is dropped
+  // LINUX tcp_conn_request: a full accept queue drops the SYN.
+  if (l.acceptQueueFull) {
+    bump(st.counters, 'ListenOverflows');
+    bump(st.counters, 'ListenDrops');
+    return;
+  }
+  if (st.syncookies === 2 || l.synQueueFull) {
+    if (st.syncookies === 0) {
+      bump(st.counters, 'TCPReqQFullDrop');
+      bump(st.counters, 'ListenDrops');
+      return;
+    }
+    // RFC 4987 §3.6: answer statelessly with a SYN cookie.
+    bump(st.counters, 'TCPReqQFullDoCookies');
+    bump(st.counters, 'SyncookiesSent');
+    sendCookieSynAck(st, localAddr, l.port, remoteAddr, seg, now);
+    return;
+  }
+  const c = st.newConnection(localAddr, l.port, remoteAddr, seg.srcPort, l.config, issHint);
+  c.passive = true;
+  c.owner = l;
+  c.state = 'LISTEN';
+  c.irs = seg.seq;
+  c.rcvNxt = seqAdd(seg.seq, 1);
+  c.lastAckSent = c.rcvNxt;
+  negotiate(c, seg);
+  c.sndWnd = seg.window; // a SYN's window is never scaled (RFC 7323 §2.2)
+  c.maxSndWnd = c.sndWnd;
+  c.sndWl1 = seg.seq;
+  c.lastRecv = now;
+  c.setState('SYN_RECEIVED', 'rcv SYN: snd SYN,ACK');
+  l.synQueue.add(c);
+  st.register(c);
+  st.service(c);
+}
+
+function sendCookieSynAck(st: Stack, localAddr: string, localPort: number, remoteAddr: string, seg: TcpRepr, now: Instant): void {
+  const { iss, mss } = makeCookie(st.isnGen, now, localAddr, localPort, remoteAddr, seg.srcPort, seg.seq, seg.mss > 0 ? seg.mss : 536);
+  const tx = st.tx;
+  tx.srcPort = localPort;
+  tx.dstPort = seg.srcPort;
+  tx.seq = iss;
+  tx.ack = seqAdd(seg.seq, 1);
+  tx.flags = SYN | ACK;
+  tx.window = Math.min(65535, st.config.recvBuffer);
+  tx.mss = Math.min(mss, st.mtu - 40);
+  tx.wscale = -1;
+  tx.sackPermitted = false;
+  tx.hasTimestamp = false;
+  tx.sackCount = 0;
+  tx.payload = new Uint8Array(0);
+  st.transmit(localAddr, remoteAddr, tx);
+}
+
+/** The ACK completing a cookie handshake: build the connection straight into ESTABLISHED. */
+function cookieAck(st: Stack, l: Listener, remoteAddr: string, localAddr: string, seg: TcpRepr, now: Instant): boolean {
+  const mss = checkCookie(st.isnGen, now, localAddr, l.port, remoteAddr, seg.srcPort, seqAdd(seg.seq, -1), seqAdd(seg.ack, -1));
+  if (mss === null) {
+    bump(st.counters, 'SyncookiesFailed');
+    return false;
+  }
+  bump(st.counters, 'SyncookiesRecv');
+  const c = st.newConnection(localAddr, l.port, remoteAddr, seg.srcPort, l.config, seqAdd(seg.ack, -1));
+  c.passive = true;
+  c.owner = l;
+  c.state = 'LISTEN';
+  c.irs = seqAdd(seg.seq, -1);
+  c.rcvNxt = seg.seq;
+  c.lastAckSent = c.rcvNxt;
+  c.peerMss = mss;
+  c.cc.init(c.effMss, c.config.initialCwnd);
+  c.sndNxt = seqAdd(c.iss, 1);
+  c.sndMax = c.sndNxt;
+  c.rcvAdv = seqAdd(c.rcvNxt, Math.min(65535, c.config.recvBuffer));
+  c.setState('SYN_RECEIVED', 'rcv ACK with a valid SYN cookie');
+  st.register(c);
+  c.onSegment(now, seg); // the ACK now completes the handshake like any other
+  st.service(c);
+  return true;
+}
