@@ -100,6 +100,11 @@ export class Congestion {
   private priorCwnd = 0;
   private priorSsthresh = 0x7fffffff;
 
+  /** A reduction that undo() could still revert (no timeout or undo since the last recovery). */
+  get undoPossible(): boolean {
+    return this.priorCwnd !== 0;
+  }
+
   /**
    * Every retransmission of this episode proved unnecessary (D-SACK, RFC 3708 §3.2): restore the
    * window as it was before the reduction (LINUX tcp_undo_cwnd_reduction).

@@ -15,6 +15,7 @@ import { pollTransmit } from './output.js';
 import { onTimer } from './timer-handlers.js';
 import { Congestion } from './congestion.js';
 import { Scoreboard } from './sack.js';
+import { Rack } from './rack.js';
 
 /** The four numbers that name a connection. */
 export interface Endpoints {
@@ -151,6 +152,14 @@ export class Connection implements Endpoints {
   undoRetrans = 0;
   /** What the peer SACKed (RFC 6675 scoreboard). */
   readonly sb = new Scoreboard();
+  private rackState: Rack | null = null;
+  /**
+   * RACK's per-segment transmit times and loss marks (RFC 8985 §6), with SACK only; made at the
+   * first use, so a connection that never sends data does not carry it.
+   */
+  get rack(): Rack {
+    return (this.rackState ??= new Rack());
+  }
   /** A D-SACK block to report in the next ACK (RFC 2883): [start, end), or start === end for none. */
   dsackStart: SeqNum = 0;
   dsackEnd: SeqNum = 0;

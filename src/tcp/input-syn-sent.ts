@@ -110,12 +110,14 @@ export function ackNewData(c: Connection, now: Instant, seg: TcpRepr): void {
   c.unackedSince = seqLt(c.sndUna, c.sndMax) ? now : NEVER;
   c.dupAcks = 0;
   c.sb.pruneBelow(ack);
+  const wasRecovering = c.cc.inRecovery || c.lossRecover !== null;
   if (c.lossRecover !== null && !seqLt(ack, c.lossRecover)) c.lossRecover = null;
   if (seqLt(c.sb.highRxt, ack)) c.sb.highRxt = ack;
   if (c.cc.inRecovery) {
     // RFC 6582 §3.2: a partial ACK retransmits the next hole; a full ACK ends recovery.
     if (c.cc.onRecoveryAck(ack, seqDiff(ack, prevUna))) c.retransmitHead = true;
   } else if (seqDiff(ack, prevUna) > 0 && dataAcked > 0) c.cc.onAck(dataAcked, now, c.rtt.srtt);
+  if (wasRecovering && !c.cc.inRecovery && c.lossRecover === null) c.rack.onRecoveryExit();
   if (c.tlpHighSeq !== null && !seqLt(ack, c.tlpHighSeq)) c.tlpHighSeq = null; // the probe episode ended
   if (c.sndUna === c.sndMax) c.timers.stop(Timer.RETRANSMIT);
   else c.armRetransmit(now);

@@ -1,10 +1,11 @@
 import { inWindow, seqAdd, seqDiff, seqGt, seqLe, seqLt } from '../seq.js';
-import type { Instant } from '../time.js';
+import { NEVER, type Instant } from '../time.js';
 import { ACK, FIN, RST, SYN, segLen, type TcpRepr } from '../wire/tcp-repr.js';
 import { bump, type Connection } from './connection.js';
 import { ackNewData, established, synSentInput } from './input-syn-sent.js';
 import { Timer } from './timers.js';
 import { tsClock } from './output.js';
+import { rackDetectAndRecover } from './rack.js';
 import { isSynchronized } from './state.js';
 
 /**
@@ -134,9 +135,26 @@ function synchronizedInput(c: Connection, now: Instant, seg: TcpRepr): void {
     return;
   } else {
     // RFC 2018 §4 / RFC 6675: learn what the peer holds above the cumulative ACK.
-    if (c.sackEnabled && seg.sackCount > 0 && c.sb.update(seg.sackBlocks, seg.sackCount, seqGt(seg.ack, c.sndUna) ? seg.ack : c.sndUna, c.sndMax)) {
+    const cumAck = seqGt(seg.ack, c.sndUna) ? seg.ack : c.sndUna;
+    const dsack = c.sackEnabled && seg.sackCount > 0 && c.sb.update(seg.sackBlocks, seg.sackCount, cumAck, c.sndMax, seg.ack);
+    if (dsack) {
       bump(c.mib, 'TCPDSACKRecv'); // RFC 2883: the peer got something twice
       onDsack(c, seg.sackBlocks[0]!, seg.sackBlocks[1]!);
+    }
+    // RFC 8985 §6.2 steps 1-4: what this ACK delivered updates RACK's state.
+    if (c.sackEnabled) {
+      c.rack.onAck(c, now, cumAck, seg.sackCount > 0, c.tsEnabled && seg.hasTimestamp ? seg.tsEcr : null, dsack);
+      // RFC 3522 Eifel detection (LINUX tcp_try_undo_recovery with tcp_packet_delayed): every
+      // retransmission of the recovery was answered by an ACK echoing a timestamp older than it,
+      // so the originals arrived: the reduction was for nothing. (Counted per segment, because a
+      // D-SACK can be lost or dropped by PAWS when the ACK path reorders.)
+      const rack = c.rack;
+      if (rack.rxtSpurious > 0 && rack.rxtSpurious >= rack.rxtCount && (c.cc.inRecovery || c.cc.undoPossible)) {
+        c.cc.undo();
+        rack.rxtSpurious = 0;
+        rack.rxtCount = 0;
+        bump(c.mib, 'TCPFullUndo');
+      }
     }
     if (seqGt(seg.ack, c.sndUna)) {
       ackNewData(c, now, seg);
@@ -145,16 +163,15 @@ function synchronizedInput(c: Connection, now: Instant, seg: TcpRepr): void {
       c.dupAcks++;
       if (c.cc.inRecovery) c.cc.onDupAck();
     }
-    // Loss detection: DupThresh duplicate ACKs (RFC 5681 §3.2, RFC 6582), or with SACK a hole
-    // with DupThresh segments SACKed above it (RFC 6675 §5 IsLost(HighACK + 1)).
-    c.sb.flightSegs = Math.ceil(c.inFlight / c.effMss);
-    c.sb.noNewData = c.sendBuf.length - seqDiff(c.sndMax, c.sndBufSeq) <= 0;
-    if (!c.cc.inRecovery && c.lossRecover === null && c.inFlight > 0 && (c.dupAcks >= c.sb.threshold || (c.sackEnabled && c.sb.nextLostHole(c.sndUna, c.effMss) !== null))) {
-      c.cc.enterRecovery(c.inFlight, c.sndMax, c.sackEnabled);
-      c.undoRetrans = 0;
-      c.sb.highRxt = c.sndUna;
-      c.retransmitHead = true; // RFC 6675 §5 step 4.2 / RFC 5681 §3.2 step 3
-      bump(c.mib, c.sackEnabled ? 'TCPSackRecovery' : 'TCPRenoRecovery');
+    // Loss detection. With SACK: RACK (RFC 8985 §6.2 step 5, §6.3), which with no reordering
+    // seen and DupThresh segments SACKed marks at once what RFC 6675 IsLost would (LINUX: RACK
+    // replaces the DupThresh heuristics when SACK is on). Without SACK: DupThresh duplicate ACKs
+    // (RFC 5681 §3.2, RFC 6582) with early retransmit (RFC 5827).
+    if (c.sackEnabled) rackDetectAndRecover(c, now);
+    else {
+      c.sb.flightSegs = Math.ceil(c.inFlight / c.effMss);
+      c.sb.noNewData = c.sendBuf.length - seqDiff(c.sndMax, c.sndBufSeq) <= 0;
+      if (!c.cc.inRecovery && c.lossRecover === null && c.inFlight > 0 && c.dupAcks >= c.sb.threshold) enterFastRecovery(c);
     }
   }
   if (updateTsRecent) c.tsRecent = seg.tsVal;
@@ -223,6 +240,24 @@ function synchronizedInput(c: Connection, now: Instant, seg: TcpRepr): void {
 }
 
 /**
+ * Start fast recovery (RFC 5681 §3.2 steps 2-3, RFC 6582 §3.2, RFC 6675 §5 step 4). Without
+ * SACK the segment at SND.UNA goes at once; with SACK the output engine retransmits what RACK
+ * marked lost, the first at once (RFC 6675 §5 step 4.2).
+ */
+export function enterFastRecovery(c: Connection): void {
+  c.cc.enterRecovery(c.inFlight, c.sndMax, c.sackEnabled);
+  c.undoRetrans = 0;
+  if (c.sackEnabled) {
+    c.rack.rxtFirst = NEVER;
+    c.rack.rxtCount = 0;
+    c.rack.rxtSpurious = 0;
+  }
+  c.sb.highRxt = c.sndUna;
+  c.retransmitHead = true; // RFC 6675 §5 step 4.2 / RFC 5681 §3.2 step 3
+  bump(c.mib, c.sackEnabled ? 'TCPSackRecovery' : 'TCPRenoRecovery');
+}
+
+/**
  * A D-SACK for [start, end) (RFC 2883): if it covers data we retransmitted, that retransmission
  * was spurious — the original was only reordered or delayed. Raise the reordering degree to what
  * was observed (RFC 4653's idea; LINUX tcp_check_sack_reordering, capped by tcp_max_reordering
@@ -234,9 +269,12 @@ function onDsack(c: Connection, start: number, end: number): void {
   bump(c.mib, 'TCPSpuriousRetrans');
   const degree = Math.ceil(Math.max(0, seqDiff(c.sb.highSacked(c.sndMax), start)) / c.effMss);
   if (degree > c.sb.dupThresh) c.sb.dupThresh = Math.min(300, degree);
-  void end;
-  if (c.undoRetrans > 0) c.undoRetrans--;
-  if (c.cc.inRecovery && c.undoRetrans === 0) {
+  // One D-SACK block can report several adjacent retransmitted segments.
+  const pending = c.undoRetrans;
+  c.undoRetrans = Math.max(0, pending - Math.max(1, Math.ceil(seqDiff(end, start) / c.effMss)));
+  // LINUX tcp_fastretrans_alert calls tcp_try_undo_dsack in Open/Disorder too: the D-SACK for the
+  // last retransmission usually arrives just after the ACK that ended recovery.
+  if (c.undoRetrans === 0 && (c.cc.inRecovery || (pending > 0 && c.cc.undoPossible))) {
     c.cc.undo();
     bump(c.mib, 'TCPDSACKUndo');
   }

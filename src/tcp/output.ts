@@ -3,6 +3,7 @@ import { NEVER, type Instant } from '../time.js';
 import { ACK, FIN, PSH, RST, SYN, clearTcpRepr, segLen, type TcpRepr } from '../wire/tcp-repr.js';
 import { bump, type Connection } from './connection.js';
 import { Timer } from './timers.js';
+import { rackPipe } from './rack.js';
 
 /** RFC 7323 timestamp clock: LINUX milliseconds plus a per-connection offset. */
 export function tsClock(c: Connection, now: Instant): number {
@@ -53,7 +54,14 @@ export function pollTransmit(c: Connection, now: Instant, out: TcpRepr): boolean
   if (s === 'SYN_SENT') return false;
   if (c.retransmitHead) {
     c.retransmitHead = false;
-    if (s !== 'SYN_RECEIVED' && retransmitAt(c, now, out, c.sndUna)) {
+    // With SACK the first segment RACK marked lost (RFC 8985 §6.2 step 5), usually SND.UNA's.
+    const lost = c.sackEnabled && c.cc.inRecovery ? c.rack.firstLostIndex() : -1;
+    if (lost >= 0 && s !== 'SYN_RECEIVED' && retransmitAt(c, now, out, c.rack.startOf(lost), seqDiff(c.rack.endOf(lost), c.rack.startOf(lost)))) {
+      const end = seqAdd(out.seq, segLen(out));
+      if (seqLt(c.sb.highRxt, end)) c.sb.highRxt = end;
+      return true;
+    }
+    if (lost < 0 && s !== 'SYN_RECEIVED' && retransmitAt(c, now, out, c.sndUna)) {
       const end = seqAdd(c.sndUna, segLen(out));
       if (c.sackEnabled && seqLt(c.sb.highRxt, end)) c.sb.highRxt = end;
       return true;
@@ -66,15 +74,15 @@ export function pollTransmit(c: Connection, now: Instant, out: TcpRepr): boolean
     const start = seqDiff(end, c.sndUna) > c.effMss ? seqAdd(end, -c.effMss) : c.sndUna;
     if (s !== 'SYN_RECEIVED' && retransmitAt(c, now, out, start)) return true;
   }
-  if (c.cc.inRecovery && c.sackEnabled && s !== 'SYN_RECEIVED') {
-    c.sb.flightSegs = Math.ceil(c.inFlight / c.effMss);
-    // RFC 6675 §5 step (C): while the pipe has room, retransmit the next lost hole (NextSeg rule 1).
-    const mss = sendMss(c);
-    if (c.cc.cwnd - c.sb.pipe(c.sndUna, c.sndMax, c.effMss) >= mss) {
-      const hole = c.sb.nextLostHole(c.sndUna, c.effMss);
-      if (hole !== null && retransmitAt(c, now, out, hole[0], hole[1])) {
-        // HighRxt moves past what was sent, the FIN included, so NextSeg always progresses.
-        c.sb.highRxt = seqAdd(hole[0], segLen(out));
+  if (c.cc.inRecovery && c.sackEnabled && s !== 'SYN_RECEIVED' && c.rack.lostBytes > 0) {
+    // RFC 6675 §5 step (C) with RACK's marks (RFC 8985 §6.2): while the pipe has room,
+    // retransmit the first segment marked lost (lost retransmissions included), before new data.
+    if (c.cc.cwnd - rackPipe(c) >= sendMss(c)) {
+      const i = c.rack.firstLostIndex();
+      if (i >= 0 && retransmitAt(c, now, out, c.rack.startOf(i), seqDiff(c.rack.endOf(i), c.rack.startOf(i)))) {
+        // HighRxt (RFC 6675 §2) stays the highest retransmitted, for D-SACK accounting.
+        const end = seqAdd(out.seq, segLen(out));
+        if (seqLt(c.sb.highRxt, end)) c.sb.highRxt = end;
         return true;
       }
     }
@@ -163,7 +171,7 @@ function sendData(c: Connection, now: Instant, out: TcpRepr): boolean {
     return sendData(c, now, out);
   }
   // The peer's window and the congestion window (counting the RFC 6675 pipe in SACK recovery).
-  const flight = c.cc.inRecovery && c.sackEnabled ? c.sb.pipe(c.sndUna, c.sndMax, c.effMss) : c.inFlight;
+  const flight = c.cc.inRecovery && c.sackEnabled ? rackPipe(c) : c.inFlight;
   // Whole bytes only: CUBIC's cwnd is fractional, and a fractional `usable` made a 0.6-byte
   // "segment" that sent an empty ACK without advancing SND.NXT, 100000 times in a row.
   const usable = Math.floor(Math.min(seqDiff(seqAdd(c.sndUna, c.sndWnd), c.sndNxt), c.cc.cwnd - flight));
@@ -206,6 +214,7 @@ function sendData(c: Connection, now: Instant, out: TcpRepr): boolean {
   out.payload = len > 0 ? c.sendBuf.view(off, len, scratchFor(c, len)) : out.payload;
   fillAck(c, now, out);
   const end = seqAdd(c.sndNxt, len + (fin ? 1 : 0));
+  if (c.sackEnabled) c.rack.onSend(c.sndNxt, end, now); // RFC 8985 §6.2 step 1
   if (retransmission) {
     bump(c.mib, 'RetransSegs');
     c.totalRetrans++;
@@ -241,10 +250,14 @@ function retransmitAt(c: Connection, now: Instant, out: TcpRepr, seq: number, ma
   const fin = c.finQueued && len === avail && seqLt(c.finSeq, c.sndMax);
   if (len === 0 && !fin) return false;
   out.seq = seq;
-  if (c.cc.inRecovery) c.undoRetrans++;
+  if (c.cc.inRecovery) {
+    c.undoRetrans++;
+    if (c.sackEnabled && c.rack.rxtCount++ === 0) c.rack.rxtFirst = now;
+  }
   out.flags = ACK | (fin ? FIN : 0) | (len > 0 && len === avail ? PSH : 0);
   out.payload = len > 0 ? c.sendBuf.view(off, len, scratchFor(c, len)) : out.payload;
   fillAck(c, now, out);
+  if (c.sackEnabled) c.rack.onSend(seq, seqAdd(seq, len + (fin ? 1 : 0)), now); // RFC 8985 §6.2 step 1
   bump(c.mib, 'RetransSegs');
   c.totalRetrans++;
   c.rttStart = NEVER; // Karn's rule

@@ -2,9 +2,10 @@ import { seqDiff, seqGe, seqGt, seqLe, seqLt, seqMax, type SeqNum } from '../seq
 
 /**
  * The sender's SACK scoreboard (RFC 6675 §3): which bytes above SND.UNA the peer reported
- * holding. Ranges are sorted and disjoint. Used to decide what is lost (IsLost: DupThresh
- * segments' worth SACKed above it), what to retransmit next (NextSeg rule 1), and how much is
- * really in the network (the pipe).
+ * holding. Ranges are sorted and disjoint. The connection decides what is lost with RACK
+ * (rack.ts, RFC 8985), which reads these ranges; nextLostHole/pipe below are RFC 6675's
+ * DupThresh-based IsLost/NextSeg/SetPipe, kept as the reference (and the threshold serves the
+ * NewReno path).
  */
 export const DUP_THRESH = 3;
 
@@ -35,6 +36,17 @@ export class Scoreboard {
   private r: number[] = [];
   /** RFC 6675 HighRxt: the highest sequence number retransmitted in this recovery. */
   highRxt: SeqNum = 0;
+
+  /** Number of SACKed ranges; startAt/endAt read them in order without allocating. */
+  get count(): number {
+    return this.r.length >> 1;
+  }
+  startAt(i: number): SeqNum {
+    return this.r[2 * i]!;
+  }
+  endAt(i: number): SeqNum {
+    return this.r[2 * i + 1]!;
+  }
 
   get isEmpty(): boolean {
     return this.r.length === 0;
@@ -96,12 +108,14 @@ export class Scoreboard {
    * are ignored (RFC 6675 §4 checks). Returns true when the first block is a D-SACK (RFC 2883
    * §4: it lies below the cumulative ACK, or inside the second block).
    */
-  update(blocks: Uint32Array, count: number, ack: SeqNum, sndMax: SeqNum): boolean {
+  update(blocks: Uint32Array, count: number, ack: SeqNum, sndMax: SeqNum, segAck: SeqNum = ack): boolean {
     let dsack = false;
     if (count > 0) {
       const s0 = blocks[0]!;
       const e0 = blocks[1]!;
-      if (seqLe(e0, ack)) dsack = true;
+      // Below the ACK field of this segment (RFC 2883 §4), not below SND.UNA: an old ACK that
+      // arrives after a newer one (reordered ACKs) carries ordinary blocks below SND.UNA.
+      if (seqLe(e0, segAck)) dsack = true;
       else if (count > 1 && seqGe(s0, blocks[2]!) && seqLe(e0, blocks[3]!)) dsack = true;
     }
     for (let i = dsack ? 1 : 0; i < count; i++) {

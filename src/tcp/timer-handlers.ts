@@ -2,6 +2,8 @@ import { seqAdd, seqDiff, seqGt } from '../seq.js';
 import { NEVER, type Instant } from '../time.js';
 import { bump, type Connection } from './connection.js';
 import { Timer, type TimerKind } from './timers.js';
+import { rackDetectAndRecover } from './rack.js';
+import { isSynchronized } from './state.js';
 
 /** A timer of `c` expired at `now` (the table has already cleared it). */
 export function onTimer(c: Connection, now: Instant, kind: TimerKind): void {
@@ -24,6 +26,10 @@ export function onTimer(c: Connection, now: Instant, kind: TimerKind): void {
       return lingerTimeout(c, now);
     case Timer.LOSS_PROBE:
       return lossProbe(c, now);
+    case Timer.REORDER:
+      // RFC 8985 §6.3: the reordering window has passed for the youngest candidate: detect again.
+      if (c.sackEnabled && isSynchronized(c.state)) rackDetectAndRecover(c, now);
+      return;
     case Timer.FIN_WAIT_2:
       // LINUX: an orphan in FIN_WAIT_2 is forgotten after tcp_fin_timeout, silently.
       if (c.state === 'FIN_WAIT_2' && c.userClosed) c.setState('CLOSED', 'tcp_fin_timeout in FIN_WAIT_2');
@@ -60,6 +66,8 @@ function retransmitTimeout(c: Connection, now: Instant): void {
     c.lossRecover = c.sndMax;
     // LINUX tcp_enter_loss: a timeout suggests the reordering degree was over-estimated.
     c.sb.dupThresh = 3;
+    c.rack.onRto();
+    c.timers.stop(Timer.REORDER);
   }
   c.backoff++;
   c.sndNxt = c.sndUna; // go back: the output engine resends from SND.UNA (the SYN if unacked)

@@ -22,10 +22,12 @@ export const Timer = {
   FIN_WAIT_2: 6,
   /** Tail loss probe (RFC 8985 §7): a probe after 2·SRTT of silence with data in flight. */
   LOSS_PROBE: 7,
+  /** RACK reordering timer (RFC 8985 §6.3): re-runs loss detection when a segment is old enough. */
+  REORDER: 8,
 } as const;
 export type TimerKind = (typeof Timer)[keyof typeof Timer];
 
-export const TIMER_NAMES = ['retransmit', 'persist', 'keepalive', 'delayed-ack', 'time-wait', 'linger', 'fin-wait-2', 'loss-probe'] as const;
+export const TIMER_NAMES = ['retransmit', 'persist', 'keepalive', 'delayed-ack', 'time-wait', 'linger', 'fin-wait-2', 'loss-probe', 'reorder'] as const;
 export type TimerName = (typeof TIMER_NAMES)[number];
 
 const N = TIMER_NAMES.length;

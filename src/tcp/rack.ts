@@ -1,0 +1,388 @@
+import { seqDiff, seqGe, seqGt, seqLe, seqLt, type SeqNum } from '../seq.js';
+import { NEVER, type Instant } from '../time.js';
+import { bump, type Connection } from './connection.js';
+import { enterFastRecovery } from './input.js';
+import { tsClock } from './output.js';
+import { DUP_THRESH } from './sack.js';
+import { Timer } from './timers.js';
+
+/**
+ * RACK time-based loss detection (RFC 8985 §6), Linux's default loss detection with SACK
+ * (LINUX tcp_recovery.c). Per connection, the transmit time of every data segment sent and not
+ * yet cumulatively acknowledged; on each ACK the most recently sent segment that was delivered
+ * sets RACK.xmit_ts, and every segment sent more than RACK.rtt + RACK.reo_wnd before now and
+ * before RACK.xmit_ts is lost — also a lost retransmission, which DupThresh never sees.
+ *
+ * The segments live in one Float64Array used as a ring of records (start, end, xmit time, flags,
+ * transmission number), in sequence order: no per-segment objects. It is allocated at the first
+ * send. RFC 8985 §6.2 RACK_sent_after orders transmissions by (xmit_ts, end_seq); a virtual
+ * clock sends whole bursts at one instant, where a retransmission sent after new data has the
+ * lower end_seq, so the order here is a transmission counter (what the tie-break stands for).
+ */
+
+const STRIDE = 5;
+/** The segment was retransmitted at least once (its time is the latest transmission's). */
+const RETRANS = 1;
+/** RACK marked it lost (RFC 8985 §6.2 step 5), and it has not been retransmitted since. */
+const LOST = 2;
+/** SACKed (RFC 2018). */
+const SACKED = 4;
+
+/** RFC 7323 §5.3: timestamps compare modulo 2^32. */
+const tsBefore = (a: number, b: number): boolean => ((a - b) | 0) < 0;
+
+
+export class Rack {
+  private b: Float64Array | null = null;
+  private head = 0;
+  private n = 0;
+  private mask = 0;
+  /** RFC 8985 §6.1 RACK.xmit_ts and RACK.end_seq: the most recently sent segment delivered (-1: none yet). */
+  xmitTs = -1;
+  endSeq: SeqNum = 0;
+  /** Transmission number of RACK's segment, and the counter of transmissions. */
+  private xmitNo = -1;
+  private sends = 0;
+  /** RFC 8985 §6.1 RACK.rtt: the RTT of that segment's delivery, µs. */
+  rtt = 0;
+  /** RFC 8985 §6.1 RACK.min_RTT, µs (∞ before the first sample). */
+  minRtt = Number.POSITIVE_INFINITY;
+  /** RFC 8985 §6.1 RACK.fack: the highest end sequence delivered. */
+  fack: SeqNum = 0;
+  private hasFack = false;
+  /** RFC 8985 §6.1 RACK.reordering_seen. */
+  reorderingSeen = false;
+  /** RFC 8985 §6.2 step 4 RACK.reo_wnd_mult, RACK.reo_wnd_persist, RACK.dsack_round. */
+  reoWndMult = 1;
+  private reoWndPersist = 0;
+  private dsackRound: SeqNum | null = null;
+  /** Bytes marked lost and not retransmitted since (they left the pipe, RFC 6675 §4 SetPipe). */
+  lostBytes = 0;
+  /**
+   * Timestamp-based undo (RFC 3522 Eifel detection per segment; LINUX tp->retrans_stamp): when
+   * the current fast recovery first retransmitted, how many retransmissions it made, and how
+   * many of those a cumulative ACK showed unnecessary by echoing a timestamp older than that.
+   * (Kept here rather than in the TCB: only SACK connections that sent data pay for them.)
+   */
+  rxtFirst: Instant = NEVER;
+  rxtCount = 0;
+  rxtSpurious = 0;
+
+  /** Segments tracked. */
+  get size(): number {
+    return this.n;
+  }
+
+  private ix(i: number): number {
+    return ((this.head + i) & this.mask) * STRIDE;
+  }
+
+  private grow(): void {
+    const cap = this.b === null ? 16 : (this.mask + 1) * 2;
+    const nb = new Float64Array(cap * STRIDE);
+    for (let i = 0; i < this.n; i++) nb.set(this.b!.subarray(this.ix(i), this.ix(i) + STRIDE), i * STRIDE);
+    this.b = nb;
+    this.head = 0;
+    this.mask = cap - 1;
+  }
+
+  private append(start: SeqNum, end: SeqNum, now: Instant, flags: number): void {
+    if (this.b === null || this.n > this.mask) this.grow();
+    const k = this.ix(this.n++);
+    const b = this.b!;
+    b[k] = start;
+    b[k + 1] = end;
+    b[k + 2] = now;
+    b[k + 3] = flags;
+    b[k + 4] = this.sends;
+  }
+
+  /** Split record i at `at` (inside it) into [start, at) and [at, end), same time and flags. */
+  private split(i: number, at: SeqNum): void {
+    if (this.n > this.mask) this.grow();
+    const b = this.b!;
+    for (let j = this.n; j > i + 1; j--) {
+      const d = this.ix(j);
+      const s = this.ix(j - 1);
+      b[d] = b[s]!;
+      b[d + 1] = b[s + 1]!;
+      b[d + 2] = b[s + 2]!;
+      b[d + 3] = b[s + 3]!;
+      b[d + 4] = b[s + 4]!;
+    }
+    this.n++;
+    const k = this.ix(i);
+    const k1 = this.ix(i + 1);
+    b[k1] = at;
+    b[k1 + 1] = b[k + 1]!;
+    b[k1 + 2] = b[k + 2]!;
+    b[k1 + 3] = b[k + 3]!;
+    b[k1 + 4] = b[k + 4]!;
+    b[k + 1] = at;
+  }
+
+  /** Index of the first record ending after `seq` (records are in sequence order). */
+  private search(seq: SeqNum): number {
+    let lo = 0;
+    let hi = this.n;
+    const b = this.b!;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (seqGt(b[this.ix(mid) + 1]!, seq)) hi = mid;
+      else lo = mid + 1;
+    }
+    return lo;
+  }
+
+  /**
+   * [start, end) was just sent (RFC 8985 §6.2 step 1: "RACK.xmit_ts ... updated for every
+   * transmission"): new data appends a record; a retransmission gives the records it covers the
+   * new time and the retransmitted flag (splitting records at its edges).
+   */
+  onSend(start: SeqNum, end: SeqNum, now: Instant): void {
+    if (!seqLt(start, end)) return;
+    this.sends++;
+    const lastEnd = this.n > 0 ? this.b![this.ix(this.n - 1) + 1]! : start;
+    if (this.n === 0 || seqGe(start, lastEnd)) {
+      this.append(start, end, now, 0);
+      return;
+    }
+    let i = this.search(start);
+    while (i < this.n) {
+      const b = this.b!;
+      let k = this.ix(i);
+      const s = b[k]!;
+      if (!seqLt(s, end)) break;
+      if (seqLt(s, start)) {
+        this.split(i, start);
+        i++;
+        continue;
+      }
+      if (seqGt(b[k + 1]!, end)) {
+        this.split(i, end);
+        k = this.ix(i);
+      }
+      const f = this.b![k + 3]!;
+      if (f & LOST) this.lostBytes -= seqDiff(this.b![k + 1]!, s);
+      this.b![k + 2] = now;
+      this.b![k + 3] = (f & ~LOST) | RETRANS;
+      this.b![k + 4] = this.sends;
+      i++;
+    }
+    if (seqGt(end, lastEnd)) this.append(lastEnd, end, now, 0);
+  }
+
+  /** Index of the first record marked lost (-1 when none), for startOf/endOf. */
+  firstLostIndex(): number {
+    if (this.lostBytes <= 0) return -1;
+    const b = this.b!;
+    for (let i = 0; i < this.n; i++) {
+      const k = this.ix(i);
+      if ((b[k + 3]! & (LOST | SACKED)) === LOST) return i;
+    }
+    return -1;
+  }
+
+  /** Start and end of record i (from firstLostIndex). */
+  startOf(i: number): SeqNum {
+    return this.b![this.ix(i)]!;
+  }
+  endOf(i: number): SeqNum {
+    return this.b![this.ix(i) + 1]!;
+  }
+
+  /**
+   * An ACK arrived (RFC 8985 §6.2 steps 1–4): the records it newly delivers, cumulatively
+   * (below `ack`) or selectively (inside the scoreboard's ranges, when `sacks`), update
+   * RACK.xmit_ts/end_seq/rtt/min_RTT and RACK.fack/reordering_seen; delivered records leave the
+   * lost count, cumulatively acknowledged ones the ring.
+   */
+  onAck(c: Connection, now: Instant, ack: SeqNum, sacks: boolean, tsEcr: number | null, dsack: boolean): void {
+    const spurious = this.rxtSpurious;
+    this.deliveries(c, now, ack, sacks, tsEcr);
+    // Step 4 (the D-SACK part): one increment of the multiplier per round trip that sees a
+    // D-SACK (LINUX tcp_rack_update_reo_wnd) — or, here, a retransmission shown unnecessary by
+    // its timestamp echo: the same evidence when the D-SACK itself is lost or reordered away.
+    if (this.dsackRound !== null && seqGe(c.sndUna, this.dsackRound)) this.dsackRound = null;
+    if ((dsack || this.rxtSpurious > spurious) && this.dsackRound === null) {
+      this.dsackRound = c.sndMax;
+      this.reoWndMult = Math.min(this.reoWndMult + 1, 0xff);
+      this.reoWndPersist = 16;
+      this.reorderingSeen = true;
+    }
+  }
+
+  private deliveries(c: Connection, now: Instant, ack: SeqNum, sacks: boolean, tsEcr: number | null): void {
+    if (this.n === 0) return;
+    const prevFack = this.fack;
+    const hadFack = this.hasFack;
+    let b = this.b!;
+    while (this.n > 0) {
+      const k = this.ix(0);
+      const s = b[k]!;
+      const e = b[k + 1]!;
+      const f = b[k + 3]!;
+      if (seqLe(e, ack)) {
+        if (!(f & SACKED)) this.deliver(c, now, k, prevFack, hadFack, tsEcr);
+        if ((f & (LOST | SACKED)) === LOST) this.lostBytes -= seqDiff(e, s);
+        this.head = (this.head + 1) & this.mask;
+        this.n--;
+        continue;
+      }
+      if (seqLt(s, ack)) {
+        if ((f & (LOST | SACKED)) === LOST) this.lostBytes -= seqDiff(ack, s);
+        b[k] = ack;
+      }
+      break;
+    }
+    if (sacks) {
+      const sb = c.sb;
+      for (let r = 0; r < sb.count; r++) {
+        const rs = sb.startAt(r);
+        const re = sb.endAt(r);
+        b = this.b!;
+        for (let i = this.search(rs); i < this.n; i++) {
+          const k = this.ix(i);
+          const s = b[k]!;
+          const e = b[k + 1]!;
+          if (!seqLt(s, re)) break;
+          const f = b[k + 3]!;
+          if (f & SACKED || seqLt(s, rs) || seqGt(e, re)) continue;
+          this.deliver(c, now, k, prevFack, hadFack, null);
+          if (f & LOST) this.lostBytes -= seqDiff(e, s);
+          b[k + 3] = (f & ~LOST) | SACKED;
+        }
+      }
+    }
+    if (this.lostBytes < 0) this.lostBytes = 0;
+  }
+
+  /** RFC 8985 §6.2 steps 2 and 3 for one newly delivered record. */
+  private deliver(c: Connection, now: Instant, k: number, prevFack: SeqNum, hadFack: boolean, tsEcr: number | null): void {
+    const b = this.b!;
+    const e = b[k + 1]!;
+    const ts = b[k + 2]!;
+    const f = b[k + 3]!;
+    // Step 3: a never-retransmitted segment delivered below RACK.fack arrived out of order.
+    if (hadFack && seqLt(e, prevFack) && !(f & RETRANS)) this.reorderingSeen = true;
+    if (!this.hasFack || seqGt(e, this.fack)) {
+      this.fack = e;
+      this.hasFack = true;
+    }
+    const rtt = now - ts;
+    if (f & RETRANS) {
+      // Step 2: the ACK may be for the original transmission: a timestamp echo older than the
+      // retransmission's TSval, or an RTT below the minimum, says so; such a segment is skipped.
+      // The echo is only tested on cumulative ACKs (`tsEcr` is null for SACKed segments): for
+      // out-of-order data the receiver echoes the last in-order segment's timestamp (RFC 7323
+      // §4.3), whichever copy arrived — a SACKed tail loss probe would never count. LINUX
+      // tcp_rack_advance uses the min_RTT test alone.
+      if (tsEcr !== null && tsBefore(tsEcr, tsClock(c, ts))) {
+        // The ACK that fills the hole echoes a timestamp older than the recovery's first
+        // retransmission: the original filled it, this retransmission was unnecessary (RFC 3522
+        // Eifel detection; LINUX tcp_packet_delayed).
+        if (this.rxtFirst !== NEVER && ts >= this.rxtFirst && tsBefore(tsEcr, tsClock(c, this.rxtFirst))) this.rxtSpurious++;
+        return;
+      }
+      if (rtt < this.minRtt) return;
+    }
+    if (rtt < this.minRtt) this.minRtt = rtt;
+    if (this.xmitNo < 0 || b[k + 4]! > this.xmitNo) {
+      this.xmitTs = ts;
+      this.endSeq = e;
+      this.xmitNo = b[k + 4]!;
+      this.rtt = rtt;
+    }
+  }
+
+  /**
+   * RFC 8985 §6.2 step 4 RACK.reo_wnd: 0 while no reordering was seen and the connection is in
+   * recovery or DupThresh segments are SACKed (it then behaves like DupThresh); otherwise a
+   * quarter of min_RTT, times the D-SACK multiplier, at most SRTT.
+   */
+  reoWnd(c: Connection): number {
+    if (!this.reorderingSeen) {
+      if (c.cc.inRecovery || c.lossRecover !== null) return 0;
+      if (c.sb.sackedBytes >= DUP_THRESH * c.effMss) return 0;
+    }
+    const min = Number.isFinite(this.minRtt) ? this.minRtt : c.rtt.srtt;
+    return Math.floor(Math.min((this.reoWndMult * min) / 4, c.rtt.srtt));
+  }
+
+  /**
+   * RFC 8985 §6.2 step 5 RACK_detect_loss: every segment not delivered that was sent before
+   * RACK.xmit_ts (ordered by (xmit_ts, end_seq)) and more than RACK.rtt + RACK.reo_wnd ago is
+   * lost. Returns the time until the youngest other candidate is old enough (0: none), which
+   * §6.3 arms the reordering timer with.
+   */
+  detect(c: Connection, now: Instant): number {
+    if (this.n === 0 || this.xmitTs < 0) return 0;
+    const reo = this.reoWnd(c);
+    const b = this.b!;
+    let timeout = 0;
+    let lost = 0;
+    for (let i = 0; i < this.n; i++) {
+      const k = this.ix(i);
+      const e = b[k + 1]!;
+      const ts = b[k + 2]!;
+      const f = b[k + 3]!;
+      if (b[k + 4]! >= this.xmitNo) {
+        // Sent after RACK's segment. Records never retransmitted are in transmit order, so
+        // every later one was sent later still (and a later retransmitted one later again).
+        if (!(f & RETRANS)) break;
+        continue;
+      }
+      if (f & (LOST | SACKED)) continue;
+      const remaining = ts + this.rtt + reo - now;
+      if (remaining <= 0) {
+        b[k + 3] = f | LOST;
+        this.lostBytes += seqDiff(e, b[k]!);
+        lost++;
+      } else if (remaining > timeout) timeout = remaining;
+    }
+    if (lost > 0) bump(c.mib, 'TCPRackLoss', lost);
+    return Math.ceil(timeout);
+  }
+
+  /** Leaving fast or RTO recovery (RFC 8985 §6.2 step 4): 16 D-SACK-free recoveries reset the multiplier. */
+  onRecoveryExit(): void {
+    if (this.reoWndPersist > 0 && --this.reoWndPersist === 0) this.reoWndMult = 1;
+  }
+
+  /**
+   * A retransmission timeout: the go-back from SND.UNA resends everything not SACKed, so lost
+   * marks are dropped (the retransmissions give each record its new time).
+   */
+  onRto(): void {
+    const b = this.b;
+    if (b !== null) for (let i = 0; i < this.n; i++) b[this.ix(i) + 3] = b[this.ix(i) + 3]! & ~LOST;
+    this.lostBytes = 0;
+  }
+
+  /** Everything forgotten (connection closed). */
+  clear(): void {
+    this.n = 0;
+    this.head = 0;
+    this.lostBytes = 0;
+  }
+}
+
+/**
+ * The pipe (RFC 6675 §4 SetPipe) with RACK's loss marks: bytes outstanding, less those SACKed,
+ * less those marked lost and not retransmitted since (LINUX tcp_packets_in_flight).
+ */
+export function rackPipe(c: Connection): number {
+  return Math.max(0, seqDiff(c.sndMax, c.sndUna) - c.sb.sackedBytes - c.rack.lostBytes);
+}
+
+/**
+ * RFC 8985 §6.3 RACK_detect_loss_and_arm_timer, then the start of fast recovery when something
+ * was marked lost (RFC 8985 §6.2: "the sender ... enters fast recovery"; LINUX tcp_time_to_recover
+ * checks lost_out alone when RACK is on).
+ */
+export function rackDetectAndRecover(c: Connection, now: Instant): void {
+  const timeout = c.rack.detect(c, now);
+  if (timeout > 0) c.timers.set(Timer.REORDER, now + timeout);
+  else c.timers.stop(Timer.REORDER);
+  if (!c.cc.inRecovery && c.lossRecover === null && c.inFlight > 0 && c.rack.lostBytes > 0) enterFastRecovery(c);
+}
