@@ -1,0 +1,88 @@
+import { seqDiff } from '../seq.js';
+import type { Instant } from '../time.js';
+import type { Connection, Endpoints } from './connection.js';
+import type { TcpErrorCode } from './events.js';
+import type { TcpStateName } from './state.js';
+
+/** A connection's state for netstat, viz, tcp_info and tests (RFC 9293 §3.3.1 names). */
+export interface ConnSnapshot extends Endpoints {
+  state: TcpStateName;
+  iss: number;
+  irs: number;
+  sndUna: number;
+  sndNxt: number;
+  sndMax: number;
+  sndWnd: number;
+  sndWl1: number;
+  sndWl2: number;
+  rcvNxt: number;
+  rcvWnd: number;
+  sndWscale: number;
+  rcvWscale: number;
+  mss: number;
+  advMss: number;
+  peerMss: number;
+  timestamps: boolean;
+  sack: boolean;
+  rto: number;
+  srtt: number;
+  rttvar: number;
+  backoff: number;
+  cwnd: number;
+  ssthresh: number;
+  sendQueue: number;
+  unacked: number;
+  recvQueue: number;
+  outOfOrderBytes: number;
+  totalRetrans: number;
+  /** Linux's congestion-avoidance state machine, as tcp_info reports it (tcpi_ca_state). */
+  caState: 'open' | 'disorder' | 'recovery' | 'loss';
+  /** Bytes the peer SACKed above SND.UNA. */
+  sackedBytes: number;
+  keepaliveProbes: number;
+  timers: { name: string; remaining: number }[];
+  error: TcpErrorCode | null;
+}
+
+export function snapshotOf(c: Connection, now: Instant): ConnSnapshot {
+  return {
+    state: c.state,
+    localAddr: c.localAddr,
+    localPort: c.localPort,
+    remoteAddr: c.remoteAddr,
+    remotePort: c.remotePort,
+    iss: c.iss,
+    irs: c.irs,
+    sndUna: c.sndUna,
+    sndNxt: c.sndNxt,
+    sndMax: c.sndMax,
+    sndWnd: c.sndWnd,
+    sndWl1: c.sndWl1,
+    sndWl2: c.sndWl2,
+    rcvNxt: c.rcvNxt,
+    rcvWnd: Math.max(0, seqDiff(c.rcvAdv, c.rcvNxt)),
+    sndWscale: c.sndWscale,
+    rcvWscale: c.rcvWscale,
+    mss: c.effMss,
+    advMss: c.advMss,
+    peerMss: c.peerMss,
+    timestamps: c.tsEnabled,
+    sack: c.sackEnabled,
+    rto: c.currentRto(),
+    srtt: c.rtt.srtt,
+    rttvar: c.rtt.rttvar,
+    backoff: c.backoff,
+    cwnd: c.cc.cwnd,
+    ssthresh: c.cc.ssthresh,
+    sendQueue: c.sendBuf.length,
+    unacked: Math.max(0, seqDiff(c.sndMax, c.sndUna)),
+    recvQueue: c.recvBuf.length,
+    outOfOrderBytes: c.reasm.bytes,
+    totalRetrans: c.totalRetrans,
+    caState: c.lossRecover !== null ? 'loss' : c.cc.inRecovery ? 'recovery' : c.dupAcks > 0 || !c.sb.isEmpty ? 'disorder' : 'open',
+    sackedBytes: c.sb.sackedBytes,
+    keepaliveProbes: c.keepaliveProbes,
+    timers: c.timers.list().map((t) => ({ name: t.name, remaining: t.at - now })),
+    error: c.error,
+  };
+}
