@@ -271,6 +271,7 @@ export class Connection implements Endpoints {
     else if (next === 'CLOSED' && (prev === 'SYN_SENT' || prev === 'SYN_RECEIVED')) bump(this.mib, 'AttemptFails');
     else if (next === 'CLOSED' && wasEstab) bump(this.mib, 'EstabResets');
     this.events.push({ type: 'state', from: prev, to: next, cause });
+    if (next === 'ESTABLISHED') this.trimEvents = true;
     if (next === 'CLOSED') {
       this.timers.stopAll();
       this.sendBuf.clear();
@@ -296,9 +297,19 @@ export class Connection implements Endpoints {
 
   pollEvent(): ConnEvent | undefined {
     const ev = this.events.shift();
-    // An emptied queue gives its backing store back (~130 B per idle connection).
-    if (ev !== undefined && this.events.length === 0) this.events.length = 0;
+    if (this.trimEvents && this.events.length === 0) {
+      // Once after the handshake: the queue's storage goes back (an idle connection keeps none).
+      this.events.length = 0;
+      this.trimEvents = false;
+    }
     return ev;
+  }
+
+  private trimEvents = false;
+
+  /** Give back the event queue's storage when idle (~130 B; called by the stack's idle sweep). */
+  releaseIdle(): void {
+    if (this.events.length === 0) this.events.length = 0;
   }
 
   get hasEvents(): boolean {
