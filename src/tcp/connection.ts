@@ -1,4 +1,5 @@
 import { seqAdd, seqDiff, seqGt, type SeqNum } from '../seq.js';
+import { EV } from './events.js';
 import { NEVER, type Instant } from '../time.js';
 import type { TcpRepr } from '../wire/tcp-repr.js';
 import { makeConfig, DEFAULT_CONFIG, type TcpConfig } from './config.js';
@@ -280,7 +281,7 @@ export class Connection implements Endpoints {
         this.lingerPending = false;
         this.emit({ type: 'linger', acked: false });
       }
-      this.events.push({ type: 'closed' });
+      this.events.push(EV.closed);
     }
   }
 

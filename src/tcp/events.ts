@@ -29,3 +29,15 @@ export const ERROR_MESSAGES: Record<TcpErrorCode, string> = {
   ECONNABORTED: 'Software caused connection abort',
   EWOULDBLOCK: 'Operation would block',
 };
+
+/**
+ * The events without details, shared (frozen) so that the data path allocates nothing for them:
+ * 'readable' follows every in-order segment and 'writable' every ACK of new data.
+ */
+export const EV = Object.freeze({
+  connected: Object.freeze({ type: 'connected' }) as ConnEvent,
+  readable: Object.freeze({ type: 'readable' }) as ConnEvent,
+  writable: Object.freeze({ type: 'writable' }) as ConnEvent,
+  end: Object.freeze({ type: 'end' }) as ConnEvent,
+  closed: Object.freeze({ type: 'closed' }) as ConnEvent,
+});

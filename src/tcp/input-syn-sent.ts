@@ -1,4 +1,5 @@
 import { seqAdd, seqDiff, seqGt, seqLe, seqLt, seqMin } from '../seq.js';
+import { EV } from './events.js';
 import { NEVER, type Instant } from '../time.js';
 import { ACK, FIN, RST, SYN, type TcpRepr } from '../wire/tcp-repr.js';
 import { type Connection } from './connection.js';
@@ -72,7 +73,7 @@ export function negotiate(c: Connection, seg: TcpRepr): void {
 /** The handshake is complete (§3.10.7.3 / §3.10.7.4 SYN_RECEIVED). */
 export function established(c: Connection, now: Instant, cause: string): void {
   c.setState('ESTABLISHED', cause);
-  c.emit({ type: 'connected' });
+  c.emit(EV.connected);
   c.armKeepalive(now);
   if (c.finQueued) {
     // A shutdown requested during the handshake (§3.10.4: "queue ... until ESTABLISHED").
@@ -95,7 +96,7 @@ export function ackNewData(c: Connection, now: Instant, seg: TcpRepr): void {
   if (dataAcked > 0) {
     c.sendBuf.consume(dataAcked);
     c.sndBufSeq = seqAdd(c.sndBufSeq, dataAcked);
-    c.emit({ type: 'writable' });
+    c.emit(EV.writable);
   }
   // RTT sample.
   if (c.tsEnabled && seg.hasTimestamp && seg.tsEcr !== 0) {

@@ -1,4 +1,5 @@
 import { inWindow, seqAdd, seqDiff, seqGt, seqLe, seqLt } from '../seq.js';
+import { EV } from './events.js';
 import { NEVER, type Instant } from '../time.js';
 import { ACK, FIN, RST, SYN, segLen, type TcpRepr } from '../wire/tcp-repr.js';
 import { bump, type Connection } from './connection.js';
@@ -341,7 +342,7 @@ export function receiveText(c: Connection, now: Instant, seq: number, data: Uint
   c.bytesSinceAck += n;
   // LINUX tcp_grow_window (simplified): open the clamp by twice what arrived.
   if (c.rcvClamp < c.config.recvBuffer) c.rcvClamp = Math.min(c.config.recvBuffer, c.rcvClamp + 2 * n);
-  c.emit({ type: 'readable' });
+  c.emit(EV.readable);
   if (c.oooFinSeq !== null && c.oooFinSeq === c.rcvNxt) {
     c.oooFinSeq = null;
     processFin(c, now);
@@ -385,7 +386,7 @@ export function processFin(c: Connection, now: Instant): void {
   try {
     finTransition(c, now);
   } finally {
-    c.emit({ type: 'end' });
+    c.emit(EV.end);
   }
 }
 

@@ -78,7 +78,7 @@ export class Rack {
   }
 
   private grow(): void {
-    const cap = this.b === null ? 16 : (this.mask + 1) * 2;
+    const cap = this.b === null ? 4 : (this.mask + 1) * 2; // small first: most connections send a few segments
     const nb = new Float64Array(cap * STRIDE);
     for (let i = 0; i < this.n; i++) nb.set(this.b!.subarray(this.ix(i), this.ix(i) + STRIDE), i * STRIDE);
     this.b = nb;
