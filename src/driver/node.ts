@@ -13,6 +13,7 @@
  * The net API only uses the `Driver` interface, so the same application code runs on either.
  */
 import { Stack, type StackOptions } from '../stack/stack.js';
+import { publishSegment, publishStackEvents } from './diagnostics.js';
 import type { Link } from '../link/link.js';
 import { Heap, type HeapItem } from '../util/heap.js';
 import { NEVER, type Duration, type Instant } from '../time.js';
@@ -112,7 +113,10 @@ export class NodeDriver implements Driver {
 
   /** Run an existing stack (its clock should be this driver's `now`). */
   addStack(stack: Stack): Stack {
-    if (!this.stacks.includes(stack)) this.stacks.push(stack);
+    if (!this.stacks.includes(stack)) {
+      this.stacks.push(stack);
+      this.unpublish.set(stack, publishStackEvents(stack));
+    }
     this.kick();
     return stack;
   }
@@ -120,6 +124,8 @@ export class NodeDriver implements Driver {
   removeStack(stack: Stack): void {
     const i = this.stacks.indexOf(stack);
     if (i >= 0) this.stacks.splice(i, 1);
+    this.unpublish.get(stack)?.();
+    this.unpublish.delete(stack);
     this.kick();
   }
 
@@ -129,11 +135,14 @@ export class NodeDriver implements Driver {
    */
   attach(stack: Stack, link: Link): void {
     this.addStack(stack);
-    stack.attach(this.wrapLink(link));
+    stack.attach(this.wrapLink(link, stack.name));
   }
 
+  /** Unsubscribe functions of the diagnostics_channel publishers, per stack. */
+  private readonly unpublish = new Map<Stack, () => void>();
+
   /** A Link whose receive callbacks are followed by `kick()`. */
-  wrapLink(link: Link): Link {
+  wrapLink(link: Link, host = ''): Link {
     const outer = this;
     return {
       get mtu() {
@@ -142,9 +151,13 @@ export class NodeDriver implements Driver {
       get checksumOffload() {
         return link.checksumOffload;
       },
-      send: (frame) => link.send(frame),
+      send: (frame) => {
+        publishSegment(host, 'out', frame);
+        link.send(frame);
+      },
       onReceive(cb) {
         link.onReceive((frame) => {
+          publishSegment(host, 'in', frame);
           try {
             cb(frame);
           } finally {
