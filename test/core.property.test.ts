@@ -18,7 +18,7 @@ import { isLegalTransition } from '../src/tcp/transitions.js';
 import { sec } from '../src/time.js';
 import { buildTcpPacket } from '../src/wire/tcp.js';
 import { ACK, FIN, RST, SYN, newTcpRepr } from '../src/wire/tcp-repr.js';
-import { A_ADDR, B_ADDR, Harness, P_ADDR, scriptedPeerConnection, type PeerConn } from './helpers.js';
+import { A_ADDR, B_ADDR, Harness, P_ADDR, scriptedPeerConnection, type PeerConn, driveToState } from './helpers.js';
 
 // ------------------------------------------------------------------ invariants
 
@@ -286,36 +286,7 @@ function setup(h: Harness, state: (typeof STATES)[number]): PeerConn {
     return pc;
   }
   const { pc, c } = scriptedPeerConnection(h);
-  switch (state) {
-    case 'FIN_WAIT_1':
-      c.close();
-      break;
-    case 'FIN_WAIT_2':
-      c.shutdown();
-      h.runFor(5_000);
-      pc.send(ACK);
-      break;
-    case 'CLOSE_WAIT':
-      pc.send(FIN | ACK);
-      break;
-    case 'CLOSING':
-      c.close();
-      h.runFor(5_000);
-      pc.send(FIN | ACK, { ack: (pc.rcvNxt - 1) >>> 0 });
-      break;
-    case 'LAST_ACK':
-      pc.send(FIN | ACK);
-      h.runFor(5_000);
-      c.close();
-      break;
-    case 'TIME_WAIT':
-      c.close();
-      h.runFor(5_000);
-      pc.send(FIN | ACK);
-      break;
-    default:
-      break;
-  }
+  driveToState(h, pc, c, state, 5_000);
   h.runFor(5_000);
   assert.equal(c.state, state);
   return pc;

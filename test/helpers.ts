@@ -367,3 +367,40 @@ export function scriptedPeerConnection(
   if (c.state !== 'ESTABLISHED') throw new Error(`scripted handshake failed: ${c.state}\n${h.dump()}`);
   return { p, pc, c };
 }
+
+/**
+ * Walk a connection to a scripted peer into `state` (from ESTABLISHED) with the usual moves:
+ * close / shutdown on our side, FIN or ACK from the peer; `settle` µs between the steps.
+ */
+export function driveToState(h: Harness, pc: ReturnType<typeof scriptedPeerConnection>['pc'], c: ReturnType<typeof scriptedPeerConnection>['c'], state: TcpStateName, settle: number): void {
+  switch (state) {
+    case 'FIN_WAIT_1':
+      c.close();
+      break;
+    case 'FIN_WAIT_2':
+      c.shutdown();
+      h.runFor(settle);
+      pc.send(ACK);
+      break;
+    case 'CLOSE_WAIT':
+      pc.send(FIN | ACK);
+      break;
+    case 'CLOSING':
+      c.close();
+      h.runFor(settle);
+      pc.send(FIN | ACK, { ack: (pc.rcvNxt - 1) >>> 0 });
+      break;
+    case 'LAST_ACK':
+      pc.send(FIN | ACK);
+      h.runFor(settle);
+      c.close();
+      break;
+    case 'TIME_WAIT':
+      c.close();
+      h.runFor(settle);
+      pc.send(FIN | ACK);
+      break;
+    default:
+      break;
+  }
+}

@@ -3,11 +3,12 @@
  * §3.10.7.4 (synchronized states), §3.10.5 abort, RFC 5961 challenge ACKs, and Linux's abortive
  * close rules (SO_LINGER 0, unread data).
  */
+import type { TcpStateName } from '../src/tcp/state.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ms, sec } from '../src/time.js';
 import { ACK, FIN, PSH, RST, SYN } from '../src/wire/tcp-repr.js';
-import { A_ADDR, B_ADDR, Harness, scriptedPeerConnection, text } from './helpers.js';
+import { A_ADDR, B_ADDR, Harness, scriptedPeerConnection, text, driveToState } from './helpers.js';
 
 // ------------------------------------------------------------------ no connection (§3.10.7.1)
 
@@ -196,41 +197,12 @@ test('RST in SYN_RECEIVED (passive open): the request is dropped, the listener s
 });
 
 /** Drive a scripted connection to `state`; returns the pieces. */
-function reach(state: string) {
+function reach(state: TcpStateName) {
   const h = new Harness({ onlyA: true });
   const { pc, c } = scriptedPeerConnection(h);
   const errs: string[] = [];
   c.onError = (code) => errs.push(code);
-  switch (state) {
-    case 'ESTABLISHED':
-      break;
-    case 'FIN_WAIT_1':
-      c.close();
-      break;
-    case 'FIN_WAIT_2':
-      c.shutdown();
-      h.runFor(50_000);
-      pc.send(ACK);
-      break;
-    case 'CLOSE_WAIT':
-      pc.send(FIN | ACK);
-      break;
-    case 'CLOSING':
-      c.close();
-      h.runFor(50_000);
-      pc.send(FIN | ACK, { ack: (pc.rcvNxt - 1) >>> 0 });
-      break;
-    case 'LAST_ACK':
-      pc.send(FIN | ACK);
-      h.runFor(50_000);
-      c.close();
-      break;
-    case 'TIME_WAIT':
-      c.close();
-      h.runFor(50_000);
-      pc.send(FIN | ACK);
-      break;
-  }
+  driveToState(h, pc, c, state, 50_000);
   h.runFor(50_000);
   assert.equal(c.state, state, h.dump());
   return { h, pc, c, errs };
@@ -248,7 +220,7 @@ const rstOutcome: Record<string, string[]> = {
 
 for (const [state, expectErrs] of Object.entries(rstOutcome)) {
   test(`RST at RCV.NXT in ${state}: CLOSED${expectErrs.length ? ` with ${expectErrs[0]}` : ''}, nothing sent back`, () => {
-    const { h, pc, c, errs } = reach(state);
+    const { h, pc, c, errs } = reach(state as TcpStateName);
     const mark = pc.rx.length;
     const resetsBefore = h.a.counters.OutRsts;
     pc.send(RST);
