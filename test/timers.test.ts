@@ -6,6 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { sec } from '../src/time.js';
+import { SimWorld } from '../src/driver/world.js';
 import { ACK, SYN } from '../src/wire/tcp-repr.js';
 import type { TcpSocket } from '../src/stack/socket.js';
 import { A_ADDR, B_ADDR, Harness, scriptedPeerConnection, text } from './helpers.js';
@@ -384,4 +385,27 @@ test('after a retransmission timeout, a bare ACK carries the highest sequence nu
   assert.ok(acks.length >= 1, pc.lines().join('\n'));
   // SEG.SEQ = 2921 (relative): acceptable to a peer whose RCV.NXT is past all we sent.
   assert.equal(acks[0]!.rseq, 2921);
+});
+
+test('tcp_syn_linear_timeouts (Linux 6.5+): the first N SYN retransmissions keep the 1 s RTO, then doubling', () => {
+  const w = new SimWorld({ seed: 4, path: { delay: 10_000 } });
+  const a = w.addHost('a', ['10.0.0.1'], { tcp: { synLinearTimeouts: 4, synRetries: 6 } });
+  w.addHost('b', ['10.0.0.2']);
+  w.net.setPath('a', 'b', { loss: 1 });
+  const syns: number[] = [];
+  w.onFrame((ev) => {
+    if (ev.from === 'a') syns.push(ev.t / 1e6);
+  });
+  let err = '';
+  let at = 0;
+  const c = a.connect({ remoteAddress: '10.0.0.2', remotePort: 80 });
+  c.onError = (code) => {
+    err = code;
+    at = w.now / 1e6;
+  };
+  w.run();
+  // 0, then 1 s apart four times (1, 2, 3, 4), then 2 s and 4 s: 6, 10; give-up 8 s later.
+  assert.deepEqual(syns, [0, 1, 2, 3, 4, 6, 10]);
+  assert.equal(err, 'ETIMEDOUT');
+  assert.equal(at, 18);
 });

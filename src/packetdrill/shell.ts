@@ -48,6 +48,7 @@ export function applySysctl(stack: Stack, name: string, value: string): void {
     case 'tcp_sack': setConfig(stack, 'sack', n !== 0); return;
     case 'tcp_window_scaling': setConfig(stack, 'windowScaling', n !== 0); return;
     case 'tcp_syn_retries': setConfig(stack, 'synRetries', n); return;
+    case 'tcp_syn_linear_timeouts': setConfig(stack, 'synLinearTimeouts', n); return;
     case 'tcp_synack_retries': setConfig(stack, 'synAckRetries', n); return;
     case 'tcp_retries2': setConfig(stack, 'retries2', n); return;
     case 'tcp_fin_timeout': setConfig(stack, 'finTimeout', n * 1e6); return;

@@ -8,6 +8,12 @@ import { ms, sec, type Duration } from '../time.js';
 export interface TcpConfig {
   /** tcp_syn_retries: SYN retransmissions before ETIMEDOUT. LINUX: 6 (RFC 9293 suggests ≥ 3 minutes total). */
   synRetries: number;
+  /**
+   * tcp_syn_linear_timeouts (Linux 6.5+, default 4 there): this many SYN retransmissions keep the
+   * initial RTO before doubling starts. 0 here, the classic doubling of the seed articles
+   * (SYNs at 0, 1, 3, 7, 15, 31, 63 s).
+   */
+  synLinearTimeouts: number;
   /** tcp_synack_retries. LINUX: 5. */
   synAckRetries: number;
   /** tcp_retries2: data retransmissions before giving up. LINUX: 15. */
@@ -77,6 +83,7 @@ export interface TcpConfig {
 
 export const DEFAULT_CONFIG: Readonly<TcpConfig> = Object.freeze({
   synRetries: 6,
+  synLinearTimeouts: 0,
   synAckRetries: 5,
   retries2: 15,
   initialRto: sec(1),
@@ -110,7 +117,7 @@ export const DEFAULT_CONFIG: Readonly<TcpConfig> = Object.freeze({
 });
 
 const NUMERIC_MIN: Partial<Record<keyof TcpConfig, number>> = {
-  synRetries: 0, synAckRetries: 0, retries2: 0, initialRto: 1, minRto: 1, maxRto: 1, timeWait: 0,
+  synRetries: 0, synLinearTimeouts: 0, synAckRetries: 0, retries2: 0, initialRto: 1, minRto: 1, maxRto: 1, timeWait: 0,
   finTimeout: 0, keepIdle: 1, keepInterval: 1, keepCount: 1, userTimeout: 0, maxSeg: 0,
   sendBuffer: 1, recvBuffer: 1, recvBufferMax: 1, wscale: 0, initialCwnd: 1, delAckMin: 0, delAckMax: 0, quickAcks: 0,
   invalidRateLimit: 0,

@@ -558,7 +558,9 @@ export class Connection implements Endpoints {
 
   /** Current retransmission timeout with backoff. */
   currentRto(): number {
-    return Math.min(this.config.maxRto, this.rtt.rto * 2 ** this.backoff);
+    // LINUX tcp_syn_linear_timeouts: the first SYN retransmissions of an active open keep the RTO.
+    const linear = this.state === 'SYN_SENT' ? this.config.synLinearTimeouts : 0;
+    return Math.min(this.config.maxRto, this.rtt.rto * 2 ** Math.max(0, this.backoff - linear));
   }
 
   armRetransmit(now: Instant): void {
