@@ -404,8 +404,9 @@ test('tcp_syn_linear_timeouts (Linux 6.5+): the first N SYN retransmissions keep
     at = w.now / 1e6;
   };
   w.run();
-  // 0, then 1 s apart four times (1, 2, 3, 4), then 2 s and 4 s: 6, 10; give-up 8 s later.
-  assert.deepEqual(syns, [0, 1, 2, 3, 4, 6, 10]);
+  // Linux's documented RTOs for 4 linear timeouts: 1, 1, 1, 1, 1, 2, 4 — the first exponential
+  // step is 2^0 · RTO. SYNs at 0, 1, 2, 3, 4, 5, 7 and the give-up 4 s after the last.
+  assert.deepEqual(syns, [0, 1, 2, 3, 4, 5, 7]);
   assert.equal(err, 'ETIMEDOUT');
-  assert.equal(at, 18);
+  assert.equal(at, 11);
 });
