@@ -139,6 +139,9 @@ export class Connection implements Endpoints {
   probePending = false;
   /** Send one segment of what the window allows despite Nagle/SWS (the persist override). */
   forceSend = false;
+  /** The instant of the current transmit burst and how many data segments it has sent (PSH). */
+  burstAt: Instant = -1;
+  burstSegs = 0;
   /** Fast retransmit: resend the segment at SND.UNA once, without rewinding SND.NXT. */
   retransmitHead = false;
   /**

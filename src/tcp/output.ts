@@ -170,8 +170,13 @@ function sendData(c: Connection, now: Instant, out: TcpRepr): boolean {
     c.sndNxt = end;
     return sendData(c, now, out);
   }
-  // The peer's window and the congestion window (counting the RFC 6675 pipe in SACK recovery).
-  const flight = c.cc.inRecovery && c.sackEnabled ? rackPipe(c) : c.inFlight;
+  // The peer's window and the congestion window. What counts as in flight is RFC 6675's pipe
+  // whenever SACK is on (LINUX tcp_packets_in_flight: SACKed segments have left the network), so
+  // the first duplicate ACKs let new data out — limited transmit (RFC 3042) — and, without SACK,
+  // the first two duplicate ACKs each allow one more segment (RFC 3042 §2).
+  // After a timeout (the Loss state) everything not SACKed counts as lost: only what has been sent
+  // again since going back is in flight (LINUX tcp_enter_loss marks it all lost).
+  const flight = c.lossRecover !== null ? c.inFlight : c.sackEnabled ? rackPipe(c) : c.cc.inRecovery ? c.inFlight : Math.max(0, c.inFlight - Math.min(c.dupAcks, 2) * c.effMss);
   // Whole bytes only: CUBIC's cwnd is fractional, and a fractional `usable` made a 0.6-byte
   // "segment" that sent an empty ACK without advancing SND.NXT, 100000 times in a row.
   const usable = Math.floor(Math.min(seqDiff(seqAdd(c.sndUna, c.sndWnd), c.sndNxt), c.cc.cwnd - flight));
@@ -205,7 +210,15 @@ function sendData(c: Connection, now: Instant, out: TcpRepr): boolean {
   // PSH on the last segment of what can go out now: the end of the queued data (RFC 9293 §3.9.1
   // "push" at the end of a SEND), or the segment that fills the window. LINUX: a TSO burst's last
   // segment carries the PSH (tcp_gso_segment), which is what captures of Linux show.
-  if (len > 0 && (lastOfQueue || len >= usable)) flags |= PSH;
+  // (A "burst" is two or more new segments sent at the same instant; a lone segment let out by a
+  // duplicate ACK — limited transmit — or in recovery carries no PSH, as on Linux.)
+  if (c.burstAt !== now) {
+    c.burstAt = now;
+    c.burstSegs = 0;
+  }
+  c.burstSegs++;
+  // The persist timer's window-filling send carries PSH too (LINUX tcp_write_wakeup).
+  if (len > 0 && (lastOfQueue || force || (len >= usable && c.burstSegs >= 2 && !c.cc.inRecovery && !retransmission))) flags |= PSH;
   const fin = mayFin && c.finQueued && lastOfQueue && len + 1 <= usable;
   if (fin) flags |= FIN;
   if (len === 0 && !fin) return false;
