@@ -163,6 +163,11 @@ export class Connection implements Endpoints {
    * RACK's per-segment transmit times and loss marks (RFC 8985 §6), with SACK only; made at the
    * first use, so a connection that never sends data does not carry it.
    */
+  /** RACK's state if this connection has sent data (no allocation). */
+  get rackIfAny(): Rack | null {
+    return this.rackState;
+  }
+
   get rack(): Rack {
     return (this.rackState ??= new Rack());
   }
