@@ -2,7 +2,7 @@ import { seqAdd } from '../seq.js';
 import { bump } from '../tcp/connection.js';
 import { negotiate } from '../tcp/input-syn-sent.js';
 import type { Instant } from '../time.js';
-import { ACK, RST, SYN, type TcpRepr } from '../wire/tcp-repr.js';
+import { ACK, RST, SYN, clearTcpRepr, type TcpRepr } from '../wire/tcp-repr.js';
 import type { Listener } from './listener.js';
 import type { Stack } from './stack.js';
 import { checkCookie, makeCookie } from './syncookies.js';
@@ -59,7 +59,7 @@ export function listenInput(st: Stack, l: Listener, remoteAddr: string, localAdd
 
 function sendCookieSynAck(st: Stack, localAddr: string, localPort: number, remoteAddr: string, seg: TcpRepr, now: Instant): void {
   const { iss, mss } = makeCookie(st.isnGen, now, localAddr, localPort, remoteAddr, seg.srcPort, seg.seq, seg.mss > 0 ? seg.mss : 536);
-  const tx = st.tx;
+  const tx = clearTcpRepr(st.tx); // MSS is the only option a cookie SYN-ACK keeps
   tx.srcPort = localPort;
   tx.dstPort = seg.srcPort;
   tx.seq = iss;
@@ -67,11 +67,6 @@ function sendCookieSynAck(st: Stack, localAddr: string, localPort: number, remot
   tx.flags = SYN | ACK;
   tx.window = Math.min(65535, st.config.recvBuffer);
   tx.mss = Math.min(mss, st.mtu - 40);
-  tx.wscale = -1;
-  tx.sackPermitted = false;
-  tx.hasTimestamp = false;
-  tx.sackCount = 0;
-  tx.payload = new Uint8Array(0);
   st.transmit(localAddr, remoteAddr, tx);
 }
 

@@ -11,7 +11,7 @@ import { Heap } from '../util/heap.js';
 import { addrKeyOfText, canonicalAddr, addrVersion, parseAddrInto } from '../wire/addr.js';
 import { emitIpv4Header, emitIpv6Header, IPPROTO_TCP, IPV4_HEADER_LEN, IPV6_HEADER_LEN, newIpRepr, parseIpHeader } from '../wire/ip.js';
 import { emitTcp, parseTcp, tcpHeaderLength } from '../wire/tcp.js';
-import { ACK, RST, SYN, FIN, newTcpRepr, segLen, type TcpRepr } from '../wire/tcp-repr.js';
+import { ACK, RST, SYN, FIN, clearTcpRepr, newTcpRepr, segLen, type TcpRepr } from '../wire/tcp-repr.js';
 import type { ConnRow, Snapshot } from '../diag/types.js';
 import { DROP_PREFIX, newMib } from './counters.js';
 import { StackError } from './errors.js';
@@ -473,23 +473,13 @@ export class Stack implements TimerClient {
   /** @internal */
   resetFor(localAddr: string, remoteAddr: string, seg: TcpRepr): void {
     if (seg.flags & RST) return;
-    const tx = this.tx;
     const len = segLen(seg);
-    const srcPort = seg.dstPort;
-    const dstPort = seg.srcPort;
+    const hadAck = (seg.flags & ACK) !== 0;
     const ackIn = seg.ack;
     const seqIn = seg.seq;
-    const hadAck = (seg.flags & ACK) !== 0;
-    tx.srcPort = srcPort;
-    tx.dstPort = dstPort;
-    tx.window = 0;
-    tx.urgent = 0;
-    tx.mss = -1;
-    tx.wscale = -1;
-    tx.sackPermitted = false;
-    tx.hasTimestamp = false;
-    tx.sackCount = 0;
-    tx.payload = new Uint8Array(0);
+    const tx = clearTcpRepr(this.tx); // no options, no payload, window 0
+    tx.srcPort = seg.dstPort;
+    tx.dstPort = seg.srcPort;
     if (hadAck) {
       tx.seq = ackIn; // <SEQ=SEG.ACK><CTL=RST>
       tx.ack = 0;
