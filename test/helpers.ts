@@ -9,7 +9,9 @@ import { SimWorld } from '../src/driver/world.js';
 import type { Link } from '../src/link/link.js';
 import type { Stack, StackOptions } from '../src/stack/stack.js';
 import type { TcpStateName } from '../src/tcp/state.js';
+import type { TcpConfig } from '../src/tcp/config.js';
 import type { Instant } from '../src/time.js';
+import { formatPacket } from '../src/wire/format.js';
 import { newIpRepr, parseIpHeader } from '../src/wire/ip.js';
 import { buildTcpPacket, parseTcp } from '../src/wire/tcp.js';
 import { ACK, FIN, RST, SYN, flagsToString, newTcpRepr, segLen } from '../src/wire/tcp-repr.js';
@@ -403,4 +405,58 @@ export function driveToState(h: Harness, pc: ReturnType<typeof scriptedPeerConne
     default:
       break;
   }
+}
+
+export interface LossyRun {
+  lines: string[];
+  /** Stream offset → times (µs) each copy of that data segment was sent. */
+  sends: Map<number, number[]>;
+  counters: Record<string, number>;
+  got: number;
+  doneAt: number;
+}
+
+/**
+ * `a` sends `segs` full segments (MSS 1448) to `b` over a 10 ms path (20 ms RTT); the network
+ * drops the first `times` copies of the data segments starting at the stream offsets in `lose`.
+ */
+export function lossyTransfer(segs: number, lose: number[], times = 1, serverTcp: Partial<TcpConfig> = {}, clientTcp: Partial<TcpConfig> = {}): LossyRun {
+  const MSS = 1448;
+  const w = new SimWorld({ seed: 3, path: { delay: 10_000 } });
+  const a = w.addHost('a', ['10.0.0.1'], { tcp: clientTcp });
+  const b = w.addHost('b', ['10.0.0.2'], { tcp: serverTcp });
+  const ip = newIpRepr();
+  const seg = newTcpRepr();
+  let iss = -1;
+  const dropped = new Map<number, number>();
+  const sends = new Map<number, number[]>();
+  const lines: string[] = [];
+  w.net.dropNext((f, from) => {
+    if (from !== 'a' || parseIpHeader(f, ip, false) !== null || parseTcp(f, ip, seg, false) !== null) return false;
+    if (seg.flags & 0x02) iss = seg.seq;
+    if (seg.payload.length === 0) return false;
+    const rel = (seg.seq - iss - 1) >>> 0;
+    sends.set(rel, [...(sends.get(rel) ?? []), w.now]);
+    const n = dropped.get(rel) ?? 0;
+    if (lose.includes(rel) && n < times) {
+      dropped.set(rel, n + 1);
+      return true;
+    }
+    return false;
+  }, 1_000_000);
+  w.onFrame((ev) => lines.push(`${(ev.t / 1e6).toFixed(6)} ${ev.from} ${formatPacket(ev.frame)}${ev.dropped ? ' LOST' : ''}`));
+  const l = b.listen({ port: 80 });
+  let got = 0;
+  let doneAt = -1;
+  l.onConnection = () => {
+    const s = l.accept()!;
+    s.onData = () => {
+      for (let d = s.read(); d !== null; d = s.read()) got += d.length;
+      if (got === segs * MSS && doneAt < 0) doneAt = w.now;
+    };
+  };
+  const c = a.connect({ remoteAddress: '10.0.0.2', remotePort: 80 });
+  c.onConnect = () => c.write(new Uint8Array(segs * MSS));
+  w.run(20_000_000);
+  return { lines, sends, counters: a.counters as Record<string, number>, got, doneAt };
 }

@@ -6,74 +6,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { runTransfer } from '../src/demo/transfer.js';
-import { SimWorld } from '../src/driver/world.js';
-import { formatPacket } from '../src/wire/format.js';
-import { newIpRepr, parseIpHeader } from '../src/wire/ip.js';
-import { parseTcp } from '../src/wire/tcp.js';
-import { newTcpRepr } from '../src/wire/tcp-repr.js';
-import type { TcpConfig } from '../src/tcp/config.js';
+import { lossyTransfer } from './helpers.js';
 
 const MSS = 1448;
-
-interface Run {
-  lines: string[];
-  /** Stream offset → times (µs) each copy of that data segment was sent. */
-  sends: Map<number, number[]>;
-  counters: Record<string, number>;
-  got: number;
-  doneAt: number;
-}
-
-/**
- * `a` sends `segs` full segments to `b` over a 10 ms path (20 ms RTT); the network drops the
- * first `times` copies of the data segments starting at the offsets in `lose`.
- */
-function transfer(segs: number, lose: number[], times: number, serverTcp: Partial<TcpConfig> = {}): Run {
-  const w = new SimWorld({ seed: 3, path: { delay: 10_000 } });
-  const a = w.addHost('a', ['10.0.0.1'], {});
-  const b = w.addHost('b', ['10.0.0.2'], { tcp: serverTcp });
-  const ip = newIpRepr();
-  const seg = newTcpRepr();
-  let iss = -1;
-  const dropped = new Map<number, number>();
-  const sends = new Map<number, number[]>();
-  const lines: string[] = [];
-  w.net.dropNext((f, from) => {
-    if (from !== 'a' || parseIpHeader(f, ip, false) !== null || parseTcp(f, ip, seg, false) !== null) return false;
-    if (seg.flags & 0x02) iss = seg.seq;
-    if (seg.payload.length === 0) return false;
-    const rel = (seg.seq - iss - 1) >>> 0;
-    sends.set(rel, [...(sends.get(rel) ?? []), w.now]);
-    const n = dropped.get(rel) ?? 0;
-    if (lose.includes(rel) && n < times) {
-      dropped.set(rel, n + 1);
-      return true;
-    }
-    return false;
-  }, 1_000_000);
-  w.onFrame((ev) => lines.push(`${(ev.t / 1e6).toFixed(6)} ${ev.from} ${formatPacket(ev.frame)}${ev.dropped ? ' LOST' : ''}`));
-  const l = b.listen({ port: 80 });
-  let got = 0;
-  let doneAt = -1;
-  l.onConnection = () => {
-    const s = l.accept()!;
-    s.onData = () => {
-      for (let d = s.read(); d !== null; d = s.read()) got += d.length;
-      if (got === segs * MSS && doneAt < 0) doneAt = w.now;
-    };
-  };
-  const c = a.connect({ remoteAddress: '10.0.0.2', remotePort: 80 });
-  c.onConnect = () => c.write(new Uint8Array(segs * MSS));
-  w.run(20_000_000);
-  return { lines, sends, counters: a.counters as Record<string, number>, got, doneAt };
-}
 
 test('RACK: a lost segment is detected by time, where DupThresh would wait for SACKs that cannot come', () => {
   // The receiver's window holds three segments and more data is queued, so neither three SACKed
   // segments (RFC 6675 DupThresh) nor early retransmit (RFC 5827: nothing new to send) can ever
   // trigger: segment 2 is lost, only segment 3 (and then 4, sent when 1 is acknowledged) are
   // SACKed. Before RACK this waited for the tail loss probe and recovered at 230 ms.
-  const r = transfer(20, [MSS], 1, { recvBuffer: 4 * MSS, recvBufferMax: 4 * MSS });
+  const r = lossyTransfer(20, [MSS], 1, { recvBuffer: 4 * MSS, recvBufferMax: 4 * MSS });
   const dump = r.lines.join('\n');
   assert.equal(r.got, 20 * MSS, dump);
   const [orig, rxt, ...more] = r.sends.get(MSS)!;
@@ -106,7 +48,7 @@ test('RACK: a lost retransmission is detected and resent without a retransmissio
   // retransmission is SACKed, so RACK.xmit_ts passes the retransmission's time and it is deemed
   // lost in turn (RFC 8985 §6.2: what DupThresh and HighRxt cannot see). Before RACK: an RTO,
   // done at 290 ms.
-  const r = transfer(40, [10 * MSS], 2);
+  const r = lossyTransfer(40, [10 * MSS], 2);
   const dump = r.lines.join('\n');
   assert.equal(r.got, 40 * MSS, dump);
   const copies = r.sends.get(10 * MSS)!;
