@@ -22,29 +22,29 @@ test('scoreboard merges blocks, prunes below the ACK, detects D-SACK', () => {
   assert.deepEqual(sb.ranges(), [[4000, 6000]]);
 });
 
-test('IsLost needs DupThresh segments SACKed above; NextSeg walks holes past HighRxt', () => {
+test('the DupThresh threshold: 3, raised by learned reordering up to 2/3 of the flight, early retransmit below 4 segments', () => {
   const sb = new Scoreboard();
-  const mss = 1000;
-  sb.highRxt = 1000;
-  sb.update(blk(2000, 3000), 1, 1000, 10000);
-  assert.equal(sb.nextLostHole(1000, mss), null); // only 1 MSS above
-  sb.update(blk(2000, 5000, 6000, 9000), 2, 1000, 10000);
-  assert.deepEqual(sb.nextLostHole(1000, mss), [1000, 1000]);
-  sb.highRxt = 2000;
-  assert.deepEqual(sb.nextLostHole(1000, mss), [5000, 1000]);
-  sb.highRxt = 6000;
-  assert.equal(sb.nextLostHole(1000, mss), null); // [9000,10000) has nothing SACKed above it
-  // pipe: outstanding 9000, sacked 6000, lost-not-retransmitted 0 (both holes retransmitted)
-  assert.equal(sb.pipe(1000, 10000, mss), 3000);
-  sb.highRxt = 1000;
-  assert.equal(sb.pipe(1000, 10000, mss), 1000);
+  sb.flightSegs = 30;
+  assert.equal(sb.threshold, 3);
+  sb.dupThresh = 10;
+  assert.equal(sb.threshold, 10);
+  sb.flightSegs = 9;
+  assert.equal(sb.threshold, 6); // RFC 4653 bound: 2/3 of what is in flight
+  sb.flightSegs = 3;
+  sb.noNewData = true;
+  assert.equal(sb.threshold, 2); // RFC 5827 early retransmit: oseg - 1
+  sb.flightSegs = 1;
+  assert.equal(sb.threshold, 3); // one segment: nothing to compare with
 });
 
-test('sequence wrap', () => {
+test('sequence wrap: ranges across 2^32 merge, count and answer sackedEnd', () => {
   const sb = new Scoreboard();
   const base = 0xffff_f000;
-  sb.highRxt = base; // set at recovery entry (RFC 6675 §5: HighRxt = HighACK)
-  sb.update(blk((base + 0x2000) >>> 0, (base + 0x6000) >>> 0), 1, base, (base + 0x8000) >>> 0);
+  sb.update(blk((base + 0x2000) >>> 0, (base + 0x4000) >>> 0), 1, base, (base + 0x8000) >>> 0);
+  sb.update(blk((base + 0x4000) >>> 0, (base + 0x6000) >>> 0), 1, base, (base + 0x8000) >>> 0);
   assert.equal(sb.sackedBytes, 0x4000);
-  assert.deepEqual(sb.nextLostHole(base, 1000), [base, 1000]);
+  assert.deepEqual(sb.ranges(), [[(base + 0x2000) >>> 0, (base + 0x6000) >>> 0]]);
+  assert.equal(sb.sackedEnd((base + 0x3000) >>> 0), (base + 0x6000) >>> 0);
+  assert.equal(sb.sackedEnd(base), null);
+  assert.equal(sb.highSacked(base), (base + 0x6000) >>> 0);
 });

@@ -1,11 +1,10 @@
-import { seqDiff, seqGe, seqGt, seqLe, seqLt, seqMax, type SeqNum } from '../seq.js';
+import { seqDiff, seqGe, seqGt, seqLe, seqLt, type SeqNum } from '../seq.js';
 
 /**
  * The sender's SACK scoreboard (RFC 6675 §3): which bytes above SND.UNA the peer reported
  * holding. Ranges are sorted and disjoint. The connection decides what is lost with RACK
- * (rack.ts, RFC 8985), which reads these ranges; nextLostHole/pipe below are RFC 6675's
- * DupThresh-based IsLost/NextSeg/SetPipe, kept as the reference (and the threshold serves the
- * NewReno path).
+ * (rack.ts, RFC 8985), which reads these ranges; the DupThresh `threshold` below serves the
+ * duplicate-ACK path (NewReno without SACK, early retransmit).
  */
 export const DUP_THRESH = 3;
 
@@ -61,17 +60,7 @@ export class Scoreboard {
     return this.r.length > 0 ? this.r[this.r.length - 1]! : fallback;
   }
 
-  /** Bytes SACKed at or above `seq`. */
-  sackedAbove(seq: SeqNum): number {
-    let n = 0;
-    for (let i = 0; i < this.r.length; i += 2) {
-      const s = this.r[i]!;
-      const e = this.r[i + 1]!;
-      if (seqLe(e, seq)) continue;
-      n += seqDiff(e, seqMax(s, seq));
-    }
-    return n;
-  }
+
 
   /** Total bytes SACKed. */
   get sackedBytes(): number {
@@ -151,46 +140,6 @@ export class Scoreboard {
     }
     if (!placed) out.push(s, e);
     this.r = out;
-  }
-
-  /**
-   * RFC 6675 §4 IsLost / NextSeg rule 1 (simplified to byte counts): the first un-SACKed hole
-   * at or above max(SND.UNA, HighRxt) with at least DupThresh MSS SACKed above it.
-   * Returns [start, length] (length at most `mss`), or null.
-   */
-  nextLostHole(una: SeqNum, mss: number): [SeqNum, number] | null {
-    let cur = seqMax(una, this.highRxt);
-    for (let i = 0; i < this.r.length; i += 2) {
-      const s = this.r[i]!;
-      const e = this.r[i + 1]!;
-      if (seqLe(e, cur)) continue;
-      if (seqLt(cur, s)) {
-        if (this.sackedAbove(cur) >= this.threshold * mss) return [cur, Math.min(mss, seqDiff(s, cur))];
-        return null;
-      }
-      cur = e;
-    }
-    return null;
-  }
-
-  /**
-   * RFC 6675 §4 SetPipe (simplified): bytes outstanding, less those SACKed, less those deemed
-   * lost and not yet retransmitted.
-   */
-  pipe(una: SeqNum, sndMax: SeqNum, mss: number): number {
-    const outstanding = seqDiff(sndMax, una);
-    let lostNotRetransmitted = 0;
-    let cur = una;
-    for (let i = 0; i < this.r.length; i += 2) {
-      const s = this.r[i]!;
-      if (seqLt(cur, s) && this.sackedAbove(cur) >= this.threshold * mss) {
-        // hole [cur, s) is lost; the part below HighRxt has been retransmitted (it is in the pipe again)
-        const from = seqMax(cur, this.highRxt);
-        if (seqLt(from, s)) lostNotRetransmitted += seqDiff(s, from);
-      }
-      cur = this.r[i + 1]!;
-    }
-    return Math.max(0, outstanding - this.sackedBytes - lostNotRetransmitted);
   }
 
   /** Ranges for tests and snapshots. */
