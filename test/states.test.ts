@@ -11,7 +11,7 @@ import type { TcpStateName } from '../src/tcp/state.js';
 import { sec } from '../src/time.js';
 import { StackError } from '../src/stack/errors.js';
 import { ACK, FIN, RST, SYN } from '../src/wire/tcp-repr.js';
-import { A_ADDR, B_ADDR, Harness, text, type Seg } from './helpers.js';
+import { A_ADDR, B_ADDR, Harness, scriptedPeerConnection, text, type Seg } from './helpers.js';
 
 const covered = new Set<string>();
 
@@ -521,3 +521,15 @@ function parseSegFlags(f: Uint8Array): string {
   if (flags & ACK) s += '.';
   return s;
 }
+
+test('shutdown(SHUT_RD): queued data is still read, then reads see end-of-file (LINUX tcp_recvmsg)', () => {
+  const h = new Harness({ onlyA: true });
+  const { pc, c } = scriptedPeerConnection(h);
+  pc.send(ACK | 0x08, { payload: 'queued' });
+  h.runFor(50_000);
+  c.shutdownRead();
+  assert.equal(c.eof, false, 'data is still queued');
+  assert.equal(text(c.read()!), 'queued');
+  assert.equal(c.eof, true, 'an empty queue after SHUT_RD reads as end-of-file');
+  assert.equal(c.state, 'ESTABLISHED', 'SHUT_RD sends nothing and changes no state');
+});

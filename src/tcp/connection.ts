@@ -194,8 +194,6 @@ export class Connection implements Endpoints {
   readonly cc: Congestion;
   /** Consecutive retransmission timeouts (backoff exponent). */
   backoff = 0;
-  /** Time of the first retransmission of the current episode (TCP_USER_TIMEOUT, retries2). */
-  firstRetransmit: Instant = NEVER;
   /**
    * Since when the oldest outstanding data has been waiting for its ACK (its send time, or the
    * last ACK that advanced SND.UNA past older data): the TCP_USER_TIMEOUT clock (RFC 5482).
@@ -211,8 +209,6 @@ export class Connection implements Endpoints {
   lastRecv: Instant = 0;
   lastSend: Instant = 0;
   quickAcks: number;
-  /** Full-sized segments received since the last ACK we sent. */
-  unackedSegs = 0;
   lastOowAck: Instant = -NEVER;
   dupAcks = 0;
   /** Segments retransmitted over the life of the connection (tcpi_total_retrans). */
@@ -389,9 +385,13 @@ export class Connection implements Endpoints {
     return this.recvBuf.length;
   }
 
-  /** True once the peer's FIN was received and every byte before it was read. */
+  /**
+   * True once every byte is read and no more can come to the application: the peer's FIN arrived,
+   * or the application shut down its receive side (LINUX tcp_recvmsg: after SHUT_RD a read of an
+   * empty queue returns 0 instead of EAGAIN; data already queued is still delivered).
+   */
   get eof(): boolean {
-    return this.finReceived && this.recvBuf.length === 0;
+    return (this.finReceived || this.readShutdown) && this.recvBuf.length === 0;
   }
 
   /**
@@ -478,7 +478,7 @@ export class Connection implements Endpoints {
     this.lastSend = now;
   }
 
-  /** shutdown(SHUT_RD): further data is discarded... LINUX: and the peer is reset if it sends more after close. */
+  /** shutdown(SHUT_RD): reads see end-of-file once the queue is empty (see `eof`). */
   shutdownRead(): void {
     this.readShutdown = true;
   }

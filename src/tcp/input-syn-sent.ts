@@ -107,7 +107,6 @@ export function ackNewData(c: Connection, now: Instant, seg: TcpRepr): void {
     c.rttStart = NEVER;
   }
   c.backoff = 0;
-  c.firstRetransmit = NEVER;
   c.unackedSince = seqLt(c.sndUna, c.sndMax) ? now : NEVER;
   c.dupAcks = 0;
   c.sb.pruneBelow(ack);

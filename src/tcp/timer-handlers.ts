@@ -60,7 +60,6 @@ function retransmitTimeout(c: Connection, now: Instant): void {
     c.fail('ETIMEDOUT', s === 'SYN_SENT' ? `no answer to SYN after ${c.backoff} retransmissions` : 'retransmissions exhausted');
     return;
   }
-  if (c.firstRetransmit === NEVER) c.firstRetransmit = now;
   if (!handshake) {
     c.cc.onRto(seqDiff(c.sndMax, c.sndUna));
     c.lossRecover = c.sndMax;
