@@ -230,7 +230,6 @@ export class Stack implements TimerClient {
       if (now - Math.max(c.lastRecv, c.lastSend) < BUFFER_IDLE) continue;
       const sendFree = c.sendBuf.release();
       const recvFree = c.recvBuf.release();
-      c.releaseIdle();
       if (sendFree && recvFree) this.forgetBuffers(c);
     }
     this.sweepAt = this.buffered.size > 0 ? now + BUFFER_IDLE : NEVER;

@@ -143,13 +143,14 @@ function synchronizedInput(c: Connection, now: Instant, seg: TcpRepr): void {
       onDsack(c, seg.sackBlocks[0]!, seg.sackBlocks[1]!);
     }
     // RFC 8985 §6.2 steps 1-4: what this ACK delivered updates RACK's state.
-    if (c.sackEnabled) {
-      c.rack.onAck(c, now, cumAck, seg.sackCount > 0, c.tsEnabled && seg.hasTimestamp ? seg.tsEcr : null, dsack);
+    // (No RACK state yet means no data was ever sent: nothing for this ACK to deliver.)
+    const rack = c.sackEnabled ? c.rackIfAny : null;
+    if (rack !== null) {
+      rack.onAck(c, now, cumAck, seg.sackCount > 0, c.tsEnabled && seg.hasTimestamp ? seg.tsEcr : null, dsack);
       // RFC 3522 Eifel detection (LINUX tcp_try_undo_recovery with tcp_packet_delayed): every
       // retransmission of the recovery was answered by an ACK echoing a timestamp older than it,
       // so the originals arrived: the reduction was for nothing. (Counted per segment, because a
       // D-SACK can be lost or dropped by PAWS when the ACK path reorders.)
-      const rack = c.rack;
       if (rack.rxtSpurious > 0 && rack.rxtSpurious >= rack.rxtCount && (c.cc.inRecovery || c.cc.undoPossible)) {
         c.cc.undo();
         rack.rxtSpurious = 0;
