@@ -20,8 +20,7 @@ export const EXT_COUNTERS = [
 export const DROP_PREFIX = 'Drop.';
 
 export function newMib(): Mib {
-  const m: Mib = {};
-  for (const k of MIB_COUNTERS) m[k] = 0;
-  for (const k of EXT_COUNTERS) m[k] = 0;
-  return m;
+  // Object.fromEntries makes a fast-properties object; adding 41 keys one by one with computed
+  // names leaves V8 a dictionary-mode one, slower on every bump().
+  return Object.fromEntries([...MIB_COUNTERS, ...EXT_COUNTERS].map((k) => [k, 0]));
 }

@@ -114,7 +114,7 @@ function synchronizedInput(c: Connection, now: Instant, seg: TcpRepr): void {
   if (!(flags & ACK)) return;
   if (c.state === 'SYN_RECEIVED') {
     if (seqLt(c.sndUna, seg.ack) && seqLe(seg.ack, c.sndMax)) {
-      c.sndWnd = seg.window * 2 ** c.sndWscale;
+      c.sndWnd = seg.window << c.sndWscale; // shift ≤ 14 (RFC 7323 §2.3): < 2^31, a small integer
       c.maxSndWnd = Math.max(c.maxSndWnd, c.sndWnd);
       c.sndWl1 = seg.seq;
       c.sndWl2 = seg.ack;
@@ -160,7 +160,7 @@ function synchronizedInput(c: Connection, now: Instant, seg: TcpRepr): void {
     }
     if (seqGt(seg.ack, c.sndUna)) {
       ackNewData(c, now, seg);
-    } else if (seg.ack === c.sndUna && len === 0 && c.inFlight > 0 && (seg.window * 2 ** c.sndWscale) === c.sndWnd) {
+    } else if (seg.ack === c.sndUna && len === 0 && c.inFlight > 0 && (seg.window << c.sndWscale) === c.sndWnd) {
       // RFC 5681 §2 duplicate ACK; the third starts fast retransmit (§3.2).
       c.dupAcks++;
       if (c.cc.inRecovery) c.cc.onDupAck();
@@ -180,7 +180,7 @@ function synchronizedInput(c: Connection, now: Instant, seg: TcpRepr): void {
   // Window update (§3.10.7.4 ESTABLISHED): only from a segment newer than the last update.
   if (seqLt(c.sndWl1, seg.seq) || (c.sndWl1 === seg.seq && seqLe(c.sndWl2, seg.ack))) {
     const wasZero = c.sndWnd === 0;
-    c.sndWnd = seg.window * 2 ** c.sndWscale;
+    c.sndWnd = seg.window << c.sndWscale;
     c.maxSndWnd = Math.max(c.maxSndWnd, c.sndWnd);
     c.sndWl1 = seg.seq;
     c.sndWl2 = seg.ack;

@@ -339,15 +339,18 @@ function advertise(c: Connection): number {
   const cur = Math.max(0, seqDiff(c.rcvAdv, c.rcvNxt));
   let wnd = free;
   if (wnd - cur < Math.min(c.config.recvBuffer / 2, c.advMss)) wnd = cur;
+  // Integer arithmetic (windows are below 2^31): shifts instead of Math.ceil(x / 2 ** scale).
   const scale = c.rcvWscale;
-  let raw = Math.ceil(wnd / 2 ** scale);
-  if (raw * 2 ** scale > Math.max(free, cur)) raw = Math.floor(wnd / 2 ** scale);
+  const unit = 1 << scale;
+  let raw = (wnd + unit - 1) >>> scale;
+  if (raw * unit > Math.max(free, cur)) raw = wnd >>> scale;
   // Rounding down must not pull the right edge left of what we offered (RFC 9293 §3.8.6):
   // LINUX tcp_select_window rounds the current window up instead (ALIGN(cur_win, 1 << wscale)).
   // (Only while the buffer really has that room: when it is full the window must be able to close.)
-  if (raw * 2 ** scale < cur && Math.ceil(cur / 2 ** scale) * 2 ** scale <= c.recvBuf.free - c.reasm.bytes) raw = Math.ceil(cur / 2 ** scale);
+  const curUp = (cur + unit - 1) >>> scale;
+  if (raw * unit < cur && curUp * unit <= c.recvBuf.free - c.reasm.bytes) raw = curUp;
   if (raw > 65535) raw = 65535;
-  const edge = seqAdd(c.rcvNxt, raw * 2 ** scale);
+  const edge = seqAdd(c.rcvNxt, raw * unit);
   if (seqGt(edge, c.rcvAdv) || raw === 0) c.rcvAdv = seqGt(edge, c.rcvAdv) ? edge : c.rcvAdv;
   return raw;
 }

@@ -80,6 +80,7 @@ export class Scoreboard {
   /** Drop everything below the cumulative ACK. */
   pruneBelow(una: SeqNum): void {
     const r = this.r;
+    if (r.length === 0) return; // the common case: no SACK ranges (and no length store, a runtime call)
     let k = 0;
     for (let i = 0; i < r.length; i += 2) {
       let s = r[i]!;
@@ -89,7 +90,7 @@ export class Scoreboard {
       r[k++] = s;
       r[k++] = e;
     }
-    r.length = k;
+    if (k !== r.length) r.length = k;
   }
 
   /**

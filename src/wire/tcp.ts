@@ -267,7 +267,11 @@ export function emitTcp(
   writeU16(buf, off + 18, r.urgent);
   // Zero any padding after the options: `buf` may be a recycled frame (EOL, RFC 9293 §3.2).
   for (let i = off + TCP_HEADER_LEN + emitTcpOptions(buf, off + TCP_HEADER_LEN, r); i < off + hlen; i++) buf[i] = 0;
-  buf.set(r.payload, off + hlen);
+  const payload = r.payload;
+  const plen = payload.length;
+  // Short payloads byte by byte: TypedArray.prototype.set is a runtime call worth ~30 bytes.
+  if (plen > 32) buf.set(payload, off + hlen);
+  else for (let i = 0, o = off + hlen; i < plen; i++) buf[o + i] = payload[i]!;
   if (computeChecksum) {
     // RFC 9293 §3.1: checksum over pseudo-header, header (checksum field zero) and data.
     const c = finishChecksum(sum16(buf, off, total, pseudoHeaderSum(src, dst, IPPROTO_TCP, total)));
