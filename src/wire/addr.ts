@@ -126,9 +126,20 @@ export function addrKey(b: Uint8Array, off: number, len: 4 | 16): number {
 
 /** addrKey of an address's text (0 when it is not an address). */
 export function addrKeyOfText(s: string): number {
+  // A stack asks for the same few addresses again and again (each connection's table insert and
+  // removal): the last KEY_MEMO answers are kept instead of parsing the text each time.
+  for (let i = 0; i < KEY_MEMO; i++) if (keyText[i] === s) return keyVal[i]!;
   const n = parseAddrInto(s, SCRATCH, 0);
-  return n === 0 ? 0 : addrKey(SCRATCH, 0, n);
+  const k = n === 0 ? 0 : addrKey(SCRATCH, 0, n);
+  keyText[keyNext] = s;
+  keyVal[keyNext] = k;
+  keyNext = (keyNext + 1) % KEY_MEMO;
+  return k;
 }
+const KEY_MEMO = 4;
+const keyText = ['', '', '', ''];
+const keyVal = [0, 0, 0, 0];
+let keyNext = 0;
 
 /** IPv4 dotted quad -> 4 bytes, IPv6 text -> 16 bytes, anything else -> null. */
 export function parseAddr(s: string): Uint8Array | null {
@@ -208,6 +219,14 @@ export function addrVersion(s: string): 4 | 6 | 0 {
 
 /** The canonical text of an address ("2001:DB8:0::1" -> "2001:db8::1"), or null when invalid. */
 export function canonicalAddr(s: string): string | null {
+  // Memo of the last answer: connect() canonicalizes the same peer address for every connection
+  // (and keeping the one canonical string lets the 4-tuple table compare strings by pointer).
+  if (s === canonIn) return canonOut;
   const n = parseAddrInto(s, SCRATCH, 0);
-  return n === 0 ? null : formatAddr(SCRATCH, 0, n);
+  const out = n === 0 ? null : formatAddr(SCRATCH, 0, n);
+  canonIn = s;
+  canonOut = out;
+  return out;
 }
+let canonIn = '';
+let canonOut: string | null = null;
