@@ -213,9 +213,14 @@ export function formatAddr(b: Uint8Array, off = 0, len?: 4 | 16): string {
 
 /** 4 or 6 for a valid address, 0 otherwise. */
 export function addrVersion(s: string): 4 | 6 | 0 {
+  if (s === versionIn) return versionOut; // asked per connection for the same few addresses
   const n = parseAddrInto(s, SCRATCH, 0);
-  return n === 0 ? 0 : n === 4 ? 4 : 6;
+  versionIn = s;
+  versionOut = n === 0 ? 0 : n === 4 ? 4 : 6;
+  return versionOut;
 }
+let versionIn = '';
+let versionOut: 4 | 6 | 0 = 0;
 
 /** The canonical text of an address ("2001:DB8:0::1" -> "2001:db8::1"), or null when invalid. */
 export function canonicalAddr(s: string): string | null {
