@@ -393,8 +393,9 @@ export function rackPipe(c: Connection): number {
  * checks lost_out alone when RACK is on).
  */
 export function rackDetectAndRecover(c: Connection, now: Instant): void {
-  const timeout = c.rack.detect(c, now);
+  const rack = c.rackIfAny; // none before the first data segment: nothing can be lost
+  const timeout = rack === null ? 0 : rack.detect(c, now);
   if (timeout > 0) c.timers.set(Timer.REORDER, now + timeout);
   else c.timers.stop(Timer.REORDER);
-  if (!c.cc.inRecovery && c.lossRecover === null && c.inFlight > 0 && c.rack.lostBytes > 0) enterFastRecovery(c);
+  if (rack !== null && !c.cc.inRecovery && c.lossRecover === null && c.inFlight > 0 && rack.lostBytes > 0) enterFastRecovery(c);
 }
