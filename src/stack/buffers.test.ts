@@ -94,3 +94,15 @@ test('unread data is never released', () => {
   assert.ok(server.conn.recvBuf.capacity >= 3000);
   assert.equal(client.conn.sendBuf.capacity, 0);
 });
+
+test('a connection has no RACK state until it sends data (a handshake allocates none)', () => {
+  const p = pair();
+  const { client, server } = connect(p);
+  assert.equal(client.conn.sackEnabled, true);
+  assert.equal(client.conn.rackIfAny, null);
+  assert.equal(server.conn.rackIfAny, null);
+  client.write(new Uint8Array([1, 2, 3]));
+  p.run(1000);
+  assert.notEqual(client.conn.rackIfAny, null);
+  assert.equal(server.conn.rackIfAny, null, 'the receiver of data keeps none either');
+});

@@ -2,8 +2,6 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Connection } from './connection.js';
 import { EV, stateEvent, type ConnEvent } from './events.js';
-import { memoryPair } from '../link/memory.js';
-import { Stack } from '../stack/stack.js';
 
 function conn(): Connection {
   return new Connection({ localAddr: '10.0.0.1', localPort: 1000, remoteAddr: '10.0.0.2', remotePort: 80, iss: 1, linkMss: 1460, ipv6: false, tsOffset: 0 });
@@ -47,30 +45,4 @@ test('state-change events are shared per (from, to, cause) and frozen', () => {
     const ev = stateEvent('LAST_ACK', 'CLOSED', `cause ${i}`);
     assert.equal(ev.type === 'state' && ev.cause, `cause ${i}`);
   }
-});
-
-test('a connection has no RACK state until it sends data (a handshake allocates none)', () => {
-  let now = 0;
-  const wire = memoryPair({ mtu: 1500 });
-  const a = new Stack({ name: 'a', addresses: ['10.0.0.1'], clock: () => now, seed: 1 });
-  const b = new Stack({ name: 'b', addresses: ['10.0.0.2'], clock: () => now, seed: 2 });
-  a.attach(wire.a);
-  b.attach(wire.b);
-  const l = b.listen({ port: 80 });
-  l.onConnection = () => void l.accept();
-  const client = a.connect({ remoteAddress: '10.0.0.2', remotePort: 80 });
-  wire.pump();
-  now += 1_000_000;
-  a.onTimer(now);
-  b.onTimer(now);
-  wire.pump();
-  const server = b.connections()[0]!;
-  assert.equal(client.state, 'ESTABLISHED');
-  assert.equal(client.conn.sackEnabled, true);
-  assert.equal(client.conn.rackIfAny, null);
-  assert.equal(server.rackIfAny, null);
-  client.write(new Uint8Array([1, 2, 3]));
-  wire.pump();
-  assert.notEqual(client.conn.rackIfAny, null);
-  assert.equal(server.rackIfAny, null, 'the receiver of data keeps none either');
 });
