@@ -325,12 +325,7 @@ test('FIN_WAIT_1→CLOSED: abort while our FIN is unacknowledged sends RST', () 
 
 test('CLOSING→CLOSED on a RST from the peer (scripted peer)', () => {
   const h = new Harness({ onlyA: true });
-  const p = h.peer();
-  const pc = p.conn(A_ADDR, 80, 40000, 5000);
-  const c = h.a.connect({ remoteAddress: B_ADDR, remotePort: 80, localPort: 40000 });
-  h.runFor(sec(0.1));
-  pc.send(SYN | ACK, { mss: 1460 });
-  h.runFor(sec(0.1));
+  const { pc, c } = scriptedPeerConnection(h);
   assert.equal(c.state, 'ESTABLISHED');
   c.close(); // A: FIN
   h.runFor(sec(0.1));
@@ -348,13 +343,8 @@ test('CLOSING→CLOSED on a RST from the peer (scripted peer)', () => {
 
 test('LAST_ACK→CLOSED on a RST, and TIME_WAIT→CLOSED on a RST (scripted peer)', () => {
   const h = new Harness({ onlyA: true });
-  const p = h.peer();
   // LAST_ACK: the peer closes first, A closes, the peer resets instead of acknowledging.
-  const pc = p.conn(A_ADDR, 80, 40000, 5000);
-  const c = h.a.connect({ remoteAddress: B_ADDR, remotePort: 80, localPort: 40000 });
-  h.runFor(sec(0.1));
-  pc.send(SYN | ACK, { mss: 1460 });
-  h.runFor(sec(0.1));
+  const { p, pc, c } = scriptedPeerConnection(h);
   pc.send(FIN | ACK);
   h.runFor(sec(0.1));
   assert.equal(c.state, 'CLOSE_WAIT');
@@ -426,12 +416,7 @@ test('TIME_WAIT: connect() with the same local port to the same peer fails with 
 
 test('TIME_WAIT: a retransmitted FIN is ACKed again and restarts 2MSL; late data is dropped', () => {
   const h = new Harness({ onlyA: true });
-  const p = h.peer();
-  const pc = p.conn(A_ADDR, 80, 40000, 5000);
-  const c = h.a.connect({ remoteAddress: B_ADDR, remotePort: 80, localPort: 40000 });
-  h.runFor(sec(0.1));
-  pc.send(SYN | ACK, { mss: 1460 });
-  h.runFor(sec(0.1));
+  const { pc, c } = scriptedPeerConnection(h);
   c.close();
   h.runFor(sec(0.1));
   const finSeq = pc.sndNxt;

@@ -305,22 +305,16 @@ function readPcapng(r: Reader): Capture {
         seen.add(iface.linkType);
         break;
       }
-      case 6: {
-        // Enhanced Packet Block: ifid(4) ts_high(4) ts_low(4) caplen(4) origlen(4) data options.
-        needBody(20, 'enhanced packet block');
-        const cap = r.u32(body + 12);
-        needBody(20 + cap, 'enhanced packet block data');
-        const ts = (BigInt(r.u32(body + 4)) << 32n) | BigInt(r.u32(body + 8));
-        packet(r.u32(body), r.bytes.subarray(body + 20, body + 20 + cap), ts);
-        break;
-      }
+      case 6:
       case 2: {
-        // Obsolete Packet Block: ifid(2) drops(2) ts_high(4) ts_low(4) caplen(4) len(4) data.
-        needBody(20, 'packet block');
+        // Enhanced Packet Block: ifid(4) ts_high(4) ts_low(4) caplen(4) origlen(4) data options;
+        // the obsolete Packet Block (2) the same but ifid(2) drops(2).
+        const what = type === 6 ? 'enhanced packet block' : 'packet block';
+        needBody(20, what);
         const cap = r.u32(body + 12);
-        needBody(20 + cap, 'packet block data');
+        needBody(20 + cap, `${what} data`);
         const ts = (BigInt(r.u32(body + 4)) << 32n) | BigInt(r.u32(body + 8));
-        packet(r.u16(body), r.bytes.subarray(body + 20, body + 20 + cap), ts);
+        packet(type === 6 ? r.u32(body) : r.u16(body), r.bytes.subarray(body + 20, body + 20 + cap), ts);
         break;
       }
       case 3: {
