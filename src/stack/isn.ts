@@ -1,4 +1,4 @@
-import { parseAddrInto } from '../wire/addr.js';
+import { parseAddrMemo } from '../wire/addr.js';
 import type { Instant } from '../time.js';
 
 /**
@@ -70,25 +70,13 @@ export function tupleBytes(localAddr: string, localPort: number, remoteAddr: str
   return out;
 }
 
-/**
- * The bytes of address `text` in ADDR at slot*16, returning their length (4 or 16; an invalid
- * address counts as 0.0.0.0). Each slot remembers the last text it parsed: a stack hashes the
- * same few addresses over and over (three hashes per connection), and parsing the text was
- * ~5 % of a short connection's CPU (bench cps).
- */
-function addrAt(text: string, slot: 0 | 1): number {
-  if (text === lastText[slot]) return lastLen[slot]!;
-  let n = parseAddrInto(text, ADDR, slot * 16);
-  if (n === 0) {
-    ADDR.fill(0, slot * 16, slot * 16 + 4);
-    n = 4;
-  }
-  lastText[slot] = text;
-  lastLen[slot] = n;
-  return n;
+/** The bytes of address `text` in ADDR at slot*16; their length (an invalid address counts as 0.0.0.0). */
+function addrAt(text: string, slot: 0 | 1): 4 | 16 {
+  const n = parseAddrMemo(text, ADDR, slot * 16);
+  if (n !== 0) return n;
+  ADDR.fill(0, slot * 16, slot * 16 + 4);
+  return 4;
 }
-const lastText = ['', ''];
-const lastLen = [0, 0];
 
 const ADDR = new Uint8Array(32);
 const PORT_DATA4 = new Uint8Array(10);

@@ -35,8 +35,8 @@ const tsBefore = (a: number, b: number): boolean => ((a - b) | 0) < 0;
 export class Rack {
   /**
    * A plain array (V8 keeps it unboxed, PACKED_DOUBLE) rather than a Float64Array: a typed array
-   * over 64 bytes gets an off-heap backing store, whose malloc and finalizer cost ~2 % of a
-   * short connection's CPU (bench cps); element access costs the same.
+   * over 64 bytes gets an off-heap backing store (malloc, a finalizer, external-memory pressure
+   * on the GC) for every connection that sends data; element access costs the same.
    */
   private b: number[] | null = null;
   private head = 0;

@@ -8,6 +8,8 @@
  * nothing per segment. Emptying the ring does not free it: its owner calls `release()` once the
  * connection has been idle for a while (the stack's idle sweep), which frees an empty buffer.
  */
+import { copyBytes } from '../util/bytes.js';
+
 const EMPTY = new Uint8Array(0);
 /** First allocation: small enough for V8 to keep it on the JS heap (no external backing store). */
 const MIN_CAPACITY = 64;
@@ -117,15 +119,4 @@ export class ByteRing {
     recycle(this.buf);
     this.buf = EMPTY;
   }
-}
-
-/**
- * dst[dstOff, +n) = src[srcOff, +n). Short copies byte by byte (a subarray view for `set` would
- * cost more than the copy), long ones with `set` (memcpy), whole arrays without a view.
- */
-function copyBytes(dst: Uint8Array, dstOff: number, src: Uint8Array, srcOff: number, n: number): void {
-  if (n <= 32) {
-    for (let i = 0; i < n; i++) dst[dstOff + i] = src[srcOff + i]!;
-  } else if (srcOff === 0 && n === src.length) dst.set(src, dstOff);
-  else dst.set(src.subarray(srcOff, srcOff + n), dstOff);
 }

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { addrVersion, canonicalAddr, formatAddr, parseAddr, parseAddrInto } from './addr.js';
+import { addrVersion, canonicalAddr, formatAddr, parseAddr, parseAddrInto, parseAddrMemo } from './addr.js';
 
 const bytes = (...b: number[]): Uint8Array => new Uint8Array(b);
 
@@ -68,4 +68,16 @@ test('addrVersion', () => {
   assert.equal(addrVersion('127.0.0.1'), 4);
   assert.equal(addrVersion('::1'), 6);
   assert.equal(addrVersion('localhost'), 0);
+});
+
+test('parseAddrMemo answers like parseAddrInto across memo hits, evictions and invalid texts', () => {
+  const texts = ['10.0.0.1', '2001:db8::1', 'nope', '10.0.0.2', '::ffff:1.2.3.4', '10.0.0.1', '192.168.1.1', 'nope', '2001:db8::1'];
+  for (let round = 0; round < 3; round++) {
+    for (const t of texts) {
+      const want = new Uint8Array(20).fill(0xee);
+      const got = new Uint8Array(20).fill(0xee);
+      assert.equal(parseAddrMemo(t, got, 2), parseAddrInto(t, want, 2), t);
+      assert.deepEqual(got, want, t);
+    }
+  }
 });

@@ -4,6 +4,7 @@
  */
 
 import { parseAddrInto } from './addr.js';
+import { copyBytes } from '../util/bytes.js';
 import { finishChecksum, pseudoHeaderSum, pseudoHeaderSumAt, sum16 } from './checksum.js';
 import { emitIpv4Header, emitIpv6Header, IPPROTO_TCP, IPV4_HEADER_LEN, IPV6_HEADER_LEN } from './ip.js';
 import type { DropReason, IpRepr } from './ip.js';
@@ -267,11 +268,7 @@ export function emitTcp(
   writeU16(buf, off + 18, r.urgent);
   // Zero any padding after the options: `buf` may be a recycled frame (EOL, RFC 9293 §3.2).
   for (let i = off + TCP_HEADER_LEN + emitTcpOptions(buf, off + TCP_HEADER_LEN, r); i < off + hlen; i++) buf[i] = 0;
-  const payload = r.payload;
-  const plen = payload.length;
-  // Short payloads byte by byte: TypedArray.prototype.set is a runtime call worth ~30 bytes.
-  if (plen > 32) buf.set(payload, off + hlen);
-  else for (let i = 0, o = off + hlen; i < plen; i++) buf[o + i] = payload[i]!;
+  copyBytes(buf, off + hlen, r.payload, 0, r.payload.length);
   if (computeChecksum) {
     // RFC 9293 §3.1: checksum over pseudo-header, header (checksum field zero) and data.
     const c = finishChecksum(sum16(buf, off, total, pseudoHeaderSum(src, dst, IPPROTO_TCP, total)));
