@@ -14,13 +14,14 @@ export const EXT_COUNTERS = [
   'SyncookiesSent', 'SyncookiesRecv', 'SyncookiesFailed', 'TCPReqQFullDoCookies', 'TCPReqQFullDrop',
   'TCPTimeouts', 'TCPAbortOnClose', 'TCPAbortOnData', 'TCPAbortOnTimeout', 'TCPKeepAlive', 'TCPKeepAliveTimeouts',
   'TCPOFOQueue', 'TCPFastRetrans', 'TCPSackRecovery', 'TCPRenoRecovery', 'TCPDSACKRecv', 'TCPSpuriousRetrans', 'TCPDSACKUndo', 'TCPFullUndo', 'TCPLossProbes', 'TCPRackLoss', 'PAWSEstab', 'TCPWinProbe', 'TWRecycled', 'TCPNoSocket',
+  'PruneCalled', 'RcvPruned', 'OfoPruned', 'TCPOFODrop', 'TCPRcvQDrop',
 ] as const;
 
 /** Counters of dropped malformed input, one per parser reason (wire/ip.ts DropReason). */
 export const DROP_PREFIX = 'Drop.';
 
 export function newMib(): Mib {
-  // Object.fromEntries makes a fast-properties object; adding 41 keys one by one with computed
+  // Object.fromEntries makes a fast-properties object; adding the keys one by one with computed
   // names leaves V8 a dictionary-mode one, slower on every bump().
   return Object.fromEntries([...MIB_COUNTERS, ...EXT_COUNTERS].map((k) => [k, 0]));
 }

@@ -6,6 +6,7 @@ import { makeConfig, DEFAULT_CONFIG, type TcpConfig } from './config.js';
 import type { ConnEvent, TcpErrorCode } from './events.js';
 import { ERROR_MESSAGES } from './events.js';
 import { Reassembly } from './reassembly.js';
+import { rcvMemRoom } from './rmem.js';
 import { ByteRing } from './ring.js';
 import { RttEstimator } from './rtt.js';
 import { isSynchronized, type TcpStateName } from './state.js';
@@ -470,9 +471,12 @@ export class Connection implements Endpoints {
     this.rcvSpaceCopied = 0;
   }
 
-  /** The window we would advertise now: free buffer space (RFC 9293 §3.8.6.2.2 SWS handled by callers). */
+  /**
+   * The window we would advertise now: free buffer space, and no more than receive memory can
+   * still take (rmem.ts) (RFC 9293 §3.8.6.2.2 SWS handled by callers).
+   */
   receiveWindow(): number {
-    return Math.max(0, Math.min(this.recvBuf.free - this.reasm.bytes, this.rcvClamp - this.recvBuf.length - this.reasm.bytes));
+    return Math.max(0, Math.min(this.recvBuf.free - this.reasm.bytes, this.rcvClamp - this.recvBuf.length - this.reasm.bytes, rcvMemRoom(this)));
   }
 
   /** shutdown(SHUT_WR): half-close (§3.10.4 CLOSE of the send direction). */

@@ -8,6 +8,7 @@ import { Timer } from './timers.js';
 import { tsClock } from './output.js';
 import { rackDetectAndRecover } from './rack.js';
 import { isSynchronized } from './state.js';
+import { admitSegment } from './rmem.js';
 
 /**
  * Segment arrival, RFC 9293 §3.10.7. SYN_SENT is in input-syn-sent.ts; everything here is
@@ -313,6 +314,11 @@ export function receiveText(c: Connection, now: Instant, seq: number, data: Uint
     return;
   }
   if (data.length > room) data = data.subarray(0, room);
+  // LINUX tcp_data_queue / tcp_data_queue_ofo: charge the segment to receive memory first.
+  if (!admitSegment(c, seq, data.length)) {
+    c.ackNow = true;
+    return;
+  }
   c.rcvMss = Math.max(c.rcvMss, Math.min(data.length, c.advMss));
 
   if (seq !== c.rcvNxt) {

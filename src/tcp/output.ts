@@ -286,7 +286,7 @@ function retransmitAt(c: Connection, now: Instant, out: TcpRepr, seq: number, ma
  */
 function sendMss(c: Connection): number {
   if (!c.sackEnabled || (c.reasm.isEmpty && c.dsackStart === c.dsackEnd)) return c.effMss;
-  const k = Math.min(c.tsEnabled ? 3 : 4, c.reasm.ranges.length + (c.dsackStart !== c.dsackEnd ? 1 : 0));
+  const k = Math.min(c.tsEnabled ? 3 : 4, c.reasm.blockCount(4) + (c.dsackStart !== c.dsackEnd ? 1 : 0));
   return Math.max(1, c.effMss - (k > 0 ? 4 + 8 * k : 0));
 }
 
