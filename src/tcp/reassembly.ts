@@ -178,14 +178,9 @@ export class Reassembly {
   /** RFC 2018 §4: the range holding the latest segment reports first (LINUX tcp_sack_new_ofo_skb). */
   private noteRecent(node: OfoNode): void {
     const r = this.recent;
-    if (r[0] === node) return;
-    let w = 1;
-    for (let i = 0; i < r.length && w < MAX_SACK_RANGES; i++) {
-      const x = r[i]!;
-      if (x !== node && x.alive) r[w++] = x;
-    }
-    r.length = w;
-    r[0] = node;
+    const next = [node];
+    for (let i = 0; i < r.length && next.length < MAX_SACK_RANGES; i++) if (r[i] !== node && r[i]!.alive) next.push(r[i]!);
+    this.recent = next;
   }
 
   private dropRecent(): void {
