@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
+import v8 from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { CHUNK_TRUESIZE, COALESCE_BELOW, RANGE_TRUESIZE, Reassembly } from './reassembly.js';
 import { seqAdd, seqDiff } from '../seq.js';
 
@@ -90,6 +92,39 @@ test('memory accounting: 30,000 one-byte ranges, one hole filled one byte at a t
   const back = new Reassembly();
   for (let i = 100_000; i > 0; i--) back.insert(1 + i, bytes(1));
   checkAccounting(back);
+});
+
+test('heap (--expose-gc): what the queue really holds is its accounted true size, within twice the payload plus a fixed cost per range', () => {
+  v8.setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  const mem = (): number => {
+    gc();
+    gc();
+    const m = process.memoryUsage();
+    return m.heapUsed + m.arrayBuffers; // chunks over 64 bytes live outside the V8 heap
+  };
+  const held: Reassembly[] = []; // alive until every measurement is taken
+  const measure = (fill: (q: Reassembly) => void): { heap: number; q: Reassembly } => {
+    const before = mem();
+    const q = new Reassembly();
+    fill(q);
+    held.push(q);
+    return { heap: mem() - before, q };
+  };
+  const cases: [string, (q: Reassembly) => void][] = [
+    ['30,000 one-byte ranges', (q) => { for (let i = 0; i < 30_000; i++) q.insert(2 + 2 * i, bytes(1)); }],
+    ['one hole, 100,000 one-byte segments', (q) => { for (let i = 0; i < 100_000; i++) q.insert(2 + i, bytes(1)); }],
+    ['one hole, 5,000 200-byte segments', (q) => { for (let i = 0; i < 5000; i++) q.insert(2 + 200 * i, bytes(200)); }],
+    ['10,000 ranges of 100 bytes', (q) => { for (let i = 0; i < 10_000; i++) q.insert(2 + 200 * i, bytes(100)); }],
+  ];
+  for (const [name, fill] of cases) {
+    const { heap, q } = measure(fill);
+    // The fixed cost per range the heap may use: the accounted one with a quarter to spare for
+    // other V8 versions' object layouts.
+    assert.ok(heap <= 2 * q.bytes + 1.25 * PER_RANGE * q.rangeCount, `${name}: heap ${heap} for ${q.bytes} B in ${q.rangeCount} ranges`);
+    assert.ok(heap <= 1.3 * q.truesize + 65536 && heap >= 0.7 * q.truesize - 65536, `${name}: heap ${heap}, accounted ${q.truesize}`);
+  }
+  assert.equal(held.length, cases.length);
 });
 
 test('the ordered index stays shallow for ascending, descending and alternating arrivals', async () => {
