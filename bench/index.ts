@@ -3,7 +3,7 @@
  *
  *   node dist/bench/index.js [--json] [--only a,b,...]
  *
- * --only takes: throughput1500, throughput65535, kernel, cps, kernelCps, heap, synTimeout
+ * --only takes: throughput1500, throughput65535, kernel, cps, kernelCps, heap, synTimeout, ooo, tun
  * (for profiling one figure: node --cpu-prof dist/bench/index.js --only throughput1500).
  * Sizes are chosen so the whole run takes well under a minute; each figure has a warm-up.
  */
@@ -15,9 +15,10 @@ import { parseArgs } from 'node:util';
 import { kernelCps, synackCps } from './cps.js';
 import { ensureGc, heapPerIdleConnection } from './heap.js';
 import { synTimeout } from './syn-timeout.js';
+import { oooBench } from './ooo.js';
 import { kernelThroughput, synackThroughput } from './throughput.js';
 
-const ALL = ['throughput1500', 'throughput65535', 'kernel', 'cps', 'kernelCps', 'heap', 'synTimeout', 'tun'] as const;
+const ALL = ['throughput1500', 'throughput65535', 'kernel', 'cps', 'kernelCps', 'heap', 'synTimeout', 'ooo', 'tun'] as const;
 type Part = (typeof ALL)[number];
 
 const TARGETS = {
@@ -111,6 +112,16 @@ async function main(): Promise<void> {
     out.synTimeout10kWallSeconds = r.wallSeconds;
     detail.synTimeout = r;
   }
+  if (only.has('ooo')) {
+    // Issue 11: receive cost per out-of-order segment must not grow with what is held.
+    log('out-of-order receive cost per segment, 1k and 30k segments held ...');
+    const r = oooBench();
+    out.oooGapsUsPerSeg1k = r.gaps1k!.usPerSegment;
+    out.oooGapsUsPerSeg30k = r.gaps30k!.usPerSegment;
+    out.oooOneHoleUsPerSeg1k = r.oneHole1k!.usPerSegment;
+    out.oooOneHoleUsPerSeg30k = r.oneHole30k!.usPerSegment;
+    detail.ooo = r;
+  }
   if (only.has('tun')) {
     // Against the Linux kernel over a TUN device (bench/tun.ts): needs root, /dev/net/tun, ip
     // netns and the addon; otherwise the reason is recorded instead of figures.
@@ -147,6 +158,10 @@ async function main(): Promise<void> {
   rows.push(['heap per idle endpoint (100k conns)', f('heapBytesPerIdleConn', 0, 'B'), TARGETS.heapBytesPerIdleConn]);
   rows.push(['  per connection (both ends)', f('heapBytesPerIdleConnPair', 0, 'B'), '']);
   rows.push(['10k syn-timeout, wall time', f('synTimeout10kWallSeconds', 3, 's'), '']);
+  rows.push(['ooo 1-byte gaps, 1k ranges held', f('oooGapsUsPerSeg1k', 1, 'us/seg'), '']);
+  rows.push(['ooo 1-byte gaps, 30k ranges held', f('oooGapsUsPerSeg30k', 1, 'us/seg'), '<= 2x the 1k figure']);
+  rows.push(['ooo one hole, 1k segments held', f('oooOneHoleUsPerSeg1k', 1, 'us/seg'), '200-byte segments']);
+  rows.push(['ooo one hole, 29k segs (5.8 MB) held', f('oooOneHoleUsPerSeg30k', 1, 'us/seg'), '<= 2x the 1k figure']);
   const tun = out.tun as { skipped?: string; tcp?: Record<string, number> } | undefined;
   if (tun?.skipped) rows.push(['TUN vs kernel', 'skipped', tun.skipped]);
   else if (tun?.tcp) {
