@@ -43,7 +43,9 @@ export function admitSegment(c: Connection, seq: SeqNum, len: number): boolean {
   const canIngest = (): boolean => rcvMemUsed(c) + size <= limit;
   if (canIngest()) return true;
   bump(c.mib, 'PruneCalled');
-  // LINUX tcp_collapse_ofo_queue has nothing to do here: chunks are coalesced as they arrive.
+  // No LINUX tcp_collapse_ofo_queue pass: chunks coalesce as they arrive, so chunk overhead is
+  // already under half the payload, and what fills memory is then the per-range cost of many
+  // tiny ranges, which repacking cannot shrink.
   if (c.reasm.pruneFromTop(seq, limit >> 3, canIngest)) bump(c.mib, 'OfoPruned');
   if (canIngest()) return true;
   bump(c.mib, 'RcvPruned');
