@@ -27,13 +27,16 @@ export const RANGE_TRUESIZE = 128;
 /** RFC 2018 §3: at most 4 SACK blocks fit in the options. */
 export const MAX_SACK_RANGES = 4;
 
+/** The empty recency list, shared: an idle connection allocates none (the 2 KiB budget). */
+const NO_RANGES: readonly OfoNode[] = [];
+
 export class Reassembly {
   private root: OfoNode | null = null;
   private nRanges = 0;
   private nChunks = 0;
   private payload = 0;
   /** Ranges by the recency of their last arrival, most recent first (RFC 2018 §4). */
-  private recent: OfoNode[] = [];
+  private recent: readonly OfoNode[] = NO_RANGES;
 
   get isEmpty(): boolean {
     return this.root === null;
@@ -184,10 +187,7 @@ export class Reassembly {
   }
 
   private dropRecent(): void {
-    const r = this.recent;
-    let w = 0;
-    for (const x of r) if (x.alive) r[w++] = x;
-    r.length = w;
+    if (this.recent.some((x) => !x.alive)) this.recent = this.recent.filter((x) => x.alive);
   }
 
   /**
@@ -265,7 +265,7 @@ export class Reassembly {
         left = goal;
       }
     }
-    if (pruned) this.recent.length = 0;
+    if (pruned) this.recent = NO_RANGES;
     return pruned;
   }
 
@@ -309,7 +309,7 @@ export class Reassembly {
   clear(): void {
     this.root = null;
     this.nRanges = this.nChunks = this.payload = 0;
-    this.recent.length = 0;
+    this.recent = NO_RANGES;
     this.hasDup = false;
   }
 }
