@@ -7,12 +7,12 @@ import { first, inOrder, last, merge, nextPriority, removeFirst, removeLast, spl
  *
  * - Ranges are disjoint and maximal (touching ranges merge) in an ordered tree (ofo-tree.ts):
  *   a segment costs O(log n) plus the ranges it merges with, however many are held.
- * - A range keeps its bytes as a list of chunks, each a copy of the part of one segment that
- *   was new (the packet buffer is not retained). A range that grows links the new chunk in and
- *   never copies what it holds; neighbouring chunks that together are smaller than
- *   COALESCE_BELOW are merged into one (a copy of less than that), so chunks average at least
- *   half of it and their overhead stays a fraction of the payload (LINUX: what
- *   tcp_collapse_ofo_queue does later, under pressure, is done here as data arrives).
+ * - A range keeps its bytes as a list of chunks, copies of the new part of each segment (the
+ *   packet buffer is not retained). A range that grows links the new chunk in and never copies
+ *   what it holds; neighbouring chunks that together are smaller than COALESCE_BELOW are merged
+ *   into one (a copy of less than that), so any two neighbours hold at least COALESCE_BELOW
+ *   bytes and chunk overhead stays under half the payload (LINUX: what tcp_collapse_ofo_queue
+ *   does later, under pressure, is done here as data arrives).
  * - Memory is accounted by true size (payload plus a fixed charge per chunk and per range, the
  *   heap V8 spends on them) so the receiver can charge it against its buffer (LINUX: skb
  *   truesize against sk_rcvbuf) and prune from the highest sequence when it is exceeded.
