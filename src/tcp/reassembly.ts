@@ -11,8 +11,8 @@ import { first, inOrder, last, merge, nextPriority, removeFirst, removeLast, spl
  *   packet buffer is not retained). A range that grows links the new chunk in and never copies
  *   what it holds; neighbouring chunks that together are smaller than COALESCE_BELOW are merged
  *   into one (a copy of less than that), so any two neighbours hold at least COALESCE_BELOW
- *   bytes and chunk overhead stays under half the payload plus one chunk per range (LINUX: what tcp_collapse_ofo_queue
- *   does later, under pressure, is done here as data arrives).
+ *   bytes and chunk overhead stays under half the payload plus one chunk per range (LINUX:
+ *   what tcp_collapse_ofo_queue does later, under pressure, is done here as data arrives).
  * - Memory is accounted by true size (payload plus a fixed charge per chunk and per range, the
  *   heap V8 spends on them) so the receiver can charge it against its buffer (LINUX: skb
  *   truesize against sk_rcvbuf) and prune from the highest sequence when it is exceeded.
