@@ -18,6 +18,7 @@ import type { Link } from '../link/link.js';
 import { Heap, type HeapItem } from '../util/heap.js';
 import { NEVER, type Duration, type Instant } from '../time.js';
 import type { SimWorld } from './world.js';
+import { realSetImmediate, VirtualClock, type VirtualClockOptions } from './virtual-clock.js';
 
 /** A one-shot timer handle from `Driver.setTimer`. */
 export interface DriverTimer {
@@ -280,29 +281,52 @@ export class SimDriver implements Driver {
   /**
    * Advance virtual time, yielding to the event loop (setImmediate: every nextTick and microtask
    * runs) before each instant. Stops when `until` (µs, absolute) is reached, when `done()`
-   * returns true (checked after every yield), or when nothing is left to do: no simulator work
-   * and no application work scheduled during the last yield. `maxSteps` bounds the instants.
+   * returns true (checked after every yield), or when nothing but housekeeping is left: no
+   * simulator work (Simulator.hasWork) and no application work scheduled during the last yield.
+   * `maxInstants` bounds the instants.
+   *
+   * `virtualClock: true` (or its options) routes the application's setTimeout, setInterval,
+   * setImmediate, Date and performance.now through the simulator while this runs (see
+   * virtual-clock.ts), so the application's own timers are virtual time too.
    */
-  async run(opts: { until?: Instant; done?: () => boolean; maxInstants?: number } = {}): Promise<void> {
+  async run(opts: SimRunOptions = {}): Promise<void> {
+    const clock = opts.virtualClock ? this.virtualClock(opts.virtualClock === true ? {} : opts.virtualClock) : null;
+    clock?.install();
+    try {
+      await this.advance(opts.until ?? NEVER, opts.done, opts.maxInstants ?? 10_000_000);
+    } finally {
+      clock?.uninstall();
+    }
+  }
+
+  private clock: VirtualClock | null = null;
+
+  /** This driver's application clock (made on first use; options apply then). */
+  virtualClock(opts: VirtualClockOptions = {}): VirtualClock {
+    this.clock ??= new VirtualClock(this.world.sim, opts);
+    return this.clock;
+  }
+
+  private async advance(until: Instant, done: (() => boolean) | undefined, max: number): Promise<void> {
     const sim = this.world.sim;
-    const until = opts.until ?? NEVER;
-    const max = opts.maxInstants ?? 10_000_000;
+    const idle = (): boolean => {
+      const t = sim.nextTime();
+      return t === NEVER || t > until || (until === NEVER && !sim.hasWork());
+    };
     for (let i = 0; i < max; i++) {
       await yieldToLoop();
-      if (opts.done?.()) return;
-      const t = sim.nextTime();
-      if (t === NEVER || t > until) {
+      if (done?.()) return;
+      if (idle()) {
         // One more yield: application work (a nextTick write) may create simulator work.
         await yieldToLoop();
-        if (opts.done?.()) return;
-        const t2 = sim.nextTime();
-        if (t2 === NEVER || t2 > until) {
+        if (done?.()) return;
+        if (idle()) {
           if (until !== NEVER && sim.now < until) sim.run({ until });
           return;
         }
         continue;
       }
-      sim.run({ until: t });
+      sim.run({ until: sim.nextTime() });
     }
     throw new Error(`SimDriver.run: still busy after ${max} instants`);
   }
@@ -320,6 +344,19 @@ export class SimDriver implements Driver {
   }
 }
 
+/** Options of `SimDriver.run`. */
+export interface SimRunOptions {
+  /** Stop at this virtual instant (µs, absolute). */
+  until?: Instant;
+  /** Stop as soon as this returns true (checked after every yield to the event loop). */
+  done?: () => boolean;
+  /** Give up (throw) after this many instants; default 1e7. */
+  maxInstants?: number;
+  /** Route the application's timers, Date and performance.now through the simulator while running. */
+  virtualClock?: boolean | VirtualClockOptions;
+}
+
 function yieldToLoop(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
+  // The real setImmediate: while a VirtualClock is installed the global one is virtual.
+  return new Promise((resolve) => realSetImmediate(resolve));
 }

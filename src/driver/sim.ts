@@ -19,6 +19,10 @@
  *     client whose deadline moved because of such an event is not called.
  *  4. Among clients due at the same instant, the one registered first runs first.
  *  5. Each step runs exactly one thing: one event, or one client's `onTimer(now)`.
+ *
+ * Housekeeping never keeps the simulation alive (like Node's `unref()`): an event scheduled with
+ * `{ ref: false }` and a client deadline outside `nextWorkDeadline()` (a buffer sweep) still run
+ * when time passes them, but `run()` without `until` returns once nothing else is left.
  */
 import { Heap, type HeapItem } from '../util/heap.js';
 import { Rng } from '../rng.js';
@@ -29,6 +33,11 @@ export interface TimerClient {
   /** Earliest instant at which `onTimer` must be called; NEVER (+Infinity) when idle. */
   nextDeadline(): Instant;
   onTimer(now: Instant): void;
+  /**
+   * Earliest deadline that is real work, NEVER when only housekeeping is left (a periodic sweep
+   * that tidies memory must not keep `run()` going forever). Default: `nextDeadline()`.
+   */
+  nextWorkDeadline?(): Instant;
   /** Optional name used in error messages (e.g. the stall guard). */
   readonly name?: string;
 }
@@ -39,9 +48,12 @@ export class SimEvent implements HeapItem {
   heapKey = 0;
   heapSeq = 0;
   /** @internal */
+  /** @internal */
   constructor(
     readonly at: Instant,
     /** @internal */ readonly fn: () => void,
+    /** False for housekeeping: the event runs when time passes it but keeps nobody waiting. */
+    readonly ref: boolean,
   ) {}
   /** True while the event is queued (not yet run and not cancelled). */
   get pending(): boolean {
@@ -72,6 +84,8 @@ export class Simulator {
   private readonly stallLimit: number;
   private inStep = false;
   private _steps = 0;
+  /** Queued events with `ref` set (the ones that keep `run()` going). */
+  private refEvents = 0;
 
   constructor(opts: SimulatorOptions = {}) {
     const seed = opts.seed ?? 1;
@@ -96,25 +110,41 @@ export class Simulator {
     return this.queue.size;
   }
 
-  schedule(at: Instant, fn: () => void): SimEvent {
+  /** Run `fn` at `at`; `{ ref: false }` makes it housekeeping (see the header). */
+  schedule(at: Instant, fn: () => void, opts: { ref?: boolean } = {}): SimEvent {
     if (Number.isNaN(at) || at < this._now) {
       throw new RangeError(`at must be >= now (${this._now}), got ${at}`);
     }
     if (at === Number.POSITIVE_INFINITY) throw new RangeError('at must be finite');
     if (typeof fn !== 'function') throw new TypeError('fn must be a function');
-    const ev = new SimEvent(at, fn);
+    const ev = new SimEvent(at, fn, opts.ref ?? true);
     this.queue.push(ev, at);
+    if (ev.ref) this.refEvents++;
     return ev;
   }
 
-  after(delay: Duration, fn: () => void): SimEvent {
+  after(delay: Duration, fn: () => void, opts: { ref?: boolean } = {}): SimEvent {
     if (Number.isNaN(delay) || delay < 0) throw new RangeError(`delay must be >= 0, got ${delay}`);
-    return this.schedule(this._now + delay, fn);
+    return this.schedule(this._now + delay, fn, opts);
   }
 
   /** Cancel a queued event; a no-op if it already ran or was cancelled. */
   cancel(ev: SimEvent): void {
+    if (!ev.pending) return;
     this.queue.remove(ev);
+    if (ev.ref) this.refEvents--;
+  }
+
+  /**
+   * True while anything but housekeeping is left: a queued `ref` event or a client with a work
+   * deadline. `run()` without `until` stops when this turns false.
+   */
+  hasWork(): boolean {
+    if (this.refEvents > 0) return true;
+    for (const c of this.clients) {
+      if ((c.nextWorkDeadline?.() ?? c.nextDeadline()) !== Number.POSITIVE_INFINITY) return true;
+    }
+    return false;
   }
 
   addTimerClient(c: TimerClient): void {
@@ -162,6 +192,7 @@ export class Simulator {
       // Rule 3: ties go to the event.
       if (evAt <= clientAt) {
         const ev = this.queue.pop()!;
+        if (ev.ref) this.refEvents--;
         this.advance(ev.at);
         this._steps++;
         ev.fn();
@@ -179,9 +210,10 @@ export class Simulator {
   }
 
   /**
-   * Run until nothing is left, or until the next thing would be later than `until` (then
-   * now = until), or `maxSteps` steps have run (then now stays where the last step left it).
-   * Without `until`, a client that always has a deadline keeps this running: pass one of them.
+   * Run until nothing but housekeeping is left (`hasWork()` is false), or until the next thing
+   * would be later than `until` (then now = until: housekeeping up to `until` runs too), or
+   * `maxSteps` steps have run (then now stays where the last step left it). Without `until`, a
+   * client that always has work (a persist timer against a zero window) keeps this running.
    */
   run(opts: { until?: Instant; maxSteps?: number } = {}): void {
     const until = opts.until ?? Number.POSITIVE_INFINITY;
@@ -197,6 +229,7 @@ export class Simulator {
       if (n >= maxSteps) return;
       const t = this.nextTime();
       if (t === Number.POSITIVE_INFINITY || t > until) break;
+      if (until === Number.POSITIVE_INFINITY && !this.hasWork()) break;
       this.step();
       n++;
     }

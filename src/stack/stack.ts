@@ -209,6 +209,11 @@ export class Stack implements TimerClient {
     return Math.min(this.timerQueue.peekKey(), this.sweepAt);
   }
 
+  /** The connections' timers; the buffer sweep is housekeeping and keeps no simulation alive. */
+  nextWorkDeadline(): Instant {
+    return this.timerQueue.peekKey();
+  }
+
   onTimer(now: Instant): void {
     for (let guard = 0; guard < 1_000_000 && this.timerQueue.peekKey() <= now; guard++) {
       const c = this.timerQueue.pop()!;
