@@ -19,7 +19,21 @@
 export { Stack, type StackOptions, type StackEvent } from './stack/stack.js';
 export { TcpSocket } from './stack/socket.js';
 export { Listener } from './stack/listener.js';
-export { StackError } from './stack/errors.js';
+// Every error synack throws (one base class, stable codes) and the one errno table.
+export {
+  SynackError,
+  StackError,
+  NetError,
+  UsageError,
+  CaptureFormatError,
+  PacketdrillSyntaxError,
+  ScriptError,
+  ERRNO,
+  errnoOf,
+  errnoName,
+  type ErrnoCode,
+  type Syscall,
+} from './errors.js';
 
 // The TCP core's public types and options.
 export { DEFAULT_CONFIG, makeConfig, type TcpConfig } from './tcp/config.js';
@@ -28,7 +42,8 @@ export { TcpUsageError, type ConnSnapshot } from './tcp/connection.js';
 export { ERROR_MESSAGES, type TcpErrorCode, type ConnEvent } from './tcp/events.js';
 
 // Drivers: real time and virtual time.
-export { NodeDriver, SimDriver, type Driver, type DriverTimer, type NodeDriverOptions } from './driver/node.js';
+export { NodeDriver, SimDriver, type Driver, type DriverTimer, type NodeDriverOptions, type SimRunOptions } from './driver/node.js';
+export { VirtualClock, VirtualTimer, DEFAULT_EPOCH_MS, type VirtualClockOptions } from './driver/virtual-clock.js';
 export { SimWorld } from './driver/world.js';
 export { Simulator, type TimerClient, type SimulatorOptions, SimEvent } from './driver/sim.js';
 export { SimNetwork, type PathConfig, type FrameEvent, type FrameFate } from './driver/sim-network.js';
@@ -42,7 +57,6 @@ export {
   netError,
   type Net,
   type NetContext,
-  type NetError,
   type ConnectOptions,
   type SocketOptions,
   type SocketReadyState,

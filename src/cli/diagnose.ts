@@ -4,6 +4,7 @@
  * arguments. Argument parsing and printing only; the rules are in src/diag/diagnose.ts.
  */
 import { parseArgs } from 'node:util';
+import { UsageError } from '../errors.js';
 import { hostSnapshot } from '../diag/proc.js';
 import { DEFAULT_THRESHOLDS, diagnose, formatFindings, type DiagnoseOptions, type Thresholds } from '../diag/diagnose.js';
 import type { Snapshot } from '../diag/types.js';
@@ -33,7 +34,6 @@ const USAGE = [
   'exit status: 0 healthy, 1 something flagged, 2 bad arguments',
 ].join('\n');
 
-class UsageError extends Error {}
 
 interface Parsed {
   opts: DiagnoseOptions;

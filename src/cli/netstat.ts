@@ -3,6 +3,7 @@
  * now the Linux host, from /proc). Argument parsing and printing only; the work is in src/diag/.
  */
 import { parseArgs } from 'node:util';
+import { UsageError } from '../errors.js';
 import { hostSnapshot } from '../diag/proc.js';
 import { formatCounters, formatNetstat, selectRows, stateStats, formatStats, type NetstatOptions } from '../diag/netstat.js';
 import type { Snapshot } from '../diag/types.js';
@@ -30,7 +31,6 @@ const USAGE = `usage: synack netstat [-a] [-n] [-l] [-t] [-p] [-4] [-6] [--port 
       --at T         with --demo: the virtual time of the snapshot, in seconds
       --seed N       with --demo: the scenario's PRNG seed (default 1)`;
 
-class UsageError extends Error {}
 
 /** util.parseArgs' messages, shortened to name the argument. */
 export function argError(e: unknown): string {

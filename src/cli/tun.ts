@@ -4,6 +4,7 @@
  * src/tun/ and src/link/tun.ts.
  */
 import { parseArgs } from 'node:util';
+import { UsageError } from '../errors.js';
 import { stateStats } from '../diag/netstat.js';
 import { formatNetstat } from '../diag/netstat.js';
 import { discardService, echoService, httpService } from '../tun/services.js';
@@ -41,7 +42,6 @@ prefix of --addr), so the kernel routes the subnet into synack:
 
 A status line (on a terminal) shows connections by state. Ctrl-C removes the device.`;
 
-class UsageError extends Error {}
 
 function num(name: string, v: string | undefined, lo: number, hi: number, integer: boolean): number | undefined {
   if (v === undefined) return undefined;

@@ -11,10 +11,9 @@
  * counted in `skipped`. Returned frames are views (subarray) into `bytes`, trimmed to the IP total
  * length when the link added padding (Ethernet's 60-byte minimum).
  */
+import { CaptureFormatError } from '../errors.js';
 
-export class CaptureFormatError extends Error {
-  override name = 'CaptureFormatError';
-}
+export { CaptureFormatError };
 
 export interface CapturedPacket {
   /** Timestamp in microseconds since the Unix epoch (nanosecond captures are truncated to µs). */

@@ -20,6 +20,7 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { syncBuiltinESMExports } from 'node:module';
 import timers from 'node:timers';
+import { nodeError } from '../errors.js';
 import type { SimEvent, Simulator } from './sim.js';
 
 /** The real functions, captured when this module loads (before any installation). */
@@ -203,7 +204,7 @@ export class VirtualClock {
 
   private timer(fn: (...a: unknown[]) => void, ms: number | undefined, args: unknown[], repeat: boolean): VirtualTimer {
     if (typeof fn !== 'function') {
-      throw Object.assign(new TypeError(`The "callback" argument must be of type function. Received ${typeof fn}`), { code: 'ERR_INVALID_ARG_TYPE' });
+      throw nodeError(TypeError, 'ERR_INVALID_ARG_TYPE', `The "callback" argument must be of type function. Received ${typeof fn}`);
     }
     // Node lib/internal/timers.js: a delay outside [1, TIMEOUT_MAX] (or not a number) is 1 ms.
     let d = Number(ms);

@@ -16,6 +16,7 @@ import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Link } from './link.js';
+import { SynackError, TunUnavailableError } from '../errors.js';
 
 export interface TunStats {
   rxPackets: number;
@@ -60,18 +61,8 @@ export interface OpenTunOptions {
   netns?: string;
 }
 
-/** Why TUN cannot be used here; `reason` is a sentence for the user. */
-export class TunUnavailableError extends Error {
-  readonly code: string;
-  constructor(
-    readonly reason: string,
-    code = 'ETUNUNAVAILABLE',
-  ) {
-    super(`TUN unavailable: ${reason}`);
-    this.name = 'TunUnavailableError';
-    this.code = code;
-  }
-}
+/** Why TUN cannot be used here; `reason` is a sentence for the user (src/errors.ts). */
+export { TunUnavailableError };
 
 interface Handle {
   readonly arena: ArrayBuffer;
@@ -174,7 +165,7 @@ export function openTun(opts: OpenTunOptions = {}): TunLink {
     if (err.code === 'ENOENT' && /dev\/net\/tun/.test(err.message)) {
       throw new TunUnavailableError(`${err.message} (no TUN driver: modprobe tun, or give the container /dev/net/tun)`, 'ENOENT');
     }
-    if (err.code === 'EBUSY') throw Object.assign(new Error(`TUN device '${opts.name}' is busy (${err.message})`), { code: 'EBUSY' });
+    if (err.code === 'EBUSY') throw new SynackError('EBUSY', `TUN device '${opts.name}' is busy (${err.message})`);
     throw e;
   }
   arena = new Uint8Array(handle.arena);

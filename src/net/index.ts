@@ -21,7 +21,7 @@ export { Server as SynackServer } from './server.js';
 export type { ConnectOptions, NetContext, SocketOptions, SocketReadyState } from './socket.js';
 export type { AddressInfo, ListenOptions, ServerOptions } from './server.js';
 export type { TcpTuningOptions } from './options.js';
-export { netError, lookupError, type NetError } from './errors.js';
+export { netError, lookupError, NetError } from './errors.js';
 
 export interface Net {
   readonly stack: Stack;

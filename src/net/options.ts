@@ -3,6 +3,7 @@
  * TcpConfig is microseconds. The extra options reach what Node hides (SO_LINGER, TCP_KEEPINTVL,
  * TCP_KEEPCNT, TCP_MAXSEG, TCP_CONGESTION, SO_SNDBUF, SO_RCVBUF, TCP_USER_TIMEOUT).
  */
+import { nodeError } from '../errors.js';
 import type { TcpConfig } from '../tcp/config.js';
 
 export interface TcpTuningOptions {
@@ -42,9 +43,7 @@ function checkMs(v: unknown, name: string): number {
 }
 
 function codeErr(message: string): Error {
-  const e = new RangeError(message) as RangeError & { code: string };
-  e.code = 'ERR_OUT_OF_RANGE';
-  return e;
+  return nodeError(RangeError, 'ERR_OUT_OF_RANGE', message);
 }
 
 /** Build the TcpConfig overrides for a connection or listener; validated by makeConfig later. */

@@ -79,7 +79,8 @@ function onEndNoHalfOpen(this: Socket): void {
 function writeAfterFin(this: Socket, chunk: unknown, encoding?: unknown, cb?: unknown): boolean {
   if (!this.writableEnded) return (Duplex.prototype.write as (...a: unknown[]) => boolean).call(this, chunk, encoding, cb);
   const callback = typeof encoding === 'function' ? encoding : cb;
-  const err = Object.assign(new Error('This socket has been ended by the other party'), { code: 'EPIPE' });
+  // Node net.js writeAfterFIN: a plain Error with code EPIPE (no errno, no syscall).
+  const err = codeError(Error, 'EPIPE', 'This socket has been ended by the other party');
   if (typeof callback === 'function') process.nextTick(callback as (e: Error) => void, err);
   this.destroy(err);
   return false;

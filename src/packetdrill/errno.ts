@@ -1,61 +1,23 @@
 /**
- * Linux errno numbers and strerror texts, and the symbolic constants packetdrill scripts use
- * (x86-64 Linux values), so failure messages read exactly like packetdrill's on Linux:
+ * The symbolic constants packetdrill scripts use (x86-64 Linux values), and errno descriptions
+ * from the one errno table (src/errors.ts), so failure messages read exactly like packetdrill's on Linux:
  * `Expected result -99 but got -1 with errno 93 (Protocol not supported)`.
  */
 
-export const ERRNO: Readonly<Record<string, [number, string]>> = {
-  EPERM: [1, 'Operation not permitted'],
-  ENOENT: [2, 'No such file or directory'],
-  EINTR: [4, 'Interrupted system call'],
-  EIO: [5, 'Input/output error'],
-  EBADF: [9, 'Bad file descriptor'],
-  EAGAIN: [11, 'Resource temporarily unavailable'],
-  EWOULDBLOCK: [11, 'Resource temporarily unavailable'],
-  ENOMEM: [12, 'Cannot allocate memory'],
-  EACCES: [13, 'Permission denied'],
-  EFAULT: [14, 'Bad address'],
-  EINVAL: [22, 'Invalid argument'],
-  EMFILE: [24, 'Too many open files'],
-  ENOTTY: [25, 'Inappropriate ioctl for device'],
-  ENOSPC: [28, 'No space left on device'],
-  EPIPE: [32, 'Broken pipe'],
-  ENOTSOCK: [88, 'Socket operation on non-socket'],
-  EDESTADDRREQ: [89, 'Destination address required'],
-  EMSGSIZE: [90, 'Message too long'],
-  EPROTOTYPE: [91, 'Protocol wrong type for socket'],
-  ENOPROTOOPT: [92, 'Protocol not available'],
-  EPROTONOSUPPORT: [93, 'Protocol not supported'],
-  ESOCKTNOSUPPORT: [94, 'Socket type not supported'],
-  EOPNOTSUPP: [95, 'Operation not supported'],
-  ENOTSUP: [95, 'Operation not supported'],
-  EAFNOSUPPORT: [97, 'Address family not supported by protocol'],
-  EADDRINUSE: [98, 'Address already in use'],
-  EADDRNOTAVAIL: [99, 'Cannot assign requested address'],
-  ENETDOWN: [100, 'Network is down'],
-  ENETUNREACH: [101, 'Network is unreachable'],
-  ECONNABORTED: [103, 'Software caused connection abort'],
-  ECONNRESET: [104, 'Connection reset by peer'],
-  ENOBUFS: [105, 'No buffer space available'],
-  EISCONN: [106, 'Transport endpoint is already connected'],
-  ENOTCONN: [107, 'Transport endpoint is not connected'],
-  ESHUTDOWN: [108, 'Cannot send after transport endpoint shutdown'],
-  ETIMEDOUT: [110, 'Connection timed out'],
-  ECONNREFUSED: [111, 'Connection refused'],
-  EHOSTDOWN: [112, 'Host is down'],
-  EHOSTUNREACH: [113, 'No route to host'],
-  EALREADY: [114, 'Operation already in progress'],
-  EINPROGRESS: [115, 'Operation now in progress'],
-};
+import { ERRNO, errnoOf, isErrnoCode } from '../errors.js';
 
+export { errnoName } from '../errors.js';
+
+/** The errno number of `name` (the one errno table, src/errors.ts), -1 when unknown. */
 export function errnoNumber(name: string): number {
-  return ERRNO[name]?.[0] ?? -1;
+  return errnoOf(name);
 }
 
 /** `93 (Protocol not supported)` */
 export function describeErrno(name: string): string {
+  if (!isErrnoCode(name)) return name;
   const e = ERRNO[name];
-  return e === undefined ? name : `${e[0]} (${e[1]})`;
+  return `${e.errno} (${e.message})`;
 }
 
 /** Symbolic constants (Linux x86-64 values) a script may use as integers. */
@@ -93,9 +55,3 @@ export const SYMBOLS: Readonly<Record<string, number>> = {
   TCPI_OPT_ECN_SEEN: 16, TCPI_OPT_SYN_DATA: 32,
   INADDR_ANY: 0,
 };
-
-/** The errno names that `ERRNO` knows, by number (first name wins: EAGAIN over EWOULDBLOCK). */
-export function errnoName(n: number): string | null {
-  for (const [k, v] of Object.entries(ERRNO)) if (v[0] === n) return k;
-  return null;
-}

@@ -13,24 +13,10 @@
  * Deviations (all of them only accept more): `\r` is whitespace (CRLF files), a `//` comment may
  * end at end of file, a C comment may end in `**` + `/`.
  */
+import { PacketdrillSyntaxError } from '../errors.js';
 
-/** A syntax (or parse-time semantic) error, formatted `file:line:col: message` like packetdrill. */
-export class PacketdrillSyntaxError extends Error {
-  readonly file: string;
-  readonly line: number;
-  readonly column: number;
-  /** The message without the `file:line:col: ` prefix. */
-  readonly reason: string;
-
-  constructor(file: string, line: number, column: number, reason: string) {
-    super(`${file}:${line}:${column}: ${reason}`);
-    this.name = 'PacketdrillSyntaxError';
-    this.file = file;
-    this.line = line;
-    this.column = column;
-    this.reason = reason;
-  }
-}
+/** A syntax (or parse-time semantic) error, formatted `file:line:col: message` like packetdrill (src/errors.ts). */
+export { PacketdrillSyntaxError };
 
 export type TokenType =
   | 'int' // -?[0-9]+

@@ -20,6 +20,7 @@ import { parseScript, PacketdrillSyntaxError } from './parser.js';
 import { runCommand } from './shell.js';
 import { isBlocked, SocketLayer, type Blocked, type PdSocket, type SysResult } from './sockets.js';
 import { checkResult, ScriptError, startPoll, startSyscall, type SyscallEnv } from './syscalls.js';
+import { SynackError } from '../errors.js';
 
 export interface RunOptions {
   /** Print every packet tcpdump-style as injected/sent, and ss/netstat output. */
@@ -46,13 +47,14 @@ export interface RunResult {
   virtualUsecs: number;
 }
 
-class Failure extends Error {
+/** A script step that failed (or that the runner does not support): the run stops with it. */
+class Failure extends SynackError {
   constructor(
     message: string,
     readonly line: number,
     readonly unsupported = false,
   ) {
-    super(message);
+    super(unsupported ? 'ERR_PACKETDRILL_UNSUPPORTED' : 'ERR_PACKETDRILL_FAILURE', message);
   }
 }
 

@@ -6,9 +6,10 @@
 import type { Expr, SyscallEvent } from './ast.js';
 import { describeErrno, errnoNumber, SYMBOLS } from './errno.js';
 import { fail, isBlocked, ok, type Endpoint, type Outcome, type SysResult, type SocketLayer } from './sockets.js';
+import { ScriptError } from '../errors.js';
 
 /** An error in the script or an unsupported feature (not a mismatch). */
-export class ScriptError extends Error {}
+export { ScriptError };
 
 export interface SyscallEnv {
   layer: SocketLayer;

@@ -20,6 +20,7 @@ import { Scoreboard } from './sack.js';
 import { snapshotOf, type ConnSnapshot } from './snapshot.js';
 export type { ConnSnapshot } from './snapshot.js';
 import { Rack } from './rack.js';
+import { TcpUsageError } from '../errors.js';
 
 /** The four numbers that name a connection. */
 export interface Endpoints {
@@ -673,14 +674,6 @@ export class Connection implements Endpoints {
 }
 
 
-/** A user call that is not allowed now; `code` is the errno the socket layer reports. */
-export class TcpUsageError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(`${code}: ${message}`);
-    this.name = 'TcpUsageError';
-  }
-}
+/** A user call that is not allowed now (defined with every other error in src/errors.ts). */
+export { TcpUsageError };
 

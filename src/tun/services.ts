@@ -12,6 +12,7 @@ import { Rng } from '../rng.js';
 import type { Listener } from '../stack/listener.js';
 import type { TcpSocket } from '../stack/socket.js';
 import type { Stack } from '../stack/stack.js';
+import { SynackError } from '../errors.js';
 
 // ------------------------------------------------------------------ deterministic data
 
@@ -411,7 +412,7 @@ export function clientTransfer(
     const fail = (code: string, message: string): void => {
       if (done) return;
       done = true;
-      reject(Object.assign(new Error(`${code}: ${message}`), { code }));
+      reject(new SynackError(code, `${code}: ${message}`));
     };
     w.onError = (e) => fail((e as { code?: string }).code ?? 'EIO', e.message);
     sock.onError = fail;
