@@ -68,12 +68,12 @@ export function createNet(stack: Stack, driver: Driver): Net {
     }
   }
 
-  function connect(...args: unknown[]): BaseSocket {
-    let opts: ConnectOptions;
-    let cb: (() => void) | undefined;
-    if (typeof args[args.length - 1] === 'function') cb = args.pop() as () => void;
-    if (args[0] !== null && typeof args[0] === 'object') opts = args[0] as ConnectOptions;
-    else opts = { port: args[0] as number, ...(typeof args[1] === 'string' ? { host: args[1] } : {}) };
+  function connect(options: ConnectOptions, cb?: () => void): BaseSocket;
+  function connect(port: number | string, host?: string, cb?: () => void): BaseSocket;
+  function connect(port: number | string, cb?: () => void): BaseSocket;
+  function connect(a: ConnectOptions | number | string, b?: string | (() => void), c?: () => void): BaseSocket {
+    const cb = typeof b === 'function' ? b : c;
+    const opts: ConnectOptions = typeof a === 'object' && a !== null ? a : { port: a, ...(typeof b === 'string' ? { host: b } : {}) };
     const socket = new Socket(opts);
     return cb ? socket.connect(opts, cb) : socket.connect(opts);
   }
@@ -84,8 +84,8 @@ export function createNet(stack: Stack, driver: Driver): Net {
     Socket,
     Server,
     createServer: (a?: ServerOptions | ((s: BaseSocket) => void), b?: (s: BaseSocket) => void) => new Server(a, b),
-    connect: connect as Net['connect'],
-    createConnection: connect as Net['connect'],
+    connect,
+    createConnection: connect,
     isIP,
     isIPv4,
     isIPv6,

@@ -11,6 +11,7 @@ import type { TcpSocket } from '../stack/socket.js';
 import { codeError, codeOf, detailOf, lookupError, netError } from './errors.js';
 import { tcpOptions, type TcpTuningOptions } from './options.js';
 import { kAccepted, Socket, type NetContext, type SocketOptions } from './socket.js';
+import type { ServerEvents } from './events.js';
 
 export interface ServerOptions extends TcpTuningOptions {
   allowHalfOpen?: boolean;
@@ -44,10 +45,10 @@ type SocketCtor = new (ctx: NetContext, options: SocketOptions, accepted: { [kAc
 
 export class Server extends EventEmitter {
   readonly ctx: NetContext;
-  /** Node: refuse (close) new connections beyond this many. */
-  maxConnections: number | undefined = undefined;
+  /** Node: refuse (close) new connections beyond this many; undefined (no limit) until set, as Node's. */
+  declare maxConnections: number;
   private listener: Listener | null = null;
-  private readonly connections = new Set<Socket>();
+  private readonly open = new Set<Socket>();
   private readonly options: ServerOptions;
   private readonly socketCtor: SocketCtor;
 
@@ -72,7 +73,20 @@ export class Server extends EventEmitter {
    * `listen(port[, host][, backlog][, cb])` or `listen(options[, cb])`. Port 0 (or none) takes a
    * free port from the ephemeral range. Binding errors (EADDRINUSE) are emitted as 'error'.
    */
-  listen(...args: unknown[]): this {
+  listen(port?: number | string, host?: string, backlog?: number, listeningListener?: () => void): this;
+  listen(port?: number | string, host?: string, listeningListener?: () => void): this;
+  listen(port?: number | string, backlog?: number, listeningListener?: () => void): this;
+  listen(port?: number | string, listeningListener?: () => void): this;
+  listen(options: ListenOptions, listeningListener?: () => void): this;
+  listen(listeningListener?: () => void): this;
+  listen(
+    a?: number | string | ListenOptions | (() => void),
+    b?: string | number | (() => void),
+    c?: number | (() => void),
+    d?: () => void,
+  ): this {
+    const args: unknown[] = [a, b, c, d];
+    while (args.length > 0 && args[args.length - 1] === undefined) args.pop();
     let cb: (() => void) | undefined;
     if (typeof args[args.length - 1] === 'function') cb = args.pop() as () => void;
     let opts: ListenOptions;
@@ -158,7 +172,7 @@ export class Server extends EventEmitter {
     if (l === null) return;
     const i = l.acceptQueue.indexOf(tcp);
     if (i >= 0) l.acceptQueue.splice(i, 1);
-    if (this.maxConnections !== undefined && this.connections.size >= this.maxConnections) {
+    if (this.maxConnections !== undefined && this.open.size >= this.maxConnections) {
       tcp.close();
       this.ctx.driver.kick();
       this.emit('drop', { localAddress: tcp.localAddress, localPort: tcp.localPort, localFamily: family(tcp.localAddress), remoteAddress: tcp.remoteAddress, remotePort: tcp.remotePort, remoteFamily: family(tcp.remoteAddress) });
@@ -171,9 +185,9 @@ export class Server extends EventEmitter {
     };
     const socket = new this.socketCtor(this.ctx, sockOpts, { [kAccepted]: tcp });
     socket.server = this;
-    this.connections.add(socket);
+    this.open.add(socket);
     socket.once('close', () => {
-      this.connections.delete(socket);
+      this.open.delete(socket);
       this.emitCloseIfDrained();
     });
     if (o.pauseOnConnect) socket.pause();
@@ -207,7 +221,7 @@ export class Server extends EventEmitter {
   private closing = false;
 
   private emitCloseIfDrained(): void {
-    if (this.listener !== null || this.connections.size > 0 || this.closing) return;
+    if (this.listener !== null || this.open.size > 0 || this.closing) return;
     this.closing = true;
     process.nextTick(() => {
       this.closing = false;
@@ -216,14 +230,19 @@ export class Server extends EventEmitter {
   }
 
   getConnections(cb: (err: Error | null, count: number) => void): this {
-    const n = this.connections.size;
+    const n = this.open.size;
     process.nextTick(() => cb(null, n));
     return this;
   }
 
+  /** Node's deprecated (DEP0020) count of open connections; prefer getConnections(). */
+  get connections(): number {
+    return this.open.size;
+  }
+
   /** The accepted sockets still open. */
   get sockets(): ReadonlySet<Socket> {
-    return this.connections;
+    return this.open;
   }
 
   ref(): this {
@@ -237,6 +256,26 @@ export class Server extends EventEmitter {
     if (this.listener === null) return;
     await new Promise<void>((resolve) => this.close(() => resolve()));
   }
+}
+
+/** Typed events (src/net/events.ts): `server.on('connection', (s) => …)` gives `s: Socket`. */
+export interface Server {
+  addListener<E extends keyof ServerEvents>(event: E, listener: (...args: ServerEvents[E]) => void): this;
+  addListener(event: string | symbol, listener: (...args: unknown[]) => void): this;
+  on<E extends keyof ServerEvents>(event: E, listener: (...args: ServerEvents[E]) => void): this;
+  on(event: string | symbol, listener: (...args: unknown[]) => void): this;
+  once<E extends keyof ServerEvents>(event: E, listener: (...args: ServerEvents[E]) => void): this;
+  once(event: string | symbol, listener: (...args: unknown[]) => void): this;
+  prependListener<E extends keyof ServerEvents>(event: E, listener: (...args: ServerEvents[E]) => void): this;
+  prependListener(event: string | symbol, listener: (...args: unknown[]) => void): this;
+  prependOnceListener<E extends keyof ServerEvents>(event: E, listener: (...args: ServerEvents[E]) => void): this;
+  prependOnceListener(event: string | symbol, listener: (...args: unknown[]) => void): this;
+  off<E extends keyof ServerEvents>(event: E, listener: (...args: ServerEvents[E]) => void): this;
+  off(event: string | symbol, listener: (...args: unknown[]) => void): this;
+  removeListener<E extends keyof ServerEvents>(event: E, listener: (...args: ServerEvents[E]) => void): this;
+  removeListener(event: string | symbol, listener: (...args: unknown[]) => void): this;
+  emit<E extends keyof ServerEvents>(event: E, ...args: ServerEvents[E]): boolean;
+  emit(event: string | symbol, ...args: unknown[]): boolean;
 }
 
 function family(a: string): 'IPv4' | 'IPv6' {

@@ -18,6 +18,7 @@ import type { TcpSocket } from '../stack/socket.js';
 import type { TcpConfig } from '../tcp/config.js';
 import { codeError, codeOf, detailOf, lookupError, netError } from './errors.js';
 import { tcpOptions, type TcpTuningOptions } from './options.js';
+import type { SocketEvents } from './events.js';
 
 /** The stack and driver a net namespace is bound to. */
 export interface NetContext {
@@ -49,12 +50,24 @@ export interface ConnectOptions extends SocketOptions {
   path?: string;
 }
 
+/**
+ * Node's IPC form (`{ path }`): part of the type so a synack Socket is a `net.Socket`, refused at
+ * run time with ERR_INVALID_ARG_VALUE (synack sockets are TCP only).
+ */
+export interface IpcConnectOptions extends SocketOptions {
+  path: string;
+}
+
 export type SocketReadyState = 'opening' | 'open' | 'readOnly' | 'writeOnly' | 'closed';
 
 const CHUNK = 64 * 1024;
 
 /** Internal: a socket made by a Server around an accepted TcpSocket. */
 export const kAccepted = Symbol('synack.accepted');
+
+function isIpc(o: ConnectOptions | IpcConnectOptions): o is IpcConnectOptions {
+  return o.path !== undefined;
+}
 
 function familyOf(addr: string): 'IPv4' | 'IPv6' {
   return addr.includes(':') ? 'IPv6' : 'IPv4';
@@ -142,11 +155,11 @@ export class Socket extends Duplex {
    * (synack has no resolver); a hostname gives an ENOTFOUND 'error'. Without a host the socket
    * connects to the stack's own first address (Node: 'localhost').
    */
-  connect(options: ConnectOptions, cb?: () => void): this;
+  connect(options: ConnectOptions | IpcConnectOptions, cb?: () => void): this;
   connect(port: number | string, host?: string, cb?: () => void): this;
   connect(port: number | string, cb?: () => void): this;
-  connect(a: ConnectOptions | number | string, b?: string | (() => void), c?: () => void): this {
-    let opts: ConnectOptions;
+  connect(a: ConnectOptions | IpcConnectOptions | number | string, b?: string | (() => void), c?: () => void): this {
+    let opts: ConnectOptions | IpcConnectOptions;
     let cb: (() => void) | undefined;
     if (a !== null && typeof a === 'object') {
       opts = a;
@@ -155,7 +168,7 @@ export class Socket extends Duplex {
       opts = { port: a, ...(typeof b === 'string' ? { host: b } : {}) };
       cb = typeof b === 'function' ? b : c;
     }
-    if (opts.path !== undefined) {
+    if (isIpc(opts)) {
       throw codeError(TypeError, 'ERR_INVALID_ARG_VALUE', `synack sockets are TCP only: options.path (IPC) is not supported`);
     }
     if (this.tcp !== null || this.connecting) {
@@ -468,6 +481,20 @@ export class Socket extends Duplex {
     return this._bytesRead;
   }
 
+  /**
+   * Node's deprecated alias of `writableLength`: bytes queued in the stream, not yet given to TCP.
+   * (Node returns undefined while the socket has no handle; synack returns 0 then.)
+   */
+  get bufferSize(): number {
+    return this.writableLength;
+  }
+
+  /**
+   * The `ip:port` addresses Node's family autoselection tried; like Node's for a connect to an IP
+   * literal (the only hosts synack takes: it has no resolver), it stays undefined.
+   */
+  declare readonly autoSelectFamilyAttemptedAddresses: string[];
+
   /** Bytes given to TCP plus bytes still queued in the stream (as Node counts them). */
   get bytesWritten(): number {
     // writableLength counts the chunk being written whole, including the part TCP already took.
@@ -523,4 +550,42 @@ export class Socket extends Duplex {
   unref(): this {
     return this;
   }
+}
+
+/**
+ * Typed events (src/net/events.ts): `socket.on('data', (d) => …)` gives `d: Buffer`. Events not
+ * in the map (a library's own) keep EventEmitter's signature.
+ */
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
+export interface Socket {
+  addListener<E extends keyof SocketEvents>(event: E, listener: (...args: SocketEvents[E]) => void): this;
+  /** After `setEncoding()`, 'data' carries strings. */
+  addListener(event: 'data', listener: (data: string) => void): this;
+  addListener(event: string | symbol, listener: (...args: unknown[]) => void): this;
+  on<E extends keyof SocketEvents>(event: E, listener: (...args: SocketEvents[E]) => void): this;
+  /** After `setEncoding()`, 'data' carries strings. */
+  on(event: 'data', listener: (data: string) => void): this;
+  on(event: string | symbol, listener: (...args: unknown[]) => void): this;
+  once<E extends keyof SocketEvents>(event: E, listener: (...args: SocketEvents[E]) => void): this;
+  /** After `setEncoding()`, 'data' carries strings. */
+  once(event: 'data', listener: (data: string) => void): this;
+  once(event: string | symbol, listener: (...args: unknown[]) => void): this;
+  prependListener<E extends keyof SocketEvents>(event: E, listener: (...args: SocketEvents[E]) => void): this;
+  /** After `setEncoding()`, 'data' carries strings. */
+  prependListener(event: 'data', listener: (data: string) => void): this;
+  prependListener(event: string | symbol, listener: (...args: unknown[]) => void): this;
+  prependOnceListener<E extends keyof SocketEvents>(event: E, listener: (...args: SocketEvents[E]) => void): this;
+  /** After `setEncoding()`, 'data' carries strings. */
+  prependOnceListener(event: 'data', listener: (data: string) => void): this;
+  prependOnceListener(event: string | symbol, listener: (...args: unknown[]) => void): this;
+  off<E extends keyof SocketEvents>(event: E, listener: (...args: SocketEvents[E]) => void): this;
+  /** After `setEncoding()`, 'data' carries strings. */
+  off(event: 'data', listener: (data: string) => void): this;
+  off(event: string | symbol, listener: (...args: unknown[]) => void): this;
+  removeListener<E extends keyof SocketEvents>(event: E, listener: (...args: SocketEvents[E]) => void): this;
+  /** After `setEncoding()`, 'data' carries strings. */
+  removeListener(event: 'data', listener: (data: string) => void): this;
+  removeListener(event: string | symbol, listener: (...args: unknown[]) => void): this;
+  emit<E extends keyof SocketEvents>(event: E, ...args: SocketEvents[E]): boolean;
+  emit(event: string | symbol, ...args: unknown[]): boolean;
 }

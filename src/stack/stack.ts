@@ -255,7 +255,7 @@ export class Stack implements TimerClient {
     if (reason === null && !this.addresses.has(ip.dst)) reason = 'not-for-us' as never;
     if (reason === null) reason = parseTcp(frame, ip, seg, verify);
     if (reason !== null) {
-      bump(this.counters, DROP_PREFIX + reason);
+      bump(this.counters, `${DROP_PREFIX}${reason}` as const);
       if (reason !== ('not-for-us' as never)) bump(this.counters, 'InErrs');
       if (reason === 'bad-tcp-checksum') bump(this.counters, 'InCsumErrors');
       this.publish({ type: 'drop', reason });

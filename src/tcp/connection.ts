@@ -21,6 +21,7 @@ import { snapshotOf, type ConnSnapshot } from './snapshot.js';
 export type { ConnSnapshot } from './snapshot.js';
 import { Rack } from './rack.js';
 import { TcpUsageError } from '../errors.js';
+import { bump, newMib, type Mib } from '../mib.js';
 
 /** The four numbers that name a connection. */
 export interface Endpoints {
@@ -30,12 +31,8 @@ export interface Endpoints {
   remotePort: number;
 }
 
-/** Counters shared with the stack (MIB/nstat names), incremented in place. */
-export type Mib = Record<string, number>;
-
-export function bump(mib: Mib, name: string, n = 1): void {
-  mib[name] = (mib[name] ?? 0) + n;
-}
+/** Counters shared with the stack (MIB/nstat names, typed in src/mib.ts), incremented in place. */
+export { bump, type Mib };
 
 export interface ConnectionInit extends Endpoints {
   /** Initial send sequence number (RFC 6528), from the stack's generator. */
@@ -244,7 +241,7 @@ export class Connection implements Endpoints {
     this.remoteAddr = init.remoteAddr;
     this.remotePort = init.remotePort;
     this.config = init.config === undefined && init.base !== undefined && Object.isFrozen(init.base) ? init.base : makeConfig(init.base ?? DEFAULT_CONFIG, init.config);
-    this.mib = init.mib ?? {};
+    this.mib = init.mib ?? newMib();
     this.ipv6 = init.ipv6;
     this.iss = init.iss >>> 0;
     // RFC 6675 HighRxt starts at the ISN (outside recovery it tracks SND.UNA): 0 would compare as
