@@ -189,7 +189,7 @@ test('WebSocket (ws) over synack: upgrade, text and binary messages both ways, c
   const serverClose: string[] = [];
   const received: (string | Buffer)[] = [];
   let closed: { code: number; reason: string } | undefined;
-  const ws = new WebSocket(`ws://${SERVER}/chat`, { createConnection: () => c.connect(80, SERVER) as unknown as import('node:net').Socket });
+  const ws = new WebSocket(`ws://${SERVER}/chat`, { createConnection: () => c.connect(80, SERVER) });
   ws.on('open', () => {
     ws.send('hello over synack');
     ws.send(Buffer.from([1, 2, 3, 4, 5]));

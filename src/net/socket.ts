@@ -558,33 +558,40 @@ export class Socket extends Duplex {
  */
 // eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
 export interface Socket {
-  addListener<E extends keyof SocketEvents>(event: E, listener: (...args: SocketEvents[E]) => void): this;
+  addListener(event: 'data', listener: (data: Buffer) => void): this;
   /** After `setEncoding()`, 'data' carries strings. */
   addListener(event: 'data', listener: (data: string) => void): this;
+  addListener<E extends keyof SocketEvents>(event: E, listener: (...args: SocketEvents[E]) => void): this;
   addListener(event: string | symbol, listener: (...args: unknown[]) => void): this;
-  on<E extends keyof SocketEvents>(event: E, listener: (...args: SocketEvents[E]) => void): this;
+  on(event: 'data', listener: (data: Buffer) => void): this;
   /** After `setEncoding()`, 'data' carries strings. */
   on(event: 'data', listener: (data: string) => void): this;
+  on<E extends keyof SocketEvents>(event: E, listener: (...args: SocketEvents[E]) => void): this;
   on(event: string | symbol, listener: (...args: unknown[]) => void): this;
-  once<E extends keyof SocketEvents>(event: E, listener: (...args: SocketEvents[E]) => void): this;
+  once(event: 'data', listener: (data: Buffer) => void): this;
   /** After `setEncoding()`, 'data' carries strings. */
   once(event: 'data', listener: (data: string) => void): this;
+  once<E extends keyof SocketEvents>(event: E, listener: (...args: SocketEvents[E]) => void): this;
   once(event: string | symbol, listener: (...args: unknown[]) => void): this;
-  prependListener<E extends keyof SocketEvents>(event: E, listener: (...args: SocketEvents[E]) => void): this;
+  prependListener(event: 'data', listener: (data: Buffer) => void): this;
   /** After `setEncoding()`, 'data' carries strings. */
   prependListener(event: 'data', listener: (data: string) => void): this;
+  prependListener<E extends keyof SocketEvents>(event: E, listener: (...args: SocketEvents[E]) => void): this;
   prependListener(event: string | symbol, listener: (...args: unknown[]) => void): this;
-  prependOnceListener<E extends keyof SocketEvents>(event: E, listener: (...args: SocketEvents[E]) => void): this;
+  prependOnceListener(event: 'data', listener: (data: Buffer) => void): this;
   /** After `setEncoding()`, 'data' carries strings. */
   prependOnceListener(event: 'data', listener: (data: string) => void): this;
+  prependOnceListener<E extends keyof SocketEvents>(event: E, listener: (...args: SocketEvents[E]) => void): this;
   prependOnceListener(event: string | symbol, listener: (...args: unknown[]) => void): this;
-  off<E extends keyof SocketEvents>(event: E, listener: (...args: SocketEvents[E]) => void): this;
+  off(event: 'data', listener: (data: Buffer) => void): this;
   /** After `setEncoding()`, 'data' carries strings. */
   off(event: 'data', listener: (data: string) => void): this;
+  off<E extends keyof SocketEvents>(event: E, listener: (...args: SocketEvents[E]) => void): this;
   off(event: string | symbol, listener: (...args: unknown[]) => void): this;
-  removeListener<E extends keyof SocketEvents>(event: E, listener: (...args: SocketEvents[E]) => void): this;
+  removeListener(event: 'data', listener: (data: Buffer) => void): this;
   /** After `setEncoding()`, 'data' carries strings. */
   removeListener(event: 'data', listener: (data: string) => void): this;
+  removeListener<E extends keyof SocketEvents>(event: E, listener: (...args: SocketEvents[E]) => void): this;
   removeListener(event: string | symbol, listener: (...args: unknown[]) => void): this;
   emit<E extends keyof SocketEvents>(event: E, ...args: SocketEvents[E]): boolean;
   emit(event: string | symbol, ...args: unknown[]): boolean;
