@@ -494,3 +494,52 @@ test('NodeDriver on real time over a memoryPair link: echo in well under a secon
   assert.ok(performance.now() - started < 1000);
   driver.close();
 });
+
+test('a server re-listens on a port whose old connections sit in TIME_WAIT (SO_REUSEADDR by default, as Node)', async () => {
+  const { driver, s, c } = setup();
+  const first = s.createServer((sock) => sock.end('bye')); // the server closes first: its side goes to TIME_WAIT
+  first.listen(80, SERVER);
+  const client = c.connect(80, SERVER);
+  client.resume();
+  await driver.until(() => client.destroyed);
+  first.close();
+  await driver.runFor(ms(100));
+  assert.ok(s.stack.netstat().some((r) => r.localPort === 80 && r.state === 'TIME_WAIT'), 'the old connection is in TIME_WAIT');
+  const events: string[] = [];
+  const second = s.createServer(() => {});
+  second.on('listening', () => events.push('listening'));
+  second.on('error', (e) => events.push(`error:${(e as Error & { code?: string }).code}`));
+  second.listen(80, SERVER);
+  await driver.runFor(ms(1));
+  assert.deepEqual(events, ['listening']);
+  second.close();
+  // reuseAddr: false asks for bare Linux: EADDRINUSE while TIME_WAIT lasts.
+  const third = s.createServer(() => {});
+  third.on('error', (e) => events.push(`error:${(e as Error & { code?: string }).code}`));
+  third.listen({ port: 80, host: SERVER, reuseAddr: false });
+  await driver.runFor(ms(1));
+  assert.deepEqual(events, ['listening', 'error:EADDRINUSE']);
+});
+
+test('IPv6 zones: connect to fe80::2%eth0 connects; an address the stack cannot use fails with a code, not a TypeError', async () => {
+  const world = new SimWorld({ seed: 2, path: { delay: ms(5) } });
+  const driver = new SimDriver(world);
+  const c = createNet(world.addHost('client', ['fe80::1', CLIENT]), driver);
+  const s = createNet(world.addHost('server', ['fe80::2']), driver);
+  const got: string[] = [];
+  s.createServer((sock) => sock.end(`hi ${sock.remoteAddress}`)).listen(80, 'fe80::2%eth0');
+  const ok = c.connect(80, 'fe80::2%eth0');
+  ok.setEncoding('utf8');
+  ok.on('data', (d: string) => got.push(d));
+  // A v4-only host has no source address for a link-local v6 peer.
+  const v4only = createNet(world.addHost('v4only', ['10.0.0.9']), driver);
+  let err: (Error & { code?: string; syscall?: string; address?: string }) | undefined;
+  const bad = v4only.connect(80, 'fe80::2%eth0');
+  bad.on('error', (e) => (err = e));
+  await driver.until(() => ok.destroyed && bad.destroyed);
+  assert.deepEqual(got, ['hi fe80::1']);
+  assert.ok(err !== undefined && !(err instanceof TypeError));
+  assert.equal(err.code, 'EADDRNOTAVAIL');
+  assert.equal(err.syscall, 'connect');
+  assert.equal(err.address, 'fe80::2%eth0');
+});

@@ -10,7 +10,7 @@ import type { Listener } from '../stack/listener.js';
 import type { TcpSocket } from '../stack/socket.js';
 import { codeError, codeOf, detailOf, lookupError, netError } from './errors.js';
 import { tcpOptions, type TcpTuningOptions } from './options.js';
-import { kAccepted, Socket, type NetContext, type SocketOptions } from './socket.js';
+import { kAccepted, Socket, withoutZone, type NetContext, type SocketOptions } from './socket.js';
 import type { ServerEvents } from './events.js';
 
 export interface ServerOptions extends TcpTuningOptions {
@@ -24,7 +24,10 @@ export interface ListenOptions {
   port?: number | string;
   host?: string;
   backlog?: number;
-  /** SO_REUSEADDR: bind even while old connections on the port sit in TIME_WAIT. */
+  /**
+   * SO_REUSEADDR: bind even while old connections on the port sit in TIME_WAIT. Default true, as
+   * Node's servers (libuv sets it on every TCP bind); false gives bare Linux's EADDRINUSE.
+   */
   reuseAddr?: boolean;
   exclusive?: boolean;
   ipv6Only?: boolean;
@@ -112,9 +115,12 @@ export class Server extends EventEmitter {
     }
     if (cb) this.once('listening', cb);
     const stack = this.ctx.stack;
-    const host = opts.host ?? ([...stack.addresses].some((a) => !a.includes(':')) ? '0.0.0.0' : '::');
-    if (isIP(host) === 0) {
-      const err = lookupError(host);
+    const given = opts.host ?? ([...stack.addresses].some((a) => !a.includes(':')) ? '0.0.0.0' : '::');
+    // An IPv6 zone (`fe80::1%eth0`): the stack has one interface per link, so the address alone
+    // names the endpoint; the zone is checked for shape only.
+    const host = withoutZone(given);
+    if (isIP(given) === 0) {
+      const err = lookupError(given);
       process.nextTick(() => this.emit('error', err));
       return this;
     }
@@ -124,7 +130,10 @@ export class Server extends EventEmitter {
         port: p,
         address: host,
         ...(opts.backlog !== undefined ? { backlog: opts.backlog } : {}),
-        ...(opts.reuseAddr !== undefined ? { reuseAddr: opts.reuseAddr } : {}),
+        // libuv uv__tcp_bind sets SO_REUSEADDR on every server socket. LINUX
+        // inet_csk_bind_conflict: with SO_REUSEADDR on both sides only a LISTEN socket on the
+        // same address conflicts, so a restarted server rebinds over its TIME_WAIT connections.
+        reuseAddr: opts.reuseAddr ?? true,
         tcp,
       });
     try {

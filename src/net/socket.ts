@@ -65,6 +65,15 @@ const CHUNK = 64 * 1024;
 /** Internal: a socket made by a Server around an accepted TcpSocket. */
 export const kAccepted = Symbol('synack.accepted');
 
+/**
+ * The address of an IPv6 literal with a zone (RFC 4007 §11: `fe80::1%eth0`) without its zone;
+ * any other host unchanged. `net.isIP` accepts zoned literals, so the net layer must too.
+ */
+export function withoutZone(host: string): string {
+  const i = host.indexOf('%');
+  return i > 0 && host.includes(':') ? host.slice(0, i) : host;
+}
+
 function isIpc(o: ConnectOptions | IpcConnectOptions): o is IpcConnectOptions {
   return o.path !== undefined;
 }
@@ -179,6 +188,9 @@ export class Socket extends Duplex {
     const port = validatePort(opts.port);
     if (port === 0) throw codeError(RangeError, 'ERR_SOCKET_BAD_PORT', 'options.port should be > 0 to connect. Received 0.');
     if (opts.localPort !== undefined) validatePort(opts.localPort, 'options.localPort');
+    if (opts.localAddress !== undefined && isIP(opts.localAddress) === 0) {
+      throw codeError(TypeError, 'ERR_INVALID_IP_ADDRESS', `Invalid IP address: ${String(opts.localAddress)}`);
+    }
     if (cb) this.once('connect', cb);
     if (opts.timeout !== undefined && opts.timeout > 0) this.setTimeout(opts.timeout);
     const overrides = { ...this.tcpOpts, ...tcpOptions(opts) };
@@ -193,7 +205,9 @@ export class Socket extends Duplex {
     let tcp: TcpSocket;
     try {
       tcp = this.ctx.stack.connect({
-        remoteAddress: host,
+        // RFC 4007 §11: the zone picks the interface; synack's stack has one link, so the
+        // address names the peer (scope support per interface belongs to the IP layer).
+        remoteAddress: withoutZone(host),
         remotePort: port,
         ...(opts.localAddress !== undefined ? { localAddress: opts.localAddress } : {}),
         ...(opts.localPort !== undefined && opts.localPort !== 0 ? { localPort: opts.localPort } : {}),
@@ -202,8 +216,10 @@ export class Socket extends Duplex {
       });
     } catch (e) {
       const code = codeOf(e);
-      if (code === null || !/^E[A-Z]+$/.test(code)) throw e; // a bad argument: thrown, like Node
-      const err = netError(code, 'connect', host, port, detailOf(e));
+      if (code !== null && !/^E[A-Z]+$/.test(code)) throw e; // a bad argument: thrown, like Node
+      // An address net.isIP accepts but the stack cannot use fails like Node's connect():
+      // an 'error' with a code (EINVAL), never a bare TypeError.
+      const err = netError(code ?? 'EINVAL', 'connect', host, port, detailOf(e));
       process.nextTick(() => this.destroy(err));
       return this;
     } finally {
