@@ -487,6 +487,27 @@ itest('synack tun as a child in the namespace: --pcap capture is read by tshark 
   }
 });
 
+itest('synack tun --ready in the background (stdin is /dev/null) keeps running until a signal', async () => {
+  const ns = Netns.create();
+  try {
+    const main = new URL('../src/cli/main.js', import.meta.url).pathname;
+    // What `synack tun ... --ready &` gets from a shell: stdin at end of file from the start.
+    const child = ns.spawn(process.execPath, [main, 'tun', '--dev', 'skb0', '--addr', `${US}/24`, '--echo', '7', '--ready', '--quiet'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    let exitCode: number | null | undefined;
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve((exitCode = code))));
+    await within(15_000, 'synack tun readiness', new Promise<void>((resolve) => child.stdout!.once('data', () => resolve())));
+    await new Promise((r) => setTimeout(r, 1000));
+    assert.equal(exitCode, undefined, `synack tun exited on its own: ${stderr}`);
+    assert.doesNotThrow(() => ns.ip('link', 'show', 'dev', 'skb0'));
+    child.kill('SIGTERM');
+    assert.equal(await within(10_000, 'synack tun to exit on SIGTERM', exited), 0, stderr);
+  } finally {
+    ns.delete();
+  }
+});
+
 // --- the TunLink itself (the link compliance suite's contract, with frames the kernel accepts) --
 
 itest('TunLink: UDP datagrams cross the device intact and in order, both directions; mtu reported', async () => {

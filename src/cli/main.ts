@@ -21,7 +21,9 @@ function usage(): string {
 }
 
 async function run(argv: string[]): Promise<number> {
-  const [cmd, ...rest] = argv;
+  let [cmd, ...rest] = argv;
+  // `synack help demo` is `synack demo --help`.
+  if (cmd === 'help' && rest.length > 0) [cmd, rest] = [rest[0], ['--help']];
   if (cmd === undefined || cmd === '--help' || cmd === '-h' || cmd === 'help') {
     console.log(usage());
     return cmd === undefined ? 2 : 0;
@@ -33,6 +35,20 @@ async function run(argv: string[]): Promise<number> {
   const mod = (await import(`./${cmd}.js`)) as { main(argv: string[]): Promise<number> };
   return mod.main(rest);
 }
+
+/**
+ * The reader went away (`synack netstat --watch 1 | head -3`): stop at once and silently, as
+ * coreutils do when SIGPIPE kills them (Node ignores SIGPIPE, so the write fails with EPIPE
+ * instead). Status 141 = 128 + SIGPIPE, what a shell reports for a coreutils command there.
+ */
+function exitQuietlyOnEpipe(stream: NodeJS.WriteStream): void {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(141);
+    throw err;
+  });
+}
+exitQuietlyOnEpipe(process.stdout);
+exitQuietlyOnEpipe(process.stderr);
 
 run(process.argv.slice(2)).then(
   (code) => {

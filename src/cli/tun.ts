@@ -40,7 +40,10 @@ prefix of --addr), so the kernel routes the subnet into synack:
   --quiet          no status line
   --ready          print one JSON line {"ready":true,...} on stdout once the device is up
 
-A status line (on a terminal) shows connections by state. Ctrl-C removes the device.`;
+A status line (on a terminal) shows connections by state. It runs until SIGINT (Ctrl-C),
+SIGTERM or SIGHUP, then removes the device. It never reads stdin, so it keeps running in the
+background (\`synack tun ... --ready &\`, under nohup or a service manager): stop it with
+\`kill %1\` or \`kill PID\`.`;
 
 
 function num(name: string, v: string | undefined, lo: number, hi: number, integer: boolean): number | undefined {
@@ -164,7 +167,6 @@ export async function main(argv: string[]): Promise<number> {
       process.off('SIGINT', onInt);
       process.off('SIGTERM', onTerm);
       process.off('SIGHUP', onHup);
-      process.stdin.destroy(); // a resumed stdin (--ready) would keep the process alive
       const line = statusLine(ts, t0);
       ts.close(); // closing the fd removes the device
       if (!values.quiet) {
@@ -179,11 +181,8 @@ export async function main(argv: string[]): Promise<number> {
     process.on('SIGINT', onInt);
     process.on('SIGTERM', onTerm);
     process.on('SIGHUP', onHup);
-    // With --ready, a closed stdin (the parent went away) also stops us.
-    if (values.ready) {
-      process.stdin.on('end', () => stop('stdin closed'));
-      process.stdin.on('error', () => stop('stdin closed'));
-      process.stdin.resume();
-    }
+    // The lifetime is the signals' alone: a background job's stdin is /dev/null (closed at
+    // once), so tying it to stdin made `synack tun --ready &` exit at once. The open TUN device
+    // keeps the process alive.
   });
 }

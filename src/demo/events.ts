@@ -37,7 +37,8 @@ export type DemoEvent =
 
 export interface DemoResult {
   scenario: string;
-  seed: number;
+  /** The PRNG seed of a simulated run; absent for a run read back from a capture (it has none). */
+  seed?: number;
   hosts: Record<string, string>;
   events: DemoEvent[];
   /** Closing summary: per host, final states, errors, counters worth showing. */

@@ -31,6 +31,11 @@ export interface Thresholds {
   synSent: number;
   /** SYN_RECEIVED connections on one listening port. */
   synRecv: number;
+  /**
+   * SYN_RECEIVED connections on one port as a share (0..1) of its listener's backlog, which is
+   * what the SYN queue holds (a listen(8) server is in trouble long before 32 half-open entries).
+   */
+  synQueue: number;
   /** CLOSE_WAIT connections (in scope). */
   closeWait: number;
   /** TIME_WAIT connections in total; TIME_WAIT is normal, so this is high. */
@@ -48,6 +53,7 @@ export interface Thresholds {
 export const DEFAULT_THRESHOLDS: Thresholds = {
   synSent: 10,
   synRecv: 32,
+  synQueue: 0.8,
   closeWait: 16,
   timeWait: 10000,
   ephemeralShare: 0.5,
@@ -165,17 +171,21 @@ function synRecv(ctx: Ctx): Finding[] {
   const out: Finding[] = [];
   const byPort = top(rows, (r) => String(r.localPort), Infinity);
   for (const { key, count } of byPort) {
-    if (count < ctx.t.synRecv) continue;
     const port = Number(key);
+    const listener = ctx.snap.rows.find((r) => r.state === 'LISTEN' && r.localPort === port);
+    // LINUX inet_csk_reqsk_queue_is_full: the SYN queue is full at sk_max_ack_backlog entries (the
+    // listen() backlog capped by somaxconn, shown as the LISTEN row's Send-Q; /proc hides it).
+    const backlog = listener !== undefined && listener.sendQ > 0 ? listener.sendQ : undefined;
+    const queueFull = backlog !== undefined && count >= backlog;
+    if (count < ctx.t.synRecv && (backlog === undefined || count < ctx.t.synQueue * backlog)) continue;
     const mine = rows.filter((r) => r.localPort === port);
     const clients = top(mine, (r) => r.remoteAddress, Infinity);
-    const listener = ctx.snap.rows.find((r) => r.state === 'LISTEN' && r.localPort === port);
     const spread = clients.length >= Math.max(8, count / 2);
     const cookiesRate = ctx.rates?.SyncookiesSent ?? 0;
     const maxSyn = s.tcp_max_syn_backlog;
     const nearFull = maxSyn !== undefined && count >= 0.75 * maxSyn;
     let sev = severity(ctx, count, ctx.t.synRecv);
-    if (cookiesRate > 0 || (nearFull && s.tcp_syncookies === 0)) sev = 'critical';
+    if (cookiesRate > 0 || queueFull || (nearFull && s.tcp_syncookies === 0)) sev = 'critical';
     const synackRetries = s.tcp_synack_retries ?? 5;
     let why = spread
       ? `They come from ${plural(clients.length, 'different address', 'different addresses')}, a few each: the pattern of a SYN flood ` +
@@ -190,7 +200,8 @@ function synRecv(ctx: Ctx): Finding[] {
     out.push({
       rule: 'syn-recv',
       severity: sev,
-      summary: `${plural(count, 'half-open connection')} in SYN_RECV on port ${port}`,
+      summary: `${plural(count, 'half-open connection')} in SYN_RECV on port ${port}` +
+        (backlog === undefined ? '' : queueFull ? ` (the SYN queue is full: backlog ${backlog})` : ` (${Math.round((count / backlog) * 100)} % of backlog ${backlog})`),
       explanation:
         `Port ${port} received ${plural(count, 'SYN')} that this host answered with a SYN-ACK and whose final ACK has not arrived. ` +
         'Normally SYN_RECV lasts one round trip and netstat hardly ever shows it. ' + why +
@@ -204,7 +215,8 @@ function synRecv(ctx: Ctx): Finding[] {
         distinctClients: clients.length,
         topClients: clients.slice(0, 5).map((c) => ({ address: c.key, count: c.count })),
         acceptQueue: listener?.recvQ,
-        backlog: listener !== undefined && listener.sendQ > 0 ? listener.sendQ : undefined,
+        backlog,
+        synQueueShare: ctx.t.synQueue,
         tcp_syncookies: s.tcp_syncookies,
         tcp_max_syn_backlog: maxSyn,
         tcp_synack_retries: synackRetries,

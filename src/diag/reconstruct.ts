@@ -522,7 +522,7 @@ function finish(c: Conn, name: string, t0: number): TcpConnection {
     index: c.index,
     client: c.a.ep,
     server: c.b.ep,
-    result: { scenario: name, seed: 0, hosts, events, summary },
+    result: { scenario: name, hosts, events, summary },
     finalStates: { [c.a.name]: c.a.state, [c.b.name]: c.b.state },
     timeWait: [c.a, c.b].filter((e) => e.state === 'TIME_WAIT').map((e) => e.name),
   };

@@ -33,7 +33,7 @@ export function captureToResult(bytes: Uint8Array, name = 'capture'): CaptureRes
   // One timeline (a stable sort keeps each connection's own order at equal times).
   if (conns.length > 1) events.sort((a, b) => a.t - b.t);
   return {
-    scenario: name, seed: 0, hosts, events, connections: conns.length,
+    scenario: name, hosts, events, connections: conns.length,
     summary: { packets: cap.packets.length, linkType: cap.linkType, skipped: cap.skipped, connections: conns.map((c) => `${c.client} -> ${c.server}`) },
   };
 }
@@ -77,7 +77,7 @@ export function rawCaptureResult(bytes: Uint8Array, name = 'capture'): DemoResul
   for (const a of addrs) hosts[names.get(a)!] = a;
   const events: DemoEvent[] = segs.map((s) => ({ ...s.e, host: names.get(s.srcAddr)! }) as DemoEvent);
   return {
-    scenario: name, seed: 0, hosts, events,
+    scenario: name, hosts, events,
     summary: { packets: cap.packets.length, linkType: cap.linkType, skipped: cap.skipped, tcpSegments: segs.length },
   };
 }

@@ -102,7 +102,7 @@ function arrow(label: string, width: number, leftward: boolean, lost: boolean, a
 }
 
 function renderSummary(res: DemoResult): string[] {
-  const out: string[] = [`summary (${res.scenario}, seed ${res.seed})`];
+  const out: string[] = [`summary (${res.scenario}${res.seed !== undefined ? `, seed ${res.seed}` : ''})`];
   const s = res.summary as Record<string, unknown>;
   if (typeof s.virtualSeconds === 'number') out.push(`  virtual time: ${s.virtualSeconds.toFixed(6)} s`);
   const segs = res.events.filter((e) => e.type === 'segment') as Extract<DemoEvent, { type: 'segment' }>[];

@@ -154,7 +154,7 @@ export class Session {
 
   /** A finished run (a capture, a packetdrill script): events only. */
   static result(res: DemoResult, explain = ''): Session {
-    const sess = new Session('result', res.scenario, { ...DEFAULT_SETTINGS, seed: res.seed }, null, null, res.hosts, explain);
+    const sess = new Session('result', res.scenario, { ...DEFAULT_SETTINGS, seed: res.seed ?? DEFAULT_SETTINGS.seed }, null, null, res.hosts, explain);
     for (const e of res.events) {
       sess.events.push(e);
       sess.snapIndex.push(-1);

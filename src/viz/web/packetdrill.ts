@@ -98,5 +98,5 @@ export function runPacketdrill(text: string): { message: string; result: DemoRes
     message = `error: ${(e as Error).message}`;
   }
   const hosts: Record<string, string> = { remote: remote || 'remote', synack: local || 'synack' };
-  return { message, result: { scenario: 'packetdrill script', seed: 0, hosts, events, summary: {} } };
+  return { message, result: { scenario: 'packetdrill script', hosts, events, summary: {} } };
 }
