@@ -1,7 +1,8 @@
+import { ERRNO, type ErrnoCode } from '../errors.js';
 import { TcpState, type TcpStateName } from './state.js';
 
 /** Errors the core reports, with the errno names Node and POSIX use (DESIGN.md principle 12). */
-export type TcpErrorCode = 'ECONNREFUSED' | 'ECONNRESET' | 'ETIMEDOUT' | 'EPIPE' | 'ECONNABORTED' | 'EWOULDBLOCK';
+export type TcpErrorCode = Extract<ErrnoCode, 'ECONNREFUSED' | 'ECONNRESET' | 'ETIMEDOUT' | 'EPIPE' | 'ECONNABORTED' | 'EWOULDBLOCK'>;
 
 /** What a connection tells its owner. Pulled from `Connection.pollEvent()`. */
 export type ConnEvent =
@@ -21,13 +22,14 @@ export type ConnEvent =
   /** The connection reached CLOSED and can be forgotten. */
   | { type: 'closed' };
 
-export const ERROR_MESSAGES: Record<TcpErrorCode, string> = {
-  ECONNREFUSED: 'Connection refused',
-  ECONNRESET: 'Connection reset by peer',
-  ETIMEDOUT: 'Connection timed out',
-  EPIPE: 'Broken pipe',
-  ECONNABORTED: 'Software caused connection abort',
-  EWOULDBLOCK: 'Operation would block',
+/** strerror(3) of each code, from the one errno table (src/errors.ts). */
+export const ERROR_MESSAGES: Readonly<Record<TcpErrorCode, string>> = {
+  ECONNREFUSED: ERRNO.ECONNREFUSED.message,
+  ECONNRESET: ERRNO.ECONNRESET.message,
+  ETIMEDOUT: ERRNO.ETIMEDOUT.message,
+  EPIPE: ERRNO.EPIPE.message,
+  ECONNABORTED: ERRNO.ECONNABORTED.message,
+  EWOULDBLOCK: ERRNO.EWOULDBLOCK.message,
 };
 
 /**
