@@ -9,6 +9,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Duplex } from 'node:stream';
 import { SimWorld } from '../src/driver/world.js';
 import { SimDriver } from '../src/driver/node.js';
@@ -97,6 +98,29 @@ test('virtual clock: an application retrying with setTimeout ends under run(), o
   assert.deepEqual(attempts.map((t) => Math.round(t / 1000)), [0, 1, 3, 7]);
   assert.ok(performance.now() - wallStart < 5000, 'virtual seconds, not wall seconds');
   assert.equal(typeof setTimeout(() => {}, 0).unref, 'function', 'the real setTimeout is back');
+});
+
+test('virtual clock: node:timers/promises sleeps on virtual time, and an AbortSignal cancels one', async () => {
+  const { world, driver } = setup();
+  const woke: number[] = [];
+  let aborted = '';
+  const ac = new AbortController();
+  const run = driver.run({ virtualClock: true });
+  const app = (async () => {
+    for (let i = 0; i < 3; i++) {
+      await sleep(2000);
+      woke.push(world.now);
+    }
+    const never = sleep(60_000, 'late', { signal: ac.signal }).catch((e: Error & { code?: string }) => (aborted = `${e.name} ${e.code}`));
+    await sleep(10);
+    ac.abort();
+    await never;
+  })();
+  await run;
+  await app;
+  assert.deepEqual(woke, [sec(2), sec(4), sec(6)]);
+  assert.equal(aborted, 'AbortError ABORT_ERR');
+  assert.equal(world.now, sec(6) + ms(10), 'the aborted 60 s sleep kept nothing waiting');
 });
 
 /** node:http over synack with keep-alive: one request, then the connection idles until closed. */

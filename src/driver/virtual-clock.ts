@@ -1,12 +1,14 @@
 /**
  * The application's clock on virtual time (opt-in): while installed, the globals `setTimeout`,
- * `setInterval`, `setImmediate` (and their `clear*`), `Date` and `performance.now()`, and the
- * same functions of `node:timers`, read and schedule on a Simulator instead of the wall clock.
+ * `setInterval`, `setImmediate` (and their `clear*`), `Date` and `performance.now()`, the same
+ * functions of `node:timers`, and `setTimeout`/`setImmediate` of `node:timers/promises`, read and
+ * schedule on a Simulator instead of the wall clock.
  * An application's retry timer, node:http's keep-alive timers and its `Date` header then run on
  * virtual time, so `run()` cannot jump past them and the same seed gives the same bytes.
  *
  * What stays real: `process.nextTick`, promises and `queueMicrotask` (they are not time, they
- * are ordering: they run between simulator instants), `process.hrtime`, and timers Node's own
+ * are ordering: they run between simulator instants), `process.hrtime`, the async iterator of
+ * `node:timers/promises`' `setInterval`, and timers Node's own
  * modules captured before installation (node:http's 30 s connection-check interval). node:http's
  * `Date` header is cached inside Node from the real clock; while installed, every response
  * node:http starts gets a `Date` header from the virtual clock instead (set before the
@@ -20,6 +22,7 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { syncBuiltinESMExports } from 'node:module';
 import timers from 'node:timers';
+import timersPromises from 'node:timers/promises';
 import { nodeError } from '../errors.js';
 import type { SimEvent, Simulator } from './sim.js';
 
@@ -33,6 +36,7 @@ const real = {
   clearImmediate: globalThis.clearImmediate,
   Date: globalThis.Date,
   performanceNow: Object.getOwnPropertyDescriptor(globalThis.performance, 'now'),
+  promises: { setTimeout: timersPromises.setTimeout, setImmediate: timersPromises.setImmediate },
 };
 
 /** The real `setImmediate`: the simulator's drivers yield to Node's event loop with it. */
@@ -162,6 +166,7 @@ export class VirtualClock {
     const fns = this.functions();
     Object.assign(globalThis, fns, { Date: this.dateClass() });
     Object.assign(timers, fns);
+    Object.assign(timersPromises, this.promiseFunctions());
     syncBuiltinESMExports();
     const sim = this.sim;
     Object.defineProperty(globalThis.performance, 'now', { value: () => sim.now / 1000, configurable: true, writable: true });
@@ -181,6 +186,7 @@ export class VirtualClock {
     };
     Object.assign(globalThis, fns, { Date: real.Date });
     Object.assign(timers, fns);
+    Object.assign(timersPromises, real.promises);
     syncBuiltinESMExports();
     if (real.performanceNow !== undefined) Object.defineProperty(globalThis.performance, 'now', real.performanceNow);
     else delete (globalThis.performance as { now?: unknown }).now;
@@ -200,6 +206,32 @@ export class VirtualClock {
       clearInterval: clear,
       clearImmediate: clear,
     } as unknown as Pick<typeof globalThis, 'setTimeout' | 'setInterval' | 'setImmediate' | 'clearTimeout' | 'clearInterval' | 'clearImmediate'>;
+  }
+
+  /** `node:timers/promises`: a promise settled by a virtual timer; an AbortSignal cancels it as Node's does. */
+  private promiseFunctions(): typeof real.promises {
+    const wait = <T>(delayMs: number | null, value: T, opts: { signal?: AbortSignal; ref?: boolean } = {}): Promise<T> => {
+      const { signal } = opts;
+      if (signal?.aborted) return Promise.reject(abortError(signal));
+      return new Promise<T>((resolve, reject) => {
+        const onAbort = (): void => {
+          t.close();
+          reject(abortError(signal!));
+        };
+        let d = delayMs;
+        if (d !== null && !(d >= 1 && d <= TIMEOUT_MAX)) d = 1;
+        const t = new VirtualTimer(this, () => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve(value);
+        }, d, false);
+        if (opts.ref === false) t.unref();
+        signal?.addEventListener('abort', onAbort, { once: true });
+      });
+    };
+    return {
+      setTimeout: ((delay?: number, value?: unknown, opts?: { signal?: AbortSignal; ref?: boolean }) => wait(Number(delay), value, opts)) as typeof real.promises.setTimeout,
+      setImmediate: ((value?: unknown, opts?: { signal?: AbortSignal; ref?: boolean }) => wait(null, value, opts)) as typeof real.promises.setImmediate,
+    };
   }
 
   private timer(fn: (...a: unknown[]) => void, ms: number | undefined, args: unknown[], repeat: boolean): VirtualTimer {
@@ -230,6 +262,14 @@ export class VirtualClock {
       res.setHeader('Date', new real.Date(this.nowMs()).toUTCString());
     }
   }
+}
+
+/** Node's AbortError for an aborted timer promise (code ABORT_ERR, the signal's reason as cause). */
+function abortError(signal: AbortSignal): Error {
+  const err = nodeError(Error, 'ABORT_ERR', 'The operation was aborted');
+  err.name = 'AbortError';
+  (err as Error & { cause?: unknown }).cause = signal.reason;
+  return err;
 }
 
 /** The clock whose functions the globals hold now, if any. */
