@@ -94,6 +94,26 @@ test('syn-recv: per listening port, flood vs lossy clients, syncookies and count
   assert.match(rated.explanation, /SyncookiesSent 5\/s/);
 });
 
+test('syn-recv: relative to the listener backlog (a listen(8) server is full at 8, a listen(1024) one is not)', () => {
+  const pile = (n: number, backlog: number): ConnRow[] => [
+    row('LISTEN', '0.0.0.0', 80, '0.0.0.0', 0, { sendQ: backlog }),
+    ...Array.from({ length: n }, (_, i) => row('SYN_RECEIVED', '10.0.0.2', 80, `198.51.100.${i + 1}`, 10000 + i)),
+  ];
+  const find = (rows: ConnRow[]): Finding | undefined => diagnose(snap(rows)).find((f) => f.rule === 'syn-recv');
+  assert.equal(find(pile(8, 1024)), undefined, '8 of 1024 is no pile');
+  assert.equal(find(pile(6, 8)), undefined, 'below 80 % of the backlog');
+  const filling = find(pile(7, 8));
+  assert.equal(filling?.severity, 'warning');
+  assert.match(filling!.summary, /88 % of backlog 8/);
+  const full = find(pile(8, 8));
+  assert.equal(full?.severity, 'critical');
+  assert.match(full!.summary, /the SYN queue is full: backlog 8/);
+  // Without a visible backlog (a host LISTEN row), the absolute threshold still applies.
+  assert.equal(find(pile(8, 0)), undefined);
+  assert.equal(find(pile(DEFAULT_THRESHOLDS.synRecv, 0))?.rule, 'syn-recv');
+  assert.equal(diagnose(snap(pile(7, 8)), { synQueue: 0.9 }).find((f) => f.rule === 'syn-recv'), undefined, '--threshold-syn-queue');
+});
+
 test('close-wait: names the local port and the process', () => {
   const cw = many(20, (i) => row('CLOSE_WAIT', '10.0.0.10', 8080, '10.0.0.9', 30000 + i, { pid: 4242, process: 'java', recvQ: i < 3 ? 10 : 0 }));
   const [f, ...rest] = diagnose(snap([...healthyRows(), ...cw]));
