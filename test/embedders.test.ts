@@ -3,11 +3,16 @@
  *  - at compile time: this file is part of the normal `tsc -p .` build, and uses synack sockets
  *    and servers with undici, node:tls, node:http and ws WITHOUT a cast; `@ts-expect-error`
  *    lines prove the overloads and events are typed (they fail the build if a type became `any`);
- *  - at run time: an HTTP request through undici over a synack socket on the simulator.
+ *  - at run time: an HTTP request through undici, and a TLS exchange through node:tls, over synack
+ *    sockets on the simulator.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type * as nodeNet from 'node:net';
 import tls from 'node:tls';
 import { Client, type buildConnector } from 'undici';
@@ -85,4 +90,42 @@ test('an HTTP request through undici over a synack socket, on virtual time', asy
   await driver.run({ virtualClock: true });
   await closed;
   assert.equal(c.stack.netstat().filter((r) => r.state === 'ESTABLISHED').length, 0);
+});
+
+test('TLS through node:tls over synack sockets (tls.connect({ socket }) and a TLS server fed by a synack listener)', async (t) => {
+  if (spawnSync('sh', ['-c', 'command -v openssl']).status !== 0) {
+    t.skip('openssl is not installed (needed to make a test certificate)');
+    return;
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'synack-tls-'));
+  let key: Buffer;
+  let cert: Buffer;
+  try {
+    const r = spawnSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
+      '-subj', '/CN=synack.test', '-addext', 'subjectAltName=DNS:synack.test', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    key = readFileSync(join(dir, 'key.pem'));
+    cert = readFileSync(join(dir, 'cert.pem'));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const world = new SimWorld({ seed: 9, path: { delay: ms(5) } });
+  const driver = new SimDriver(world);
+  const c = createNet(world.addHost('client', [CLIENT]), driver);
+  const s = createNet(world.addHost('server', [SERVER]), driver);
+  const tlsServer = tls.createServer({ key, cert }, (secure) => {
+    secure.setEncoding('utf8');
+    secure.on('data', (d: string) => secure.end(`secure echo: ${d}`));
+  });
+  s.createServer((sock) => tlsServer.emit('connection', sock)).listen(443, SERVER);
+  let reply = '';
+  let failure: unknown;
+  const secure = tls.connect({ socket: c.connect(443, SERVER), servername: 'synack.test', ca: cert }, () => secure.write('hello'));
+  secure.setEncoding('utf8');
+  secure.on('data', (d: string) => (reply += d));
+  secure.on('error', (e) => (failure = e));
+  await driver.run({ done: () => secure.readableEnded || failure !== undefined });
+  assert.equal(failure, undefined);
+  assert.equal(secure.authorized, true);
+  assert.equal(reply, 'secure echo: hello');
 });
