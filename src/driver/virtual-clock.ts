@@ -54,10 +54,14 @@ export interface VirtualClockOptions {
 
 let nextId = 1;
 
+/** The clock whose functions the globals hold now, if any (one per process: they are globals). */
+let active: VirtualClock | null = null;
+
 /** A timer on virtual time, shaped like Node's Timeout (and Immediate). */
 export class VirtualTimer {
   private ev: SimEvent | null = null;
   private refed = true;
+  private closed = false;
   private readonly id = nextId++;
   /** @internal */
   constructor(
@@ -105,14 +109,15 @@ export class VirtualTimer {
     }
     return this;
   }
-  /** Node: restart the countdown from now with the same delay. */
+  /** Node: restart the countdown from now with the same delay (re-arming a timer that already fired). */
   refresh(): this {
-    if (this.ev === null || this.delayMs === null) return this;
-    this.clock.sim.cancel(this.ev);
+    if (this.closed || this.delayMs === null) return this;
+    if (this.ev !== null) this.clock.sim.cancel(this.ev);
     this.arm();
     return this;
   }
   close(): this {
+    this.closed = true;
     if (this.ev !== null) this.clock.sim.cancel(this.ev);
     this.ev = null;
     this.clock.live.delete(this.id);
@@ -272,5 +277,3 @@ function abortError(signal: AbortSignal): Error {
   return err;
 }
 
-/** The clock whose functions the globals hold now, if any. */
-let active: VirtualClock | null = null;
