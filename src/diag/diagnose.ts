@@ -173,8 +173,8 @@ function synRecv(ctx: Ctx): Finding[] {
   for (const { key, count } of byPort) {
     const port = Number(key);
     const listener = ctx.snap.rows.find((r) => r.state === 'LISTEN' && r.localPort === port);
-    // LINUX inet_csk_reqsk_queue_is_full: the SYN queue is full at sk_max_ack_backlog entries (the
-    // listen() backlog capped by somaxconn, shown as the LISTEN row's Send-Q; /proc hides it).
+    // LINUX: inet_csk_reqsk_queue_is_full (the SYN queue is full at sk_max_ack_backlog entries:
+    // the listen() backlog capped by somaxconn, the LISTEN row's Send-Q; /proc hides it).
     const backlog = listener !== undefined && listener.sendQ > 0 ? listener.sendQ : undefined;
     const queueFull = backlog !== undefined && count >= backlog;
     if (count < ctx.t.synRecv && (backlog === undefined || count < ctx.t.synQueue * backlog)) continue;

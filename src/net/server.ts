@@ -130,9 +130,9 @@ export class Server extends EventEmitter {
         port: p,
         address: host,
         ...(opts.backlog !== undefined ? { backlog: opts.backlog } : {}),
-        // libuv uv__tcp_bind sets SO_REUSEADDR on every server socket. LINUX
-        // inet_csk_bind_conflict: with SO_REUSEADDR on both sides only a LISTEN socket on the
-        // same address conflicts, so a restarted server rebinds over its TIME_WAIT connections.
+        // Node's servers have SO_REUSEADDR: libuv's uv__tcp_bind sets it on every TCP bind.
+        // LINUX: inet_csk_bind_conflict (with SO_REUSEADDR on both sockets only a LISTEN socket
+        // on the same address conflicts, so a restarted server rebinds over its TIME_WAIT ones).
         reuseAddr: opts.reuseAddr ?? true,
         tcp,
       });
