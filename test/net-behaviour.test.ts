@@ -543,3 +543,15 @@ test('IPv6 zones: connect to fe80::2%eth0 connects; an address the stack cannot 
   assert.equal(err.syscall, 'connect');
   assert.equal(err.address, 'fe80::2%eth0');
 });
+
+test("bufferSize counts what waits in the stream (Node's alias of writableLength); no family autoselection for IP literals", async () => {
+  const { driver, s, c } = setup();
+  listen(s, 80);
+  const sock = c.connect(80, SERVER);
+  sock.write('abc'); // queued until the handshake completes
+  assert.equal(sock.bufferSize, 3);
+  assert.equal(sock.autoSelectFamilyAttemptedAddresses, undefined, 'as Node with an IP-literal host');
+  await driver.until(() => !sock.connecting && sock.writableLength === 0);
+  assert.equal(sock.bufferSize, 0);
+  sock.destroy();
+});
