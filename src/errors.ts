@@ -67,6 +67,33 @@ export const ERRNO = {
 /** An errno name of the table. */
 export type ErrnoCode = keyof typeof ERRNO;
 
+/**
+ * Node's own codes for bad arguments and bad calls that synack's Node-compatible surfaces
+ * (net, and dgram next) raise, each as Node raises it. A new one is added here.
+ */
+export const NODE_ERROR_CODES = [
+  'ABORT_ERR',
+  'ERR_INVALID_ARG_TYPE',
+  'ERR_INVALID_ARG_VALUE',
+  'ERR_INVALID_IP_ADDRESS',
+  'ERR_MISSING_ARGS',
+  'ERR_OUT_OF_RANGE',
+  'ERR_SERVER_ALREADY_LISTEN',
+  'ERR_SERVER_NOT_RUNNING',
+  'ERR_SOCKET_BAD_PORT',
+  'ERR_SOCKET_CLOSED',
+  'ERR_SOCKET_CONNECTING',
+  'ERR_STREAM_DESTROYED',
+  // node:dgram
+  'ERR_SOCKET_ALREADY_BOUND',
+  'ERR_SOCKET_BAD_BUFFER_SIZE',
+  'ERR_SOCKET_BAD_TYPE',
+  'ERR_SOCKET_DGRAM_IS_CONNECTED',
+  'ERR_SOCKET_DGRAM_NOT_CONNECTED',
+  'ERR_SOCKET_DGRAM_NOT_RUNNING',
+] as const;
+export type NodeErrorCode = (typeof NODE_ERROR_CODES)[number];
+
 /** getaddrinfo's EAI_NONAME as libuv reports it (not an errno: it has no Linux number). */
 export const UV_EAI_NONAME = -3008;
 
@@ -184,7 +211,7 @@ export class ScriptError extends SynackError {
  * A Node `ERR_*` error for a bad argument or a bad call: an instance of `ctor` (TypeError,
  * RangeError, Error) with `code`, as Node's own are, so `instanceof TypeError` checks still hold.
  */
-export function nodeError<E extends Error>(ctor: new (msg: string) => E, code: string, message: string): E & { code: string } {
+export function nodeError<E extends Error>(ctor: new (msg: string) => E, code: NodeErrorCode | ErrnoCode, message: string): E & { code: string } {
   const err = new ctor(message) as E & { code: string };
   err.code = code;
   return err;

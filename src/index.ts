@@ -31,7 +31,9 @@ export {
   ERRNO,
   errnoOf,
   errnoName,
+  NODE_ERROR_CODES,
   type ErrnoCode,
+  type NodeErrorCode,
   type Syscall,
 } from './errors.js';
 
