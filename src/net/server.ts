@@ -116,8 +116,8 @@ export class Server extends EventEmitter {
     if (cb) this.once('listening', cb);
     const stack = this.ctx.stack;
     const given = opts.host ?? ([...stack.addresses].some((a) => !a.includes(':')) ? '0.0.0.0' : '::');
-    // An IPv6 zone (`fe80::1%eth0`): the stack has one interface per link, so the address alone
-    // names the endpoint; the zone is checked for shape only.
+    // An IPv6 zone (`fe80::1%eth0`, RFC 4007 §11): the stack has one link, so the address alone
+    // names the endpoint (net.isIP has validated the literal, zone included).
     const host = withoutZone(given);
     if (isIP(given) === 0) {
       const err = lookupError(given);
