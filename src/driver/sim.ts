@@ -48,7 +48,6 @@ export class SimEvent implements HeapItem {
   heapKey = 0;
   heapSeq = 0;
   /** @internal */
-  /** @internal */
   constructor(
     readonly at: Instant,
     /** @internal */ readonly fn: () => void,
