@@ -198,6 +198,10 @@ export class VirtualClock {
     unsubscribe('http.server.request.start', this.onRequest);
   }
 
+  /**
+   * The replacements for the globals. The cast: a VirtualTimer has the members of Node's Timeout
+   * that code uses (ref, unref, hasRef, refresh, close, the primitive) but not its internals.
+   */
   private functions() {
     const clear = (t: unknown): void => {
       if (t instanceof VirtualTimer) t.close();
