@@ -44,7 +44,8 @@ const s = new DhcpServer({ serverAddr: '10.0.2.2', prefixLength: 24, poolStart: 
   mtu: 1400, domainName: 'usernet.test', leaseTime: 3600e6 });
 const sock = dgram.createSocket({ type: 'udp4', reuseAddr: true });
 sock.on('message', (msg) => {
-  const r = s.handle(new Uint8Array(msg.buffer, msg.byteOffset, msg.length), Math.round(performance.now() * 1000));
+  const now = Math.round(performance.now() * 1000);
+  const r = s.handle(new Uint8Array(msg.buffer, msg.byteOffset, msg.length), now);
   let reply = null;
   if (r !== null) {
     if (r.dstMac !== null) {
@@ -54,18 +55,18 @@ sock.on('message', (msg) => {
     sock.send(r.payload, r.dstPort, r.dst);
     reply = { type: r.message.options.get(53)[0], dst: r.dst, unicastMac: r.dstMac !== null };
   }
-  console.log(JSON.stringify({ type: msg[242], reply, counters: s.counters, leases: s.leases() }));
+  console.log(JSON.stringify({ type: msg[242], reply, counters: s.counters, leases: s.leases(now) }));
 });
 sock.bind(67, () => { sock.setBroadcast(true); console.log(JSON.stringify({ ready: true })); });
 `;
 
-// udhcpc's event script: log each event with the variables it was given, configure on bound/renew.
+// udhcpc's event script: configure on bound/renew, then log the event with its variables.
 const SCRIPT = `#!/bin/sh
-echo "$1 ip=$ip subnet=$subnet router=$router dns=$dns mtu=$mtu lease=$lease domain=$domain serverid=$serverid" >> "$(dirname "$0")/events"
 case "$1" in
   bound|renew) ip addr replace "$ip/$mask" dev "$interface" ;;
   deconfig) ip addr flush dev "$interface" ;;
 esac
+echo "$1 ip=$ip subnet=$subnet router=$router dns=$dns mtu=$mtu lease=$lease domain=$domain serverid=$serverid" >> "$(dirname "$0")/events"
 `;
 
 interface Line {

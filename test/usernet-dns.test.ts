@@ -291,3 +291,30 @@ test('host-resolver mode: node:dns answers mapped to records, NXDOMAIN and SERVF
     fwd.close();
   }
 });
+
+test('an idle guest TCP connection is closed (RFC 7766 §6.2.3); a zero length prefix closes it at once', async () => {
+  const fwd = new DnsForwarder({ upstream: `127.0.0.1:${upstreamPort}`, timeoutMs: 500, idleTimeoutMs: 200 });
+  const srv = net.createServer((c) => fwd.serveTcp(c));
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const port = (srv.address() as net.AddressInfo).port;
+  const closedAfter = (send: Uint8Array | null): Promise<number> =>
+    new Promise((resolve) => {
+      const t0 = Date.now();
+      const c = net.connect(port, '127.0.0.1', () => {
+        if (send !== null) c.write(send);
+      });
+      c.on('data', () => {});
+      c.on('error', () => {});
+      c.on('close', () => resolve(Date.now() - t0));
+    });
+  try {
+    const idle = await closedAfter(null);
+    assert.ok(idle >= 150 && idle < 5000, `closed after ${idle} ms`);
+    // An answered query, then silence: closed after the idle time too.
+    assert.ok((await closedAfter(frameDns(query('host.test', DnsType.A)))) >= 150);
+    assert.ok((await closedAfter(Uint8Array.from([0, 0]))) < 150, 'framing error closes at once');
+  } finally {
+    srv.close();
+    fwd.close();
+  }
+});

@@ -117,7 +117,7 @@ test('QEMU with iPXE gets its IPv4 address by DHCP and its IPv6 address by RA ov
     assert.ok(seen.some((s) => s.startsWith('DHCP DISCOVER') && s.includes('52:54:00:12:34:56')));
     assert.ok(seen.some((s) => s.startsWith('DHCP REQUEST')));
     assert.ok(seen.includes('RS'), 'iPXE solicited');
-    assert.deepEqual(dhcp.leases().map((l) => [l.addr, l.state, l.chaddr]), [['10.0.2.15', 'bound', '52:54:00:12:34:56']]);
+    assert.deepEqual(dhcp.leases(now()).map((l) => [l.addr, l.state, l.chaddr]), [['10.0.2.15', 'bound', '52:54:00:12:34:56']]);
     assert.equal(srv.link.counters.rxBadLength, 0);
   } finally {
     clearInterval(timer);

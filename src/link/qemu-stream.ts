@@ -186,7 +186,7 @@ export class QemuStreamLink implements Link {
       return;
     }
     const s = this.stream;
-    if (s === null) {
+    if (s === null || s.destroyed) {
       this.counters.txNoPeer++;
       return;
     }

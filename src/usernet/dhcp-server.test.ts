@@ -90,13 +90,13 @@ test('DISCOVER gets an OFFER with the configured options; REQUEST gets the ACK',
   assert.equal(offer!.dst, '10.0.2.15');
   assert.equal(offer!.dstPort, 68);
   assert.deepEqual([...offer!.dstMac!], [0x52, 0x54, 0, 0, 0, 7]);
-  assert.equal(s.leases()[0]!.state, 'offered');
+  assert.equal(s.leases(0)[0]!.state, 'offered');
   const ack = s.handle(msg({ type: DhcpType.REQUEST, mac: 7, requested: '10.0.2.15', serverId: '10.0.2.2', broadcast: true }), sec(1));
   assert.equal(dhcpMessageType(parsed(ack)), DhcpType.ACK);
   assert.equal(ack!.dst, '255.255.255.255');
   assert.equal(ack!.dstMac, null);
-  assert.deepEqual(s.leases().map((l) => [l.addr, l.state, l.chaddr]), [['10.0.2.15', 'bound', '52:54:00:00:00:07']]);
-  assert.equal(s.leases()[0]!.expires, sec(1) + sec(86400));
+  assert.deepEqual(s.leases(sec(1)).map((l) => [l.addr, l.state, l.chaddr]), [['10.0.2.15', 'bound', '52:54:00:00:00:07']]);
+  assert.equal(s.leases(sec(1))[0]!.expires, sec(1) + sec(86400));
   assert.deepEqual(s.counters.received, { DISCOVER: 1, REQUEST: 1 });
   assert.deepEqual(s.counters.sent, { OFFER: 1, ACK: 1 });
 });
@@ -127,12 +127,12 @@ test('the pool bounds the table: a full pool offers nothing until a lease expire
   for (let mac = 1; mac <= 4; mac++) lease(s, mac, 0);
   assert.equal(s.handle(msg({ type: DhcpType.DISCOVER, mac: 9 }), sec(10)), null);
   assert.equal(s.counters.dropped['dhcp-pool-exhausted'], 1);
-  assert.equal(s.leases().length, 4);
+  assert.equal(s.leases(sec(10)).length, 4);
   // One day later every lease has expired; client 9 takes the first address, counted as reclaimed.
   const offer = s.handle(msg({ type: DhcpType.DISCOVER, mac: 9 }), sec(86400));
   assert.equal(yi(offer), '10.0.2.15');
   assert.equal(s.counters.reclaimed, 1);
-  assert.equal(s.leases().length, 4);
+  assert.deepEqual(s.leases(sec(86400)).map((l) => [l.addr, l.chaddr]), [['10.0.2.15', '52:54:00:00:00:09']]);
 });
 
 test('an unanswered offer is held for offerHold, then the address goes to someone else', () => {
@@ -154,7 +154,7 @@ test('SELECTING: a REQUEST naming another server withdraws our offer', () => {
   s.handle(msg({ type: DhcpType.DISCOVER, mac: 1 }), 0);
   assert.equal(s.handle(msg({ type: DhcpType.REQUEST, mac: 1, requested: '10.0.2.15', serverId: '10.0.2.99' }), 0), null);
   assert.equal(s.counters.dropped['dhcp-other-server'], 1);
-  assert.equal(s.leases().length, 0);
+  assert.equal(s.leases(0).length, 0);
   assert.equal(yi(s.handle(msg({ type: DhcpType.DISCOVER, mac: 2 }), 0)), '10.0.2.15');
 });
 
@@ -180,30 +180,43 @@ test('RENEWING extends the lease and is answered by unicast to ciaddr', () => {
   assert.equal(ack!.dstMac, null);
   assert.equal(m.ciaddr.join('.'), a);
   assert.equal(dhcpU32Option(m, DhcpOpt.LEASE_TIME), 600);
-  assert.equal(s.leases()[0]!.expires, sec(900));
+  assert.equal(s.leases(sec(300))[0]!.expires, sec(900));
   // Renewing an address that is not the client's: NAK.
   const b = lease(s, 2, 0);
   assert.equal(dhcpMessageType(parsed(s.handle(msg({ type: DhcpType.REQUEST, mac: 1, ciaddr: b }), sec(300)))), DhcpType.NAK);
 });
 
-test('RELEASE frees the address; DECLINE keeps it out of the pool for declineHold', () => {
+test('RELEASE frees the address but keeps it as the client\'s previous binding; DECLINE keeps it out of the pool', () => {
   const s = server({ poolSize: 2 });
   const a = lease(s, 1, 0);
+  assert.equal(a, '10.0.2.15');
   assert.equal(s.handle(msg({ type: DhcpType.RELEASE, mac: 1, ciaddr: a, serverId: '10.0.2.2' }), sec(1)), null);
   assert.equal(s.counters.releases, 1);
-  assert.equal(s.leases().length, 0);
+  assert.deepEqual(s.leases(sec(1)), []);
   // A RELEASE of an address the client does not hold is counted and ignored.
   s.handle(msg({ type: DhcpType.RELEASE, mac: 3, ciaddr: '10.0.2.16', serverId: '10.0.2.2' }), sec(1));
   assert.equal(s.counters.dropped['dhcp-release-unknown'], 1);
+  // A new client gets a never-used address before anyone's previous one.
   const b = lease(s, 2, sec(2));
-  assert.equal(b, '10.0.2.15');
+  assert.equal(b, '10.0.2.16');
   assert.equal(s.handle(msg({ type: DhcpType.DECLINE, mac: 2, requested: b, serverId: '10.0.2.2' }), sec(3)), null);
   assert.equal(s.counters.declines, 1);
-  // Client 2 tries again: 10.0.2.15 is out of the pool, it gets .16.
-  assert.equal(yi(s.handle(msg({ type: DhcpType.DISCOVER, mac: 2 }), sec(4))), '10.0.2.16');
+  // Client 2 tries again: .16 is out of the pool, so it takes client 1's released address.
+  assert.equal(yi(s.handle(msg({ type: DhcpType.DISCOVER, mac: 2 }), sec(4))), '10.0.2.15');
+  assert.equal(s.counters.reclaimed, 1);
   assert.equal(s.handle(msg({ type: DhcpType.DISCOVER, mac: 3 }), sec(4)), null);
   // Ten minutes on, the declined address is offered again.
-  assert.equal(yi(s.handle(msg({ type: DhcpType.DISCOVER, mac: 3 }), sec(3) + sec(600))), '10.0.2.15');
+  assert.equal(yi(s.handle(msg({ type: DhcpType.DISCOVER, mac: 3 }), sec(3) + sec(600))), '10.0.2.16');
+});
+
+test('RFC 2131 §4.3.1: a client that comes back gets its previous address', () => {
+  const s = server();
+  assert.equal(lease(s, 1, 0), '10.0.2.15');
+  s.handle(msg({ type: DhcpType.RELEASE, mac: 1, ciaddr: '10.0.2.15', serverId: '10.0.2.2' }), sec(1));
+  assert.equal(lease(s, 2, sec(2)), '10.0.2.16');
+  // Client 1 returns after its release (or, the same, after its lease expired): .15 again.
+  assert.equal(lease(s, 1, sec(3)), '10.0.2.15');
+  assert.equal(lease(s, 2, sec(86400 * 3)), '10.0.2.16');
 });
 
 test('INFORM gets an ACK with the options but no address and no lease time (RFC 2131 §4.3.5)', () => {
@@ -213,9 +226,9 @@ test('INFORM gets an ACK with the options but no address and no lease time (RFC 
   assert.equal(dhcpMessageType(m), DhcpType.ACK);
   assert.equal(yi(r), '0.0.0.0');
   assert.equal(m.options.get(DhcpOpt.LEASE_TIME), undefined);
+  assert.equal(s.leases(0).length, 0);
   assert.equal(dhcpAddrOption(m, DhcpOpt.ROUTER), '10.0.2.2');
   assert.equal(r!.dst, '10.0.2.77');
-  assert.equal(s.leases().length, 0);
 });
 
 test('a relayed request is answered to the relay agent on port 67', () => {

@@ -195,9 +195,14 @@ export class DhcpServer {
     }
   }
 
-  /** Leases in the table (offered and bound, expired ones included until reclaimed), by address. */
-  leases(): DhcpLease[] {
+  /**
+   * The leases held at `now` (offered and bound), by address. Expired and released bindings stay
+   * in the table, invisible here, so a returning client gets its previous address back (RFC 2131
+   * §4.3.1) until another client needs it.
+   */
+  leases(now: Instant): DhcpLease[] {
     return [...this.byAddr.values()]
+      .filter((l) => l.expires > now)
       .sort((a, b) => a.addr - b.addr)
       .map((l) => ({ client: l.client, addr: addrText(l.addr), chaddr: l.chaddr, hostname: l.hostname, state: l.state, expires: l.expires }));
   }
@@ -224,7 +229,7 @@ export class DhcpServer {
       case DhcpType.DECLINE:
         return this.decline(m, now);
       case DhcpType.RELEASE:
-        return this.release(m);
+        return this.release(m, now);
       case DhcpType.INFORM:
         return this.reply(m, DhcpType.ACK, 0, now);
       default:
@@ -356,13 +361,16 @@ export class DhcpServer {
     return null;
   }
 
-  /** RFC 2131 §4.3.4: the client gives its address back (ciaddr); no reply. */
-  private release(m: DhcpMessage): null {
+  /**
+   * RFC 2131 §4.3.4: the client gives its address back (ciaddr); no reply. The binding is kept,
+   * expired, as the client's previous one (§4.3.1 prefers it when the client returns).
+   */
+  private release(m: DhcpMessage, now: Instant): null {
     const serverId = m.options.get(DhcpOpt.SERVER_ID);
     if (serverId !== undefined && addrOf(serverId) !== this.serverAddr) return this.drop('dhcp-other-server');
     const l = this.byClient.get(this.clientKey(m));
-    if (l === undefined || l.addr !== addrOf(m.ciaddr)) return this.drop('dhcp-release-unknown');
-    this.unbind(l);
+    if (l === undefined || l.addr !== addrOf(m.ciaddr) || l.expires <= now) return this.drop('dhcp-release-unknown');
+    l.expires = now;
     this.counters.releases++;
     return null;
   }

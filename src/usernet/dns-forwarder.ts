@@ -51,6 +51,8 @@ export interface DnsForwarderOptions {
   maxOutstanding?: number;
   /** Queries in flight per guest TCP connection before it stops reading. Default 16. */
   maxPerConnection?: number;
+  /** A guest TCP connection idle this long is closed (RFC 7766 §6.2.3: seconds, not minutes). Default 10000 ms. */
+  idleTimeoutMs?: number;
   /** TTL for answers whose TTL the resolver does not report (all but A/AAAA). Default 60 s. */
   defaultTtl?: number;
   /** Source of query IDs (RFC 5452 §4.3: unpredictable). Default crypto.randomInt. */
@@ -124,6 +126,7 @@ export class DnsForwarder {
   private readonly attempts: number;
   private readonly maxOutstanding: number;
   private readonly maxPerConnection: number;
+  private readonly idleTimeoutMs: number;
   private readonly defaultTtl: number;
   private readonly randomId: () => number;
   private readonly pending = new Map<number, Pending>();
@@ -139,6 +142,7 @@ export class DnsForwarder {
     this.maxOutstanding = positiveInt(opts.maxOutstanding ?? 256, 'maxOutstanding');
     if (this.maxOutstanding > 32768) throw new RangeError('DnsForwarder: maxOutstanding must be at most 32768 (half the ID space)');
     this.maxPerConnection = positiveInt(opts.maxPerConnection ?? 16, 'maxPerConnection');
+    this.idleTimeoutMs = positiveInt(opts.idleTimeoutMs ?? 10_000, 'idleTimeoutMs');
     this.defaultTtl = positiveInt(opts.defaultTtl ?? 60, 'defaultTtl');
     this.randomId = opts.randomId ?? (() => randomInt(0x10000));
   }
@@ -200,9 +204,13 @@ export class DnsForwarder {
    * Answer the length-prefixed queries of one stream (RFC 7766 §8), pipelined: responses go out
    * as they complete, in any order (§6.2.1.1). Reading pauses while maxPerConnection are in flight.
    */
-  serveTcp(conn: Duplex): void {
+  serveTcp(conn: Duplex & { setTimeout?(ms: number, cb?: () => void): unknown }): void {
     const framer = new DnsStreamFramer();
     let busy = 0;
+    // RFC 7766 §6.2.3: close idle connections after a few seconds (none while answers are due).
+    conn.setTimeout?.(this.idleTimeoutMs, () => {
+      if (busy === 0) conn.destroy();
+    });
     conn.on('data', (chunk: Uint8Array) => {
       const msgs = framer.push(chunk);
       if (msgs === null) {
@@ -233,6 +241,7 @@ export class DnsForwarder {
     }
     this.socket?.close();
     this.socket = null;
+    (this.resolver as { cancel?: () => void } | null)?.cancel?.();
   }
 
   private error(m: DnsMessage, rcode: number): Uint8Array {
