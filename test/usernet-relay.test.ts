@@ -12,6 +12,8 @@ import http from 'node:http';
 import net from 'node:net';
 import dgram from 'node:dgram';
 import { createHash } from 'node:crypto';
+import { execFileSync, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { WebSocket } from 'ws';
 import { acceptWebSocket } from '../src/usernet/ws-server.js';
 import { RelaySession } from '../src/usernet/relay.js';
@@ -65,8 +67,8 @@ after(() => {
 const port = (s: net.Server): number => (s.address() as net.AddressInfo).port;
 
 /** The page's side: send frames, wait for frames matching a predicate. */
-async function page(): Promise<{ send: (f: RelayFrame) => void; raw: WebSocket; wait: (what: string, p: (f: RelayFrame) => boolean) => Promise<RelayFrame>; frames: RelayFrame[]; closed: Promise<number> }> {
-  const ws = new WebSocket(`ws://127.0.0.1:${(relaySrv.address() as net.AddressInfo).port}/`);
+async function page(url = `ws://127.0.0.1:${(relaySrv.address() as net.AddressInfo).port}/`): Promise<{ send: (f: RelayFrame) => void; raw: WebSocket; wait: (what: string, p: (f: RelayFrame) => boolean) => Promise<RelayFrame>; frames: RelayFrame[]; closed: Promise<number> }> {
+  const ws = new WebSocket(url);
   const frames: RelayFrame[] = [];
   const waiters: (() => void)[] = [];
   ws.on('message', (d: Buffer) => {
@@ -160,4 +162,34 @@ test('DATA beyond the credit the relay granted, and malformed frames, end the se
   b.raw.send(Uint8Array.from([99, 0, 0, 0, 1]));
   assert.equal(await b.closed, 1002);
   assert.equal(sessions.at(-1)!.counters.protocolErrors, 1);
+});
+
+const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
+
+test('synack relay: serves pages on --listen with --allow; stops on SIGTERM with 1001; bad rules exit 2', async () => {
+  const child = spawn(process.execPath, [CLI, 'relay', '--listen', '127.0.0.1:0', '--allow', 'tcp:127.0.0.1'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number>((r) => child.on('exit', (code) => r(code ?? -1)));
+  try {
+    const t0 = Date.now();
+    while (!/ws:\/\/127\.0\.0\.1:\d+\//.test(out) && Date.now() - t0 < 10_000) await new Promise((r) => setTimeout(r, 50));
+    const url = /ws:\/\/127\.0\.0\.1:\d+\//.exec(out)![0];
+    assert.match(out, /allow: tcp:127\.0\.0\.1/);
+    const p = await page(url);
+    p.send({ type: RelayType.OPEN_TCP, id: 1, port: port(echo), addr: LOOP });
+    await p.wait('OPENED', (f) => f.type === RelayType.OPENED);
+    p.send({ type: RelayType.DATA, id: 1, data: Uint8Array.from([42]) });
+    await p.wait('echo', (f) => f.type === RelayType.DATA);
+    // UDP is not in the rule.
+    p.send({ type: RelayType.OPEN_UDP, id: 2, port: udpEcho.address().port, addr: LOOP });
+    assert.deepEqual(await p.wait('ERROR 2', (f) => f.id === 2), { type: RelayType.ERROR, id: 2, errno: 'EACCES' });
+    child.kill('SIGTERM');
+    assert.equal(await p.closed, 1001);
+    assert.equal(await exited, 0);
+    assert.match(out, /stopped \(1 sessions were open\)/);
+  } finally {
+    child.kill('SIGKILL');
+  }
+  assert.throws(() => execFileSync(process.execPath, [CLI, 'relay', '--allow', 'example.com'], { stdio: 'pipe' }), (e: { status: number; stderr: Buffer }) => e.status === 2 && /not an IP address/.test(e.stderr.toString()));
 });

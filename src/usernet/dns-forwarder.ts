@@ -85,8 +85,8 @@ interface Pending {
   resolve: (r: Uint8Array | null) => void;
 }
 
-/** 'host', 'host:port', '[v6]:port', 'v6' → [host, port]; throws naming the argument. */
-export function parseHostPort(s: string, defaultPort: number, what: string): [string, number] {
+/** 'host', 'host:port', '[v6]:port', 'v6' → [host, port] (port ≥ minPort); throws naming the argument. */
+export function parseHostPort(s: string, defaultPort: number, what: string, minPort = 1): [string, number] {
   if (typeof s !== 'string' || s === '') throw new TypeError(`${what} must be HOST[:PORT], got ${JSON.stringify(s)}`);
   let host = s;
   let port = defaultPort;
@@ -99,7 +99,7 @@ export function parseHostPort(s: string, defaultPort: number, what: string): [st
     port = Number(s.slice(s.indexOf(':') + 1));
   }
   if (parseAddr(host) === null) throw new TypeError(`${what}: ${JSON.stringify(host)} is not an IP address`);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new RangeError(`${what}: port must be 1..65535, got ${JSON.stringify(s)}`);
+  if (!Number.isInteger(port) || port < minPort || port > 65535) throw new RangeError(`${what}: port must be ${minPort}..65535, got ${JSON.stringify(s)}`);
   return [host, port];
 }
 
