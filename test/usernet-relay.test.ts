@@ -19,6 +19,7 @@ import { acceptWebSocket } from '../src/usernet/ws-server.js';
 import { RelaySession } from '../src/usernet/relay.js';
 import { AllowList } from '../src/usernet/allow-list.js';
 import { decodeRelay, encodeRelay, INITIAL_CREDIT, RelayType, type RelayFrame } from '../src/usernet/relay-protocol.js';
+import { RelayClient } from '../src/usernet/relay-client.js';
 
 const LOOP = Uint8Array.from([127, 0, 0, 1]);
 const BULK = Buffer.alloc(5 * 1024 * 1024);
@@ -192,4 +193,53 @@ test('synack relay: serves pages on --listen with --allow; stops on SIGTERM with
     child.kill('SIGKILL');
   }
   assert.throws(() => execFileSync(process.execPath, [CLI, 'relay', '--allow', 'example.com'], { stdio: 'pipe' }), (e: { status: number; stderr: Buffer }) => e.status === 2 && /not an IP address/.test(e.stderr.toString()));
+});
+
+test('RelayClient (the page side): 1 MB through a TCP echo under credit, UDP, a refused flow', async () => {
+  const ws = new WebSocket(`ws://127.0.0.1:${(relaySrv.address() as net.AddressInfo).port}/`);
+  await new Promise((r) => ws.once('open', r));
+  const client = new RelayClient((m) => ws.send(m));
+  ws.on('message', (d: Buffer) => client.receive(new Uint8Array(d)));
+  ws.on('close', () => client.disconnected());
+  const payload = Buffer.alloc(1024 * 1024);
+  for (let i = 0; i < payload.length; i++) payload[i] = (i * 13) & 0xff;
+  const chunks: Uint8Array[] = [];
+  let received = 0;
+  const events: string[] = [];
+  const done = new Promise<void>((resolve) => {
+    const flow = client.openTcp('127.0.0.1', port(echo), {
+      onOpen: () => {
+        events.push('open');
+        // More than the initial credit: the rest waits for the relay's CREDIT.
+        assert.equal(flow.write(payload), false);
+        assert.equal(flow.pendingBytes, payload.length - INITIAL_CREDIT);
+        flow.end();
+      },
+      onData: (d) => {
+        chunks.push(d.slice());
+        received += d.length;
+        flow.consumed(d.length);
+      },
+      onEnd: () => events.push('end'),
+      onClose: () => {
+        events.push('close');
+        resolve();
+      },
+    });
+  });
+  await done;
+  assert.deepEqual(events, ['open', 'end', 'close']);
+  assert.equal(received, payload.length);
+  assert.ok(Buffer.concat(chunks).equals(payload));
+  const dgram = await new Promise<Uint8Array>((resolve) => {
+    const u = client.openUdp('127.0.0.1', udpEcho.address().port, { onOpen: () => u.write(Uint8Array.from([5, 6])), onData: resolve });
+  });
+  assert.deepEqual([...dgram], [5, 6]);
+  const errno = await new Promise<string>((resolve) => client.openTcp('10.9.9.9', 80, { onError: resolve }));
+  assert.equal(errno, 'EACCES');
+  assert.equal(client.size, 1, 'only the UDP flow is left');
+  assert.throws(() => client.openTcp('nowhere', 80), /addr/);
+  ws.close();
+  await new Promise((r) => ws.once('close', r));
+  assert.equal(client.size, 0);
 });
