@@ -11,7 +11,8 @@ import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
 import net from 'node:net';
 import { promises as dnsPromises } from 'node:dns';
-import { DnsForwarder, DnsStreamFramer, frameDns, parseHostPort } from '../src/usernet/dns-forwarder.js';
+import { DnsForwarder, DnsStreamFramer, frameDns } from '../src/usernet/dns-forwarder.js';
+import { parseHostPort } from '../src/usernet/host-port.js';
 import { DNS_CLASS_IN, DnsFlag, DnsRcode, DnsType, dnsRcode, dnsRecordAddr, emitDns, nameRecord, parseDns, type DnsMessage, type DnsRecord } from '../src/wire/dns.js';
 
 // ---- the upstream: a tiny authoritative server for *.test ----

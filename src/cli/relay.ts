@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { AllowList } from '../usernet/allow-list.js';
-import { parseHostPort } from '../usernet/dns-forwarder.js';
+import { parseHostPort } from '../usernet/host-port.js';
 import { RelaySession } from '../usernet/relay.js';
 import { acceptWebSocket, type WsConnection } from '../usernet/ws-server.js';
 
