@@ -243,3 +243,26 @@ test('RelayClient (the page side): 1 MB through a TCP echo under credit, UDP, a 
   await new Promise((r) => ws.once('close', r));
   assert.equal(client.size, 0);
 });
+
+test('data written before OPENED: RelayClient holds TCP bytes until then; the relay drops early datagrams without failing', async () => {
+  const ws = new WebSocket(`ws://127.0.0.1:${(relaySrv.address() as net.AddressInfo).port}/`);
+  await new Promise((r) => ws.once('open', r));
+  const client = new RelayClient((m) => ws.send(m));
+  ws.on('message', (d: Buffer) => client.receive(new Uint8Array(d)));
+  const echoed = await new Promise<string>((resolve) => {
+    const flow = client.openTcp('127.0.0.1', port(echo), { onData: (d) => resolve(new TextDecoder().decode(d)) });
+    // Written at once, before the relay has connected: held, then sent after OPENED.
+    flow.write(new TextEncoder().encode('early'));
+  });
+  assert.equal(echoed, 'early');
+  // A raw datagram on a UDP flow that is still connecting: dropped and counted, the session lives.
+  const s = sessions.at(-1)!;
+  ws.send(encodeRelay({ type: RelayType.OPEN_UDP, id: 900, port: udpEcho.address().port, addr: LOOP }));
+  ws.send(encodeRelay({ type: RelayType.DATA, id: 900, data: Uint8Array.from([1]) }));
+  await new Promise((r) => setTimeout(r, 100));
+  // Dropped when it beat the connect (the usual case on loopback), sent otherwise; never an error.
+  assert.ok(s.counters.udpDropped <= 1);
+  assert.equal(s.counters.protocolErrors, 0);
+  assert.equal(s.size, 2, 'the TCP flow and the UDP flow are open: the session lives');
+  ws.close();
+});

@@ -286,7 +286,7 @@ export class DhcpServer {
   /** Record `client` holding `a` until `expires`, dropping any other lease either had. */
   private bind(m: DhcpMessage, client: string, a: number, state: Lease['state'], expires: Instant): void {
     const old = this.byClient.get(client);
-    if (old !== undefined && old.addr !== a) this.byAddr.delete(old.addr);
+    if (old !== undefined && old.addr !== a && this.byAddr.get(old.addr) === old) this.byAddr.delete(old.addr);
     const other = this.byAddr.get(a);
     if (other !== undefined && other.client !== client) {
       this.byClient.delete(other.client);

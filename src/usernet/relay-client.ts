@@ -30,6 +30,8 @@ export class RelayFlow {
   private pendingLen = 0;
   private ended = false;
   private endSent = false;
+  /** OPENED arrived: the relay takes DATA from now on. */
+  private opened = false;
   closed = false;
 
   constructor(
@@ -50,7 +52,9 @@ export class RelayFlow {
     if (this.closed || this.ended) return false;
     if (!(data instanceof Uint8Array)) throw new TypeError('RelayFlow.write: data must be a Uint8Array');
     if (this.udp) {
-      // Datagrams take no credit: a relay that cannot keep up drops them, as a network would.
+      // Datagrams take no credit: a relay that cannot keep up drops them, as a network would
+      // (and so are datagrams sent before the flow is open).
+      if (!this.opened) return false;
       this.client.emit({ type: RelayType.DATA, id: this.id, data });
       return true;
     }
@@ -81,6 +85,12 @@ export class RelayFlow {
     this.client.emit({ type: RelayType.CREDIT, id: this.id, bytes: n });
   }
 
+  /** @internal the relay opened the flow: what was written meanwhile goes out. */
+  markOpen(): void {
+    this.opened = true;
+    this.flush();
+  }
+
   /** @internal the relay granted more credit. */
   grant(n: number): void {
     this.credit += n;
@@ -88,6 +98,8 @@ export class RelayFlow {
   }
 
   private flush(): void {
+    // TCP bytes wait for OPENED: the relay treats DATA on a connecting flow as a protocol error.
+    if (!this.opened) return;
     while (this.pending.length > 0 && this.credit > 0 && !this.closed) {
       const head = this.pending[0]!;
       const n = Math.min(head.length, this.credit);
@@ -138,6 +150,7 @@ export class RelayClient {
     const h = flow.handlers;
     switch (f.type) {
       case RelayType.OPENED:
+        flow.markOpen();
         return h.onOpen?.();
       case RelayType.ERROR:
         // A TCP flow that failed is over; a UDP flow lives on after an ICMP error.

@@ -30,7 +30,7 @@ export interface RelayCounters {
   failed: number;
   /** Malformed frames or credit violations: the session was closed with 1002. */
   protocolErrors: number;
-  /** UDP datagrams dropped because the WebSocket queue was full. */
+  /** UDP datagrams dropped: the WebSocket queue was full, or the flow was not open yet. */
   udpDropped: number;
 }
 
@@ -104,7 +104,11 @@ export class RelaySession {
             flow.recvCredit += n;
             this.send({ type: RelayType.CREDIT, id: flow.id, bytes: n });
           });
-        } else flow.udp?.send(f.data);
+        } else if (flow.udp !== null) {
+          // A datagram before the socket is connected has nowhere to go yet: dropped, as UDP may be.
+          if (flow.connected) flow.udp.send(f.data);
+          else this.counters.udpDropped++;
+        }
         return;
       case RelayType.CREDIT:
         if (flow === undefined) return;
