@@ -13,6 +13,7 @@ import {
   DhcpType,
   dhcpAddrOption,
   dhcpMessageType,
+  dhcpTextOption,
   dhcpU32Option,
   emitDhcp,
   newDhcpMessage,
@@ -86,6 +87,8 @@ test('DISCOVER gets an OFFER with the configured options; REQUEST gets the ACK',
   assert.equal(dhcpU32Option(o, DhcpOpt.LEASE_TIME), 86400);
   assert.equal(dhcpU32Option(o, DhcpOpt.RENEWAL_TIME), 43200);
   assert.equal(dhcpU32Option(o, DhcpOpt.REBINDING_TIME), 75600);
+  assert.equal(o.options.get(DhcpOpt.BOOTFILE), undefined);
+  assert.equal(dhcpTextOption(parsed(server({ bootFile: 'http://boot.test/x' }).handle(msg({ type: DhcpType.DISCOVER, mac: 7 }), 0)), DhcpOpt.BOOTFILE), 'http://boot.test/x');
   // RFC 2131 §4.1: no broadcast bit, no ciaddr: unicast to yiaddr at the client's MAC.
   assert.equal(offer!.dst, '10.0.2.15');
   assert.equal(offer!.dstPort, 68);
@@ -253,6 +256,7 @@ test('bad input is counted and dropped; bad options throw naming the argument', 
   assert.throws(() => server({ poolSize: 300 }), /poolSize/);
   assert.throws(() => server({ serverAddr: '10.0.2.16' }), /inside the pool/);
   assert.throws(() => server({ mtu: 20 }), /mtu/);
+  assert.throws(() => server({ bootFile: '' }), /bootFile/);
   assert.throws(() => server({ prefixLength: 31 }), /prefixLength/);
   assert.throws(() => s.handle('x' as unknown as Uint8Array, 0), /payload/);
 });

@@ -47,6 +47,8 @@ export interface DhcpServerOptions {
   mtu?: number;
   /** Domain name (option 15); omitted when undefined. */
   domainName?: string;
+  /** Boot file name (option 67, RFC 2132 §9.5), e.g. an iPXE script URL for a netbooting guest. */
+  bootFile?: string;
   /** Lease time (option 51). Default 24 h (slirp's LEASE_TIME). */
   leaseTime?: Duration;
   /** How long an offered address stays reserved for the client it was offered to. Default 60 s. */
@@ -192,6 +194,10 @@ export class DhcpServer {
     if (opts.domainName !== undefined) {
       if (typeof opts.domainName !== 'string' || opts.domainName.length === 0 || opts.domainName.length > 255) throw new RangeError('DhcpServer: domainName must be 1..255 characters');
       this.config.set(DhcpOpt.DOMAIN_NAME, textBytes(opts.domainName));
+    }
+    if (opts.bootFile !== undefined) {
+      if (typeof opts.bootFile !== 'string' || opts.bootFile.length === 0 || opts.bootFile.length > 255) throw new RangeError('DhcpServer: bootFile must be 1..255 characters');
+      this.config.set(DhcpOpt.BOOTFILE, textBytes(opts.bootFile));
     }
   }
 

@@ -62,6 +62,7 @@ export const DhcpOpt = {
   RENEWAL_TIME: 58,
   REBINDING_TIME: 59,
   CLIENT_ID: 61,
+  BOOTFILE: 67,
   END: 255,
 } as const;
 
