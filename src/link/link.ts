@@ -16,7 +16,12 @@ export interface Link {
   readonly mtu: number;
   /** When true, the link does not need TCP/IP checksums computed or verified (checksum offload). */
   readonly checksumOffload?: boolean;
-  send(frame: Uint8Array): void;
+  /**
+   * `nextHop`: the IP address of the next hop the routing table chose (the destination for an
+   * on-link route, the gateway otherwise). Links without link-layer addressing ignore it; the
+   * Ethernet adapter resolves it (absent: it decides from its own prefixes).
+   */
+  send(frame: Uint8Array, nextHop?: string): void;
   /** A frame of exactly `len` bytes (contents unspecified) to fill and pass to `send`. Optional. */
   allocFrame?(len: number): Uint8Array;
   onReceive(cb: (frame: Uint8Array) => void): void;

@@ -6,8 +6,8 @@
  *   per record (16 B):    ts_sec, ts_usec, incl_len, orig_len, then incl_len bytes
  *
  * All fields little-endian (the magic written LE tells the reader the byte order). The link type is
- * LINKTYPE_RAW (101): each record is a bare IPv4 or IPv6 packet, exactly what a synack Link frame
- * is. Timestamps are microseconds, which is what an Instant already is.
+ * LINKTYPE_RAW (101) by default: each record is a bare IPv4 or IPv6 packet, exactly what a synack
+ * Link frame is; LINKTYPE_ETHERNET (1) for links that carry Ethernet frames (TAP, the switch). Timestamps are microseconds, which is what an Instant already is.
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
 import type { Instant } from '../time.js';
@@ -16,15 +16,21 @@ import type { Link } from './link.js';
 export const PCAP_MAGIC = 0xa1b2c3d4;
 /** LINKTYPE_RAW: raw IPv4/IPv6, no link-layer header (tcpdump.org/linktypes.html). */
 export const LINKTYPE_RAW = 101;
+/** LINKTYPE_ETHERNET: IEEE 802.3 / Ethernet II frames without FCS (a TAP device, the simulated switch). */
+export const LINKTYPE_ETHERNET = 1;
 export const DEFAULT_SNAPLEN = 65535;
 
 export class PcapWriter {
   readonly snaplen: number;
+  readonly linktype: number;
 
   constructor(
     private readonly sink: (chunk: Uint8Array) => void,
-    opts: { snaplen?: number } = {},
+    opts: { snaplen?: number; linktype?: number } = {},
   ) {
+    const linktype = opts.linktype ?? LINKTYPE_RAW;
+    if (linktype !== LINKTYPE_RAW && linktype !== LINKTYPE_ETHERNET) throw new RangeError(`linktype must be LINKTYPE_RAW (101) or LINKTYPE_ETHERNET (1), got ${linktype}`);
+    this.linktype = linktype;
     const snaplen = opts.snaplen ?? DEFAULT_SNAPLEN;
     if (!Number.isInteger(snaplen) || snaplen < 1 || snaplen > 0xffffffff) {
       throw new RangeError(`snaplen must be a positive 32-bit integer, got ${snaplen}`);
@@ -38,7 +44,7 @@ export class PcapWriter {
     v.setInt32(8, 0, true); // thiszone: timestamps are UTC
     v.setUint32(12, 0, true); // sigfigs
     v.setUint32(16, snaplen, true);
-    v.setUint32(20, LINKTYPE_RAW, true);
+    v.setUint32(20, linktype, true);
     sink(h);
   }
 
@@ -70,9 +76,9 @@ export function pcapLink(link: Link, writer: PcapWriter, clock: () => Instant): 
   return {
     mtu: link.mtu,
     checksumOffload: link.checksumOffload,
-    send(frame: Uint8Array): void {
+    send(frame: Uint8Array, nextHop?: string): void {
       writer.write(clock(), frame); // before send: the frame belongs to the link afterwards
-      link.send(frame);
+      link.send(frame, nextHop);
     },
     onReceive(r: (frame: Uint8Array) => void): void {
       receivers.push(r);
@@ -81,7 +87,7 @@ export function pcapLink(link: Link, writer: PcapWriter, clock: () => Instant): 
 }
 
 /** A capture file written synchronously with node:fs (fine for a CLI; not for a hot path). */
-export function pcapFile(path: string, opts: { snaplen?: number } = {}): { writer: PcapWriter; close(): void } {
+export function pcapFile(path: string, opts: { snaplen?: number; linktype?: number } = {}): { writer: PcapWriter; close(): void } {
   let fd: number | undefined = openSync(path, 'w');
   const writer = new PcapWriter((chunk) => {
     if (fd === undefined) throw new Error(`pcap file ${path} is closed`);

@@ -4,7 +4,10 @@
  * length 0`. Follows tcpdump's print-tcp.c field by field.
  */
 
+import { ArpOp, newArpRepr, parseArp } from './arp.js';
+import { ETH_HEADER_LEN, EtherType, etherType, formatMac } from './ethernet.js';
 import { newIpRepr, parseIpHeader } from './ip.js';
+import { icmpv6Type, NdpType, newNdpRepr, parseNdp } from './ndp.js';
 import { emitTcpOptions, MAX_TCP_OPTIONS_LEN, parseTcp, TCP_HEADER_LEN, TcpOpt } from './tcp.js';
 import { ACK, FIN, flagsToString, newTcpRepr, RST, SYN, URG } from './tcp-repr.js';
 import type { TcpRepr } from './tcp-repr.js';
@@ -143,4 +146,40 @@ export function formatPacket(frame: Uint8Array): string {
   const optStart = IP.headerLength + TCP_HEADER_LEN;
   const optEnd = IP.headerLength + (frame[IP.headerLength + 12]! >> 4) * 4;
   return line(IP.src, IP.dst, TCP, formatOptionBytes(frame, optStart, optEnd));
+}
+
+/** pcap link types the formatter knows (tcpdump.org/linktypes.html): Ethernet 1, raw IP 101. */
+const LINKTYPE_ETHERNET = 1;
+
+const ARP = newArpRepr();
+const NDP = newNdpRepr();
+
+/**
+ * One tcpdump line for a frame of the given pcap link type: raw IP (101) as formatPacket does;
+ * Ethernet (1) frames as tcpdump prints them without -e: ARP in its words
+ * (`ARP, Request who-has 10.0.0.2 tell 10.0.0.1, length 28`, `ARP, Reply 10.0.0.2 is-at
+ * 02:00:00:00:00:02, length 28`), neighbour solicitation/advertisement (`fd00::1 > ff02::1:ff00:2:
+ * ICMP6, neighbor solicitation, who has fd00::2, length 32`), IP as formatPacket. Never throws.
+ */
+export function formatFrame(frame: Uint8Array, linktype: number): string {
+  if (linktype !== LINKTYPE_ETHERNET) return formatPacket(frame);
+  if (frame.length < ETH_HEADER_LEN) return `[malformed: runt] ${frame.length} bytes`;
+  const type = etherType(frame);
+  const payload = frame.subarray(ETH_HEADER_LEN);
+  if (type === EtherType.ARP) {
+    const why = parseArp(frame, ETH_HEADER_LEN, frame.length, ARP);
+    if (why !== null) return `ARP, [malformed: ${why}], length ${payload.length}`;
+    if (ARP.op === ArpOp.REPLY) return `ARP, Reply ${ARP.spaText} is-at ${formatMac(ARP.sha)}, length ${payload.length}`;
+    const tha = ARP.tha.some((b) => b !== 0) ? ` (${formatMac(ARP.tha)})` : '';
+    return `ARP, Request who-has ${ARP.tpaText}${tha} tell ${ARP.spaText}, length ${payload.length}`;
+  }
+  if (type === EtherType.IPV6 && parseIpHeader(payload, IP, false) === null) {
+    const t = icmpv6Type(payload, IP);
+    if ((t === NdpType.NEIGHBOR_SOLICIT || t === NdpType.NEIGHBOR_ADVERT) && parseNdp(payload, IP, NDP) === null) {
+      const what = t === NdpType.NEIGHBOR_SOLICIT ? `neighbor solicitation, who has ${NDP.targetText}` : `neighbor advertisement, tgt is ${NDP.targetText}`;
+      return `${IP.src} > ${IP.dst}: ICMP6, ${what}, length ${IP.payloadLength}`;
+    }
+  }
+  if (type === EtherType.IPV4 || type === EtherType.IPV6) return formatPacket(payload);
+  return `ethertype 0x${type.toString(16).padStart(4, '0')}, length ${frame.length}`;
 }
