@@ -1,7 +1,9 @@
 /*
  * synack's only native code: a Linux TUN device for Node.js, through Node-API (C, ABI-stable).
  *
- *   open(name, netnsPath, onPackets) -> handle   create/attach a TUN device (IFF_TUN | IFF_NO_PI)
+ *   open(name, netnsPath, onPackets, tap) -> handle   create/attach a TUN device (IFF_TUN | IFF_NO_PI:
+ *                                    raw IP packets) or, with tap true, a TAP device (IFF_TAP |
+ *                                    IFF_NO_PI: Ethernet frames without FCS); handle.kind says which
  *   write(handle, uint8array)        -> 1 | 0 | -errno   1 written, 0 queued (EAGAIN), <0 dropped
  *   close(handle)                    stop polling, close the fd (the device goes away with it)
  *   stats(handle) / ref / unref / name
@@ -254,11 +256,11 @@ static tun_t *get_tun(napi_env env, napi_value v) {
   return (tun_t *)p;
 }
 
-/* open(name: string, netnsPath: string | null, onPackets: (count) => void)
-   -> { arena: ArrayBuffer, lens: ArrayBuffer, name: string } (the handle object) */
+/* open(name: string, netnsPath: string | null, onPackets: (count) => void, tap?: boolean)
+   -> { arena: ArrayBuffer, lens: ArrayBuffer, name: string, kind: 'tun' | 'tap' } (the handle object) */
 static napi_value js_open(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
-  napi_value argv[3];
+  size_t argc = 4;
+  napi_value argv[4];
   CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   if (argc < 3) {
     napi_throw_type_error(env, NULL, "open(name, netnsPath, onPackets) needs three arguments");
@@ -289,6 +291,11 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, NULL, "onPackets must be a function");
     return NULL;
   }
+  bool tap = false;
+  if (argc > 3) {
+    CHECK(env, napi_typeof(env, argv[3], &vt));
+    if (vt == napi_boolean) CHECK(env, napi_get_value_bool(env, argv[3], &tap));
+  }
 
   int self_ns = -1, target_ns = -1;
   if (use_ns) {
@@ -317,7 +324,8 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   } else {
     struct ifreq ifr;
     memset(&ifr, 0, sizeof ifr);
-    ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
+    /* IFF_NO_PI: no 4-byte packet-information prefix; a TAP read/write is one Ethernet frame. */
+    ifr.ifr_flags = (tap ? IFF_TAP : IFF_TUN) | IFF_NO_PI;
     memcpy(ifr.ifr_name, name, IFNAMSIZ);
     if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
       err = errno;
@@ -347,7 +355,7 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   t->env = env;
   memcpy(t->name, name, IFNAMSIZ);
 
-  napi_value handle, arena, lens, nameV, resname;
+  napi_value handle, arena, lens, nameV, kindV, resname;
   void *arena_data = NULL, *lens_data = NULL;
   CHECK(env, napi_create_object(env, &handle));
   CHECK(env, napi_create_arraybuffer(env, ARENA_SIZE, &arena_data, &arena));
@@ -363,6 +371,8 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   CHECK(env, napi_set_named_property(env, handle, "arena", arena));
   CHECK(env, napi_set_named_property(env, handle, "lens", lens));
   CHECK(env, napi_set_named_property(env, handle, "name", nameV));
+  CHECK(env, napi_create_string_utf8(env, tap ? "tap" : "tun", NAPI_AUTO_LENGTH, &kindV));
+  CHECK(env, napi_set_named_property(env, handle, "kind", kindV));
 
   uv_loop_t *loop = NULL;
   CHECK(env, napi_get_uv_event_loop(env, &loop));

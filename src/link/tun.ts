@@ -68,10 +68,12 @@ interface Handle {
   readonly arena: ArrayBuffer;
   readonly lens: ArrayBuffer;
   readonly name: string;
+  /** Absent in addons built before TAP support. */
+  readonly kind?: 'tun' | 'tap';
 }
 
 interface Addon {
-  open(name: string | null, netns: string | null, onPackets: (count: number) => void): Handle;
+  open(name: string | null, netns: string | null, onPackets: (count: number) => void, tap: boolean): Handle;
   write(h: Handle, data: Uint8Array): number;
   close(h: Handle): void;
   ref(h: Handle, on: boolean): void;
@@ -134,13 +136,29 @@ export function tunUnavailableReason(): string | null {
 
 /** Open (create) a TUN device and return it as a Link. */
 export function openTun(opts: OpenTunOptions = {}): TunLink {
+  return openDevice('tun', opts);
+}
+
+/**
+ * Open (create) a TAP device: a link whose frames are Ethernet II frames without FCS (IFF_TAP |
+ * IFF_NO_PI), for an EthernetInterface (src/link/ethernet.ts) to carry IP over. `mtu` is the
+ * Ethernet payload MTU (the device's MTU, as `ip link` shows it); frames are up to mtu + 14 bytes.
+ */
+export function openTap(opts: OpenTunOptions = {}): TunLink {
+  return openDevice('tap', opts);
+}
+
+function openDevice(kind: 'tun' | 'tap', opts: OpenTunOptions): TunLink {
   const mtu = opts.mtu ?? 1500;
-  if (!Number.isInteger(mtu) || mtu < 68 || mtu > 65535) throw new RangeError(`mtu must be an integer 68..65535, got ${String(opts.mtu)}`);
+  if (!Number.isInteger(mtu) || mtu < 68 || mtu > 65535 - (kind === 'tap' ? 14 : 0)) throw new RangeError(`mtu must be an integer 68..${65535 - (kind === 'tap' ? 14 : 0)}, got ${String(opts.mtu)}`);
   if (opts.name !== undefined && (typeof opts.name !== 'string' || Buffer.byteLength(opts.name) > 15 || opts.name.length === 0)) {
     throw new RangeError(`name must be 1..15 bytes, got '${String(opts.name)}'`);
   }
   const a = loadTunAddon();
   const nsPath = opts.netns === undefined ? null : netnsPath(opts.netns);
+  const KIND = kind.toUpperCase();
+  // A TAP frame carries the 14-byte Ethernet header on top of the MTU (no FCS: IFF_NO_PI).
+  const maxFrame = kind === 'tap' ? mtu + 14 : mtu;
 
   const receivers: ((frame: Uint8Array) => void)[] = [];
   let arena: Uint8Array;
@@ -156,17 +174,24 @@ export function openTun(opts: OpenTunOptions = {}): TunLink {
   };
   let handle: Handle;
   try {
-    handle = a.open(opts.name ?? null, nsPath, onPackets);
+    handle = a.open(opts.name ?? null, nsPath, onPackets, kind === 'tap');
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     if (err.code === 'EPERM' || err.code === 'EACCES') {
-      throw new TunUnavailableError(`${err.message} (opening a TUN device needs root or CAP_NET_ADMIN${nsPath ? ', entering a namespace CAP_SYS_ADMIN' : ''})`, err.code);
+      throw new TunUnavailableError(`${err.message} (opening a ${KIND} device needs root or CAP_NET_ADMIN${nsPath ? ', entering a namespace CAP_SYS_ADMIN' : ''})`, err.code);
     }
     if (err.code === 'ENOENT' && /dev\/net\/tun/.test(err.message)) {
-      throw new TunUnavailableError(`${err.message} (no TUN driver: modprobe tun, or give the container /dev/net/tun)`, 'ENOENT');
+      throw new TunUnavailableError(`${err.message} (no TUN/TAP driver: modprobe tun, or give the container /dev/net/tun)`, 'ENOENT');
     }
-    if (err.code === 'EBUSY') throw new SynackError('EBUSY', `TUN device '${opts.name}' is busy (${err.message})`);
+    if (err.code === 'EBUSY') throw new SynackError('EBUSY', `${KIND} device '${opts.name}' is busy (${err.message})`);
+    if (err.code === 'EINVAL' && opts.name !== undefined) {
+      throw new SynackError('EINVAL', `${err.message}: '${opts.name}' may already exist as another kind of device`);
+    }
     throw e;
+  }
+  if ((handle.kind ?? 'tun') !== kind) {
+    a.close(handle);
+    throw new TunUnavailableError(`the native addon predates ${KIND} support (rebuild it with \`npm run build:native\`)`, 'ENOADDON');
   }
   arena = new Uint8Array(handle.arena);
   lens = new Uint32Array(handle.lens);
@@ -181,7 +206,7 @@ export function openTun(opts: OpenTunOptions = {}): TunLink {
     },
     send(frame: Uint8Array): void {
       if (closed) return;
-      if (frame.length > mtu) return; // the kernel would refuse it; an oversize frame is a drop
+      if (frame.length > maxFrame) return; // the kernel would refuse it; an oversize frame is a drop
       a.write(handle, frame);
     },
     onReceive(cb: (frame: Uint8Array) => void): void {
@@ -218,6 +243,8 @@ export interface ConfigureTunOptions {
   netns?: string;
   /** Address (with prefix length) the KERNEL side gets, e.g. 10.77.0.1/24. */
   addr?: string;
+  /** IPv6 address (with prefix length) the kernel side gets, e.g. fd00:77::1/64 (added nodad). */
+  addr6?: string;
   /** Device MTU. */
   mtu?: number;
   /** Extra routes via the device, e.g. ['10.88.0.0/16']. */
@@ -225,7 +252,7 @@ export interface ConfigureTunOptions {
 }
 
 /**
- * Configure a TUN device with `ip`: MTU, address and up (and optional routes). With a /24 on the
+ * Configure a TUN or TAP device with `ip`: MTU, addresses and up (and optional routes). With a /24 on the
  * device, the kernel sends the whole subnet (our stack's address included) into the TUN.
  */
 export function configureTun(opts: ConfigureTunOptions): void {
@@ -240,6 +267,9 @@ export function configureTun(opts: ConfigureTunOptions): void {
   };
   if (opts.mtu !== undefined) ip('link', 'set', 'dev', opts.dev, 'mtu', String(opts.mtu));
   if (opts.addr !== undefined) ip('addr', 'add', opts.addr, 'dev', opts.dev);
+  // nodad: the address is usable at once instead of after duplicate address detection's ~1 s
+  // (RFC 4862 §5.4); synack is the only other node on the device and never claims it.
+  if (opts.addr6 !== undefined) ip('-6', 'addr', 'add', opts.addr6, 'dev', opts.dev, 'nodad');
   ip('link', 'set', 'dev', opts.dev, 'up');
   for (const r of opts.routes ?? []) ip('route', 'add', r, 'dev', opts.dev);
 }

@@ -159,6 +159,19 @@ function track(stats: ServiceStats, sock: TcpSocket, onClose?: () => void): void
   sock.onError = () => {};
 }
 
+/**
+ * Listen on `port` on every address the stack has: one wildcard listener when all its addresses
+ * are of one family, else one listener per address (a Stack listener is per family, and its bind
+ * rules make 0.0.0.0 and :: on one port collide, as Linux's dual-stack bind does). The first
+ * listener is on the first address.
+ */
+export function listenAllFamilies(stack: Stack, port: number, backlog = 1024): Listener[] {
+  const addrs = [...stack.addresses];
+  const fams = new Set(addrs.map((a) => (a.includes(':') ? 6 : 4)));
+  if (fams.size === 1) return [stack.listen({ port, backlog, address: fams.has(6) ? '::' : '0.0.0.0' })];
+  return addrs.map((address) => stack.listen({ port, backlog, address }));
+}
+
 /** Accept every connection a listener queues and hand it to `serve`. */
 export function acceptAll(l: Listener, serve: (s: TcpSocket) => void): void {
   const take = (): void => {
@@ -171,8 +184,9 @@ export function acceptAll(l: Listener, serve: (s: TcpSocket) => void): void {
 /** RFC 862 echo: everything read is written back; the peer's FIN is echoed as our FIN. */
 export function echoService(stack: Stack, port: number): { listener: Listener; stats: ServiceStats } {
   const stats = newStats();
-  const listener = stack.listen({ port, backlog: 1024 });
-  acceptAll(listener, (sock) => {
+  const listeners = listenAllFamilies(stack, port);
+  const listener = listeners[0]!;
+  for (const l of listeners) acceptAll(l, (sock) => {
     track(stats, sock);
     const w = new Writer(sock);
     let ended = false;
@@ -205,8 +219,9 @@ export function echoService(stack: Stack, port: number): { listener: Listener; s
 /** RFC 863 discard: everything read is dropped; close when the peer closes. */
 export function discardService(stack: Stack, port: number): { listener: Listener; stats: ServiceStats } {
   const stats = newStats();
-  const listener = stack.listen({ port, backlog: 1024 });
-  acceptAll(listener, (sock) => {
+  const listeners = listenAllFamilies(stack, port);
+  const listener = listeners[0]!;
+  for (const l of listeners) acceptAll(l, (sock) => {
     track(stats, sock);
     sock.onData = () => drain(sock, (c) => (stats.bytesIn += c.length));
     sock.onEnd = () => {
@@ -254,8 +269,9 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
 export function httpService(stack: Stack, port: number, opts: HttpOptions = {}): { listener: Listener; stats: ServiceStats } {
   const stats = newStats();
   const maxBytes = opts.maxBytes ?? 4 * 1024 ** 3;
-  const listener = stack.listen({ port, backlog: 1024 });
-  acceptAll(listener, (sock) => {
+  const listeners = listenAllFamilies(stack, port);
+  const listener = listeners[0]!;
+  for (const l of listeners) acceptAll(l, (sock) => {
     track(stats, sock);
     const w = new Writer(sock);
     let buf: Uint8Array = new Uint8Array(0);
