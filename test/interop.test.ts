@@ -21,8 +21,8 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync, type ChildProcess } from 'node:child_process';
-import { tunUnavailableReason } from '../src/link/tun.js';
-import { Netns, netnsUnavailableReason } from '../src/tun/netns.js';
+import { Netns } from '../src/tun/netns.js';
+import { curlBody, interopSkipReason, itest, waitFor, within } from './interop-helpers.js';
 import { startTunStack, type TunStack } from '../src/tun/run.js';
 import { acceptAll, clientTransfer, echoService, httpService, patternSha256, patternSource as patternSourceOf, Writer } from '../src/tun/services.js';
 import type { TcpSocket } from '../src/stack/socket.js';
@@ -32,25 +32,8 @@ const US = '10.77.0.2';
 const KERNEL = '10.77.0.1';
 const MB50 = 50 * 1024 * 1024;
 
-const skipReason: string | null = (() => {
-  const r = netnsUnavailableReason() ?? tunUnavailableReason();
-  if (r !== null) return r;
-  for (const cmd of ['curl', 'python3', 'ss']) {
-    if (spawnSync('sh', ['-c', `command -v ${cmd}`]).status !== 0) return `${cmd} is not installed`;
-  }
-  return null;
-})();
+const skipReason = interopSkipReason;
 if (skipReason !== null) console.log(`# interop tests skipped: ${skipReason}`);
-
-function itest(name: string, fn: (t: TestContext) => Promise<void>, timeout = 60_000): void {
-  test(name, { timeout }, async (t) => {
-    if (skipReason !== null) {
-      t.skip(skipReason);
-      return;
-    }
-    await fn(t);
-  });
-}
 
 /** A namespace with synack on a TUN device inside it; always cleaned up. */
 async function withTun(fn: (ts: TunStack, ns: Netns) => Promise<void>, opts: { fault?: FaultConfig; pcap?: string; timeout?: number } = {}): Promise<void> {
@@ -64,25 +47,6 @@ async function withTun(fn: (ts: TunStack, ns: Netns) => Promise<void>, opts: { f
     ts?.close();
     ns.delete();
   }
-}
-
-async function waitFor(what: string, cond: () => boolean, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
-/** Reject if `p` takes longer than `ms` (a hung peer must fail the test, not hang the run). */
-function within<T>(ms: number, what: string, p: Promise<T>): Promise<T> {
-  let timer: ReturnType<typeof setTimeout>;
-  return Promise.race([
-    p.finally(() => clearTimeout(timer)),
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
-    }),
-  ]);
 }
 
 /** `ss -tan` in the namespace: state of each connection as "local peer" → state (ss spelling). */
@@ -220,14 +184,6 @@ async function kernelServers(ns: Netns): Promise<ChildProcess> {
     child.on('exit', (code) => reject(new Error(`kernel servers exited with ${code}`)));
   });
   return child;
-}
-
-/** curl in the namespace: returns [size, sha256] of the body. */
-async function curlBody(ns: Netns, url: string, extra: string[] = []): Promise<{ size: number; sha: string; code: number | null; stderr: string }> {
-  const script = `curl -sS --max-time 60 ${extra.join(' ')} -o - -w '%{stderr}SIZE %{size_download}\\n' '${url}' | sha256sum`;
-  const r = await ns.run('sh', ['-c', script], { timeout: 90_000 });
-  const size = Number(/SIZE (\d+)/.exec(r.stderr)?.[1] ?? -1);
-  return { size, sha: r.stdout.toString().split(/\s/)[0]!, code: r.code, stderr: r.stderr };
 }
 
 // ------------------------------------------------------------------------------------------

@@ -1,0 +1,136 @@
+/**
+ * Interop with the real Linux kernel over a TAP device (Ethernet: the kernel resolves synack with
+ * ARP and NDP, synack resolves the kernel), and IPv6 over TUN. Needs root, /dev/net/tun, `ip
+ * netns`, the native addon, curl; otherwise every test is skipped with the reason.
+ *
+ * Layout as in interop.test.ts: each test makes its own namespace, synack's device is created
+ * inside it, the stack runs in this process, the kernel side (curl, ip neigh) runs in the
+ * namespace. The kernel is 10.78.0.1/24 and fd00:78::1/64 on the TAP device, synack .2 / ::2.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Netns } from '../src/tun/netns.js';
+import { startTapStack, startTunStack, type TunStack, type TunStackOptions } from '../src/tun/run.js';
+import { httpService, patternSha256 } from '../src/tun/services.js';
+import { EtherType } from '../src/wire/ethernet.js';
+import { curlBody, interopSkipReason, itest, waitFor, within } from './interop-helpers.js';
+
+if (interopSkipReason !== null) console.log(`# TAP interop tests skipped: ${interopSkipReason}`);
+
+const MB20 = 20_000_000;
+
+async function withDevice(kind: 'tun' | 'tap', opts: Partial<TunStackOptions>, fn: (ts: TunStack, ns: Netns) => Promise<void>): Promise<void> {
+  const ns = Netns.create();
+  let ts: TunStack | null = null;
+  try {
+    const net = kind === 'tap' ? 78 : 77;
+    ts = (kind === 'tap' ? startTapStack : startTunStack)({
+      netns: ns.name,
+      dev: `sk${kind}0`,
+      addr: `10.${net}.0.2/24`,
+      addr6: `fd00:${net}::2/64`,
+      seed: 11,
+      ...opts,
+    });
+    await within(80_000, 'the test body', fn(ts, ns));
+  } finally {
+    ts?.close();
+    ns.delete();
+  }
+}
+
+/** `ip neigh show dev DEV` in the namespace: address → { lladdr, state }. */
+function kernelNeighbours(ns: Netns, dev: string): Map<string, { lladdr: string; state: string }> {
+  const out = new Map<string, { lladdr: string; state: string }>();
+  for (const line of ns.ip('neigh', 'show', 'dev', dev).trim().split('\n')) {
+    const m = /^(\S+) lladdr (\S+)(?: router)? (\S+)/.exec(line.trim());
+    if (m) out.set(m[1]!, { lladdr: m[2]!, state: m[3]! });
+  }
+  return out;
+}
+
+itest('TAP: curl over IPv4 and IPv6 gets 200 and 20 MB intact; the kernel sees synack\'s MAC as REACHABLE for both', async () => {
+  await withDevice('tap', {}, async (ts, ns) => {
+    httpService(ts.stack, 80);
+    const want = patternSha256(MB20);
+    const r4 = await curlBody(ns, `http://10.78.0.2/bytes/${MB20}`);
+    assert.equal(r4.code, 0, r4.stderr);
+    assert.equal(r4.http, 200);
+    assert.equal(r4.size, MB20);
+    assert.equal(r4.sha, want);
+    const r6 = await curlBody(ns, `http://[fd00:78::2]/bytes/${MB20}`, ['-g']);
+    assert.equal(r6.code, 0, r6.stderr);
+    assert.equal(r6.http, 200);
+    assert.equal(r6.size, MB20);
+    assert.equal(r6.sha, want);
+    const neigh = kernelNeighbours(ns, ts.tun.name);
+    const mac = ts.eth!.macText;
+    assert.deepEqual(neigh.get('10.78.0.2'), { lladdr: mac, state: 'REACHABLE' }, `ip neigh: ${JSON.stringify([...neigh])}`);
+    assert.deepEqual(neigh.get('fd00:78::2'), { lladdr: mac, state: 'REACHABLE' }, `ip neigh: ${JSON.stringify([...neigh])}`);
+    // And synack resolved the kernel: its own table has the kernel's MAC for both peers.
+    const kernelMac = /link\/ether (\S+)/.exec(ns.ip('link', 'show', ts.tun.name))![1]!;
+    const ours = new Map(ts.eth!.neighbors().map((n) => [n.address, n]));
+    assert.equal(ours.get('10.78.0.1')?.lladdr, kernelMac);
+    assert.equal(ours.get('fd00:78::1')?.lladdr, kernelMac);
+    assert.equal(ts.eth!.neighStats.resFailed, 0);
+  });
+}, 120_000);
+
+itest('TAP: the kernel\'s ARP request and neighbour solicitation are answered; a kernel that forgot us re-resolves', async () => {
+  await withDevice('tap', {}, async (ts, ns) => {
+    httpService(ts.stack, 80);
+    const page = await ns.run('curl', ['-sS', '--max-time', '10', 'http://10.78.0.2/']);
+    assert.equal(page.code, 0, page.stderr);
+    const before = ts.eth!.counters.txArpReplies;
+    ns.ip('neigh', 'flush', 'dev', ts.tun.name);
+    const again = await ns.run('curl', ['-sS', '-g', '--max-time', '10', 'http://[fd00:78::2]/']);
+    assert.equal(again.code, 0, again.stderr);
+    const v4 = await ns.run('curl', ['-sS', '--max-time', '10', 'http://10.78.0.2/']);
+    assert.equal(v4.code, 0, v4.stderr);
+    assert.ok(ts.eth!.counters.txArpReplies > before, 'an ARP reply after the flush');
+    assert.ok(ts.eth!.counters.rxNeighborSolicits > 0 && ts.eth!.counters.txNeighborAdverts > 0);
+    await waitFor('kernel entries', () => kernelNeighbours(ns, ts.tun.name).size >= 2, 5000);
+  });
+});
+
+itest('TAP: --pcap writes LINKTYPE_ETHERNET with the ARP exchange in it', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'synack-tap-'));
+  const pcap = join(dir, 'tap.pcap');
+  try {
+    await withDevice('tap', { pcap }, async (ts, ns) => {
+      httpService(ts.stack, 80);
+      const page = await ns.run('curl', ['-sS', '--max-time', '10', 'http://10.78.0.2/']);
+      assert.equal(page.code, 0, page.stderr);
+    });
+    const b = readFileSync(pcap);
+    assert.equal(b.readUInt32LE(20), 1, 'LINKTYPE_ETHERNET');
+    const types: number[] = [];
+    for (let off = 24; off + 16 <= b.length; ) {
+      const incl = b.readUInt32LE(off + 8);
+      types.push(b.readUInt16BE(off + 16 + 12));
+      off += 16 + incl;
+    }
+    assert.ok(types.includes(EtherType.ARP), 'ARP frames captured');
+    assert.ok(types.includes(EtherType.IPV4));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+itest('TUN: curl over IPv6 gets 200 and 20 MB intact', async () => {
+  await withDevice('tun', {}, async (ts, ns) => {
+    assert.equal(ts.address6, 'fd00:77::2');
+    assert.equal(ts.peer6, 'fd00:77::1');
+    httpService(ts.stack, 80);
+    const r6 = await curlBody(ns, `http://[fd00:77::2]/bytes/${MB20}`, ['-g']);
+    assert.equal(r6.code, 0, r6.stderr);
+    assert.equal(r6.http, 200);
+    assert.equal(r6.size, MB20);
+    assert.equal(r6.sha, patternSha256(MB20));
+    // The IPv4 side still works beside it.
+    const r4 = await curlBody(ns, 'http://10.77.0.2/bytes/100000');
+    assert.equal(r4.sha, patternSha256(100000));
+  });
+}, 120_000);
