@@ -152,9 +152,9 @@ export class NodeDriver implements Driver {
       get checksumOffload() {
         return link.checksumOffload;
       },
-      send: (frame) => {
+      send: (frame, nextHop) => {
         publishSegment(host, 'out', frame);
-        link.send(frame);
+        link.send(frame, nextHop);
       },
       onReceive(cb) {
         link.onReceive((frame) => {

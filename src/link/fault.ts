@@ -69,8 +69,8 @@ export function faultLink(
   return {
     mtu: link.mtu,
     checksumOffload: link.checksumOffload,
-    send(frame: Uint8Array): void {
-      impair(frame, true, (f) => link.send(f));
+    send(frame: Uint8Array, nextHop?: string): void {
+      impair(frame, true, (f) => link.send(f, nextHop));
     },
     onReceive(r: (frame: Uint8Array) => void): void {
       receivers.push(r);

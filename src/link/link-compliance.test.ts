@@ -12,6 +12,8 @@ import { traceLink } from './trace.js';
 import { faultLink } from './fault.js';
 import { Simulator } from '../driver/sim.js';
 import { SimNetwork } from '../driver/sim-network.js';
+import { SimSwitch, simTimers } from '../driver/sim-ethernet.js';
+import { EthernetInterface } from './ethernet.js';
 import { Rng } from '../rng.js';
 import type { Duration } from '../time.js';
 
@@ -125,6 +127,15 @@ linkCompliance('SimNetwork pair', () => {
   const a = net.attach('a', ['10.0.0.1']);
   const b = net.attach('b', ['10.0.0.2']);
   return { a, b, flush: () => sim.run(), mtu: 1500 };
+});
+
+linkCompliance('EthernetInterface pair on a SimSwitch (ARP-resolved)', () => {
+  const sim = new Simulator({ seed: 3 });
+  const sw = new SimSwitch(sim, { port: { delay: 100 } });
+  const timers = simTimers(sim);
+  const a = new EthernetInterface(sw.attach('a'), { mac: '02:00:00:00:00:01', addresses: ['10.0.0.1/24'], linkLocal: false, timers, rng: new Rng(1) });
+  const b = new EthernetInterface(sw.attach('b'), { mac: '02:00:00:00:00:02', addresses: ['10.0.0.2/24'], linkLocal: false, timers, rng: new Rng(2) });
+  return { a: a.link, b: b.link, flush: () => sim.run(), mtu: 1500 };
 });
 
 linkCompliance('pcapLink(memoryPair)', () => {

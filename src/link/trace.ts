@@ -14,9 +14,9 @@ export function traceLink(link: Link, cb: (dir: 'in' | 'out', frame: Uint8Array)
   return {
     mtu: link.mtu,
     checksumOffload: link.checksumOffload,
-    send(frame: Uint8Array): void {
+    send(frame: Uint8Array, nextHop?: string): void {
       cb('out', frame);
-      link.send(frame);
+      link.send(frame, nextHop);
     },
     onReceive(r: (frame: Uint8Array) => void): void {
       receivers.push(r);
