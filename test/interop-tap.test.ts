@@ -95,15 +95,41 @@ itest('TAP: the kernel\'s ARP request and neighbour solicitation are answered; a
   });
 });
 
-itest('TAP: --pcap writes LINKTYPE_ETHERNET with the ARP exchange in it', async () => {
+itest('synack tap as a child in the namespace: flags, neighbours on the page and at exit, LINKTYPE_ETHERNET capture with ARP', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'synack-tap-'));
   const pcap = join(dir, 'tap.pcap');
+  const ns = Netns.create();
   try {
-    await withDevice('tap', { pcap }, async (ts, ns) => {
-      httpService(ts.stack, 80);
-      const page = await ns.run('curl', ['-sS', '--max-time', '10', 'http://10.78.0.2/']);
-      assert.equal(page.code, 0, page.stderr);
-    });
+    const main = new URL('../src/cli/main.js', import.meta.url).pathname;
+    const args = ['tap', '--dev', 'skt0', '--addr', '10.78.0.2/24', '--peer', '10.78.0.1/24', '--addr6', 'fd00:78::2/64', '--peer6', 'fd00:78::1/64', '--gateway', '10.78.0.1', '--mtu', '1400', '--mac', '02:00:00:78:00:02', '--http', '80', '--pcap', pcap, '--ready'];
+    const child = ns.spawn(process.execPath, [main, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    const ready = await within(15_000, 'synack tap readiness', new Promise<Record<string, unknown>>((resolve, reject) => {
+      let out = '';
+      child.stdout!.on('data', (d: Buffer) => {
+        out += d.toString();
+        const i = out.indexOf('\n');
+        if (i >= 0) resolve(JSON.parse(out.slice(0, i)) as Record<string, unknown>);
+      });
+      child.on('exit', (code) => reject(new Error(`synack tap exited with ${code}: ${stderr}`)));
+    }));
+    assert.equal(ready.kind, 'tap');
+    assert.equal(ready.dev, 'skt0');
+    assert.equal(ready.mac, '02:00:00:78:00:02');
+    assert.equal(ready.address6, 'fd00:78::2');
+    assert.match(ns.ip('link', 'show', 'dev', 'skt0'), /mtu 1400/);
+    const page = await ns.run('curl', ['-sS', '-g', '--max-time', '10', 'http://[fd00:78::2]/']);
+    assert.equal(page.code, 0, page.stderr);
+    assert.match(page.stdout.toString(), /neighbours \(ip neigh\):\n.*fd00:78::1 dev skt0 lladdr [0-9a-f:]{17} (REACHABLE|STALE|DELAY|PROBE)/s);
+    const r = await curlBody(ns, 'http://10.78.0.2/bytes/3000000');
+    assert.equal(r.sha, patternSha256(3_000_000));
+    assert.equal(kernelNeighbours(ns, 'skt0').get('10.78.0.2')?.lladdr, '02:00:00:78:00:02');
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    child.kill('SIGTERM');
+    assert.equal(await within(10_000, 'synack tap to exit on SIGTERM', exited), 0, stderr);
+    assert.throws(() => ns.ip('link', 'show', 'dev', 'skt0'), /does not exist|Cannot find/);
+    assert.match(stderr, /neighbour 10\.78\.0\.1 dev skt0 lladdr [0-9a-f:]{17} (REACHABLE|STALE|DELAY)/);
     const b = readFileSync(pcap);
     assert.equal(b.readUInt32LE(20), 1, 'LINKTYPE_ETHERNET');
     const types: number[] = [];
@@ -113,8 +139,9 @@ itest('TAP: --pcap writes LINKTYPE_ETHERNET with the ARP exchange in it', async 
       off += 16 + incl;
     }
     assert.ok(types.includes(EtherType.ARP), 'ARP frames captured');
-    assert.ok(types.includes(EtherType.IPV4));
+    assert.ok(types.includes(EtherType.IPV4) && types.includes(EtherType.IPV6));
   } finally {
+    ns.delete();
     rmSync(dir, { recursive: true, force: true });
   }
 });

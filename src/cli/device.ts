@@ -12,6 +12,7 @@ import { formatNetstat } from '../diag/netstat.js';
 import { discardService, echoService, httpService } from '../tun/services.js';
 import { startTapStack, startTunStack, type TunStack } from '../tun/run.js';
 import { TunUnavailableError } from '../link/tun.js';
+import { formatNeighbors } from '../link/neighbor.js';
 import { argError } from './netstat.js';
 
 function usage(kind: 'tun' | 'tap'): string {
@@ -147,7 +148,10 @@ export async function runDevice(kind: 'tun' | 'tap', argv: string[]): Promise<nu
       seed,
       fault: { loss, reorder, delay: delayMs === undefined ? undefined : Math.round(delayMs * 1000) },
     });
-    const info = (): string => formatNetstat(ts.stack.netstat(), { all: true, numeric: true });
+    const info = (): string => {
+      const table = formatNetstat(ts.stack.netstat(), { all: true, numeric: true });
+      return ts.eth === null ? table : `${table}\n\nneighbours (ip neigh):\n${formatNeighbors(ts.eth.neighbors(), ts.tun.name)}`;
+    };
     if (echo !== undefined) services.push({ name: 'echo', port: echo, stats: echoService(ts.stack, echo).stats });
     if (discard !== undefined) services.push({ name: 'discard', port: discard, stats: discardService(ts.stack, discard).stats });
     if (http !== undefined) services.push({ name: 'http', port: http, stats: httpService(ts.stack, http, { info }).stats });
@@ -192,9 +196,11 @@ export async function runDevice(kind: 'tun' | 'tap', argv: string[]): Promise<nu
       process.off('SIGTERM', onTerm);
       process.off('SIGHUP', onHup);
       const line = statusLine(ts, t0);
+      const neighbours = ts.eth === null ? '' : formatNeighbors(ts.eth.neighbors(), ts.tun.name);
       ts.close(); // closing the fd removes the device
       if (!values.quiet) {
         console.error(`synack ${kind}: ${sig}: removed ${ts.tun.name}. ${line.replace(/^\[[^\]]*\] /, '')}`);
+        for (const l of neighbours.split('\n')) if (l) console.error(`  neighbour ${l}`);
         for (const s of services) console.error(`  ${s.name} :${s.port}  ${s.stats.connections} connections, ${s.stats.bytesIn} bytes in, ${s.stats.bytesOut} bytes out`);
       }
       resolve(0);

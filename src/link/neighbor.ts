@@ -429,3 +429,13 @@ function sameMac(a: Uint8Array, b: Uint8Array): boolean {
 function formatMacText(b: Uint8Array): string {
   return Array.from(b.subarray(0, 6), (v) => v.toString(16).padStart(2, '0')).join(':');
 }
+
+/**
+ * The table as `ip neigh show dev DEV` prints it: `10.0.0.2 dev eth0 lladdr 02:00:00:00:00:02
+ * REACHABLE`, `10.0.0.9 dev eth0 FAILED`, `10.0.0.3 dev eth0 INCOMPLETE`. One line per entry.
+ */
+export function formatNeighbors(rows: readonly NeighborView[], dev?: string): string {
+  return rows
+    .map((n) => `${n.address}${dev === undefined ? '' : ` dev ${dev}`}${n.lladdr === null ? '' : ` lladdr ${n.lladdr}`} ${n.state}`)
+    .join('\n');
+}
