@@ -156,6 +156,8 @@ export class NodeDriver implements Driver {
         publishSegment(host, 'out', frame);
         link.send(frame, nextHop);
       },
+      // Lent buffers pass through (DESIGN.md principle 5): this wrapper only reads frames.
+      allocFrame: link.allocFrame === undefined ? undefined : (len) => link.allocFrame!(len),
       onReceive(cb) {
         link.onReceive((frame) => {
           publishSegment(host, 'in', frame);

@@ -131,6 +131,12 @@ export class EthernetInterface {
   private readonly arp = newArpRepr();
   private readonly ip = newIpRepr();
   private readonly ndp = newNdpRepr();
+  /** Buffers lent by allocFrame: their first 14 bytes are ours to write the header into. */
+  private readonly lent = new WeakSet<ArrayBuffer>();
+  /** The last destination resolved to a next hop (a transfer sends to one peer over and over). */
+  private readonly lastDst = new Uint8Array(16);
+  private lastDstLen = 0;
+  private lastHop: string | null = null;
 
   constructor(
     private readonly frames: Link,
@@ -155,6 +161,13 @@ export class EthernetInterface {
     const link: Link = {
       mtu: frames.mtu,
       checksumOffload: frames.checksumOffload,
+      // DESIGN.md principle 5: the stack writes its packet 14 bytes into a buffer we lend, so
+      // framing it is writing the header in front instead of copying the packet.
+      allocFrame: (len: number) => {
+        const buf = new ArrayBuffer(ETH_HEADER_LEN + len);
+        this.lent.add(buf);
+        return new Uint8Array(buf, ETH_HEADER_LEN, len);
+      },
       send: (packet: Uint8Array, nextHop?: string) => this.output(packet, nextHop),
       onReceive: (cb: (packet: Uint8Array) => void) => {
         this.receivers.push(cb);
@@ -177,6 +190,7 @@ export class EthernetInterface {
     const p = parseCidr(cidr, 'address');
     if (this.prefixes.some((q) => q.address === p.address)) throw new RangeError(`address ${p.address} is already on this interface`);
     this.prefixes.push(p);
+    this.lastDstLen = 0; // on-link decisions may change
     if (p.family === 6) this.groups.add(formatMac(ipv6MulticastMac(solicitedNodeAddr(p.bytes))));
     this.announce(p);
   }
@@ -188,6 +202,7 @@ export class EthernetInterface {
     const bytes = parseAddr(c)!;
     if (!this.onLink(bytes)) throw new RangeError(`gateway ${c} is not on any of this interface's prefixes`);
     this.gateways[bytes.length === 4 ? 4 : 6] = c;
+    this.lastDstLen = 0;
   }
 
   /** Our addresses (without prefix), link-local included: what the stack should own. */
@@ -240,10 +255,7 @@ export class EthernetInterface {
     if (v === 4 && this.isBroadcast4(dst)) return this.transmit(BROADCAST_MAC, packet, EtherType.IPV4);
     if (v === 6 && dst[0] === 0xff) return this.transmit(ipv6MulticastMac(dst), packet, EtherType.IPV6);
     let hop = nextHop ?? null;
-    if (hop === null) {
-      if (this.onLink(dst)) hop = formatAddr(dst, 0, v === 4 ? 4 : 16);
-      else hop = this.gateways[v === 4 ? 4 : 6];
-    }
+    if (hop === null) hop = this.nextHopFor(dst);
     if (hop === null) {
       this.drop('tx-no-route');
       const d = formatAddr(dst, 0, v === 4 ? 4 : 16);
@@ -251,6 +263,21 @@ export class EthernetInterface {
       return;
     }
     this.neigh.output(hop, packet);
+  }
+
+  /** On-link destinations are their own next hop; others go to the family's gateway (null: none). */
+  private nextHopFor(dst: Uint8Array): string | null {
+    const n = dst.length;
+    if (n === this.lastDstLen) {
+      let same = true;
+      for (let i = 0; i < n && same; i++) same = this.lastDst[i] === dst[i];
+      if (same) return this.lastHop;
+    }
+    const hop = this.onLink(dst) ? formatAddr(dst, 0, n === 4 ? 4 : 16) : this.gateways[n === 4 ? 4 : 6];
+    this.lastDst.set(dst);
+    this.lastDstLen = n;
+    this.lastHop = hop;
+    return hop;
   }
 
   /** 255.255.255.255 or the directed broadcast of one of our IPv4 prefixes (RFC 919, RFC 922). */
@@ -276,9 +303,16 @@ export class EthernetInterface {
    * simulator's switch) carry short frames as they are.
    */
   private transmit(dstMac: Uint8Array, payload: Uint8Array, type: number): void {
-    const frame = new Uint8Array(ETH_HEADER_LEN + payload.length);
-    emitEthernetHeader(frame, dstMac, this.mac, type);
-    frame.set(payload, ETH_HEADER_LEN);
+    let frame: Uint8Array;
+    if (payload.byteOffset === ETH_HEADER_LEN && this.lent.has(payload.buffer as ArrayBuffer) && payload.buffer.byteLength === ETH_HEADER_LEN + payload.length) {
+      this.lent.delete(payload.buffer as ArrayBuffer);
+      frame = new Uint8Array(payload.buffer, 0, ETH_HEADER_LEN + payload.length);
+      emitEthernetHeader(frame, dstMac, this.mac, type);
+    } else {
+      frame = new Uint8Array(ETH_HEADER_LEN + payload.length);
+      emitEthernetHeader(frame, dstMac, this.mac, type);
+      frame.set(payload, ETH_HEADER_LEN);
+    }
     this.counters.txFrames++;
     this.frames.send(frame);
   }
