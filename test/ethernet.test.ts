@@ -11,6 +11,7 @@ import { newArpRepr, parseArp, ArpOp } from '../src/wire/arp.js';
 import { EtherType, etherType, formatMac } from '../src/wire/ethernet.js';
 import { formatFrame } from '../src/wire/format.js';
 import { LINKTYPE_ETHERNET } from '../src/link/pcap.js';
+import { formatNeighbors } from '../src/link/neighbor.js';
 import type { TcpSocket } from '../src/stack/socket.js';
 
 const MAC_A = '02:00:00:00:00:0a';
@@ -284,4 +285,39 @@ test('the neighbour table and its resolution queue are bounded', () => {
   // FAILED entries are evicted first when new ones need room.
   a.stack.connect({ remoteAddress: '10.0.2.1', remotePort: 80 });
   assert.equal(state(a, '10.0.2.1'), 'INCOMPLETE');
+});
+
+test('NDP: a stale IPv6 neighbour in use is re-probed with a unicast NS to its own address, and confirmed', () => {
+  const l = lan();
+  l.w.run(1000);
+  const { client } = transfer(l, 'fd00::2', 100);
+  l.w.run(l.w.now + 300_000);
+  assert.equal(state(l.a, 'fd00::2'), 'REACHABLE');
+  l.w.run(l.w.now + 46 * S);
+  assert.equal(state(l.a, 'fd00::2'), 'STALE');
+  const before = l.log.length;
+  client.write(new Uint8Array(10));
+  l.w.run(l.w.now + 6 * S);
+  const probes = l.log.slice(before).filter((e) => e.from === 'a' && /neighbor solicitation/.test(e.line));
+  assert.equal(probes.length, 1);
+  // RFC 4861 §7.2.2: a unicast probe goes to the cached MAC and to the target address itself.
+  assert.match(probes[0]!.line, /^fd00::1 > fd00::2: ICMP6, neighbor solicitation, who has fd00::2/);
+  assert.equal(formatMac(probes[0]!.frame, 0), MAC_B);
+  assert.equal(state(l.a, 'fd00::2'), 'REACHABLE');
+});
+
+test('confirmNeighbor (TCP progress) keeps an entry REACHABLE without probes; formatNeighbors prints ip neigh lines', () => {
+  const l = lan();
+  l.w.run(1000);
+  transfer(l, '10.0.0.2', 100);
+  l.w.run(l.w.now + 300_000);
+  const before = l.log.length;
+  for (let i = 0; i < 12; i++) {
+    l.a.eth.confirmNeighbor('10.0.0.2');
+    l.w.run(l.w.now + 10 * S);
+  }
+  assert.equal(state(l.a, '10.0.0.2'), 'REACHABLE');
+  assert.equal(l.log.slice(before).filter((e) => e.from === 'a' && arpOf(e.frame)?.op === ArpOp.REQUEST).length, 0, 'a never probed b');
+  l.a.stack.connect({ remoteAddress: '10.0.0.77', remotePort: 80 });
+  assert.equal(formatNeighbors(l.a.eth.neighbors(), 'eth0'), `10.0.0.2 dev eth0 lladdr ${MAC_B} REACHABLE\n10.0.0.77 dev eth0 INCOMPLETE`);
 });

@@ -229,6 +229,14 @@ export class EthernetInterface {
     this.unreachableCbs.push(cb);
   }
 
+  /**
+   * An upper layer saw forward progress to `addr` (TCP new data ACKed): the entry stays
+   * REACHABLE without probing (LINUX: dst_confirm_neigh → neigh_confirm).
+   */
+  confirmNeighbor(addr: string): void {
+    this.neigh.confirm(addr);
+  }
+
   /** A static neighbour entry (`ip neigh add ADDR lladdr MAC nud permanent`). */
   addNeighbor(addr: string, mac: string): void {
     const c = canonicalAddr(addr);
