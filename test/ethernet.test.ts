@@ -268,6 +268,20 @@ test('a gateway is resolved instead of an off-link destination', () => {
   w.run(10_000);
   assert.deepEqual(asked, ['10.0.0.254']);
   assert.throws(() => a.eth.setGateway('192.0.2.9'), /not on any of this interface's prefixes/);
+  // The next hop the routing table chose wins over the adapter's own decision.
+  const pkt = new Uint8Array(20);
+  pkt[0] = 0x45;
+  pkt.set([10, 0, 0, 7], 16);
+  a.eth.link.send(pkt, '10.0.0.253');
+  w.run(w.now + 10_000);
+  assert.deepEqual(asked, ['10.0.0.254', '10.0.0.253']);
+  // Not IP, or larger than the MTU: counted and dropped before anything is resolved.
+  a.eth.link.send(new Uint8Array(20), '10.0.0.1');
+  const big = new Uint8Array(1501);
+  big[0] = 0x45;
+  a.eth.link.send(big);
+  assert.equal(a.eth.drops['tx-malformed'], 1);
+  assert.equal(a.eth.drops['tx-too-big'], 1);
 });
 
 test('the neighbour table and its resolution queue are bounded', () => {
