@@ -2,7 +2,10 @@
  * `npm run bench:tun` (root, /dev/net/tun, ip netns, the addon): synack against the Linux kernel
  * over a TUN device, in a throw-away network namespace.
  *
- *   node dist/bench/tun.js [--json] [--seconds S] [--mb N] [--connects N] [--mtu N]
+ *   node dist/bench/tun.js [--json] [--seconds S] [--mb N] [--connects N] [--mtu N] [--kind tun|tap]
+ *
+ * --kind tap runs 2 and 3 over a TAP device instead (Ethernet frames, ARP, synack's
+ * EthernetInterface in the path); 1 is TUN-only.
  *
  * 1. Raw device packet rate (no TCP): packets/s the addon delivers to JS (kernel → TUN, a C
  *    sendmmsg() UDP flood compiled on the fly, python3 if there is no C compiler) and packets/s
@@ -20,7 +23,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { openTun, configureTun, tunUnavailableReason } from '../src/link/tun.js';
 import { Netns, netnsUnavailableReason } from '../src/tun/netns.js';
-import { startTunStack } from '../src/tun/run.js';
+import { startTapStack, startTunStack } from '../src/tun/run.js';
 import { discardService, httpService } from '../src/tun/services.js';
 import { buildUdp } from './tun-udp.js';
 
@@ -164,9 +167,9 @@ console.log(JSON.stringify(times));
 `;
 
 /** 2 + 3: TCP throughput and connection setup latency against the kernel. */
-async function tcp(mb: number, connects: number, mtu: number): Promise<Record<string, number>> {
+async function tcp(mb: number, connects: number, mtu: number, kind: 'tun' | 'tap'): Promise<Record<string, number>> {
   const ns = Netns.create();
-  const ts = startTunStack({ netns: ns.name, dev: 'skb1', addr: `${US}/24`, peer: KERNEL, seed: 3, mtu });
+  const ts = (kind === 'tap' ? startTapStack : startTunStack)({ netns: ns.name, dev: 'skb1', addr: `${US}/24`, peer: KERNEL, seed: 3, mtu });
   try {
     httpService(ts.stack, 80);
     discardService(ts.stack, 9);
@@ -227,24 +230,28 @@ async function tcp(mb: number, connects: number, mtu: number): Promise<Record<st
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { json: { type: 'boolean' }, seconds: { type: 'string', default: '3' }, mb: { type: 'string', default: '200' }, connects: { type: 'string', default: '500' }, mtu: { type: 'string', default: '1500' } } });
+  const { values } = parseArgs({ options: { json: { type: 'boolean' }, seconds: { type: 'string', default: '3' }, mb: { type: 'string', default: '200' }, connects: { type: 'string', default: '500' }, mtu: { type: 'string', default: '1500' }, kind: { type: 'string', default: 'tun' } } });
+  const kind = values.kind === 'tap' ? 'tap' : 'tun';
+  if (values.kind !== kind) throw new RangeError(`--kind must be tun or tap, got '${values.kind}'`);
   const reason = netnsUnavailableReason() ?? tunUnavailableReason();
   if (reason !== null) {
     console.error(`bench:tun: skipped: ${reason}`);
     process.exitCode = 0;
     return;
   }
-  const raw = await rawRates(Number(values.seconds));
-  const t = await tcp(Number(values.mb), Number(values.connects), Number(values.mtu));
-  const result = { raw, tcp: t };
+  const raw = kind === 'tun' ? await rawRates(Number(values.seconds)) : null;
+  const t = await tcp(Number(values.mb), Number(values.connects), Number(values.mtu), kind);
+  const result = { kind, raw, tcp: t };
   if (values.json) {
     console.log(JSON.stringify(result, null, 2));
     return;
   }
-  console.log(`TUN device, raw packets (64-byte UDP, ${raw.flooder} flood):`);
-  console.log(`  kernel → synack (read until EAGAIN, batched): ${raw.inPktsPerSec} pkt/s, ${raw.inPktsPerJsCall} packets per JS call, ${raw.inLossPct}% dropped by the kernel`);
-  console.log(`  synack → kernel (write per packet):            ${raw.outPktsPerSec} pkt/s`);
-  console.log(`TCP against the kernel over TUN (MTU ${t.mtu}, ${t.mb} MiB):`);
+  if (raw !== null) {
+    console.log(`TUN device, raw packets (64-byte UDP, ${raw.flooder} flood):`);
+    console.log(`  kernel → synack (read until EAGAIN, batched): ${raw.inPktsPerSec} pkt/s, ${raw.inPktsPerJsCall} packets per JS call, ${raw.inLossPct}% dropped by the kernel`);
+    console.log(`  synack → kernel (write per packet):            ${raw.outPktsPerSec} pkt/s`);
+  }
+  console.log(`TCP against the kernel over ${kind.toUpperCase()} (MTU ${t.mtu}, ${t.mb} MiB):`);
   console.log(`  synack → kernel (curl GET /bytes/N):   ${t.downMbitPerSec} Mbit/s`);
   console.log(`  kernel → synack (node:net → discard):  ${t.upMbitPerSec} Mbit/s`);
   console.log(`Connection setup (${t.connects} sequential connects):`);
