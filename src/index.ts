@@ -73,13 +73,16 @@ export {
 export type { Link } from './link/link.js';
 export { memoryPair, type MemoryPair } from './link/memory.js';
 export { faultLink, type FaultConfig } from './link/fault.js';
-export { PcapWriter, pcapLink, pcapFile, LINKTYPE_RAW } from './link/pcap.js';
+export { PcapWriter, pcapLink, pcapFile, LINKTYPE_RAW, LINKTYPE_ETHERNET } from './link/pcap.js';
 export { traceLink } from './link/trace.js';
-export { openTun, tunUnavailableReason, TunUnavailableError, type TunLink, type OpenTunOptions } from './link/tun.js';
+export { openTun, openTap, tunUnavailableReason, TunUnavailableError, type TunLink, type OpenTunOptions } from './link/tun.js';
+export { EthernetInterface, ETH_DROP_REASONS, type EthernetOptions, type EthernetCounters, type EthDropReason } from './link/ethernet.js';
+export { NeighborTable, formatNeighbors, DEFAULT_NEIGH_CONFIG, type NeighConfig, type NeighborView, type NeighStats, type NudState } from './link/neighbor.js';
+export { SimSwitch, addEthernetHost, simTimers, type EthernetHost, type SwitchPortConfig, type SwitchFrameEvent } from './driver/sim-ethernet.js';
 
 // Wire helpers (packet views, checksums, addresses, tcpdump-style formatting).
 export * as wire from './wire/index.js';
-export { formatPacket } from './wire/format.js';
+export { formatPacket, formatFrame } from './wire/format.js';
 
 // Sequence arithmetic and time.
 export { seqLt, seqLe, seqGt, seqGe, seqAdd, seqDiff, inWindow, type SeqNum } from './seq.js';

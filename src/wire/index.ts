@@ -1,6 +1,8 @@
-/** The wire layer: addresses, checksums, IP and TCP views, tcpdump-style formatting. */
+/** The wire layer: addresses, checksums, Ethernet, ARP, IP and TCP views, tcpdump-style formatting. */
 export * from './addr.js';
 export * from './checksum.js';
+export * from './ethernet.js';
+export * from './arp.js';
 export * from './ip.js';
 export * from './tcp.js';
 export * from './tcp-repr.js';
