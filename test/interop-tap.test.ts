@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Netns } from '../src/tun/netns.js';
 import { startTapStack, startTunStack, type TunStack, type TunStackOptions } from '../src/tun/run.js';
-import { httpService, patternSha256 } from '../src/tun/services.js';
+import { clientTransfer, httpService, patternSha256 } from '../src/tun/services.js';
 import { EtherType } from '../src/wire/ethernet.js';
 import { curlBody, interopSkipReason, itest, waitFor, within } from './interop-helpers.js';
 
@@ -145,6 +145,56 @@ itest('synack tap as a child in the namespace: flags, neighbours on the page and
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+const ECHO_PY = String.raw`
+import socket, threading
+def serve(fam, addr):
+    s = socket.socket(fam); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind((addr, 7)); s.listen(8)
+    while True:
+        c, _ = s.accept(); d = b''
+        while True:
+            x = c.recv(65536)
+            if not x: break
+            d += x
+        c.sendall(d); c.close()
+for fam, a in ((socket.AF_INET, '10.79.0.2'), (socket.AF_INET6, 'fd00:79::2')):
+    threading.Thread(target=serve, args=(fam, a), daemon=True).start()
+print('ready', flush=True)
+threading.Event().wait()
+`;
+
+itest('TAP: off-link destinations go through the gateway (the kernel namespace routes to a second one), IPv4 and IPv6', async () => {
+  const far = Netns.create();
+  try {
+    await withDevice('tap', {}, async (ts, ns) => {
+      // ns (the kernel side of the TAP device) routes between the TAP subnet and a veth to `far`.
+      ns.ip('link', 'add', 'skv0', 'type', 'veth', 'peer', 'name', 'skv1', 'netns', far.name);
+      ns.ip('addr', 'add', '10.79.0.1/24', 'dev', 'skv0');
+      ns.ip('-6', 'addr', 'add', 'fd00:79::1/64', 'dev', 'skv0', 'nodad');
+      ns.ip('link', 'set', 'skv0', 'up');
+      ns.exec('sysctl', ['-qw', 'net.ipv4.ip_forward=1', 'net.ipv6.conf.all.forwarding=1']);
+      far.ip('addr', 'add', '10.79.0.2/24', 'dev', 'skv1');
+      far.ip('-6', 'addr', 'add', 'fd00:79::2/64', 'dev', 'skv1', 'nodad');
+      far.ip('link', 'set', 'skv1', 'up');
+      far.ip('route', 'add', 'default', 'via', '10.79.0.1');
+      far.ip('-6', 'route', 'add', 'default', 'via', 'fd00:79::1');
+      const srv = far.spawn('python3', ['-u', '-c', ECHO_PY], { stdio: ['ignore', 'pipe', 'pipe'] });
+      await within(10_000, 'the echo server in the far namespace', new Promise<void>((resolve) => srv.stdout!.once('data', () => resolve())));
+      const kick = (): void => ts.driver.kick();
+      for (const remoteAddress of ['10.79.0.2', 'fd00:79::2']) {
+        const r = await clientTransfer(ts.stack, { remoteAddress, remotePort: 7, upload: 1_000_000, kick });
+        assert.equal(r.bytes, 1_000_000, remoteAddress);
+        assert.equal(r.sha256, patternSha256(1_000_000), remoteAddress);
+      }
+      // Only the gateways were resolved; the far hosts never appear in synack's neighbour table.
+      const addrs = ts.eth!.neighbors().map((n) => n.address).sort();
+      assert.ok(addrs.includes('10.78.0.1') && addrs.includes('fd00:78::1'), addrs.join(' '));
+      assert.ok(!addrs.includes('10.79.0.2') && !addrs.includes('fd00:79::2'), addrs.join(' '));
+    });
+  } finally {
+    far.delete();
+  }
+}, 90_000);
 
 itest('TUN: curl over IPv6 gets 200 and 20 MB intact', async () => {
   await withDevice('tun', {}, async (ts, ns) => {
