@@ -335,3 +335,31 @@ test('confirmNeighbor (TCP progress) keeps an entry REACHABLE without probes; fo
   l.a.stack.connect({ remoteAddress: '10.0.0.77', remotePort: 80 });
   assert.equal(formatNeighbors(l.a.eth.neighbors(), 'eth0'), `10.0.0.2 dev eth0 lladdr ${MAC_B} REACHABLE\n10.0.0.77 dev eth0 INCOMPLETE`);
 });
+
+test('the switch learns where each MAC is: after ARP, unicast goes to one port only; broadcast floods; ageing forgets', () => {
+  const l = lan();
+  let toC = 0;
+  const c = l.sw.attach('c');
+  c.onReceive(() => toC++);
+  l.w.run(1000);
+  transfer(l, '10.0.0.2', 50_000);
+  l.w.run(l.w.now + S);
+  const fdb = new Map(l.sw.fdb().map((e) => [e.mac, e.port]));
+  assert.equal(fdb.get(MAC_A), 'a');
+  assert.equal(fdb.get(MAC_B), 'b');
+  // c saw the broadcast ARP request and nothing of the unicast conversation.
+  assert.equal(toC, 1);
+  assert.ok(l.sw.stats.forwarded > 20);
+  // 802.1D ageing (300 s): an entry not refreshed is flooded again.
+  l.w.run(l.w.now + 400 * S); // past the last neighbour probe plus 300 s
+  const before = l.sw.stats.flooded;
+  const frame = new Uint8Array(60);
+  frame.set(parseMacBytes(MAC_B), 0);
+  frame.set(parseMacBytes('02:00:00:00:00:cc'), 6);
+  c.send(frame);
+  assert.equal(l.sw.stats.flooded, before + 1, 'the aged-out MAC was flooded');
+});
+
+function parseMacBytes(s: string): Uint8Array {
+  return Uint8Array.from(s.split(':').map((h) => parseInt(h, 16)));
+}
