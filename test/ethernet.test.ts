@@ -363,3 +363,18 @@ test('the switch learns where each MAC is: after ARP, unicast goes to one port o
 function parseMacBytes(s: string): Uint8Array {
   return Uint8Array.from(s.split(':').map((h) => parseInt(h, 16)));
 }
+
+test('bad arguments throw errors naming the argument', () => {
+  const w = new SimWorld({ seed: 1 });
+  const sw = new SimSwitch(w.sim);
+  const mk = (o: Record<string, unknown>): unknown => addEthernetHost(w, sw, `h${Math.random()}`, { mac: MAC_A, addresses: ['10.0.0.1/24'], ...o } as never);
+  assert.throws(() => mk({ mac: '01:00:5e:00:00:01' }), /options\.mac must be a unicast MAC/);
+  assert.throws(() => mk({ mac: '00:00:00:00:00:00' }), /options\.mac/);
+  assert.throws(() => mk({ mac: 'nonsense' }), /options\.mac/);
+  assert.throws(() => mk({ addresses: ['10.0.0.1/33'] }), /address: prefix in '10\.0\.0\.1\/33' must be 1\.\.32/);
+  assert.throws(() => mk({ addresses: ['224.0.0.1/4'] }), /cannot be a host address/);
+  assert.throws(() => mk({ addresses: ['10.0.0.1/24', '10.0.0.1/16'] }), /already on this interface/);
+  assert.throws(() => mk({ gateway: 'gw' }), /gateway: 'gw' is not an IP address/);
+  assert.throws(() => mk({ neigh: { retransTime: -1 } }), /neighbour config retransTime/);
+  assert.throws(() => sw.attach('p', { loss: 2 }), /loss must be a probability/);
+});

@@ -145,7 +145,7 @@ export class EthernetInterface {
     if (!opts || typeof opts !== 'object') throw new TypeError('options must be an object');
     const mac = typeof opts.mac === 'string' ? parseMac(opts.mac) : opts.mac instanceof Uint8Array && opts.mac.length === 6 ? opts.mac.slice() : null;
     if (mac === null) throw new TypeError(`options.mac must be a MAC address like 02:00:00:00:00:01, got ${String(opts.mac)}`);
-    if (isGroupMac(mac)) throw new TypeError(`options.mac must be a unicast MAC (the I/G bit clear), got ${formatMac(mac)}`);
+    if (isGroupMac(mac) || mac.every((b) => b === 0)) throw new TypeError(`options.mac must be a unicast MAC (the I/G bit clear, not all zeros), got ${formatMac(mac)}`);
     if (!Array.isArray(opts.addresses)) throw new TypeError('options.addresses must be an array of ADDRESS/PREFIX strings');
     this.mac = mac;
     this.macText = formatMac(mac);
