@@ -146,6 +146,20 @@ itest('synack tap as a child in the namespace: flags, neighbours on the page and
   }
 });
 
+itest('TAP: with 5 % loss and reordering on our side (ARP and NDP frames included), downloads arrive intact', async () => {
+  await withDevice('tap', { fault: { loss: 0.05, reorder: 0.05, delay: 1000 } }, async (ts, ns) => {
+    httpService(ts.stack, 80);
+    const n = 2_000_000;
+    for (const url of ['http://10.78.0.2/bytes/2000000', 'http://[fd00:78::2]/bytes/2000000']) {
+      const r = await curlBody(ns, url, ['-g']);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.size, n, url);
+      assert.equal(r.sha, patternSha256(n), url);
+    }
+    assert.ok((ts.stack.counters.RetransSegs ?? 0) > 0, 'losses were repaired by retransmission');
+  });
+}, 90_000);
+
 const ECHO_PY = String.raw`
 import socket, threading
 def serve(fam, addr):
