@@ -7,7 +7,9 @@
  * inside it, the stack runs in this process, the kernel side (curl, ip neigh) runs in the
  * namespace. The kernel is 10.78.0.1/24 and fd00:78::1/64 on the TAP device, synack .2 / ::2.
  */
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -225,3 +227,27 @@ itest('TUN: curl over IPv6 gets 200 and 20 MB intact', async () => {
     assert.equal(r4.sha, patternSha256(100000));
   });
 }, 120_000);
+
+test('synack tun/tap: --help, and flag errors exit 2 naming the flag (runs anywhere)', () => {
+  const main = new URL('../src/cli/main.js', import.meta.url).pathname;
+  const run = (...args: string[]): { status: number | null; out: string; err: string } => {
+    const r = spawnSync(process.execPath, [main, ...args], { encoding: 'utf8', timeout: 20_000 });
+    return { status: r.status, out: r.stdout, err: r.stderr };
+  };
+  const help = run('tap', '--help');
+  assert.equal(help.status, 0);
+  assert.match(help.out, /usage: synack tap .*--addr6 A\/P.*--mac MAC/s);
+  assert.match(run('tun', '--help').out, /--gateway A/);
+  assert.doesNotMatch(run('tun', '--help').out, /--mac/);
+  const bad6 = run('tap', '--addr6', 'fd00::1/200');
+  assert.equal(bad6.status, 2);
+  assert.match(bad6.err, /synack tap: prefix \/200 must be 1\.\.126/);
+  const badMac = run('tun', '--mac', '02:00:00:00:00:01');
+  assert.equal(badMac.status, 2, 'tun has no --mac');
+  const badGw = run('tap', '--gateway', 'nope');
+  assert.equal(badGw.status, 2);
+  assert.match(badGw.err, /synack tap: gateway 'nope' is not an IP address/);
+  const badPeer = run('tun', '--addr6', 'fd00::2/64', '--peer6', '10.0.0.1');
+  assert.equal(badPeer.status, 2);
+  assert.match(badPeer.err, /synack tun: peer6: '10\.0\.0\.1' is not an IPv6 address/);
+});

@@ -108,8 +108,11 @@ function defaultPeer6(address: string): string {
 
 /** A peer given as "A" or "A/P": the address, checked against the family. */
 function peerAddress(s: string, v6: boolean): string {
-  const c = v6 ? parseCidr6(s.includes('/') ? s : `${s}/64`) : parseCidr(s.includes('/') ? s : `${s}/24`);
-  return c.address;
+  try {
+    return (v6 ? parseCidr6(s.includes('/') ? s : `${s}/64`) : parseCidr(s.includes('/') ? s : `${s}/24`)).address;
+  } catch (e) {
+    throw new RangeError(`${v6 ? 'peer6' : 'peer'}: ${(e as Error).message.replace(/\/(24|64)' is/, "' is")}`);
+  }
 }
 
 /** A locally administered unicast MAC (02:…) from the seed, so runs are reproducible. */
@@ -140,6 +143,8 @@ function startDeviceStack(kind: 'tun' | 'tap', opts: TunStackOptions): TunStack 
   if (v4 === null && opts.peer !== undefined) throw new RangeError('peer needs addr (an IPv4 address for the stack)');
   if (v6 === null && opts.peer6 !== undefined) throw new RangeError('peer6 needs addr6 (an IPv6 address for the stack)');
   const gateways = opts.gateway === undefined ? [peer, peer6].filter((g): g is string => g !== null) : Array.isArray(opts.gateway) ? opts.gateway : [opts.gateway];
+  // Checked before the device exists (on TUN too, though a point-to-point device has no next hop to resolve).
+  for (const g of gateways) if (canonicalAddr(g) === null) throw new RangeError(`gateway '${g}' is not an IP address`);
   const mtu = opts.mtu ?? 1500;
   const seed = opts.seed ?? Date.now() >>> 0;
   const dev = (kind === 'tap' ? openTap : openTun)({ name: opts.dev, mtu, netns: opts.netns });
@@ -174,9 +179,6 @@ function startDeviceStack(kind: 'tun' | 'tap', opts: TunStackOptions): TunStack 
       eth = new EthernetInterface(link, { mac: opts.mac ?? macFromSeed(seed), addresses: cidrs, gateway: gateways, timers: d, rng: new Rng(seed ^ 0xe7) });
       link = eth.link;
       addresses = eth.hostAddresses();
-    } else {
-      // Validate --gateway on TUN too, though a point-to-point device has no next hop to resolve.
-      for (const g of gateways) if (canonicalAddr(g) === null) throw new RangeError(`gateway '${g}' is not an IP address`);
     }
     const stack = d.createStack({ name: `synack@${dev.name}`, addresses, seed, tcp: opts.tcp });
     d.attach(stack, link);
