@@ -52,7 +52,6 @@ export const ETH_DROP_REASONS = [
   'arp-bad-op',
   'arp-bad-sender',
   'arp-bad-target',
-  'ndp-malformed-ip',
   'ndp-bad-hop-limit',
   'ndp-bad-checksum',
   'ndp-bad-code',
