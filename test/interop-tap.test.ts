@@ -188,7 +188,8 @@ itest('TAP: off-link destinations go through the gateway (the kernel namespace r
       ns.ip('addr', 'add', '10.79.0.1/24', 'dev', 'skv0');
       ns.ip('-6', 'addr', 'add', 'fd00:79::1/64', 'dev', 'skv0', 'nodad');
       ns.ip('link', 'set', 'skv0', 'up');
-      ns.exec('sysctl', ['-qw', 'net.ipv4.ip_forward=1', 'net.ipv6.conf.all.forwarding=1']);
+      // /proc/sys/net is per namespace; no sysctl(8) needed (procps may not be installed).
+      ns.exec('sh', ['-c', 'echo 1 > /proc/sys/net/ipv4/ip_forward && echo 1 > /proc/sys/net/ipv6/conf/all/forwarding']);
       far.ip('addr', 'add', '10.79.0.2/24', 'dev', 'skv1');
       far.ip('-6', 'addr', 'add', 'fd00:79::2/64', 'dev', 'skv1', 'nodad');
       far.ip('link', 'set', 'skv1', 'up');
