@@ -7,6 +7,7 @@ import { formatNetstat, formatStats, stateStats } from '../diag/netstat.js';
 import type { Snapshot } from '../diag/types.js';
 import { pcapFile } from '../link/pcap.js';
 import { sec, type Instant } from '../time.js';
+import { congestionControlName, congestionControlNames } from '../tcp/congestion/registry.js';
 import { renderLadder } from '../viz/ladder.js';
 
 const HELP = `usage: synack demo [SCENARIO] [options]
@@ -38,7 +39,7 @@ of the ladder. Impairments apply to both directions.
   --corrupt P       probability one bit of a frame is flipped (default 0)
   --bandwidth MBIT  bottleneck rate each way in Mbit/s (default 0 = unlimited)
   --mtu N           link and path MTU (default 1500)
-  --cc NAME         congestion control: cubic (default) or newreno`;
+  --cc NAME         congestion control: cubic (default), reno (or newreno)`;
 
 /** Flags that only the bulk transfer takes; any of them on 'transfer' selects it. */
 const TRANSFER_ONLY = ['bytes', 'jitter', 'reorder', 'dup', 'corrupt', 'bandwidth', 'mtu', 'cc'] as const;
@@ -197,8 +198,8 @@ function bulkTransfer(values: Record<string, unknown>, num: (k: string, def: num
       if (!(v >= 0)) throw new RangeError(`--${k} must be >= 0, got '${String(values[k])}'`);
       return v;
     };
-    const cc = values.cc ?? 'cubic';
-    if (cc !== 'cubic' && cc !== 'newreno') throw new RangeError(`--cc must be cubic or newreno, got '${String(cc)}'`);
+    const cc = String(values.cc ?? 'cubic');
+    if (congestionControlName(cc) === null) throw new RangeError(`--cc must be one of ${congestionControlNames().join(', ')}, got '${String(cc)}'`);
     const mtu = num('mtu', 1500);
     if (!Number.isInteger(mtu) || mtu < 128 || mtu > 65535) throw new RangeError(`--mtu must be an integer 128..65535, got '${String(values.mtu)}'`);
     for (const k of ['pcap', 'netstat-at', 'stats', 'absolute', 'ascii']) {

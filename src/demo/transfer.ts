@@ -46,7 +46,8 @@ export interface TransferOptions {
   bandwidthMbit?: number;
   /** Link MTU of both hosts and the path (default 1500). */
   mtu?: number;
-  cc?: 'cubic' | 'newreno';
+  /** A congestion-control name registered in tcp/congestion/registry.ts. */
+  cc?: string;
   /** Extra TCP options for both ends. */
   tcp?: Partial<TcpConfig>;
   /** Apply loss/reorder/dup/corrupt/jitter only to the data direction (client → server). */

@@ -5,6 +5,7 @@
  */
 import { nodeError } from '../errors.js';
 import type { TcpConfig } from '../tcp/config.js';
+import { congestionControlName, congestionControlNames } from '../tcp/congestion/registry.js';
 
 export interface TcpTuningOptions {
   /** TCP_NODELAY (Node: `noDelay`). */
@@ -21,7 +22,7 @@ export interface TcpTuningOptions {
   linger?: number | null;
   /** TCP_MAXSEG in bytes. */
   maxSegment?: number;
-  /** TCP_CONGESTION. */
+  /** TCP_CONGESTION: a name from congestionControlNames() ('cubic', 'reno', or one registered). */
   congestionControl?: TcpConfig['congestionControl'];
   /** SO_SNDBUF in bytes. */
   sendBufferSize?: number;
@@ -59,7 +60,12 @@ export function tcpOptions(o: TcpTuningOptions | undefined): Partial<TcpConfig> 
   if (o.keepAliveCount !== undefined) t.keepCount = o.keepAliveCount;
   if (o.linger !== undefined) t.linger = o.linger === null ? null : Math.round(checkMs(o.linger, 'linger') * 1000);
   if (o.maxSegment !== undefined) t.maxSeg = o.maxSegment;
-  if (o.congestionControl !== undefined) t.congestionControl = o.congestionControl;
+  if (o.congestionControl !== undefined) {
+    if (congestionControlName(o.congestionControl) === null) {
+      throw codeErr(`The "options.congestionControl" property must be one of ${congestionControlNames().join(', ')}. Received ${String(o.congestionControl)}`);
+    }
+    t.congestionControl = o.congestionControl;
+  }
   if (o.sendBufferSize !== undefined) t.sendBuffer = o.sendBufferSize;
   if (o.receiveBufferSize !== undefined) t.recvBuffer = o.receiveBufferSize;
   if (o.userTimeout !== undefined) t.userTimeout = Math.round(checkMs(o.userTimeout, 'userTimeout') * 1000);

@@ -16,7 +16,7 @@ export function tcpInfo(c: Connection | null, now: number, listening: boolean): 
   const mss = Math.max(1, s.mss);
   return {
     tcpi_state: TcpState[s.state],
-    tcpi_ca_state: { open: SYMBOLS.TCP_CA_Open!, disorder: SYMBOLS.TCP_CA_Disorder!, recovery: SYMBOLS.TCP_CA_Recovery!, loss: SYMBOLS.TCP_CA_Loss! }[s.caState],
+    tcpi_ca_state: { open: SYMBOLS.TCP_CA_Open!, disorder: SYMBOLS.TCP_CA_Disorder!, cwr: SYMBOLS.TCP_CA_CWR!, recovery: SYMBOLS.TCP_CA_Recovery!, loss: SYMBOLS.TCP_CA_Loss! }[s.caState],
     tcpi_retransmits: s.backoff,
     tcpi_probes: s.keepaliveProbes,
     tcpi_backoff: s.backoff,
@@ -29,7 +29,7 @@ export function tcpInfo(c: Connection | null, now: number, listening: boolean): 
     tcpi_rcv_mss: c.rcvMss,
     tcpi_unacked: Math.ceil(s.unacked / mss),
     tcpi_sacked: Math.ceil(s.sackedBytes / mss),
-    tcpi_lost: Math.ceil((c.rackIfAny?.lostBytes ?? 0) / mss),
+    tcpi_lost: Math.ceil((c.rec.rackIfAny?.lostBytes ?? 0) / mss),
     tcpi_retrans: 0,
     tcpi_fackets: 0,
     tcpi_pmtu: 1500,
@@ -38,7 +38,7 @@ export function tcpInfo(c: Connection | null, now: number, listening: boolean): 
     tcpi_snd_ssthresh: s.ssthresh >= 0x7fffffff ? 0x7fffffff : Math.floor(s.ssthresh / mss),
     tcpi_snd_cwnd: Math.floor(s.cwnd / mss),
     tcpi_advmss: s.advMss,
-    tcpi_reordering: c.sb.dupThresh,
+    tcpi_reordering: c.rec.sb.dupThresh,
     tcpi_total_retrans: s.totalRetrans,
     tcpi_bytes_acked: Math.max(0, ((s.sndUna - s.iss - 1) | 0)),
     tcpi_bytes_received: Math.max(0, ((s.rcvNxt - s.irs - 1) | 0)),

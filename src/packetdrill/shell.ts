@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Stack } from '../stack/stack.js';
 import type { TcpConfig } from '../tcp/config.js';
+import { congestionControlName } from '../tcp/congestion/registry.js';
 import { NETSTAT_NAMES, SS_NAMES } from '../tcp/state.js';
 import { ScriptError } from './syscalls.js';
 
@@ -69,7 +70,7 @@ export function applySysctl(stack: Stack, name: string, value: string): void {
       setConfig(stack, 'sendBuffer', nums[1]);
       return;
     case 'tcp_congestion_control':
-      if (value === 'cubic' || value === 'reno') setConfig(stack, 'congestionControl', value === 'cubic' ? 'cubic' : 'newreno');
+      if (congestionControlName(value) !== null) setConfig(stack, 'congestionControl', value);
       else bad();
       return;
     case 'tcp_syncookies':

@@ -10,6 +10,7 @@ import type { Listener } from '../stack/listener.js';
 import type { TcpSocket } from '../stack/socket.js';
 import type { Stack } from '../stack/stack.js';
 import type { TcpConfig } from '../tcp/config.js';
+import { congestionControlName } from '../tcp/congestion/registry.js';
 import { TcpUsageError } from '../tcp/connection.js';
 import { TcpState } from '../tcp/state.js';
 import { SYMBOLS as S } from './errno.js';
@@ -437,9 +438,10 @@ export class SocketLayer {
         case S.TCP_SYNCNT: if (num < 1 || num > 127) return fail('EINVAL'); return set('synRetries', num);
         case S.TCP_CONGESTION: {
           const v = String(value);
-          if (v !== 'cubic' && v !== 'reno' && v !== 'newreno') return fail('ENOENT');
+          // LINUX tcp_set_congestion_control: an unknown name is ENOENT.
+          if (congestionControlName(v) === null) return fail('ENOENT');
           s.congestion = v;
-          return set('congestionControl', v === 'cubic' ? 'cubic' : 'newreno');
+          return set('congestionControl', v);
         }
         case S.TCP_QUICKACK: case S.TCP_CORK: case S.TCP_LINGER2: case S.TCP_WINDOW_CLAMP: return ok();
         default: return fail('ENOPROTOOPT');

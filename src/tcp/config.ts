@@ -1,3 +1,4 @@
+import { congestionControlName, congestionControlNames } from './congestion/registry.js';
 import { ms, sec, type Duration } from '../time.js';
 
 /**
@@ -78,7 +79,11 @@ export interface TcpConfig {
   /** LINUX: tcp_invalid_ratelimit 500 ms: at most one challenge/out-of-window ACK per this time. */
   invalidRateLimit: Duration;
   /** LINUX: the RTO lower bound used for the first retransmission of a SYN (same as initialRto). */
-  congestionControl: 'cubic' | 'newreno';
+  /**
+   * tcp_congestion_control: a name registered in congestion/registry.ts ('cubic', the Linux
+   * default, or 'reno'; 'newreno' is kept as another name for 'reno').
+   */
+  congestionControl: string;
 }
 
 export const DEFAULT_CONFIG: Readonly<TcpConfig> = Object.freeze({
@@ -144,7 +149,10 @@ export function makeConfig(base: Readonly<TcpConfig>, opts?: Partial<TcpConfig>)
     } else if (typeof def === 'boolean') {
       if (typeof v !== 'boolean') throw new TypeError(`option '${k}' must be a boolean, got ${String(v)}`);
     } else if (k === 'congestionControl') {
-      if (v !== 'cubic' && v !== 'newreno') throw new RangeError(`option 'congestionControl' must be 'cubic' or 'newreno', got ${String(v)}`);
+      const name = congestionControlName(v);
+      if (name === null) throw new RangeError(`option 'congestionControl' must be one of ${congestionControlNames().join(', ')}, got ${String(v)}`);
+      c.congestionControl = name;
+      continue;
     } else if (k === 'lingerTimeoutAction') {
       if (v !== 'reset' && v !== 'orphan') throw new RangeError(`option 'lingerTimeoutAction' must be 'reset' or 'orphan', got ${String(v)}`);
     }

@@ -15,11 +15,10 @@ import { isLegalTransition } from './transitions.js';
 import { onSegment } from './input.js';
 import { pollTransmit } from './output.js';
 import { onTimer } from './timer-handlers.js';
-import { Congestion } from './congestion.js';
-import { Scoreboard } from './sack.js';
+import { createCongestionControl, type CongestionControl } from './congestion/registry.js';
+import { Recovery } from './recovery.js';
 import { snapshotOf, type ConnSnapshot } from './snapshot.js';
 export type { ConnSnapshot } from './snapshot.js';
-import { Rack } from './rack.js';
 import { TcpUsageError } from '../errors.js';
 import { bump, newMib, type Mib } from '../mib.js';
 
@@ -143,33 +142,8 @@ export class Connection implements Endpoints {
   burstSegs = 0;
   /** Fast retransmit: resend the segment at SND.UNA once, without rewinding SND.NXT. */
   retransmitHead = false;
-  /**
-   * After a retransmission timeout: SND.MAX at that time. Until SND.UNA reaches it the connection
-   * is in loss recovery (go-back from SND.UNA) and does not start fast recovery (LINUX: the Loss
-   * state lasts until high_seq is acknowledged; RFC 6582 §4 guards the same way).
-   */
-  lossRecover: SeqNum | null = null;
-  /** RFC 8985 §7 TLP: SND.MAX when a loss probe was sent (one probe per episode), else null. */
-  tlpHighSeq: SeqNum | null = null;
-  /** The loss probe retransmits the last segment (no new data could be sent). */
+  /** The tail loss probe retransmits the last segment (no new data could be sent). */
   probeLast = false;
-  /** Retransmissions of the current recovery episode not yet shown spurious by a D-SACK (RFC 3708). */
-  undoRetrans = 0;
-  /** What the peer SACKed (RFC 6675 scoreboard). */
-  readonly sb = new Scoreboard();
-  private rackState: Rack | null = null;
-  /**
-   * RACK's per-segment transmit times and loss marks (RFC 8985 §6), with SACK only; made at the
-   * first use, so a connection that never sends data does not carry it.
-   */
-  /** RACK's state if this connection has sent data (no allocation). */
-  get rackIfAny(): Rack | null {
-    return this.rackState;
-  }
-
-  get rack(): Rack {
-    return (this.rackState ??= new Rack());
-  }
   /** A D-SACK block to report in the next ACK (RFC 2883): [start, end), or start === end for none. */
   dsackStart: SeqNum = 0;
   dsackEnd: SeqNum = 0;
@@ -190,7 +164,10 @@ export class Connection implements Endpoints {
 
   readonly timers = new TimerTable();
   readonly rtt: RttEstimator;
-  readonly cc: Congestion;
+  /** The congestion-control algorithm's window (congestion/, chosen by config.congestionControl). */
+  readonly cc: CongestionControl;
+  /** Loss recovery: its state (Open … Loss), the SACK scoreboard, RACK and undo (recovery.ts). */
+  readonly rec: Recovery;
   /** Consecutive retransmission timeouts (backoff exponent). */
   backoff = 0;
   /**
@@ -209,7 +186,6 @@ export class Connection implements Endpoints {
   lastSend: Instant = 0;
   quickAcks: number;
   lastOowAck: Instant = -NEVER;
-  dupAcks = 0;
   /** Segments retransmitted over the life of the connection (tcpi_total_retrans). */
   totalRetrans = 0;
 
@@ -244,9 +220,6 @@ export class Connection implements Endpoints {
     this.mib = init.mib ?? newMib();
     this.ipv6 = init.ipv6;
     this.iss = init.iss >>> 0;
-    // RFC 6675 HighRxt starts at the ISN (outside recovery it tracks SND.UNA): 0 would compare as
-    // "ahead" of every sequence number in the upper half of the space.
-    this.sb.highRxt = this.iss;
     this.sndUna = this.iss;
     this.sndNxt = this.iss;
     this.sndMax = this.iss;
@@ -257,7 +230,8 @@ export class Connection implements Endpoints {
     this.sendBuf = new ByteRing(this.config.sendBuffer);
     this.recvBuf = new ByteRing(this.config.recvBuffer);
     this.rtt = new RttEstimator(this.config.initialRto, this.config.minRto, this.config.maxRto);
-    this.cc = new Congestion(this.config.congestionControl);
+    this.cc = createCongestionControl(this.config.congestionControl);
+    this.rec = new Recovery(this.cc, this.iss);
     this.quickAcks = this.config.quickAcks;
     const space = Math.min(65535, this.config.recvBuffer);
     this.rcvClamp = space > this.advMss ? Math.floor(space / this.advMss) * this.advMss : space;
@@ -610,7 +584,7 @@ export class Connection implements Endpoints {
    */
   armLossProbe(now: Instant): void {
     const s = this.state;
-    if (!this.sackEnabled || this.cc.inRecovery || this.lossRecover !== null || this.tlpHighSeq !== null ||
+    if (!this.sackEnabled || this.rec.recovering || this.rec.tlpHighSeq !== null ||
         (s !== 'ESTABLISHED' && s !== 'CLOSE_WAIT' && s !== 'FIN_WAIT_1' && s !== 'CLOSING' && s !== 'LAST_ACK') ||
         !seqGt(this.sndMax, this.sndUna)) {
       this.timers.stop(Timer.LOSS_PROBE);

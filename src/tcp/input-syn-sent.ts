@@ -5,7 +5,9 @@ import { ACK, FIN, RST, SYN, type TcpRepr } from '../wire/tcp-repr.js';
 import { type Connection } from './connection.js';
 import { processFin, receiveText, replyRst } from './input.js';
 import { Timer } from './timers.js';
-import { initialWindow, tsClock } from './output.js';
+import { initialWindow } from './output.js';
+import { tsClock } from './clock.js';
+import { onAckAdvance } from './recovery.js';
 
 /** RFC 9293 §3.10.7.3: a segment arrives in SYN_SENT. */
 export function synSentInput(c: Connection, now: Instant, seg: TcpRepr): void {
@@ -108,17 +110,7 @@ export function ackNewData(c: Connection, now: Instant, seg: TcpRepr): void {
   }
   c.backoff = 0;
   c.unackedSince = seqLt(c.sndUna, c.sndMax) ? now : NEVER;
-  c.dupAcks = 0;
-  c.sb.pruneBelow(ack);
-  const wasRecovering = c.cc.inRecovery || c.lossRecover !== null;
-  if (c.lossRecover !== null && !seqLt(ack, c.lossRecover)) c.lossRecover = null;
-  if (seqLt(c.sb.highRxt, ack)) c.sb.highRxt = ack;
-  if (c.cc.inRecovery) {
-    // RFC 6582 §3.2: a partial ACK retransmits the next hole; a full ACK ends recovery.
-    if (c.cc.onRecoveryAck(ack, seqDiff(ack, prevUna))) c.retransmitHead = true;
-  } else if (seqDiff(ack, prevUna) > 0 && dataAcked > 0) c.cc.onAck(dataAcked, now, c.rtt.srtt);
-  if (wasRecovering && !c.cc.inRecovery && c.lossRecover === null) c.rack.onRecoveryExit();
-  if (c.tlpHighSeq !== null && !seqLt(ack, c.tlpHighSeq)) c.tlpHighSeq = null; // the probe episode ended
+  onAckAdvance(c, now, ack, prevUna, dataAcked);
   if (c.sndUna === c.sndMax) c.timers.stop(Timer.RETRANSMIT);
   else c.armRetransmit(now);
   c.armLossProbe(now);

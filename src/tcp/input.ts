@@ -5,8 +5,8 @@ import { ACK, FIN, RST, SYN, segLen, type TcpRepr } from '../wire/tcp-repr.js';
 import { bump, type Connection } from './connection.js';
 import { ackNewData, established, synSentInput } from './input-syn-sent.js';
 import { Timer } from './timers.js';
-import { tsClock } from './output.js';
-import { rackDetectAndRecover } from './rack.js';
+import { tsBefore, tsClock } from './clock.js';
+import { detectLoss, onAckSacks } from './recovery.js';
 import { isSynchronized } from './state.js';
 import { admitSegment } from './rmem.js';
 
@@ -28,9 +28,6 @@ export function onSegment(c: Connection, now: Instant, seg: TcpRepr): void {
       synchronizedInput(c, now, seg);
   }
 }
-
-/** RFC 7323 §5.3 PAWS: timestamps compare modulo 2^32 like sequence numbers. */
-const tsBefore = (a: number, b: number): boolean => ((a - b) | 0) < 0;
 
 function synchronizedInput(c: Connection, now: Instant, seg: TcpRepr): void {
   const flags = seg.flags;
@@ -136,46 +133,14 @@ function synchronizedInput(c: Connection, now: Instant, seg: TcpRepr): void {
     challengeAck(c, now);
     return;
   } else {
-    // RFC 2018 §4 / RFC 6675: learn what the peer holds above the cumulative ACK.
-    const cumAck = seqGt(seg.ack, c.sndUna) ? seg.ack : c.sndUna;
-    const dsack = c.sackEnabled && seg.sackCount > 0 && c.sb.update(seg.sackBlocks, seg.sackCount, cumAck, c.sndMax, seg.ack);
-    if (dsack) {
-      bump(c.mib, 'TCPDSACKRecv'); // RFC 2883: the peer got something twice
-      onDsack(c, seg.sackBlocks[0]!, seg.sackBlocks[1]!);
-    }
-    // RFC 8985 §6.2 steps 1-4: what this ACK delivered updates RACK's state.
-    // (No RACK state yet means no data was ever sent: nothing for this ACK to deliver.)
-    const rack = c.sackEnabled ? c.rackIfAny : null;
-    if (rack !== null) {
-      rack.onAck(c, now, cumAck, seg.sackCount > 0, c.tsEnabled && seg.hasTimestamp ? seg.tsEcr : null, dsack);
-      // RFC 3522 Eifel detection (LINUX tcp_try_undo_recovery with tcp_packet_delayed): every
-      // retransmission of the recovery was answered by an ACK echoing a timestamp older than it,
-      // so the originals arrived: the reduction was for nothing. (Counted per segment, because a
-      // D-SACK can be lost or dropped by PAWS when the ACK path reorders.)
-      if (rack.rxtSpurious > 0 && rack.rxtSpurious >= rack.rxtCount && (c.cc.inRecovery || c.cc.undoPossible)) {
-        c.cc.undo();
-        rack.rxtSpurious = 0;
-        rack.rxtCount = 0;
-        bump(c.mib, 'TCPFullUndo');
-      }
-    }
+    onAckSacks(c, now, seg.ack, seg.sackBlocks, seg.sackCount, c.tsEnabled && seg.hasTimestamp ? seg.tsEcr : null);
     if (seqGt(seg.ack, c.sndUna)) {
       ackNewData(c, now, seg);
     } else if (seg.ack === c.sndUna && len === 0 && c.inFlight > 0 && (seg.window << c.sndWscale) === c.sndWnd) {
       // RFC 5681 §2 duplicate ACK; the third starts fast retransmit (§3.2).
-      c.dupAcks++;
-      if (c.cc.inRecovery) c.cc.onDupAck();
+      c.rec.onDupAck();
     }
-    // Loss detection. With SACK: RACK (RFC 8985 §6.2 step 5, §6.3), which with no reordering
-    // seen and DupThresh segments SACKed marks at once what RFC 6675 IsLost would (LINUX: RACK
-    // replaces the DupThresh heuristics when SACK is on). Without SACK: DupThresh duplicate ACKs
-    // (RFC 5681 §3.2, RFC 6582) with early retransmit (RFC 5827).
-    if (c.sackEnabled) rackDetectAndRecover(c, now);
-    else {
-      c.sb.flightSegs = Math.ceil(c.inFlight / c.effMss);
-      c.sb.noNewData = c.sendBuf.length - seqDiff(c.sndMax, c.sndBufSeq) <= 0;
-      if (!c.cc.inRecovery && c.lossRecover === null && c.inFlight > 0 && c.dupAcks >= c.sb.threshold) enterFastRecovery(c);
-    }
+    detectLoss(c, now);
   }
   if (updateTsRecent) c.tsRecent = seg.tsVal;
   // Window update (§3.10.7.4 ESTABLISHED): only from a segment newer than the last update.
@@ -239,47 +204,6 @@ function synchronizedInput(c: Connection, now: Instant, seg: TcpRepr): void {
   if (c.state === 'FIN_WAIT_1' && c.finAcked()) {
     c.setState('FIN_WAIT_2', 'rcv ACK of FIN');
     c.armFinWait2(now);
-  }
-}
-
-/**
- * Start fast recovery (RFC 5681 §3.2 steps 2-3, RFC 6582 §3.2, RFC 6675 §5 step 4). Without
- * SACK the segment at SND.UNA goes at once; with SACK the output engine retransmits what RACK
- * marked lost, the first at once (RFC 6675 §5 step 4.2).
- */
-export function enterFastRecovery(c: Connection): void {
-  c.cc.enterRecovery(c.inFlight, c.sndMax, c.sackEnabled);
-  c.undoRetrans = 0;
-  if (c.sackEnabled) {
-    c.rack.rxtFirst = NEVER;
-    c.rack.rxtCount = 0;
-    c.rack.rxtSpurious = 0;
-  }
-  c.sb.highRxt = c.sndUna;
-  c.retransmitHead = true; // RFC 6675 §5 step 4.2 / RFC 5681 §3.2 step 3
-  bump(c.mib, c.sackEnabled ? 'TCPSackRecovery' : 'TCPRenoRecovery');
-}
-
-/**
- * A D-SACK for [start, end) (RFC 2883): if it covers data we retransmitted, that retransmission
- * was spurious — the original was only reordered or delayed. Raise the reordering degree to what
- * was observed (RFC 4653's idea; LINUX tcp_check_sack_reordering, capped by tcp_max_reordering
- * 300) and, once every retransmission of this recovery is accounted for, undo the window
- * reduction (RFC 3708 §3.2; LINUX tcp_try_undo_dsack).
- */
-function onDsack(c: Connection, start: number, end: number): void {
-  if (!seqLt(start, c.sb.highRxt) && !seqLt(start, c.sndUna)) return; // not a retransmission of ours
-  bump(c.mib, 'TCPSpuriousRetrans');
-  const degree = Math.ceil(Math.max(0, seqDiff(c.sb.highSacked(c.sndMax), start)) / c.effMss);
-  if (degree > c.sb.dupThresh) c.sb.dupThresh = Math.min(300, degree);
-  // One D-SACK block can report several adjacent retransmitted segments.
-  const pending = c.undoRetrans;
-  c.undoRetrans = Math.max(0, pending - Math.max(1, Math.ceil(seqDiff(end, start) / c.effMss)));
-  // LINUX tcp_fastretrans_alert calls tcp_try_undo_dsack in Open/Disorder too: the D-SACK for the
-  // last retransmission usually arrives just after the ACK that ended recovery.
-  if (c.undoRetrans === 0 && (c.cc.inRecovery || (pending > 0 && c.cc.undoPossible))) {
-    c.cc.undo();
-    bump(c.mib, 'TCPDSACKUndo');
   }
 }
 

@@ -3,12 +3,9 @@ import { NEVER, type Instant } from '../time.js';
 import { ACK, FIN, PSH, RST, SYN, clearTcpRepr, segLen, type TcpRepr } from '../wire/tcp-repr.js';
 import { bump, type Connection } from './connection.js';
 import { Timer } from './timers.js';
-import { rackPipe } from './rack.js';
-
-/** RFC 7323 timestamp clock: LINUX milliseconds plus a per-connection offset. */
-export function tsClock(c: Connection, now: Instant): number {
-  return (Math.floor(now / 1000) + c.tsOffset) >>> 0;
-}
+import { pipe } from './recovery.js';
+import { tsClock } from './clock.js';
+export { tsClock } from './clock.js';
 
 /**
  * LINUX tcp_select_initial_window: the SYN window is the receive space (at most 65535, unscaled
@@ -55,15 +52,15 @@ export function pollTransmit(c: Connection, now: Instant, out: TcpRepr): boolean
   if (c.retransmitHead) {
     c.retransmitHead = false;
     // With SACK the first segment RACK marked lost (RFC 8985 §6.2 step 5), usually SND.UNA's.
-    const lost = c.sackEnabled && c.cc.inRecovery ? c.rack.firstLostIndex() : -1;
-    if (lost >= 0 && s !== 'SYN_RECEIVED' && retransmitAt(c, now, out, c.rack.startOf(lost), seqDiff(c.rack.endOf(lost), c.rack.startOf(lost)))) {
+    const lost = c.sackEnabled && c.rec.inRecovery ? c.rec.rack.firstLostIndex() : -1;
+    if (lost >= 0 && s !== 'SYN_RECEIVED' && retransmitAt(c, now, out, c.rec.rack.startOf(lost), seqDiff(c.rec.rack.endOf(lost), c.rec.rack.startOf(lost)))) {
       const end = seqAdd(out.seq, segLen(out));
-      if (seqLt(c.sb.highRxt, end)) c.sb.highRxt = end;
+      if (seqLt(c.rec.sb.highRxt, end)) c.rec.sb.highRxt = end;
       return true;
     }
     if (lost < 0 && s !== 'SYN_RECEIVED' && retransmitAt(c, now, out, c.sndUna)) {
       const end = seqAdd(c.sndUna, segLen(out));
-      if (c.sackEnabled && seqLt(c.sb.highRxt, end)) c.sb.highRxt = end;
+      if (c.sackEnabled && seqLt(c.rec.sb.highRxt, end)) c.rec.sb.highRxt = end;
       return true;
     }
   }
@@ -74,15 +71,15 @@ export function pollTransmit(c: Connection, now: Instant, out: TcpRepr): boolean
     const start = seqDiff(end, c.sndUna) > c.effMss ? seqAdd(end, -c.effMss) : c.sndUna;
     if (s !== 'SYN_RECEIVED' && retransmitAt(c, now, out, start)) return true;
   }
-  if (c.cc.inRecovery && c.sackEnabled && s !== 'SYN_RECEIVED' && c.rack.lostBytes > 0) {
+  if (c.rec.inRecovery && c.sackEnabled && s !== 'SYN_RECEIVED' && c.rec.rack.lostBytes > 0) {
     // RFC 6675 §5 step (C) with RACK's marks (RFC 8985 §6.2): while the pipe has room,
     // retransmit the first segment marked lost (lost retransmissions included), before new data.
-    if (c.cc.cwnd - rackPipe(c) >= sendMss(c)) {
-      const i = c.rack.firstLostIndex();
-      if (i >= 0 && retransmitAt(c, now, out, c.rack.startOf(i), seqDiff(c.rack.endOf(i), c.rack.startOf(i)))) {
+    if (c.cc.cwnd - pipe(c) >= sendMss(c)) {
+      const i = c.rec.rack.firstLostIndex();
+      if (i >= 0 && retransmitAt(c, now, out, c.rec.rack.startOf(i), seqDiff(c.rec.rack.endOf(i), c.rec.rack.startOf(i)))) {
         // HighRxt (RFC 6675 §2) stays the highest retransmitted, for D-SACK accounting.
         const end = seqAdd(out.seq, segLen(out));
-        if (seqLt(c.sb.highRxt, end)) c.sb.highRxt = end;
+        if (seqLt(c.rec.sb.highRxt, end)) c.rec.sb.highRxt = end;
         return true;
       }
     }
@@ -165,7 +162,7 @@ function sendData(c: Connection, now: Instant, out: TcpRepr): boolean {
   while (seqLt(c.sndNxt, c.sndMax) && c.sackEnabled) {
     // ... and what this recovery already retransmitted (below HighRxt, RFC 6675 §2): it is in
     // the pipe, and resending it again would not grow the pipe (a storm of tiny segments).
-    const end = c.cc.inRecovery && seqLt(c.sndNxt, c.sb.highRxt) ? (seqLt(c.sb.highRxt, c.sndMax) ? c.sb.highRxt : c.sndMax) : c.sb.sackedEnd(c.sndNxt);
+    const end = c.rec.inRecovery && seqLt(c.sndNxt, c.rec.sb.highRxt) ? (seqLt(c.rec.sb.highRxt, c.sndMax) ? c.rec.sb.highRxt : c.sndMax) : c.rec.sb.sackedEnd(c.sndNxt);
     if (end === null) break;
     c.sndNxt = end;
     return sendData(c, now, out);
@@ -176,7 +173,7 @@ function sendData(c: Connection, now: Instant, out: TcpRepr): boolean {
   // the first two duplicate ACKs each allow one more segment (RFC 3042 §2).
   // After a timeout (the Loss state) everything not SACKed counts as lost: only what has been sent
   // again since going back is in flight (LINUX tcp_enter_loss marks it all lost).
-  const flight = c.lossRecover !== null ? c.inFlight : c.sackEnabled ? rackPipe(c) : c.cc.inRecovery ? c.inFlight : Math.max(0, c.inFlight - Math.min(c.dupAcks, 2) * c.effMss);
+  const flight = c.rec.state === 'Loss' ? c.inFlight : c.sackEnabled ? pipe(c) : c.rec.inRecovery ? c.inFlight : Math.max(0, c.inFlight - Math.min(c.rec.dupAcks, 2) * c.effMss);
   // Whole bytes only: CUBIC's cwnd is fractional, and a fractional `usable` made a 0.6-byte
   // "segment" that sent an empty ACK without advancing SND.NXT, 100000 times in a row.
   const usable = Math.floor(Math.min(seqDiff(seqAdd(c.sndUna, c.sndWnd), c.sndNxt), c.cc.cwnd - flight));
@@ -218,7 +215,7 @@ function sendData(c: Connection, now: Instant, out: TcpRepr): boolean {
   }
   c.burstSegs++;
   // The persist timer's window-filling send carries PSH too (LINUX tcp_write_wakeup).
-  if (len > 0 && (lastOfQueue || force || (len >= usable && c.burstSegs >= 2 && !c.cc.inRecovery && !retransmission))) flags |= PSH;
+  if (len > 0 && (lastOfQueue || force || (len >= usable && c.burstSegs >= 2 && !c.rec.inRecovery && !retransmission))) flags |= PSH;
   const fin = mayFin && c.finQueued && lastOfQueue && len + 1 <= usable;
   if (fin) flags |= FIN;
   if (len === 0 && !fin) return false;
@@ -227,13 +224,13 @@ function sendData(c: Connection, now: Instant, out: TcpRepr): boolean {
   out.payload = len > 0 ? c.sendBuf.view(off, len, scratchFor(c, len)) : out.payload;
   fillAck(c, now, out);
   const end = seqAdd(c.sndNxt, len + (fin ? 1 : 0));
-  if (c.sackEnabled) c.rack.onSend(c.sndNxt, end, now); // RFC 8985 §6.2 step 1
+  if (c.sackEnabled) c.rec.rack.onSend(c.sndNxt, end, now); // RFC 8985 §6.2 step 1
   if (retransmission) {
     bump(c.mib, 'RetransSegs');
     c.totalRetrans++;
     // RFC 6675 §2 HighRxt, as the other retransmission paths keep it: without this the pipe
     // never counted go-back retransmissions and recovery sent a storm of tiny segments.
-    if (c.sackEnabled && seqGt(end, c.sb.highRxt)) c.sb.highRxt = end;
+    if (c.sackEnabled && seqGt(end, c.rec.sb.highRxt)) c.rec.sb.highRxt = end;
   } else if (c.rttStart === NEVER && !c.tsEnabled) {
     c.rttSeq = c.sndNxt;
     c.rttStart = now;
@@ -263,14 +260,14 @@ function retransmitAt(c: Connection, now: Instant, out: TcpRepr, seq: number, ma
   const fin = c.finQueued && len === avail && seqLt(c.finSeq, c.sndMax);
   if (len === 0 && !fin) return false;
   out.seq = seq;
-  if (c.cc.inRecovery) {
-    c.undoRetrans++;
-    if (c.sackEnabled && c.rack.rxtCount++ === 0) c.rack.rxtFirst = now;
+  if (c.rec.inRecovery) {
+    c.rec.undoRetrans++;
+    if (c.sackEnabled && c.rec.rack.rxtCount++ === 0) c.rec.rack.rxtFirst = now;
   }
   out.flags = ACK | (fin ? FIN : 0) | (len > 0 && len === avail ? PSH : 0);
   out.payload = len > 0 ? c.sendBuf.view(off, len, scratchFor(c, len)) : out.payload;
   fillAck(c, now, out);
-  if (c.sackEnabled) c.rack.onSend(seq, seqAdd(seq, len + (fin ? 1 : 0)), now); // RFC 8985 §6.2 step 1
+  if (c.sackEnabled) c.rec.rack.onSend(seq, seqAdd(seq, len + (fin ? 1 : 0)), now); // RFC 8985 §6.2 step 1
   bump(c.mib, 'RetransSegs');
   c.totalRetrans++;
   c.rttStart = NEVER; // Karn's rule

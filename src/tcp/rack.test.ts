@@ -6,12 +6,12 @@ import { Scoreboard } from './sack.js';
 
 /** The few TCB fields RACK reads. */
 function tcb(una: number, max: number): Connection & { sb: Scoreboard } {
+  const sb = new Scoreboard();
   return {
     sndUna: una,
     sndMax: max,
-    sb: new Scoreboard(),
-    cc: { inRecovery: false },
-    lossRecover: null,
+    sb,
+    rec: { sb, recovering: false },
     effMss: 1000,
     rtt: { srtt: 20_000 },
     mib: {},

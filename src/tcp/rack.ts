@@ -1,10 +1,9 @@
 import { seqDiff, seqGe, seqGt, seqLe, seqLt, type SeqNum } from '../seq.js';
 import { NEVER, type Instant } from '../time.js';
-import { bump, type Connection } from './connection.js';
-import { enterFastRecovery } from './input.js';
-import { tsClock } from './output.js';
+import type { Connection } from './connection.js';
+import { tsBefore, tsClock } from './clock.js';
+import { bump } from '../mib.js';
 import { DUP_THRESH } from './sack.js';
-import { Timer } from './timers.js';
 
 /**
  * RACK time-based loss detection (RFC 8985 §6), Linux's default loss detection with SACK
@@ -27,9 +26,6 @@ const RETRANS = 1;
 const LOST = 2;
 /** SACKed (RFC 2018). */
 const SACKED = 4;
-
-/** RFC 7323 §5.3: timestamps compare modulo 2^32. */
-const tsBefore = (a: number, b: number): boolean => ((a - b) | 0) < 0;
 
 
 export class Rack {
@@ -247,7 +243,7 @@ export class Rack {
       break;
     }
     if (sacks) {
-      const sb = c.sb;
+      const sb = c.rec.sb;
       for (let r = 0; r < sb.count; r++) {
         const rs = sb.startAt(r);
         const re = sb.endAt(r);
@@ -313,8 +309,8 @@ export class Rack {
    */
   reoWnd(c: Connection): number {
     if (!this.reorderingSeen) {
-      if (c.cc.inRecovery || c.lossRecover !== null) return 0;
-      if (c.sb.sackedBytes >= DUP_THRESH * c.effMss) return 0;
+      if (c.rec.recovering) return 0;
+      if (c.rec.sb.sackedBytes >= DUP_THRESH * c.effMss) return 0;
     }
     const min = Number.isFinite(this.minRtt) ? this.minRtt : c.rtt.srtt;
     return Math.floor(Math.min((this.reoWndMult * min) / 4, c.rtt.srtt));
@@ -376,26 +372,4 @@ export class Rack {
     this.head = 0;
     this.lostBytes = 0;
   }
-}
-
-/**
- * The pipe (RFC 6675 §4 SetPipe) with RACK's loss marks: bytes outstanding, less those SACKed,
- * less those marked lost and not retransmitted since (LINUX tcp_packets_in_flight).
- */
-export function rackPipe(c: Connection): number {
-  const rack = c.rackIfAny; // no Rack before the first data segment (a handshake makes none)
-  return Math.max(0, seqDiff(c.sndMax, c.sndUna) - c.sb.sackedBytes - (rack === null ? 0 : rack.lostBytes));
-}
-
-/**
- * RFC 8985 §6.3 RACK_detect_loss_and_arm_timer, then the start of fast recovery when something
- * was marked lost (RFC 8985 §6.2: "the sender ... enters fast recovery"; LINUX tcp_time_to_recover
- * checks lost_out alone when RACK is on).
- */
-export function rackDetectAndRecover(c: Connection, now: Instant): void {
-  const rack = c.rackIfAny; // none before the first data segment: nothing can be lost
-  const timeout = rack === null ? 0 : rack.detect(c, now);
-  if (timeout > 0) c.timers.set(Timer.REORDER, now + timeout);
-  else c.timers.stop(Timer.REORDER);
-  if (rack !== null && !c.cc.inRecovery && c.lossRecover === null && c.inFlight > 0 && rack.lostBytes > 0) enterFastRecovery(c);
 }

@@ -2,7 +2,8 @@ import { seqDiff } from '../seq.js';
 import type { Instant } from '../time.js';
 import type { Connection, Endpoints } from './connection.js';
 import type { TcpErrorCode } from './events.js';
-import type { TcpStateName } from './state.js';
+import { assertNever, type TcpStateName } from './state.js';
+import type { CaState } from './recovery.js';
 
 /** A connection's state for netstat, viz, tcp_info and tests (RFC 9293 §3.3.1 names). */
 export interface ConnSnapshot extends Endpoints {
@@ -36,7 +37,7 @@ export interface ConnSnapshot extends Endpoints {
   outOfOrderBytes: number;
   totalRetrans: number;
   /** Linux's congestion-avoidance state machine, as tcp_info reports it (tcpi_ca_state). */
-  caState: 'open' | 'disorder' | 'recovery' | 'loss';
+  caState: 'open' | 'disorder' | 'cwr' | 'recovery' | 'loss';
   /** Bytes the peer SACKed above SND.UNA. */
   sackedBytes: number;
   keepaliveProbes: number;
@@ -79,10 +80,22 @@ export function snapshotOf(c: Connection, now: Instant): ConnSnapshot {
     recvQueue: c.recvBuf.length,
     outOfOrderBytes: c.reasm.bytes,
     totalRetrans: c.totalRetrans,
-    caState: c.lossRecover !== null ? 'loss' : c.cc.inRecovery ? 'recovery' : c.dupAcks > 0 || !c.sb.isEmpty ? 'disorder' : 'open',
-    sackedBytes: c.sb.sackedBytes,
+    caState: caStateName(c.rec.state),
+    sackedBytes: c.rec.sb.sackedBytes,
     keepaliveProbes: c.keepaliveProbes,
     timers: c.timers.list().map((t) => ({ name: t.name, remaining: t.at - now })),
     error: c.error,
   };
+}
+
+/** tcp_info's spelling of the recovery state (LINUX tcpi_ca_state). */
+function caStateName(s: CaState): ConnSnapshot['caState'] {
+  switch (s) {
+    case 'Open': return 'open';
+    case 'Disorder': return 'disorder';
+    case 'CWR': return 'cwr';
+    case 'Recovery': return 'recovery';
+    case 'Loss': return 'loss';
+    default: return assertNever(s, 'recovery state');
+  }
 }

@@ -2,7 +2,7 @@ import { seqAdd, seqDiff, seqGt } from '../seq.js';
 import { NEVER, type Instant } from '../time.js';
 import { bump, type Connection } from './connection.js';
 import { Timer, type TimerKind } from './timers.js';
-import { rackDetectAndRecover } from './rack.js';
+import { enterLoss, rackDetectAndRecover } from './recovery.js';
 import { isSynchronized } from './state.js';
 
 /** A timer of `c` expired at `now` (the table has already cleared it). */
@@ -61,18 +61,13 @@ function retransmitTimeout(c: Connection, now: Instant): void {
     return;
   }
   if (!handshake) {
-    c.cc.onRto(seqDiff(c.sndMax, c.sndUna));
-    c.lossRecover = c.sndMax;
-    // LINUX tcp_enter_loss: a timeout suggests the reordering degree was over-estimated.
-    c.sb.dupThresh = 3;
-    c.rack.onRto();
-    c.timers.stop(Timer.REORDER);
+    enterLoss(c);
   }
   c.backoff++;
   c.sndNxt = c.sndUna; // go back: the output engine resends from SND.UNA (the SYN if unacked)
-  c.sb.highRxt = c.sndUna;
+  c.rec.sb.highRxt = c.sndUna;
   c.rttStart = NEVER; // Karn's rule (RFC 6298 §3)
-  c.dupAcks = 0;
+  c.rec.dupAcks = 0;
   c.armRetransmit(now);
 }
 
@@ -82,11 +77,11 @@ function retransmitTimeout(c: Connection, now: Instant): void {
  * recovery with early retransmit) instead of waiting for the RTO.
  */
 function lossProbe(c: Connection, now: Instant): void {
-  if (c.cc.inRecovery || c.lossRecover !== null || c.tlpHighSeq !== null || !seqGt(c.sndMax, c.sndUna)) return;
+  if (c.rec.inRecovery || c.rec.state === 'Loss' || c.rec.tlpHighSeq !== null || !seqGt(c.sndMax, c.sndUna)) return;
   const unsent = c.sendBuf.length - seqDiff(c.sndMax, c.sndBufSeq);
   if (unsent > 0 && seqDiff(seqAdd(c.sndUna, c.sndWnd), c.sndMax) >= Math.min(unsent, c.effMss)) c.forceSend = true;
   else c.probeLast = true;
-  c.tlpHighSeq = c.sndMax;
+  c.rec.tlpHighSeq = c.sndMax;
   bump(c.mib, 'TCPLossProbes');
   c.armRetransmit(now); // §7.3: the RTO is restarted after the probe
 }

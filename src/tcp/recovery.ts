@@ -1,0 +1,291 @@
+import { seqDiff, seqGe, seqGt, seqLt, type SeqNum } from '../seq.js';
+import { NEVER, type Instant } from '../time.js';
+import type { Connection } from './connection.js';
+import type { CongestionControl } from './congestion/control.js';
+import { bump } from '../mib.js';
+import { Rack } from './rack.js';
+import { Scoreboard } from './sack.js';
+import { Timer } from './timers.js';
+
+/**
+ * The loss-recovery state (LINUX enum tcp_ca_state, the states tcp_fastretrans_alert moves
+ * between): Open — nothing odd; Disorder — duplicate ACKs or SACKs seen, nothing marked lost;
+ * CWR — the window reduced for a congestion signal without loss (ECN, RFC 3168; not entered
+ * until ECN is negotiated); Recovery — fast recovery (RFC 5681 §3.2, RFC 6582, RFC 6675) until
+ * highSeq is acknowledged; Loss — after a retransmission timeout, go-back from SND.UNA until
+ * highSeq is acknowledged (LINUX tcp_enter_loss; RFC 6582 §4 guards the same way).
+ */
+export type CaState = 'Open' | 'Disorder' | 'CWR' | 'Recovery' | 'Loss';
+
+/**
+ * One connection's loss recovery: the state above, the SACK scoreboard (RFC 6675), RACK
+ * (RFC 8985), duplicate-ACK counting (RFC 5681) and undo (RFC 3708 D-SACK, RFC 3522 Eifel).
+ * The congestion-control algorithm (congestion/) is told of losses and timeouts from here; the
+ * recovery window itself (RFC 6675's cwnd = ssthresh, NewReno's inflation) is set here, as LINUX
+ * tcp_enter_recovery does for every algorithm.
+ */
+export class Recovery {
+  state: CaState = 'Open';
+  /** What the peer SACKed (RFC 6675 scoreboard). */
+  readonly sb = new Scoreboard();
+  /** LINUX high_seq: SND.MAX when Recovery or Loss began; acknowledging it ends the episode. */
+  highSeq: SeqNum = 0;
+  /** RFC 5681 §2 duplicate ACKs since SND.UNA last moved. */
+  dupAcks = 0;
+  /** RFC 8985 §7 TLP: SND.MAX when a loss probe was sent (one probe per episode), else null. */
+  tlpHighSeq: SeqNum | null = null;
+  /** Retransmissions of the current recovery episode not yet shown spurious by a D-SACK (RFC 3708). */
+  undoRetrans = 0;
+  /** LINUX prior_cwnd / prior_ssthresh: the window before the reduction undo() reverts (0: none). */
+  private priorCwnd = 0;
+  private priorSsthresh = 0x7fffffff;
+  /** Recovery without SACK inflates the window per duplicate ACK (RFC 6582, RFC 5681 §3.2 step 4). */
+  private newRenoInflation = false;
+  private rackState: Rack | null = null;
+
+  constructor(
+    readonly cc: CongestionControl,
+    iss: SeqNum,
+  ) {
+    // RFC 6675 HighRxt starts at the ISN (outside recovery it tracks SND.UNA): 0 would compare as
+    // "ahead" of every sequence number in the upper half of the space.
+    this.sb.highRxt = iss;
+  }
+
+  /**
+   * RACK's per-segment transmit times and loss marks (RFC 8985 §6), with SACK only; made at the
+   * first use, so a connection that never sends data does not carry it.
+   */
+  get rack(): Rack {
+    return (this.rackState ??= new Rack());
+  }
+
+  /** RACK's state if this connection has sent data (no allocation). */
+  get rackIfAny(): Rack | null {
+    return this.rackState;
+  }
+
+  get inRecovery(): boolean {
+    return this.state === 'Recovery';
+  }
+
+  /** In Recovery or Loss: an episode is under way (no new one starts, no loss probe). */
+  get recovering(): boolean {
+    return this.state === 'Recovery' || this.state === 'Loss';
+  }
+
+  /** A reduction that undo() could still revert (no timeout or undo since the last recovery). */
+  get undoPossible(): boolean {
+    return this.priorCwnd !== 0;
+  }
+
+  /** LINUX tcp_try_to_open: between episodes, Disorder while anything looks out of order. */
+  tryToOpen(): void {
+    if (this.state === 'Open' || this.state === 'Disorder') this.state = this.dupAcks > 0 || !this.sb.isEmpty ? 'Disorder' : 'Open';
+  }
+
+  /**
+   * Enter Recovery (RFC 5681 §3.2 steps 2–3, RFC 6582 §3.2 step 1, RFC 6675 §5 step 4): the
+   * algorithm sets ssthresh; NewReno inflates by the three segments that left, SACK recovery
+   * counts the pipe instead.
+   */
+  enterRecovery(flightSize: number, sndMax: SeqNum, sack: boolean): void {
+    const cc = this.cc;
+    this.priorCwnd = cc.cwnd;
+    this.priorSsthresh = cc.ssthresh;
+    cc.onLoss(flightSize);
+    this.newRenoInflation = !sack;
+    cc.cwnd = sack ? cc.ssthresh : cc.ssthresh + 3 * cc.mss;
+    this.highSeq = sndMax;
+    this.state = 'Recovery';
+  }
+
+  /** Each further duplicate ACK inflates a NewReno window (RFC 5681 §3.2 step 4). */
+  onDupAck(): void {
+    this.dupAcks++;
+    if (this.state === 'Recovery' && this.newRenoInflation) this.cc.cwnd += this.cc.mss;
+  }
+
+  /**
+   * An ACK of new data in Recovery. Full ACK (covers highSeq): deflate to ssthresh and leave
+   * (RFC 6582 §3.2 step 3). Partial ACK: NewReno deflates by the amount acked plus one MSS and
+   * returns true — the next unacknowledged segment must be retransmitted (step 4).
+   */
+  onRecoveryAck(ack: SeqNum, acked: number): boolean {
+    const cc = this.cc;
+    if (seqGe(ack, this.highSeq)) {
+      cc.cwnd = cc.ssthresh;
+      this.state = 'Open';
+      return false;
+    }
+    if (!this.newRenoInflation) return false;
+    cc.cwnd = Math.max(cc.mss, cc.cwnd - acked + cc.mss);
+    return true;
+  }
+
+  /** Retransmission timeout (RFC 5681 §3.1 equations 4 and 5): enter Loss with a one-segment window. */
+  enterLoss(flightSize: number, sndMax: SeqNum): void {
+    const cc = this.cc;
+    this.priorCwnd = 0; // LINUX: an RTO's reduction is undone only by F-RTO/timestamps, not here
+    if (this.state !== 'Recovery') cc.onLoss(flightSize);
+    cc.cwnd = cc.mss;
+    cc.onRto();
+    this.highSeq = sndMax;
+    this.state = 'Loss';
+  }
+
+  /**
+   * Every retransmission of this episode proved unnecessary (D-SACK, RFC 3708 §3.2; timestamps,
+   * RFC 3522): restore the window as it was before the reduction (LINUX tcp_undo_cwnd_reduction).
+   */
+  undo(): void {
+    if (this.priorCwnd === 0) return;
+    const cc = this.cc;
+    cc.cwnd = Math.max(cc.cwnd, this.priorCwnd);
+    cc.ssthresh = Math.max(cc.ssthresh, this.priorSsthresh);
+    if (this.state === 'Recovery') this.state = 'Open';
+    this.priorCwnd = 0;
+  }
+}
+
+/**
+ * Start fast recovery (RFC 5681 §3.2 steps 2-3, RFC 6582 §3.2, RFC 6675 §5 step 4). Without
+ * SACK the segment at SND.UNA goes at once; with SACK the output engine retransmits what RACK
+ * marked lost, the first at once (RFC 6675 §5 step 4.2).
+ */
+export function enterFastRecovery(c: Connection): void {
+  const rec = c.rec;
+  rec.enterRecovery(c.inFlight, c.sndMax, c.sackEnabled);
+  rec.undoRetrans = 0;
+  if (c.sackEnabled) {
+    const rack = rec.rack;
+    rack.rxtFirst = NEVER;
+    rack.rxtCount = 0;
+    rack.rxtSpurious = 0;
+  }
+  rec.sb.highRxt = c.sndUna;
+  c.retransmitHead = true; // RFC 6675 §5 step 4.2 / RFC 5681 §3.2 step 3
+  bump(c.mib, c.sackEnabled ? 'TCPSackRecovery' : 'TCPRenoRecovery');
+}
+
+/** A retransmission timeout of data (not the handshake): LINUX tcp_enter_loss. */
+export function enterLoss(c: Connection): void {
+  const rec = c.rec;
+  rec.enterLoss(seqDiff(c.sndMax, c.sndUna), c.sndMax);
+  // LINUX tcp_enter_loss: a timeout suggests the reordering degree was over-estimated.
+  rec.sb.dupThresh = 3;
+  rec.rack.onRto();
+  c.timers.stop(Timer.REORDER);
+}
+
+/**
+ * The SACK blocks and RACK part of an acceptable ACK (RFC 2018 §4 / RFC 6675: learn what the peer
+ * holds above the cumulative ACK; RFC 8985 §6.2 steps 1–4), with D-SACK and Eifel undo.
+ */
+export function onAckSacks(c: Connection, now: Instant, ack: SeqNum, blocks: Uint32Array, count: number, tsEcr: number | null): void {
+  const rec = c.rec;
+  const cumAck = seqGt(ack, c.sndUna) ? ack : c.sndUna;
+  const dsack = c.sackEnabled && count > 0 && rec.sb.update(blocks, count, cumAck, c.sndMax, ack);
+  if (dsack) {
+    bump(c.mib, 'TCPDSACKRecv'); // RFC 2883: the peer got something twice
+    onDsack(c, blocks[0]!, blocks[1]!);
+  }
+  // (No RACK state yet means no data was ever sent: nothing for this ACK to deliver.)
+  const rack = c.sackEnabled ? rec.rackIfAny : null;
+  if (rack === null) return;
+  rack.onAck(c, now, cumAck, count > 0, tsEcr, dsack);
+  // RFC 3522 Eifel detection (LINUX tcp_try_undo_recovery with tcp_packet_delayed): every
+  // retransmission of the recovery was answered by an ACK echoing a timestamp older than it,
+  // so the originals arrived: the reduction was for nothing. (Counted per segment, because a
+  // D-SACK can be lost or dropped by PAWS when the ACK path reorders.)
+  if (rack.rxtSpurious > 0 && rack.rxtSpurious >= rack.rxtCount && (rec.inRecovery || rec.undoPossible)) {
+    rec.undo();
+    rack.rxtSpurious = 0;
+    rack.rxtCount = 0;
+    bump(c.mib, 'TCPFullUndo');
+  }
+}
+
+/**
+ * A D-SACK for [start, end) (RFC 2883): if it covers data we retransmitted, that retransmission
+ * was spurious — the original was only reordered or delayed. Raise the reordering degree to what
+ * was observed (RFC 4653's idea; LINUX tcp_check_sack_reordering, capped by tcp_max_reordering
+ * 300) and, once every retransmission of this recovery is accounted for, undo the window
+ * reduction (RFC 3708 §3.2; LINUX tcp_try_undo_dsack).
+ */
+function onDsack(c: Connection, start: SeqNum, end: SeqNum): void {
+  const rec = c.rec;
+  const sb = rec.sb;
+  if (!seqLt(start, sb.highRxt) && !seqLt(start, c.sndUna)) return; // not a retransmission of ours
+  bump(c.mib, 'TCPSpuriousRetrans');
+  const degree = Math.ceil(Math.max(0, seqDiff(sb.highSacked(c.sndMax), start)) / c.effMss);
+  if (degree > sb.dupThresh) sb.dupThresh = Math.min(300, degree);
+  // One D-SACK block can report several adjacent retransmitted segments.
+  const pending = rec.undoRetrans;
+  rec.undoRetrans = Math.max(0, pending - Math.max(1, Math.ceil(seqDiff(end, start) / c.effMss)));
+  // LINUX tcp_fastretrans_alert calls tcp_try_undo_dsack in Open/Disorder too: the D-SACK for the
+  // last retransmission usually arrives just after the ACK that ended recovery.
+  if (rec.undoRetrans === 0 && (rec.inRecovery || (pending > 0 && rec.undoPossible))) {
+    rec.undo();
+    bump(c.mib, 'TCPDSACKUndo');
+  }
+}
+
+/**
+ * SND.UNA advanced to `ack` (from `prevUna`; `dataAcked` bytes of data): end a Loss episode
+ * once highSeq is acknowledged, deflate or end Recovery, or let the algorithm grow the window.
+ */
+export function onAckAdvance(c: Connection, now: Instant, ack: SeqNum, prevUna: SeqNum, dataAcked: number): void {
+  const rec = c.rec;
+  const wasRecovering = rec.recovering;
+  rec.dupAcks = 0;
+  rec.sb.pruneBelow(ack);
+  if (rec.state === 'Loss' && !seqLt(ack, rec.highSeq)) rec.state = 'Open';
+  if (seqLt(rec.sb.highRxt, ack)) rec.sb.highRxt = ack;
+  if (rec.state === 'Recovery') {
+    // RFC 6582 §3.2: a partial ACK retransmits the next hole; a full ACK ends recovery.
+    if (rec.onRecoveryAck(ack, seqDiff(ack, prevUna))) c.retransmitHead = true;
+  } else if (seqDiff(ack, prevUna) > 0 && dataAcked > 0) rec.cc.onAck(dataAcked, now, c.rtt.srtt);
+  if (wasRecovering && !rec.recovering) rec.rack.onRecoveryExit();
+  if (rec.tlpHighSeq !== null && !seqLt(ack, rec.tlpHighSeq)) rec.tlpHighSeq = null; // the probe episode ended
+}
+
+/**
+ * Loss detection after an ACK. With SACK: RACK (RFC 8985 §6.2 step 5, §6.3), which with no
+ * reordering seen and DupThresh segments SACKed marks at once what RFC 6675 IsLost would (LINUX:
+ * RACK replaces the DupThresh heuristics when SACK is on). Without SACK: DupThresh duplicate
+ * ACKs (RFC 5681 §3.2, RFC 6582) with early retransmit (RFC 5827).
+ */
+export function detectLoss(c: Connection, now: Instant): void {
+  const rec = c.rec;
+  if (c.sackEnabled) rackDetectAndRecover(c, now);
+  else {
+    rec.sb.flightSegs = Math.ceil(c.inFlight / c.effMss);
+    rec.sb.noNewData = c.sendBuf.length - seqDiff(c.sndMax, c.sndBufSeq) <= 0;
+    if (!rec.recovering && c.inFlight > 0 && rec.dupAcks >= rec.sb.threshold) enterFastRecovery(c);
+  }
+  rec.tryToOpen();
+}
+
+/**
+ * RFC 8985 §6.3 RACK_detect_loss_and_arm_timer, then the start of fast recovery when something
+ * was marked lost (RFC 8985 §6.2: "the sender ... enters fast recovery"; LINUX tcp_time_to_recover
+ * checks lost_out alone when RACK is on).
+ */
+export function rackDetectAndRecover(c: Connection, now: Instant): void {
+  const rec = c.rec;
+  const rack = rec.rackIfAny; // none before the first data segment: nothing can be lost
+  const timeout = rack === null ? 0 : rack.detect(c, now);
+  if (timeout > 0) c.timers.set(Timer.REORDER, now + timeout);
+  else c.timers.stop(Timer.REORDER);
+  if (rack !== null && !rec.recovering && c.inFlight > 0 && rack.lostBytes > 0) enterFastRecovery(c);
+}
+
+/**
+ * The pipe (RFC 6675 §4 SetPipe) with RACK's loss marks: bytes outstanding, less those SACKed,
+ * less those marked lost and not retransmitted since (LINUX tcp_packets_in_flight).
+ */
+export function pipe(c: Connection): number {
+  const rack = c.rec.rackIfAny; // no Rack before the first data segment (a handshake makes none)
+  return Math.max(0, seqDiff(c.sndMax, c.sndUna) - c.rec.sb.sackedBytes - (rack === null ? 0 : rack.lostBytes));
+}
