@@ -21,6 +21,7 @@ import { snapshotOf, type ConnSnapshot } from './snapshot.js';
 export type { ConnSnapshot } from './snapshot.js';
 import { TcpUsageError } from '../errors.js';
 import { bump, newMib, type Mib } from '../mib.js';
+import { Work } from './work.js';
 
 /** The four numbers that name a connection. */
 export interface Endpoints {
@@ -126,29 +127,15 @@ export class Connection implements Endpoints {
   readShutdown = false;
   lingerPending = false;
 
-  // Control flags for the output engine.
-  /** A SYN (or SYN-ACK) must be (re)sent. */
-  synPending = false;
-  /** Send an ACK now (not delayed). */
-  ackNow = false;
-  /** Send a RST (abort) before anything else; then the connection is CLOSED. */
-  rstPending = false;
-  /** Keepalive or zero-window probe to send (seq = SND.UNA - 1). */
-  probePending = false;
-  /** Send one segment of what the window allows despite Nagle/SWS (the persist override). */
-  forceSend = false;
+  /** What the output engine owes the peer: one bitset of work.ts `Work` bits, served in bit order. */
+  pending = 0;
   /** The instant of the current transmit burst and how many data segments it has sent (PSH). */
   burstAt: Instant = -1;
   burstSegs = 0;
-  /** Fast retransmit: resend the segment at SND.UNA once, without rewinding SND.NXT. */
-  retransmitHead = false;
-  /** The tail loss probe retransmits the last segment (no new data could be sent). */
-  probeLast = false;
   /** A D-SACK block to report in the next ACK (RFC 2883): [start, end), or start === end for none. */
   dsackStart: SeqNum = 0;
   dsackEnd: SeqNum = 0;
-  /** A RST answering one bad segment (e.g. an unacceptable ACK in SYN_SENT): <SEQ=replyRstSeq><CTL=RST>. */
-  replyRstPending = false;
+  /** SEG.SEQ of the RST answering one bad segment (Work.REPLY_RST; e.g. an unacceptable ACK in SYN_SENT). */
   replyRstSeq: SeqNum = 0;
   /** RCV.NXT carried by the last ACK we sent (RFC 7323 §4.3 Last.ACK.sent). */
   lastAckSent: SeqNum = 0;
@@ -313,6 +300,11 @@ export class Connection implements Endpoints {
     return ev;
   }
 
+  /** An ACK is due now (the stack services such a connection at once). */
+  get ackNow(): boolean {
+    return (this.pending & Work.ACK) !== 0;
+  }
+
   get hasEvents(): boolean {
     return this.evCount > 0;
   }
@@ -349,7 +341,6 @@ export class Connection implements Endpoints {
   open(now: Instant, from: 'CLOSED' | 'LISTEN' = 'CLOSED'): void {
     if (this.state !== 'CLOSED') throw new Error(`open() in state ${this.state}`);
     this.state = from;
-    this.synPending = true;
     this.lastRecv = now;
     this.setState('SYN_SENT', from === 'LISTEN' ? 'SEND on a listening socket (active open)' : 'connect: snd SYN');
   }
@@ -409,7 +400,7 @@ export class Connection implements Endpoints {
     const adv = Math.max(0, seqDiff(this.rcvAdv, this.rcvNxt));
     const threshold = Math.min(this.config.recvBuffer / 2, this.advMss);
     if (isSynchronized(this.state) && win - adv >= threshold && win >= 2 * adv) {
-      this.ackNow = true;
+      this.pending |= Work.ACK;
     }
     return n;
   }
@@ -528,7 +519,7 @@ export class Connection implements Endpoints {
     const sendRst = s === 'ESTABLISHED' || s === 'CLOSE_WAIT' || s === 'FIN_WAIT_1' || s === 'FIN_WAIT_2' || s === 'SYN_RECEIVED' ||
       (forceRst && s !== 'SYN_SENT' && s !== 'TIME_WAIT' && s !== 'LISTEN');
     if (sendRst) {
-      this.rstPending = true;
+      this.pending |= Work.RST;
       bump(this.mib, 'OutRsts');
     }
     this.lastSend = now;

@@ -8,6 +8,7 @@ import { Timer } from './timers.js';
 import { initialWindow } from './output.js';
 import { tsClock } from './clock.js';
 import { onAckAdvance } from './recovery.js';
+import { Work } from './work.js';
 
 /** RFC 9293 §3.10.7.3: a segment arrives in SYN_SENT. */
 export function synSentInput(c: Connection, now: Instant, seg: TcpRepr): void {
@@ -39,7 +40,7 @@ export function synSentInput(c: Connection, now: Instant, seg: TcpRepr): void {
   if (hasAck) {
     ackNewData(c, now, seg);
     established(c, now, 'rcv SYN,ACK: snd ACK');
-    c.ackNow = true;
+    c.pending |= Work.ACK;
     if (seg.payload.length > 0) receiveText(c, now, c.rcvNxt, seg.payload);
     if (seg.flags & FIN && seqAdd(seg.seq, 1 + seg.payload.length) === c.rcvNxt) processFin(c, now);
   } else {

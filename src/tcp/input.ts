@@ -9,6 +9,7 @@ import { tsBefore, tsClock } from './clock.js';
 import { detectLoss, onAckSacks } from './recovery.js';
 import { isSynchronized } from './state.js';
 import { admitSegment } from './rmem.js';
+import { Work } from './work.js';
 
 /**
  * Segment arrival, RFC 9293 §3.10.7. SYN_SENT is in input-syn-sent.ts; everything here is
@@ -36,9 +37,8 @@ function synchronizedInput(c: Connection, now: Instant, seg: TcpRepr): void {
   if (c.state === 'SYN_RECEIVED') {
     // LINUX tcp_check_req: a retransmitted SYN (same ISN) gets the SYN-ACK again.
     if ((flags & (SYN | ACK | RST)) === SYN && seg.seq === c.irs) {
-      c.synPending = true;
-      // The output engine sends our SYN whenever SND.NXT sits at the ISS (output.ts): rewind
-      // it so the SYN-ACK really goes out again (synPending alone is read by nobody).
+      // The output engine sends our SYN whenever SND.NXT sits at the ISS (output.ts due()):
+      // rewind it so the SYN-ACK really goes out again.
       if (c.sndUna === c.iss) c.sndNxt = c.iss;
       return;
     }
@@ -64,7 +64,7 @@ function synchronizedInput(c: Connection, now: Instant, seg: TcpRepr): void {
     // "special allowance should be made to accept valid ACKs, URGs, and RSTs" at a zero window.
     if (wnd === 0 && seg.seq === c.rcvNxt) {
       dropText = true;
-      c.ackNow = true;
+      c.pending |= Work.ACK;
     } else {
       if (flags & RST) return; // never answer a RST (§3.10.7.4, RFC 5961 §3.2)
       if (c.state === 'TIME_WAIT') {
@@ -72,7 +72,7 @@ function synchronizedInput(c: Connection, now: Instant, seg: TcpRepr): void {
         // acknowledge it and restart the 2MSL timeout. Other late segments are dropped with an ACK.
         if (flags & FIN) {
           c.timers.set(Timer.TIME_WAIT, now + c.config.timeWait);
-          c.ackNow = true;
+          c.pending |= Work.ACK;
         } else outOfWindowAck(c, now, seg);
         return;
       }
@@ -225,7 +225,7 @@ export function receiveText(c: Connection, now: Instant, seq: number, data: Uint
       c.dsackEnd = seqAdd(seq, Math.min(skip, data.length));
     }
     if (skip >= data.length) {
-      c.ackNow = true; // a complete duplicate: ACK at once (RFC 5681 §4.2)
+      c.pending |= Work.ACK; // a complete duplicate: ACK at once (RFC 5681 §4.2)
       return;
     }
     data = data.subarray(skip);
@@ -234,13 +234,13 @@ export function receiveText(c: Connection, now: Instant, seq: number, data: Uint
   // Trim what does not fit in the buffer (the advertised window never exceeds it).
   const room = seqDiff(seqAdd(c.rcvNxt, c.recvBuf.free), seq);
   if (room <= 0) {
-    c.ackNow = true;
+    c.pending |= Work.ACK;
     return;
   }
   if (data.length > room) data = data.subarray(0, room);
   // LINUX tcp_data_queue / tcp_data_queue_ofo: charge the segment to receive memory first.
   if (!admitSegment(c, seq, data.length)) {
-    c.ackNow = true;
+    c.pending |= Work.ACK;
     return;
   }
   c.rcvMss = Math.max(c.rcvMss, Math.min(data.length, c.advMss));
@@ -253,7 +253,7 @@ export function receiveText(c: Connection, now: Instant, seq: number, data: Uint
       c.dsackEnd = seqAdd(seq, data.length);
     }
     bump(c.mib, 'TCPOFOQueue');
-    c.ackNow = true;
+    c.pending |= Work.ACK;
     return;
   }
   const hadHoles = !c.reasm.isEmpty;
@@ -289,12 +289,12 @@ export function receiveText(c: Connection, now: Instant, seq: number, data: Uint
 function scheduleAck(c: Connection, now: Instant, filledHole: boolean): void {
   if (filledHole || c.quickAcks > 0) {
     if (c.quickAcks > 0) c.quickAcks--;
-    c.ackNow = true;
+    c.pending |= Work.ACK;
     return;
   }
   // LINUX __tcp_ack_snd_check: more than one full frame received since the last ACK.
   if (c.bytesSinceAck > c.rcvMss) {
-    c.ackNow = true;
+    c.pending |= Work.ACK;
     return;
   }
   if (!c.timers.isSet(Timer.DELAYED_ACK)) c.timers.set(Timer.DELAYED_ACK, now + c.config.delAckMin);
@@ -312,7 +312,7 @@ export function processFin(c: Connection, now: Instant): void {
     // application to close soon so that its FIN carries the ACK (the three-segment close). The
     // delay is the ACK timeout, TCP_ATO_MIN once data has arrived; before any data it is 0.
     if (!c.timers.isSet(Timer.DELAYED_ACK)) c.timers.set(Timer.DELAYED_ACK, now + c.config.delAckMin);
-  } else c.ackNow = true;
+  } else c.pending |= Work.ACK;
   // The state changes first, then the application hears of the end of the stream.
   try {
     finTransition(c, now);
@@ -374,7 +374,7 @@ export function challengeAck(c: Connection, now: Instant): void {
   }
   c.lastOowAck = now;
   bump(c.mib, 'TCPChallengeACK');
-  c.ackNow = true;
+  c.pending |= Work.ACK;
 }
 
 /** ACK for an unacceptable segment (§3.10.7.4). LINUX tcp_oow_rate_limited: pure ACKs only. */
@@ -395,12 +395,12 @@ function outOfWindowAck(c: Connection, now: Instant, seg: TcpRepr): void {
     return;
   }
   c.lastOowAck = now;
-  c.ackNow = true;
+  c.pending |= Work.ACK;
 }
 
 /** Answer `seg` with a RST (§3.10.7.1 rules: <SEQ=SEG.ACK> if it had an ACK). */
 export function replyRst(c: Connection, seg: TcpRepr): void {
-  c.replyRstPending = true;
+  c.pending |= Work.REPLY_RST;
   c.replyRstSeq = seg.flags & ACK ? seg.ack : 0;
   bump(c.mib, 'OutRsts');
 }

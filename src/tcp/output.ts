@@ -5,6 +5,8 @@ import { bump, type Connection } from './connection.js';
 import { Timer } from './timers.js';
 import { pipe } from './recovery.js';
 import { tsClock } from './clock.js';
+import { Work, type WorkBit } from './work.js';
+import { assertNever } from './state.js';
 export { tsClock } from './clock.js';
 
 /**
@@ -16,93 +18,126 @@ export function initialWindow(c: Connection): number {
 }
 
 /**
- * The next segment this connection wants to send, written into `out`; false when none.
- * Order: a RST answering a bad segment, an abortive RST, SYN / SYN-ACK, data and FIN,
- * a probe, a bare ACK. The caller loops until false.
+ * The work due now (work.ts): the bits input and timers set, plus what the TCB implies — our SYN
+ * whenever SND.NXT sits at the ISS (first send, or rewound to retransmit it), lost segments to
+ * retransmit in SACK recovery, and data. Only RSTs leave a CLOSED connection; a SYN goes alone.
+ */
+function due(c: Connection): number {
+  const rsts = c.pending & (Work.REPLY_RST | Work.RST);
+  const s = c.state;
+  if (s === 'CLOSED' || s === 'LISTEN') return rsts;
+  if (c.sndNxt === c.iss && c.sndUna === c.iss) return rsts | Work.SYN;
+  if (s === 'SYN_SENT') return rsts;
+  let w = c.pending & ~Work.FORCE_SEND;
+  if (s === 'SYN_RECEIVED') return w; // nothing but the SYN-ACK and ACKs until the handshake completes
+  if (c.rec.inRecovery && c.sackEnabled && c.rec.rack.lostBytes > 0) w |= Work.LOST;
+  return w | Work.DATA;
+}
+
+/**
+ * The next segment this connection wants to send, written into `out`; false when none. Serves
+ * the due work lowest bit first (work.ts gives the order); a bit that produces no segment (Nagle,
+ * a closed window, nothing left to retransmit) yields to the next. The caller loops until false.
  */
 export function pollTransmit(c: Connection, now: Instant, out: TcpRepr): boolean {
   clearTcpRepr(out);
   out.srcPort = c.localPort;
   out.dstPort = c.remotePort;
-  if (c.replyRstPending) {
-    // §3.10.7.1 form: <SEQ=SEG.ACK><CTL=RST> (our caller recorded SEG.ACK, or 0 without ACK).
-    c.replyRstPending = false;
-    out.seq = c.replyRstSeq;
-    out.flags = RST;
-    return true;
-  }
-  if (c.rstPending) {
-    // Abortive close (§3.10.5): LINUX tcp_send_active_reset sends RST,ACK at SND.NXT, window 0.
-    c.rstPending = false;
-    out.seq = c.sndMax;
-    out.ack = c.rcvNxt;
-    out.flags = RST | ACK;
-    if (c.tsEnabled) setTs(c, now, out, c.tsRecent); // LINUX tcp_send_active_reset carries TS
-    c.lastSend = now;
-    return true;
-  }
-  const s = c.state;
-  if (s === 'CLOSED' || s === 'LISTEN') return false;
-  // Our SYN is due whenever SND.NXT sits at the ISS (first send, or rewound to retransmit it).
-  if (c.sndNxt === c.iss && c.sndUna === c.iss) {
-    writeSyn(c, now, out);
-    return true;
-  }
-  if (s === 'SYN_SENT') return false;
-  if (c.retransmitHead) {
-    c.retransmitHead = false;
-    // With SACK the first segment RACK marked lost (RFC 8985 §6.2 step 5), usually SND.UNA's.
-    const lost = c.sackEnabled && c.rec.inRecovery ? c.rec.rack.firstLostIndex() : -1;
-    if (lost >= 0 && s !== 'SYN_RECEIVED' && retransmitAt(c, now, out, c.rec.rack.startOf(lost), seqDiff(c.rec.rack.endOf(lost), c.rec.rack.startOf(lost)))) {
-      const end = seqAdd(out.seq, segLen(out));
-      if (seqLt(c.rec.sb.highRxt, end)) c.rec.sb.highRxt = end;
-      return true;
-    }
-    if (lost < 0 && s !== 'SYN_RECEIVED' && retransmitAt(c, now, out, c.sndUna)) {
-      const end = seqAdd(c.sndUna, segLen(out));
-      if (c.sackEnabled && seqLt(c.rec.sb.highRxt, end)) c.rec.sb.highRxt = end;
-      return true;
-    }
-  }
-  if (c.probeLast) {
-    // The tail loss probe retransmits the last segment sent (RFC 8985 §7.3).
-    c.probeLast = false;
-    const end = c.finSent() ? c.finSeq : c.sndMax;
-    const start = seqDiff(end, c.sndUna) > c.effMss ? seqAdd(end, -c.effMss) : c.sndUna;
-    if (s !== 'SYN_RECEIVED' && retransmitAt(c, now, out, start)) return true;
-  }
-  if (c.rec.inRecovery && c.sackEnabled && s !== 'SYN_RECEIVED' && c.rec.rack.lostBytes > 0) {
-    // RFC 6675 §5 step (C) with RACK's marks (RFC 8985 §6.2): while the pipe has room,
-    // retransmit the first segment marked lost (lost retransmissions included), before new data.
-    if (c.cc.cwnd - pipe(c) >= sendMss(c)) {
-      const i = c.rec.rack.firstLostIndex();
-      if (i >= 0 && retransmitAt(c, now, out, c.rec.rack.startOf(i), seqDiff(c.rec.rack.endOf(i), c.rec.rack.startOf(i)))) {
-        // HighRxt (RFC 6675 §2) stays the highest retransmitted, for D-SACK accounting.
-        const end = seqAdd(out.seq, segLen(out));
-        if (seqLt(c.rec.sb.highRxt, end)) c.rec.sb.highRxt = end;
-        return true;
-      }
-    }
-  }
-  if (s !== 'SYN_RECEIVED' && sendData(c, now, out)) return true;
-  if (c.probePending) {
-    // Keepalive (RFC 1122 §4.2.3.6) and zero-window probes: SEG.SEQ = SND.UNA - 1, no data,
-    // which the peer must answer with an ACK (LINUX tcp_xmit_probe_skb).
-    c.probePending = false;
-    out.seq = seqAdd(c.sndUna, -1);
-    fillAck(c, now, out);
-    return true;
-  }
-  if (c.ackNow) {
-    // A bare ACK carries the highest sequence number sent, not SND.NXT: after a retransmission
-    // timeout SND.NXT is rewound (go-back-N), and an ACK at a SEG.SEQ below the peer's RCV.NXT
-    // fails its acceptability test (RFC 9293 §3.10.7.4) and is dropped, ACK field and all; two
-    // such ends deadlock. LINUX tcp_acceptable_seq: snd_nxt, the highest sent.
-    out.seq = c.sndMax;
-    fillAck(c, now, out);
-    return true;
+  for (let work = due(c); work !== 0; work &= work - 1) {
+    if (serve(c, now, out, (work & -work) as WorkBit)) return true;
   }
   return false;
+}
+
+/** One kind of work: true when it wrote a segment into `out`. */
+function serve(c: Connection, now: Instant, out: TcpRepr, bit: WorkBit): boolean {
+  switch (bit) {
+    case Work.REPLY_RST:
+      // §3.10.7.1 form: <SEQ=SEG.ACK><CTL=RST> (our caller recorded SEG.ACK, or 0 without ACK).
+      c.pending &= ~Work.REPLY_RST;
+      out.seq = c.replyRstSeq;
+      out.flags = RST;
+      return true;
+    case Work.RST:
+      // Abortive close (§3.10.5): LINUX tcp_send_active_reset sends RST,ACK at SND.NXT, window 0.
+      c.pending &= ~Work.RST;
+      out.seq = c.sndMax;
+      out.ack = c.rcvNxt;
+      out.flags = RST | ACK;
+      if (c.tsEnabled) setTs(c, now, out, c.tsRecent); // LINUX tcp_send_active_reset carries TS
+      c.lastSend = now;
+      return true;
+    case Work.SYN:
+      writeSyn(c, now, out);
+      return true;
+    case Work.RETRANSMIT_HEAD:
+      c.pending &= ~Work.RETRANSMIT_HEAD;
+      return c.state !== 'SYN_RECEIVED' && retransmitHead(c, now, out);
+    case Work.TLP: {
+      // The tail loss probe retransmits the last segment sent (RFC 8985 §7.3).
+      c.pending &= ~Work.TLP;
+      const end = c.finSent() ? c.finSeq : c.sndMax;
+      const start = seqDiff(end, c.sndUna) > c.effMss ? seqAdd(end, -c.effMss) : c.sndUna;
+      return c.state !== 'SYN_RECEIVED' && retransmitAt(c, now, out, start);
+    }
+    case Work.LOST:
+      return retransmitLost(c, now, out);
+    case Work.DATA:
+      return sendData(c, now, out);
+    case Work.PROBE:
+      // Keepalive (RFC 1122 §4.2.3.6) and zero-window probes: SEG.SEQ = SND.UNA - 1, no data,
+      // which the peer must answer with an ACK (LINUX tcp_xmit_probe_skb).
+      c.pending &= ~Work.PROBE;
+      out.seq = seqAdd(c.sndUna, -1);
+      fillAck(c, now, out);
+      return true;
+    case Work.ACK:
+      // A bare ACK carries the highest sequence number sent, not SND.NXT: after a retransmission
+      // timeout SND.NXT is rewound (go-back-N), and an ACK at a SEG.SEQ below the peer's RCV.NXT
+      // fails its acceptability test (RFC 9293 §3.10.7.4) and is dropped, ACK field and all; two
+      // such ends deadlock. LINUX tcp_acceptable_seq: snd_nxt, the highest sent.
+      out.seq = c.sndMax;
+      fillAck(c, now, out);
+      return true;
+    case Work.FORCE_SEND:
+      return false; // a modifier of DATA, never due on its own
+    default:
+      return assertNever(bit, 'work bit');
+  }
+}
+
+/**
+ * Fast retransmit: with SACK in recovery the first segment RACK marked lost (RFC 8985 §6.2
+ * step 5), usually SND.UNA's; otherwise the segment at SND.UNA (RFC 5681 §3.2, RFC 6582 §3.2).
+ */
+function retransmitHead(c: Connection, now: Instant, out: TcpRepr): boolean {
+  const lost = c.sackEnabled && c.rec.inRecovery ? c.rec.rack.firstLostIndex() : -1;
+  if (lost >= 0) {
+    const rack = c.rec.rack;
+    if (!retransmitAt(c, now, out, rack.startOf(lost), seqDiff(rack.endOf(lost), rack.startOf(lost)))) return false;
+    const end = seqAdd(out.seq, segLen(out));
+    if (seqLt(c.rec.sb.highRxt, end)) c.rec.sb.highRxt = end;
+    return true;
+  }
+  if (!retransmitAt(c, now, out, c.sndUna)) return false;
+  const end = seqAdd(c.sndUna, segLen(out));
+  if (c.sackEnabled && seqLt(c.rec.sb.highRxt, end)) c.rec.sb.highRxt = end;
+  return true;
+}
+
+/**
+ * RFC 6675 §5 step (C) with RACK's marks (RFC 8985 §6.2): while the pipe has room, retransmit
+ * the first segment marked lost (lost retransmissions included), before new data.
+ */
+function retransmitLost(c: Connection, now: Instant, out: TcpRepr): boolean {
+  if (c.cc.cwnd - pipe(c) < sendMss(c)) return false;
+  const rack = c.rec.rack;
+  const i = rack.firstLostIndex();
+  if (i < 0 || !retransmitAt(c, now, out, rack.startOf(i), seqDiff(rack.endOf(i), rack.startOf(i)))) return false;
+  // HighRxt (RFC 6675 §2) stays the highest retransmitted, for D-SACK accounting.
+  const end = seqAdd(out.seq, segLen(out));
+  if (seqLt(c.rec.sb.highRxt, end)) c.rec.sb.highRxt = end;
+  return true;
 }
 
 function writeSyn(c: Connection, now: Instant, out: TcpRepr): void {
@@ -119,7 +154,7 @@ function writeSyn(c: Connection, now: Instant, out: TcpRepr): void {
     if (c.tsEnabled) setTs(c, now, out, c.tsRecent);
     c.rcvAdv = seqAdd(c.rcvNxt, out.window);
     c.lastAckSent = c.rcvNxt;
-    c.ackNow = false;
+    c.pending &= ~Work.ACK;
   } else {
     out.sackPermitted = c.config.sack;
     if (c.config.windowScaling) out.wscale = c.config.wscale;
@@ -173,7 +208,7 @@ function sendData(c: Connection, now: Instant, out: TcpRepr): boolean {
   // the first two duplicate ACKs each allow one more segment (RFC 3042 §2).
   // After a timeout (the Loss state) everything not SACKed counts as lost: only what has been sent
   // again since going back is in flight (LINUX tcp_enter_loss marks it all lost).
-  const flight = c.rec.state === 'Loss' ? c.inFlight : c.sackEnabled ? pipe(c) : c.rec.inRecovery ? c.inFlight : Math.max(0, c.inFlight - Math.min(c.rec.dupAcks, 2) * c.effMss);
+  const flight = flightForSend(c);
   // Whole bytes only: CUBIC's cwnd is fractional, and a fractional `usable` made a 0.6-byte
   // "segment" that sent an empty ACK without advancing SND.NXT, 100000 times in a row.
   const usable = Math.floor(Math.min(seqDiff(seqAdd(c.sndUna, c.sndWnd), c.sndNxt), c.cc.cwnd - flight));
@@ -189,8 +224,8 @@ function sendData(c: Connection, now: Instant, out: TcpRepr): boolean {
   const mss = sendMss(c);
   let len = Math.max(0, Math.min(avail, mss, usable));
   const lastOfQueue = len === avail;
-  const force = c.forceSend;
-  c.forceSend = false;
+  const force = (c.pending & Work.FORCE_SEND) !== 0;
+  c.pending &= ~Work.FORCE_SEND;
   if (len > 0 && len < mss && !retransmission && !force) {
     // Blocked by the rules below with nothing in flight: the persist timer is the override
     // timeout of §3.8.6.2.1 that eventually sends what the window allows.
@@ -243,6 +278,26 @@ function sendData(c: Connection, now: Instant, out: TcpRepr): boolean {
   c.timers.stop(Timer.PERSIST);
   len = 0;
   return true;
+}
+
+/** What counts as in flight when deciding how much may be sent (the congestion window's measure). */
+function flightForSend(c: Connection): number {
+  const st = c.rec.state;
+  switch (st) {
+    case 'Loss':
+      // After a timeout everything not SACKed counts as lost: only what has been sent again
+      // since going back is in flight (LINUX tcp_enter_loss marks it all lost).
+      return c.inFlight;
+    case 'Recovery':
+      return c.sackEnabled ? pipe(c) : c.inFlight;
+    case 'Open':
+    case 'Disorder':
+    case 'CWR':
+      // Without SACK the first two duplicate ACKs each allow one more segment (RFC 3042 §2).
+      return c.sackEnabled ? pipe(c) : Math.max(0, c.inFlight - Math.min(c.rec.dupAcks, 2) * c.effMss);
+    default:
+      return assertNever(st, 'recovery state');
+  }
 }
 
 /**
@@ -321,7 +376,7 @@ export function fillAck(c: Connection, now: Instant, out: TcpRepr): void {
     out.sackCount = k;
   }
   c.lastAckSent = c.rcvNxt;
-  c.ackNow = false;
+  c.pending &= ~Work.ACK;
   c.bytesSinceAck = 0;
   c.timers.stop(Timer.DELAYED_ACK);
   c.lastSend = now;

@@ -6,6 +6,7 @@ import { bump } from '../mib.js';
 import { Rack } from './rack.js';
 import { Scoreboard } from './sack.js';
 import { Timer } from './timers.js';
+import { Work } from './work.js';
 
 /**
  * The loss-recovery state (LINUX enum tcp_ca_state, the states tcp_fastretrans_alert moves
@@ -164,7 +165,7 @@ export function enterFastRecovery(c: Connection): void {
     rack.rxtSpurious = 0;
   }
   rec.sb.highRxt = c.sndUna;
-  c.retransmitHead = true; // RFC 6675 §5 step 4.2 / RFC 5681 §3.2 step 3
+  c.pending |= Work.RETRANSMIT_HEAD; // RFC 6675 §5 step 4.2 / RFC 5681 §3.2 step 3
   bump(c.mib, c.sackEnabled ? 'TCPSackRecovery' : 'TCPRenoRecovery');
 }
 
@@ -244,7 +245,7 @@ export function onAckAdvance(c: Connection, now: Instant, ack: SeqNum, prevUna: 
   if (seqLt(rec.sb.highRxt, ack)) rec.sb.highRxt = ack;
   if (rec.state === 'Recovery') {
     // RFC 6582 §3.2: a partial ACK retransmits the next hole; a full ACK ends recovery.
-    if (rec.onRecoveryAck(ack, seqDiff(ack, prevUna))) c.retransmitHead = true;
+    if (rec.onRecoveryAck(ack, seqDiff(ack, prevUna))) c.pending |= Work.RETRANSMIT_HEAD;
   } else if (seqDiff(ack, prevUna) > 0 && dataAcked > 0) rec.cc.onAck(dataAcked, now, c.rtt.srtt);
   if (wasRecovering && !rec.recovering) rec.rack.onRecoveryExit();
   if (rec.tlpHighSeq !== null && !seqLt(ack, rec.tlpHighSeq)) rec.tlpHighSeq = null; // the probe episode ended

@@ -4,6 +4,7 @@ import { bump, type Connection } from './connection.js';
 import { Timer, type TimerKind } from './timers.js';
 import { enterLoss, rackDetectAndRecover } from './recovery.js';
 import { isSynchronized } from './state.js';
+import { Work } from './work.js';
 
 /** A timer of `c` expired at `now` (the table has already cleared it). */
 export function onTimer(c: Connection, now: Instant, kind: TimerKind): void {
@@ -16,7 +17,7 @@ export function onTimer(c: Connection, now: Instant, kind: TimerKind): void {
       return keepaliveTimeout(c, now);
     case Timer.DELAYED_ACK:
       // RFC 9293 §3.8.6.3: the delayed ACK is due.
-      if (c.state !== 'CLOSED') c.ackNow = true;
+      if (c.state !== 'CLOSED') c.pending |= Work.ACK;
       return;
     case Timer.TIME_WAIT:
       // RFC 9293 §3.10.8: "If the time-wait timeout expires ... delete the TCB".
@@ -79,8 +80,8 @@ function retransmitTimeout(c: Connection, now: Instant): void {
 function lossProbe(c: Connection, now: Instant): void {
   if (c.rec.inRecovery || c.rec.state === 'Loss' || c.rec.tlpHighSeq !== null || !seqGt(c.sndMax, c.sndUna)) return;
   const unsent = c.sendBuf.length - seqDiff(c.sndMax, c.sndBufSeq);
-  if (unsent > 0 && seqDiff(seqAdd(c.sndUna, c.sndWnd), c.sndMax) >= Math.min(unsent, c.effMss)) c.forceSend = true;
-  else c.probeLast = true;
+  if (unsent > 0 && seqDiff(seqAdd(c.sndUna, c.sndWnd), c.sndMax) >= Math.min(unsent, c.effMss)) c.pending |= Work.FORCE_SEND;
+  else c.pending |= Work.TLP;
   c.rec.tlpHighSeq = c.sndMax;
   bump(c.mib, 'TCPLossProbes');
   c.armRetransmit(now); // §7.3: the RTO is restarted after the probe
@@ -94,7 +95,7 @@ function persistTimeout(c: Connection, now: Instant): void {
   if (c.sndWnd > 0) {
     // A small window that silly-window avoidance would not fill: send what fits
     // (RFC 9293 §3.8.6.2.1 override timeout; LINUX tcp_write_wakeup).
-    c.forceSend = true;
+    c.pending |= Work.FORCE_SEND;
     return;
   }
   // LINUX tcp_probe_timer: give up after tcp_retries2 probes the peer never answered.
@@ -102,7 +103,7 @@ function persistTimeout(c: Connection, now: Instant): void {
     c.fail('ETIMEDOUT', 'zero-window probes unanswered');
     return;
   }
-  c.probePending = true;
+  c.pending |= Work.PROBE;
   c.persistProbes++;
   c.persistBackoff++;
   bump(c.mib, 'TCPWinProbe');
@@ -124,13 +125,13 @@ function keepaliveTimeout(c: Connection, now: Instant): void {
     return;
   }
   if (c.keepaliveProbes >= c.config.keepCount) {
-    c.rstPending = true;
+    c.pending |= Work.RST;
     bump(c.mib, 'OutRsts');
     bump(c.mib, 'TCPKeepAliveTimeouts');
     c.fail('ETIMEDOUT', `keepalive: ${c.keepaliveProbes} probes unanswered: snd RST`);
     return;
   }
-  c.probePending = true;
+  c.pending |= Work.PROBE;
   c.keepaliveProbes++;
   bump(c.mib, 'TCPKeepAlive');
   c.timers.set(Timer.KEEPALIVE, now + c.config.keepInterval);
