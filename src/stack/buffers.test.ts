@@ -99,10 +99,10 @@ test('a connection has no RACK state until it sends data (a handshake allocates 
   const p = pair();
   const { client, server } = connect(p);
   assert.equal(client.conn.sackEnabled, true);
-  assert.equal(client.conn.rec.rackIfAny, null);
-  assert.equal(server.conn.rec.rackIfAny, null);
+  assert.equal(client.conn.snd.rec.rackIfAny, null);
+  assert.equal(server.conn.snd.rec.rackIfAny, null);
   client.write(new Uint8Array([1, 2, 3]));
   p.run(1000);
-  assert.notEqual(client.conn.rec.rackIfAny, null);
-  assert.equal(server.conn.rec.rackIfAny, null, 'the receiver of data keeps none either');
+  assert.notEqual(client.conn.snd.rec.rackIfAny, null);
+  assert.equal(server.conn.snd.rec.rackIfAny, null, 'the receiver of data keeps none either');
 });

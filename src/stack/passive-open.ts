@@ -1,6 +1,6 @@
 import { seqAdd } from '../seq.js';
 import { bump } from '../tcp/connection.js';
-import { negotiate } from '../tcp/input-syn-sent.js';
+import { negotiate } from '../tcp/handshake.js';
 import type { Instant } from '../time.js';
 import { ACK, RST, SYN, clearTcpRepr, type TcpRepr } from '../wire/tcp-repr.js';
 import type { Listener } from './listener.js';

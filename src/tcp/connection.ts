@@ -1,27 +1,29 @@
-import { seqAdd, seqDiff, seqGt, type SeqNum } from '../seq.js';
+import { type SeqNum } from '../seq.js';
 import { EV, stateEvent } from './events.js';
-import { NEVER, type Instant } from '../time.js';
+import { type Instant } from '../time.js';
 import type { TcpRepr } from '../wire/tcp-repr.js';
 import { makeConfig, DEFAULT_CONFIG, type TcpConfig } from './config.js';
 import type { ConnEvent, TcpErrorCode } from './events.js';
 import { ERROR_MESSAGES } from './events.js';
-import { Reassembly } from './reassembly.js';
-import { rcvMemRoom } from './rmem.js';
+import type { Reassembly } from './reassembly.js';
 import { ByteRing } from './ring.js';
-import { RttEstimator } from './rtt.js';
-import { isSynchronized, type TcpStateName } from './state.js';
+import { type TcpStateName } from './state.js';
 import { Timer, TimerTable } from './timers.js';
 import { isLegalTransition } from './transitions.js';
 import { onSegment } from './input.js';
 import { pollTransmit } from './output.js';
 import { onTimer } from './timer-handlers.js';
-import { createCongestionControl, type CongestionControl } from './congestion/registry.js';
-import { Recovery } from './recovery.js';
+import { type CongestionControl } from './congestion/registry.js';
 import { snapshotOf, type ConnSnapshot } from './snapshot.js';
 export type { ConnSnapshot } from './snapshot.js';
 import { TcpUsageError } from '../errors.js';
 import { bump, newMib, type Mib } from '../mib.js';
 import { Work } from './work.js';
+import { Receiver, readData, receiveWindow } from './receiver.js';
+import { Sender } from './sender.js';
+
+/** Counters shared with the stack (MIB/nstat names, typed in src/mib.ts), incremented in place. */
+export { bump, type Mib };
 
 /** The four numbers that name a connection. */
 export interface Endpoints {
@@ -30,9 +32,6 @@ export interface Endpoints {
   remoteAddr: string;
   remotePort: number;
 }
-
-/** Counters shared with the stack (MIB/nstat names, typed in src/mib.ts), incremented in place. */
-export { bump, type Mib };
 
 export interface ConnectionInit extends Endpoints {
   /** Initial send sequence number (RFC 6528), from the stack's generator. */
@@ -75,24 +74,12 @@ export class Connection implements Endpoints {
   /** Active open (connect) or passive (a child of a listener). */
   passive = false;
 
-  // RFC 9293 §3.3.1 send sequence variables.
-  iss: SeqNum;
-  sndUna: SeqNum;
-  sndNxt: SeqNum;
-  /** Highest sequence number sent (sndNxt goes back on retransmission timeout; this does not). */
-  sndMax: SeqNum;
-  sndWnd = 0;
-  sndWl1: SeqNum = 0;
-  sndWl2: SeqNum = 0;
-  /** Largest window the peer ever offered (RFC 9293 §3.8.6.2.1, RFC 5961 §5.2 MAX.SND.WND). */
-  maxSndWnd = 0;
-  // Receive sequence variables.
-  irs: SeqNum = 0;
-  rcvNxt: SeqNum = 0;
-  /** Right edge of the window we last advertised (never moved left: RFC 9293 §3.8.6.2.2). */
-  rcvAdv: SeqNum = 0;
+  /** The send half: send sequence variables, queue, RTT, recovery and congestion (sender.ts). */
+  readonly snd: Sender;
+  /** The receive half: receive sequence variables, buffers, window, ACK state (receiver.ts). */
+  readonly rcv: Receiver;
 
-  // Negotiated options.
+  // Negotiated options (the handshake sets them; both halves read them).
   /** Our announced MSS. */
   advMss: number;
   /** Peer's MSS (536 / 1220 when it sent none). */
@@ -102,79 +89,23 @@ export class Connection implements Endpoints {
   wsEnabled = false;
   tsEnabled = false;
   sackEnabled = false;
-  tsRecent = 0;
   readonly tsOffset: number;
 
-  // Buffers.
-  readonly sendBuf: ByteRing;
-  /** Sequence number of sendBuf's first byte. */
-  sndBufSeq: SeqNum;
-  readonly recvBuf: ByteRing;
-  readonly reasm = new Reassembly();
-  /** Sequence number of a FIN that arrived ahead of missing data. */
-  oooFinSeq: SeqNum | null = null;
   /** The stack's idle-buffer sweep holds this connection (its rings own memory). */
   inBufferSweep = false;
-
-  // Close bookkeeping.
-  /** The user has shut down the send side (FIN queued at sndBufSeq + sendBuf.length). */
-  finQueued = false;
-  /** The peer's FIN has been received (in order). */
-  finReceived = false;
   /** The user called close(): the connection is an orphan. */
   userClosed = false;
-  /** The user shut down the receive side. */
-  readShutdown = false;
   lingerPending = false;
 
   /** What the output engine owes the peer: one bitset of work.ts `Work` bits, served in bit order. */
   pending = 0;
-  /** The instant of the current transmit burst and how many data segments it has sent (PSH). */
-  burstAt: Instant = -1;
-  burstSegs = 0;
-  /** A D-SACK block to report in the next ACK (RFC 2883): [start, end), or start === end for none. */
-  dsackStart: SeqNum = 0;
-  dsackEnd: SeqNum = 0;
   /** SEG.SEQ of the RST answering one bad segment (Work.REPLY_RST; e.g. an unacceptable ACK in SYN_SENT). */
   replyRstSeq: SeqNum = 0;
-  /** RCV.NXT carried by the last ACK we sent (RFC 7323 §4.3 Last.ACK.sent). */
-  lastAckSent: SeqNum = 0;
-  /** Bytes received in order since the last ACK we sent (delayed-ACK decision). */
-  bytesSinceAck = 0;
-  /** LINUX icsk_ack.rcv_mss: estimate of the peer's segment size. */
-  rcvMss = 536;
-  /**
-   * LINUX rcv_ssthresh: the window starts at the SYN's window (64240 for MSS 1460) and grows
-   * as data arrives, up to the receive buffer, instead of offering the whole buffer at once.
-   */
-  rcvClamp = 65535;
 
   readonly timers = new TimerTable();
-  readonly rtt: RttEstimator;
-  /** The congestion-control algorithm's window (congestion/, chosen by config.congestionControl). */
-  readonly cc: CongestionControl;
-  /** Loss recovery: its state (Open … Loss), the SACK scoreboard, RACK and undo (recovery.ts). */
-  readonly rec: Recovery;
-  /** Consecutive retransmission timeouts (backoff exponent). */
-  backoff = 0;
-  /**
-   * Since when the oldest outstanding data has been waiting for its ACK (its send time, or the
-   * last ACK that advanced SND.UNA past older data): the TCP_USER_TIMEOUT clock (RFC 5482).
-   */
-  unackedSince: Instant = NEVER;
-  /** Non-timestamp RTT timing of one segment (Karn's rule: cleared by retransmission). */
-  rttSeq: SeqNum = 0;
-  rttStart: Instant = NEVER;
   keepaliveProbes = 0;
-  persistBackoff = 0;
-  /** Zero-window probes sent since the peer last answered. */
-  persistProbes = 0;
   lastRecv: Instant = 0;
   lastSend: Instant = 0;
-  quickAcks: number;
-  lastOowAck: Instant = -NEVER;
-  /** Segments retransmitted over the life of the connection (tcpi_total_retrans). */
-  totalRetrans = 0;
 
   /** The error that closed the connection, if any. */
   error: TcpErrorCode | null = null;
@@ -206,23 +137,48 @@ export class Connection implements Endpoints {
     this.config = init.config === undefined && init.base !== undefined && Object.isFrozen(init.base) ? init.base : makeConfig(init.base ?? DEFAULT_CONFIG, init.config);
     this.mib = init.mib ?? newMib();
     this.ipv6 = init.ipv6;
-    this.iss = init.iss >>> 0;
-    this.sndUna = this.iss;
-    this.sndNxt = this.iss;
-    this.sndMax = this.iss;
-    this.sndBufSeq = seqAdd(this.iss, 1);
     this.tsOffset = init.tsOffset >>> 0;
     this.advMss = this.config.maxSeg > 0 ? Math.min(this.config.maxSeg, init.linkMss) : init.linkMss;
     this.peerMss = init.ipv6 ? 1220 : 536;
-    this.sendBuf = new ByteRing(this.config.sendBuffer);
-    this.recvBuf = new ByteRing(this.config.recvBuffer);
-    this.rtt = new RttEstimator(this.config.initialRto, this.config.minRto, this.config.maxRto);
-    this.cc = createCongestionControl(this.config.congestionControl);
-    this.rec = new Recovery(this.cc, this.iss);
-    this.quickAcks = this.config.quickAcks;
-    const space = Math.min(65535, this.config.recvBuffer);
-    this.rcvClamp = space > this.advMss ? Math.floor(space / this.advMss) * this.advMss : space;
+    this.snd = new Sender(init.iss >>> 0, this.config);
+    this.rcv = new Receiver(this.config, this.advMss);
   }
+
+  // ------------------------------------------------- the surface used outside src/tcp
+  // The stack, packetdrill, diag and demo read (and the passive open sets up) these through the
+  // connection; inside src/tcp the code uses the halves directly.
+
+  get iss(): SeqNum { return this.snd.iss; }
+  get sndUna(): SeqNum { return this.snd.sndUna; }
+  get sndNxt(): SeqNum { return this.snd.sndNxt; }
+  set sndNxt(v: SeqNum) { this.snd.sndNxt = v; }
+  get sndMax(): SeqNum { return this.snd.sndMax; }
+  set sndMax(v: SeqNum) { this.snd.sndMax = v; }
+  get sndWnd(): number { return this.snd.sndWnd; }
+  set sndWnd(v: number) { this.snd.sndWnd = v; }
+  get maxSndWnd(): number { return this.snd.maxSndWnd; }
+  set maxSndWnd(v: number) { this.snd.maxSndWnd = v; }
+  get sndWl1(): SeqNum { return this.snd.sndWl1; }
+  set sndWl1(v: SeqNum) { this.snd.sndWl1 = v; }
+  get sendBuf(): ByteRing { return this.snd.sendBuf; }
+  get cc(): CongestionControl { return this.snd.cc; }
+  get irs(): SeqNum { return this.rcv.irs; }
+  set irs(v: SeqNum) { this.rcv.irs = v; }
+  get rcvNxt(): SeqNum { return this.rcv.rcvNxt; }
+  set rcvNxt(v: SeqNum) { this.rcv.rcvNxt = v; }
+  get rcvAdv(): SeqNum { return this.rcv.rcvAdv; }
+  set rcvAdv(v: SeqNum) { this.rcv.rcvAdv = v; }
+  get lastAckSent(): SeqNum { return this.rcv.lastAckSent; }
+  set lastAckSent(v: SeqNum) { this.rcv.lastAckSent = v; }
+  get tsRecent(): number { return this.rcv.tsRecent; }
+  get recvBuf(): ByteRing { return this.rcv.recvBuf; }
+  get reasm(): Reassembly { return this.rcv.reasm; }
+  /** The window we would advertise now (receiver.ts receiveWindow). */
+  receiveWindow(): number { return receiveWindow(this); }
+  get rcvMss(): number { return this.rcv.rcvMss; }
+  get finReceived(): boolean { return this.rcv.finReceived; }
+  /** Whether our FIN has been sent and acknowledged. */
+  finAcked(): boolean { return this.snd.finAcked(); }
 
   // ---------------------------------------------------------------- state
 
@@ -250,8 +206,8 @@ export class Connection implements Endpoints {
     this.emit(stateEvent(prev, next, cause));
     if (next === 'CLOSED') {
       this.timers.stopAll();
-      this.sendBuf.clear();
-      this.reasm.clear();
+      this.snd.sendBuf.clear();
+      this.rcv.reasm.clear();
       if (this.lingerPending) {
         this.lingerPending = false;
         this.emit({ type: 'linger', acked: false });
@@ -347,7 +303,7 @@ export class Connection implements Endpoints {
 
   /** Bytes the application may still write before the send buffer is full. */
   get writableBytes(): number {
-    return this.finQueued || !this.canSend() ? 0 : this.sendBuf.free;
+    return this.snd.finQueued || !this.canSend() ? 0 : this.snd.sendBuf.free;
   }
 
   private canSend(): boolean {
@@ -360,16 +316,16 @@ export class Connection implements Endpoints {
    * Throws for a connection that cannot send (the socket layer maps this to EPIPE / ENOTCONN).
    */
   send(data: Uint8Array, off = 0, len = data.length - off): number {
-    if (this.finQueued) throw new TcpUsageError('EPIPE', 'send after shutdown of the send side');
+    if (this.snd.finQueued) throw new TcpUsageError('EPIPE', 'send after shutdown of the send side');
     if (!this.canSend()) {
       throw new TcpUsageError(this.state === 'CLOSED' ? (this.error ?? 'EPIPE') : 'EPIPE', `send in state ${this.state}`);
     }
-    return this.sendBuf.push(data, off, len);
+    return this.snd.sendBuf.push(data, off, len);
   }
 
   /** Bytes ready to read. */
   get readableBytes(): number {
-    return this.recvBuf.length;
+    return this.rcv.recvBuf.length;
   }
 
   /**
@@ -378,7 +334,7 @@ export class Connection implements Endpoints {
    * empty queue returns 0 instead of EAGAIN; data already queued is still delivered).
    */
   get eof(): boolean {
-    return (this.finReceived || this.readShutdown) && this.recvBuf.length === 0;
+    return (this.rcv.finReceived || this.rcv.readShutdown) && this.rcv.recvBuf.length === 0;
   }
 
   /**
@@ -386,80 +342,27 @@ export class Connection implements Endpoints {
    * check `eof`). Opening the window may make an ACK (window update) due.
    */
   receive(dst: Uint8Array, peek = false, now?: Instant): number {
-    const n = Math.min(dst.length, this.recvBuf.length);
-    if (n === 0) return 0;
-    this.recvBuf.copyOut(dst, 0, 0, n);
-    if (peek) return n;
-    this.recvBuf.consume(n);
-    if (now !== undefined && this.config.moderateRcvbuf) this.rcvSpaceAdjust(now, n);
-    // RFC 9293 §3.8.6.2.2 / RFC 1122 §4.2.3.3: a window update once the window we could offer
-    // exceeds what we last advertised by at least min(half the buffer, one MSS) — receiver-side
-    // silly window avoidance — and (LINUX tcp_cleanup_rbuf) is at least twice the advertised one.
-    // Compared with the advertised window, so many small reads add up.
-    const win = this.receiveWindow();
-    const adv = Math.max(0, seqDiff(this.rcvAdv, this.rcvNxt));
-    const threshold = Math.min(this.config.recvBuffer / 2, this.advMss);
-    if (isSynchronized(this.state) && win - adv >= threshold && win >= 2 * adv) {
-      this.pending |= Work.ACK;
-    }
-    return n;
-  }
-
-  // Receive-buffer auto-tuning state (LINUX rcvq_space, rcv_rtt_est).
-  private rcvSpaceStart: Instant = -1;
-  private rcvSpaceCopied = 0;
-  private rcvSpace = 0;
-  /** Receiver-side RTT estimate from the timestamps echoed in arriving data (µs). */
-  rcvRtt = 0;
-
-  /**
-   * LINUX tcp_rcv_space_adjust (dynamic right-sizing): once per RTT, if the application read more
-   * than in any earlier RTT, make the buffer twice that (up to recvBufferMax), so the advertised
-   * window can cover the path's bandwidth-delay product while a slow reader still gets a small one.
-   */
-  private rcvSpaceAdjust(now: Instant, n: number): void {
-    if (this.rcvSpaceStart < 0) this.rcvSpaceStart = now;
-    this.rcvSpaceCopied += n;
-    const rtt = this.rcvRtt > 0 ? this.rcvRtt : this.rtt.srtt;
-    if (rtt <= 0 || now - this.rcvSpaceStart < rtt) return;
-    if (this.rcvSpaceCopied > this.rcvSpace) {
-      this.rcvSpace = this.rcvSpaceCopied;
-      const want = Math.min(this.config.recvBufferMax, 2 * this.rcvSpaceCopied + 16 * this.advMss);
-      if (want > this.config.recvBuffer) {
-        this.ownConfig().recvBuffer = want;
-        this.recvBuf.max = want;
-      }
-    }
-    this.rcvSpaceStart = now;
-    this.rcvSpaceCopied = 0;
-  }
-
-  /**
-   * The window we would advertise now: free buffer space, and no more than receive memory can
-   * still take (rmem.ts) (RFC 9293 §3.8.6.2.2 SWS handled by callers).
-   */
-  receiveWindow(): number {
-    return Math.max(0, Math.min(this.recvBuf.free - this.reasm.bytes, this.rcvClamp - this.recvBuf.length - this.reasm.bytes, rcvMemRoom(this)));
+    return readData(this, dst, peek, now);
   }
 
   /** shutdown(SHUT_WR): half-close (§3.10.4 CLOSE of the send direction). */
   shutdown(now: Instant): void {
-    if (this.finQueued) return;
+    if (this.snd.finQueued) return;
     switch (this.state) {
       case 'CLOSED':
       case 'LISTEN':
         throw new TcpUsageError('ENOTCONN', `shutdown in state ${this.state}`);
       case 'SYN_SENT':
         // RFC 9293 §3.10.4: queue the FIN until ESTABLISHED.
-        this.finQueued = true;
+        this.snd.finQueued = true;
         return;
       case 'SYN_RECEIVED':
       case 'ESTABLISHED':
-        this.finQueued = true;
+        this.snd.finQueued = true;
         this.setState('FIN_WAIT_1', 'close/shutdown: snd FIN');
         break;
       case 'CLOSE_WAIT':
-        this.finQueued = true;
+        this.snd.finQueued = true;
         this.setState('LAST_ACK', 'close/shutdown: snd FIN');
         break;
       default:
@@ -470,7 +373,7 @@ export class Connection implements Endpoints {
 
   /** shutdown(SHUT_RD): reads see end-of-file once the queue is empty (see `eof`). */
   shutdownRead(): void {
-    this.readShutdown = true;
+    this.rcv.readShutdown = true;
   }
 
   /**
@@ -495,7 +398,7 @@ export class Connection implements Endpoints {
       default:
         break;
     }
-    const unread = this.recvBuf.length > 0;
+    const unread = this.rcv.recvBuf.length > 0;
     if (unread || this.config.linger === 0) {
       // LINUX tcp_close: data_was_unread → RST (RFC 2525 §2.17); SO_LINGER 0 → RST.
       bump(this.mib, unread ? 'TCPAbortOnClose' : 'TCPAbortOnData');
@@ -503,8 +406,8 @@ export class Connection implements Endpoints {
       return;
     }
     this.shutdown(now);
-    this.recvBuf.clear();
-    if (this.config.linger !== null && this.config.linger > 0 && !this.finAcked()) {
+    this.rcv.recvBuf.clear();
+    if (this.config.linger !== null && this.config.linger > 0 && !this.snd.finAcked()) {
       this.lingerPending = true;
       this.timers.set(Timer.LINGER, now + this.config.linger);
     }
@@ -528,63 +431,10 @@ export class Connection implements Endpoints {
 
   // ---------------------------------------------------------------- helpers used by input/output/timers
 
-  /** Sequence number our FIN has (or will have). */
-  get finSeq(): SeqNum {
-    return seqAdd(this.sndBufSeq, this.sendBuf.length);
-  }
-
-  /** Whether our FIN has been sent and acknowledged. */
-  finAcked(): boolean {
-    return this.finQueued && seqGt(this.sndUna, this.finSeq);
-  }
-
-  /** Whether our FIN has been sent at least once. */
-  finSent(): boolean {
-    return this.finQueued && seqGt(this.sndMax, this.finSeq);
-  }
-
-  /** Bytes in flight (sent, not acknowledged), counting SYN/FIN. */
-  get inFlight(): number {
-    return seqDiff(this.sndNxt, this.sndUna);
-  }
-
   /** Effective send MSS: peer's MSS capped by ours, less the timestamp option (LINUX mss_cache). */
   get effMss(): number {
     const base = Math.min(this.peerMss, this.advMss);
     return Math.max(1, base - (this.tsEnabled ? 12 : 0));
-  }
-
-  /** Current retransmission timeout with backoff. */
-  currentRto(): number {
-    // LINUX tcp_syn_linear_timeouts: the first SYN retransmissions of an active open keep the RTO.
-    const linear = this.state === 'SYN_SENT' ? this.config.synLinearTimeouts : 0;
-    return Math.min(this.config.maxRto, this.rtt.rto * 2 ** Math.max(0, this.backoff - linear));
-  }
-
-  armRetransmit(now: Instant): void {
-    let at = now + this.currentRto();
-    // LINUX tcp_clamp_rto_to_user_timeout: never wait past the user timeout (RFC 5482).
-    if (this.config.userTimeout > 0 && this.unackedSince !== NEVER) at = Math.max(now, Math.min(at, this.unackedSince + this.config.userTimeout));
-    this.timers.set(Timer.RETRANSMIT, at);
-  }
-
-  /**
-   * RFC 8985 §7.2: arm the tail loss probe — 2·SRTT (1 s before any RTT sample), plus the
-   * worst-case delayed ACK when one segment is in flight, never later than the RTO. Only with
-   * SACK, in the open state, once per episode.
-   */
-  armLossProbe(now: Instant): void {
-    const s = this.state;
-    if (!this.sackEnabled || this.rec.recovering || this.rec.tlpHighSeq !== null ||
-        (s !== 'ESTABLISHED' && s !== 'CLOSE_WAIT' && s !== 'FIN_WAIT_1' && s !== 'CLOSING' && s !== 'LAST_ACK') ||
-        !seqGt(this.sndMax, this.sndUna)) {
-      this.timers.stop(Timer.LOSS_PROBE);
-      return;
-    }
-    let pto = this.rtt.hasSample ? 2 * this.rtt.srtt : 1_000_000;
-    if (seqDiff(this.sndMax, this.sndUna) <= this.effMss) pto += this.config.delAckMax;
-    const rto = this.timers.get(Timer.RETRANSMIT);
-    this.timers.set(Timer.LOSS_PROBE, Math.min(now + Math.round(pto), rto));
   }
 
   armFinWait2(now: Instant): void {
@@ -603,7 +453,7 @@ export class Connection implements Endpoints {
     this.setState('TIME_WAIT', cause);
     this.timers.stopAll();
     this.timers.set(Timer.TIME_WAIT, now + this.config.timeWait);
-    this.sendBuf.clear();
+    this.snd.sendBuf.clear();
     if (this.lingerPending) {
       this.lingerPending = false;
       this.emit({ type: 'linger', acked: true });
@@ -621,9 +471,9 @@ export class Connection implements Endpoints {
     const merged = makeConfig(this.config, { [name]: value } as Partial<TcpConfig>);
     (this.ownConfig() as unknown as Record<string, unknown>)[name] = merged[name];
     if (name === 'keepAlive' || name === 'keepIdle' || name === 'keepInterval') this.armKeepalive(now);
-    if (name === 'sendBuffer') this.sendBuf.max = merged.sendBuffer;
+    if (name === 'sendBuffer') this.snd.sendBuf.max = merged.sendBuffer;
     if (name === 'recvBuffer') {
-      this.recvBuf.max = merged.recvBuffer;
+      this.rcv.recvBuf.max = merged.recvBuffer;
       this.ownConfig().moderateRcvbuf = false; // LINUX: SO_RCVBUF locks the buffer size (SOCK_RCVBUF_LOCK)
     }
   }
@@ -638,4 +488,3 @@ export class Connection implements Endpoints {
 
 /** A user call that is not allowed now (defined with every other error in src/errors.ts). */
 export { TcpUsageError };
-

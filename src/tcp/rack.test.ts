@@ -8,12 +8,9 @@ import { Scoreboard } from './sack.js';
 function tcb(una: number, max: number): Connection & { sb: Scoreboard } {
   const sb = new Scoreboard();
   return {
-    sndUna: una,
-    sndMax: max,
+    snd: { sndUna: una, sndMax: max, rec: { sb, recovering: false }, rtt: { srtt: 20_000 } },
     sb,
-    rec: { sb, recovering: false },
     effMss: 1000,
-    rtt: { srtt: 20_000 },
     mib: {},
     tsOffset: 0,
   } as unknown as Connection & { sb: Scoreboard };
@@ -28,7 +25,7 @@ test('RACK: a burst sent at one instant is ordered by transmission; the hole is 
   // At 20 ms: [1000, 2000) acknowledged, [3000, 4000) SACKed: [2000, 3000) is a candidate.
   c.sb.update(blk(3000, 4000), 1, 2000, 6000);
   r.onAck(c, 20_000, 2000, true, null, false);
-  c.sndUna = 2000;
+  c.snd.sndUna = 2000;
   assert.equal(r.size, 4);
   assert.equal(r.rtt, 20_000);
   assert.equal(r.minRtt, 20_000);
@@ -48,7 +45,7 @@ test('RACK: a burst sent at one instant is ordered by transmission; the hole is 
   assert.equal(r.firstLostIndex(), -1);
   // The new data is SACKed at 45 ms: RACK's segment is [6000, 7000); the retransmission,
   // sent after it, is no candidate even though both left at 25 ms.
-  c.sndMax = 7000;
+  c.snd.sndMax = 7000;
   c.sb.update(blk(6000, 7000, 3000, 4000), 2, 2000, 7000);
   r.onAck(c, 45_000, 2000, true, null, false);
   assert.equal(r.endSeq, 7000);

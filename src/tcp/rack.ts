@@ -210,9 +210,9 @@ export class Rack {
     // Step 4 (the D-SACK part): one increment of the multiplier per round trip that sees a
     // D-SACK (LINUX tcp_rack_update_reo_wnd) — or, here, a retransmission shown unnecessary by
     // its timestamp echo: the same evidence when the D-SACK itself is lost or reordered away.
-    if (this.dsackRound !== null && seqGe(c.sndUna, this.dsackRound)) this.dsackRound = null;
+    if (this.dsackRound !== null && seqGe(c.snd.sndUna, this.dsackRound)) this.dsackRound = null;
     if ((dsack || this.rxtSpurious > spurious) && this.dsackRound === null) {
-      this.dsackRound = c.sndMax;
+      this.dsackRound = c.snd.sndMax;
       this.reoWndMult = Math.min(this.reoWndMult + 1, 0xff);
       this.reoWndPersist = 16;
       this.reorderingSeen = true;
@@ -243,7 +243,7 @@ export class Rack {
       break;
     }
     if (sacks) {
-      const sb = c.rec.sb;
+      const sb = c.snd.rec.sb;
       for (let r = 0; r < sb.count; r++) {
         const rs = sb.startAt(r);
         const re = sb.endAt(r);
@@ -309,11 +309,11 @@ export class Rack {
    */
   reoWnd(c: Connection): number {
     if (!this.reorderingSeen) {
-      if (c.rec.recovering) return 0;
-      if (c.rec.sb.sackedBytes >= DUP_THRESH * c.effMss) return 0;
+      if (c.snd.rec.recovering) return 0;
+      if (c.snd.rec.sb.sackedBytes >= DUP_THRESH * c.effMss) return 0;
     }
-    const min = Number.isFinite(this.minRtt) ? this.minRtt : c.rtt.srtt;
-    return Math.floor(Math.min((this.reoWndMult * min) / 4, c.rtt.srtt));
+    const min = Number.isFinite(this.minRtt) ? this.minRtt : c.snd.rtt.srtt;
+    return Math.floor(Math.min((this.reoWndMult * min) / 4, c.snd.rtt.srtt));
   }
 
   /**

@@ -155,8 +155,8 @@ export class Recovery {
  * marked lost, the first at once (RFC 6675 §5 step 4.2).
  */
 export function enterFastRecovery(c: Connection): void {
-  const rec = c.rec;
-  rec.enterRecovery(c.inFlight, c.sndMax, c.sackEnabled);
+  const rec = c.snd.rec;
+  rec.enterRecovery(c.snd.inFlight, c.snd.sndMax, c.sackEnabled);
   rec.undoRetrans = 0;
   if (c.sackEnabled) {
     const rack = rec.rack;
@@ -164,15 +164,15 @@ export function enterFastRecovery(c: Connection): void {
     rack.rxtCount = 0;
     rack.rxtSpurious = 0;
   }
-  rec.sb.highRxt = c.sndUna;
+  rec.sb.highRxt = c.snd.sndUna;
   c.pending |= Work.RETRANSMIT_HEAD; // RFC 6675 §5 step 4.2 / RFC 5681 §3.2 step 3
   bump(c.mib, c.sackEnabled ? 'TCPSackRecovery' : 'TCPRenoRecovery');
 }
 
 /** A retransmission timeout of data (not the handshake): LINUX tcp_enter_loss. */
 export function enterLoss(c: Connection): void {
-  const rec = c.rec;
-  rec.enterLoss(seqDiff(c.sndMax, c.sndUna), c.sndMax);
+  const rec = c.snd.rec;
+  rec.enterLoss(seqDiff(c.snd.sndMax, c.snd.sndUna), c.snd.sndMax);
   // LINUX tcp_enter_loss: a timeout suggests the reordering degree was over-estimated.
   rec.sb.dupThresh = 3;
   rec.rack.onRto();
@@ -184,9 +184,9 @@ export function enterLoss(c: Connection): void {
  * holds above the cumulative ACK; RFC 8985 §6.2 steps 1–4), with D-SACK and Eifel undo.
  */
 export function onAckSacks(c: Connection, now: Instant, ack: SeqNum, blocks: Uint32Array, count: number, tsEcr: number | null): void {
-  const rec = c.rec;
-  const cumAck = seqGt(ack, c.sndUna) ? ack : c.sndUna;
-  const dsack = c.sackEnabled && count > 0 && rec.sb.update(blocks, count, cumAck, c.sndMax, ack);
+  const rec = c.snd.rec;
+  const cumAck = seqGt(ack, c.snd.sndUna) ? ack : c.snd.sndUna;
+  const dsack = c.sackEnabled && count > 0 && rec.sb.update(blocks, count, cumAck, c.snd.sndMax, ack);
   if (dsack) {
     bump(c.mib, 'TCPDSACKRecv'); // RFC 2883: the peer got something twice
     onDsack(c, blocks[0]!, blocks[1]!);
@@ -215,11 +215,11 @@ export function onAckSacks(c: Connection, now: Instant, ack: SeqNum, blocks: Uin
  * reduction (RFC 3708 §3.2; LINUX tcp_try_undo_dsack).
  */
 function onDsack(c: Connection, start: SeqNum, end: SeqNum): void {
-  const rec = c.rec;
+  const rec = c.snd.rec;
   const sb = rec.sb;
-  if (!seqLt(start, sb.highRxt) && !seqLt(start, c.sndUna)) return; // not a retransmission of ours
+  if (!seqLt(start, sb.highRxt) && !seqLt(start, c.snd.sndUna)) return; // not a retransmission of ours
   bump(c.mib, 'TCPSpuriousRetrans');
-  const degree = Math.ceil(Math.max(0, seqDiff(sb.highSacked(c.sndMax), start)) / c.effMss);
+  const degree = Math.ceil(Math.max(0, seqDiff(sb.highSacked(c.snd.sndMax), start)) / c.effMss);
   if (degree > sb.dupThresh) sb.dupThresh = Math.min(300, degree);
   // One D-SACK block can report several adjacent retransmitted segments.
   const pending = rec.undoRetrans;
@@ -237,7 +237,7 @@ function onDsack(c: Connection, start: SeqNum, end: SeqNum): void {
  * once highSeq is acknowledged, deflate or end Recovery, or let the algorithm grow the window.
  */
 export function onAckAdvance(c: Connection, now: Instant, ack: SeqNum, prevUna: SeqNum, dataAcked: number): void {
-  const rec = c.rec;
+  const rec = c.snd.rec;
   const wasRecovering = rec.recovering;
   rec.dupAcks = 0;
   rec.sb.pruneBelow(ack);
@@ -246,7 +246,7 @@ export function onAckAdvance(c: Connection, now: Instant, ack: SeqNum, prevUna: 
   if (rec.state === 'Recovery') {
     // RFC 6582 §3.2: a partial ACK retransmits the next hole; a full ACK ends recovery.
     if (rec.onRecoveryAck(ack, seqDiff(ack, prevUna))) c.pending |= Work.RETRANSMIT_HEAD;
-  } else if (seqDiff(ack, prevUna) > 0 && dataAcked > 0) rec.cc.onAck(dataAcked, now, c.rtt.srtt);
+  } else if (seqDiff(ack, prevUna) > 0 && dataAcked > 0) rec.cc.onAck(dataAcked, now, c.snd.rtt.srtt);
   if (wasRecovering && !rec.recovering) rec.rack.onRecoveryExit();
   if (rec.tlpHighSeq !== null && !seqLt(ack, rec.tlpHighSeq)) rec.tlpHighSeq = null; // the probe episode ended
 }
@@ -258,12 +258,12 @@ export function onAckAdvance(c: Connection, now: Instant, ack: SeqNum, prevUna: 
  * ACKs (RFC 5681 §3.2, RFC 6582) with early retransmit (RFC 5827).
  */
 export function detectLoss(c: Connection, now: Instant): void {
-  const rec = c.rec;
+  const rec = c.snd.rec;
   if (c.sackEnabled) rackDetectAndRecover(c, now);
   else {
-    rec.sb.flightSegs = Math.ceil(c.inFlight / c.effMss);
-    rec.sb.noNewData = c.sendBuf.length - seqDiff(c.sndMax, c.sndBufSeq) <= 0;
-    if (!rec.recovering && c.inFlight > 0 && rec.dupAcks >= rec.sb.threshold) enterFastRecovery(c);
+    rec.sb.flightSegs = Math.ceil(c.snd.inFlight / c.effMss);
+    rec.sb.noNewData = c.snd.sendBuf.length - seqDiff(c.snd.sndMax, c.snd.sndBufSeq) <= 0;
+    if (!rec.recovering && c.snd.inFlight > 0 && rec.dupAcks >= rec.sb.threshold) enterFastRecovery(c);
   }
   rec.tryToOpen();
 }
@@ -274,12 +274,12 @@ export function detectLoss(c: Connection, now: Instant): void {
  * checks lost_out alone when RACK is on).
  */
 export function rackDetectAndRecover(c: Connection, now: Instant): void {
-  const rec = c.rec;
+  const rec = c.snd.rec;
   const rack = rec.rackIfAny; // none before the first data segment: nothing can be lost
   const timeout = rack === null ? 0 : rack.detect(c, now);
   if (timeout > 0) c.timers.set(Timer.REORDER, now + timeout);
   else c.timers.stop(Timer.REORDER);
-  if (rack !== null && !rec.recovering && c.inFlight > 0 && rack.lostBytes > 0) enterFastRecovery(c);
+  if (rack !== null && !rec.recovering && c.snd.inFlight > 0 && rack.lostBytes > 0) enterFastRecovery(c);
 }
 
 /**
@@ -287,6 +287,6 @@ export function rackDetectAndRecover(c: Connection, now: Instant): void {
  * less those marked lost and not retransmitted since (LINUX tcp_packets_in_flight).
  */
 export function pipe(c: Connection): number {
-  const rack = c.rec.rackIfAny; // no Rack before the first data segment (a handshake makes none)
-  return Math.max(0, seqDiff(c.sndMax, c.sndUna) - c.rec.sb.sackedBytes - (rack === null ? 0 : rack.lostBytes));
+  const rack = c.snd.rec.rackIfAny; // no Rack before the first data segment (a handshake makes none)
+  return Math.max(0, seqDiff(c.snd.sndMax, c.snd.sndUna) - c.snd.rec.sb.sackedBytes - (rack === null ? 0 : rack.lostBytes));
 }

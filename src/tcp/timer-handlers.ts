@@ -5,6 +5,7 @@ import { Timer, type TimerKind } from './timers.js';
 import { enterLoss, rackDetectAndRecover } from './recovery.js';
 import { isSynchronized } from './state.js';
 import { Work } from './work.js';
+import { armRetransmit } from './sender.js';
 
 /** A timer of `c` expired at `now` (the table has already cleared it). */
 export function onTimer(c: Connection, now: Instant, kind: TimerKind): void {
@@ -44,32 +45,32 @@ export function onTimer(c: Connection, now: Instant, kind: TimerKind): void {
  * is go-back-N from SND.UNA in slow start (RFC 5681 §3.1 loss window).
  */
 function retransmitTimeout(c: Connection, now: Instant): void {
-  if (!seqGt(c.sndMax, c.sndUna)) return; // nothing outstanding
+  if (!seqGt(c.snd.sndMax, c.snd.sndUna)) return; // nothing outstanding
   const s = c.state;
   bump(c.mib, 'TCPTimeouts');
   const handshake = s === 'SYN_SENT' || s === 'SYN_RECEIVED';
   const limit = handshake ? (c.passive ? c.config.synAckRetries : c.config.synRetries) : c.config.retries2;
   // RFC 5482: data unacknowledged for longer than the user timeout ends the connection.
-  const userTimedOut = c.config.userTimeout > 0 && c.unackedSince !== NEVER && now - c.unackedSince >= c.config.userTimeout;
-  if (c.backoff >= limit || userTimedOut) {
+  const userTimedOut = c.config.userTimeout > 0 && c.snd.unackedSince !== NEVER && now - c.snd.unackedSince >= c.config.userTimeout;
+  if (c.snd.backoff >= limit || userTimedOut) {
     if (s === 'SYN_RECEIVED' && c.passive) {
       // LINUX: the request is dropped; nobody has seen this connection yet.
       c.setState('CLOSED', 'SYN-ACK retransmissions exhausted');
       return;
     }
     // LINUX tcp_write_err: no RST is sent when retransmissions are exhausted.
-    c.fail('ETIMEDOUT', s === 'SYN_SENT' ? `no answer to SYN after ${c.backoff} retransmissions` : 'retransmissions exhausted');
+    c.fail('ETIMEDOUT', s === 'SYN_SENT' ? `no answer to SYN after ${c.snd.backoff} retransmissions` : 'retransmissions exhausted');
     return;
   }
   if (!handshake) {
     enterLoss(c);
   }
-  c.backoff++;
-  c.sndNxt = c.sndUna; // go back: the output engine resends from SND.UNA (the SYN if unacked)
-  c.rec.sb.highRxt = c.sndUna;
-  c.rttStart = NEVER; // Karn's rule (RFC 6298 §3)
-  c.rec.dupAcks = 0;
-  c.armRetransmit(now);
+  c.snd.backoff++;
+  c.snd.sndNxt = c.snd.sndUna; // go back: the output engine resends from SND.UNA (the SYN if unacked)
+  c.snd.rec.sb.highRxt = c.snd.sndUna;
+  c.snd.rttStart = NEVER; // Karn's rule (RFC 6298 §3)
+  c.snd.rec.dupAcks = 0;
+  armRetransmit(c, now);
 }
 
 /**
@@ -78,43 +79,43 @@ function retransmitTimeout(c: Connection, now: Instant): void {
  * recovery with early retransmit) instead of waiting for the RTO.
  */
 function lossProbe(c: Connection, now: Instant): void {
-  if (c.rec.inRecovery || c.rec.state === 'Loss' || c.rec.tlpHighSeq !== null || !seqGt(c.sndMax, c.sndUna)) return;
-  const unsent = c.sendBuf.length - seqDiff(c.sndMax, c.sndBufSeq);
-  if (unsent > 0 && seqDiff(seqAdd(c.sndUna, c.sndWnd), c.sndMax) >= Math.min(unsent, c.effMss)) c.pending |= Work.FORCE_SEND;
+  if (c.snd.rec.inRecovery || c.snd.rec.state === 'Loss' || c.snd.rec.tlpHighSeq !== null || !seqGt(c.snd.sndMax, c.snd.sndUna)) return;
+  const unsent = c.snd.sendBuf.length - seqDiff(c.snd.sndMax, c.snd.sndBufSeq);
+  if (unsent > 0 && seqDiff(seqAdd(c.snd.sndUna, c.snd.sndWnd), c.snd.sndMax) >= Math.min(unsent, c.effMss)) c.pending |= Work.FORCE_SEND;
   else c.pending |= Work.TLP;
-  c.rec.tlpHighSeq = c.sndMax;
+  c.snd.rec.tlpHighSeq = c.snd.sndMax;
   bump(c.mib, 'TCPLossProbes');
-  c.armRetransmit(now); // §7.3: the RTO is restarted after the probe
+  armRetransmit(c, now); // §7.3: the RTO is restarted after the probe
 }
 
 /** RFC 9293 §3.8.6.1: probe a zero window, backing off like the RTO. */
 function persistTimeout(c: Connection, now: Instant): void {
-  if (c.state === 'CLOSED' || c.inFlight > 0) return;
-  const pending = c.sendBuf.length - seqDiff(c.sndNxt, c.sndBufSeq) > 0 || (c.finQueued && c.sndNxt === c.finSeq);
+  if (c.state === 'CLOSED' || c.snd.inFlight > 0) return;
+  const pending = c.snd.sendBuf.length - seqDiff(c.snd.sndNxt, c.snd.sndBufSeq) > 0 || (c.snd.finQueued && c.snd.sndNxt === c.snd.finSeq);
   if (!pending) return;
-  if (c.sndWnd > 0) {
+  if (c.snd.sndWnd > 0) {
     // A small window that silly-window avoidance would not fill: send what fits
     // (RFC 9293 §3.8.6.2.1 override timeout; LINUX tcp_write_wakeup).
     c.pending |= Work.FORCE_SEND;
     return;
   }
   // LINUX tcp_probe_timer: give up after tcp_retries2 probes the peer never answered.
-  if (c.persistProbes >= c.config.retries2) {
+  if (c.snd.persistProbes >= c.config.retries2) {
     c.fail('ETIMEDOUT', 'zero-window probes unanswered');
     return;
   }
   c.pending |= Work.PROBE;
-  c.persistProbes++;
-  c.persistBackoff++;
+  c.snd.persistProbes++;
+  c.snd.persistBackoff++;
   bump(c.mib, 'TCPWinProbe');
-  c.timers.set(Timer.PERSIST, now + Math.min(c.config.maxRto, c.rtt.rto * 2 ** c.persistBackoff));
+  c.timers.set(Timer.PERSIST, now + Math.min(c.config.maxRto, c.snd.rtt.rto * 2 ** c.snd.persistBackoff));
 }
 
 /** RFC 1122 §4.2.3.6 keepalive with Linux's idle/interval/count; no answer: RST and ETIMEDOUT. */
 function keepaliveTimeout(c: Connection, now: Instant): void {
   if (!c.config.keepAlive || (c.state !== 'ESTABLISHED' && c.state !== 'CLOSE_WAIT')) return;
   // LINUX tcp_keepalive_timer: data in flight or queued means the retransmission timer watches.
-  if (c.inFlight > 0 || c.sendBuf.length > 0) {
+  if (c.snd.inFlight > 0 || c.snd.sendBuf.length > 0) {
     c.timers.set(Timer.KEEPALIVE, now + c.config.keepIdle);
     return;
   }

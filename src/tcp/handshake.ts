@@ -1,20 +1,21 @@
-import { seqAdd, seqDiff, seqGt, seqLe, seqLt, seqMin } from '../seq.js';
+import { seqAdd, seqGt, seqLe } from '../seq.js';
 import { EV } from './events.js';
-import { NEVER, type Instant } from '../time.js';
+import { type Instant } from '../time.js';
 import { ACK, FIN, RST, SYN, type TcpRepr } from '../wire/tcp-repr.js';
 import { type Connection } from './connection.js';
-import { processFin, receiveText, replyRst } from './input.js';
+import { processFin, replyRst } from './input.js';
+import { receiveText } from './receiver.js';
 import { Timer } from './timers.js';
-import { initialWindow } from './output.js';
-import { tsClock } from './clock.js';
-import { onAckAdvance } from './recovery.js';
+import { setTs } from './output.js';
 import { Work } from './work.js';
+import { ackNewData, armRetransmit } from './sender.js';
+import { bump } from '../mib.js';
 
 /** RFC 9293 §3.10.7.3: a segment arrives in SYN_SENT. */
 export function synSentInput(c: Connection, now: Instant, seg: TcpRepr): void {
   const hasAck = (seg.flags & ACK) !== 0;
   // First: the ACK must acknowledge our SYN and nothing beyond: ISS < SEG.ACK =< SND.NXT.
-  if (hasAck && (seqLe(seg.ack, c.iss) || seqGt(seg.ack, c.sndMax))) {
+  if (hasAck && (seqLe(seg.ack, c.snd.iss) || seqGt(seg.ack, c.snd.sndMax))) {
     if (!(seg.flags & RST)) replyRst(c, seg);
     return;
   }
@@ -25,30 +26,30 @@ export function synSentInput(c: Connection, now: Instant, seg: TcpRepr): void {
   }
   // Fourth: SYN. Anything else is dropped.
   if (!(seg.flags & SYN)) return;
-  c.irs = seg.seq;
-  c.rcvNxt = seqAdd(seg.seq, 1);
-  c.lastAckSent = c.rcvNxt;
+  c.rcv.irs = seg.seq;
+  c.rcv.rcvNxt = seqAdd(seg.seq, 1);
+  c.rcv.lastAckSent = c.rcv.rcvNxt;
   negotiate(c, seg);
   // The window our SYN offered (unscaled) is what the peer may fill first.
-  c.rcvAdv = seqAdd(c.rcvNxt, initialWindow(c));
+  c.rcv.rcvAdv = seqAdd(c.rcv.rcvNxt, initialWindow(c));
   c.lastRecv = now;
   // §3.10.7.3: SYN windows are never scaled (RFC 7323 §2.2).
-  c.sndWnd = seg.window;
-  c.maxSndWnd = c.sndWnd;
-  c.sndWl1 = seg.seq;
-  c.sndWl2 = seg.ack;
+  c.snd.sndWnd = seg.window;
+  c.snd.maxSndWnd = c.snd.sndWnd;
+  c.snd.sndWl1 = seg.seq;
+  c.snd.sndWl2 = seg.ack;
   if (hasAck) {
     ackNewData(c, now, seg);
     established(c, now, 'rcv SYN,ACK: snd ACK');
     c.pending |= Work.ACK;
-    if (seg.payload.length > 0) receiveText(c, now, c.rcvNxt, seg.payload);
-    if (seg.flags & FIN && seqAdd(seg.seq, 1 + seg.payload.length) === c.rcvNxt) processFin(c, now);
+    if (seg.payload.length > 0) receiveText(c, now, c.rcv.rcvNxt, seg.payload);
+    if (seg.flags & FIN && seqAdd(seg.seq, 1 + seg.payload.length) === c.rcv.rcvNxt) processFin(c, now);
   } else {
     // Simultaneous open (§3.10.7.3, Figure 8): SYN_RECEIVED, answer with SYN,ACK (same ISS).
     c.setState('SYN_RECEIVED', 'rcv SYN: snd SYN,ACK (simultaneous open)');
     // Our SYN goes again, now with an ACK: a new segment, not a retransmission.
-    c.sndNxt = c.iss;
-    c.sndMax = c.iss;
+    c.snd.sndNxt = c.snd.iss;
+    c.snd.sndMax = c.snd.iss;
   }
 }
 
@@ -69,8 +70,8 @@ export function negotiate(c: Connection, seg: TcpRepr): void {
   }
   c.sackEnabled = c.config.sack && seg.sackPermitted;
   c.tsEnabled = c.config.timestamps && seg.hasTimestamp;
-  if (c.tsEnabled) c.tsRecent = seg.tsVal;
-  c.cc.init(c.effMss, c.config.initialCwnd);
+  if (c.tsEnabled) c.rcv.tsRecent = seg.tsVal;
+  c.snd.cc.init(c.effMss, c.config.initialCwnd);
 }
 
 /** The handshake is complete (§3.10.7.3 / §3.10.7.4 SYN_RECEIVED). */
@@ -78,46 +79,50 @@ export function established(c: Connection, now: Instant, cause: string): void {
   c.setState('ESTABLISHED', cause);
   c.emit(EV.connected);
   c.armKeepalive(now);
-  if (c.finQueued) {
+  if (c.snd.finQueued) {
     // A shutdown requested during the handshake (§3.10.4: "queue ... until ESTABLISHED").
     c.setState('FIN_WAIT_1', 'shutdown queued during handshake: snd FIN');
   }
 }
 
 /**
- * SND.UNA advances (§3.10.7.4 fifth): release acknowledged bytes, take an RTT sample
- * (RFC 6298 with Karn's rule, or RFC 7323 timestamps), reset the backoff, restart or stop the
- * retransmission timer (RFC 6298 §5.2, §5.3), grow the congestion window.
+ * LINUX tcp_select_initial_window: the SYN window is the receive space (at most 65535, unscaled
+ * in a SYN per RFC 7323 §2.2) rounded down to a multiple of the MSS: 64240 for MSS 1460.
  */
-export function ackNewData(c: Connection, now: Instant, seg: TcpRepr): void {
-  const ack = seg.ack;
-  const prevUna = c.sndUna;
-  c.sndUna = ack;
-  if (seqGt(ack, c.sndNxt)) c.sndNxt = ack; // after a go-back, an ACK can pass SND.NXT
-  const dataEnd = seqAdd(c.sndBufSeq, c.sendBuf.length);
-  const dataAcked = seqDiff(seqMin(ack, dataEnd), c.sndBufSeq);
-  if (dataAcked > 0) {
-    c.sendBuf.consume(dataAcked);
-    c.sndBufSeq = seqAdd(c.sndBufSeq, dataAcked);
-    c.emit(EV.writable);
+export function initialWindow(c: Connection): number {
+  return Math.min(65535, c.rcv.rcvClamp);
+}
+
+export function writeSyn(c: Connection, now: Instant, out: TcpRepr): void {
+  const synAck = c.state !== 'SYN_SENT';
+  out.seq = c.snd.iss;
+  out.flags = synAck ? SYN | ACK : SYN;
+  out.window = initialWindow(c);
+  out.mss = c.advMss;
+  if (synAck) {
+    // Answer only with what the peer offered (RFC 7323 §2.2, §3.2; RFC 2018 §2).
+    out.ack = c.rcv.rcvNxt;
+    out.sackPermitted = c.sackEnabled;
+    if (c.wsEnabled) out.wscale = c.rcvWscale;
+    if (c.tsEnabled) setTs(c, now, out, c.rcv.tsRecent);
+    c.rcv.rcvAdv = seqAdd(c.rcv.rcvNxt, out.window);
+    c.rcv.lastAckSent = c.rcv.rcvNxt;
+    c.pending &= ~Work.ACK;
+  } else {
+    out.sackPermitted = c.config.sack;
+    if (c.config.windowScaling) out.wscale = c.config.wscale;
+    if (c.config.timestamps) setTs(c, now, out, 0);
   }
-  // RTT sample.
-  if (c.tsEnabled && seg.hasTimestamp && seg.tsEcr !== 0) {
-    const ticks = (tsClock(c, now) - seg.tsEcr) >>> 0;
-    if (ticks < 0x7fffffff) c.rtt.sample(ticks * 1000);
-  } else if (c.rttStart !== NEVER && seqGt(ack, c.rttSeq)) {
-    c.rtt.sample(now - c.rttStart);
-    c.rttStart = NEVER;
+  const retransmission = seqGt(c.snd.sndMax, c.snd.iss);
+  if (retransmission) {
+    bump(c.mib, 'RetransSegs');
+    c.snd.totalRetrans++;
+  } else if (!c.config.timestamps || synAck) {
+    c.snd.rttSeq = c.snd.iss;
+    c.snd.rttStart = now;
   }
-  c.backoff = 0;
-  c.unackedSince = seqLt(c.sndUna, c.sndMax) ? now : NEVER;
-  onAckAdvance(c, now, ack, prevUna, dataAcked);
-  if (c.sndUna === c.sndMax) c.timers.stop(Timer.RETRANSMIT);
-  else c.armRetransmit(now);
-  c.armLossProbe(now);
-  if (c.lingerPending && c.finAcked()) {
-    c.lingerPending = false;
-    c.timers.stop(Timer.LINGER);
-    c.emit({ type: 'linger', acked: true });
-  }
+  c.snd.sndNxt = seqAdd(c.snd.iss, 1);
+  if (seqGt(c.snd.sndNxt, c.snd.sndMax)) c.snd.sndMax = c.snd.sndNxt;
+  if (!c.timers.isSet(Timer.RETRANSMIT)) armRetransmit(c, now);
+  c.lastSend = now;
 }

@@ -1,0 +1,313 @@
+import { NEVER, type Instant } from '../time.js';
+import { type SeqNum, inWindow, seqAdd, seqDiff, seqGt, seqLt } from '../seq.js';
+import type { TcpConfig } from './config.js';
+import { Reassembly } from './reassembly.js';
+import { ByteRing } from './ring.js';
+import { admitSegment, rcvMemRoom } from './rmem.js';
+import { ACK, SYN, type TcpRepr, segLen } from '../wire/tcp-repr.js';
+import { type Connection } from './connection.js';
+import { EV } from './events.js';
+import { Timer } from './timers.js';
+import { Work } from './work.js';
+import { bump } from '../mib.js';
+import { isSynchronized } from './state.js';
+import { processFin } from './input.js';
+import { setTs } from './output.js';
+
+/**
+ * The receive half of a connection (gVisor rcv.go): RFC 9293 §3.3.1 receive sequence variables,
+ * the receive buffer and out-of-order queue, the window we advertise, and what decides when an
+ * ACK goes out; below it, the behaviour: acceptability (RFC 9293 §3.10.7.4 first), segment text
+ * (seventh), ACK generation (§3.8.6.3) and the advertised window (§3.8.6.2.2).
+ */
+export class Receiver {
+  // RFC 9293 §3.3.1 receive sequence variables.
+  irs: SeqNum = 0;
+  rcvNxt: SeqNum = 0;
+  /** Right edge of the window we last advertised (never moved left: RFC 9293 §3.8.6.2.2). */
+  rcvAdv: SeqNum = 0;
+  /** RFC 7323 §4.3 TS.Recent: the timestamp to echo. */
+  tsRecent = 0;
+  /** RCV.NXT carried by the last ACK we sent (RFC 7323 §4.3 Last.ACK.sent). */
+  lastAckSent: SeqNum = 0;
+
+  readonly recvBuf: ByteRing;
+  readonly reasm = new Reassembly();
+  /** Sequence number of a FIN that arrived ahead of missing data. */
+  oooFinSeq: SeqNum | null = null;
+  /** The peer's FIN has been received (in order). */
+  finReceived = false;
+  /** The user shut down the receive side. */
+  readShutdown = false;
+
+  /** A D-SACK block to report in the next ACK (RFC 2883): [start, end), or start === end for none. */
+  dsackStart: SeqNum = 0;
+  dsackEnd: SeqNum = 0;
+  /** Bytes received in order since the last ACK we sent (delayed-ACK decision). */
+  bytesSinceAck = 0;
+  /** LINUX icsk_ack.rcv_mss: estimate of the peer's segment size. */
+  rcvMss = 536;
+  /** LINUX quick-ACK mode: ACKs left to send at once instead of delaying. */
+  quickAcks: number;
+  /** When the last challenge or out-of-window ACK went out (LINUX tcp_oow_rate_limited). */
+  lastOowAck: Instant = -NEVER;
+  /**
+   * LINUX rcv_ssthresh: the window starts at the SYN's window (64240 for MSS 1460) and grows
+   * as data arrives, up to the receive buffer, instead of offering the whole buffer at once.
+   */
+  rcvClamp = 65535;
+
+  // Receive-buffer auto-tuning state (LINUX rcvq_space, rcv_rtt_est).
+  rcvSpaceStart: Instant = -1;
+  rcvSpaceCopied = 0;
+  rcvSpace = 0;
+  /** Receiver-side RTT estimate from the timestamps echoed in arriving data (µs). */
+  rcvRtt = 0;
+
+  constructor(config: Readonly<TcpConfig>, advMss: number) {
+    this.recvBuf = new ByteRing(config.recvBuffer);
+    this.quickAcks = config.quickAcks;
+    const space = Math.min(65535, config.recvBuffer);
+    this.rcvClamp = space > advMss ? Math.floor(space / advMss) * advMss : space;
+  }
+}
+
+/**
+ * The window we would advertise now: free buffer space, and no more than receive memory can
+ * still take (rmem.ts) (RFC 9293 §3.8.6.2.2 SWS handled by callers).
+ */
+export function receiveWindow(c: Connection): number {
+  const rcv = c.rcv;
+  return Math.max(0, Math.min(rcv.recvBuf.free - rcv.reasm.bytes, rcv.rcvClamp - rcv.recvBuf.length - rcv.reasm.bytes, rcvMemRoom(c)));
+}
+
+/**
+ * RECEIVE (RFC 9293 §3.10.3): copy up to dst.length bytes out; returns the count. Opening the
+ * window may make an ACK (window update) due.
+ */
+export function readData(c: Connection, dst: Uint8Array, peek: boolean, now: Instant | undefined): number {
+  const rcv = c.rcv;
+  const n = Math.min(dst.length, rcv.recvBuf.length);
+  if (n === 0) return 0;
+  rcv.recvBuf.copyOut(dst, 0, 0, n);
+  if (peek) return n;
+  rcv.recvBuf.consume(n);
+  if (now !== undefined && c.config.moderateRcvbuf) rcvSpaceAdjust(c, now, n);
+  // RFC 9293 §3.8.6.2.2 / RFC 1122 §4.2.3.3: a window update once the window we could offer
+  // exceeds what we last advertised by at least min(half the buffer, one MSS) — receiver-side
+  // silly window avoidance — and (LINUX tcp_cleanup_rbuf) is at least twice the advertised one.
+  // Compared with the advertised window, so many small reads add up.
+  const win = receiveWindow(c);
+  const adv = Math.max(0, seqDiff(rcv.rcvAdv, rcv.rcvNxt));
+  const threshold = Math.min(c.config.recvBuffer / 2, c.advMss);
+  if (isSynchronized(c.state) && win - adv >= threshold && win >= 2 * adv) c.pending |= Work.ACK;
+  return n;
+}
+
+/**
+ * LINUX tcp_rcv_space_adjust (dynamic right-sizing): once per RTT, if the application read more
+ * than in any earlier RTT, make the buffer twice that (up to recvBufferMax), so the advertised
+ * window can cover the path's bandwidth-delay product while a slow reader still gets a small one.
+ */
+export function rcvSpaceAdjust(c: Connection, now: Instant, n: number): void {
+  const rcv = c.rcv;
+  if (rcv.rcvSpaceStart < 0) rcv.rcvSpaceStart = now;
+  rcv.rcvSpaceCopied += n;
+  const rtt = rcv.rcvRtt > 0 ? rcv.rcvRtt : c.snd.rtt.srtt;
+  if (rtt <= 0 || now - rcv.rcvSpaceStart < rtt) return;
+  if (rcv.rcvSpaceCopied > rcv.rcvSpace) {
+    rcv.rcvSpace = rcv.rcvSpaceCopied;
+    const want = Math.min(c.config.recvBufferMax, 2 * rcv.rcvSpaceCopied + 16 * c.advMss);
+    if (want > c.config.recvBuffer) {
+      c.ownConfig().recvBuffer = want;
+      rcv.recvBuf.max = want;
+    }
+  }
+  rcv.rcvSpaceStart = now;
+  rcv.rcvSpaceCopied = 0;
+}
+
+/**
+ * ACK, window and options on an outgoing segment of a synchronized connection; sending any ACK
+ * cancels a pending delayed ACK.
+ */
+export function fillAck(c: Connection, now: Instant, out: TcpRepr): void {
+  out.flags |= ACK;
+  out.ack = c.rcv.rcvNxt;
+  out.window = advertise(c);
+  if (c.tsEnabled) setTs(c, now, out, c.rcv.tsRecent);
+  if (c.sackEnabled && (!c.rcv.reasm.isEmpty || c.rcv.dsackStart !== c.rcv.dsackEnd)) {
+    const max = c.tsEnabled ? 3 : 4;
+    let k = 0;
+    if (c.rcv.dsackStart !== c.rcv.dsackEnd) {
+      // RFC 2883 §4: the D-SACK block goes first, once.
+      out.sackBlocks[0] = c.rcv.dsackStart;
+      out.sackBlocks[1] = c.rcv.dsackEnd;
+      c.rcv.dsackStart = c.rcv.dsackEnd;
+      k = 1;
+    }
+    for (const [l, r] of c.rcv.reasm.blocks(max - k)) {
+      out.sackBlocks[2 * k] = l;
+      out.sackBlocks[2 * k + 1] = r;
+      k++;
+    }
+    out.sackCount = k;
+  }
+  c.rcv.lastAckSent = c.rcv.rcvNxt;
+  c.pending &= ~Work.ACK;
+  c.rcv.bytesSinceAck = 0;
+  c.timers.stop(Timer.DELAYED_ACK);
+  c.lastSend = now;
+}
+
+/**
+ * The window field to send (RFC 9293 §3.8.6.2.2 receiver SWS avoidance, RFC 7323 §2.3 scaling):
+ * never move the right edge left; move it right only by at least min(buffer/2, MSS).
+ */
+export function advertise(c: Connection): number {
+  const free = receiveWindow(c);
+  const cur = Math.max(0, seqDiff(c.rcv.rcvAdv, c.rcv.rcvNxt));
+  let wnd = free;
+  if (wnd - cur < Math.min(c.config.recvBuffer / 2, c.advMss)) wnd = cur;
+  // Integer arithmetic (windows are below 2^31): shifts instead of Math.ceil(x / 2 ** scale).
+  const scale = c.rcvWscale;
+  const unit = 1 << scale;
+  let raw = (wnd + unit - 1) >>> scale;
+  if (raw * unit > Math.max(free, cur)) raw = wnd >>> scale;
+  // Rounding down must not pull the right edge left of what we offered (RFC 9293 §3.8.6):
+  // LINUX tcp_select_window rounds the current window up instead (ALIGN(cur_win, 1 << wscale)).
+  // (Only while the buffer really has that room: when it is full the window must be able to close.)
+  const curUp = (cur + unit - 1) >>> scale;
+  if (raw * unit < cur && curUp * unit <= c.rcv.recvBuf.free - c.rcv.reasm.bytes) raw = curUp;
+  if (raw > 65535) raw = 65535;
+  const edge = seqAdd(c.rcv.rcvNxt, raw * unit);
+  if (seqGt(edge, c.rcv.rcvAdv) || raw === 0) c.rcv.rcvAdv = seqGt(edge, c.rcv.rcvAdv) ? edge : c.rcv.rcvAdv;
+  return raw;
+}
+
+/** §3.10.7.4 table: is any part of the segment inside the receive window? */
+export function acceptable(c: Connection, seg: TcpRepr, len: number): boolean {
+  const wnd = Math.max(0, seqDiff(c.rcv.rcvAdv, c.rcv.rcvNxt));
+  if (len === 0) return wnd === 0 ? seg.seq === c.rcv.rcvNxt : inWindow(seg.seq, c.rcv.rcvNxt, wnd);
+  if (wnd === 0) return false;
+  return inWindow(seg.seq, c.rcv.rcvNxt, wnd) || inWindow(seqAdd(seg.seq, len - 1), c.rcv.rcvNxt, wnd);
+}
+
+/** In-order data goes to the receive buffer, later data to reassembly (§3.10.7.4 seventh). */
+export function receiveText(c: Connection, now: Instant, seq: number, data: Uint8Array): void {
+  const skip = seqDiff(c.rcv.rcvNxt, seq);
+  if (skip > 0) {
+    // RFC 2883 §4.1: report the duplicate part as the first (D-SACK) block.
+    if (c.sackEnabled) {
+      c.rcv.dsackStart = seq;
+      c.rcv.dsackEnd = seqAdd(seq, Math.min(skip, data.length));
+    }
+    if (skip >= data.length) {
+      c.pending |= Work.ACK; // a complete duplicate: ACK at once (RFC 5681 §4.2)
+      return;
+    }
+    data = data.subarray(skip);
+    seq = c.rcv.rcvNxt;
+  }
+  // Trim what does not fit in the buffer (the advertised window never exceeds it).
+  const room = seqDiff(seqAdd(c.rcv.rcvNxt, c.rcv.recvBuf.free), seq);
+  if (room <= 0) {
+    c.pending |= Work.ACK;
+    return;
+  }
+  if (data.length > room) data = data.subarray(0, room);
+  // LINUX tcp_data_queue / tcp_data_queue_ofo: charge the segment to receive memory first.
+  if (!admitSegment(c, seq, data.length)) {
+    c.pending |= Work.ACK;
+    return;
+  }
+  c.rcv.rcvMss = Math.max(c.rcv.rcvMss, Math.min(data.length, c.advMss));
+
+  if (seq !== c.rcv.rcvNxt) {
+    // Out of order: hold it and send an immediate duplicate ACK (RFC 5681 §4.2, RFC 9293 §3.10.7.4).
+    if (!c.rcv.reasm.insert(seq, data) && c.sackEnabled) {
+      // RFC 2883 §4.2: a duplicate of out-of-order data held already.
+      c.rcv.dsackStart = seq;
+      c.rcv.dsackEnd = seqAdd(seq, data.length);
+    }
+    bump(c.mib, 'TCPOFOQueue');
+    c.pending |= Work.ACK;
+    return;
+  }
+  const hadHoles = !c.rcv.reasm.isEmpty;
+  let n = c.rcv.recvBuf.push(data);
+  c.rcv.rcvNxt = seqAdd(c.rcv.rcvNxt, n);
+  for (let more = c.rcv.reasm.takeContiguous(c.rcv.rcvNxt); more !== null; more = c.rcv.reasm.takeContiguous(c.rcv.rcvNxt)) {
+    const m = c.rcv.recvBuf.push(more);
+    c.rcv.rcvNxt = seqAdd(c.rcv.rcvNxt, m);
+    n += m;
+  }
+  // RFC 2883 §4.2: in-order data that covered held out-of-order data reports it as a duplicate.
+  const dup = hadHoles ? c.rcv.reasm.takeDuplicate() : null;
+  if (dup !== null && c.sackEnabled && c.rcv.dsackStart === c.rcv.dsackEnd) {
+    c.rcv.dsackStart = dup[0];
+    c.rcv.dsackEnd = dup[1];
+  }
+  c.rcv.bytesSinceAck += n;
+  // LINUX tcp_grow_window (simplified): open the clamp by twice what arrived.
+  if (c.rcv.rcvClamp < c.config.recvBuffer) c.rcv.rcvClamp = Math.min(c.config.recvBuffer, c.rcv.rcvClamp + 2 * n);
+  c.emit(EV.readable);
+  if (c.rcv.oooFinSeq !== null && c.rcv.oooFinSeq === c.rcv.rcvNxt) {
+    c.rcv.oooFinSeq = null;
+    processFin(c, now);
+    return;
+  }
+  scheduleAck(c, now, hadHoles);
+}
+
+/**
+ * Delayed ACK (RFC 9293 §3.8.6.3, RFC 5681 §4.2) with Linux's timing: quick-ACK mode at the
+ * start, then an ACK for every second full-sized segment or after the delayed-ACK timeout.
+ */
+export function scheduleAck(c: Connection, now: Instant, filledHole: boolean): void {
+  if (filledHole || c.rcv.quickAcks > 0) {
+    if (c.rcv.quickAcks > 0) c.rcv.quickAcks--;
+    c.pending |= Work.ACK;
+    return;
+  }
+  // LINUX __tcp_ack_snd_check: more than one full frame received since the last ACK.
+  if (c.rcv.bytesSinceAck > c.rcv.rcvMss) {
+    c.pending |= Work.ACK;
+    return;
+  }
+  if (!c.timers.isSet(Timer.DELAYED_ACK)) c.timers.set(Timer.DELAYED_ACK, now + c.config.delAckMin);
+}
+
+/**
+ * RFC 5961 challenge ACK, LINUX-rate-limited per connection (tcp_invalid_ratelimit, 500 ms).
+ */
+export function challengeAck(c: Connection, now: Instant): void {
+  if (now - c.rcv.lastOowAck < c.config.invalidRateLimit) {
+    bump(c.mib, 'TCPACKSkippedChallenge');
+    return;
+  }
+  c.rcv.lastOowAck = now;
+  bump(c.mib, 'TCPChallengeACK');
+  c.pending |= Work.ACK;
+}
+
+/** ACK for an unacceptable segment (§3.10.7.4). LINUX tcp_oow_rate_limited: pure ACKs only. */
+export function outOfWindowAck(c: Connection, now: Instant, seg: TcpRepr): void {
+  const len = segLen(seg);
+  if (len > 0 && seqLt(seg.seq, c.rcv.rcvNxt) && isSynchronized(c.state)) {
+    // An old duplicate: RFC 2883 §4.1 D-SACK for it (LINUX tcp_send_dupack, which also
+    // re-enters quick-ACK mode: the peer is retransmitting, our ACKs may have been lost).
+    if (c.sackEnabled) {
+      c.rcv.dsackStart = seg.seq;
+      const end = seqAdd(seg.seq, len);
+      c.rcv.dsackEnd = seqLt(end, c.rcv.rcvNxt) ? end : c.rcv.rcvNxt;
+    }
+    c.rcv.quickAcks = Math.max(c.rcv.quickAcks, c.config.quickAcks);
+  }
+  if (seg.payload.length === 0 && !(seg.flags & SYN) && now - c.rcv.lastOowAck < c.config.invalidRateLimit) {
+    bump(c.mib, 'TCPACKSkippedSeq');
+    return;
+  }
+  c.rcv.lastOowAck = now;
+  c.pending |= Work.ACK;
+}

@@ -1,0 +1,340 @@
+import { NEVER, type Instant } from '../time.js';
+import { seqAdd, type SeqNum, seqDiff, seqGt, seqLt, seqMin } from '../seq.js';
+import type { TcpConfig } from './config.js';
+import { createCongestionControl, type CongestionControl } from './congestion/registry.js';
+import { Recovery, onAckAdvance, pipe } from './recovery.js';
+import { ByteRing } from './ring.js';
+import { RttEstimator } from './rtt.js';
+import { ACK, FIN, PSH, type TcpRepr } from '../wire/tcp-repr.js';
+import { type Connection } from './connection.js';
+import { EV } from './events.js';
+import { Timer } from './timers.js';
+import { Work } from './work.js';
+import { assertNever } from './state.js';
+import { bump } from '../mib.js';
+import { fillAck } from './receiver.js';
+import { tsClock } from './clock.js';
+
+/**
+ * The send half of a connection (gVisor snd.go): RFC 9293 §3.3.1 send sequence variables, the
+ * send queue, the RTT estimator and retransmission backoff, the persist state, and loss
+ * recovery with its congestion control; below it, the behaviour: ACK processing (RFC 9293
+ * §3.10.7.4 fifth), segmentation and the send policy (§3.8.6), retransmission, timers to arm.
+ */
+export class Sender {
+  // RFC 9293 §3.3.1 send sequence variables.
+  readonly iss: SeqNum;
+  sndUna: SeqNum;
+  sndNxt: SeqNum;
+  /** Highest sequence number sent (sndNxt goes back on retransmission timeout; this does not). */
+  sndMax: SeqNum;
+  sndWnd = 0;
+  sndWl1: SeqNum = 0;
+  sndWl2: SeqNum = 0;
+  /** Largest window the peer ever offered (RFC 9293 §3.8.6.2.1, RFC 5961 §5.2 MAX.SND.WND). */
+  maxSndWnd = 0;
+
+  readonly sendBuf: ByteRing;
+  /** Sequence number of sendBuf's first byte. */
+  sndBufSeq: SeqNum;
+  /** The user has shut down the send side (FIN queued at sndBufSeq + sendBuf.length). */
+  finQueued = false;
+  /** The instant of the current transmit burst and how many data segments it has sent (PSH). */
+  burstAt: Instant = -1;
+  burstSegs = 0;
+
+  readonly rtt: RttEstimator;
+  /** Consecutive retransmission timeouts (backoff exponent). */
+  backoff = 0;
+  /**
+   * Since when the oldest outstanding data has been waiting for its ACK (its send time, or the
+   * last ACK that advanced SND.UNA past older data): the TCP_USER_TIMEOUT clock (RFC 5482).
+   */
+  unackedSince: Instant = NEVER;
+  /** Non-timestamp RTT timing of one segment (Karn's rule: cleared by retransmission). */
+  rttSeq: SeqNum = 0;
+  rttStart: Instant = NEVER;
+  persistBackoff = 0;
+  /** Zero-window probes sent since the peer last answered. */
+  persistProbes = 0;
+  /** Segments retransmitted over the life of the connection (tcpi_total_retrans). */
+  totalRetrans = 0;
+
+  /** The congestion-control algorithm's window (congestion/, chosen by config.congestionControl). */
+  readonly cc: CongestionControl;
+  /** Loss recovery: its state (Open … Loss), the SACK scoreboard, RACK and undo (recovery.ts). */
+  readonly rec: Recovery;
+
+  constructor(iss: SeqNum, config: Readonly<TcpConfig>) {
+    this.iss = iss;
+    this.sndUna = iss;
+    this.sndNxt = iss;
+    this.sndMax = iss;
+    this.sndBufSeq = seqAdd(iss, 1);
+    this.sendBuf = new ByteRing(config.sendBuffer);
+    this.rtt = new RttEstimator(config.initialRto, config.minRto, config.maxRto);
+    this.cc = createCongestionControl(config.congestionControl);
+    this.rec = new Recovery(this.cc, iss);
+  }
+
+  /** Sequence number our FIN has (or will have). */
+  get finSeq(): SeqNum {
+    return seqAdd(this.sndBufSeq, this.sendBuf.length);
+  }
+
+  /** Whether our FIN has been sent and acknowledged. */
+  finAcked(): boolean {
+    return this.finQueued && seqGt(this.sndUna, this.finSeq);
+  }
+
+  /** Whether our FIN has been sent at least once. */
+  finSent(): boolean {
+    return this.finQueued && seqGt(this.sndMax, this.finSeq);
+  }
+
+  /** Bytes in flight (sent, not acknowledged), counting SYN/FIN. */
+  get inFlight(): number {
+    return seqDiff(this.sndNxt, this.sndUna);
+  }
+}
+
+/** Current retransmission timeout with backoff. */
+export function currentRto(c: Connection): number {
+  // LINUX tcp_syn_linear_timeouts: the first SYN retransmissions of an active open keep the RTO.
+  const linear = c.state === 'SYN_SENT' ? c.config.synLinearTimeouts : 0;
+  return Math.min(c.config.maxRto, c.snd.rtt.rto * 2 ** Math.max(0, c.snd.backoff - linear));
+}
+
+export function armRetransmit(c: Connection, now: Instant): void {
+  let at = now + currentRto(c);
+  // LINUX tcp_clamp_rto_to_user_timeout: never wait past the user timeout (RFC 5482).
+  if (c.config.userTimeout > 0 && c.snd.unackedSince !== NEVER) at = Math.max(now, Math.min(at, c.snd.unackedSince + c.config.userTimeout));
+  c.timers.set(Timer.RETRANSMIT, at);
+}
+
+/**
+ * RFC 8985 §7.2: arm the tail loss probe — 2·SRTT (1 s before any RTT sample), plus the
+ * worst-case delayed ACK when one segment is in flight, never later than the RTO. Only with
+ * SACK, in the open state, once per episode.
+ */
+export function armLossProbe(c: Connection, now: Instant): void {
+  const s = c.state;
+  const snd = c.snd;
+  if (!c.sackEnabled || snd.rec.recovering || snd.rec.tlpHighSeq !== null ||
+      (s !== 'ESTABLISHED' && s !== 'CLOSE_WAIT' && s !== 'FIN_WAIT_1' && s !== 'CLOSING' && s !== 'LAST_ACK') ||
+      !seqGt(snd.sndMax, snd.sndUna)) {
+    c.timers.stop(Timer.LOSS_PROBE);
+    return;
+  }
+  let pto = snd.rtt.hasSample ? 2 * snd.rtt.srtt : 1_000_000;
+  if (seqDiff(snd.sndMax, snd.sndUna) <= c.effMss) pto += c.config.delAckMax;
+  const rto = c.timers.get(Timer.RETRANSMIT);
+  c.timers.set(Timer.LOSS_PROBE, Math.min(now + Math.round(pto), rto));
+}
+
+/**
+ * SND.UNA advances (§3.10.7.4 fifth): release acknowledged bytes, take an RTT sample
+ * (RFC 6298 with Karn's rule, or RFC 7323 timestamps), reset the backoff, restart or stop the
+ * retransmission timer (RFC 6298 §5.2, §5.3), grow the congestion window.
+ */
+export function ackNewData(c: Connection, now: Instant, seg: TcpRepr): void {
+  const ack = seg.ack;
+  const prevUna = c.snd.sndUna;
+  c.snd.sndUna = ack;
+  if (seqGt(ack, c.snd.sndNxt)) c.snd.sndNxt = ack; // after a go-back, an ACK can pass SND.NXT
+  const dataEnd = seqAdd(c.snd.sndBufSeq, c.snd.sendBuf.length);
+  const dataAcked = seqDiff(seqMin(ack, dataEnd), c.snd.sndBufSeq);
+  if (dataAcked > 0) {
+    c.snd.sendBuf.consume(dataAcked);
+    c.snd.sndBufSeq = seqAdd(c.snd.sndBufSeq, dataAcked);
+    c.emit(EV.writable);
+  }
+  // RTT sample.
+  if (c.tsEnabled && seg.hasTimestamp && seg.tsEcr !== 0) {
+    const ticks = (tsClock(c, now) - seg.tsEcr) >>> 0;
+    if (ticks < 0x7fffffff) c.snd.rtt.sample(ticks * 1000);
+  } else if (c.snd.rttStart !== NEVER && seqGt(ack, c.snd.rttSeq)) {
+    c.snd.rtt.sample(now - c.snd.rttStart);
+    c.snd.rttStart = NEVER;
+  }
+  c.snd.backoff = 0;
+  c.snd.unackedSince = seqLt(c.snd.sndUna, c.snd.sndMax) ? now : NEVER;
+  onAckAdvance(c, now, ack, prevUna, dataAcked);
+  if (c.snd.sndUna === c.snd.sndMax) c.timers.stop(Timer.RETRANSMIT);
+  else armRetransmit(c, now);
+  armLossProbe(c, now);
+  if (c.lingerPending && c.snd.finAcked()) {
+    c.lingerPending = false;
+    c.timers.stop(Timer.LINGER);
+    c.emit({ type: 'linger', acked: true });
+  }
+}
+
+/**
+ * Data and FIN (RFC 9293 §3.8.6 send policy): at most min(SND.WND, cwnd) in flight, segments of
+ * the effective MSS, Nagle (§3.7.4) unless TCP_NODELAY, sender SWS avoidance (§3.8.6.2.1),
+ * FIN on the last segment once the user has closed. Arms the persist timer when a zero window
+ * blocks everything.
+ */
+export function sendData(c: Connection, now: Instant, out: TcpRepr): boolean {
+  const s = c.state;
+  const mayFin = s === 'FIN_WAIT_1' || s === 'CLOSING' || s === 'LAST_ACK';
+  const off = seqDiff(c.snd.sndNxt, c.snd.sndBufSeq);
+  const avail = c.snd.sendBuf.length - off;
+  const finDue = mayFin && c.snd.finQueued && avail <= 0 && c.snd.sndNxt === c.snd.finSeq;
+  if (avail <= 0 && !finDue) return false;
+  // After a timeout we go back to SND.UNA; skip what the peer SACKed (RFC 6675 §5.1).
+  while (seqLt(c.snd.sndNxt, c.snd.sndMax) && c.sackEnabled) {
+    // ... and what this recovery already retransmitted (below HighRxt, RFC 6675 §2): it is in
+    // the pipe, and resending it again would not grow the pipe (a storm of tiny segments).
+    const end = c.snd.rec.inRecovery && seqLt(c.snd.sndNxt, c.snd.rec.sb.highRxt) ? (seqLt(c.snd.rec.sb.highRxt, c.snd.sndMax) ? c.snd.rec.sb.highRxt : c.snd.sndMax) : c.snd.rec.sb.sackedEnd(c.snd.sndNxt);
+    if (end === null) break;
+    c.snd.sndNxt = end;
+    return sendData(c, now, out);
+  }
+  // The peer's window and the congestion window. What counts as in flight is RFC 6675's pipe
+  // whenever SACK is on (LINUX tcp_packets_in_flight: SACKed segments have left the network), so
+  // the first duplicate ACKs let new data out — limited transmit (RFC 3042) — and, without SACK,
+  // the first two duplicate ACKs each allow one more segment (RFC 3042 §2).
+  // After a timeout (the Loss state) everything not SACKed counts as lost: only what has been sent
+  // again since going back is in flight (LINUX tcp_enter_loss marks it all lost).
+  const flight = flightForSend(c);
+  // Whole bytes only: CUBIC's cwnd is fractional, and a fractional `usable` made a 0.6-byte
+  // "segment" that sent an empty ACK without advancing SND.NXT, 100000 times in a row.
+  const usable = Math.floor(Math.min(seqDiff(seqAdd(c.snd.sndUna, c.snd.sndWnd), c.snd.sndNxt), c.snd.cc.cwnd - flight));
+  const retransmission = seqLt(c.snd.sndNxt, c.snd.sndMax);
+  if (usable <= 0) {
+    // Nothing fits. With nothing in flight only the persist timer will get us going again.
+    if (c.snd.sndWnd === 0 && c.snd.inFlight === 0 && !c.timers.isSet(Timer.PERSIST)) {
+      c.timers.stop(Timer.RETRANSMIT);
+      c.timers.set(Timer.PERSIST, now + Math.min(c.config.maxRto, c.snd.rtt.rto * 2 ** c.snd.persistBackoff));
+    }
+    return false;
+  }
+  const mss = sendMss(c);
+  let len = Math.max(0, Math.min(avail, mss, usable));
+  const lastOfQueue = len === avail;
+  const force = (c.pending & Work.FORCE_SEND) !== 0;
+  c.pending &= ~Work.FORCE_SEND;
+  if (len > 0 && len < mss && !retransmission && !force) {
+    // Blocked by the rules below with nothing in flight: the persist timer is the override
+    // timeout of §3.8.6.2.1 that eventually sends what the window allows.
+    if (c.snd.inFlight === 0 && !c.timers.isSet(Timer.PERSIST) && !lastOfQueue) {
+      c.timers.set(Timer.PERSIST, now + Math.min(c.config.maxRto, c.snd.rtt.rto * 2 ** c.snd.persistBackoff));
+    }
+    // Sender SWS avoidance: a small segment only if it empties the queue or is at least half
+    // the largest window the peer offered (§3.8.6.2.1).
+    if (!lastOfQueue && len < c.snd.maxSndWnd / 2) return false;
+    // Nagle: one small segment in flight at a time, unless TCP_NODELAY or it carries the FIN.
+    if (lastOfQueue && !c.config.noDelay && c.snd.inFlight > 0 && !(mayFin && c.snd.finQueued)) return false;
+  }
+  let flags = ACK;
+  // PSH on the last segment of what can go out now: the end of the queued data (RFC 9293 §3.9.1
+  // "push" at the end of a SEND), or the segment that fills the window. LINUX: a TSO burst's last
+  // segment carries the PSH (tcp_gso_segment), which is what captures of Linux show.
+  // (A "burst" is two or more new segments sent at the same instant; a lone segment let out by a
+  // duplicate ACK — limited transmit — or in recovery carries no PSH, as on Linux.)
+  if (c.snd.burstAt !== now) {
+    c.snd.burstAt = now;
+    c.snd.burstSegs = 0;
+  }
+  c.snd.burstSegs++;
+  // The persist timer's window-filling send carries PSH too (LINUX tcp_write_wakeup).
+  if (len > 0 && (lastOfQueue || force || (len >= usable && c.snd.burstSegs >= 2 && !c.snd.rec.inRecovery && !retransmission))) flags |= PSH;
+  const fin = mayFin && c.snd.finQueued && lastOfQueue && len + 1 <= usable;
+  if (fin) flags |= FIN;
+  if (len === 0 && !fin) return false;
+  out.seq = c.snd.sndNxt;
+  out.flags = flags;
+  out.payload = len > 0 ? c.snd.sendBuf.view(off, len, scratchFor(c, len)) : out.payload;
+  fillAck(c, now, out);
+  const end = seqAdd(c.snd.sndNxt, len + (fin ? 1 : 0));
+  if (c.sackEnabled) c.snd.rec.rack.onSend(c.snd.sndNxt, end, now); // RFC 8985 §6.2 step 1
+  if (retransmission) {
+    bump(c.mib, 'RetransSegs');
+    c.snd.totalRetrans++;
+    // RFC 6675 §2 HighRxt, as the other retransmission paths keep it: without this the pipe
+    // never counted go-back retransmissions and recovery sent a storm of tiny segments.
+    if (c.sackEnabled && seqGt(end, c.snd.rec.sb.highRxt)) c.snd.rec.sb.highRxt = end;
+  } else if (c.snd.rttStart === NEVER && !c.tsEnabled) {
+    c.snd.rttSeq = c.snd.sndNxt;
+    c.snd.rttStart = now;
+  }
+  if (c.snd.sndUna === c.snd.sndMax) c.snd.unackedSince = now; // the oldest outstanding data starts now
+  c.snd.sndNxt = end;
+  if (seqGt(end, c.snd.sndMax)) c.snd.sndMax = end;
+  if (!c.timers.isSet(Timer.RETRANSMIT)) armRetransmit(c, now);
+  if (!retransmission) armLossProbe(c, now);
+  c.timers.stop(Timer.PERSIST);
+  len = 0;
+  return true;
+}
+
+/** What counts as in flight when deciding how much may be sent (the congestion window's measure). */
+export function flightForSend(c: Connection): number {
+  const st = c.snd.rec.state;
+  switch (st) {
+    case 'Loss':
+      // After a timeout everything not SACKed counts as lost: only what has been sent again
+      // since going back is in flight (LINUX tcp_enter_loss marks it all lost).
+      return c.snd.inFlight;
+    case 'Recovery':
+      return c.sackEnabled ? pipe(c) : c.snd.inFlight;
+    case 'Open':
+    case 'Disorder':
+    case 'CWR':
+      // Without SACK the first two duplicate ACKs each allow one more segment (RFC 3042 §2).
+      return c.sackEnabled ? pipe(c) : Math.max(0, c.snd.inFlight - Math.min(c.snd.rec.dupAcks, 2) * c.effMss);
+    default:
+      return assertNever(st, 'recovery state');
+  }
+}
+
+/**
+ * Retransmit one segment starting at `seq` (fast retransmit, RFC 5681 §3.2; a SACK hole,
+ * RFC 6675) without moving SND.NXT.
+ */
+export function retransmitAt(c: Connection, now: Instant, out: TcpRepr, seq: number, max = Number.POSITIVE_INFINITY): boolean {
+  if (!seqLt(seq, c.snd.sndMax) || seqLt(seq, c.snd.sndUna)) return false;
+  const off = seqDiff(seq, c.snd.sndBufSeq);
+  const avail = c.snd.sendBuf.length - off;
+  // Only what was sent before: bytes past SND.MAX are new data, sent (and counted) by sendData.
+  // (Retransmitting them here left SND.MAX behind what the peer then acknowledged: deadlock.)
+  const sentEnd = c.snd.finSent() ? c.snd.finSeq : c.snd.sndMax;
+  const len = Math.max(0, Math.min(avail, sendMss(c), max, seqDiff(sentEnd, seq)));
+  const fin = c.snd.finQueued && len === avail && seqLt(c.snd.finSeq, c.snd.sndMax);
+  if (len === 0 && !fin) return false;
+  out.seq = seq;
+  if (c.snd.rec.inRecovery) {
+    c.snd.rec.undoRetrans++;
+    if (c.sackEnabled && c.snd.rec.rack.rxtCount++ === 0) c.snd.rec.rack.rxtFirst = now;
+  }
+  out.flags = ACK | (fin ? FIN : 0) | (len > 0 && len === avail ? PSH : 0);
+  out.payload = len > 0 ? c.snd.sendBuf.view(off, len, scratchFor(c, len)) : out.payload;
+  fillAck(c, now, out);
+  if (c.sackEnabled) c.snd.rec.rack.onSend(seq, seqAdd(seq, len + (fin ? 1 : 0)), now); // RFC 8985 §6.2 step 1
+  bump(c.mib, 'RetransSegs');
+  c.snd.totalRetrans++;
+  c.snd.rttStart = NEVER; // Karn's rule
+  armRetransmit(c, now);
+  return true;
+}
+
+/**
+ * Payload size of a segment sent now: the effective MSS less the SACK blocks fillAck will add
+ * (LINUX tcp_current_mss subtracts the options beyond the usual header). Without this a full
+ * segment carrying SACK blocks exceeds the MTU and is lost on the path (RFC 9293 §3.7.1: the
+ * MSS counts data only, so options must come out of the segment's data).
+ */
+export function sendMss(c: Connection): number {
+  if (!c.sackEnabled || (c.rcv.reasm.isEmpty && c.rcv.dsackStart === c.rcv.dsackEnd)) return c.effMss;
+  const k = Math.min(c.tsEnabled ? 3 : 4, c.rcv.reasm.blockCount(4) + (c.rcv.dsackStart !== c.rcv.dsackEnd ? 1 : 0));
+  return Math.max(1, c.effMss - (k > 0 ? 4 + 8 * k : 0));
+}
+
+let scratch = new Uint8Array(0);
+/** Scratch space for a segment whose bytes wrap around the send ring (shared: used synchronously). */
+export function scratchFor(_c: Connection, n: number): Uint8Array {
+  if (scratch.length < n) scratch = new Uint8Array(Math.max(n, 65536));
+  return scratch;
+}
