@@ -1,4 +1,4 @@
-import { seqAdd, seqGt, seqLe } from '../seq.js';
+import { seqAdd, seqGt, seqLe, seqLt } from '../seq.js';
 import { EV } from './events.js';
 import { type Instant } from '../time.js';
 import { ACK, FIN, RST, SYN, type TcpRepr } from '../wire/tcp-repr.js';
@@ -125,4 +125,42 @@ export function writeSyn(c: Connection, now: Instant, out: TcpRepr): void {
   if (seqGt(c.snd.sndNxt, c.snd.sndMax)) c.snd.sndMax = c.snd.sndNxt;
   if (!c.timers.isSet(Timer.RETRANSMIT)) armRetransmit(c, now);
   c.lastSend = now;
+}
+
+/** LINUX tcp_check_req: a retransmitted SYN (same ISN) in SYN_RECEIVED gets the SYN-ACK again. */
+export function synReceivedRetransmittedSyn(c: Connection, seg: TcpRepr): boolean {
+  if ((seg.flags & (SYN | ACK | RST)) !== SYN || seg.seq !== c.rcv.irs) return false;
+  // The output engine sends our SYN whenever SND.NXT sits at the ISS (output.ts due()): rewind
+  // it so the SYN-ACK really goes out again.
+  if (c.snd.sndUna === c.snd.iss) c.snd.sndNxt = c.snd.iss;
+  return true;
+}
+
+/**
+ * Simultaneous open (RFC 9293 Figure 8 line 6): the peer's SYN,ACK repeats the SYN we already
+ * took, so it sits one below RCV.NXT; it acknowledges our SYN. LINUX tcp_validate_incoming
+ * passes exactly this segment.
+ */
+export function isSimultaneousOpenSynAck(c: Connection, seg: TcpRepr): boolean {
+  return c.state === 'SYN_RECEIVED' && !c.passive && (seg.flags & (SYN | ACK | RST)) === (SYN | ACK) &&
+    seqAdd(seg.seq, 1) === c.rcv.rcvNxt && seg.ack === c.snd.sndMax;
+}
+
+/**
+ * The ACK of our SYN in SYN_RECEIVED (§3.10.7.4 fifth): ESTABLISHED; false when the segment
+ * is answered with <SEQ=SEG.ACK><CTL=RST> instead (an unacceptable ACK).
+ */
+export function synReceivedAck(c: Connection, now: Instant, seg: TcpRepr): boolean {
+  const snd = c.snd;
+  if (!(seqLt(snd.sndUna, seg.ack) && seqLe(seg.ack, snd.sndMax))) {
+    replyRst(c, seg);
+    return false;
+  }
+  snd.sndWnd = seg.window << c.sndWscale; // shift ≤ 14 (RFC 7323 §2.3): < 2^31, a small integer
+  snd.maxSndWnd = Math.max(snd.maxSndWnd, snd.sndWnd);
+  snd.sndWl1 = seg.seq;
+  snd.sndWl2 = seg.ack;
+  ackNewData(c, now, seg);
+  established(c, now, c.passive ? 'rcv ACK of SYN' : 'rcv SYN,ACK (simultaneous open)');
+  return true;
 }

@@ -1,15 +1,15 @@
-import { seqAdd, seqDiff, seqGt, seqLe, seqLt } from '../seq.js';
+import { seqAdd, seqDiff, seqGt, seqLe } from '../seq.js';
 import { EV } from './events.js';
 import { type Instant } from '../time.js';
-import { ACK, FIN, RST, SYN, segLen, type TcpRepr } from '../wire/tcp-repr.js';
+import { ACK, FIN, RST, SYN, type TcpRepr } from '../wire/tcp-repr.js';
 import { bump, type Connection } from './connection.js';
-import { established, synSentInput } from './handshake.js';
-import { ackNewData } from './sender.js';
+import { synSentInput, isSimultaneousOpenSynAck, synReceivedAck, synReceivedRetransmittedSyn } from './handshake.js';
+import { updateSendWindow, processAck } from './sender.js';
 import { Timer } from './timers.js';
-import { tsBefore, tsClock } from './clock.js';
-import { detectLoss, onAckSacks } from './recovery.js';
+import { tsBefore } from './clock.js';
 import { Work } from './work.js';
-import { acceptable, challengeAck, outOfWindowAck, receiveText } from './receiver.js';
+import { challengeAck, receiveText, Acceptance, checkSequence, measureRcvRtt } from './receiver.js';
+import { assertNever } from './state.js';
 
 /**
  * Segment arrival, RFC 9293 §3.10.7. SYN_SENT is in input-syn-sent.ts; everything here is
@@ -30,57 +30,19 @@ export function onSegment(c: Connection, now: Instant, seg: TcpRepr): void {
   }
 }
 
+/**
+ * §3.10.7.4 for SYN_RECEIVED and the synchronized states, in the RFC's order of checks. Each step
+ * belongs to the half it concerns: acceptability and text to the receiver, the ACK to the sender
+ * (or to the handshake in SYN_RECEIVED); the state transitions stay here.
+ */
 function synchronizedInput(c: Connection, now: Instant, seg: TcpRepr): void {
   const flags = seg.flags;
-  const len = segLen(seg);
+  if (c.state === 'SYN_RECEIVED' && synReceivedRetransmittedSyn(c, seg)) return;
+  const simOpenSynAck = isSimultaneousOpenSynAck(c, seg);
 
-  if (c.state === 'SYN_RECEIVED') {
-    // LINUX tcp_check_req: a retransmitted SYN (same ISN) gets the SYN-ACK again.
-    if ((flags & (SYN | ACK | RST)) === SYN && seg.seq === c.rcv.irs) {
-      // The output engine sends our SYN whenever SND.NXT sits at the ISS (output.ts due()):
-      // rewind it so the SYN-ACK really goes out again.
-      if (c.snd.sndUna === c.snd.iss) c.snd.sndNxt = c.snd.iss;
-      return;
-    }
-  }
-  // Simultaneous open (RFC 9293 Figure 8 line 6): the peer's SYN,ACK repeats the SYN we already
-  // took, so it sits one below RCV.NXT; it acknowledges our SYN. LINUX tcp_validate_incoming
-  // passes exactly this segment.
-  const simOpenSynAck =
-    c.state === 'SYN_RECEIVED' && !c.passive && (flags & (SYN | ACK | RST)) === (SYN | ACK) &&
-    seqAdd(seg.seq, 1) === c.rcv.rcvNxt && seg.ack === c.snd.sndMax;
-
-  // RFC 7323 §5.3 R1: PAWS — an old timestamp marks an old duplicate.
-  if (c.tsEnabled && seg.hasTimestamp && !(flags & RST) && tsBefore(seg.tsVal, c.rcv.tsRecent)) {
-    bump(c.mib, 'PAWSEstab');
-    outOfWindowAck(c, now, seg);
-    return;
-  }
-
-  // First: sequence number acceptability (§3.10.7.4 table).
-  let dropText = false;
-  if (!simOpenSynAck && !acceptable(c, seg, len)) {
-    const wnd = Math.max(0, seqDiff(c.rcv.rcvAdv, c.rcv.rcvNxt));
-    // "special allowance should be made to accept valid ACKs, URGs, and RSTs" at a zero window.
-    if (wnd === 0 && seg.seq === c.rcv.rcvNxt) {
-      dropText = true;
-      c.pending |= Work.ACK;
-    } else {
-      if (flags & RST) return; // never answer a RST (§3.10.7.4, RFC 5961 §3.2)
-      if (c.state === 'TIME_WAIT') {
-        // §3.10.7.4 TIME-WAIT: the only thing that can arrive is a retransmitted FIN:
-        // acknowledge it and restart the 2MSL timeout. Other late segments are dropped with an ACK.
-        if (flags & FIN) {
-          c.timers.set(Timer.TIME_WAIT, now + c.config.timeWait);
-          c.pending |= Work.ACK;
-        } else outOfWindowAck(c, now, seg);
-        return;
-      }
-      outOfWindowAck(c, now, seg);
-      return;
-    }
-  }
-
+  // First: sequence number acceptability (PAWS, then the §3.10.7.4 table).
+  const acceptance = checkSequence(c, now, seg, simOpenSynAck);
+  if (acceptance === Acceptance.DROP) return;
   c.lastRecv = now;
   c.keepaliveProbes = 0;
   c.snd.persistProbes = 0;
@@ -95,7 +57,6 @@ function synchronizedInput(c: Connection, now: Instant, seg: TcpRepr): void {
     else challengeAck(c, now);
     return;
   }
-
   // Fourth: SYN in a synchronized state (RFC 5961 §4.2: challenge ACK, whatever its sequence).
   if (flags & SYN && !simOpenSynAck) {
     if (c.state === 'SYN_RECEIVED' && c.passive) {
@@ -107,97 +68,24 @@ function synchronizedInput(c: Connection, now: Instant, seg: TcpRepr): void {
     challengeAck(c, now);
     return;
   }
-
   // Fifth: ACK. Without it the segment is dropped (§3.10.7.4).
   if (!(flags & ACK)) return;
   if (c.state === 'SYN_RECEIVED') {
-    if (seqLt(c.snd.sndUna, seg.ack) && seqLe(seg.ack, c.snd.sndMax)) {
-      c.snd.sndWnd = seg.window << c.sndWscale; // shift ≤ 14 (RFC 7323 §2.3): < 2^31, a small integer
-      c.snd.maxSndWnd = Math.max(c.snd.maxSndWnd, c.snd.sndWnd);
-      c.snd.sndWl1 = seg.seq;
-      c.snd.sndWl2 = seg.ack;
-      ackNewData(c, now, seg);
-      established(c, now, c.passive ? 'rcv ACK of SYN' : 'rcv SYN,ACK (simultaneous open)');
-      if (simOpenSynAck) return;
-    } else {
-      // §3.10.7.4: an unacceptable ACK in SYN_RECEIVED gets <SEQ=SEG.ACK><CTL=RST>.
-      replyRst(c, seg);
-      return;
-    }
-  } else if (seqGt(seg.ack, c.snd.sndMax)) {
-    // §3.10.7.4 / RFC 5961 §5.2: it acknowledges something not yet sent: ACK and drop.
-    challengeAck(c, now);
-    return;
-  } else if (seqLt(seg.ack, seqAdd(c.snd.sndUna, -c.snd.maxSndWnd - 1))) {
-    // RFC 5961 §5.2: too old to be acceptable.
-    challengeAck(c, now);
-    return;
-  } else {
-    onAckSacks(c, now, seg.ack, seg.sackBlocks, seg.sackCount, c.tsEnabled && seg.hasTimestamp ? seg.tsEcr : null);
-    if (seqGt(seg.ack, c.snd.sndUna)) {
-      ackNewData(c, now, seg);
-    } else if (seg.ack === c.snd.sndUna && len === 0 && c.snd.inFlight > 0 && (seg.window << c.sndWscale) === c.snd.sndWnd) {
-      // RFC 5681 §2 duplicate ACK; the third starts fast retransmit (§3.2).
-      c.snd.rec.onDupAck();
-    }
-    detectLoss(c, now);
-  }
+    if (!synReceivedAck(c, now, seg) || simOpenSynAck) return;
+  } else if (!processAck(c, now, seg)) return;
   if (updateTsRecent) c.rcv.tsRecent = seg.tsVal;
-  // Window update (§3.10.7.4 ESTABLISHED): only from a segment newer than the last update.
-  if (seqLt(c.snd.sndWl1, seg.seq) || (c.snd.sndWl1 === seg.seq && seqLe(c.snd.sndWl2, seg.ack))) {
-    const wasZero = c.snd.sndWnd === 0;
-    c.snd.sndWnd = seg.window << c.sndWscale;
-    c.snd.maxSndWnd = Math.max(c.snd.maxSndWnd, c.snd.sndWnd);
-    c.snd.sndWl1 = seg.seq;
-    c.snd.sndWl2 = seg.ack;
-    if (wasZero && c.snd.sndWnd > 0) {
-      c.timers.stop(Timer.PERSIST);
-      c.snd.persistBackoff = 0;
-    }
-  }
-
-  switch (c.state) {
-    case 'CLOSING':
-      if (c.snd.finAcked()) c.enterTimeWait(now, 'rcv ACK of FIN');
-      return;
-    case 'LAST_ACK':
-      if (c.snd.finAcked()) c.setState('CLOSED', 'rcv ACK of FIN');
-      return;
-    case 'TIME_WAIT':
-      return; // nothing else to do for a duplicate in TIME_WAIT
-    default:
-      break;
-  }
+  updateSendWindow(c, seg);
+  if (afterAck(c, now)) return;
 
   // Seventh: segment text (ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2 only).
-  const s = c.state;
-  if (seg.payload.length > 0 && !dropText && (s === 'ESTABLISHED' || s === 'FIN_WAIT_1' || s === 'FIN_WAIT_2')) {
-    if (c.userClosed && seqGt(seqAdd(seg.seq, seg.payload.length), c.rcv.rcvNxt)) {
-      // LINUX tcp_rcv_state_process: new data for a socket the application closed cannot be
-      // delivered: reset (TCPAbortOnData). The RFC would keep receiving.
-      bump(c.mib, 'TCPAbortOnData');
-      replyRst(c, seg);
-      c.setState('CLOSED', 'rcv data after close: snd RST');
-      return;
-    }
-    if (c.tsEnabled && seg.hasTimestamp && seg.tsEcr !== 0) {
-      // LINUX tcp_rcv_rtt_measure_ts: the data echoes our timestamp; the gap is the receiver's RTT.
-      const ticks = (tsClock(c, now) - seg.tsEcr) >>> 0;
-      if (ticks < 0x7fffffff) {
-        const sample = Math.max(1000, ticks * 1000);
-        c.rcv.rcvRtt = c.rcv.rcvRtt === 0 ? sample : Math.round(c.rcv.rcvRtt - c.rcv.rcvRtt / 8 + sample / 8);
-      }
-    }
-    receiveText(c, now, seg.seq, seg.payload);
-  }
-
+  const dropText = acceptance === Acceptance.ACK_ONLY;
+  if (seg.payload.length > 0 && !dropText && !segmentText(c, now, seg)) return;
   // Eighth: FIN.
   if (flags & FIN && !dropText) {
     const finSeq = seqAdd(seg.seq, seg.payload.length);
     if (finSeq === c.rcv.rcvNxt) processFin(c, now);
     else if (seqGt(finSeq, c.rcv.rcvNxt)) c.rcv.oooFinSeq = finSeq; // held until the gap fills
   }
-
   // FIN_WAIT_1 → FIN_WAIT_2 once our FIN is acknowledged. Decided after the FIN step so that a
   // FIN+ACK (with or without data) goes straight to TIME_WAIT (§3.10.7.4 eighth: "If our FIN has
   // been ACKed (perhaps in this segment), then enter TIME-WAIT").
@@ -205,6 +93,52 @@ function synchronizedInput(c: Connection, now: Instant, seg: TcpRepr): void {
     c.setState('FIN_WAIT_2', 'rcv ACK of FIN');
     c.armFinWait2(now);
   }
+}
+
+/** The ACK's effect on the closing states (§3.10.7.4 fifth); true when processing ends here. */
+function afterAck(c: Connection, now: Instant): boolean {
+  const s = c.state;
+  switch (s) {
+    case 'CLOSING':
+      if (c.snd.finAcked()) c.enterTimeWait(now, 'rcv ACK of FIN');
+      return true;
+    case 'LAST_ACK':
+      if (c.snd.finAcked()) c.setState('CLOSED', 'rcv ACK of FIN');
+      return true;
+    case 'TIME_WAIT':
+      return true; // nothing else to do for a duplicate in TIME_WAIT
+    case 'CLOSED':
+    case 'LISTEN':
+    case 'SYN_SENT':
+    case 'SYN_RECEIVED':
+    case 'ESTABLISHED':
+    case 'FIN_WAIT_1':
+    case 'FIN_WAIT_2':
+    case 'CLOSE_WAIT':
+      return false;
+    default:
+      return assertNever(s, 'TCP state');
+  }
+}
+
+/**
+ * Seventh step: text in ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2; false when it reset the connection
+ * (data for a socket the application closed).
+ */
+function segmentText(c: Connection, now: Instant, seg: TcpRepr): boolean {
+  const s = c.state;
+  if (s !== 'ESTABLISHED' && s !== 'FIN_WAIT_1' && s !== 'FIN_WAIT_2') return true;
+  if (c.userClosed && seqGt(seqAdd(seg.seq, seg.payload.length), c.rcv.rcvNxt)) {
+    // LINUX tcp_rcv_state_process: new data for a socket the application closed cannot be
+    // delivered: reset (TCPAbortOnData). The RFC would keep receiving.
+    bump(c.mib, 'TCPAbortOnData');
+    replyRst(c, seg);
+    c.setState('CLOSED', 'rcv data after close: snd RST');
+    return false;
+  }
+  if (c.tsEnabled && seg.hasTimestamp && seg.tsEcr !== 0) measureRcvRtt(c, now, seg.tsEcr);
+  receiveText(c, now, seg.seq, seg.payload);
+  return true;
 }
 
 /** The peer's FIN, in order (§3.10.7.4 eighth). */

@@ -4,7 +4,7 @@ import type { TcpConfig } from './config.js';
 import { Reassembly } from './reassembly.js';
 import { ByteRing } from './ring.js';
 import { admitSegment, rcvMemRoom } from './rmem.js';
-import { ACK, SYN, type TcpRepr, segLen } from '../wire/tcp-repr.js';
+import { ACK, SYN, type TcpRepr, segLen, FIN, RST } from '../wire/tcp-repr.js';
 import { type Connection } from './connection.js';
 import { EV } from './events.js';
 import { Timer } from './timers.js';
@@ -13,6 +13,7 @@ import { bump } from '../mib.js';
 import { isSynchronized } from './state.js';
 import { processFin } from './input.js';
 import { setTs } from './output.js';
+import { tsBefore, tsClock } from './clock.js';
 
 /**
  * The receive half of a connection (gVisor rcv.go): RFC 9293 §3.3.1 receive sequence variables,
@@ -79,6 +80,53 @@ export class Receiver {
 export function receiveWindow(c: Connection): number {
   const rcv = c.rcv;
   return Math.max(0, Math.min(rcv.recvBuf.free - rcv.reasm.bytes, rcv.rcvClamp - rcv.recvBuf.length - rcv.reasm.bytes, rcvMemRoom(c)));
+}
+
+/** The outcome of the first check (§3.10.7.4): drop, accept, or accept all but the text. */
+export const Acceptance = { DROP: 0, OK: 1, ACK_ONLY: 2 } as const;
+export type Acceptance = (typeof Acceptance)[keyof typeof Acceptance];
+
+/**
+ * First check of §3.10.7.4: PAWS (RFC 7323 §5.3 R1), then the sequence-number acceptability
+ * table (which a simultaneous open's SYN,ACK, one below RCV.NXT, skips). An unacceptable segment
+ * is answered (an ACK, rate-limited) and dropped; at a zero window the segment at RCV.NXT is
+ * accepted for its ACK, URG and RST but not its text.
+ */
+export function checkSequence(c: Connection, now: Instant, seg: TcpRepr, simOpenSynAck: boolean): Acceptance {
+  const flags = seg.flags;
+  const rcv = c.rcv;
+  // RFC 7323 §5.3 R1: PAWS — an old timestamp marks an old duplicate.
+  if (c.tsEnabled && seg.hasTimestamp && !(flags & RST) && tsBefore(seg.tsVal, rcv.tsRecent)) {
+    bump(c.mib, 'PAWSEstab');
+    outOfWindowAck(c, now, seg);
+    return Acceptance.DROP;
+  }
+  if (simOpenSynAck || acceptable(c, seg, segLen(seg))) return Acceptance.OK;
+  const wnd = Math.max(0, seqDiff(rcv.rcvAdv, rcv.rcvNxt));
+  // "special allowance should be made to accept valid ACKs, URGs, and RSTs" at a zero window.
+  if (wnd === 0 && seg.seq === rcv.rcvNxt) {
+    c.pending |= Work.ACK;
+    return Acceptance.ACK_ONLY;
+  }
+  if (flags & RST) return Acceptance.DROP; // never answer a RST (§3.10.7.4, RFC 5961 §3.2)
+  if (c.state === 'TIME_WAIT' && flags & FIN) {
+    // §3.10.7.4 TIME-WAIT: the only thing that can arrive is a retransmitted FIN: acknowledge
+    // it and restart the 2MSL timeout. Other late segments are dropped with an ACK.
+    c.timers.set(Timer.TIME_WAIT, now + c.config.timeWait);
+    c.pending |= Work.ACK;
+    return Acceptance.DROP;
+  }
+  outOfWindowAck(c, now, seg);
+  return Acceptance.DROP;
+}
+
+/** LINUX tcp_rcv_rtt_measure_ts: data echoing our timestamp gives the receiver's RTT. */
+export function measureRcvRtt(c: Connection, now: Instant, tsEcr: number): void {
+  const ticks = (tsClock(c, now) - tsEcr) >>> 0;
+  if (ticks >= 0x7fffffff) return;
+  const sample = Math.max(1000, ticks * 1000);
+  const rcv = c.rcv;
+  rcv.rcvRtt = rcv.rcvRtt === 0 ? sample : Math.round(rcv.rcvRtt - rcv.rcvRtt / 8 + sample / 8);
 }
 
 /**

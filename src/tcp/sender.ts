@@ -1,18 +1,18 @@
 import { NEVER, type Instant } from '../time.js';
-import { seqAdd, type SeqNum, seqDiff, seqGt, seqLt, seqMin } from '../seq.js';
+import { seqAdd, type SeqNum, seqDiff, seqGt, seqLt, seqMin, seqLe } from '../seq.js';
 import type { TcpConfig } from './config.js';
 import { createCongestionControl, type CongestionControl } from './congestion/registry.js';
-import { Recovery, onAckAdvance, pipe } from './recovery.js';
+import { Recovery, onAckAdvance, pipe, detectLoss, onAckSacks } from './recovery.js';
 import { ByteRing } from './ring.js';
 import { RttEstimator } from './rtt.js';
-import { ACK, FIN, PSH, type TcpRepr } from '../wire/tcp-repr.js';
+import { ACK, FIN, PSH, type TcpRepr, segLen } from '../wire/tcp-repr.js';
 import { type Connection } from './connection.js';
 import { EV } from './events.js';
 import { Timer } from './timers.js';
 import { Work } from './work.js';
 import { assertNever } from './state.js';
 import { bump } from '../mib.js';
-import { fillAck } from './receiver.js';
+import { fillAck, challengeAck } from './receiver.js';
 import { tsClock } from './clock.js';
 
 /**
@@ -130,6 +130,43 @@ export function armLossProbe(c: Connection, now: Instant): void {
   if (seqDiff(snd.sndMax, snd.sndUna) <= c.effMss) pto += c.config.delAckMax;
   const rto = c.timers.get(Timer.RETRANSMIT);
   c.timers.set(Timer.LOSS_PROBE, Math.min(now + Math.round(pto), rto));
+}
+
+/**
+ * Fifth step of §3.10.7.4 in the synchronized states: an ACK of something not yet sent, or too
+ * old (RFC 5961 §5.2), is answered with a challenge ACK and the segment dropped (false);
+ * otherwise SACK information, new data acknowledged, duplicate ACKs and loss detection.
+ */
+export function processAck(c: Connection, now: Instant, seg: TcpRepr): boolean {
+  const snd = c.snd;
+  if (seqGt(seg.ack, snd.sndMax) || seqLt(seg.ack, seqAdd(snd.sndUna, -snd.maxSndWnd - 1))) {
+    challengeAck(c, now);
+    return false;
+  }
+  onAckSacks(c, now, seg.ack, seg.sackBlocks, seg.sackCount, c.tsEnabled && seg.hasTimestamp ? seg.tsEcr : null);
+  if (seqGt(seg.ack, snd.sndUna)) {
+    ackNewData(c, now, seg);
+  } else if (seg.ack === snd.sndUna && segLen(seg) === 0 && snd.inFlight > 0 && (seg.window << c.sndWscale) === snd.sndWnd) {
+    // RFC 5681 §2 duplicate ACK; the third starts fast retransmit (§3.2).
+    snd.rec.onDupAck();
+  }
+  detectLoss(c, now);
+  return true;
+}
+
+/** Window update (§3.10.7.4 ESTABLISHED): only from a segment newer than the last update. */
+export function updateSendWindow(c: Connection, seg: TcpRepr): void {
+  const snd = c.snd;
+  if (!(seqLt(snd.sndWl1, seg.seq) || (snd.sndWl1 === seg.seq && seqLe(snd.sndWl2, seg.ack)))) return;
+  const wasZero = snd.sndWnd === 0;
+  snd.sndWnd = seg.window << c.sndWscale; // shift ≤ 14 (RFC 7323 §2.3): < 2^31, a small integer
+  snd.maxSndWnd = Math.max(snd.maxSndWnd, snd.sndWnd);
+  snd.sndWl1 = seg.seq;
+  snd.sndWl2 = seg.ack;
+  if (wasZero && snd.sndWnd > 0) {
+    c.timers.stop(Timer.PERSIST);
+    snd.persistBackoff = 0;
+  }
 }
 
 /**
