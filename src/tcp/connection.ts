@@ -53,9 +53,19 @@ export interface ConnectionInit extends Endpoints {
  * Inputs: `onSegment(now, seg)`, user calls, `onTimeout(now)`. Outputs are pulled:
  * `pollTransmit(now, out)`, `pollEvent()`, `nextDeadline()`.
  *
- * Where things live: segment arrival (RFC 9293 §3.10.7) in input.ts — SYN_SENT in
- * input-syn-sent.ts, SYN_RECEIVED and the synchronized states in input.ts; segment
- * construction in output.ts; timers in timer-handlers.ts.
+ * Where things live (split by responsibility, as gVisor's rcv.go / snd.go / connect.go):
+ * - this class: identity, settings, negotiated options, the state and its one transition
+ *   function, user calls, the event queue, the timer table;
+ * - receiver.ts (`rcv`): receive sequence variables and buffers; acceptability, text, ACK
+ *   generation and the advertised window;
+ * - sender.ts (`snd`): send sequence variables and queue, RTT and backoff, persist; ACK
+ *   processing, the send policy, retransmission; it owns loss recovery (recovery.ts: the
+ *   tcp_ca_state machine with SACK scoreboard, RACK and undo) and the congestion-control
+ *   algorithm (congestion/, by name from the registry);
+ * - handshake.ts: SYN_SENT input, option negotiation, SYN_RECEIVED checks, the SYN we send;
+ * - input.ts: segment arrival (RFC 9293 §3.10.7) step by step, FIN and RST transitions;
+ * - output.ts: what to send, from one bitset of pending work (work.ts);
+ * - timer-handlers.ts: what each timer does.
  */
 export class Connection implements Endpoints {
   readonly localAddr: string;

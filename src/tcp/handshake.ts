@@ -6,7 +6,7 @@ import { type Connection } from './connection.js';
 import { processFin, replyRst } from './input.js';
 import { receiveText } from './receiver.js';
 import { Timer } from './timers.js';
-import { setTs } from './output.js';
+import { setTs } from './clock.js';
 import { Work } from './work.js';
 import { ackNewData, armRetransmit } from './sender.js';
 import { bump } from '../mib.js';

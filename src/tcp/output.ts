@@ -3,13 +3,12 @@ import { type Instant } from '../time.js';
 import { ACK, RST, clearTcpRepr, segLen, type TcpRepr } from '../wire/tcp-repr.js';
 import { type Connection } from './connection.js';
 import { pipe } from './recovery.js';
-import { tsClock } from './clock.js';
 import { Work, type WorkBit } from './work.js';
 import { assertNever } from './state.js';
 import { fillAck } from './receiver.js';
 import { retransmitAt, sendData, sendMss } from './sender.js';
 import { writeSyn } from './handshake.js';
-export { tsClock } from './clock.js';
+import { setTs } from './clock.js';
 
 /**
  * The work due now (work.ts): the bits input and timers set, plus what the TCB implies — our SYN
@@ -134,9 +133,4 @@ function retransmitLost(c: Connection, now: Instant, out: TcpRepr): boolean {
   return true;
 }
 
-export function setTs(c: Connection, now: Instant, out: TcpRepr, ecr: number): void {
-  out.hasTimestamp = true;
-  out.tsVal = tsClock(c, now);
-  out.tsEcr = ecr >>> 0;
-}
 

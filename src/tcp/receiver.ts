@@ -12,7 +12,7 @@ import { Work } from './work.js';
 import { bump } from '../mib.js';
 import { isSynchronized } from './state.js';
 import { processFin } from './input.js';
-import { setTs } from './output.js';
+import { setTs } from './clock.js';
 import { tsBefore, tsClock } from './clock.js';
 
 /**

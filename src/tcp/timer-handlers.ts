@@ -1,6 +1,7 @@
 import { seqAdd, seqDiff, seqGt } from '../seq.js';
 import { NEVER, type Instant } from '../time.js';
-import { bump, type Connection } from './connection.js';
+import type { Connection } from './connection.js';
+import { bump } from '../mib.js';
 import { Timer, type TimerKind } from './timers.js';
 import { enterLoss, rackDetectAndRecover } from './recovery.js';
 import { isSynchronized } from './state.js';
