@@ -10,7 +10,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { seqGe, seqLe } from '../src/seq.js';
+import { seqGe, seqLe, seqLt } from '../src/seq.js';
 import type { Stack } from '../src/stack/stack.js';
 import type { TcpSocket } from '../src/stack/socket.js';
 import type { Connection } from '../src/tcp/connection.js';
@@ -18,7 +18,7 @@ import { isLegalTransition } from '../src/tcp/transitions.js';
 import { sec } from '../src/time.js';
 import { buildTcpPacket } from '../src/wire/tcp.js';
 import { ACK, FIN, RST, SYN, newTcpRepr } from '../src/wire/tcp-repr.js';
-import { A_ADDR, B_ADDR, Harness, P_ADDR, scriptedPeerConnection, type PeerConn, driveToState } from './helpers.js';
+import { A_ADDR, B_ADDR, Harness, P_ADDR, fmt, scriptedPeerConnection, type PeerConn, driveToState } from './helpers.js';
 
 // ------------------------------------------------------------------ invariants
 
@@ -336,6 +336,114 @@ test('property (b): garbage segments at a connection in any state never throw an
       stepUntil(h, inv, h.now + sec(400), [h.a]);
     }),
     { numRuns: 600, includeErrorInReport: true },
+  );
+});
+
+// ------------------------------------------------------------------ (d) window right edge
+
+/**
+ * RFC 7323 §2.4 / RFC 9293 §3.8.6: every window A advertises ends at or beyond the right edge it
+ * advertised before (SEG.ACK + SEG.WND, scaled except in a SYN). Checked over A's segments on
+ * the wire, in the order A sent them.
+ */
+function assertRightEdgeNeverLeft(h: Harness, from: string): void {
+  const mine = h.segs.filter((s) => s.from === from);
+  const theirs = h.segs.filter((s) => s.from !== from);
+  const synA = mine.find((s) => s.flags & SYN);
+  const synB = theirs.find((s) => s.flags & SYN);
+  const shift = synA !== undefined && synB !== undefined && synA.wscale >= 0 && synB.wscale >= 0 ? Math.min(synA.wscale, 14) : 0;
+  let prev: { edge: number; line: string } | null = null;
+  for (const s of mine) {
+    if (!(s.flags & ACK) || s.flags & RST) continue;
+    const wnd = s.flags & SYN ? s.win : s.win * 2 ** shift;
+    const edge = (s.ack + wnd) >>> 0;
+    const line = `${fmt(s)} win ${s.win}${s.flags & SYN ? '' : ` << ${shift}`} (edge ${edge})`;
+    if (prev !== null) assert.ok(!seqLt(edge, prev.edge), `right edge moved left: ${prev.line} then ${line}\n${h.dump()}`);
+    prev = { edge, line };
+  }
+}
+
+type OpenEvent =
+  | { kind: 'garbage'; g: Garbage }
+  | { kind: 'synack' | 'ack'; dt: number }
+  | { kind: 'data'; len: number; gap: number; dt: number }
+  | { kind: 'read'; dt: number };
+
+const openEventArb: fc.Arbitrary<OpenEvent> = fc.oneof(
+  { weight: 4, arbitrary: garbageArb.map((g) => ({ kind: 'garbage' as const, g })) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constantFrom('synack' as const, 'ack' as const), dt: fc.integer({ min: 0, max: 700_000 }) }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('data' as const), len: fc.integer({ min: 1, max: 3000 }), gap: fc.constantFrom(0, 0, 1, 1500, 5000), dt: fc.integer({ min: 0, max: 300_000 }) }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('read' as const), dt: fc.integer({ min: 0, max: 300_000 }) }) },
+);
+
+test('property (d): after a simultaneous open with window scaling, nothing moves the advertised right edge left', () => {
+  fc.assert(
+    fc.property(
+      fc.record({
+        // MSS values that make the SYN window (a multiple of the MSS) fall between scale units.
+        mtu: fc.constantFrom(1500, 1480, 1400, 1280, 576, 9000),
+        wscale: fc.integer({ min: 1, max: 14 }),
+        peerWscale: fc.integer({ min: 0, max: 14 }),
+        recvBuffer: fc.constantFrom(4096, 16384, 65536, 131072),
+        ts: fc.boolean(),
+        events: fc.array(openEventArb, { minLength: 1, maxLength: 16 }),
+      }),
+      (sc) => {
+        const h = new Harness({ onlyA: true, delay: 1000, a: { mtu: sc.mtu } });
+        const inv = new InvariantChecker(h);
+        const p = h.peer();
+        const pc = p.conn(A_ADDR, 80, 40000, 5000);
+        const sock = h.a.connect({ remoteAddress: p.addr, remotePort: 80, localPort: 40000, tcp: { wscale: sc.wscale, recvBuffer: sc.recvBuffer } });
+        stepUntil(h, inv, h.now + 5_000, [h.a]);
+        // The peer's SYN crosses A's (RFC 9293 Figure 8): A goes to SYN_RECEIVED.
+        const tsv = 777;
+        pc.send(SYN, { mss: 1460, wscale: sc.peerWscale, sackOk: true, ...(sc.ts ? { ts: [tsv, 0] as [number, number] } : {}) });
+        stepUntil(h, inv, h.now + 5_000, [h.a]);
+        assert.equal(sock.state, 'SYN_RECEIVED');
+        const ts = (): [number, number] | undefined => (sc.ts ? [tsv + Math.floor(h.now / 1000), 0] : undefined);
+        for (const ev of sc.events) {
+          switch (ev.kind) {
+            case 'garbage': {
+              const g = ev.g;
+              const r = newTcpRepr();
+              r.srcPort = pc.sport;
+              r.dstPort = pc.dport;
+              r.seq = (g.seqMode === 'near' ? pc.sndNxt + g.seqOff : g.seq) >>> 0;
+              r.ack = (g.ackMode === 'near' ? pc.rcvNxt + g.ackOff : g.ack) >>> 0;
+              r.flags = g.flags;
+              r.window = g.win;
+              r.hasTimestamp = g.ts;
+              r.tsVal = g.tsVal;
+              r.payload = g.payload;
+              pc.peer.sendFrame(buildTcpPacket(pc.peer.addr, A_ADDR, r));
+              stepUntil(h, inv, h.now + 5_000 + g.dt, [h.a]);
+              break;
+            }
+            case 'synack':
+              // The peer's SYN,ACK of the simultaneous open (its SYN again, acknowledging A's).
+              pc.send(SYN | ACK, { seq: pc.iss, mss: 1460, wscale: sc.peerWscale, sackOk: true, ...(sc.ts ? { ts: ts() } : {}) });
+              stepUntil(h, inv, h.now + 5_000 + ev.dt, [h.a]);
+              break;
+            case 'ack':
+              pc.send(ACK, sc.ts ? { ts: ts() } : {});
+              stepUntil(h, inv, h.now + 5_000 + ev.dt, [h.a]);
+              break;
+            case 'data':
+              pc.send(ACK, { seq: (pc.sndNxt + ev.gap) >>> 0, payload: new Uint8Array(ev.len), ...(sc.ts ? { ts: ts() } : {}) });
+              if (ev.gap === 0) pc.sndNxt = (pc.sndNxt + ev.len) >>> 0;
+              stepUntil(h, inv, h.now + 5_000 + ev.dt, [h.a]);
+              break;
+            case 'read':
+              sock.read();
+              stepUntil(h, inv, h.now + 5_000 + ev.dt, [h.a]);
+              break;
+          }
+        }
+        stepUntil(h, inv, h.now + sec(5), [h.a]);
+        assertRightEdgeNeverLeft(h, 'A');
+      },
+    ),
+    { numRuns: 400, includeErrorInReport: true },
   );
 });
 

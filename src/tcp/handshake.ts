@@ -1,4 +1,4 @@
-import { seqAdd, seqGt, seqLe, seqLt } from '../seq.js';
+import { seqAdd, seqGt, seqLe, seqLt, seqDiff } from '../seq.js';
 import { EV } from './events.js';
 import { type Instant } from '../time.js';
 import { ACK, FIN, RST, SYN, type TcpRepr } from '../wire/tcp-repr.js';
@@ -30,8 +30,9 @@ export function synSentInput(c: Connection, now: Instant, seg: TcpRepr): void {
   c.rcv.rcvNxt = seqAdd(seg.seq, 1);
   c.rcv.lastAckSent = c.rcv.rcvNxt;
   negotiate(c, seg);
-  // The window our SYN offered (unscaled) is what the peer may fill first.
-  c.rcv.rcvAdv = seqAdd(c.rcv.rcvNxt, initialWindow(c));
+  // The window our SYN offered (unscaled) is what the peer may fill first. (In a simultaneous
+  // open our SYN-ACK offers the window instead: writeSyn sets it.)
+  if (hasAck) c.rcv.rcvAdv = seqAdd(c.rcv.rcvNxt, initialWindow(c));
   c.lastRecv = now;
   // §3.10.7.3: SYN windows are never scaled (RFC 7323 §2.2).
   c.snd.sndWnd = seg.window;
@@ -68,6 +69,8 @@ export function negotiate(c: Connection, seg: TcpRepr): void {
     c.sndWscale = 0;
     c.rcvWscale = 0;
   }
+  // Nothing offered yet: the right edge sits at RCV.NXT until our SYN or SYN-ACK offers a window.
+  c.rcv.rcvAdv = c.rcv.rcvNxt;
   c.sackEnabled = c.config.sack && seg.sackPermitted;
   c.tsEnabled = c.config.timestamps && seg.hasTimestamp;
   if (c.tsEnabled) c.rcv.tsRecent = seg.tsVal;
@@ -93,6 +96,21 @@ export function initialWindow(c: Connection): number {
   return Math.min(65535, c.rcv.rcvClamp);
 }
 
+/**
+ * The window of a SYN-ACK: the initial window, but a multiple of the scale unit when rounding it
+ * up to one would exceed 65535. Until our SYN is acknowledged a SYN-ACK may have to go again,
+ * unscaled and at most 65535 (RFC 7323 §2.2), while an ACK sent meanwhile carries a scaled window
+ * that cannot say 64240 in units of 2048 and must not say less (RFC 7323 §2.4): either the ACK or
+ * the next SYN-ACK would move the right edge left. (LINUX does not round: with tcp_rmem[2] large
+ * enough for a scale of 11 or more it offers 64240, then 32 << 11, then 65535.)
+ */
+function synAckWindow(c: Connection): number {
+  const w = initialWindow(c);
+  if (!c.wsEnabled) return w;
+  const unit = 2 ** c.rcvWscale;
+  return Math.ceil(w / unit) * unit > 65535 ? w - (w % unit) : w;
+}
+
 export function writeSyn(c: Connection, now: Instant, out: TcpRepr): void {
   const synAck = c.state !== 'SYN_SENT';
   out.seq = c.snd.iss;
@@ -105,7 +123,14 @@ export function writeSyn(c: Connection, now: Instant, out: TcpRepr): void {
     out.sackPermitted = c.sackEnabled;
     if (c.wsEnabled) out.wscale = c.rcvWscale;
     if (c.tsEnabled) setTs(c, now, out, c.rcv.tsRecent);
-    c.rcv.rcvAdv = seqAdd(c.rcv.rcvNxt, out.window);
+    // RFC 7323 §2.4, RFC 9293 §3.8.6: the right edge never moves left. A SYN-ACK sent after a
+    // scaled window went out (a bare ACK in SYN_RECEIVED, its window rounded up to the scale unit:
+    // 64800 offered as 507 << 7 = 64896) offers at least that window again, as far as an unscaled
+    // SYN window can (LINUX tcp_transmit_skb: a SYN's window is min(tp->rcv_wnd, 65535), rcv_wnd
+    // being the window tcp_select_window last offered).
+    out.window = Math.min(65535, Math.max(synAckWindow(c), seqDiff(c.rcv.rcvAdv, c.rcv.rcvNxt)));
+    const edge = seqAdd(c.rcv.rcvNxt, out.window);
+    if (seqGt(edge, c.rcv.rcvAdv)) c.rcv.rcvAdv = edge;
     c.rcv.lastAckSent = c.rcv.rcvNxt;
     c.pending &= ~Work.ACK;
   } else {

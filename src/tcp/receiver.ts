@@ -222,11 +222,12 @@ export function advertise(c: Connection): number {
   const unit = 1 << scale;
   let raw = (wnd + unit - 1) >>> scale;
   if (raw * unit > Math.max(free, cur)) raw = wnd >>> scale;
-  // Rounding down must not pull the right edge left of what we offered (RFC 9293 §3.8.6):
-  // LINUX tcp_select_window rounds the current window up instead (ALIGN(cur_win, 1 << wscale)).
-  // (Only while the buffer really has that room: when it is full the window must be able to close.)
+  // Rounding down must not pull the right edge left of what we offered (RFC 7323 §2.4, RFC 9293
+  // §3.8.6): LINUX tcp_select_window rounds the current window up instead ("Never shrink the
+  // offered window": ALIGN(cur_win, 1 << wscale)), even past the free buffer — receiveText takes
+  // what the offered window allows. The window still closes: the edge stays, and data fills it.
   const curUp = (cur + unit - 1) >>> scale;
-  if (raw * unit < cur && curUp * unit <= c.rcv.recvBuf.free - c.rcv.reasm.bytes) raw = curUp;
+  if (raw * unit < cur) raw = curUp;
   if (raw > 65535) raw = 65535;
   const edge = seqAdd(c.rcv.rcvNxt, raw * unit);
   if (seqGt(edge, c.rcv.rcvAdv) || raw === 0) c.rcv.rcvAdv = seqGt(edge, c.rcv.rcvAdv) ? edge : c.rcv.rcvAdv;
@@ -239,6 +240,11 @@ export function acceptable(c: Connection, seg: TcpRepr, len: number): boolean {
   if (len === 0) return wnd === 0 ? seg.seq === c.rcv.rcvNxt : inWindow(seg.seq, c.rcv.rcvNxt, wnd);
   if (wnd === 0) return false;
   return inWindow(seg.seq, c.rcv.rcvNxt, wnd) || inWindow(seqAdd(seg.seq, len - 1), c.rcv.rcvNxt, wnd);
+}
+
+/** Bytes past RCV.NXT the receive buffer takes: its free space, or up to the offered edge. */
+function inOrderRoom(c: Connection): number {
+  return Math.max(c.rcv.recvBuf.free, seqDiff(c.rcv.rcvAdv, c.rcv.rcvNxt));
 }
 
 /** In-order data goes to the receive buffer, later data to reassembly (§3.10.7.4 seventh). */
@@ -257,8 +263,9 @@ export function receiveText(c: Connection, now: Instant, seq: number, data: Uint
     data = data.subarray(skip);
     seq = c.rcv.rcvNxt;
   }
-  // Trim what does not fit in the buffer (the advertised window never exceeds it).
-  const room = seqDiff(seqAdd(c.rcv.rcvNxt, c.rcv.recvBuf.free), seq);
+  // Trim what does not fit in the buffer or the window we offered (which may reach past the
+  // buffer by less than one scale unit: advertise rounds up rather than move the edge left).
+  const room = seqDiff(seqAdd(c.rcv.rcvNxt, inOrderRoom(c)), seq);
   if (room <= 0) {
     c.pending |= Work.ACK;
     return;
@@ -283,10 +290,10 @@ export function receiveText(c: Connection, now: Instant, seq: number, data: Uint
     return;
   }
   const hadHoles = !c.rcv.reasm.isEmpty;
-  let n = c.rcv.recvBuf.push(data);
+  let n = c.rcv.recvBuf.push(data, 0, data.length, inOrderRoom(c));
   c.rcv.rcvNxt = seqAdd(c.rcv.rcvNxt, n);
   for (let more = c.rcv.reasm.takeContiguous(c.rcv.rcvNxt); more !== null; more = c.rcv.reasm.takeContiguous(c.rcv.rcvNxt)) {
-    const m = c.rcv.recvBuf.push(more);
+    const m = c.rcv.recvBuf.push(more, 0, more.length, inOrderRoom(c));
     c.rcv.rcvNxt = seqAdd(c.rcv.rcvNxt, m);
     n += m;
   }

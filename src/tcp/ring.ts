@@ -57,9 +57,12 @@ export class ByteRing {
     this.head = 0;
   }
 
-  /** Append up to `free` bytes of src[off, off+len); returns how many were taken. */
-  push(src: Uint8Array, off = 0, len = src.length - off): number {
-    const n = Math.min(len, this.free);
+  /**
+   * Append up to `room` bytes (default: `free`) of src[off, off+len); returns how many were taken.
+   * (The receiver passes a larger room when the window it offered reaches past the buffer.)
+   */
+  push(src: Uint8Array, off = 0, len = src.length - off, room = this.free): number {
+    const n = Math.min(len, room);
     if (n <= 0) return 0;
     if (this.len + n > this.buf.length) this.grow(this.len + n);
     const cap = this.buf.length;
