@@ -14,7 +14,7 @@ import { ScriptError } from './syscalls.js';
 
 /** sysctls that exist on Linux but change nothing synack does (accepted, no effect). */
 const NO_EFFECT = new Set([
-  'tcp_frto', 'tcp_dsack', 'tcp_fack', 'tcp_reordering', 'tcp_slow_start_after_idle', 'tcp_early_retrans',
+  'tcp_frto', 'tcp_dsack', 'tcp_fack', 'tcp_reordering', 'tcp_early_retrans',
   'tcp_recovery', 'tcp_tso_win_divisor', 'tcp_ecn_option', 'tcp_pacing_ss_ratio', 'tcp_pacing_ca_ratio',
   'tcp_notsent_lowat', 'tcp_fastopen', 'tcp_fastopen_key', 'tcp_mtu_probing', 'tcp_autocorking',
   'tcp_moderate_rcvbuf', 'tcp_no_metrics_save', 'tcp_min_tso_segs', 'tcp_tw_reuse', 'tcp_abort_on_overflow',
@@ -81,6 +81,7 @@ export function applySysctl(stack: Stack, name: string, value: string): void {
     case 'tcp_ecn': if (n !== 0 && n !== 2) bad(); return; // synack does not negotiate ECN; 2 = only when asked
     case 'tcp_rto_min_us': setConfig(stack, 'minRto', n); return;
     case 'tcp_delack_min': setConfig(stack, 'delAckMin', n * 1000); return;
+    case 'tcp_slow_start_after_idle': setConfig(stack, 'slowStartAfterIdle', n !== 0); return;
     default:
       if (NO_EFFECT.has(short) && Number.isFinite(n) || short === 'tcp_fastopen_key') return;
       throw new ScriptError(`unsupported sysctl ${key}`);

@@ -84,6 +84,11 @@ export interface TcpConfig {
    * default, or 'reno'; 'newreno' is kept as another name for 'reno').
    */
   congestionControl: string;
+  /**
+   * tcp_slow_start_after_idle (LINUX default 1): after more than an RTO without sending, the
+   * congestion window restarts (RFC 5681 §4.1, RFC 2861; LINUX tcp_cwnd_restart).
+   */
+  slowStartAfterIdle: boolean;
 }
 
 export const DEFAULT_CONFIG: Readonly<TcpConfig> = Object.freeze({
@@ -119,6 +124,7 @@ export const DEFAULT_CONFIG: Readonly<TcpConfig> = Object.freeze({
   quickAcks: 16,
   invalidRateLimit: ms(500),
   congestionControl: 'cubic',
+  slowStartAfterIdle: true,
 });
 
 const NUMERIC_MIN: Partial<Record<keyof TcpConfig, number>> = {

@@ -80,6 +80,7 @@ export function negotiate(c: Connection, seg: TcpRepr): void {
 /** The handshake is complete (§3.10.7.3 / §3.10.7.4 SYN_RECEIVED). */
 export function established(c: Connection, now: Instant, cause: string): void {
   c.setState('ESTABLISHED', cause);
+  c.snd.lsndtime = now; // LINUX tcp_finish_connect / tcp_rcv_state_process: the idle clock starts
   c.emit(EV.connected);
   c.armKeepalive(now);
   if (c.snd.finQueued) {

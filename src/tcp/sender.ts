@@ -2,6 +2,7 @@ import { NEVER, type Instant } from '../time.js';
 import { seqAdd, type SeqNum, seqDiff, seqGt, seqLt, seqMin, seqLe } from '../seq.js';
 import type { TcpConfig } from './config.js';
 import { createCongestionControl, type CongestionControl } from './congestion/registry.js';
+import { cwndRestart } from './congestion/control.js';
 import { Recovery, onAckAdvance, pipe, detectLoss, onAckSacks } from './recovery.js';
 import { ByteRing } from './ring.js';
 import { RttEstimator } from './rtt.js';
@@ -59,6 +60,8 @@ export class Sender {
   persistProbes = 0;
   /** Segments retransmitted over the life of the connection (tcpi_total_retrans). */
   totalRetrans = 0;
+  /** When data was last sent (LINUX tp->lsndtime; set at establishment): the idle clock. */
+  lsndtime: Instant = 0;
 
   /** The congestion-control algorithm's window (congestion/, chosen by config.congestionControl). */
   readonly cc: CongestionControl;
@@ -235,11 +238,12 @@ export function sendData(c: Connection, now: Instant, out: TcpRepr): boolean {
   // the first two duplicate ACKs each allow one more segment (RFC 3042 §2).
   // After a timeout (the Loss state) everything not SACKed counts as lost: only what has been sent
   // again since going back is in flight (LINUX tcp_enter_loss marks it all lost).
+  const retransmission = seqLt(c.snd.sndNxt, c.snd.sndMax);
+  if (!retransmission) slowStartAfterIdleCheck(c, now);
   const flight = flightForSend(c);
   // Whole bytes only: CUBIC's cwnd is fractional, and a fractional `usable` made a 0.6-byte
   // "segment" that sent an empty ACK without advancing SND.NXT, 100000 times in a row.
   const usable = Math.floor(Math.min(seqDiff(seqAdd(c.snd.sndUna, c.snd.sndWnd), c.snd.sndNxt), c.snd.cc.cwnd - flight));
-  const retransmission = seqLt(c.snd.sndNxt, c.snd.sndMax);
   if (usable <= 0) {
     // Nothing fits. With nothing in flight only the persist timer will get us going again.
     if (c.snd.sndWnd === 0 && c.snd.inFlight === 0 && !c.timers.isSet(Timer.PERSIST)) {
@@ -285,6 +289,7 @@ export function sendData(c: Connection, now: Instant, out: TcpRepr): boolean {
   out.flags = flags;
   out.payload = len > 0 ? c.snd.sendBuf.view(off, len, scratchFor(c, len)) : out.payload;
   fillAck(c, now, out);
+  if (len > 0) dataSent(c, now, flight);
   const end = seqAdd(c.snd.sndNxt, len + (fin ? 1 : 0));
   if (c.sackEnabled) c.snd.rec.rack.onSend(c.snd.sndNxt, end, now); // RFC 8985 §6.2 step 1
   if (retransmission) {
@@ -305,6 +310,32 @@ export function sendData(c: Connection, now: Instant, out: TcpRepr): boolean {
   c.timers.stop(Timer.PERSIST);
   len = 0;
   return true;
+}
+
+/**
+ * Slow start after idle (LINUX tcp_slow_start_after_idle_check, run by tcp_skb_entail when the
+ * application queues data and by tcp_ack_update_window when a window opens on queued data: both
+ * are the moment new data would go out here): with nothing outstanding and no data sent for more
+ * than the RTO, restart the congestion window (cwndRestart, LINUX tcp_cwnd_restart).
+ */
+export function slowStartAfterIdleCheck(c: Connection, now: Instant): void {
+  const snd = c.snd;
+  // LINUX: only with tcp_slow_start_after_idle and no packets out (tp->packets_out == 0).
+  if (!c.config.slowStartAfterIdle || snd.sndUna !== snd.sndMax) return;
+  const idle = now - snd.lsndtime;
+  const rto = currentRto(c);
+  if (idle <= rto) return;
+  const st = snd.rec.state;
+  cwndRestart(snd.cc, idle, now, rto, c.config.initialCwnd, st === 'CWR' || st === 'Recovery');
+}
+
+/**
+ * A segment carrying data goes out (LINUX tcp_event_data_sent): when nothing was in flight the
+ * algorithm hears CA_EVENT_TX_START with the time since data was last sent; then that time is now.
+ */
+function dataSent(c: Connection, now: Instant, flight: number): void {
+  if (flight === 0) c.snd.cc.onIdle?.('txStart', now - c.snd.lsndtime, now);
+  c.snd.lsndtime = now;
 }
 
 /** What counts as in flight when deciding how much may be sent (the congestion window's measure). */
@@ -349,6 +380,7 @@ export function retransmitAt(c: Connection, now: Instant, out: TcpRepr, seq: num
   out.flags = ACK | (fin ? FIN : 0) | (len > 0 && len === avail ? PSH : 0);
   out.payload = len > 0 ? c.snd.sendBuf.view(off, len, scratchFor(c, len)) : out.payload;
   fillAck(c, now, out);
+  if (len > 0) dataSent(c, now, flightForSend(c));
   if (c.sackEnabled) c.snd.rec.rack.onSend(seq, seqAdd(seq, len + (fin ? 1 : 0)), now); // RFC 8985 §6.2 step 1
   bump(c.mib, 'RetransSegs');
   c.snd.totalRetrans++;

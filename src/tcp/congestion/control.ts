@@ -1,4 +1,4 @@
-import type { Instant } from '../../time.js';
+import type { Duration, Instant } from '../../time.js';
 
 /**
  * One congestion-control algorithm's window, behind the small interface the connection calls
@@ -26,7 +26,17 @@ export interface CongestionControl {
   onLoss(flightSize: number): void;
   /** A retransmission timeout: forget per-episode growth state (LINUX CA_EVENT_LOSS). */
   onRto(): void;
+  /**
+   * Optional: the connection was idle (LINUX cwnd_event). 'txStart': data goes out with nothing
+   * in flight, `idle` µs after the last data sent (CA_EVENT_TX_START, CUBIC shifts its epoch by
+   * it); 'cwndRestart': slow start after idle is about to restart the window (CA_EVENT_CWND_RESTART,
+   * before cwndRestart() below changes cwnd and ssthresh). An algorithm without it keeps its state.
+   */
+  onIdle?(event: IdleEvent, idle: Duration, now: Instant): void;
 }
+
+/** The idle events of LINUX enum tcp_ca_event the sender raises (onIdle). */
+export type IdleEvent = 'txStart' | 'cwndRestart';
 
 /** A registered algorithm: its name and a factory for one connection's state. */
 export interface CongestionAlgorithm {
@@ -48,4 +58,23 @@ export function slowStart(cc: CongestionControl, acked: number): number {
   cc.cwnd = grown;
   if (acked <= 0 || cc.cwnd < cc.ssthresh) return 0;
   return acked;
+}
+
+/**
+ * Slow start after idle, shared by the algorithms (LINUX tcp_cwnd_restart, RFC 2861 §3 as Linux
+ * applies it; RFC 5681 §4.1 asks for at most the restart window RW = min(IW, cwnd)): after `idle`
+ * µs without sending, halve the window once per RTO that elapsed, but not below
+ * min(initial window, cwnd); ssthresh keeps 3/4 of the old window (LINUX tcp_current_ssthresh,
+ * unless in a window reduction). Counted in whole segments as Linux's snd_cwnd is.
+ */
+export function cwndRestart(cc: CongestionControl, idle: Duration, now: Instant, rto: Duration, initialCwnd: number, inReduction: boolean): void {
+  cc.onIdle?.('cwndRestart', idle, now);
+  const mss = cc.mss;
+  const seg = Math.floor(cc.cwnd / mss);
+  // LINUX tcp_current_ssthresh: max(ssthresh, cwnd/2 + cwnd/4) in packets.
+  if (!inReduction) cc.ssthresh = Math.max(cc.ssthresh, ((seg >> 1) + (seg >> 2)) * mss);
+  const restart = Math.min(initialCwnd, seg);
+  let cwnd = seg;
+  while ((idle -= rto) > 0 && cwnd > restart) cwnd >>= 1;
+  if (cwnd !== seg) cc.cwnd = Math.max(cwnd, restart) * mss;
 }

@@ -1,5 +1,5 @@
-import type { Instant } from '../../time.js';
-import type { CongestionAlgorithm, CongestionControl } from './control.js';
+import type { Duration, Instant } from '../../time.js';
+import type { CongestionAlgorithm, CongestionControl, IdleEvent } from './control.js';
 import { slowStart } from './control.js';
 
 /** RFC 9438 §4.6 β_cubic and §5 C. */
@@ -58,6 +58,16 @@ class Cubic implements CongestionControl {
 
   onRto(): void {
     // The epoch restarts at the next loss or the next ACK after onLoss; nothing else to forget.
+  }
+
+  /**
+   * LINUX cubictcp_cwnd_event (CA_EVENT_TX_START): the application left the connection idle, so
+   * shift the epoch by the idle time — W_cubic(t) goes on from where it was instead of jumping
+   * by the idle time's worth of growth (RFC 9438 §5.8), but never past now.
+   */
+  onIdle(event: IdleEvent, idle: Duration, now: Instant): void {
+    if (event !== 'txStart' || this.epochStart < 0 || idle <= 0) return;
+    this.epochStart = Math.min(this.epochStart + idle, now);
   }
 }
 
