@@ -55,7 +55,7 @@ test('tcp_cwnd_restart arithmetic: halve per RTO elapsed, floor min(IW, cwnd), s
   cwndRestart(cc, 2_000_000, 0, 300_000, 10, false);
   assert.equal(cc.cwnd, 10 * mss);
   assert.equal(cc.ssthresh, 0x7fffffff); // LINUX tcp_current_ssthresh: max(ssthresh, 27) keeps infinity
-  // Two RTOs of idle: one halving (delta − RTO > 0 once more than... Linux's loop: 100 → 50, then stop).
+  // 650 ms idle, RTO 300 ms: Linux's loop halves while (delta -= RTO) > 0.
   cc.cwnd = 100 * mss;
   cc.ssthresh = 20 * mss;
   cwndRestart(cc, 650_000, 0, 300_000, 10, false);
