@@ -1,15 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Harness, A_ADDR, B_ADDR } from './helpers.js';
-import { cwndRestart } from '../src/tcp/congestion/control.js';
-import { createCongestionControl } from '../src/tcp/congestion/registry.js';
+import { cwndRestart, type IdleEvent } from '../src/tcp/congestion/control.js';
+import { createCongestionControl, registerCongestionControl, type CongestionControl } from '../src/tcp/congestion/registry.js';
 
 /**
  * Slow start after idle (LINUX tcp_slow_start_after_idle / tcp_cwnd_restart, RFC 5681 §4.1):
  * A sends a bulk transfer to B over a 20 ms RTT path, stays idle for `idleUs`, then writes
  * another bulk; returns how many data segments A sent in the first RTT after the second write.
  */
-function burstAfterIdle(slowStartAfterIdle: boolean, idleUs: number): { burst: number; dump: string } {
+function burstAfterIdle(slowStartAfterIdle: boolean, idleUs: number, congestionControl = 'cubic'): { burst: number; dump: string; writeAt: number } {
   const h = new Harness({ seed: 7, delay: 10_000 });
   const chunk = new Uint8Array(300_000);
   const l = h.B.listen({ port: 80 });
@@ -26,13 +26,13 @@ function burstAfterIdle(slowStartAfterIdle: boolean, idleUs: number): { burst: n
       }
     };
   };
-  const sock = h.a.connect({ remoteAddress: B_ADDR, remotePort: 80, tcp: { slowStartAfterIdle } });
+  const sock = h.a.connect({ remoteAddress: B_ADDR, remotePort: 80, tcp: { slowStartAfterIdle, congestionControl } });
   sock.onConnect = () => sock.write(chunk);
   while (writeAt < 0 && h.now < 3_000_000) h.runFor(5_000);
   assert.ok(writeAt > 0, 'the first bulk was delivered');
   h.run(writeAt + 19_000); // less than one RTT after the write: only the first flight
   const burst = h.segs.filter((s) => s.src === A_ADDR && s.len > 0 && s.t >= writeAt).length;
-  return { burst, dump: h.dump() };
+  return { burst, dump: h.dump(), writeAt };
 }
 
 test('slow start after idle: after more than an RTO idle the next flight is the restart window', () => {
@@ -104,4 +104,45 @@ test('CUBIC shifts its epoch by the idle time on TX_START (LINUX cubictcp_cwnd_e
   assert.ok(Math.abs(shifted - noIdle) < 0.01, `shifted ${shifted} vs no idle ${noIdle}`);
   // Reno has no TX_START hook: the optional member is absent.
   assert.equal(createCongestionControl('reno').onIdle, undefined);
+});
+
+/** Records the idle events the sender raises; a fixed window of 20 segments otherwise. */
+const seen: { event: IdleEvent; idle: number; now: number }[] = [];
+class IdleRecorder implements CongestionControl {
+  readonly name = 'idlerec';
+  cwnd = 0;
+  ssthresh = 0x7fffffff;
+  mss = 536;
+  init(mss: number): void {
+    this.mss = mss;
+    this.cwnd = 20 * mss;
+  }
+  onAck(): void {}
+  onLoss(): void {}
+  onRto(): void {}
+  onIdle(event: IdleEvent, idle: number, now: number): void {
+    seen.push({ event, idle, now });
+  }
+}
+registerCongestionControl({ name: 'idlerec', description: 'records onIdle (test)', create: () => new IdleRecorder() });
+
+test('the sender raises onIdle: cwndRestart then txStart after an idle period, txStart alone with the setting off', () => {
+  seen.length = 0;
+  const on = burstAfterIdle(true, 1_000_000, 'idlerec');
+  const after = seen.filter((e) => e.now >= on.writeAt);
+  // The restart (CA_EVENT_CWND_RESTART) comes first, then the transmission (CA_EVENT_TX_START), both
+  // at the write, with the idle time since the last data segment (1 s plus the 10 ms one-way delay).
+  assert.deepEqual(after.map((e) => e.event), ['cwndRestart', 'txStart'], JSON.stringify(seen));
+  for (const e of after) {
+    assert.equal(e.now, on.writeAt);
+    assert.ok(Math.abs(e.idle - 1_010_000) <= 1_000, `idle ${e.idle}`);
+  }
+  // The restart halved the recorder's 20 segments down to the initial window of 10.
+  assert.equal(on.burst, 10);
+  // The first flight of the connection also starts with nothing in flight (TX_START, idle since establishment).
+  assert.equal(seen[0]!.event, 'txStart');
+  seen.length = 0;
+  const off = burstAfterIdle(false, 1_000_000, 'idlerec');
+  assert.deepEqual(seen.filter((e) => e.now >= off.writeAt).map((e) => e.event), ['txStart']);
+  assert.equal(off.burst, 20);
 });
