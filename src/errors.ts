@@ -36,6 +36,8 @@ export const ERRNO = {
   ENOTTY: { errno: 25, message: 'Inappropriate ioctl for device' },
   ENOSPC: { errno: 28, message: 'No space left on device' },
   EPIPE: { errno: 32, message: 'Broken pipe', uv: 'broken pipe' },
+  ENONET: { errno: 64, message: 'Machine is not on the network' },
+  EPROTO: { errno: 71, message: 'Protocol error' },
   ENOTSOCK: { errno: 88, message: 'Socket operation on non-socket' },
   EDESTADDRREQ: { errno: 89, message: 'Destination address required' },
   EMSGSIZE: { errno: 90, message: 'Message too long', uv: 'message too long' },

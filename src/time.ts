@@ -12,6 +12,23 @@ export type Duration = number;
 /** No deadline: a connection or stack with nothing scheduled reports this. */
 export const NEVER: Instant = Number.POSITIVE_INFINITY;
 
+/**
+ * A component polled for its earliest deadline instead of scheduling callbacks (a stack, a
+ * link with timers): the simulator and the Node driver call `onTimer(now)` once it is due.
+ */
+export interface TimerClient {
+  /** Earliest instant at which `onTimer` must be called; NEVER (+Infinity) when idle. */
+  nextDeadline(): Instant;
+  onTimer(now: Instant): void;
+  /**
+   * Earliest deadline that is real work, NEVER when only housekeeping is left (a periodic sweep
+   * that tidies memory must not keep `run()` going forever). Default: `nextDeadline()`.
+   */
+  nextWorkDeadline?(): Instant;
+  /** Optional name used in error messages (e.g. the stall guard). */
+  readonly name?: string;
+}
+
 export const usec = (n: number): Duration => n;
 export const ms = (n: number): Duration => n * 1000;
 export const sec = (n: number): Duration => n * 1_000_000;

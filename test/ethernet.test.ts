@@ -13,6 +13,8 @@ import { formatFrame } from '../src/wire/format.js';
 import { LINKTYPE_ETHERNET } from '../src/link/pcap.js';
 import { formatNeighbors } from '../src/link/neighbor.js';
 import type { TcpSocket } from '../src/stack/socket.js';
+import { buildTcpPacket } from '../src/wire/tcp.js';
+import { newTcpRepr, SYN } from '../src/wire/tcp-repr.js';
 
 const MAC_A = '02:00:00:00:00:0a';
 const MAC_B = '02:00:00:00:00:0b';
@@ -246,10 +248,17 @@ test('a TCP transfer over the switch with loss arrives intact (v4), and unknown 
   const { got } = transfer(l, '10.0.0.2', 1_000_000);
   l.w.run(60 * S);
   assert.equal(got(), 1_000_000);
-  // Off-link without a gateway: counted, and the IP layer is told.
+  // Off-link without a gateway: the IP layer has no route, so connect fails at once as Linux's
+  // does (ENETUNREACH); a packet handed to the interface with no next hop and no route of its
+  // own is counted, and the IP layer is told.
+  assert.throws(() => l.a.stack.connect({ remoteAddress: '192.0.2.1', remotePort: 80 }), /ENETUNREACH/);
   let told = '';
   l.a.eth.onUnreachable((d) => (told = d));
-  l.a.stack.connect({ remoteAddress: '192.0.2.1', remotePort: 80 });
+  const syn = newTcpRepr();
+  syn.srcPort = 40000;
+  syn.dstPort = 80;
+  syn.flags = SYN;
+  l.a.eth.link.send(buildTcpPacket(l.a.stack.primary.addrs[0]!.addr, '192.0.2.1', syn));
   assert.equal(l.a.eth.drops['tx-no-route'], 1);
   assert.equal(told, '192.0.2.1');
 });

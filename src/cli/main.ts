@@ -10,6 +10,7 @@ const COMMANDS: Record<string, string> = {
   read: 'reconstruct TCP connections and their state timelines from a pcap/pcapng capture',
   pkt: 'run packetdrill scripts against synack on virtual time',
   viz: 'serve the visualizer on 127.0.0.1: state diagram, ladder, timers, scenarios, pcaps (--port N, --open)',
+  ping: 'ping(8) between two simulated hosts on virtual time (-6, -c, -s, --delay, --loss, --mtu)',
   tun: 'run a synack stack on a Linux TUN device (echo, discard, HTTP services) for real programs',
   tap: 'the same on a TAP device: Ethernet frames, with ARP and IPv6 neighbour discovery',
   relay: 'open allow-listed host sockets for synack stacks in browser pages, over WebSocket',

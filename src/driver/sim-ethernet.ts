@@ -211,7 +211,13 @@ export function addEthernetHost(
   const { mac, addresses, gateway, port, neigh, linkLocal, ...stackOpts } = opts;
   const ethOpts: EthernetOptions = { mac, addresses, gateway, neigh, linkLocal, timers: simTimers(world.sim), rng: world.sim.rng.fork() };
   const eth = new EthernetInterface(sw.attach(name, port), ethOpts);
-  const stack = new Stack({ ...stackOpts, name, addresses: eth.hostAddresses(), clock: () => world.sim.now, seed: stackOpts.seed ?? world.sim.rng.u32() });
+  // The stack routes with the interface's prefixes and gateways and hands each frame its next
+  // hop; the Ethernet interface resolves it (ARP/NDP).
+  const stack = new Stack({
+    ...stackOpts, name, addresses: eth.addresses().map((a) => `${a.address}/${a.prefix}`),
+    ...(gateway !== undefined ? { gateway } : {}),
+    clock: () => world.sim.now, seed: stackOpts.seed ?? world.sim.rng.u32(),
+  });
   stack.attach(eth.link);
   world.sim.addTimerClient(stack);
   world.hosts.set(name, stack);

@@ -113,7 +113,7 @@ export class SimNetwork {
     if (!Number.isInteger(mtu) || mtu < 1) throw new RangeError(`mtu must be a positive integer, got ${mtu}`);
     const h: Host = { name: host, mtu, v4: [], v6: [], receivers: [], attached: true };
     for (const a of addresses) {
-      const bytes = parseAddress(a);
+      const bytes = parseAddress(a.replace(/\/\d+$/, '')); // 'ADDR/LEN': the prefix is the stack's business
       if (bytes.length === 4) {
         const k = v4Key(bytes, 0);
         const other = this.v4.get(k);
@@ -132,7 +132,7 @@ export class SimNetwork {
     return {
       mtu,
       checksumOffload: false,
-      send: (frame: Uint8Array) => this.send(h, frame),
+      send: (frame: Uint8Array, nextHop?: string) => this.send(h, frame, nextHop),
       onReceive: (cb: (frame: Uint8Array) => void) => {
         h.receivers.push(cb);
       },
@@ -181,9 +181,13 @@ export class SimNetwork {
     };
   }
 
-  private send(src: Host, frame: Uint8Array): void {
+  /**
+   * A frame goes to the host owning `nextHop` when the sender's routing named one (a gateway:
+   * this is how a router node is reached), else to the host owning the destination address.
+   */
+  private send(src: Host, frame: Uint8Array, nextHop?: string): void {
     const now = this.sim.now;
-    const dst = this.route(frame);
+    const dst = nextHop !== undefined ? this.hostOf(nextHop, frame) : this.route(frame);
     if (dst === undefined) return this.drop(now, src.name, null, frame, 'malformed');
     const to = dst === null ? null : dst.name;
     if (!src.attached || dst === null || !dst.attached) return this.drop(now, src.name, to, frame, 'no-route');
@@ -253,6 +257,26 @@ export class SimNetwork {
     if (version === 6 && f.length >= 40) return this.v6.get(hex(f, 24, 40)) ?? null;
     return undefined;
   }
+
+  /** Host owning the address text `a` (its key cached per text); the frame's destination when `a` is not an address. */
+  private hostOf(a: string, f: Uint8Array): Host | null | undefined {
+    let key = this.hopKeys.get(a);
+    if (key === undefined) {
+      let bytes: Uint8Array;
+      try {
+        bytes = parseAddress(a.replace(/%.*$/, ''));
+      } catch {
+        return this.route(f);
+      }
+      key = bytes.length === 4 ? v4Key(bytes, 0) : hex(bytes, 0, 16);
+      if (this.hopKeys.size > 1024) this.hopKeys.clear();
+      this.hopKeys.set(a, key);
+    }
+    return (typeof key === 'number' ? this.v4.get(key) : this.v6.get(key)) ?? null;
+  }
+
+  /** hostOf's address keys by text (bounded). */
+  private readonly hopKeys = new Map<string, number | string>();
 
   private forget(h: Host): void {
     for (const k of h.v4) if (this.v4.get(k) === h) this.v4.delete(k);

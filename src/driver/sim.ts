@@ -26,21 +26,9 @@
  */
 import { Heap, type HeapItem } from '../util/heap.js';
 import { Rng } from '../rng.js';
-import type { Duration, Instant } from '../time.js';
+import type { Duration, Instant, TimerClient } from '../time.js';
 
-/** A component polled for its earliest deadline instead of scheduling callbacks. */
-export interface TimerClient {
-  /** Earliest instant at which `onTimer` must be called; NEVER (+Infinity) when idle. */
-  nextDeadline(): Instant;
-  onTimer(now: Instant): void;
-  /**
-   * Earliest deadline that is real work, NEVER when only housekeeping is left (a periodic sweep
-   * that tidies memory must not keep `run()` going forever). Default: `nextDeadline()`.
-   */
-  nextWorkDeadline?(): Instant;
-  /** Optional name used in error messages (e.g. the stall guard). */
-  readonly name?: string;
-}
+export type { TimerClient } from '../time.js';
 
 /** A scheduled one-shot event. Keep it to `cancel` it. */
 export class SimEvent implements HeapItem {

@@ -115,9 +115,11 @@ export class Server extends EventEmitter {
     }
     if (cb) this.once('listening', cb);
     const stack = this.ctx.stack;
-    const given = opts.host ?? ([...stack.addresses].some((a) => !a.includes(':')) ? '0.0.0.0' : '::');
-    // An IPv6 zone (`fe80::1%eth0`, RFC 4007 §11): the stack has one link, so the address alone
-    // names the endpoint (net.isIP has validated the literal, zone included).
+    // Node listens on '::' when the host has IPv6 (every stack has ::1 on lo): dual-stack, so
+    // IPv4 clients are accepted too (as ::ffff:a.b.c.d), unless ipv6Only is set.
+    const given = opts.host ?? '::';
+    // An IPv6 zone (`fe80::1%eth0`, RFC 4007 §11): a local address is unique on the host, so the
+    // address alone names the endpoint (net.isIP has validated the literal, zone included).
     const host = withoutZone(given);
     if (isIP(given) === 0) {
       const err = lookupError(given);
@@ -134,6 +136,7 @@ export class Server extends EventEmitter {
         // LINUX: inet_csk_bind_conflict (with SO_REUSEADDR on both sockets only a LISTEN socket
         // on the same address conflicts, so a restarted server rebinds over its TIME_WAIT ones).
         reuseAddr: opts.reuseAddr ?? true,
+        ...(opts.ipv6Only !== undefined ? { ipv6Only: opts.ipv6Only } : {}),
         tcp,
       });
     try {

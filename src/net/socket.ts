@@ -194,40 +194,54 @@ export class Socket extends Duplex {
     if (cb) this.once('connect', cb);
     if (opts.timeout !== undefined && opts.timeout > 0) this.setTimeout(opts.timeout);
     const overrides = { ...this.tcpOpts, ...tcpOptions(opts) };
-    const host = opts.host ?? [...this.ctx.stack.addresses][0]!;
+    // Node's default host is 'localhost'; 'localhost' resolves as Node's lookup does (::1 then
+    // 127.0.0.1, RFC 6724 order) and, as with autoSelectFamily, a refused attempt tries the next.
+    const host = opts.host ?? 'localhost';
     this.connecting = true;
-    if (isIP(host) === 0) {
+    const candidates = isLocalhost(host) ? ['::1', '127.0.0.1'] : [host];
+    if (isIP(candidates[0]!) === 0) {
       const err = lookupError(host);
       process.nextTick(() => this.destroy(err));
       return this;
     }
+    this.attempt = { candidates, port, opts, overrides };
+    this.tryNext();
+    return this;
+  }
+
+  /** The connect in progress: addresses still to try (localhost), and what to connect with. */
+  private attempt: { candidates: string[]; port: number; opts: ConnectOptions; overrides: Partial<TcpConfig> } | null = null;
+
+  private tryNext(): void {
+    const a = this.attempt!;
+    const host = a.candidates.shift()!;
+    const { port, opts } = a;
     this.remote = { address: host, port };
     let tcp: TcpSocket;
     try {
       tcp = this.ctx.stack.connect({
-        // RFC 4007 §11: the zone picks the interface; synack's stack has one link, so the
-        // address names the peer (scope support per interface belongs to the IP layer).
-        remoteAddress: withoutZone(host),
+        // RFC 4007 §11: the zone ('fe80::2%eth1') picks the interface; the stack's IP layer reads it.
+        remoteAddress: host,
         remotePort: port,
         ...(opts.localAddress !== undefined ? { localAddress: opts.localAddress } : {}),
         ...(opts.localPort !== undefined && opts.localPort !== 0 ? { localPort: opts.localPort } : {}),
         ...(opts.reuseAddr !== undefined ? { reuseAddr: opts.reuseAddr } : {}),
-        tcp: overrides,
+        tcp: a.overrides,
       });
     } catch (e) {
       const code = codeOf(e);
       if (code !== null && !/^E[A-Z]+$/.test(code)) throw e; // a bad argument: thrown, like Node
+      if (a.candidates.length > 0) return this.tryNext();
       // An address net.isIP accepts but the stack cannot use fails like Node's connect():
       // an 'error' with a code (EINVAL), never a bare TypeError.
       const err = netError(code ?? 'EINVAL', 'connect', host, port, detailOf(e));
       process.nextTick(() => this.destroy(err));
-      return this;
+      return;
     } finally {
       this.kick();
     }
     this.bind(tcp);
     this.touch();
-    return this;
   }
 
   private bind(tcp: TcpSocket): void {
@@ -253,6 +267,14 @@ export class Socket extends Duplex {
 
   private onTcpError(code: string): void {
     if (this.destroyed) return;
+    if (this.connecting && this.attempt !== null && this.attempt.candidates.length > 0) {
+      // Node's autoSelectFamily: this address refused; try the next one.
+      this.tcp = null;
+      queueMicrotask(() => {
+        if (!this.destroyed) this.tryNext();
+      });
+      return;
+    }
     const syscall = this.connecting ? 'connect' : code === 'EPIPE' ? 'write' : 'read';
     const err =
       syscall === 'connect' && this.remote !== null ? netError(code, 'connect', this.remote.address, this.remote.port) : netError(code, syscall);
@@ -611,4 +633,10 @@ export interface Socket {
   removeListener(event: string | symbol, listener: (...args: unknown[]) => void): this;
   emit<E extends keyof SocketEvents>(event: E, ...args: SocketEvents[E]): boolean;
   emit(event: string | symbol, ...args: unknown[]): boolean;
+}
+
+/** 'localhost' and names under .localhost (RFC 6761 §6.3) are this host's loopback. */
+function isLocalhost(host: string): boolean {
+  const h = host.toLowerCase().replace(/\.$/, '');
+  return h === 'localhost' || h.endsWith('.localhost');
 }

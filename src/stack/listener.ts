@@ -14,6 +14,8 @@ export class Listener {
   /** Called when a connection has been established and queued (call accept()). */
   onConnection: ((sock: TcpSocket) => void) | null = null;
   closed = false;
+  /** IPV6_V6ONLY: a '::' listener that does not also accept IPv4 (LINUX default off: dual-stack). */
+  ipv6Only = false;
 
   constructor(
     readonly stack: Stack,

@@ -33,14 +33,17 @@ export class TcpSocket {
   get state(): TcpStateName {
     return this.conn.state;
   }
+  /** Accepted by a dual-stack '::' listener from an IPv4 peer: addresses show as ::ffff:a.b.c.d. */
+  v4Mapped = false;
+
   get localAddress(): string {
-    return this.conn.localAddr;
+    return this.v4Mapped ? `::ffff:${this.conn.localAddr}` : this.conn.localAddr;
   }
   get localPort(): number {
     return this.conn.localPort;
   }
   get remoteAddress(): string {
-    return this.conn.remoteAddr;
+    return this.v4Mapped ? `::ffff:${this.conn.remoteAddr}` : this.conn.remoteAddr;
   }
   get remotePort(): number {
     return this.conn.remotePort;

@@ -1,31 +1,43 @@
-import type { TimerClient } from '../driver/sim.js';
+import type { Interface } from '../ip/iface.js';
+import { IpLayer } from '../ip/layer.js';
+import type { PingResult } from '../ip/icmp.js';
+import { isLinkLocal6, isMulticast, isReserved4, unmapV4 } from '../ip/martians.js';
 import type { Link } from '../link/link.js';
 import { Rng } from '../rng.js';
-import { seqAdd, seqGt } from '../seq.js';
-import { Connection, bump, type Mib } from '../tcp/connection.js';
+import { Connection, type Mib } from '../tcp/connection.js';
 import { DEFAULT_CONFIG, makeConfig, type TcpConfig } from '../tcp/config.js';
 import type { ConnEvent } from '../tcp/events.js';
 import type { TcpStateName } from '../tcp/state.js';
-import { NEVER, type Instant } from '../time.js';
+import { NEVER, type Instant, type TimerClient } from '../time.js';
 import { Heap } from '../util/heap.js';
-import { addrKeyOfText, canonicalAddr, addrVersion, parseAddrInto } from '../wire/addr.js';
-import { emitIpv4Header, emitIpv6Header, IPPROTO_TCP, IPV4_HEADER_LEN, IPV6_HEADER_LEN, newIpRepr, parseIpHeader } from '../wire/ip.js';
-import { emitTcp, parseTcp, tcpHeaderLength } from '../wire/tcp.js';
-import { ACK, RST, SYN, FIN, clearTcpRepr, newTcpRepr, segLen, type TcpRepr } from '../wire/tcp-repr.js';
-import type { ConnRow, Snapshot } from '../diag/types.js';
+import { addrVersion, canonicalAddr } from '../wire/addr.js';
+import { IPPROTO_TCP } from '../wire/ip.js';
+import { newTcpRepr, type TcpRepr } from '../wire/tcp-repr.js';
 import { DROP_PREFIX, newMib } from './counters.js';
 import { StackError } from './errors.js';
 import { IsnGenerator } from './isn.js';
-import { listenInput } from './passive-open.js';
 import { ConnTable } from './conn-table.js';
 import { Listener } from './listener.js';
+import { endpoint, Ports } from './ports.js';
 import { TcpSocket } from './socket.js';
+import { TcpGlue } from './tcp-glue.js';
+import type { ConnRow, Snapshot } from './views.js';
+import type { IpDropReason } from '../mib.js';
+import type { DropReason } from '../wire/ip.js';
 
 export interface StackOptions {
   /** Host name for events and netstat. */
   name?: string;
-  /** The addresses this host owns (IPv4 and/or IPv6). */
+  /**
+   * The addresses of the host's first interface (IPv4 and/or IPv6), 'ADDR' or 'ADDR/LEN'. An
+   * address given without a length makes that interface the way to every destination of its
+   * family (an on-link default route, as for a point-to-point link), unless `gateway` is set.
+   */
   addresses: string[];
+  /** Default gateway(s) through the first interface (one per family). */
+  gateway?: string | string[];
+  /** Name of the first interface. Default 'eth0'. */
+  ifname?: string;
   /** The driver's clock (virtual in the simulator, real in the Node driver). */
   clock: () => Instant;
   /** Seed for the ISN secret, ephemeral ports and timestamp offsets. */
@@ -49,16 +61,18 @@ export type StackEvent =
 /** How long a connection must be idle (no segment either way) before its empty buffers are freed. */
 const BUFFER_IDLE = 1_000_000;
 
-const endpoint = (addr: string, port: number): string => (addr.includes(':') ? `[${addr}]:${port}` : `${addr}:${port}`);
-
 /**
- * One host's TCP: demultiplexing (DESIGN.md principle 11: exact 4-tuple, then listener on
- * (addr, port), then on port), listeners, ports, the timer queue of all connections, counters.
- * Driven by `input(frame)` from its link and `onTimer(now)` from its driver.
+ * One host: its IP layer (interfaces, routes, the protocol-handler table: stack.ip), and its
+ * TCP: listeners, ports, the timer queue of all connections, counters, views. TCP's
+ * demultiplexing lives in tcp-glue.ts behind the handler table. Driven by frames from its links
+ * (`input(frame)` is the first interface's) and `onTimer(now)` from its driver.
  */
 export class Stack implements TimerClient {
   readonly name: string;
-  readonly addresses: Set<string>;
+  /** The IP layer: interfaces (lo first), routes, path MTUs, protocol handlers, output. */
+  readonly ip: IpLayer;
+  /** The first interface, the one `attach(link)` connects. */
+  readonly primary: Interface;
   readonly counters: Mib = newMib();
   /**
    * The stack's settings (its sysctls), frozen: connections without options of their own share
@@ -68,9 +82,11 @@ export class Stack implements TimerClient {
   readonly somaxconn: number;
   readonly syncookies: 0 | 1 | 2;
   readonly now: () => Instant;
-  private link: Link | null = null;
-  private readonly conns = new ConnTable();
+  /** @internal */
+  readonly conns = new ConnTable();
   private readonly listeners = new Map<string, Listener>();
+  private readonly ports: Ports;
+  private readonly tcp: TcpGlue;
   private readonly timerQueue = new Heap<Connection>();
   /** Connections whose send or receive ring holds a buffer (see sweepBuffers). */
   private readonly buffered = new Set<Connection>();
@@ -79,10 +95,7 @@ export class Stack implements TimerClient {
   /** @internal */
   readonly isnGen: IsnGenerator;
   private readonly rng: Rng;
-  private readonly portRange: [number, number];
   private readonly observers: ((ev: StackEvent) => void)[] = [];
-  private readonly ip = newIpRepr();
-  private readonly rx = newTcpRepr();
   /** @internal */
   readonly tx = newTcpRepr();
 
@@ -90,32 +103,111 @@ export class Stack implements TimerClient {
     if (!opts || !Array.isArray(opts.addresses) || opts.addresses.length === 0) {
       throw new TypeError('options.addresses must be a non-empty array of IP addresses');
     }
-    this.addresses = new Set(
-      opts.addresses.map((a) => {
-        const c = canonicalAddr(a);
-        if (c === null) throw new TypeError(`options.addresses: '${a}' is not an IP address`);
-        return c;
-      }),
-    );
     if (typeof opts.clock !== 'function') throw new TypeError('options.clock must be a function returning microseconds');
-    this.name = opts.name ?? [...this.addresses][0]!;
     this.now = opts.clock;
+    this.ip = new IpLayer(this.counters, this.now, (reason) => this.publishDrop(reason));
+    this.primary = this.ip.addInterface(opts.ifname ?? 'eth0', null, opts.addresses.map((a) => prefixed(a, 'options.addresses')));
+    this.defaultRoutes(opts);
+    this.name = opts.name ?? this.primary.addrs[0]!.addr;
     this.config = Object.freeze(makeConfig(DEFAULT_CONFIG, opts.tcp));
     this.somaxconn = opts.somaxconn ?? 4096;
     this.syncookies = opts.syncookies ?? 1;
     this.rng = new Rng(opts.seed ?? 1);
     this.isnGen = new IsnGenerator(new Uint32Array([this.rng.u32(), this.rng.u32()]));
-    this.portRange = opts.ephemeralPorts ?? [32768, 60999];
+    this.ports = new Ports(this.conns, this.listeners, this.rng, this.isnGen, opts.ephemeralPorts ?? [32768, 60999]);
+    this.tcp = new TcpGlue(this);
+    this.ip.register(IPPROTO_TCP, this.tcp);
   }
 
-  /** Connect the stack to its link (one interface per stack). */
+  /** Addresses given without a length: their family's default route goes out the first interface. */
+  private defaultRoutes(opts: StackOptions): void {
+    const gws = opts.gateway === undefined ? [] : Array.isArray(opts.gateway) ? opts.gateway : [opts.gateway];
+    for (const g of gws) {
+      const v = addrVersion(String(g).replace(/%.*$/, ''));
+      if (v === 0) throw new TypeError(`options.gateway: '${String(g)}' is not an IP address`);
+      this.ip.addRoute(v === 4 ? '0.0.0.0/0' : '::/0', this.primary, g);
+    }
+    for (const v of [4, 6] as const) {
+      if (gws.some((g) => addrVersion(g.replace(/%.*$/, '')) === v)) continue;
+      const bare = opts.addresses.some((a) => !a.includes('/') && addrVersion(a.replace(/%.*$/, '')) === v);
+      if (bare) this.ip.addRoute(v === 4 ? '0.0.0.0/0' : '::/0', this.primary);
+    }
+  }
+
+  /** Connect the stack's first interface to its link. */
   attach(link: Link): void {
-    this.link = link;
-    link.onReceive((frame) => this.input(frame));
+    this.ip.setLink(this.primary, link);
   }
 
+  /**
+   * Add another interface (a router, a multi-homed host): `ip link add` + `ip addr add` in one.
+   * Addresses are 'ADDR/LEN'; connected routes are added for each.
+   */
+  addInterface(name: string, link: Link, addresses: string[]): Interface {
+    return this.ip.addInterface(name, link, addresses.map((a) => prefixed(a, 'addresses')));
+  }
+
+  /** `ip route add DEST [via GATEWAY] dev IFNAME` (IFNAME: the first interface by default). */
+  addRoute(dest: string, opts: { via?: string; dev?: string } = {}): void {
+    const iface = opts.dev === undefined ? this.primary : this.ip.iface(opts.dev);
+    if (iface === undefined) throw new TypeError(`dev: no interface '${opts.dev}'`);
+    this.ip.addRoute(dest, iface, opts.via);
+  }
+
+  /**
+   * `ip route add unreachable DEST`: connects to it fail with EHOSTUNREACH, and as a router the
+   * host answers datagrams for it with ICMP host unreachable (LINUX ip_error).
+   */
+  addUnreachableRoute(dest: string): void {
+    this.ip.addUnreachable(dest);
+  }
+
+  /**
+   * Send an ICMP/ICMPv6 echo request (ping(8)): resolves with the round-trip time (µs), the
+   * reply's TTL and size; rejects with ETIMEDOUT after `timeout` µs (default 1 s) or the
+   * errno of why it could not be sent. `size` is the data length (ping -s, default 56).
+   */
+  ping(dst: string, opts: { size?: number; id?: number; seq?: number; timeout?: number; ttl?: number } = {}): Promise<PingResult> {
+    const d = canonicalAddr(typeof dst === 'string' ? dst.replace(/%.*$/, '') : '');
+    if (d === null) throw new TypeError(`dst: '${String(dst)}' is not an IP address`);
+    const size = opts.size ?? 56;
+    if (!Number.isInteger(size) || size < 0 || size > 65507) throw new RangeError(`size must be an integer 0..65507, got ${String(opts.size)}`);
+    const id = opts.id ?? (this.pingId = (this.pingId + 1) & 0xffff);
+    const seq = opts.seq ?? 1;
+    for (const [k, v] of [['id', id], ['seq', seq]] as const) {
+      if (!Number.isInteger(v) || v < 0 || v > 0xffff) throw new RangeError(`${k} must be an integer 0..65535, got ${String(v)}`);
+    }
+    const timeout = opts.timeout ?? 1_000_000;
+    if (!(timeout > 0)) throw new RangeError(`timeout must be > 0 µs, got ${String(opts.timeout)}`);
+    return new Promise((resolve, reject) => {
+      this.ip.icmp.ping(d, { size, id, seq, timeout, ...(opts.ttl !== undefined ? { ttl: opts.ttl } : {}) }, (err, r) => (err !== null ? reject(err) : resolve(r!)));
+    });
+  }
+
+  private pingId = 0;
+
+  /** Every address the host owns: its interfaces' in order, lo's last. */
+  get addresses(): ReadonlySet<string> {
+    if (this.addrGen !== this.ip.addrGeneration) {
+      const all = this.ip.addresses();
+      const lo = new Set(this.ip.lo.addrs.map((a) => a.addr));
+      this.addrSet = new Set([...all.filter((a) => !lo.has(a)), ...lo]);
+      this.addrGen = this.ip.addrGeneration;
+    }
+    return this.addrSet;
+  }
+
+  private addrSet: Set<string> = new Set();
+  private addrGen = -1;
+
+  /** MTU of the first interface. */
   get mtu(): number {
-    return this.link?.mtu ?? 1500;
+    return this.primary.mtu;
+  }
+
+  /** A frame arrived on the first interface (what its link delivers; packetdrill injects here). */
+  input(frame: Uint8Array): void {
+    this.ip.input(frame, this.primary);
   }
 
   observe(cb: (ev: StackEvent) => void): () => void {
@@ -135,17 +227,25 @@ export class Stack implements TimerClient {
     for (const o of this.observers) o(ev);
   }
 
+  /** @internal Count and publish one dropped datagram or segment. */
+  publishDrop(reason: DropReason | IpDropReason): void {
+    const k = `${DROP_PREFIX}${reason}` as const;
+    this.counters[k] = (this.counters[k] ?? 0) + 1;
+    if (this.observers.length > 0) this.publish({ type: 'drop', reason });
+  }
+
   // ------------------------------------------------------------------ user API
 
   /** Passive OPEN: listen on (address, port). Throws EADDRINUSE by Linux's bind rules. */
-  listen(opts: { port: number; address?: string; backlog?: number; reuseAddr?: boolean; tcp?: Partial<TcpConfig> }): Listener {
+  listen(opts: { port: number; address?: string; backlog?: number; reuseAddr?: boolean; ipv6Only?: boolean; tcp?: Partial<TcpConfig> }): Listener {
     const address = opts.address === undefined ? '0.0.0.0' : this.localAddress(opts.address, 'address', true);
     // Port 0: the stack picks a free ephemeral port (LINUX inet_csk_get_port), as bind(0) does.
-    const port = opts.port === 0 ? this.freePort(address) : checkPort(opts.port, 'port', false);
+    const port = opts.port === 0 ? this.ports.freePort(address) : checkPort(opts.port, 'port', false);
     const backlog = Math.min(Math.max(opts.backlog ?? 511, 0), this.somaxconn);
     makeConfig(this.config, opts.tcp); // validate now, with a clear error
-    this.checkBind(address, port, opts.reuseAddr ?? false);
+    this.ports.checkBind(address, port, opts.reuseAddr ?? false);
     const l = new Listener(this, address, port, backlog, opts.tcp ?? {}, opts.reuseAddr ?? false);
+    l.ipv6Only = opts.ipv6Only ?? false;
     this.listeners.set(l.key, l);
     this.publish({ type: 'state', local: endpoint(address, port), remote: endpoint(address.includes(':') ? '::' : '0.0.0.0', 0), from: 'CLOSED', to: 'LISTEN', cause: 'listen', conn: null });
     return l;
@@ -153,10 +253,10 @@ export class Stack implements TimerClient {
 
   /** Active OPEN: connect to (remoteAddress, remotePort). */
   connect(opts: { remoteAddress: string; remotePort: number; localAddress?: string; localPort?: number; reuseAddr?: boolean; tcp?: Partial<TcpConfig> }): TcpSocket {
-    const remoteAddr = canonicalAddr(opts.remoteAddress ?? '');
-    if (remoteAddr === null) throw new TypeError(`remoteAddress: '${String(opts.remoteAddress)}' is not an IP address`);
+    const remoteAddr = this.connectTarget(opts.remoteAddress);
     const remotePort = checkPort(opts.remotePort, 'remotePort', true);
-    const localAddr = opts.localAddress !== undefined ? this.localAddress(opts.localAddress, 'localAddress', false) : this.sourceFor(remoteAddr);
+    const zone = this.zoneOf(opts.remoteAddress, remoteAddr);
+    const localAddr = opts.localAddress !== undefined ? this.localAddress(opts.localAddress, 'localAddress', false) : this.sourceFor(remoteAddr, zone);
     let localPort: number;
     if (opts.localPort !== undefined && opts.localPort !== 0) {
       localPort = checkPort(opts.localPort, 'localPort', true);
@@ -164,9 +264,9 @@ export class Stack implements TimerClient {
       if (existing) {
         throw new StackError('EADDRINUSE', `${endpoint(localAddr, localPort)} -> ${endpoint(remoteAddr, remotePort)} is in use (${existing.state})`);
       }
-      this.checkBind(localAddr, localPort, opts.reuseAddr ?? false, true);
+      this.ports.checkBind(localAddr, localPort, opts.reuseAddr ?? false, true);
     } else {
-      localPort = this.ephemeralPort(localAddr, remoteAddr, remotePort);
+      localPort = this.ports.ephemeralPort(localAddr, remoteAddr, remotePort);
     }
     const c = this.newConnection(localAddr, localPort, remoteAddr, remotePort, opts.tcp);
     const sock = new TcpSocket(this, c);
@@ -174,6 +274,27 @@ export class Stack implements TimerClient {
     c.open(this.now());
     this.service(c);
     return sock;
+  }
+
+  /**
+   * Where a connect goes, by Linux's rules: an IPv4-mapped IPv6 address is its IPv4 address
+   * (tcp_v6_connect → tcp_v4_connect); the unspecified address means this host's loopback
+   * (ip_route_output_key_hash_rcu: daddr 0 → 127.0.0.1; tcp_v6_connect: :: → ::1);
+   * broadcast and multicast are refused with ENETUNREACH (tcp_v4_connect's RTCF_BROADCAST |
+   * RTCF_MULTICAST check, RFC 1122 §4.2.3.10); an unreachable route fails with EHOSTUNREACH.
+   */
+  private connectTarget(text: unknown): string {
+    const raw = typeof text === 'string' ? text.replace(/%.*$/, '') : '';
+    let a = canonicalAddr(raw);
+    if (a === null) throw new TypeError(`remoteAddress: '${String(text)}' is not an IP address`);
+    a = unmapV4(a) ?? a;
+    if (a === '0.0.0.0') return '127.0.0.1';
+    if (a === '::') return '::1';
+    if (isMulticast(a) || this.ip.isBroadcast(a) || isReserved4(a)) {
+      throw new StackError('ENETUNREACH', `connect to ${a}: a broadcast or multicast address is not a TCP peer (RFC 1122 §4.2.3.10)`);
+    }
+    if (this.ip.path(a)?.route.kind === 'unreachable') throw new StackError('EHOSTUNREACH', `connect to ${a}: no route to host`);
+    return a;
   }
 
   /** A listener's SEND (RFC 9293 §3.10.2): the listening endpoint becomes an active open. */
@@ -206,15 +327,16 @@ export class Stack implements TimerClient {
   // ------------------------------------------------------------------ driving
 
   nextDeadline(): Instant {
-    return Math.min(this.timerQueue.peekKey(), this.sweepAt);
+    return Math.min(this.timerQueue.peekKey(), this.sweepAt, this.ip.nextDeadline());
   }
 
-  /** The connections' timers; the buffer sweep is housekeeping and keeps no simulation alive. */
+  /** The connections' timers and the IP layer's work; the buffer sweep and PMTU expiry are housekeeping and keep no simulation alive. */
   nextWorkDeadline(): Instant {
-    return this.timerQueue.peekKey();
+    return Math.min(this.timerQueue.peekKey(), this.ip.nextWorkDeadline());
   }
 
   onTimer(now: Instant): void {
+    this.ip.onTimer(now);
     for (let guard = 0; guard < 1_000_000 && this.timerQueue.peekKey() <= now; guard++) {
       const c = this.timerQueue.pop()!;
       c.onTimeout(now);
@@ -244,60 +366,6 @@ export class Stack implements TimerClient {
     c.inBufferSweep = false;
     this.buffered.delete(c);
     if (this.buffered.size === 0) this.sweepAt = NEVER;
-  }
-
-  /** A frame arrived from the link (RFC 9293 §3.10.7). Malformed input is counted and dropped. */
-  input(frame: Uint8Array): void {
-    const verify = !this.link?.checksumOffload;
-    const ip = this.ip;
-    const seg = this.rx;
-    let reason = parseIpHeader(frame, ip, verify);
-    if (reason === null && !this.addresses.has(ip.dst)) reason = 'not-for-us' as never;
-    if (reason === null) reason = parseTcp(frame, ip, seg, verify);
-    if (reason !== null) {
-      bump(this.counters, `${DROP_PREFIX}${reason}` as const);
-      if (reason !== ('not-for-us' as never)) bump(this.counters, 'InErrs');
-      if (reason === 'bad-tcp-checksum') bump(this.counters, 'InCsumErrors');
-      this.publish({ type: 'drop', reason });
-      return;
-    }
-    this.counters.InSegs!++; // a named access (monomorphic), not bump's keyed one: once per segment
-    const now = this.now();
-    const c = this.conns.get(ip.dst, ip.dstKey, seg.dstPort, ip.src, ip.srcKey, seg.srcPort);
-    if (c !== undefined) {
-      if (c.state === 'TIME_WAIT' && (seg.flags & (SYN | ACK | RST | FIN)) === SYN) {
-        const l = this.findListener(ip.dst, seg.dstPort);
-        // RFC 9293 §3.10.7.4 note / RFC 6191 / LINUX tcp_timewait_state_process: a new SYN above
-        // the old RCV.NXT (or with a newer timestamp) may reopen the 4-tuple in TIME_WAIT.
-        const newer = seqGt(seg.seq, c.rcvNxt) || (c.tsEnabled && seg.hasTimestamp && ((seg.tsVal - c.tsRecent) | 0) > 0);
-        if (l !== undefined && newer) {
-          const issHint = seqAdd(c.sndMax, 65535 + 2); // LINUX: tw_snd_nxt + 65535 + 2
-          bump(this.counters, 'TWRecycled');
-          c.setState('CLOSED', 'new SYN in TIME_WAIT reuses the 4-tuple');
-          this.service(c);
-          listenInput(this, l, ip.src, ip.dst, seg, now, issHint);
-          return;
-        }
-      }
-      const l = c.owner instanceof Listener ? c.owner : null;
-      if (l !== null && c.state === 'SYN_RECEIVED' && seg.flags & ACK && !(seg.flags & (RST | SYN)) && l.acceptQueueFull) {
-        // LINUX tcp_check_req → listen overflow: the final ACK is dropped (tcp_abort_on_overflow
-        // = 0); the SYN-ACK timer will try again.
-        bump(this.counters, 'ListenOverflows');
-        bump(this.counters, 'ListenDrops');
-        return;
-      }
-      c.onSegment(now, seg);
-      this.service(c);
-      return;
-    }
-    const l = this.findListener(ip.dst, seg.dstPort);
-    if (l !== undefined) {
-      listenInput(this, l, ip.src, ip.dst, seg, now);
-      return;
-    }
-    bump(this.counters, 'TCPNoSocket');
-    this.resetFor(ip.dst, ip.src, seg);
   }
 
   /**
@@ -400,7 +468,7 @@ export class Stack implements TimerClient {
 
   private unregister(c: Connection): void {
     this.conns.delete(c);
-    if (this.evenPortsFull.size > 0) this.evenPortsFull.delete(`${c.localAddr} ${c.remoteAddr} ${c.remotePort}`);
+    this.ports.forget(c.localAddr, c.remoteAddr, c.remotePort);
     if (c.owner instanceof Listener) c.owner.synQueue.delete(c);
   }
 
@@ -416,8 +484,9 @@ export class Stack implements TimerClient {
     return new Connection({
       localAddr, localPort, remoteAddr, remotePort, ipv6,
       iss: iss ?? this.isnGen.isn(now, localAddr, localPort, remoteAddr, remotePort),
-      // RFC 9293 §3.7.1: MSS = MTU - fixed IP header - fixed TCP header.
-      linkMss: this.mtu - (ipv6 ? 40 : 20) - 20,
+      // RFC 9293 §3.7.1: MSS = MTU - fixed IP header - fixed TCP header, the MTU of the route
+      // to the peer (LINUX tcp_mss_clamp via dst_mtu).
+      linkMss: this.routeMtu(remoteAddr) - (ipv6 ? 40 : 20) - 20,
       tsOffset: this.isnGen.tsOffset(localAddr, remoteAddr),
       base: this.config,
       config: hasOptions(tcp) ? tcp : undefined,
@@ -465,6 +534,8 @@ export class Stack implements TimerClient {
   private established(l: Listener, c: Connection): void {
     l.synQueue.delete(c);
     const sock = new TcpSocket(this, c);
+    // An IPv4 peer of a dual-stack listener is seen as ::ffff:a.b.c.d, as Linux and Node show it.
+    if (l.address === '::' && !c.ipv6) sock.v4Mapped = true;
     if (l.closed) {
       sock.abort();
       return;
@@ -473,168 +544,66 @@ export class Stack implements TimerClient {
     l.onConnection?.(sock);
   }
 
-  /** RFC 9293 §3.10.7.1: the answer to a segment for no connection. Never answers a RST. */
-  /** @internal */
+  /** @internal RFC 9293 §3.10.7.1: the answer to a segment for no connection. */
   resetFor(localAddr: string, remoteAddr: string, seg: TcpRepr): void {
-    if (seg.flags & RST) return;
-    const len = segLen(seg);
-    const hadAck = (seg.flags & ACK) !== 0;
-    const ackIn = seg.ack;
-    const seqIn = seg.seq;
-    const tx = clearTcpRepr(this.tx); // no options, no payload, window 0
-    tx.srcPort = seg.dstPort;
-    tx.dstPort = seg.srcPort;
-    if (hadAck) {
-      tx.seq = ackIn; // <SEQ=SEG.ACK><CTL=RST>
-      tx.ack = 0;
-      tx.flags = RST;
-    } else {
-      tx.seq = 0; // <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>
-      tx.ack = seqAdd(seqIn, len);
-      tx.flags = RST | ACK;
-    }
-    bump(this.counters, 'OutRsts');
-    this.transmit(localAddr, remoteAddr, tx);
+    this.tcp.resetFor(localAddr, remoteAddr, seg);
   }
 
-  /**
-   * Write the IP packet carrying `seg` into a frame from the link (DESIGN.md principle 5: the
-   * link's buffer when it recycles them, else a new one) and send it. Address bytes are parsed
-   * once per change of address, not per frame.
-   */
-  /** @internal */
+  /** @internal Send one segment through the IP layer. */
   transmit(src: string, dst: string, seg: TcpRepr): void {
-    this.counters.OutSegs!++;
-    const link = this.link;
-    if (link === null) return;
-    if (src !== this.txSrcText) {
-      this.txSrcLen = parseAddrInto(src, this.txSrcBytes, 0);
-      this.txSrcText = src;
-    }
-    if (dst !== this.txDstText) {
-      this.txDstLen = parseAddrInto(dst, this.txDstBytes, 0);
-      this.txDstText = dst;
-    }
-    const v4 = this.txSrcLen === 4;
-    if (this.txSrcLen === 0 || this.txDstLen !== this.txSrcLen) throw new TypeError(`transmit: bad address pair ${src} -> ${dst}`);
-    const s = v4 ? this.txSrc4 : this.txSrcBytes;
-    const d = v4 ? this.txDst4 : this.txDstBytes;
-    const checksum = link.checksumOffload !== true;
-    const tcpLen = tcpHeaderLength(seg) + seg.payload.length;
-    const ipLen = v4 ? IPV4_HEADER_LEN : IPV6_HEADER_LEN;
-    const frame = link.allocFrame !== undefined ? link.allocFrame(ipLen + tcpLen) : new Uint8Array(ipLen + tcpLen);
-    // TTL / hop limit 64 (LINUX ip_default_ttl); IP ID 0 (DF is set).
-    if (v4) emitIpv4Header(frame, 0, s, d, IPPROTO_TCP, tcpLen, 64, 0, checksum);
-    else emitIpv6Header(frame, 0, s, d, IPPROTO_TCP, tcpLen, 64);
-    emitTcp(frame, ipLen, seg, s, d, checksum);
-    link.send(frame);
+    this.tcp.transmit(src, dst, seg);
   }
 
-  /** transmit's parsed-address cache (the last source and destination written). */
-  private txSrcText = '';
-  private txDstText = '';
-  private txSrcLen: 0 | 4 | 16 = 0;
-  private txDstLen: 0 | 4 | 16 = 0;
-  private readonly txSrcBytes = new Uint8Array(16);
-  private readonly txDstBytes = new Uint8Array(16);
-  private readonly txSrc4 = this.txSrcBytes.subarray(0, 4);
-  private readonly txDst4 = this.txDstBytes.subarray(0, 4);
+  /** MTU of the path to `remote` (the first interface's when there is no route). */
+  private routeMtu(remote: string): number {
+    return this.ip.path(remote)?.mtu ?? this.mtu;
+  }
 
-  private findListener(addr: string, port: number): Listener | undefined {
-    return this.listeners.get(`${addr} ${port}`) ?? this.listeners.get(`${addr.includes(':') ? '::' : '0.0.0.0'} ${port}`);
+  /** @internal */
+  findListener(addr: string, port: number): Listener | undefined {
+    return this.ports.findListener(addr, port);
   }
 
   private localAddress(a: string, what: string, allowAny: boolean): string {
-    const c = canonicalAddr(a);
-    if (c === null) throw new TypeError(`${what}: '${a}' is not an IP address`);
+    // A scope ('fe80::1%eth0') names the interface; the address alone is unique here.
+    const raw = canonicalAddr(typeof a === 'string' ? a.replace(/%.*$/, '') : '');
+    if (raw === null) throw new TypeError(`${what}: '${a}' is not an IP address`);
+    const c = unmapV4(raw) ?? raw;
     if (allowAny && (c === '0.0.0.0' || c === '::')) return c;
-    if (!this.addresses.has(c)) throw new StackError('EADDRNOTAVAIL', `${what} ${c} is not an address of host ${this.name}`);
+    if (!this.ip.isLocal(c)) throw new StackError('EADDRNOTAVAIL', `${what} ${c} is not an address of host ${this.name}`);
     return c;
   }
 
-  /** Source address selection: the first address of the same family. */
-  private sourceFor(remote: string): string {
+  /**
+   * The interface a scoped link-local destination names ('fe80::2%eth1', RFC 4007 §11);
+   * undefined for other addresses. An unknown zone is EINVAL, as Linux's connect says.
+   */
+  private zoneOf(text: unknown, remote: string): Interface | undefined {
+    if (typeof text !== 'string' || !text.includes('%') || !isLinkLocal6(remote)) return undefined;
+    const name = text.slice(text.indexOf('%') + 1);
+    const iface = this.ip.iface(name) ?? this.ip.interfaces.find((i) => String(i.index) === name);
+    if (iface === undefined) throw new StackError('EINVAL', `remoteAddress: no interface '${name}' for the zone of ${remote}`);
+    return iface;
+  }
+
+  /** Source address selection (RFC 6724 §5, simplified): the address of the route's interface. */
+  private sourceFor(remote: string, zone?: Interface): string {
+    const p = this.ip.path(remote, zone);
+    if (p !== null) return p.src;
     const v = addrVersion(remote);
-    for (const a of this.addresses) if (addrVersion(a) === v) return a;
-    throw new StackError('EADDRNOTAVAIL', `host ${this.name} has no IPv${v} address to reach ${remote}`);
+    const has = this.ip.interfaces.some((i) => !i.loopback && i.primary(v === 4 ? 4 : 6) !== null);
+    if (!has) throw new StackError('EADDRNOTAVAIL', `host ${this.name} has no IPv${v} address to reach ${remote}`);
+    throw new StackError('ENETUNREACH', `host ${this.name} has no route to ${remote}`);
   }
-
-  /**
-   * LINUX inet_csk_bind_conflict, simplified: a port is in use on an overlapping address by a
-   * listener (always a conflict) or by a connection (a conflict unless SO_REUSEADDR; this is
-   * what makes a restarted server fail with EADDRINUSE while its old connections sit in TIME_WAIT).
-   */
-  private checkBind(address: string, port: number, reuseAddr: boolean, connecting = false): void {
-    const wildcard = (a: string): boolean => a === '0.0.0.0' || a === '::';
-    const overlap = (a: string): boolean => wildcard(a) || wildcard(address) || a === address;
-    for (const l of this.listeners.values()) {
-      if (l.port === port && overlap(l.address) && !connecting) {
-        throw new StackError('EADDRINUSE', `port ${port} on ${address} already has a listener`);
-      }
-    }
-    if (reuseAddr) return;
-    for (const c of this.conns.values()) {
-      if (c.localPort === port && overlap(c.localAddr) && !(c.owner instanceof Listener && !connecting)) {
-        throw new StackError('EADDRINUSE', `port ${port} on ${address} is in use by a connection in ${c.state} (set reuseAddr to bind anyway)`);
-      }
-    }
-  }
-
-  /** A port nobody uses on `address`: no listener, no connection (LINUX: odd ports first for bind). */
-  private freePort(address: string): number {
-    const [lo, hi] = this.portRange;
-    const n = hi - lo + 1;
-    const start = this.rng.int(0, n - 1) | 1;
-    const used = new Set<number>();
-    for (const c of this.conns.values()) used.add(c.localPort);
-    for (const parity of [0, 1]) {
-      for (let i = 0; i < n; i += 2) {
-        const port = lo + ((start + i + parity) % n);
-        if (!used.has(port) && this.findListener(address, port) === undefined && this.findListener('0.0.0.0', port) === undefined && this.findListener('::', port) === undefined) return port;
-      }
-    }
-    throw new StackError('EADDRINUSE', `no free port in ${lo}-${hi} to listen on`);
-  }
-
-  /**
-   * LINUX __inet_hash_connect: an ephemeral port unique for this 4-tuple, even ports first then
-   * odd, starting at offset = keyed hash(addresses, remote port) + table_perturb[hash % size];
-   * after a success the perturbation advances past the port found (+ i + 2), so connections to
-   * one destination take consecutive free ports: O(1) amortized, not a scan of the used ones.
-   */
-  private ephemeralPort(localAddr: string, remoteAddr: string, remotePort: number): number {
-    const [lo, hi] = this.portRange;
-    const n = hi - lo + 1;
-    const lk = addrKeyOfText(localAddr);
-    const rk = addrKeyOfText(remoteAddr);
-    const h = this.isnGen.portOffset(localAddr, remoteAddr, remotePort);
-    const index = h & (PERTURB_SIZE - 1);
-    const offset = ((h + this.perturb[index]!) % n) & ~1;
-    // Once every even port towards a destination is taken, remember it (until a connection to it
-    // goes away) so each further connect does not rescan them all before trying the odd ones.
-    const full = this.evenPortsFull.size > 0 && this.evenPortsFull.has(`${localAddr} ${remoteAddr} ${remotePort}`);
-    for (let parity = full ? 1 : 0; parity < 2; parity++) {
-      const start = offset + parity;
-      for (let i = 0; i < n; i += 2) {
-        const port = lo + ((start + i) % n);
-        if (this.conns.get(localAddr, lk, port, remoteAddr, rk, remotePort) !== undefined) continue;
-        if (this.listeners.size > 0 && this.findListener(localAddr, port) !== undefined) continue;
-        this.perturb[index] = (this.perturb[index]! + i + 2) >>> 0;
-        return port;
-      }
-      if (parity === 0) this.evenPortsFull.add(`${localAddr} ${remoteAddr} ${remotePort}`);
-    }
-    throw new StackError('EADDRNOTAVAIL', `no free ephemeral port in ${lo}-${hi} towards ${endpoint(remoteAddr, remotePort)}`);
-  }
-
-  /** LINUX table_perturb: per-destination-bucket cursor of ephemeralPort. */
-  private readonly perturb = new Uint32Array(PERTURB_SIZE);
-  /** Destinations ("local remote port") whose even ephemeral ports are all taken. */
-  private readonly evenPortsFull = new Set<string>();
 }
 
-/** LINUX INET_TABLE_PERTURB_SIZE is 2^16; 256 buckets keep a stack small. */
-const PERTURB_SIZE = 256;
+/** 'ADDR' → 'ADDR' (a bare address), checked; 'ADDR/LEN' as given. Throws naming `what`. */
+function prefixed(a: string, what: string): string {
+  if (typeof a !== 'string' || (!a.includes('/') && canonicalAddr(a.replace(/%.*$/, '')) === null)) {
+    throw new TypeError(`${what}: '${String(a)}' is not an IP address`);
+  }
+  return a;
+}
 
 function hasOptions(tcp: Partial<TcpConfig> | undefined): tcp is Partial<TcpConfig> {
   if (tcp === undefined) return false;

@@ -120,6 +120,13 @@ export class Connection implements Endpoints {
   /** The error that closed the connection, if any. */
   error: TcpErrorCode | null = null;
   /**
+   * LINUX sk_err_soft: the last ICMP error seen on a connection that kept trying (RFC 1122
+   * §4.2.3.9: soft errors do not abort); a later timeout reports it instead of ETIMEDOUT.
+   */
+  softError: TcpErrorCode | null = null;
+  /** The path MTU's cap on segment size (LINUX tcp_sync_mss): PMTU - IP - TCP headers. */
+  pathMss = 0xffff;
+  /**
    * The event queue: four slots in the TCB as a ring (a connection's events between two drains
    * rarely number more), then an overflow array made only when needed. An array per connection
    * cost an allocation per burst of events (~15 % of a short connection's allocation, bench cps).
@@ -244,6 +251,8 @@ export class Connection implements Endpoints {
 
   /** Report an error to the application; `fatal` closes the connection. */
   fail(code: TcpErrorCode, cause: string): void {
+    // LINUX tcp_write_err: sk_err = sk_err_soft ? : ETIMEDOUT.
+    if (code === 'ETIMEDOUT' && this.softError !== null) code = this.softError;
     this.error = code;
     this.emit({ type: 'error', code, message: ERROR_MESSAGES[code] });
     this.setState('CLOSED', cause);
@@ -443,7 +452,7 @@ export class Connection implements Endpoints {
 
   /** Effective send MSS: peer's MSS capped by ours, less the timestamp option (LINUX mss_cache). */
   get effMss(): number {
-    const base = Math.min(this.peerMss, this.advMss);
+    const base = Math.min(this.peerMss, this.advMss, this.pathMss);
     return Math.max(1, base - (this.tsEnabled ? 12 : 0));
   }
 

@@ -2,7 +2,12 @@ import { ERRNO, type ErrnoCode } from '../errors.js';
 import { TcpState, type TcpStateName } from './state.js';
 
 /** Errors the core reports, with the errno names Node and POSIX use (DESIGN.md principle 12). */
-export type TcpErrorCode = Extract<ErrnoCode, 'ECONNREFUSED' | 'ECONNRESET' | 'ETIMEDOUT' | 'EPIPE' | 'ECONNABORTED' | 'EWOULDBLOCK'>;
+export type TcpErrorCode = Extract<
+  ErrnoCode,
+  | 'ECONNREFUSED' | 'ECONNRESET' | 'ETIMEDOUT' | 'EPIPE' | 'ECONNABORTED' | 'EWOULDBLOCK'
+  // From ICMP errors (LINUX icmp_err_convert / icmpv6_err_convert), reported by tcp_v4_err.
+  | 'EHOSTUNREACH' | 'ENETUNREACH' | 'ENOPROTOOPT' | 'EPROTO' | 'EACCES' | 'EHOSTDOWN' | 'ENONET' | 'EOPNOTSUPP' | 'EMSGSIZE'
+>;
 
 /** What a connection tells its owner. Pulled from `Connection.pollEvent()`. */
 export type ConnEvent =
@@ -30,6 +35,15 @@ export const ERROR_MESSAGES: Readonly<Record<TcpErrorCode, string>> = {
   EPIPE: ERRNO.EPIPE.message,
   ECONNABORTED: ERRNO.ECONNABORTED.message,
   EWOULDBLOCK: ERRNO.EWOULDBLOCK.message,
+  EHOSTUNREACH: ERRNO.EHOSTUNREACH.message,
+  ENETUNREACH: ERRNO.ENETUNREACH.message,
+  ENOPROTOOPT: ERRNO.ENOPROTOOPT.message,
+  EPROTO: ERRNO.EPROTO.message,
+  EACCES: ERRNO.EACCES.message,
+  EHOSTDOWN: ERRNO.EHOSTDOWN.message,
+  ENONET: ERRNO.ENONET.message,
+  EOPNOTSUPP: ERRNO.EOPNOTSUPP.message,
+  EMSGSIZE: ERRNO.EMSGSIZE.message,
 };
 
 /**

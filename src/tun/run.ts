@@ -180,7 +180,9 @@ function startDeviceStack(kind: 'tun' | 'tap', opts: TunStackOptions): TunStack 
       link = eth.link;
       addresses = eth.hostAddresses();
     }
-    const stack = d.createStack({ name: `synack@${dev.name}`, addresses, seed, tcp: opts.tcp });
+    // The stack routes (connected prefixes, the gateways as default routes) and hands each frame
+    // its next hop; the Ethernet interface resolves that with ARP/NDP.
+    const stack = d.createStack({ name: `synack@${dev.name}`, addresses: cidrs, gateway: gateways, seed, tcp: opts.tcp });
     d.attach(stack, link);
     let closed = false;
     const e = eth;

@@ -6,7 +6,8 @@
 
 import { ArpOp, newArpRepr, parseArp } from './arp.js';
 import { ETH_HEADER_LEN, EtherType, etherType, formatMac } from './ethernet.js';
-import { newIpRepr, parseIpHeader } from './ip.js';
+import { IPPROTO_ICMP, IPPROTO_ICMPV6, isFragment, newIpRepr, parseIpHeader } from './ip.js';
+import { formatIcmp } from './icmp.js';
 import { icmpv6Type, NdpType, newNdpRepr, parseNdp } from './ndp.js';
 import { emitTcpOptions, MAX_TCP_OPTIONS_LEN, parseTcp, TCP_HEADER_LEN, TcpOpt } from './tcp.js';
 import { ACK, FIN, flagsToString, newTcpRepr, RST, SYN, URG } from './tcp-repr.js';
@@ -140,6 +141,11 @@ const TCP = newTcpRepr();
  */
 export function formatPacket(frame: Uint8Array): string {
   let why = parseIpHeader(frame, IP, false);
+  // A fragment: tcpdump -v's "(id N, offset O, flags [+])" in short.
+  if (why === null && isFragment(IP)) {
+    return `${IP.src} > ${IP.dst}: frag id ${IP.ident} offset ${IP.fragOffset}${IP.moreFragments ? ' flags [+]' : ''} proto ${IP.protocol} ${IP.payloadLength}`;
+  }
+  if (why === null && (IP.protocol === IPPROTO_ICMP || IP.protocol === IPPROTO_ICMPV6)) return formatIcmp(frame, IP);
   if (why === null && IP.protocol !== 6) return `${IP.src} > ${IP.dst}: ip-proto-${IP.protocol} ${IP.payloadLength}`;
   if (why === null) why = parseTcp(frame, IP, TCP, false);
   if (why !== null) return `[malformed: ${why}] ${frame.length} bytes`;

@@ -7,3 +7,4 @@ export * from './ip.js';
 export * from './tcp.js';
 export * from './tcp-repr.js';
 export * from './format.js';
+export * from './icmp.js';

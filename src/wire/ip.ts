@@ -22,10 +22,33 @@ export interface IpRepr {
   headerLength: number;
   /** Upper-layer bytes after `headerLength` (trailing link padding excluded). */
   payloadLength: number;
+  /** IPv4 Identification, or the IPv6 Fragment header's (32 bits); 0 when not a fragment (IPv6). */
+  ident: number;
+  /** IPv4 DF bit (always false for IPv6: routers never fragment it, RFC 8200 §5). */
+  dontFragment: boolean;
+  /** MF bit (IPv4 flags or the IPv6 Fragment header's M flag). */
+  moreFragments: boolean;
+  /** Fragment offset in bytes (RFC 791 §3.1 / RFC 8200 §4.5: 8-octet units on the wire). */
+  fragOffset: number;
+  /**
+   * IPv6: offset of the Fragment header (the end of the unfragmentable part), -1 when none.
+   * IPv4: -1. A fragment is `moreFragments || fragOffset > 0` for both versions.
+   */
+  fragHeaderOffset: number;
+  /** IPv6: offset of the Next Header byte that names the Fragment header (6 or inside an extension header). */
+  fragPrevNextHeader: number;
+}
+
+/** True when the datagram described by `ip` is a fragment (RFC 791 §3.2, RFC 8200 §4.5). */
+export function isFragment(ip: IpRepr): boolean {
+  return ip.moreFragments || ip.fragOffset > 0 || ip.fragHeaderOffset >= 0;
 }
 
 export function newIpRepr(): IpRepr {
-  return { version: 4, src: '', dst: '', srcKey: 0, dstKey: 0, protocol: 0, ttl: 0, headerLength: 0, payloadLength: 0 };
+  return {
+    version: 4, src: '', dst: '', srcKey: 0, dstKey: 0, protocol: 0, ttl: 0, headerLength: 0, payloadLength: 0,
+    ident: 0, dontFragment: false, moreFragments: false, fragOffset: 0, fragHeaderOffset: -1, fragPrevNextHeader: -1,
+  };
 }
 
 /** Why a packet was dropped on input. Counted by the stack, printed by formatPacket. */
@@ -36,6 +59,7 @@ export type DropReason =
   | 'bad-ip-total-length'
   | 'bad-ip-checksum'
   | 'bad-ip-ext-header'
+  | 'bad-ip-option'
   | 'ip-fragment'
   | 'not-tcp'
   | 'bad-tcp-header-length'
@@ -49,6 +73,7 @@ export const DROP_REASONS: readonly DropReason[] = Object.freeze([
   'bad-ip-total-length',
   'bad-ip-checksum',
   'bad-ip-ext-header',
+  'bad-ip-option',
   'ip-fragment',
   'not-tcp',
   'bad-tcp-header-length',
@@ -58,18 +83,26 @@ export const DROP_REASONS: readonly DropReason[] = Object.freeze([
 
 export const IPV4_HEADER_LEN = 20;
 export const IPV6_HEADER_LEN = 40;
+/** RFC 791 §3.1 flag bits in the flags + fragment offset word. */
+export const IPV4_DF = 0x4000;
+export const IPV4_MF = 0x2000;
+export const IPPROTO_ICMP = 1;
 export const IPPROTO_TCP = 6;
+export const IPPROTO_UDP = 17;
+export const IPPROTO_ICMPV6 = 58;
 
 /** IPv6 Next Header values (IANA "Assigned Internet Protocol Numbers"). */
-const NH_HOPOPTS = 0;
-const NH_ROUTING = 43;
-const NH_FRAGMENT = 44;
-const NH_DSTOPTS = 60;
+export const NH_HOPOPTS = 0;
+export const NH_ROUTING = 43;
+export const NH_FRAGMENT = 44;
+export const NH_NONE = 59;
+export const NH_DSTOPTS = 60;
 
 /**
  * Parse the IP header at the start of `frame` into `out`. Returns null when the packet is
  * acceptable, else why it must be dropped. Any protocol is accepted here (parseTcp rejects
- * non-TCP); fragments are dropped since synack does not reassemble.
+ * non-TCP); fragments parse too, with their fields filled (isFragment): the stack reassembles
+ * them, and the upper-layer parsers refuse a fragment ('ip-fragment').
  */
 export function parseIpHeader(frame: Uint8Array, out: IpRepr, verifyChecksum: boolean): DropReason | null {
   if (frame.length < 1) return 'truncated';
@@ -92,8 +125,15 @@ function parseIpv4(frame: Uint8Array, out: IpRepr, verifyChecksum: boolean): Dro
   if (total > frame.length || total < hlen) return 'bad-ip-total-length';
   // RFC 791 §3.1 / RFC 1122 §3.2.1.2: a datagram whose header checksum fails is silently discarded.
   if (verifyChecksum && finishChecksum(sum16(frame, 0, hlen, 0)) !== 0) return 'bad-ip-checksum';
-  // RFC 791 §3.2: MF set or a non-zero fragment offset means a fragment; we do not reassemble.
-  if (((frame[6]! << 8) | frame[7]!) & 0x3fff) return 'ip-fragment';
+  if (hlen > IPV4_HEADER_LEN && !ipv4OptionsWellFormed(frame, IPV4_HEADER_LEN, hlen)) return 'bad-ip-option';
+  // RFC 791 §3.1: flags (reserved, DF, MF) and the fragment offset in 8-octet units.
+  const fl = (frame[6]! << 8) | frame[7]!;
+  out.ident = (frame[4]! << 8) | frame[5]!;
+  out.dontFragment = (fl & 0x4000) !== 0;
+  out.moreFragments = (fl & 0x2000) !== 0;
+  out.fragOffset = (fl & 0x1fff) * 8;
+  out.fragHeaderOffset = -1;
+  out.fragPrevNextHeader = -1;
   out.version = 4;
   out.protocol = frame[9]!;
   out.ttl = frame[8]!;
@@ -104,6 +144,29 @@ function parseIpv4(frame: Uint8Array, out: IpRepr, verifyChecksum: boolean): Dro
   out.srcKey = addrKey(frame, 12, 4);
   out.dstKey = addrKey(frame, 16, 4);
   return null;
+}
+
+/**
+ * RFC 791 §3.1 options: EOL (0) ends the list, NOP (1) is one byte, every other option is
+ * type, length (>= 2, counting both), data, and must fit the header. Options are skipped (none
+ * changes how a host delivers a datagram); malformed ones drop the datagram, as Linux
+ * ip_options_compile does (it answers with a parameter problem, which we leave out).
+ */
+export function ipv4OptionsWellFormed(frame: Uint8Array, start: number, end: number): boolean {
+  let i = start;
+  while (i < end) {
+    const type = frame[i]!;
+    if (type === 0) return true;
+    if (type === 1) {
+      i++;
+      continue;
+    }
+    if (i + 1 >= end) return false;
+    const len = frame[i + 1]!;
+    if (len < 2 || i + len > end) return false;
+    i += len;
+  }
+  return true;
 }
 
 /**
@@ -133,6 +196,13 @@ function parseIpv6(frame: Uint8Array, out: IpRepr): DropReason | null {
   if (end > frame.length) return 'bad-ip-total-length';
   let nh = frame[6]!;
   let off = IPV6_HEADER_LEN;
+  let prevNh = 6;
+  out.ident = 0;
+  out.dontFragment = false;
+  out.moreFragments = false;
+  out.fragOffset = 0;
+  out.fragHeaderOffset = -1;
+  out.fragPrevNextHeader = -1;
   // RFC 8200 §4: walk the extension-header chain to the upper-layer header.
   for (;;) {
     if (nh === NH_HOPOPTS || nh === NH_ROUTING || nh === NH_DSTOPTS) {
@@ -142,12 +212,24 @@ function parseIpv6(frame: Uint8Array, out: IpRepr): DropReason | null {
       // RFC 8200 §4.3-4.6: Hdr Ext Len is in 8-octet units, not including the first 8 octets.
       const len = (frame[off + 1]! + 1) * 8;
       if (off + len > end) return 'bad-ip-ext-header';
+      prevNh = off;
       nh = frame[off]!;
       off += len;
       continue;
     }
-    // RFC 8200 §4.5: a Fragment header means a fragment; we do not reassemble.
-    if (nh === NH_FRAGMENT) return 'ip-fragment';
+    if (nh === NH_FRAGMENT) {
+      // RFC 8200 §4.5: Next Header, reserved, offset (13 bits, 8-octet units), res, M; Identification.
+      // The walk stops here: what follows belongs to the fragmentable part (reassembly re-parses).
+      if (off + 8 > end) return 'bad-ip-ext-header';
+      const fo = (frame[off + 2]! << 8) | frame[off + 3]!;
+      out.fragHeaderOffset = off;
+      out.fragPrevNextHeader = prevNh;
+      out.fragOffset = fo & 0xfff8;
+      out.moreFragments = (fo & 1) !== 0;
+      out.ident = ((frame[off + 4]! << 24) | (frame[off + 5]! << 16) | (frame[off + 6]! << 8) | frame[off + 7]!) >>> 0;
+      nh = frame[off]!;
+      off += 8;
+    }
     break;
   }
   out.version = 6;
@@ -163,8 +245,9 @@ function parseIpv6(frame: Uint8Array, out: IpRepr): DropReason | null {
 }
 
 /**
- * Write a 20-byte IPv4 header (no options) at buf[off]. DF is set, as Linux does for TCP
- * (path MTU discovery, RFC 1191). Returns 20.
+ * Write a 20-byte IPv4 header (no options) at buf[off]. `fragField` is the flags + fragment
+ * offset word (RFC 791 §3.1); by default DF, as Linux sets for TCP (path MTU discovery,
+ * RFC 1191). Returns 20.
  */
 export function emitIpv4Header(
   buf: Uint8Array,
@@ -176,6 +259,7 @@ export function emitIpv4Header(
   ttl: number,
   id: number,
   computeChecksum: boolean,
+  fragField = IPV4_DF,
 ): number {
   const total = IPV4_HEADER_LEN + payloadLength;
   buf[off] = 0x45; /* version 4, IHL 5 */
@@ -184,9 +268,8 @@ export function emitIpv4Header(
   buf[off + 3] = total & 0xff;
   buf[off + 4] = (id >> 8) & 0xff;
   buf[off + 5] = id & 0xff;
-  // LINUX: DF on every TCP packet (ip_dont_frag with PMTU discovery on, RFC 1191).
-  buf[off + 6] = 0x40; /* DF, offset 0 */
-  buf[off + 7] = 0;
+  buf[off + 6] = (fragField >> 8) & 0xff;
+  buf[off + 7] = fragField & 0xff;
   buf[off + 8] = ttl & 0xff;
   buf[off + 9] = protocol & 0xff;
   buf[off + 10] = 0;

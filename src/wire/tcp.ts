@@ -7,7 +7,7 @@ import { parseAddrInto } from './addr.js';
 import { copyBytes } from '../util/bytes.js';
 import { finishChecksum, pseudoHeaderSum, pseudoHeaderSumAt, sum16 } from './checksum.js';
 import { emitIpv4Header, emitIpv6Header, IPPROTO_TCP, IPV4_HEADER_LEN, IPV6_HEADER_LEN } from './ip.js';
-import type { DropReason, IpRepr } from './ip.js';
+import { isFragment, type DropReason, type IpRepr } from './ip.js';
 import { clearTcpRepr, MAX_SACK_BLOCKS, SYN } from './tcp-repr.js';
 import type { TcpRepr } from './tcp-repr.js';
 
@@ -34,6 +34,8 @@ export const TcpOpt = {
  */
 export function parseTcp(frame: Uint8Array, ip: IpRepr, out: TcpRepr, verifyChecksum: boolean): DropReason | null {
   clearTcpRepr(out);
+  // A fragment is reassembled by the stack before TCP sees it; a tool reading a capture shows it as such.
+  if (isFragment(ip)) return 'ip-fragment';
   if (ip.protocol !== IPPROTO_TCP) return 'not-tcp';
   const start = ip.headerLength;
   const len = ip.payloadLength;

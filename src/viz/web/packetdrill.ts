@@ -77,12 +77,12 @@ export function runPacketdrill(text: string): { message: string; result: DemoRes
     record(frame, 'remote');
     input(frame);
   };
-  const link = (stack as unknown as { link: Link | null }).link;
+  const link = stack.primary.link;
   if (link) {
     const send = link.send.bind(link);
-    link.send = (frame: Uint8Array): void => {
+    link.send = (frame: Uint8Array, nextHop?: string): void => {
       record(frame, 'synack');
-      send(frame);
+      send(frame, nextHop);
     };
   }
   stack.observe((ev) => {

@@ -1,0 +1,42 @@
+import type { TcpStateName } from '../tcp/state.js';
+
+/**
+ * One row of a connection table, from any source: the Linux host (/proc/net/tcp{,6}) or a synack
+ * stack (`stack.netstat()`). netstat, --stats and diagnose all work on arrays of these.
+ */
+export interface ConnRow {
+  proto: 'tcp' | 'tcp6';
+  localAddress: string;
+  localPort: number;
+  /** "0.0.0.0" / "::" and port 0 for listeners. */
+  remoteAddress: string;
+  remotePort: number;
+  state: TcpStateName;
+  /** Bytes received and not yet read by the application; for LISTEN: current accept-queue length. */
+  recvQ: number;
+  /** Bytes sent and not yet acknowledged (plus unsent); for LISTEN: the backlog. */
+  sendQ: number;
+  /** Owning process, when known (`-p`). */
+  pid?: number;
+  process?: string;
+  /** Socket inode (host only). */
+  inode?: number;
+  /** Linux uid of the owner (host only). */
+  uid?: number;
+  /** For SYN_RECEIVED rows kept in a listener's SYN queue (stack only). */
+  listener?: string;
+}
+
+/** Counters named after the TCP MIB (RFC 4022) and Linux nstat (TcpExt*). */
+export type Counters = Record<string, number>;
+
+/** A point-in-time view: connections, counters, and the settings that matter for diagnosis. */
+export interface Snapshot {
+  source: 'host' | 'stack';
+  /** Seconds (wall clock for host, virtual for a stack). */
+  time: number;
+  rows: ConnRow[];
+  counters: Counters;
+  /** Relevant settings, named as sysctls: tcp_syncookies, tcp_max_syn_backlog, somaxconn, tcp_fin_timeout, tcp_tw_reuse ... */
+  settings: Record<string, number>;
+}
