@@ -145,11 +145,11 @@ export class IcmpEngine implements IpHandler {
     const tooBig = v6 ? type === Icmp6Type.PACKET_TOO_BIG : type === Icmp4Type.DEST_UNREACH && code === 4;
     if (tooBig) {
       mtu = v6 ? u32(frame, o + IcmpField.MTU6) : u16(frame, o + IcmpField.NEXT_HOP_MTU);
-      // RFC 1191 §5: a router that predates it sends 0; LINUX (ip_rt_frag_needed's guess) takes
-      // the quoted datagram's total length as the plateau to search from: use min_pmtu then.
+      // RFC 1191 §5: a router that predates it sends 0. Linux once guessed a plateau from the
+      // quoted length (ip_rt_frag_needed, removed in 3.x); we take the floor (min_pmtu, 552).
       const p = this.ip.path(q.dst);
       const linkMtu = p?.route.iface.mtu ?? 1500;
-      const lowered = this.ip.pmtu.lower(q.dst, mtu === 0 ? 0 : mtu, linkMtu, v6 ? 6 : 4, this.now());
+      const lowered = this.ip.pmtu.lower(q.dst, mtu, linkMtu, v6 ? 6 : 4, this.now());
       mtu = lowered ?? this.ip.path(q.dst)?.mtu ?? linkMtu;
     }
     const h = this.ip.handler(q.protocol);
