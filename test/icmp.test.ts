@@ -15,6 +15,7 @@ import { fillIcmpChecksum } from '../src/wire/icmp.js';
 import { buildTcpPacket } from '../src/wire/tcp.js';
 import { newTcpRepr, SYN } from '../src/wire/tcp-repr.js';
 import { formatPacket } from '../src/wire/format.js';
+import { formatCounters } from '../src/diag/netstat.js';
 
 /** A raw IP datagram: header (IPv4 with DF unless told) + payload. */
 function datagram(src: string, dst: string, proto: number, payload: Uint8Array, opts: { ttl?: number; frag?: number } = {}): Uint8Array {
@@ -73,6 +74,11 @@ test('ping: echo answered with the same id, seq and payload, IPv4 and IPv6; rtt 
   assert.equal(b.counters.IcmpMsgInType8, 1);
   assert.equal(b.counters.Icmp6InEchos, 1);
   assert.equal(b.counters.Icmp6OutEchoReplies, 1);
+  // nstat-style output (synack netstat --counters) names them as nstat does.
+  const nstat = formatCounters(b.snapshot().counters);
+  for (const name of ['IpInReceives', 'IpInDelivers', 'IcmpInEchos', 'IcmpOutEchoReps', 'IcmpMsgInType8', 'IcmpMsgOutType0', 'Ip6InReceives', 'Icmp6InEchos', 'Icmp6OutEchoReplies', 'Icmp6InType128']) {
+    assert.match(nstat, new RegExp(`^${name} +\\d+$`, 'm'), name);
+  }
   // Loopback and nobody there.
   const lo = a.ping('127.0.0.1');
   const none = a.ping('10.0.0.77', { timeout: ms(500) });
