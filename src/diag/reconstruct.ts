@@ -29,7 +29,7 @@
  * Pure: no I/O. Works on CapturedPacket[] from readCapture (truncated snaplen captures are fine:
  * lengths come from the IP header, not from the captured bytes).
  */
-import type { DemoEvent, DemoResult } from '../demo/events.js';
+import type { DemoEvent, DemoResult } from './events.js';
 import { seqAdd, seqGe, seqGt } from '../seq.js';
 import type { TcpStateName } from '../tcp/state.js';
 import { formatAddr } from '../wire/addr.js';
