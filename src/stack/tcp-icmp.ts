@@ -14,6 +14,7 @@
 import type { IcmpErrorInfo } from '../ip/layer.js';
 import { seqGe, seqLe } from '../seq.js';
 import { bump, type Connection } from '../tcp/connection.js';
+import { armRetransmit } from '../tcp/sender.js';
 import type { TcpErrorCode } from '../tcp/events.js';
 import { NEVER } from '../time.js';
 import { u16, u32 } from '../wire/icmp.js';
@@ -64,8 +65,8 @@ function mtuReduced(c: Connection, pmtu: number, now: number): void {
   if (c.state === 'SYN_SENT' || c.state === 'SYN_RECEIVED') return;
   // tcp_simple_retransmit: segments larger than the new MSS are lost; resend from SND.UNA now,
   // without reducing the congestion window (the loss was not congestion).
-  c.sndNxt = c.sndUna;
-  c.sb.highRxt = c.sndUna;
-  c.rttStart = NEVER;
-  c.armRetransmit(now);
+  c.snd.sndNxt = c.snd.sndUna;
+  c.snd.rec.sb.highRxt = c.snd.sndUna;
+  c.snd.rttStart = NEVER;
+  armRetransmit(c, now);
 }
