@@ -144,6 +144,7 @@ export class Reassembler {
   }
 
   nextDeadline(): Instant {
+    if (this.queues.size === 0) return NEVER; // (no iterator made: the stack asks often)
     for (const q of this.queues.values()) return q.deadline;
     return NEVER;
   }

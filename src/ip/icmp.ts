@@ -269,6 +269,7 @@ export class IcmpEngine implements IpHandler {
 
   nextDeadline(): Instant {
     let d = NEVER;
+    if (this.pings.size === 0) return d; // (no iterator made: the stack asks often)
     for (const p of this.pings.values()) if (p.deadline < d) d = p.deadline;
     return d;
   }

@@ -27,6 +27,8 @@ export interface Route {
   readonly text: string;
 }
 
+const MEMO_MAX = 4096;
+
 export class RouteTable {
   /** Longest prefix first, so the first match is the best (ties: the first added). */
   private readonly routes: Route[] = [];
@@ -73,10 +75,27 @@ export class RouteTable {
     return null;
   }
 
+  /**
+   * lookup() by address text, memoized per text until the table changes (connect, the source
+   * selection and the MSS all ask for the same destination; parsing it each time showed in the
+   * connections-per-second profile). Bounded: the memo restarts past MEMO_MAX entries.
+   */
   lookupText(dst: string): Route | null {
+    if (this.memoGen !== this.generation) {
+      this.memo.clear();
+      this.memoGen = this.generation;
+    }
+    const hit = this.memo.get(dst);
+    if (hit !== undefined) return hit;
     const b = parseAddr(dst);
-    return b === null ? null : this.lookup(b);
+    const r = b === null ? null : this.lookup(b);
+    if (this.memo.size >= MEMO_MAX) this.memo.clear();
+    this.memo.set(dst, r);
+    return r;
   }
+
+  private readonly memo = new Map<string, Route | null>();
+  private memoGen = -1;
 
   list(): readonly Route[] {
     return this.routes;
