@@ -237,6 +237,29 @@ export class IpLayer {
    * exists (ENETUNREACH). A local destination goes through lo (LINUX: the local table).
    */
   path(dst: string, via?: Interface): PathInfo | null {
+    if (via !== undefined) return this.computePath(dst, via);
+    // Memoized per destination until routes, addresses or path MTUs change (a connect asks for
+    // its destination's path three times: the route check, the source, the MSS).
+    if (this.pathGen !== this.routes.generation || this.pathAddrGen !== this.addrGeneration || this.pathPmtuVer !== this.pmtu.version) {
+      this.pathMemo.clear();
+      this.pathGen = this.routes.generation;
+      this.pathAddrGen = this.addrGeneration;
+      this.pathPmtuVer = this.pmtu.version;
+    }
+    const hit = this.pathMemo.get(dst);
+    if (hit !== undefined) return hit;
+    const p = this.computePath(dst);
+    if (this.pathMemo.size >= 4096) this.pathMemo.clear();
+    this.pathMemo.set(dst, p);
+    return p;
+  }
+
+  private readonly pathMemo = new Map<string, PathInfo | null>();
+  private pathGen = -1;
+  private pathAddrGen = -1;
+  private pathPmtuVer = -1;
+
+  private computePath(dst: string, via?: Interface): PathInfo | null {
     const owner = this.local.get(dst);
     // RFC 4007 §6: a link-local destination is only meaningful with its zone (the interface).
     const scoped = via !== undefined && owner === undefined && isLinkLocal6(dst) ? this.onLinkRoute(via) : null;

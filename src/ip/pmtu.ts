@@ -24,6 +24,8 @@ interface Entry {
 export class PathMtuCache {
   private readonly entries = new Map<string, Entry>();
   private earliest: Instant = NEVER;
+  /** Bumped whenever an entry is added, lowered or removed (callers cache paths by it). */
+  version = 0;
 
   get size(): number {
     return this.entries.size;
@@ -35,6 +37,7 @@ export class PathMtuCache {
     if (e === undefined) return undefined;
     if (e.expires <= now) {
       this.entries.delete(dst);
+      this.version++;
       return undefined;
     }
     return e.mtu;
@@ -54,6 +57,7 @@ export class PathMtuCache {
     if (!this.entries.has(dst) && this.entries.size >= MAX_ENTRIES) this.evictOne();
     const expires = now + PMTU_EXPIRES;
     this.entries.set(dst, { mtu: m, expires });
+    this.version++;
     if (expires < this.earliest) this.earliest = expires;
     return m;
   }
@@ -67,8 +71,10 @@ export class PathMtuCache {
     if (this.earliest > now) return;
     let next = NEVER;
     for (const [k, e] of this.entries) {
-      if (e.expires <= now) this.entries.delete(k);
-      else if (e.expires < next) next = e.expires;
+      if (e.expires <= now) {
+        this.entries.delete(k);
+        this.version++;
+      } else if (e.expires < next) next = e.expires;
     }
     this.earliest = next;
   }
@@ -89,6 +95,9 @@ export class PathMtuCache {
         key = k;
       }
     }
-    if (key !== undefined) this.entries.delete(key);
+    if (key !== undefined) {
+      this.entries.delete(key);
+      this.version++;
+    }
   }
 }
