@@ -87,8 +87,10 @@ export const NODE_ERROR_CODES = [
   'ERR_SOCKET_CONNECTING',
   'ERR_STREAM_DESTROYED',
   // node:dgram
+  'ERR_BUFFER_OUT_OF_BOUNDS',
   'ERR_SOCKET_ALREADY_BOUND',
   'ERR_SOCKET_BAD_BUFFER_SIZE',
+  'ERR_SOCKET_BUFFER_SIZE',
   'ERR_SOCKET_BAD_TYPE',
   'ERR_SOCKET_DGRAM_IS_CONNECTED',
   'ERR_SOCKET_DGRAM_NOT_CONNECTED',
@@ -143,7 +145,10 @@ export class TcpUsageError extends SynackError {
 }
 
 /** The system calls a NetError can name (Node's `err.syscall`). */
-export type Syscall = 'connect' | 'read' | 'write' | 'listen' | 'shutdown' | 'getaddrinfo' | 'bind' | 'send' | 'recvmsg';
+export type Syscall =
+  | 'connect' | 'read' | 'write' | 'listen' | 'shutdown' | 'getaddrinfo' | 'bind' | 'send' | 'recvmsg'
+  // node:dgram's option calls and address queries (src/dgram/)
+  | 'getsockname' | 'getpeername' | 'setBroadcast' | 'setTTL';
 
 /**
  * A Node-style system error from src/net: `code`, `errno` (negative, as libuv reports it),

@@ -73,6 +73,19 @@ export {
   type TcpTuningOptions,
 } from './net/index.js';
 
+// The Node dgram-compatible API (UDP).
+export {
+  createDgram,
+  SynackDgramSocket,
+  type Dgram,
+  type DgramContext,
+  type DgramSocketOptions,
+  type RemoteInfo,
+  type SocketType,
+  type BindOptions,
+} from './dgram/index.js';
+export { UdpSocket, type Datagram } from './udp/socket.js';
+
 // Links and link wrappers.
 export type { Link } from './link/link.js';
 export { memoryPair, type MemoryPair } from './link/memory.js';

@@ -6,6 +6,7 @@
  * counter does not compile. A new counter is added here (and so shown everywhere at once).
  */
 import type { DropReason } from './wire/ip.js';
+import type { UdpDropReason } from './wire/udp.js';
 
 export const MIB_COUNTERS = [
   'ActiveOpens', 'PassiveOpens', 'AttemptFails', 'EstabResets', 'CurrEstab', 'InSegs', 'OutSegs',
@@ -52,6 +53,20 @@ export const IP_DROP_REASONS = [
 ] as const;
 export type IpDropReason = (typeof IP_DROP_REASONS)[number];
 
+/**
+ * The Udp and Udp6 groups of /proc/net/snmp and /proc/net/snmp6 with nstat's names
+ * (UdpInDatagrams, Udp6NoPorts …; LINUX snmp4_udp_list / snmp6_udp6_list).
+ */
+export const UDP_FIELDS = [
+  'InDatagrams', 'NoPorts', 'InErrors', 'OutDatagrams', 'RcvbufErrors', 'SndbufErrors', 'InCsumErrors', 'IgnoredMulti', 'MemErrors',
+] as const;
+export type UdpField = (typeof UDP_FIELDS)[number];
+export type UdpCounterName = `Udp${UdpField}` | `Udp6${UdpField}`;
+export const UDP_COUNTERS: readonly UdpCounterName[] = [...UDP_FIELDS.map((f) => `Udp${f}` as const), ...UDP_FIELDS.map((f) => `Udp6${f}` as const)];
+
+/** Why UDP dropped a datagram: its parser's reasons, no socket (unicast, broadcast), a full receive queue. */
+export type UdpLayerDropReason = UdpDropReason | 'udp-no-port' | 'udp-no-port-multi' | 'udp-rcvbuf';
+
 /** IcmpMsg (snmp) and snmp6's per-type counters, e.g. IcmpMsgInType8, Icmp6OutType129. */
 export type IcmpMsgName = `IcmpMsg${'In' | 'Out'}Type${number}` | `Icmp6${'In' | 'Out'}Type${number}`;
 
@@ -59,9 +74,9 @@ export type IcmpMsgName = `IcmpMsg${'In' | 'Out'}Type${number}` | `Icmp6${'In' |
 export const DROP_PREFIX = 'Drop.';
 
 /** A TCP MIB (RFC 4022), TcpExt or IP-layer counter: always present, starting at 0. */
-export type MibName = (typeof MIB_COUNTERS)[number] | (typeof EXT_COUNTERS)[number] | (typeof IP_COUNTERS)[number];
+export type MibName = (typeof MIB_COUNTERS)[number] | (typeof EXT_COUNTERS)[number] | (typeof IP_COUNTERS)[number] | UdpCounterName;
 /** A malformed-input counter, present once its reason has happened. */
-export type DropCounterName = `Drop.${DropReason | IpDropReason}`;
+export type DropCounterName = `Drop.${DropReason | IpDropReason | UdpLayerDropReason}`;
 export type CounterName = MibName | DropCounterName | IcmpMsgName;
 
 /** A stack's counters, incremented in place. */
@@ -72,7 +87,7 @@ export type Mib = Record<MibName, number> & Partial<Record<DropCounterName, numb
 export function newMib(): Mib {
   // Object.fromEntries makes a fast-properties object; adding the keys one by one with computed
   // names leaves V8 a dictionary-mode one, slower on every bump().
-  return Object.fromEntries([...MIB_COUNTERS, ...EXT_COUNTERS, ...IP_COUNTERS].map((k) => [k, 0])) as Mib;
+  return Object.fromEntries([...MIB_COUNTERS, ...EXT_COUNTERS, ...IP_COUNTERS, ...UDP_COUNTERS].map((k) => [k, 0])) as Mib;
 }
 
 export function bump(mib: Mib, name: CounterName, n = 1): void {

@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 import { UsageError } from '../errors.js';
 import { stateStats } from '../diag/netstat.js';
 import { formatNetstat } from '../diag/netstat.js';
-import { discardService, echoService, httpService } from '../tun/services.js';
+import { discardService, echoService, httpService, udpEchoService } from '../tun/services.js';
 import { startTapStack, startTunStack, type TunStack } from '../tun/run.js';
 import { TunUnavailableError } from '../link/tun.js';
 import { formatNeighbors } from '../link/neighbor.js';
@@ -20,7 +20,7 @@ function usage(kind: 'tun' | 'tap'): string {
   const KIND = kind.toUpperCase();
   return `usage: synack ${kind} [--dev NAME] [--addr A/P] [--peer A[/P]] [--addr6 A/P] [--peer6 A[/P]]
                   [--gateway A]... ${kind === 'tap' ? '[--mac MAC] ' : ''}[--netns NS] [--mtu N]
-                  [--echo PORT] [--discard PORT] [--http PORT] [--pcap FILE]
+                  [--echo PORT] [--udp-echo PORT] [--discard PORT] [--http PORT] [--pcap FILE]
                   [--loss P] [--delay MS] [--reorder P] [--seed N] [--quiet] [--ready]
 
 Runs a synack stack on a ${KIND} device${kind === 'tap' ? ' (Ethernet frames; synack answers ARP and\nneighbour solicitations itself)' : ''}. The kernel side of the device gets --peer and --peer6
@@ -39,6 +39,7 @@ Runs a synack stack on a ${KIND} device${kind === 'tap' ? ' (Ethernet frames; sy
   --netns NS       create the device inside network namespace NS (ip netns add NS first)
   --mtu N          device and link MTU (default 1500)
   --echo PORT      RFC 862 echo service
+  --udp-echo PORT  RFC 862 echo over UDP, IPv4 and IPv6 (may share --echo's port number)
   --discard PORT   RFC 863 discard service
   --http PORT      HTTP/1.1: / (a page), /bytes/N (N bytes of deterministic data),
                    POST /upload (answers the byte count and SHA-256)
@@ -99,6 +100,7 @@ export async function runDevice(kind: 'tun' | 'tap', argv: string[]): Promise<nu
         netns: { type: 'string' },
         mtu: { type: 'string' },
         echo: { type: 'string' },
+        'udp-echo': { type: 'string' },
         discard: { type: 'string' },
         http: { type: 'string' },
         pcap: { type: 'string' },
@@ -126,6 +128,7 @@ export async function runDevice(kind: 'tun' | 'tap', argv: string[]): Promise<nu
   try {
     const mtu = num('mtu', values.mtu, 576, 65535, true);
     const echo = num('echo', values.echo, 1, 65535, true);
+    const udpEcho = num('udp-echo', values['udp-echo'], 1, 65535, true);
     const discard = num('discard', values.discard, 1, 65535, true);
     const http = num('http', values.http, 1, 65535, true);
     const loss = num('loss', values.loss, 0, 1, false);
@@ -149,10 +152,11 @@ export async function runDevice(kind: 'tun' | 'tap', argv: string[]): Promise<nu
       fault: { loss, reorder, delay: delayMs === undefined ? undefined : Math.round(delayMs * 1000) },
     });
     const info = (): string => {
-      const table = formatNetstat(ts.stack.netstat(), { all: true, numeric: true });
+      const table = formatNetstat([...ts.stack.netstat(), ...ts.stack.udp.netstat()], { all: true, numeric: true });
       return ts.eth === null ? table : `${table}\n\nneighbours (ip neigh):\n${formatNeighbors(ts.eth.neighbors(), ts.tun.name)}`;
     };
     if (echo !== undefined) services.push({ name: 'echo', port: echo, stats: echoService(ts.stack, echo).stats });
+    if (udpEcho !== undefined) services.push({ name: 'udp-echo', port: udpEcho, stats: udpEchoService(ts.stack, udpEcho).stats });
     if (discard !== undefined) services.push({ name: 'discard', port: discard, stats: discardService(ts.stack, discard).stats });
     if (http !== undefined) services.push({ name: 'http', port: http, stats: httpService(ts.stack, http, { info }).stats });
     ts.driver.kick();
@@ -201,7 +205,7 @@ export async function runDevice(kind: 'tun' | 'tap', argv: string[]): Promise<nu
       if (!values.quiet) {
         console.error(`synack ${kind}: ${sig}: removed ${ts.tun.name}. ${line.replace(/^\[[^\]]*\] /, '')}`);
         for (const l of neighbours.split('\n')) if (l) console.error(`  neighbour ${l}`);
-        for (const s of services) console.error(`  ${s.name} :${s.port}  ${s.stats.connections} connections, ${s.stats.bytesIn} bytes in, ${s.stats.bytesOut} bytes out`);
+        for (const s of services) console.error(`  ${s.name} :${s.port}  ${s.stats.connections} ${s.name === 'udp-echo' ? 'datagrams' : 'connections'}, ${s.stats.bytesIn} bytes in, ${s.stats.bytesOut} bytes out`);
       }
       resolve(0);
     };

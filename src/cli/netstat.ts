@@ -9,14 +9,16 @@ import { formatCounters, formatNetstat, selectRows, stateStats, formatStats, typ
 import type { Snapshot } from '../diag/types.js';
 import { runDemo } from './demo.js';
 
-const USAGE = `usage: synack netstat [-a] [-n] [-l] [-t] [-p] [-4] [-6] [--port N] [--stats] [--json]
+const USAGE = `usage: synack netstat [-a] [-n] [-l] [-t] [-u] [-p] [-4] [-6] [--port N] [--stats] [--json]
                       [--counters] [--watch SECONDS] [--host] [--proc-root DIR]
        synack netstat --demo SCENARIO --at T [--seed N] [same display options]
 
   -a, --all          listening and non-listening sockets
   -l, --listening    only listening sockets
   -n, --numeric      numeric ports (hosts are never resolved)
-  -t, --tcp          TCP sockets (the only kind shown; accepted for habit)
+  -t, --tcp          TCP sockets (the default)
+  -u, --udp          UDP sockets (/proc/net/udp{,6}; a synack stack's datagram sockets), with -t both;
+                     unconnected ones count as servers (-l, -a), as in netstat -uan
   -p, --programs     PID/Program name of each socket (all of them only as root)
   -4, -6             only IPv4 (tcp) / only IPv6 (tcp6) sockets
       --port N       only sockets whose local or remote port is N
@@ -62,6 +64,7 @@ function parse(argv: string[]) {
       listening: { type: 'boolean', short: 'l' },
       numeric: { type: 'boolean', short: 'n' },
       tcp: { type: 'boolean', short: 't' },
+      udp: { type: 'boolean', short: 'u' },
       programs: { type: 'boolean', short: 'p' },
       ipv4: { type: 'boolean', short: '4' },
       ipv6: { type: 'boolean', short: '6' },
@@ -85,6 +88,7 @@ function parse(argv: string[]) {
   if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
   if (values.ipv4 === true && values.ipv6 === true) throw new UsageError('-4 and -6 exclude each other (give neither for both)');
   if (values.stats === true && values.counters === true) throw new UsageError('--stats and --counters exclude each other');
+  if (values.udp === true && values.stats === true) throw new UsageError('--stats counts TCP states: it does not go with -u');
   const at = values.at === undefined ? undefined : Number(values.at);
   if (at !== undefined && (values.at!.trim() === '' || !(at >= 0) || !Number.isFinite(at))) throw new UsageError(`--at: expected a time >= 0 in seconds, got '${values.at}'`);
   const seed = values.seed === undefined ? undefined : Number(values.seed);
@@ -133,7 +137,9 @@ function render(a: ReturnType<typeof parse>, snap: Snapshot, prev: Snapshot | un
     family,
   };
   if (a.port !== undefined) opts.port = a.port;
-  return v.json === true ? JSON.stringify(selectRows(snap.rows, opts)) : formatNetstat(snap.rows, opts);
+  const udp = snap.udp ?? [];
+  const rows = v.udp === true ? (v.tcp === true ? [...snap.rows, ...udp] : udp) : snap.rows;
+  return v.json === true ? JSON.stringify(selectRows(rows, opts)) : formatNetstat(rows, opts);
 }
 
 export async function main(argv: string[]): Promise<number> {

@@ -15,7 +15,7 @@ export interface NetstatOptions {
   all?: boolean;
   /** -p: add the PID/Program name column. */
   processes?: boolean;
-  /** -4 / -6: only tcp / only tcp6 rows; 0 (default) both. */
+  /** -4 / -6: only tcp/udp / only tcp6/udp6 rows; 0 (default) both. */
   family?: 4 | 6 | 0;
   /** Only rows whose local or remote port is this. */
   port?: number;
@@ -33,15 +33,20 @@ export function isUnspecified(address: string): boolean {
   return address === '0.0.0.0' || address === '::';
 }
 
+const isUdp = (r: ConnRow): boolean => r.proto === 'udp' || r.proto === 'udp6';
+
 /** Apply netstat's row selection: -l / -a / neither (w/o servers), -4 / -6, --port. */
 export function selectRows(rows: readonly ConnRow[], opts: NetstatOptions = {}): ConnRow[] {
   return rows.filter((r) => {
     // net-tools netstat.c tcp_do_one: without -a, -l shows only LISTEN and the default only the rest.
+    // udp_do_one: an unconnected UDP socket counts as a server (shown with -l or -a).
     if (opts.all !== true) {
-      if (opts.listening === true ? r.state !== 'LISTEN' : r.state === 'LISTEN') return false;
+      const server = r.state === 'LISTEN' || (isUdp(r) && r.state !== 'ESTABLISHED');
+      if (opts.listening === true ? !server : server) return false;
     }
-    if (opts.family === 4 && r.proto !== 'tcp') return false;
-    if (opts.family === 6 && r.proto !== 'tcp6') return false;
+    const v6 = r.proto.endsWith('6');
+    if (opts.family === 4 && v6) return false;
+    if (opts.family === 6 && !v6) return false;
     if (opts.port !== undefined && r.localPort !== opts.port && r.remotePort !== opts.port) return false;
     return true;
   });
@@ -50,6 +55,12 @@ export function selectRows(rows: readonly ConnRow[], opts: NetstatOptions = {}):
 function endpoint(address: string, port: number, numeric: boolean): string {
   const p = port === 0 ? '*' : numeric ? String(port) : (SERVICES[port] ?? String(port));
   return `${address}:${p}`; // net-tools does not bracket IPv6: ":::80", "2001:db8::1:443"
+}
+
+/** net-tools udp_do_one prints ESTABLISHED for a connected UDP socket and nothing otherwise. */
+function udpOrTcpState(r: ConnRow): string {
+  if (isUdp(r)) return r.state === 'ESTABLISHED' ? 'ESTABLISHED' : '';
+  return NETSTAT_NAMES[r.state];
 }
 
 /**
@@ -70,7 +81,7 @@ export function formatNetstat(rows: readonly ConnRow[], opts: NetstatOptions = {
     const remote = endpoint(r.remoteAddress, r.remotePort, numeric);
     let line =
       `${r.proto.padEnd(4)}  ${String(r.recvQ).padStart(6)} ${String(r.sendQ).padStart(6)} ` +
-      `${local.padEnd(23)} ${remote.padEnd(23)} ${NETSTAT_NAMES[r.state].padEnd(11)}`;
+      `${local.padEnd(23)} ${remote.padEnd(23)} ${udpOrTcpState(r).padEnd(11)}`;
     if (opts.processes === true) {
       const prog = r.pid === undefined ? '-' : `${r.pid}/${r.process ?? '?'}`;
       line += ` ${prog.padEnd(20)}`;

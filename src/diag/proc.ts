@@ -33,8 +33,11 @@ export interface ProcParseOptions {
   bigEndian?: boolean;
 }
 
-/** Parse /proc/net/tcp or /proc/net/tcp6 text into rows. Throws on a malformed line. */
-export function parseProcNetTcp(text: string, proto: 'tcp' | 'tcp6', opts: ProcParseOptions = {}): ConnRow[] {
+/**
+ * Parse /proc/net/tcp, tcp6, udp or udp6 text into rows (the UDP files share the first ten
+ * columns: udp4_format_sock). Throws on a malformed line.
+ */
+export function parseProcNetTcp(text: string, proto: ConnRow['proto'], opts: ProcParseOptions = {}): ConnRow[] {
   const bigEndian = opts.bigEndian ?? endianness() === 'BE';
   const rows: ConnRow[] = [];
   const lines = text.split('\n');
@@ -81,11 +84,12 @@ function procState(n: number): TcpStateName | undefined {
   return undefined;
 }
 
-function parseEndpoint(s: string, proto: 'tcp' | 'tcp6', bigEndian: boolean): { address: string; port: number } | undefined {
+function parseEndpoint(s: string, proto: ConnRow['proto'], bigEndian: boolean): { address: string; port: number } | undefined {
   const m = /^([0-9A-Fa-f]+):([0-9A-Fa-f]{4})$/.exec(s);
   if (m === null) return undefined;
   const hex = m[1]!;
-  const want = proto === 'tcp' ? 8 : 32;
+  const v4 = !proto.endsWith('6');
+  const want = v4 ? 8 : 32;
   if (hex.length !== want) return undefined;
   const bytes = new Uint8Array(want / 2);
   for (let w = 0; w < want / 8; w++) {
@@ -96,7 +100,7 @@ function parseEndpoint(s: string, proto: 'tcp' | 'tcp6', bigEndian: boolean): { 
       bytes[w * 4 + b] = (v >>> shift) & 0xff;
     }
   }
-  const address = proto === 'tcp' ? bytes.join('.') : formatIPv6(bytes);
+  const address = v4 ? bytes.join('.') : formatIPv6(bytes);
   return { address, port: parseInt(m[2]!, 16) };
 }
 
@@ -158,6 +162,20 @@ function parsePairs(text: string, prefix: string): Counters {
  */
 export function parseSnmp(text: string): Counters {
   return parsePairs(text, 'Tcp');
+}
+
+/**
+ * /proc/net/snmp `Udp:` lines and /proc/net/snmp6 `Udp6*` lines (LINUX snmp4_udp_list,
+ * snmp6_udp6_list), with nstat's names: UdpInDatagrams, UdpNoPorts … Udp6InCsumErrors.
+ */
+export function parseSnmpUdp(snmp: string, snmp6 = ''): Counters {
+  const out: Counters = {};
+  for (const [k, v] of Object.entries(parsePairs(snmp, 'Udp'))) out[`Udp${k}`] = v;
+  for (const line of snmp6.split('\n')) {
+    const m = /^(Udp6[A-Za-z]+)\s+(\d+)\s*$/.exec(line);
+    if (m !== null) out[m[1]!] = Number(m[2]);
+  }
+  return out;
 }
 
 /**
@@ -248,9 +266,15 @@ export function hostSnapshot(opts: { owners?: boolean; procRoot?: string } = {})
   const tcp6 = readOptional(`${root}/net/tcp6`);
   if (tcp6 !== undefined) rows.push(...parseProcNetTcp(tcp6, 'tcp6'));
 
+  const udp: ConnRow[] = [];
+  for (const proto of ['udp', 'udp6'] as const) {
+    const text = readOptional(`${root}/net/${proto}`);
+    if (text !== undefined) udp.push(...parseProcNetTcp(text, proto));
+  }
+
   const counters: Counters = {};
   const snmp = readOptional(`${root}/net/snmp`);
-  if (snmp !== undefined) Object.assign(counters, parseSnmp(snmp));
+  if (snmp !== undefined) Object.assign(counters, parseSnmp(snmp), parseSnmpUdp(snmp, readOptional(`${root}/net/snmp6`) ?? ''));
   const netstat = readOptional(`${root}/net/netstat`);
   if (netstat !== undefined) Object.assign(counters, parseNetstat(netstat));
 
@@ -267,7 +291,7 @@ export function hostSnapshot(opts: { owners?: boolean; procRoot?: string } = {})
 
   if (opts.owners === true) {
     const owners = processOwners(root);
-    for (const row of rows) {
+    for (const row of [...rows, ...udp]) {
       const o = row.inode === undefined ? undefined : owners.get(row.inode);
       if (o !== undefined) {
         row.pid = o.pid;
@@ -275,5 +299,5 @@ export function hostSnapshot(opts: { owners?: boolean; procRoot?: string } = {})
       }
     }
   }
-  return { source: 'host', time: Date.now() / 1000, rows, counters, settings };
+  return { source: 'host', time: Date.now() / 1000, rows, udp, counters, settings };
 }

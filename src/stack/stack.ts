@@ -11,7 +11,8 @@ import type { TcpStateName } from '../tcp/state.js';
 import { NEVER, type Instant, type TimerClient } from '../time.js';
 import { Heap } from '../util/heap.js';
 import { addrVersion, canonicalAddr } from '../wire/addr.js';
-import { IPPROTO_TCP } from '../wire/ip.js';
+import { IPPROTO_TCP, IPPROTO_UDP } from '../wire/ip.js';
+import { UdpLayer } from '../udp/layer.js';
 import { newTcpRepr, type TcpRepr } from '../wire/tcp-repr.js';
 import { DROP_PREFIX, newMib } from './counters.js';
 import { StackError } from './errors.js';
@@ -22,7 +23,7 @@ import { endpoint, Ports } from './ports.js';
 import { TcpSocket } from './socket.js';
 import { TcpGlue } from './tcp-glue.js';
 import type { ConnRow, Snapshot } from './views.js';
-import type { IpDropReason } from '../mib.js';
+import type { IpDropReason, UdpLayerDropReason } from '../mib.js';
 import type { DropReason } from '../wire/ip.js';
 
 export interface StackOptions {
@@ -87,6 +88,8 @@ export class Stack implements TimerClient {
   private readonly listeners = new Map<string, Listener>();
   private readonly ports: Ports;
   private readonly tcp: TcpGlue;
+  /** UDP: datagram sockets (`stack.udp.open(4 | 6)`), behind the handler table as protocol 17. */
+  readonly udp: UdpLayer;
   private readonly timerQueue = new Heap<Connection>();
   /** Connections whose send or receive ring holds a buffer (see sweepBuffers). */
   private readonly buffered = new Set<Connection>();
@@ -117,6 +120,10 @@ export class Stack implements TimerClient {
     this.ports = new Ports(this.conns, this.listeners, this.rng, this.isnGen, opts.ephemeralPorts ?? [32768, 60999]);
     this.tcp = new TcpGlue(this);
     this.ip.register(IPPROTO_TCP, this.tcp);
+    // A generator of its own, so UDP's port choices leave TCP's random sequence as it was.
+    const ports = opts.ephemeralPorts ?? [32768, 60999];
+    this.udp = new UdpLayer(this.ip, this.counters, new Rng((opts.seed ?? 1) ^ 0x55445000), [ports[0], ports[1]], (reason) => this.publishDrop(reason));
+    this.ip.register(IPPROTO_UDP, this.udp);
   }
 
   /** Addresses given without a length: their family's default route goes out the first interface. */
@@ -228,7 +235,7 @@ export class Stack implements TimerClient {
   }
 
   /** @internal Count and publish one dropped datagram or segment. */
-  publishDrop(reason: DropReason | IpDropReason): void {
+  publishDrop(reason: DropReason | IpDropReason | UdpLayerDropReason): void {
     const k = `${DROP_PREFIX}${reason}` as const;
     this.counters[k] = (this.counters[k] ?? 0) + 1;
     if (this.observers.length > 0) this.publish({ type: 'drop', reason });
@@ -441,7 +448,7 @@ export class Stack implements TimerClient {
 
   snapshot(): Snapshot {
     return {
-      source: 'stack', time: this.now() / 1e6, rows: this.netstat(), counters: { ...this.counters },
+      source: 'stack', time: this.now() / 1e6, rows: this.netstat(), udp: this.udp.netstat(), counters: { ...this.counters },
       settings: {
         tcp_syncookies: this.syncookies, somaxconn: this.somaxconn, tcp_fin_timeout: this.config.finTimeout / 1e6,
         tcp_syn_retries: this.config.synRetries, tcp_synack_retries: this.config.synAckRetries, tcp_tw_reuse: 0,

@@ -5,7 +5,8 @@ import type { TcpStateName } from '../tcp/state.js';
  * stack (`stack.netstat()`). netstat, --stats and diagnose all work on arrays of these.
  */
 export interface ConnRow {
-  proto: 'tcp' | 'tcp6';
+  /** udp/udp6 rows: state ESTABLISHED when connected, CLOSED otherwise (Linux's /proc/net/udp st 01 / 07). */
+  proto: 'tcp' | 'tcp6' | 'udp' | 'udp6';
   localAddress: string;
   localPort: number;
   /** "0.0.0.0" / "::" and port 0 for listeners. */
@@ -36,6 +37,8 @@ export interface Snapshot {
   /** Seconds (wall clock for host, virtual for a stack). */
   time: number;
   rows: ConnRow[];
+  /** UDP sockets (/proc/net/udp{,6}; a stack's `udp.netstat()`), a table of their own as in Linux. */
+  udp?: ConnRow[];
   counters: Counters;
   /** Relevant settings, named as sysctls: tcp_syncookies, tcp_max_syn_backlog, somaxconn, tcp_fin_timeout, tcp_tw_reuse ... */
   settings: Record<string, number>;

@@ -13,6 +13,7 @@ import type { Listener } from '../stack/listener.js';
 import type { TcpSocket } from '../stack/socket.js';
 import type { Stack } from '../stack/stack.js';
 import { SynackError } from '../errors.js';
+import type { UdpSocket } from '../udp/socket.js';
 
 // ------------------------------------------------------------------ deterministic data
 
@@ -214,6 +215,30 @@ export function echoService(stack: Stack, port: number): { listener: Listener; s
     move();
   });
   return { listener, stats };
+}
+
+/**
+ * RFC 862 echo over UDP: every datagram goes back to its sender. One dual-stack udp6 socket on
+ * :: takes IPv4 (as mapped addresses) and IPv6; it may share its port number with the TCP echo
+ * service (TCP and UDP ports are separate spaces). `connections` counts datagrams echoed.
+ */
+export function udpEchoService(stack: Stack, port: number): { socket: UdpSocket; stats: ServiceStats } {
+  const stats = newStats();
+  const socket = stack.udp.open(6);
+  socket.bind('::', port);
+  socket.onReadable = () => {
+    for (let d = socket.recv(); d !== null; d = socket.recv()) {
+      stats.bytesIn += d.data.length;
+      try {
+        socket.send(d.data, d.address, d.port);
+      } catch {
+        continue; // e.g. no route back: the datagram is not echoed, as a UDP service would lose it
+      }
+      stats.connections++;
+      stats.bytesOut += d.data.length;
+    }
+  };
+  return { socket, stats };
 }
 
 /** RFC 863 discard: everything read is dropped; close when the peer closes. */

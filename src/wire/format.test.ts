@@ -74,9 +74,9 @@ test('formatPacket prints options in on-wire order from the raw bytes', () => {
 });
 
 test('formatPacket: non-TCP and malformed packets', () => {
-  const udp = LINUX_SYN.slice();
-  udp[9] = 17;
-  assert.equal(formatPacket(udp), '10.0.0.1 > 10.0.0.2: ip-proto-17 40');
+  const other = LINUX_SYN.slice();
+  other[9] = 99;
+  assert.equal(formatPacket(other), '10.0.0.1 > 10.0.0.2: ip-proto-99 40');
   assert.equal(formatPacket(new Uint8Array(3)), '[malformed: bad-ip-version] 3 bytes');
   assert.equal(formatPacket(LINUX_SYN.subarray(0, 30)), '[malformed: bad-ip-total-length] 30 bytes');
   assert.equal(formatPacket(synWithOptions([2, 0])), '[malformed: bad-tcp-option] 60 bytes');

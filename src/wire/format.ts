@@ -6,7 +6,7 @@
 
 import { ArpOp, newArpRepr, parseArp } from './arp.js';
 import { ETH_HEADER_LEN, EtherType, etherType, formatMac } from './ethernet.js';
-import { IPPROTO_ICMP, IPPROTO_ICMPV6, isFragment, newIpRepr, parseIpHeader } from './ip.js';
+import { IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_UDP, isFragment, newIpRepr, parseIpHeader } from './ip.js';
 import { formatIcmp } from './icmp.js';
 import { icmpv6Type, NdpType, newNdpRepr, parseNdp } from './ndp.js';
 import { emitTcpOptions, MAX_TCP_OPTIONS_LEN, parseTcp, TCP_HEADER_LEN, TcpOpt } from './tcp.js';
@@ -146,6 +146,7 @@ export function formatPacket(frame: Uint8Array): string {
     return `${IP.src} > ${IP.dst}: frag id ${IP.ident} offset ${IP.fragOffset}${IP.moreFragments ? ' flags [+]' : ''} proto ${IP.protocol} ${IP.payloadLength}`;
   }
   if (why === null && (IP.protocol === IPPROTO_ICMP || IP.protocol === IPPROTO_ICMPV6)) return formatIcmp(frame, IP);
+  if (why === null && IP.protocol === IPPROTO_UDP) return formatUdp(frame, IP.src, IP.dst, IP.headerLength, IP.payloadLength);
   if (why === null && IP.protocol !== 6) return `${IP.src} > ${IP.dst}: ip-proto-${IP.protocol} ${IP.payloadLength}`;
   if (why === null) why = parseTcp(frame, IP, TCP, false);
   if (why !== null) return `[malformed: ${why}] ${frame.length} bytes`;
@@ -188,4 +189,21 @@ export function formatFrame(frame: Uint8Array, linktype: number): string {
   }
   if (type === EtherType.IPV4 || type === EtherType.IPV6) return formatPacket(payload);
   return `ethertype 0x${type.toString(16).padStart(4, '0')}, length ${frame.length}`;
+}
+
+/**
+ * tcpdump's udp_print without a port-specific decoder: `10.0.0.1.5353 > 10.0.0.2.53: UDP,
+ * length 32` (the UDP Length field minus the header); a Length that claims more than the IP
+ * datagram holds prints as `UDP, bad length 200 > 32` (tcpdump's words for it), one shorter
+ * than the header as `UDP, bad length 4`, a header cut short as tcpdump's `[|udp]`.
+ */
+function formatUdp(frame: Uint8Array, src: string, dst: string, off: number, len: number): string {
+  if (len < 8) return `${src} > ${dst}: [|udp]`;
+  const sport = (frame[off]! << 8) | frame[off + 1]!;
+  const dport = (frame[off + 2]! << 8) | frame[off + 3]!;
+  const ulen = (frame[off + 4]! << 8) | frame[off + 5]!;
+  const head = `${src}.${sport} > ${dst}.${dport}: UDP, `;
+  if (ulen < 8) return `${head}bad length ${ulen}`;
+  if (ulen > len) return `${head}bad length ${ulen - 8} > ${len - 8}`;
+  return `${head}length ${ulen - 8}`;
 }

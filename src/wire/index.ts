@@ -8,3 +8,4 @@ export * from './tcp.js';
 export * from './tcp-repr.js';
 export * from './format.js';
 export * from './icmp.js';
+export * from './udp.js';
