@@ -1,11 +1,12 @@
 #!/usr/bin/env node
-// Builds the optional TUN addon (native/tun.c) with node-gyp. Run by `npm install` (the
-// "install" script): where it cannot build (not Linux, no compiler, no Node headers, no
+// Builds the optional TUN addon (native/tun.c) with node-gyp. Run by `synack build-native`, by
+// the first `synack tun` that needs it, and by `prepare` in a checkout (the package has no
+// install script; see the README): where it cannot build (not Linux, no compiler, no Node headers, no
 // node-gyp), it prints why and exits 0 so the install still succeeds; synack then reports
 // "TUN unavailable: ..." only when someone opens a TUN device. `--strict` makes failure fatal
 // (npm run build:native).
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,7 +16,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 
 function give(msg) {
   console.warn(`synack: TUN addon not built: ${msg}`);
-  console.warn('synack: everything but `synack tun` works; retry with `npm run build:native`.');
+  console.warn('synack: everything but `synack tun` works; retry with `synack build-native`.');
   process.exit(strict ? 1 : 0);
 }
 
@@ -42,7 +43,17 @@ if (gyp === null) give('node-gyp not found');
 const [cmd, pre] = gyp;
 // configure + build, not rebuild: a failed rebuild would delete a previously working addon.
 // npm exports its config (e.g. nodedir) as npm_config_* to scripts; outside npm, honour NODEDIR.
-const extra = !process.env.npm_config_nodedir && process.env.NODEDIR ? [`--nodedir=${process.env.NODEDIR}`] : [];
+// Without either, use the headers of a distribution's Node when they are this Node's (Debian's
+// nodejs ships /usr/include/node), so no download is needed.
+function systemNodedir() {
+  const h = '/usr/include/node/node_version.h';
+  if (!existsSync(h)) return null;
+  const text = readFileSync(h, 'utf8');
+  const v = ['MAJOR', 'MINOR', 'PATCH'].map((k) => new RegExp(`define NODE_${k}_VERSION (\\d+)`).exec(text)?.[1]).join('.');
+  return `v${v}` === process.version ? '/usr' : null;
+}
+const nodedir = process.env.npm_config_nodedir ? null : (process.env.NODEDIR ?? systemNodedir());
+const extra = nodedir ? [`--nodedir=${nodedir}`] : [];
 for (const step of ['configure', 'build']) {
   const r = spawnSync(cmd, [...pre, step, `--directory=${here}`, ...extra], { stdio: strict ? 'inherit' : ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
   if (r.error) give(r.error.message);

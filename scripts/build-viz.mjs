@@ -46,7 +46,9 @@ const result = await esbuild.build({
   platform: 'browser',
   target: ['es2022'],
   minify: true,
-  sourcemap: true,
+  // The map (with its sources) is written for debugging but not linked from app.js: the package
+  // ships app.js without it (package.json "files"), and a link to a missing map is noise.
+  sourcemap: 'external',
   legalComments: 'none',
   metafile: true,
   logLevel: 'warning',

@@ -1,18 +1,25 @@
 /**
- * synack's public API (package.json "main"/"types": dist/src/index.js).
+ * synack's package root (`import … from 'synack'`): everything that runs in a browser as well as
+ * in Node. Nothing under this entry imports a `node:` module (test/browser-bundle.test.ts bundles
+ * it with esbuild for the browser); the Node-only parts have their own entries:
+ *
+ *  - `synack/node` (src/node.ts): the Node `net` API on Node streams, the real-time NodeDriver,
+ *    pcap files, the diagnostics_channel names;
+ *  - `synack/tun` (src/tun/index.ts): Linux TUN devices (the native addon) and `configureTun`.
  *
  * ```ts
- * import { SimWorld, SimDriver, createNet } from 'synack';
+ * import { SimWorld, SimDriver, connectStream, listenStream } from 'synack';
  * const world = new SimWorld({ seed: 1 });
- * const driver = new SimDriver(world);
- * const client = createNet(world.addHost('client', ['10.0.0.1']), driver);
- * const server = createNet(world.addHost('server', ['10.0.0.2']), driver);
- * server.createServer((s) => s.pipe(s)).listen(7);
- * client.connect(7, '10.0.0.2', function () { this.end('hi'); });
- * await driver.run();
+ * const client = world.addHost('client', ['10.0.0.1']);
+ * const server = world.addHost('server', ['10.0.0.2']);
+ * const echo = listenStream(server, { port: 7 });
+ * void (async () => { for await (const c of echo.readable) void c.readable.pipeTo(c.writable); })();
+ * const conn = connectStream(client, { remoteAddress: '10.0.0.2', remotePort: 7 });
+ * const w = conn.writable.getWriter();
+ * void w.write(new TextEncoder().encode('hi')).then(() => w.close());
+ * await new SimDriver(world).run();
  * ```
- * Real time: `const driver = new NodeDriver(); const stack = driver.createStack({...});
- * driver.attach(stack, openTun(...))`, then `createNet(stack, driver)` as above.
+ * @packageDocumentation
  */
 
 // The stack and its sockets.
@@ -49,50 +56,33 @@ export { TcpUsageError, type ConnSnapshot } from './tcp/connection.js';
 export { ERROR_MESSAGES, type TcpErrorCode, type ConnEvent } from './tcp/events.js';
 
 // Drivers: real time and virtual time.
-export { NodeDriver, SimDriver, type Driver, type DriverTimer, type NodeDriverOptions, type SimRunOptions } from './driver/node.js';
+export { SimDriver, type Driver, type DriverTimer, type SimRunOptions } from './driver/node.js';
 export { VirtualClock, VirtualTimer, DEFAULT_EPOCH_MS, type VirtualClockOptions } from './driver/virtual-clock.js';
 export { SimWorld } from './driver/world.js';
 export { Simulator, type TimerClient, type SimulatorOptions, SimEvent } from './driver/sim.js';
 export { SimNetwork, type PathConfig, type FrameEvent, type FrameFate } from './driver/sim-network.js';
 
-// The Node net-compatible API.
+// Sockets as web streams (browser and Node).
 export {
-  createNet,
-  simNet,
-  SynackSocket,
-  SynackServer,
-  netError,
-  type Net,
-  type NetContext,
-  type ConnectOptions,
-  type SocketOptions,
-  type SocketReadyState,
-  type ServerOptions,
-  type ListenOptions,
-  type AddressInfo,
-  type TcpTuningOptions,
-} from './net/index.js';
+  TcpSocketStream,
+  TcpServerStream,
+  connectStream,
+  listenStream,
+  type WebStreamOptions,
+  type TcpSocketOpenInfo,
+  type StreamConnectOptions,
+  type StreamListenOptions,
+} from './streams/web.js';
 
-// The Node dgram-compatible API (UDP).
-export {
-  createDgram,
-  SynackDgramSocket,
-  type Dgram,
-  type DgramContext,
-  type DgramSocketOptions,
-  type RemoteInfo,
-  type SocketType,
-  type BindOptions,
-} from './dgram/index.js';
+// UDP sockets (the callback core; the node:dgram API is in synack/node).
 export { UdpSocket, type Datagram } from './udp/socket.js';
 
 // Links and link wrappers.
 export type { Link } from './link/link.js';
 export { memoryPair, type MemoryPair } from './link/memory.js';
 export { faultLink, type FaultConfig } from './link/fault.js';
-export { PcapWriter, pcapLink, pcapFile, LINKTYPE_RAW, LINKTYPE_ETHERNET } from './link/pcap.js';
+export { PcapWriter, pcapLink, LINKTYPE_RAW, LINKTYPE_ETHERNET } from './link/pcap.js';
 export { traceLink } from './link/trace.js';
-export { openTun, openTap, tunUnavailableReason, TunUnavailableError, type TunLink, type OpenTunOptions } from './link/tun.js';
 export { EthernetInterface, ETH_DROP_REASONS, type EthernetOptions, type EthernetCounters, type EthDropReason } from './link/ethernet.js';
 export { NeighborTable, formatNeighbors, DEFAULT_NEIGH_CONFIG, type NeighConfig, type NeighborView, type NeighStats, type NudState } from './link/neighbor.js';
 export { SimSwitch, addEthernetHost, simTimers, type EthernetHost, type SwitchPortConfig, type SwitchFrameEvent } from './driver/sim-ethernet.js';
@@ -109,4 +99,4 @@ export { NEVER, usec, ms, sec, toSeconds, formatSeconds, type Instant, type Dura
 export { runScenario, findScenario, SCENARIOS, type Scenario, type ScenarioOptions } from './demo/scenarios.js';
 export type { DemoEvent, DemoResult } from './demo/events.js';
 export type { ConnRow, Counters, Snapshot } from './diag/types.js';
-export { formatNetstat, stateStats, formatStats, formatCounters } from './diag/netstat.js';
+export { formatNetstat, stateStats, formatStats, formatCounters, type NetstatOptions, type StateStats } from './diag/netstat.js';

@@ -7,8 +7,11 @@ export type SeqNum = number;
 
 /** a < b modulo 2^32. */
 export const seqLt = (a: SeqNum, b: SeqNum): boolean => ((a - b) | 0) < 0;
+/** a ≤ b in 32-bit sequence space (RFC 9293 §3.4). */
 export const seqLe = (a: SeqNum, b: SeqNum): boolean => ((a - b) | 0) <= 0;
+/** a > b in 32-bit sequence space (RFC 9293 §3.4). */
 export const seqGt = (a: SeqNum, b: SeqNum): boolean => ((a - b) | 0) > 0;
+/** a ≥ b in 32-bit sequence space (RFC 9293 §3.4). */
 export const seqGe = (a: SeqNum, b: SeqNum): boolean => ((a - b) | 0) >= 0;
 /** (a + n) mod 2^32, as an unsigned number. */
 export const seqAdd = (a: SeqNum, n: number): SeqNum => (a + n) >>> 0;

@@ -7,6 +7,7 @@
  * helpers below.
  */
 export type Instant = number;
+/** A span of time in microseconds. */
 export type Duration = number;
 
 /** No deadline: a connection or stack with nothing scheduled reports this. */
@@ -19,6 +20,7 @@ export const NEVER: Instant = Number.POSITIVE_INFINITY;
 export interface TimerClient {
   /** Earliest instant at which `onTimer` must be called; NEVER (+Infinity) when idle. */
   nextDeadline(): Instant;
+  /** Run every timer due at `now`. */
   onTimer(now: Instant): void;
   /**
    * Earliest deadline that is real work, NEVER when only housekeeping is left (a periodic sweep
@@ -29,8 +31,11 @@ export interface TimerClient {
   readonly name?: string;
 }
 
+/** `n` microseconds as a Duration. */
 export const usec = (n: number): Duration => n;
+/** `n` milliseconds as a Duration (µs). */
 export const ms = (n: number): Duration => n * 1000;
+/** `n` seconds as a Duration (µs). */
 export const sec = (n: number): Duration => n * 1_000_000;
 
 /** Seconds as a float, for printing and JSON. */

@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import dc from 'node:diagnostics_channel';
-import { NodeDriver } from '../src/driver/node.js';
+import { NodeDriver } from '../src/driver/node-driver.js';
 import { CHANNELS } from '../src/driver/diagnostics.js';
 import { memoryPair } from '../src/link/memory.js';
 import { formatPacket } from '../src/wire/format.js';

@@ -550,6 +550,6 @@ test('openTun without the addon throws TunUnavailableError saying why (runs anyw
   const out = JSON.parse(r.stdout) as { name: string; code: string; message: string; reason: string };
   assert.equal(out.name, 'TunUnavailableError');
   assert.equal(out.code, 'ENOADDON');
-  assert.match(out.message, /^TUN unavailable: the native addon is not built .*npm run build:native/);
+  assert.match(out.message, /^TUN unavailable: the native addon is not built .*synack build-native/);
   assert.match(out.reason, /not built/);
 });

@@ -5,7 +5,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SimWorld } from '../src/driver/world.js';
-import { NodeDriver, SimDriver } from '../src/driver/node.js';
+import { SimDriver } from '../src/driver/node.js';
+import { NodeDriver } from '../src/driver/node-driver.js';
 import { memoryPair } from '../src/link/memory.js';
 import { createNet, type Net, type SynackSocket } from '../src/net/index.js';
 import { ms, sec } from '../src/time.js';

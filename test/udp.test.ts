@@ -7,7 +7,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SimWorld } from '../src/driver/world.js';
-import { NodeDriver, SimDriver } from '../src/driver/node.js';
+import { SimDriver } from '../src/driver/node.js';
+import { NodeDriver } from '../src/driver/node-driver.js';
 import { memoryPair } from '../src/link/memory.js';
 import type { PathConfig } from '../src/driver/sim-network.js';
 import { createDgram, type Dgram } from '../src/dgram/index.js';

@@ -5,7 +5,7 @@ import type { DemoResult } from '../demo/events.js';
 import type { SimWorld } from '../driver/world.js';
 import { formatNetstat, formatStats, stateStats } from '../diag/netstat.js';
 import type { Snapshot } from '../diag/types.js';
-import { pcapFile } from '../link/pcap.js';
+import { pcapFile } from '../link/pcap-file.js';
 import { sec, type Instant } from '../time.js';
 import { congestionControlName, congestionControlNames } from '../tcp/congestion/registry.js';
 import { renderLadder } from '../viz/ladder.js';

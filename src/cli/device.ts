@@ -14,6 +14,7 @@ import { startTapStack, startTunStack, type TunStack } from '../tun/run.js';
 import { TunUnavailableError } from '../link/tun.js';
 import { formatNeighbors } from '../link/neighbor.js';
 import { argError } from './netstat.js';
+import { ensureTunAddon } from './build-native.js';
 
 function usage(kind: 'tun' | 'tap'): string {
   const net = kind === 'tun' ? '77' : '78';
@@ -137,6 +138,7 @@ export async function runDevice(kind: 'tun' | 'tap', argv: string[]): Promise<nu
     const seed = num('seed', values.seed, 0, 2 ** 32 - 1, true);
     const ports = [echo, discard, http].filter((p) => p !== undefined);
     if (new Set(ports).size !== ports.length) throw new UsageError('--echo, --discard and --http need different ports');
+    ensureTunAddon(); // the package has no install script: the first use builds the addon
     ts = (kind === 'tap' ? startTapStack : startTunStack)({
       dev: values.dev,
       addr: values.addr!,

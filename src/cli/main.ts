@@ -14,11 +14,12 @@ const COMMANDS: Record<string, string> = {
   tun: 'run a synack stack on a Linux TUN device (echo, discard, HTTP services) for real programs',
   tap: 'the same on a TAP device: Ethernet frames, with ARP and IPv6 neighbour discovery',
   relay: 'open allow-listed host sockets for synack stacks in browser pages, over WebSocket',
+  'build-native': 'build the TUN addon `synack tun` needs (done by the first `synack tun` too)',
 };
 
 function usage(): string {
   const lines = ['usage: synack <command> [options]', '', 'commands:'];
-  for (const [name, what] of Object.entries(COMMANDS)) lines.push(`  ${name.padEnd(10)} ${what}`);
+  for (const [name, what] of Object.entries(COMMANDS)) lines.push(`  ${name.padEnd(12)} ${what}`);
   lines.push('', "run 'synack <command> --help' for a command's options");
   return lines.join('\n');
 }

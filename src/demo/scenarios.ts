@@ -11,6 +11,7 @@ import { seqAdd } from '../seq.js';
 import { Recorder } from './recorder.js';
 import type { DemoResult } from './events.js';
 
+/** How a scenario runs: seed and link impairments. */
 export interface ScenarioOptions {
   seed: number;
   /** Loss probability on the client–server link (both directions). */
@@ -27,12 +28,14 @@ export interface Ctx {
   opts: ScenarioOptions;
 }
 
+/** One demo scenario: a name, what it shows, and the script that drives two simulated hosts. */
 export interface Scenario {
   name: string;
   /** One line for `synack demo` with no scenario. */
   line: string;
   /** Two sentences for the viz menu and the README. */
   explain: string;
+  /** Set the scenario up on the world in `ctx` (listeners, connections, scheduled actions). */
   run(ctx: Ctx): void;
 }
 
@@ -90,6 +93,7 @@ function close(ctx: Ctx, host: string, s: TcpSocket, how: 'close' | 'shutdown' |
 const isSyn = (f: Uint8Array): boolean => f[0]! >> 4 === 4 && (f[20 + 13]! & 0x12) === SYN;
 const isPureAckFrom = (port: number) => (f: Uint8Array): boolean => f[0]! >> 4 === 4 && (f[20 + 13]! & 0x17) === ACK && ((f[20]! << 8) | f[21]!) === port;
 
+/** Every demo scenario, in the order `synack demo` lists them. */
 export const SCENARIOS: Scenario[] = [
   {
     name: 'handshake',
@@ -437,6 +441,7 @@ function oldHost(ctx: Ctx, addr: string, port: number): void {
   send(SYN, iss, 0);
 }
 
+/** The scenario called `name`, or undefined. */
 export function findScenario(name: string): Scenario | undefined {
   return SCENARIOS.find((s) => s.name === name);
 }

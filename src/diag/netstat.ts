@@ -6,6 +6,7 @@
 import type { ConnRow, Counters } from './types.js';
 import { NETSTAT_NAMES, STATE_NAMES, type TcpStateName } from '../tcp/state.js';
 
+/** `netstat` flags: which sockets to list and how to print addresses. */
 export interface NetstatOptions {
   /** -n: print ports as numbers. Without it, well-known ports get their service name. Hosts are never resolved (no DNS from a formatter). */
   numeric?: boolean;
@@ -91,6 +92,7 @@ export function formatNetstat(rows: readonly ConnRow[], opts: NetstatOptions = {
   return out.join('\n');
 }
 
+/** Connections counted per state and per remote address (`netstat -nat | awk` style). */
 export interface StateStats {
   /** Count per state, only states present, keys in Linux state-number order. */
   states: Partial<Record<TcpStateName, number>>;

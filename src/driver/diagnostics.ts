@@ -10,6 +10,7 @@
 import dc from 'node:diagnostics_channel';
 import type { Stack } from '../stack/stack.js';
 
+/** The node:diagnostics_channel names a NodeDriver publishes on. */
 export const CHANNELS = {
   /** `{ host, local, remote, from, to, cause }` */
   state: 'synack:state',

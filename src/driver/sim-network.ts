@@ -21,6 +21,7 @@ import type { Rng } from '../rng.js';
 import type { Duration, Instant } from '../time.js';
 import type { Simulator } from './sim.js';
 
+/** A simulated path: delay, jitter, bandwidth, loss, reordering, duplication, corruption, MTU. */
 export interface PathConfig {
   /** One-way propagation delay, µs. */
   delay: Duration;
@@ -40,8 +41,10 @@ export interface PathConfig {
   mtu: number;
 }
 
+/** Why a frame did not arrive intact. */
 export type FrameFate = 'loss' | 'scripted' | 'no-route' | 'too-big' | 'malformed' | 'corrupt-delivered';
 
+/** A frame the simulated network carried, from whom to whom, and what became of it. */
 export interface FrameEvent {
   /** Send time. */
   t: Instant;
@@ -84,6 +87,7 @@ interface Host {
   attached: boolean;
 }
 
+/** The simulated network of a SimWorld: hosts by address, paths with their impairments, frame observers. */
 export class SimNetwork {
   private readonly rng: Rng;
   private readonly defaults: PathConfig;

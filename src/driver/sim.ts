@@ -51,6 +51,7 @@ export class SimEvent implements HeapItem {
 /** How many consecutive no-progress client calls at one instant are tolerated by default. */
 export const DEFAULT_STALL_LIMIT = 1_000_000;
 
+/** How a Simulator is seeded, and when it declares a timer client stuck. */
 export interface SimulatorOptions {
   /** Seed of `rng`; default 1. */
   seed?: number;
@@ -61,6 +62,7 @@ export interface SimulatorOptions {
   stallLimit?: number;
 }
 
+/** The discrete-event scheduler under a SimWorld: virtual time, events, timer clients, the seeded random source. */
 export class Simulator {
   /** The root random source; components fork their own stream from it at construction. */
   readonly rng: Rng;
@@ -110,6 +112,7 @@ export class Simulator {
     return ev;
   }
 
+  /** Run `fn` `delay` µs from now (`{ ref: false }`: housekeeping, as `schedule`). */
   after(delay: Duration, fn: () => void, opts: { ref?: boolean } = {}): SimEvent {
     if (Number.isNaN(delay) || delay < 0) throw new RangeError(`delay must be >= 0, got ${delay}`);
     return this.schedule(this._now + delay, fn, opts);
@@ -134,11 +137,13 @@ export class Simulator {
     return false;
   }
 
+  /** Let the simulator run `c`'s timers (a Stack) at its `nextDeadline()`. */
   addTimerClient(c: TimerClient): void {
     if (this.clients.includes(c)) return;
     this.clients.push(c);
   }
 
+  /** Stop running `c`'s timers. */
   removeTimerClient(c: TimerClient): void {
     const i = this.clients.indexOf(c);
     if (i >= 0) this.clients.splice(i, 1);

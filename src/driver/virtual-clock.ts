@@ -19,12 +19,33 @@
  * housekeeping); timers are objects with `ref`, `unref`, `hasRef`, `refresh`, `close` and a
  * numeric primitive that `clearTimeout` also accepts.
  */
-import { subscribe, unsubscribe } from 'node:diagnostics_channel';
-import { syncBuiltinESMExports } from 'node:module';
-import timers from 'node:timers';
-import timersPromises from 'node:timers/promises';
 import { nodeError } from '../errors.js';
 import type { SimEvent, Simulator } from './sim.js';
+
+/**
+ * Node's modules the clock also patches, looked up at run time (process.getBuiltinModule, Node
+ * 20.16+) rather than imported: this file is part of the package root, which a browser bundle
+ * takes whole and where no `node:` module exists. In a browser only the globals become virtual.
+ */
+const node = ((): {
+  dc: typeof import('node:diagnostics_channel');
+  module: typeof import('node:module');
+  timers: typeof import('node:timers');
+  timersPromises: typeof import('node:timers/promises');
+} | null => {
+  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
+  if (typeof proc?.getBuiltinModule !== 'function') return null;
+  const get = (id: string): unknown => proc.getBuiltinModule!(id);
+  return {
+    dc: get('node:diagnostics_channel') as typeof import('node:diagnostics_channel'),
+    module: get('node:module') as typeof import('node:module'),
+    timers: get('node:timers') as typeof import('node:timers'),
+    timersPromises: get('node:timers/promises') as typeof import('node:timers/promises'),
+  };
+})();
+
+/** The two functions of node:timers/promises the clock replaces. */
+type NodePromiseTimers = Pick<typeof import('node:timers/promises'), 'setTimeout' | 'setImmediate'>;
 
 /** The real functions, captured when this module loads (before any installation). */
 const real = {
@@ -36,7 +57,7 @@ const real = {
   clearImmediate: globalThis.clearImmediate,
   Date: globalThis.Date,
   performanceNow: Object.getOwnPropertyDescriptor(globalThis.performance, 'now'),
-  promises: { setTimeout: timersPromises.setTimeout, setImmediate: timersPromises.setImmediate },
+  promises: node === null ? null : { setTimeout: node.timersPromises.setTimeout, setImmediate: node.timersPromises.setImmediate },
 };
 
 /** The real `setImmediate`: the simulator's drivers yield to Node's event loop with it. */
@@ -170,12 +191,14 @@ export class VirtualClock {
     active = this;
     const fns = this.functions();
     Object.assign(globalThis, fns, { Date: this.dateClass() });
-    Object.assign(timers, fns);
-    Object.assign(timersPromises, this.promiseFunctions());
-    syncBuiltinESMExports();
+    if (node !== null) {
+      Object.assign(node.timers, fns);
+      Object.assign(node.timersPromises, this.promiseFunctions());
+      node.module.syncBuiltinESMExports();
+      node.dc.subscribe('http.server.request.start', this.onRequest);
+    }
     const sim = this.sim;
     Object.defineProperty(globalThis.performance, 'now', { value: () => sim.now / 1000, configurable: true, writable: true });
-    subscribe('http.server.request.start', this.onRequest);
   }
 
   uninstall(): void {
@@ -190,12 +213,14 @@ export class VirtualClock {
       clearImmediate: real.clearImmediate,
     };
     Object.assign(globalThis, fns, { Date: real.Date });
-    Object.assign(timers, fns);
-    Object.assign(timersPromises, real.promises);
-    syncBuiltinESMExports();
+    if (node !== null) {
+      Object.assign(node.timers, fns);
+      Object.assign(node.timersPromises, real.promises);
+      node.module.syncBuiltinESMExports();
+      node.dc.unsubscribe('http.server.request.start', this.onRequest);
+    }
     if (real.performanceNow !== undefined) Object.defineProperty(globalThis.performance, 'now', real.performanceNow);
     else delete (globalThis.performance as { now?: unknown }).now;
-    unsubscribe('http.server.request.start', this.onRequest);
   }
 
   /**
@@ -218,7 +243,7 @@ export class VirtualClock {
   }
 
   /** `node:timers/promises`: a promise settled by a virtual timer; an AbortSignal cancels it as Node's does. */
-  private promiseFunctions(): typeof real.promises {
+  private promiseFunctions(): NodePromiseTimers {
     const wait = <T>(delayMs: number | null, value: T, opts: { signal?: AbortSignal; ref?: boolean } = {}): Promise<T> => {
       const { signal } = opts;
       if (signal?.aborted) return Promise.reject(abortError(signal));
@@ -238,8 +263,8 @@ export class VirtualClock {
       });
     };
     return {
-      setTimeout: ((delay?: number, value?: unknown, opts?: { signal?: AbortSignal; ref?: boolean }) => wait(Number(delay), value, opts)) as typeof real.promises.setTimeout,
-      setImmediate: ((value?: unknown, opts?: { signal?: AbortSignal; ref?: boolean }) => wait(null, value, opts)) as typeof real.promises.setImmediate,
+      setTimeout: ((delay?: number, value?: unknown, opts?: { signal?: AbortSignal; ref?: boolean }) => wait(Number(delay), value, opts)) as NodePromiseTimers['setTimeout'],
+      setImmediate: ((value?: unknown, opts?: { signal?: AbortSignal; ref?: boolean }) => wait(null, value, opts)) as NodePromiseTimers['setImmediate'],
     };
   }
 

@@ -34,6 +34,7 @@ export class SimWorld {
     return stack;
   }
 
+  /** The stack of host `name`; throws if there is none. */
   host(name: string): Stack {
     const h = this.hosts.get(name);
     if (!h) throw new Error(`no host '${name}'`);
@@ -45,10 +46,12 @@ export class SimWorld {
     this.sim.schedule(at, fn);
   }
 
+  /** Run virtual time synchronously until nothing is left to do (or until `until`, µs). Promise-based code (web streams, Node streams) needs `await new SimDriver(world).run()` instead. */
   run(until?: Instant): void {
     this.sim.run(until !== undefined ? { until } : {});
   }
 
+  /** Watch every frame the simulated network carries (and what became of it); returns the unsubscribe function. */
   onFrame(cb: (ev: FrameEvent) => void): () => void {
     return this.net.onFrame(cb);
   }

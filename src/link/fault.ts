@@ -10,6 +10,7 @@ import type { Rng } from '../rng.js';
 import type { Duration } from '../time.js';
 import type { Link } from './link.js';
 
+/** The impairments `faultLink` applies: loss, delay, reordering, duplication, corruption. */
 export interface FaultConfig {
   /** Probability a frame is dropped. */
   loss?: number;
@@ -23,6 +24,7 @@ export interface FaultConfig {
   delay?: Duration;
 }
 
+/** Wrap a link with seeded loss, delay, reordering, duplication and corruption. */
 export function faultLink(
   link: Link,
   rng: Rng,

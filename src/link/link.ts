@@ -24,5 +24,6 @@ export interface Link {
   send(frame: Uint8Array, nextHop?: string): void;
   /** A frame of exactly `len` bytes (contents unspecified) to fill and pass to `send`. Optional. */
   allocFrame?(len: number): Uint8Array;
+  /** Register the receiver of incoming frames. */
   onReceive(cb: (frame: Uint8Array) => void): void;
 }

@@ -136,6 +136,7 @@ class MemoryEnd implements Link {
   }
 }
 
+/** Two links joined back to back (what `memoryPair` returns). */
 export interface MemoryPair {
   a: Link;
   b: Link;
@@ -147,6 +148,7 @@ export interface MemoryPair {
   pump(limit?: number): number;
 }
 
+/** Two in-memory links wired to each other, with no time: frames wait until `pump()` delivers them. */
 export function memoryPair(opts: { mtu?: number; checksumOffload?: boolean } = {}): MemoryPair {
   const mtu = opts.mtu ?? 1500;
   if (!Number.isInteger(mtu) || mtu < 1) throw new RangeError(`mtu must be a positive integer, got ${mtu}`);

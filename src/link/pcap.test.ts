@@ -4,7 +4,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PcapWriter, pcapFile, pcapLink } from './pcap.js';
+import { PcapWriter, pcapLink } from './pcap.js';
+import { pcapFile } from './pcap-file.js';
 import { memoryPair } from './memory.js';
 import { sec, usec } from '../time.js';
 

@@ -8,8 +8,10 @@
  * All fields little-endian (the magic written LE tells the reader the byte order). The link type is
  * LINKTYPE_RAW (101) by default: each record is a bare IPv4 or IPv6 packet, exactly what a synack
  * Link frame is; LINKTYPE_ETHERNET (1) for links that carry Ethernet frames (TAP, the switch). Timestamps are microseconds, which is what an Instant already is.
+ *
+ * No Node import here (the package root and the browser use it); `pcapFile` (pcap-file.ts) is
+ * the node:fs sink.
  */
-import { closeSync, openSync, writeSync } from 'node:fs';
 import type { Instant } from '../time.js';
 import type { Link } from './link.js';
 
@@ -20,6 +22,7 @@ export const LINKTYPE_RAW = 101;
 export const LINKTYPE_ETHERNET = 1;
 export const DEFAULT_SNAPLEN = 65535;
 
+/** Writes a classic pcap stream (LINKTYPE_RAW) to a sink, record by record. */
 export class PcapWriter {
   readonly snaplen: number;
   readonly linktype: number;
@@ -82,25 +85,6 @@ export function pcapLink(link: Link, writer: PcapWriter, clock: () => Instant): 
     },
     onReceive(r: (frame: Uint8Array) => void): void {
       receivers.push(r);
-    },
-  };
-}
-
-/** A capture file written synchronously with node:fs (fine for a CLI; not for a hot path). */
-export function pcapFile(path: string, opts: { snaplen?: number; linktype?: number } = {}): { writer: PcapWriter; close(): void } {
-  let fd: number | undefined = openSync(path, 'w');
-  const writer = new PcapWriter((chunk) => {
-    if (fd === undefined) throw new Error(`pcap file ${path} is closed`);
-    let off = 0;
-    while (off < chunk.length) off += writeSync(fd, chunk, off, chunk.length - off);
-  }, opts);
-  return {
-    writer,
-    close(): void {
-      if (fd !== undefined) {
-        closeSync(fd);
-        fd = undefined;
-      }
     },
   };
 }

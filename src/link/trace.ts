@@ -4,6 +4,7 @@
  */
 import type { Link } from './link.js';
 
+/** Wrap a link so `cb` sees every frame in and out. */
 export function traceLink(link: Link, cb: (dir: 'in' | 'out', frame: Uint8Array) => void): Link {
   const receivers: ((frame: Uint8Array) => void)[] = [];
   // One inner registration, so frames are traced once however many receivers are added.

@@ -18,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 import type { Link } from './link.js';
 import { SynackError, TunUnavailableError } from '../errors.js';
 
+/** Counters of a TUN link's I/O (packets, bytes, batches, queueing, errors). */
 export interface TunStats {
   rxPackets: number;
   rxBytes: number;
@@ -43,12 +44,15 @@ export interface TunLink extends Link {
   readonly closed: boolean;
   /** Close the fd; the (non-persistent) device disappears with it. Idempotent. */
   close(): void;
+  /** The link's I/O counters. */
   stats(): TunStats;
   /** Keep the process alive while open (default) or not, like a socket's ref/unref. */
   ref(): void;
+  /** Let the process exit while the device is open. */
   unref(): void;
 }
 
+/** Which TUN device to open: name, MTU, network namespace. */
 export interface OpenTunOptions {
   /** Interface name (≤ 15 bytes, may contain %d); default: the kernel picks tunN. */
   name?: string;
@@ -88,13 +92,17 @@ let addonError: TunUnavailableError | null = null;
 /** Where the addon is looked for: $SYNACK_TUN_ADDON, then native/build/Release in the package. */
 export function addonPath(): string {
   if (process.env.SYNACK_TUN_ADDON) return resolve(process.env.SYNACK_TUN_ADDON);
-  // This file is src/link/tun.ts, compiled to dist/src/link/tun.js: the package root is 3 up.
+  return join(nativeDir(), 'build', 'Release', 'synack_tun.node');
+}
+
+/** The package's native/ folder (the addon's sources and native/build.mjs). */
+export function nativeDir(): string {
+  // This file is src/link/tun.ts, compiled to dist/src/link/tun.js (the package root is 3 up) and
+  // to dist/cjs/src/link/tun.js for CommonJS (4 up): the root is the one holding native/.
   const here = dirname(fileURLToPath(import.meta.url));
-  for (const up of ['../../..', '../..']) {
-    const p = join(here, up, 'native', 'build', 'Release', 'synack_tun.node');
-    if (existsSync(p)) return resolve(p);
-  }
-  return resolve(join(here, '../../..', 'native', 'build', 'Release', 'synack_tun.node'));
+  const roots = ['../../..', '../../../..', '../..'].map((up) => resolve(here, up));
+  const root = roots.find((r) => existsSync(join(r, 'native', 'binding.gyp'))) ?? roots[0]!;
+  return join(root, 'native');
 }
 
 /** Load the addon once; throws TunUnavailableError with the reason. */
@@ -106,7 +114,7 @@ export function loadTunAddon(): Addon {
     const p = addonPath();
     if (!existsSync(p)) {
       throw new TunUnavailableError(
-        `the native addon is not built (${p} is missing; build it with \`npm run build:native\`, which needs a C compiler, python3 and the Node headers)`,
+        `the native addon is not built (${p} is missing; build it with \`synack build-native\` (\`npx synack build-native\` in a project that depends on synack), which needs a C compiler, python3 and the Node headers)`,
         'ENOADDON',
       );
     }
@@ -117,8 +125,10 @@ export function loadTunAddon(): Addon {
     }
     return addon;
   } catch (e) {
-    addonError = e instanceof TunUnavailableError ? e : new TunUnavailableError(String(e));
-    throw addonError;
+    const err = e instanceof TunUnavailableError ? e : new TunUnavailableError(String(e));
+    // A missing addon is not remembered: `synack build-native` may build it in this process.
+    if (existsSync(addonPath()) || err.code !== 'ENOADDON') addonError = err;
+    throw err;
   }
 }
 
@@ -236,6 +246,7 @@ export function netnsPath(ns: string): string {
   return `/run/netns/${ns}`;
 }
 
+/** How `configureTun` sets the device up with `ip`: namespace, kernel-side address, MTU, routes. */
 export interface ConfigureTunOptions {
   /** Interface name. */
   dev: string;

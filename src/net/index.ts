@@ -23,6 +23,7 @@ export type { AddressInfo, ListenOptions, ServerOptions } from './server.js';
 export type { TcpTuningOptions } from './options.js';
 export { netError, lookupError, NetError } from './errors.js';
 
+/** A `node:net`-shaped namespace bound to one synack stack (what `createNet` returns). */
 export interface Net {
   readonly stack: Stack;
   readonly driver: Driver;
@@ -30,14 +31,23 @@ export interface Net {
   readonly Socket: new (options?: SocketOptions) => BaseSocket;
   /** `new net.Server(options, listener)`. */
   readonly Server: new (options?: ServerOptions | ((socket: BaseSocket) => void), listener?: (socket: BaseSocket) => void) => BaseServer;
+  /** A server whose 'connection' listener is `listener`. */
   createServer(listener?: (socket: BaseSocket) => void): BaseServer;
+  /** A server with options (allowHalfOpen, pauseOnConnect, TCP tuning). */
   createServer(options?: ServerOptions, listener?: (socket: BaseSocket) => void): BaseServer;
+  /** Connect with options; `cb` runs on 'connect'. */
   connect(options: ConnectOptions, cb?: () => void): BaseSocket;
+  /** Connect to `host` (an IP literal; default: the stack's own first address, Node's 'localhost') on `port`. */
   connect(port: number | string, host?: string, cb?: () => void): BaseSocket;
+  /** Connect to `port` on the stack's own first address (Node's 'localhost'). */
   connect(port: number | string, cb?: () => void): BaseSocket;
+  /** The same as `connect`, as in node:net. */
   createConnection: Net['connect'];
+  /** node:net's `isIP`. */
   isIP: typeof isIP;
+  /** node:net's `isIPv4`. */
   isIPv4: typeof isIPv4;
+  /** node:net's `isIPv6`. */
   isIPv6: typeof isIPv6;
 }
 

@@ -7,6 +7,7 @@ import { nodeError } from '../errors.js';
 import type { TcpConfig } from '../tcp/config.js';
 import { congestionControlName, congestionControlNames } from '../tcp/congestion/registry.js';
 
+/** TCP options settable per socket through the net API (Linux socket option names). */
 export interface TcpTuningOptions {
   /** TCP_NODELAY (Node: `noDelay`). */
   noDelay?: boolean;

@@ -13,6 +13,7 @@ import { tcpOptions, type TcpTuningOptions } from './options.js';
 import { kAccepted, Socket, withoutZone, type NetContext, type SocketOptions } from './socket.js';
 import type { ServerEvents } from './events.js';
 
+/** `net.createServer(options)`: Node's server options and synack's TCP tuning for accepted sockets. */
 export interface ServerOptions extends TcpTuningOptions {
   allowHalfOpen?: boolean;
   /** Accepted sockets start paused (no reading until resume()). */
@@ -20,6 +21,7 @@ export interface ServerOptions extends TcpTuningOptions {
   highWaterMark?: number;
 }
 
+/** `server.listen(options)`: port, host, backlog and address reuse. */
 export interface ListenOptions {
   port?: number | string;
   host?: string;
@@ -35,6 +37,7 @@ export interface ListenOptions {
   signal?: AbortSignal;
 }
 
+/** What `server.address()` returns. */
 export interface AddressInfo {
   address: string;
   family: 'IPv4' | 'IPv6';
@@ -46,6 +49,7 @@ const nextEphemeral = new WeakMap<object, number>();
 
 type SocketCtor = new (ctx: NetContext, options: SocketOptions, accepted: { [kAccepted]: TcpSocket }) => Socket;
 
+/** A Node `net.Server` over a synack listener: 'listening', 'connection', 'close', 'error'. */
 export class Server extends EventEmitter {
   readonly ctx: NetContext;
   /** Node: refuse (close) new connections beyond this many; undefined (no limit) until set, as Node's. */
@@ -208,6 +212,7 @@ export class Server extends EventEmitter {
     if (!o.pauseOnConnect && !socket.destroyed) socket.read(0);
   }
 
+  /** The address listened on, or null when not listening. */
   address(): AddressInfo | null {
     const l = this.listener;
     if (l === null) return null;
@@ -241,6 +246,7 @@ export class Server extends EventEmitter {
     });
   }
 
+  /** How many accepted connections are open (through the callback, as Node does). */
   getConnections(cb: (err: Error | null, count: number) => void): this {
     const n = this.open.size;
     process.nextTick(() => cb(null, n));
@@ -257,13 +263,16 @@ export class Server extends EventEmitter {
     return this.open;
   }
 
+  /** Accepted for compatibility: a synack server never keeps the process alive. */
   ref(): this {
     return this;
   }
+  /** Accepted for compatibility: a synack server never keeps the process alive. */
   unref(): this {
     return this;
   }
 
+  /** `await using server = …`: close the server when the scope ends. */
   async [Symbol.asyncDispose](): Promise<void> {
     if (this.listener === null) return;
     await new Promise<void>((resolve) => this.close(() => resolve()));

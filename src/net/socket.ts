@@ -26,6 +26,7 @@ export interface NetContext {
   readonly driver: Driver;
 }
 
+/** `new net.Socket(options)`: Node's socket options and synack's TCP tuning. */
 export interface SocketOptions extends TcpTuningOptions {
   /** Node: when false (default) the socket ends its writable side when the readable side ends. */
   allowHalfOpen?: boolean;
@@ -37,6 +38,7 @@ export interface SocketOptions extends TcpTuningOptions {
   signal?: AbortSignal;
 }
 
+/** `net.connect(options)`: where to connect, from where, and the socket options. */
 export interface ConnectOptions extends SocketOptions {
   port: number | string;
   host?: string;
@@ -58,6 +60,7 @@ export interface IpcConnectOptions extends SocketOptions {
   path: string;
 }
 
+/** `socket.readyState`, as Node reports it. */
 export type SocketReadyState = 'opening' | 'open' | 'readOnly' | 'writeOnly' | 'closed';
 
 const CHUNK = 64 * 1024;
@@ -108,6 +111,7 @@ function writeAfterFin(this: Socket, chunk: unknown, encoding?: unknown, cb?: un
   return false;
 }
 
+/** A Node `net.Socket` (a `stream.Duplex`) over a synack TCP connection. */
 export class Socket extends Duplex {
   /** The underlying TCP connection (null before connect()). */
   tcp: TcpSocket | null = null;
@@ -295,6 +299,7 @@ export class Socket extends Duplex {
 
   // ------------------------------------------------------------------ reading
 
+  /** @internal stream.Duplex implementation. */
   override _read(_size: number): void {
     this.wantRead = true;
     this.pull();
@@ -328,6 +333,7 @@ export class Socket extends Duplex {
 
   // ------------------------------------------------------------------ writing
 
+  /** @internal stream.Duplex implementation. */
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
     const data = new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     this.pendingWrite = { data, cb };
@@ -335,6 +341,7 @@ export class Socket extends Duplex {
     if (!this.connecting) this.flushPending();
   }
 
+  /** @internal stream.Duplex implementation. */
   override _final(cb: (err?: Error | null) => void): void {
     this.pendingFinal = cb;
     if (!this.connecting) this.flushPending();
@@ -386,6 +393,7 @@ export class Socket extends Duplex {
 
   // ------------------------------------------------------------------ closing
 
+  /** @internal stream.Duplex implementation. */
   override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
     this.connecting = false;
     this.clearTimer();
@@ -435,6 +443,7 @@ export class Socket extends Duplex {
 
   // ------------------------------------------------------------------ options and timeouts
 
+  /** TCP_NODELAY: send small segments at once instead of waiting (Nagle off). */
   setNoDelay(noDelay = true): this {
     this.setOpt('noDelay', Boolean(noDelay));
     return this;
@@ -571,6 +580,7 @@ export class Socket extends Duplex {
     return this.tcp ? familyOf(this.tcp.localAddress) : undefined;
   }
 
+  /** The local address, family and port (`{}` before the socket is bound). */
   address(): { address: string; family: 'IPv4' | 'IPv6'; port: number } | Record<string, never> {
     if (this.tcp === null) return {};
     return { address: this.tcp.localAddress, family: familyOf(this.tcp.localAddress), port: this.tcp.localPort };
@@ -585,6 +595,7 @@ export class Socket extends Duplex {
   ref(): this {
     return this;
   }
+  /** Accepted for compatibility: a synack socket never keeps the process alive (the link or driver does). */
   unref(): this {
     return this;
   }

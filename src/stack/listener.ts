@@ -45,6 +45,7 @@ export class Listener {
     return this.acceptQueue.shift() ?? null;
   }
 
+  /** Stop listening; connections not yet accepted are reset. */
   close(): void {
     this.stack.closeListener(this);
   }

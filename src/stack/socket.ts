@@ -11,16 +11,21 @@ const encoder = new TextEncoder();
  * and callbacks for what happens. The Node `net.Socket` layer is built on this.
  */
 export class TcpSocket {
+  /** The connection is established (an active open's SYN,ACK arrived). */
   onConnect: (() => void) | null = null;
   /** New in-order data can be read. */
   onData: (() => void) | null = null;
   /** The peer sent FIN (after the data already readable). */
   onEnd: (() => void) | null = null;
+  /** The connection failed: ECONNREFUSED, ECONNRESET, ETIMEDOUT, EPIPE …, with a sentence. */
   onError: ((code: TcpErrorCode, message: string) => void) | null = null;
+  /** Send-buffer space opened up after a write that did not fit. */
   onWritable: (() => void) | null = null;
+  /** SO_LINGER close finished: `acked` is true when the peer acknowledged everything in time. */
   onLinger: ((acked: boolean) => void) | null = null;
   /** The connection reached CLOSED. */
   onClose: (() => void) | null = null;
+  /** Every state change of the connection, with its cause. */
   onState: ((from: TcpStateName, to: TcpStateName, cause: string) => void) | null = null;
 
   constructor(
@@ -113,11 +118,13 @@ export class TcpSocket {
     this.stack.service(this.conn);
   }
 
+  /** Set one TCP option on this connection (the setsockopt of the named Linux option). */
   setOption<K extends keyof TcpConfig>(name: K, value: TcpConfig[K]): void {
     this.conn.setOption(name, value, this.stack.now());
     this.stack.service(this.conn);
   }
 
+  /** The connection's RFC 9293 variables, congestion state and timers right now. */
   snapshot(): ConnSnapshot {
     return this.conn.snapshot(this.stack.now());
   }

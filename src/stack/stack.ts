@@ -26,6 +26,7 @@ import type { ConnRow, Snapshot } from './views.js';
 import type { IpDropReason, UdpLayerDropReason } from '../mib.js';
 import type { DropReason } from '../wire/ip.js';
 
+/** What a Stack is built from: its addresses, clock, name, seed and TCP defaults. */
 export interface StackOptions {
   /** Host name for events and netstat. */
   name?: string;
@@ -82,6 +83,7 @@ export class Stack implements TimerClient {
   config: Readonly<TcpConfig>;
   readonly somaxconn: number;
   readonly syncookies: 0 | 1 | 2;
+  /** The stack's clock (µs): virtual time on a SimWorld, the driver's clock in real time. */
   readonly now: () => Instant;
   /** @internal */
   readonly conns = new ConnTable();
@@ -217,6 +219,7 @@ export class Stack implements TimerClient {
     this.ip.input(frame, this.primary);
   }
 
+  /** Subscribe to state changes, errors and drops of every connection; returns the unsubscribe function. */
   observe(cb: (ev: StackEvent) => void): () => void {
     this.observers.push(cb);
     return () => {
@@ -319,6 +322,7 @@ export class Stack implements TimerClient {
     return sock;
   }
 
+  /** Stop listening (what `Listener.close` calls): not-yet-accepted connections are reset. */
   closeListener(l: Listener): void {
     if (l.closed) return;
     l.closed = true;
@@ -342,6 +346,7 @@ export class Stack implements TimerClient {
     return Math.min(this.timerQueue.peekKey(), this.ip.nextWorkDeadline());
   }
 
+  /** Run every timer due at `now` (the driver calls this at `nextDeadline()`). */
   onTimer(now: Instant): void {
     this.ip.onTimer(now);
     for (let guard = 0; guard < 1_000_000 && this.timerQueue.peekKey() <= now; guard++) {
@@ -446,6 +451,7 @@ export class Stack implements TimerClient {
     return rows;
   }
 
+  /** Every connection's row, the counters and the host name, for netstat-style tools. */
   snapshot(): Snapshot {
     return {
       source: 'stack', time: this.now() / 1e6, rows: this.netstat(), udp: this.udp.netstat(), counters: { ...this.counters },
@@ -462,6 +468,7 @@ export class Stack implements TimerClient {
     return [...this.conns.values()];
   }
 
+  /** The listening sockets. */
   listenersList(): Listener[] {
     return [...this.listeners.values()];
   }

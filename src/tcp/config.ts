@@ -91,6 +91,7 @@ export interface TcpConfig {
   slowStartAfterIdle: boolean;
 }
 
+/** Linux's default for every TCP option (what a connection gets unless told otherwise). */
 export const DEFAULT_CONFIG: Readonly<TcpConfig> = Object.freeze({
   synRetries: 6,
   synLinearTimeouts: 0,

@@ -17,9 +17,12 @@ export const TcpState = {
   CLOSING: 11,
 } as const;
 
+/** A TCP state's name as RFC 9293 spells it (`ESTABLISHED`, `SYN_RECEIVED`, …). */
 export type TcpStateName = keyof typeof TcpState;
+/** A TCP state's number as Linux's tcp_states.h has it (ESTABLISHED = 1 … CLOSING = 11). */
 export type TcpStateNum = (typeof TcpState)[TcpStateName];
 
+/** Every state name, in Linux's numbering order. */
 export const STATE_NAMES: readonly TcpStateName[] = [
   'ESTABLISHED', 'SYN_SENT', 'SYN_RECEIVED', 'FIN_WAIT_1', 'FIN_WAIT_2', 'TIME_WAIT',
   'CLOSED', 'CLOSE_WAIT', 'LAST_ACK', 'LISTEN', 'CLOSING',

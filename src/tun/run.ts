@@ -7,17 +7,19 @@
  *   kernel  ⇄  TUN fd  ⇄  pcapLink (what is on the wire)  ⇄  faultLink (our side's loss/delay)  ⇄  Stack
  *   kernel  ⇄  TAP fd  ⇄  pcapLink (Ethernet)  ⇄  faultLink  ⇄  EthernetInterface (ARP/NDP)  ⇄  Stack
  */
-import { NodeDriver } from '../driver/node.js';
+import { NodeDriver } from '../driver/node-driver.js';
 import { faultLink, type FaultConfig } from '../link/fault.js';
 import type { Link } from '../link/link.js';
 import { EthernetInterface } from '../link/ethernet.js';
-import { LINKTYPE_ETHERNET, LINKTYPE_RAW, pcapFile, pcapLink } from '../link/pcap.js';
+import { LINKTYPE_ETHERNET, LINKTYPE_RAW, pcapLink } from '../link/pcap.js';
+import { pcapFile } from '../link/pcap-file.js';
 import { configureTun, openTap, openTun, type TunLink } from '../link/tun.js';
 import { canonicalAddr, formatAddr, parseAddr } from '../wire/addr.js';
 import { Rng } from '../rng.js';
 import type { Stack } from '../stack/stack.js';
 import type { TcpConfig } from '../tcp/config.js';
 
+/** The device, addresses, capture, impairments and TCP options of `startTunStack`. */
 export interface TunStackOptions {
   /** Device name (default: kernel's choice). */
   dev?: string;
@@ -47,6 +49,7 @@ export interface TunStackOptions {
   tcp?: Partial<TcpConfig>;
 }
 
+/** A running stack on a TUN device (what `startTunStack` returns). */
 export interface TunStack {
   stack: Stack;
   driver: NodeDriver;
