@@ -96,6 +96,7 @@ export const NODE_ERROR_CODES = [
   'ERR_SOCKET_DGRAM_NOT_CONNECTED',
   'ERR_SOCKET_DGRAM_NOT_RUNNING',
 ] as const;
+/** One of Node's `ERR_*` codes synack's errors may carry. */
 export type NodeErrorCode = (typeof NODE_ERROR_CODES)[number];
 
 /** getaddrinfo's EAI_NONAME as libuv reports it (not an errno: it has no Linux number). */

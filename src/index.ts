@@ -24,7 +24,7 @@
 
 // The stack and its sockets.
 export { Stack, type StackOptions, type StackEvent } from './stack/stack.js';
-export { MIB_COUNTERS, EXT_COUNTERS, type Mib, type MibName, type CounterName } from './mib.js';
+export { MIB_COUNTERS, EXT_COUNTERS, type Mib, type MibName, type CounterName, type DropCounterName } from './mib.js';
 export { TcpSocket } from './stack/socket.js';
 export { Listener } from './stack/listener.js';
 // Every error synack throws (one base class, stable codes) and the one errno table.

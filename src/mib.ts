@@ -8,11 +8,13 @@
 import type { DropReason } from './wire/ip.js';
 import type { UdpDropReason } from './wire/udp.js';
 
+/** The TCP MIB counters (RFC 4022 names, as /proc/net/snmp's Tcp line). */
 export const MIB_COUNTERS = [
   'ActiveOpens', 'PassiveOpens', 'AttemptFails', 'EstabResets', 'CurrEstab', 'InSegs', 'OutSegs',
   'RetransSegs', 'InErrs', 'OutRsts', 'InCsumErrors',
 ] as const;
 
+/** Linux's TcpExt counters synack keeps (nstat names, /proc/net/netstat). */
 export const EXT_COUNTERS = [
   'ListenOverflows', 'ListenDrops', 'TCPChallengeACK', 'TCPACKSkippedChallenge', 'TCPACKSkippedSeq',
   'SyncookiesSent', 'SyncookiesRecv', 'SyncookiesFailed', 'TCPReqQFullDoCookies', 'TCPReqQFullDrop',
@@ -77,6 +79,7 @@ export const DROP_PREFIX = 'Drop.';
 export type MibName = (typeof MIB_COUNTERS)[number] | (typeof EXT_COUNTERS)[number] | (typeof IP_COUNTERS)[number] | UdpCounterName;
 /** A malformed-input counter, present once its reason has happened. */
 export type DropCounterName = `Drop.${DropReason | IpDropReason | UdpLayerDropReason}`;
+/** Any counter a stack may hold. */
 export type CounterName = MibName | DropCounterName | IcmpMsgName;
 
 /** A stack's counters, incremented in place. */

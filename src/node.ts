@@ -34,6 +34,9 @@ export {
   type ListenOptions,
   type AddressInfo,
   type TcpTuningOptions,
+  type IpcConnectOptions,
+  type SocketEvents,
+  type ServerEvents,
 } from './net/index.js';
 
 // The Node dgram-compatible API (UDP).

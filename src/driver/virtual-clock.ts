@@ -68,6 +68,7 @@ const TIMEOUT_MAX = 2 ** 31 - 1;
 /** Virtual time 0 on the application's calendar: 2000-01-01T00:00:00Z. */
 export const DEFAULT_EPOCH_MS = 946_684_800_000;
 
+/** Where a VirtualClock's calendar starts. */
 export interface VirtualClockOptions {
   /** What `Date.now()` says at virtual time 0, ms since 1970. Default 2000-01-01T00:00:00Z. */
   epochMs?: number;
@@ -113,9 +114,11 @@ export class VirtualTimer {
   hasRef(): boolean {
     return this.refed;
   }
+  /** Let this timer keep `run()` going (the default), as Node's `ref()`. */
   ref(): this {
     return this.setRef(true);
   }
+  /** Housekeeping: the timer runs when time passes it but keeps no `run()` going, as Node's `unref()`. */
   unref(): this {
     return this.setRef(false);
   }
@@ -137,6 +140,7 @@ export class VirtualTimer {
     this.arm();
     return this;
   }
+  /** Cancel the timer (what `clearTimeout` does). */
   close(): this {
     this.closed = true;
     if (this.ev !== null) this.clock.sim.cancel(this.ev);
@@ -144,9 +148,11 @@ export class VirtualTimer {
     this.clock.live.delete(this.id);
     return this;
   }
+  /** The timer's id, which `clearTimeout` also accepts (as Node's timers). */
   [Symbol.toPrimitive](): number {
     return this.id;
   }
+  /** `using t = setTimeout(…)`: cancel at the end of the scope. */
   [Symbol.dispose](): void {
     this.close();
   }
@@ -177,10 +183,12 @@ export class VirtualClock {
     return this.epochMs + Math.floor(this.sim.now / 1000);
   }
 
+  /** True while the globals are this clock's. */
   get installed(): boolean {
     return this.installs > 0;
   }
 
+  /** Route the globals (and Node's timer modules) through the simulator; nests. */
   install(): void {
     if (this.installs > 0) {
       this.installs++;
@@ -201,6 +209,7 @@ export class VirtualClock {
     Object.defineProperty(globalThis.performance, 'now', { value: () => sim.now / 1000, configurable: true, writable: true });
   }
 
+  /** Undo one `install()`; the real clock is back after the last. */
   uninstall(): void {
     if (this.installs === 0 || --this.installs > 0) return;
     active = null;

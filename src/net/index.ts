@@ -18,7 +18,8 @@ import { Socket as BaseSocket, type ConnectOptions, type NetContext, type Socket
 
 export { Socket as SynackSocket } from './socket.js';
 export { Server as SynackServer } from './server.js';
-export type { ConnectOptions, NetContext, SocketOptions, SocketReadyState } from './socket.js';
+export type { ConnectOptions, IpcConnectOptions, NetContext, SocketOptions, SocketReadyState } from './socket.js';
+export type { SocketEvents, ServerEvents } from './events.js';
 export type { AddressInfo, ListenOptions, ServerOptions } from './server.js';
 export type { TcpTuningOptions } from './options.js';
 export { netError, lookupError, NetError } from './errors.js';

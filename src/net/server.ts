@@ -281,21 +281,37 @@ export class Server extends EventEmitter {
 
 /** Typed events (src/net/events.ts): `server.on('connection', (s) => …)` gives `s: Socket`. */
 export interface Server {
+  /** Listen to one of the typed events (`ServerEvents`). */
   addListener<E extends keyof ServerEvents>(event: E, listener: (...args: ServerEvents[E]) => void): this;
+  /** Listen to any other event (EventEmitter's signature). */
   addListener(event: string | symbol, listener: (...args: unknown[]) => void): this;
+  /** Listen to one of the typed events (`ServerEvents`). */
   on<E extends keyof ServerEvents>(event: E, listener: (...args: ServerEvents[E]) => void): this;
+  /** Listen to any other event (EventEmitter's signature). */
   on(event: string | symbol, listener: (...args: unknown[]) => void): this;
+  /** Listen once to one of the typed events (`ServerEvents`). */
   once<E extends keyof ServerEvents>(event: E, listener: (...args: ServerEvents[E]) => void): this;
+  /** Listen once to any other event (EventEmitter's signature). */
   once(event: string | symbol, listener: (...args: unknown[]) => void): this;
+  /** Listen, before the other listeners, to one of the typed events (`ServerEvents`). */
   prependListener<E extends keyof ServerEvents>(event: E, listener: (...args: ServerEvents[E]) => void): this;
+  /** Listen, before the other listeners, to any other event (EventEmitter's signature). */
   prependListener(event: string | symbol, listener: (...args: unknown[]) => void): this;
+  /** Listen once, before the other listeners, to one of the typed events (`ServerEvents`). */
   prependOnceListener<E extends keyof ServerEvents>(event: E, listener: (...args: ServerEvents[E]) => void): this;
+  /** Listen once, before the other listeners, to any other event (EventEmitter's signature). */
   prependOnceListener(event: string | symbol, listener: (...args: unknown[]) => void): this;
+  /** Stop listening to one of the typed events (`ServerEvents`). */
   off<E extends keyof ServerEvents>(event: E, listener: (...args: ServerEvents[E]) => void): this;
+  /** Stop listening to any other event (EventEmitter's signature). */
   off(event: string | symbol, listener: (...args: unknown[]) => void): this;
+  /** Stop listening to one of the typed events (`ServerEvents`). */
   removeListener<E extends keyof ServerEvents>(event: E, listener: (...args: ServerEvents[E]) => void): this;
+  /** Stop listening to any other event (EventEmitter's signature). */
   removeListener(event: string | symbol, listener: (...args: unknown[]) => void): this;
+  /** Emit one of the typed events (`ServerEvents`). */
   emit<E extends keyof ServerEvents>(event: E, ...args: ServerEvents[E]): boolean;
+  /** Emit any other event (EventEmitter's signature). */
   emit(event: string | symbol, ...args: unknown[]): boolean;
 }
 

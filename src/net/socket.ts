@@ -607,42 +607,65 @@ export class Socket extends Duplex {
  */
 // eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
 export interface Socket {
+  /** Listen to 'data', which carries a Buffer (no encoding set). */
   addListener(event: 'data', listener: (data: Buffer) => void): this;
   /** After `setEncoding()`, 'data' carries strings. */
   addListener(event: 'data', listener: (data: string) => void): this;
+  /** Listen to one of the typed events (`SocketEvents`). */
   addListener<E extends keyof SocketEvents>(event: E, listener: (...args: SocketEvents[E]) => void): this;
+  /** Listen to any other event (EventEmitter's signature). */
   addListener(event: string | symbol, listener: (...args: unknown[]) => void): this;
+  /** Listen to 'data', which carries a Buffer (no encoding set). */
   on(event: 'data', listener: (data: Buffer) => void): this;
   /** After `setEncoding()`, 'data' carries strings. */
   on(event: 'data', listener: (data: string) => void): this;
+  /** Listen to one of the typed events (`SocketEvents`). */
   on<E extends keyof SocketEvents>(event: E, listener: (...args: SocketEvents[E]) => void): this;
+  /** Listen to any other event (EventEmitter's signature). */
   on(event: string | symbol, listener: (...args: unknown[]) => void): this;
+  /** Listen once to 'data', which carries a Buffer (no encoding set). */
   once(event: 'data', listener: (data: Buffer) => void): this;
   /** After `setEncoding()`, 'data' carries strings. */
   once(event: 'data', listener: (data: string) => void): this;
+  /** Listen once to one of the typed events (`SocketEvents`). */
   once<E extends keyof SocketEvents>(event: E, listener: (...args: SocketEvents[E]) => void): this;
+  /** Listen once to any other event (EventEmitter's signature). */
   once(event: string | symbol, listener: (...args: unknown[]) => void): this;
+  /** Listen, before the other listeners, to 'data', which carries a Buffer (no encoding set). */
   prependListener(event: 'data', listener: (data: Buffer) => void): this;
   /** After `setEncoding()`, 'data' carries strings. */
   prependListener(event: 'data', listener: (data: string) => void): this;
+  /** Listen, before the other listeners, to one of the typed events (`SocketEvents`). */
   prependListener<E extends keyof SocketEvents>(event: E, listener: (...args: SocketEvents[E]) => void): this;
+  /** Listen, before the other listeners, to any other event (EventEmitter's signature). */
   prependListener(event: string | symbol, listener: (...args: unknown[]) => void): this;
+  /** Listen once, before the other listeners, to 'data', which carries a Buffer (no encoding set). */
   prependOnceListener(event: 'data', listener: (data: Buffer) => void): this;
   /** After `setEncoding()`, 'data' carries strings. */
   prependOnceListener(event: 'data', listener: (data: string) => void): this;
+  /** Listen once, before the other listeners, to one of the typed events (`SocketEvents`). */
   prependOnceListener<E extends keyof SocketEvents>(event: E, listener: (...args: SocketEvents[E]) => void): this;
+  /** Listen once, before the other listeners, to any other event (EventEmitter's signature). */
   prependOnceListener(event: string | symbol, listener: (...args: unknown[]) => void): this;
+  /** Stop listening to 'data', which carries a Buffer (no encoding set). */
   off(event: 'data', listener: (data: Buffer) => void): this;
   /** After `setEncoding()`, 'data' carries strings. */
   off(event: 'data', listener: (data: string) => void): this;
+  /** Stop listening to one of the typed events (`SocketEvents`). */
   off<E extends keyof SocketEvents>(event: E, listener: (...args: SocketEvents[E]) => void): this;
+  /** Stop listening to any other event (EventEmitter's signature). */
   off(event: string | symbol, listener: (...args: unknown[]) => void): this;
+  /** Stop listening to 'data', which carries a Buffer (no encoding set). */
   removeListener(event: 'data', listener: (data: Buffer) => void): this;
   /** After `setEncoding()`, 'data' carries strings. */
   removeListener(event: 'data', listener: (data: string) => void): this;
+  /** Stop listening to one of the typed events (`SocketEvents`). */
   removeListener<E extends keyof SocketEvents>(event: E, listener: (...args: SocketEvents[E]) => void): this;
+  /** Stop listening to any other event (EventEmitter's signature). */
   removeListener(event: string | symbol, listener: (...args: unknown[]) => void): this;
+  /** Emit one of the typed events (`SocketEvents`). */
   emit<E extends keyof SocketEvents>(event: E, ...args: SocketEvents[E]): boolean;
+  /** Emit any other event (EventEmitter's signature). */
   emit(event: string | symbol, ...args: unknown[]): boolean;
 }
 
