@@ -148,7 +148,8 @@ export interface SimRunOptions {
  * setTimeout(0), is not clamped to 4 ms when nested.
  */
 function yieldToLoop(): Promise<void> {
-  if (typeof realSetImmediate === 'function') return new Promise((resolve) => realSetImmediate(resolve));
+  const immediate = realSetImmediate;
+  if (immediate !== undefined) return new Promise((resolve) => immediate(resolve));
   return new Promise((resolve) => {
     const ch = new MessageChannel();
     ch.port1.onmessage = () => {

@@ -61,7 +61,7 @@ const real = {
 };
 
 /** The real `setImmediate`: the simulator's drivers yield to Node's event loop with it. */
-export const realSetImmediate: typeof setImmediate = real.setImmediate;
+export const realSetImmediate: ((fn: () => void) => unknown) | undefined = real.setImmediate;
 
 const TIMEOUT_MAX = 2 ** 31 - 1;
 
@@ -148,14 +148,23 @@ export class VirtualTimer {
     this.clock.live.delete(this.id);
     return this;
   }
+
   /** The timer's id, which `clearTimeout` also accepts (as Node's timers). */
   [Symbol.toPrimitive](): number {
     return this.id;
   }
-  /** `using t = setTimeout(…)`: cancel at the end of the scope. */
-  [Symbol.dispose](): void {
-    this.close();
-  }
+}
+
+// `using t = setTimeout(…)` cancels at the end of the scope, as Node's timers. Set on the
+// prototype, not declared in the class, so the root's types need no esnext.disposable lib.
+if (typeof Symbol.dispose === 'symbol') {
+  Object.defineProperty(VirtualTimer.prototype, Symbol.dispose, {
+    value(this: VirtualTimer): void {
+      this.close();
+    },
+    configurable: true,
+    writable: true,
+  });
 }
 
 /**
