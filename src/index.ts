@@ -84,7 +84,7 @@ export { faultLink, type FaultConfig } from './link/fault.js';
 export { PcapWriter, pcapLink, LINKTYPE_RAW, LINKTYPE_ETHERNET } from './link/pcap.js';
 export { traceLink } from './link/trace.js';
 export { EthernetInterface, ETH_DROP_REASONS, type EthernetOptions, type EthernetCounters, type EthDropReason } from './link/ethernet.js';
-export { NeighborTable, formatNeighbors, DEFAULT_NEIGH_CONFIG, type NeighConfig, type NeighborView, type NeighStats, type NudState } from './link/neighbor.js';
+export { NeighborTable, formatNeighbors, DEFAULT_NEIGH_CONFIG, type NeighConfig, type NeighborView, type NeighStats, type NudState, type Timers, type NeighHooks, type NeighUpdate } from './link/neighbor.js';
 export { SimSwitch, addEthernetHost, simTimers, type EthernetHost, type SwitchPortConfig, type SwitchFrameEvent } from './driver/sim-ethernet.js';
 
 // Wire helpers (packet views, checksums, addresses, tcpdump-style formatting).

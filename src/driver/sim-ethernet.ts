@@ -22,6 +22,7 @@ import type { DriverTimer } from './node.js';
 import type { Simulator } from './sim.js';
 import type { SimWorld } from './world.js';
 
+/** One switch port's impairments (delay, loss …). */
 export interface SwitchPortConfig {
   /** One-way delay from the switch to the host, µs. */
   delay: Duration;
@@ -31,6 +32,7 @@ export interface SwitchPortConfig {
   mtu: number;
 }
 
+/** A frame the simulated switch carried, and to which ports. */
 export interface SwitchFrameEvent {
   t: Instant;
   /** Port the frame came in on. */
@@ -51,6 +53,7 @@ interface Port {
 
 const DEFAULT_PORT: SwitchPortConfig = { delay: 50, loss: 0, mtu: 1500 };
 
+/** A learning Ethernet switch on virtual time: forwards unicast to the learnt port, floods the rest, ages entries out. */
 export class SimSwitch {
   private readonly rng: Rng;
   private readonly ports = new Map<string, Port>();
@@ -106,6 +109,7 @@ export class SimSwitch {
     this.rules.push({ pred, left: count });
   }
 
+  /** Watch every frame the switch carries; returns the unsubscribe function. */
   onFrame(cb: (ev: SwitchFrameEvent) => void): () => void {
     this.taps.push(cb);
     return () => {
@@ -181,7 +185,12 @@ export interface EthernetHost {
 }
 
 /** Driver timers on a Simulator (what EthernetInterface needs). */
-export function simTimers(sim: Simulator): { now(): Instant; setTimer(at: Instant, fn: () => void): DriverTimer } {
+export function simTimers(sim: Simulator): {
+  /** Virtual time now, µs. */
+  now(): Instant;
+  /** Run `fn` at virtual time `at`. */
+  setTimer(at: Instant, fn: () => void): DriverTimer;
+} {
   return {
     now: () => sim.now,
     setTimer(at: Instant, fn: () => void): DriverTimer {

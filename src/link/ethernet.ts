@@ -67,8 +67,10 @@ export const ETH_DROP_REASONS = [
   'tx-too-big',
   'tx-no-route',
 ] as const;
+/** Why the Ethernet interface dropped a frame (one counter each). */
 export type EthDropReason = (typeof ETH_DROP_REASONS)[number];
 
+/** An Ethernet interface's counters: frames in and out, ARP/NDP traffic, drops by reason. */
 export interface EthernetCounters {
   rxFrames: number;
   txFrames: number;
@@ -82,6 +84,7 @@ export interface EthernetCounters {
   txNeighborAdverts: number;
 }
 
+/** An Ethernet interface's MAC, addresses, neighbour settings, timers and queue bounds. */
 export interface EthernetOptions {
   /** Our MAC ("02:00:00:00:00:01" or 6 bytes); a unicast address. */
   mac: string | Uint8Array;
@@ -110,6 +113,7 @@ const ALL_NODES_MAC = ipv6MulticastMac(ALL_NODES);
 const ALL_HOSTS_MAC = ipv4MulticastMac(parseAddr('224.0.0.1')!);
 const ZERO_MAC = new Uint8Array(6);
 
+/** Puts a stack on an Ethernet link: frames the IP packets, resolves next hops with ARP (RFC 826) and NDP (RFC 4861), answers for its own addresses. */
 export class EthernetInterface {
   /** The IP link the stack attaches. */
   readonly link: Link;

@@ -17,6 +17,7 @@ import type { Duration, Instant } from '../time.js';
 /** Linux's NUD states (include/uapi/linux/neighbour.h), spelled as `ip neigh` prints them. */
 export type NudState = 'INCOMPLETE' | 'REACHABLE' | 'STALE' | 'DELAY' | 'PROBE' | 'FAILED' | 'PERMANENT';
 
+/** Neighbour-cache timing and bounds, named and defaulted as Linux's neigh sysctls. */
 export interface NeighConfig {
   /** LINUX: base_reachable_time_ms 30 s; each table draws reachable_time in [0.5, 1.5) × this. */
   baseReachableTime: Duration;
@@ -36,6 +37,7 @@ export interface NeighConfig {
   lockTime: Duration;
 }
 
+/** Linux's defaults for the neighbour cache (net.ipv4.neigh.default.*). */
 export const DEFAULT_NEIGH_CONFIG: Readonly<NeighConfig> = Object.freeze({
   baseReachableTime: 30_000_000,
   retransTime: 1_000_000,
@@ -49,8 +51,18 @@ export const DEFAULT_NEIGH_CONFIG: Readonly<NeighConfig> = Object.freeze({
 
 /** What the table needs from a driver: a clock and one-shot timers (NodeDriver/SimDriver fit). */
 export interface Timers {
+  /** The clock, µs. */
   now(): Instant;
-  setTimer(at: Instant, fn: () => void): { readonly pending: boolean; cancel(): void };
+  /** Run `fn` once at `at` (µs). */
+  setTimer(
+    at: Instant,
+    fn: () => void,
+  ): {
+    /** True while armed. */
+    readonly pending: boolean;
+    /** Disarm. */
+    cancel(): void;
+  };
 }
 
 /** One row of `ip neigh`. */
@@ -80,6 +92,7 @@ export interface NeighStats {
   tableFulls: number;
 }
 
+/** What a neighbour table asks of its interface: send a solicitation, release or drop queued packets. */
 export interface NeighHooks {
   /**
    * Send a solicitation for `address`: to `unicast` (the MAC we have, PROBE state) or, when it is
@@ -92,6 +105,7 @@ export interface NeighHooks {
   unreachable(address: string, dropped: number): void;
 }
 
+/** How a received ARP/NDP message updates an entry (solicited, override, router …). */
 export interface NeighUpdate {
   /** REACHABLE for a solicited answer addressed to us, STALE for everything else. */
   state: 'REACHABLE' | 'STALE';
@@ -122,6 +136,7 @@ interface Entry {
 /** Re-draw reachable_time this often. LINUX: neigh_periodic_work every 300 s. */
 const REACHABLE_REDRAW = 300_000_000;
 
+/** The neighbour cache (Linux's NUD states: INCOMPLETE, REACHABLE, STALE, DELAY, PROBE, FAILED) with a bounded queue per unresolved address. */
 export class NeighborTable {
   readonly config: Readonly<NeighConfig>;
   readonly stats: NeighStats = { allocs: 0, destroys: 0, resFailed: 0, unresDiscards: 0, tableFulls: 0 };

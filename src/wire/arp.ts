@@ -18,18 +18,23 @@ export const ArpField = {
   TPA: 24,
 } as const;
 
+/** Length of an ARP packet for IPv4 over Ethernet (RFC 826). */
 export const ARP_LEN = 28;
 /** RFC 826 ar$hrd: 1 = Ethernet (IANA "Hardware Types"). */
 export const ARP_HTYPE_ETHERNET = 1;
+/** ARP's protocol type for IPv4. */
 export const ARP_PTYPE_IPV4 = 0x0800;
 
+/** ARP operation codes (RFC 826). */
 export const ArpOp = {
   REQUEST: 1,
   REPLY: 2,
 } as const;
 
+/** Why an ARP packet was dropped. */
 export type ArpDropReason = 'arp-truncated' | 'arp-bad-hardware' | 'arp-bad-protocol' | 'arp-bad-op';
 
+/** A parsed ARP packet: operation, sender and target hardware and protocol addresses. */
 export interface ArpRepr {
   op: number;
   /** Sender hardware address (6 bytes, owned by the repr). */
@@ -42,6 +47,7 @@ export interface ArpRepr {
   tpaText: string;
 }
 
+/** An empty ArpRepr to parse into or fill before emitting. */
 export function newArpRepr(): ArpRepr {
   return { op: 0, sha: new Uint8Array(6), spa: new Uint8Array(4), spaText: '', tha: new Uint8Array(6), tpa: new Uint8Array(4), tpaText: '' };
 }

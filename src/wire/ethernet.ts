@@ -12,7 +12,9 @@ export const EthField = {
   ETHERTYPE: 12,
 } as const;
 
+/** Length of an Ethernet II header: two MACs and the EtherType. */
 export const ETH_HEADER_LEN = 14;
+/** Length of a MAC address. */
 export const MAC_LEN = 6;
 /** RFC 894: the data field is at least 46 octets, so a frame without FCS is at least 60 (ETH_ZLEN). */
 export const ETH_MIN_FRAME = 60;
@@ -25,8 +27,10 @@ export const EtherType = {
   IPV6: 0x86dd,
 } as const;
 
+/** ff:ff:ff:ff:ff:ff. */
 export const BROADCAST_MAC: Readonly<Uint8Array> = new Uint8Array([0xff, 0xff, 0xff, 0xff, 0xff, 0xff]);
 
+/** The EtherType of an Ethernet II frame. */
 export function etherType(frame: Uint8Array): number {
   return (frame[EthField.ETHERTYPE]! << 8) | frame[EthField.ETHERTYPE + 1]!;
 }
@@ -47,11 +51,13 @@ export function isGroupMac(b: Uint8Array, off = 0): boolean {
   return (b[off]! & 1) === 1;
 }
 
+/** True for ff:ff:ff:ff:ff:ff at `off`. */
 export function isBroadcastMac(b: Uint8Array, off = 0): boolean {
   for (let i = 0; i < MAC_LEN; i++) if (b[off + i] !== 0xff) return false;
   return true;
 }
 
+/** Compare two MACs in place. */
 export function macEquals(a: Uint8Array, aOff: number, b: Uint8Array, bOff = 0): boolean {
   for (let i = 0; i < MAC_LEN; i++) if (a[aOff + i] !== b[bOff + i]) return false;
   return true;

@@ -1,4 +1,7 @@
-/** The wire layer: addresses, checksums, Ethernet, ARP, IP and TCP views, tcpdump-style formatting. */
+/**
+ * The wire layer: addresses, checksums, Ethernet, ARP, IP and TCP views, tcpdump-style formatting.
+ * @module
+ */
 export * from './addr.js';
 export * from './checksum.js';
 export * from './ethernet.js';

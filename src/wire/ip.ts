@@ -6,6 +6,7 @@
 import { addrKey, formatAddr } from './addr.js';
 import { finishChecksum, sum16 } from './checksum.js';
 
+/** A parsed IPv4 or IPv6 header: version, addresses, protocol, lengths, TTL. */
 export interface IpRepr {
   version: 4 | 6;
   /** Canonical text of the source address. */
@@ -44,6 +45,7 @@ export function isFragment(ip: IpRepr): boolean {
   return ip.moreFragments || ip.fragOffset > 0 || ip.fragHeaderOffset >= 0;
 }
 
+/** An empty IpRepr to parse into. */
 export function newIpRepr(): IpRepr {
   return {
     version: 4, src: '', dst: '', srcKey: 0, dstKey: 0, protocol: 0, ttl: 0, headerLength: 0, payloadLength: 0,
@@ -66,6 +68,7 @@ export type DropReason =
   | 'bad-tcp-checksum'
   | 'bad-tcp-option';
 
+/** Every DropReason, for counters and docs. */
 export const DROP_REASONS: readonly DropReason[] = Object.freeze([
   'truncated',
   'bad-ip-version',
@@ -81,12 +84,15 @@ export const DROP_REASONS: readonly DropReason[] = Object.freeze([
   'bad-tcp-option',
 ] as const);
 
+/** Length of an IPv4 header without options. */
 export const IPV4_HEADER_LEN = 20;
+/** Length of the IPv6 fixed header. */
 export const IPV6_HEADER_LEN = 40;
 /** RFC 791 §3.1 flag bits in the flags + fragment offset word. */
 export const IPV4_DF = 0x4000;
 export const IPV4_MF = 0x2000;
 export const IPPROTO_ICMP = 1;
+/** TCP's IP protocol number. */
 export const IPPROTO_TCP = 6;
 export const IPPROTO_UDP = 17;
 export const IPPROTO_ICMPV6 = 58;

@@ -18,18 +18,27 @@ export const TcpFlags = {
   AE: 0x100,
 } as const;
 
+/** The FIN flag bit (flags are a bitset: SYN|FIN is representable). */
 export const FIN = TcpFlags.FIN;
+/** The SYN flag bit. */
 export const SYN = TcpFlags.SYN;
+/** The RST flag bit. */
 export const RST = TcpFlags.RST;
+/** The PSH flag bit. */
 export const PSH = TcpFlags.PSH;
+/** The ACK flag bit. */
 export const ACK = TcpFlags.ACK;
+/** The URG flag bit. */
 export const URG = TcpFlags.URG;
+/** The ECE flag bit (RFC 3168). */
 export const ECE = TcpFlags.ECE;
+/** The CWR flag bit (RFC 3168). */
 export const CWR = TcpFlags.CWR;
 
 /** Up to 4 SACK blocks fit in the 40-byte option space (RFC 2018 §3). */
 export const MAX_SACK_BLOCKS = 4;
 
+/** A parsed TCP segment: ports, sequence numbers, flags, window, options and a view of the payload. */
 export interface TcpRepr {
   srcPort: number;
   dstPort: number;
@@ -58,6 +67,7 @@ export interface TcpRepr {
 
 const EMPTY = new Uint8Array(0);
 
+/** An empty TcpRepr to parse into or fill before emitting. */
 export function newTcpRepr(): TcpRepr {
   return {
     srcPort: 0,

@@ -11,6 +11,7 @@ import { isFragment, type DropReason, type IpRepr } from './ip.js';
 import { clearTcpRepr, MAX_SACK_BLOCKS, SYN } from './tcp-repr.js';
 import type { TcpRepr } from './tcp-repr.js';
 
+/** Length of a TCP header without options. */
 export const TCP_HEADER_LEN = 20;
 /** RFC 9293 §3.1: Data Offset is 4 bits of 32-bit words, so at most 60 - 20 option bytes. */
 export const MAX_TCP_OPTIONS_LEN = 40;
