@@ -201,7 +201,7 @@ function openDevice(kind: 'tun' | 'tap', opts: OpenTunOptions): TunLink {
   }
   if ((handle.kind ?? 'tun') !== kind) {
     a.close(handle);
-    throw new TunUnavailableError(`the native addon predates ${KIND} support (rebuild it with \`npm run build:native\`)`, 'ENOADDON');
+    throw new TunUnavailableError(`the native addon predates ${KIND} support (rebuild it with \`synack build-native\`)`, 'ENOADDON');
   }
   arena = new Uint8Array(handle.arena);
   lens = new Uint32Array(handle.lens);
