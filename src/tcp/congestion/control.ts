@@ -43,6 +43,7 @@ export interface CongestionAlgorithm {
   readonly name: string;
   /** One line for listings (tcp_available_congestion_control, `--help`). */
   readonly description: string;
+  /** A new instance for one connection. */
   create(): CongestionControl;
 }
 
