@@ -19,11 +19,13 @@ export type { AddressInfo, BindOptions, DgramContext, RemoteInfo, SocketOptions 
 
 type MessageListener = (msg: Buffer, rinfo: RemoteInfo) => void;
 
+/** A `node:dgram`-shaped namespace bound to one synack stack (what `createDgram` returns). */
 export interface Dgram {
   readonly stack: Stack;
   readonly driver: Driver;
   /** `new dgram.Socket(type | options, listener)` (Node documents createSocket; the class is exported too). */
   readonly Socket: new (type: SocketType | SocketOptions, listener?: MessageListener) => BaseSocket;
+  /** As node:dgram's `createSocket`; `listener` becomes a 'message' listener. */
   createSocket(type: SocketType | SocketOptions, listener?: MessageListener): BaseSocket;
 }
 

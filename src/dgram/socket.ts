@@ -16,8 +16,10 @@ import { codeError, codeOf, detailOf, lookupError, netError, type NetError, type
 import type { Stack } from '../stack/stack.js';
 import type { UdpSocket } from '../udp/socket.js';
 
+/** node:dgram's socket types. */
 export type SocketType = 'udp4' | 'udp6';
 
+/** `dgram.createSocket(options)`: type, reuseAddr, buffer sizes …, as node:dgram's. */
 export interface SocketOptions {
   type: SocketType;
   /** SO_REUSEADDR on bind. */
@@ -31,12 +33,14 @@ export interface SocketOptions {
   signal?: AbortSignal;
 }
 
+/** `socket.bind(options)`: port, address, exclusive. */
 export interface BindOptions {
   port?: number;
   address?: string;
   exclusive?: boolean;
 }
 
+/** Where a datagram came from (the 'message' event's second argument). */
 export interface RemoteInfo {
   address: string;
   family: 'IPv4' | 'IPv6';
@@ -50,6 +54,7 @@ export interface AddressInfo {
   port: number;
 }
 
+/** The stack and driver a dgram namespace is bound to. */
 export interface DgramContext {
   stack: Stack;
   driver: Driver;
@@ -107,6 +112,7 @@ function toBytes(msg: Msg, offset?: number, length?: number): Uint8Array {
   return b.subarray(offset, offset + len);
 }
 
+/** A node:dgram `Socket` over a synack UDP endpoint. */
 export class Socket extends EventEmitter {
   readonly type: SocketType;
   private readonly ctx: DgramContext;
@@ -145,6 +151,7 @@ export class Socket extends EventEmitter {
 
   // ------------------------------------------------------------------ bind
 
+  /** As node:dgram's `socket.bind`. */
   bind(port?: number | BindOptions | (() => void), address?: string | (() => void), callback?: () => void): this {
     this.healthCheck();
     if (this.bindState !== Bind.UNBOUND) throw codeError(Error, 'ERR_SOCKET_ALREADY_BOUND', 'Socket is already bound');
@@ -198,6 +205,7 @@ export class Socket extends EventEmitter {
 
   // ------------------------------------------------------------------ connect
 
+  /** As node:dgram's `socket.connect`: fix the peer. */
   connect(port: number, address?: string | ((err?: Error) => void), callback?: (err?: Error) => void): void {
     const portNum = validatePort(port, false);
     if (typeof address === 'function') {
@@ -239,6 +247,7 @@ export class Socket extends EventEmitter {
     this.emit('connect');
   }
 
+  /** As node:dgram's `socket.disconnect`. */
   disconnect(): void {
     this.healthCheck();
     if (this.connectState !== Conn.CONNECTED) throw codeError(Error, 'ERR_SOCKET_DGRAM_NOT_CONNECTED', 'Not connected');
@@ -246,6 +255,7 @@ export class Socket extends EventEmitter {
     this.connectState = Conn.DISCONNECTED;
   }
 
+  /** The connected peer, as node:dgram's. */
   remoteAddress(): AddressInfo {
     this.healthCheck();
     if (this.connectState !== Conn.CONNECTED || this.udp.remoteAddress === null) throw codeError(Error, 'ERR_SOCKET_DGRAM_NOT_CONNECTED', 'Not connected');
@@ -369,6 +379,7 @@ export class Socket extends EventEmitter {
 
   // ------------------------------------------------------------------ close, address, options
 
+  /** Close the socket; 'close' follows. */
   close(callback?: () => void): this {
     this.healthCheck();
     if (typeof callback === 'function') this.once('close', callback);
@@ -385,17 +396,20 @@ export class Socket extends EventEmitter {
     process.nextTick(() => this.emit('close'));
   }
 
+  /** The bound address and port. */
   address(): AddressInfo {
     this.healthCheck();
     if (this.bindState !== Bind.BOUND && this.udp.localPort === 0) throw sysError('EBADF', 'getsockname');
     return { address: this.udp.localAddress, family: familyOf(this.udp.localAddress), port: this.udp.localPort };
   }
 
+  /** SO_BROADCAST. */
   setBroadcast(flag: boolean): void {
     this.bound('setBroadcast');
     this.udp.broadcast = Boolean(flag);
   }
 
+  /** IP_TTL / IPV6_UNICAST_HOPS for datagrams sent. */
   setTTL(ttl: number): number {
     if (typeof ttl !== 'number') throw codeError(TypeError, 'ERR_INVALID_ARG_TYPE', `The "ttl" argument must be of type number. Received type ${typeof ttl}`);
     this.bound('setTTL');
@@ -404,21 +418,25 @@ export class Socket extends EventEmitter {
     return ttl;
   }
 
+  /** SO_RCVBUF. */
   setRecvBufferSize(size: number): void {
     this.bufferSize(size, 'recv');
     this.udp.setRecvBufferSize(size);
   }
 
+  /** SO_RCVBUF. */
   getRecvBufferSize(): number {
     this.bufferSize(0, 'recv');
     return this.udp.rcvbuf;
   }
 
+  /** SO_SNDBUF. */
   setSendBufferSize(size: number): void {
     this.bufferSize(size, 'send');
     this.udp.setSendBufferSize(size);
   }
 
+  /** SO_SNDBUF. */
   getSendBufferSize(): number {
     this.bufferSize(0, 'send');
     return this.udp.sndbuf;
@@ -429,6 +447,7 @@ export class Socket extends EventEmitter {
     return this.pending?.length ?? 0;
   }
 
+  /** Bytes queued to send (none: sends are synchronous here). */
   getSendQueueSize(): number {
     return 0;
   }
@@ -438,6 +457,7 @@ export class Socket extends EventEmitter {
     return this;
   }
 
+  /** Accepted for compatibility: a synack socket never keeps the process alive. */
   unref(): this {
     return this;
   }

@@ -35,6 +35,7 @@ export type DemoEvent =
   | { t: number; type: 'app'; host: string; what: string; [detail: string]: unknown }
   | { t: number; type: 'note'; text: string };
 
+/** A run's events (segments, state changes, errors, application calls) and summary, as `synack demo --json` prints it. */
 export interface DemoResult {
   scenario: string;
   /** The PRNG seed of a simulated run; absent for a run read back from a capture (it has none). */

@@ -12,6 +12,7 @@ import type { UdpLayer } from './layer.js';
 import { unmapV4 } from '../ip/martians.js';
 import { localMatch, wireAddr, type LocalMatch } from './table.js';
 
+/** A received datagram: its bytes and where it came from. */
 export interface Datagram {
   data: Uint8Array;
   /** The sender, in the socket's family. */
@@ -34,6 +35,7 @@ export const DATAGRAM_OVERHEAD = 576;
 
 let nextId = 1;
 
+/** A UDP endpoint on a stack (the callback core under the node:dgram API): bind, send, receive datagrams. */
 export class UdpSocket {
   /** A number for netstat's inode column and for tests. */
   readonly id = nextId++;
@@ -143,6 +145,7 @@ export class UdpSocket {
     return e;
   }
 
+  /** Release the port; no more datagrams arrive. */
   close(): void {
     if (this.closed) return;
     this.layer.close(this);

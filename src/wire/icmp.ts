@@ -24,6 +24,7 @@ export const IcmpField = {
   DATA: 8,
 } as const;
 
+/** Length of the ICMP/ICMPv6 header: type, code, checksum and the 4-byte rest. */
 export const ICMP_HEADER_LEN = 8;
 
 /** ICMP types (RFC 792) used by the stack. */
@@ -64,6 +65,7 @@ export const Icmp6Type = {
 
 /** RFC 4443 §3.1 Destination Unreachable codes; §3.4 Parameter Problem codes. */
 export const Unreach6 = { NO_ROUTE: 0, ADMIN: 1, BEYOND_SCOPE: 2, ADDRESS: 3, PORT: 4 } as const;
+/** ICMPv6 Parameter Problem codes (RFC 4443 §3.4). */
 export const ParamProb6 = { HEADER: 0, NEXT_HEADER: 1, OPTION: 2 } as const;
 
 /** RFC 4443 §2.1: types 0–127 are errors, 128–255 informational. ICMPv4 errors: 3, 4, 5, 11, 12. */
@@ -98,7 +100,9 @@ export function fillIcmpChecksum(buf: Uint8Array, off: number, len: number, src:
   buf[off + IcmpField.CHECKSUM + 1] = c & 0xff;
 }
 
+/** Big-endian 16-bit read at `o`. */
 export const u16 = (b: Uint8Array, o: number): number => (b[o]! << 8) | b[o + 1]!;
+/** Big-endian 32-bit read at `o`. */
 export const u32 = (b: Uint8Array, o: number): number => ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
 
 /** One tcpdump line for an ICMP/ICMPv6 message (tcpdump's words: print-icmp.c, print-icmp6.c). */

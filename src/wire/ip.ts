@@ -90,18 +90,26 @@ export const IPV4_HEADER_LEN = 20;
 export const IPV6_HEADER_LEN = 40;
 /** RFC 791 §3.1 flag bits in the flags + fragment offset word. */
 export const IPV4_DF = 0x4000;
+/** RFC 791 §3.1: the More Fragments bit. */
 export const IPV4_MF = 0x2000;
+/** ICMP's IP protocol number. */
 export const IPPROTO_ICMP = 1;
 /** TCP's IP protocol number. */
 export const IPPROTO_TCP = 6;
+/** UDP's IP protocol number. */
 export const IPPROTO_UDP = 17;
+/** ICMPv6's next-header number. */
 export const IPPROTO_ICMPV6 = 58;
 
 /** IPv6 Next Header values (IANA "Assigned Internet Protocol Numbers"). */
 export const NH_HOPOPTS = 0;
+/** IPv6 Routing extension header (RFC 8200 §4.4). */
 export const NH_ROUTING = 43;
+/** IPv6 Fragment extension header (RFC 8200 §4.5). */
 export const NH_FRAGMENT = 44;
+/** IPv6 No Next Header (RFC 8200 §4.7). */
 export const NH_NONE = 59;
+/** IPv6 Destination Options header (RFC 8200 §4.6). */
 export const NH_DSTOPTS = 60;
 
 /**

@@ -16,6 +16,7 @@ import { finishChecksum, pseudoHeaderSum, pseudoHeaderSumAt, sum16 } from './che
 import { parseAddr } from './addr.js';
 import { emitIpv4Header, emitIpv6Header, IPPROTO_UDP, IPV4_HEADER_LEN, IPV6_HEADER_LEN, isFragment, type IpRepr } from './ip.js';
 
+/** Length of the UDP header (RFC 768). */
 export const UDP_HEADER_LEN = 8;
 
 /** Named offsets of the header fields (smoltcp wire/udp.rs `mod field`). */
@@ -23,8 +24,10 @@ export const UdpField = { SRC_PORT: 0, DST_PORT: 2, LENGTH: 4, CHECKSUM: 6 } as 
 
 /** The largest UDP payload: IPv4 Total Length 65535 − 20 − 8; IPv6 Payload Length 65535 − 8. */
 export const UDP_MAX_PAYLOAD_V4 = 65507;
+/** Largest UDP payload over IPv6 without jumbograms. */
 export const UDP_MAX_PAYLOAD_V6 = 65527;
 
+/** A parsed UDP header: ports, length and a view of the payload. */
 export interface UdpRepr {
   srcPort: number;
   dstPort: number;
@@ -35,6 +38,7 @@ export interface UdpRepr {
   checksum: number;
 }
 
+/** An empty UdpRepr to parse into. */
 export function newUdpRepr(): UdpRepr {
   return { srcPort: 0, dstPort: 0, payloadOffset: 0, payloadLength: 0, checksum: 0 };
 }
@@ -42,6 +46,7 @@ export function newUdpRepr(): UdpRepr {
 /** Why a UDP datagram was dropped (counted by the stack as Drop.<reason>). */
 export type UdpDropReason = 'not-udp' | 'ip-fragment' | 'udp-truncated' | 'bad-udp-length' | 'bad-udp-checksum' | 'udp-zero-checksum-v6';
 
+/** Every reason a UDP datagram is dropped, for counters. */
 export const UDP_DROP_REASONS: readonly UdpDropReason[] = Object.freeze([
   'not-udp', 'ip-fragment', 'udp-truncated', 'bad-udp-length', 'bad-udp-checksum', 'udp-zero-checksum-v6',
 ] as const);
