@@ -19,6 +19,8 @@ export interface IpRepr {
   protocol: number;
   /** TTL (IPv4) or hop limit (IPv6). */
   ttl: number;
+  /** IPv4 Type of Service byte or the IPv6 Traffic Class (DSCP and ECN, RFC 2474 / RFC 3168). */
+  tos: number;
   /** Bytes from the start of the frame to the upper-layer header (IPv6: including extension headers). */
   headerLength: number;
   /** Upper-layer bytes after `headerLength` (trailing link padding excluded). */
@@ -48,7 +50,7 @@ export function isFragment(ip: IpRepr): boolean {
 /** An empty IpRepr to parse into. */
 export function newIpRepr(): IpRepr {
   return {
-    version: 4, src: '', dst: '', srcKey: 0, dstKey: 0, protocol: 0, ttl: 0, headerLength: 0, payloadLength: 0,
+    version: 4, src: '', dst: '', srcKey: 0, dstKey: 0, protocol: 0, ttl: 0, tos: 0, headerLength: 0, payloadLength: 0,
     ident: 0, dontFragment: false, moreFragments: false, fragOffset: 0, fragHeaderOffset: -1, fragPrevNextHeader: -1,
   };
 }
@@ -155,6 +157,7 @@ function parseIpv4(frame: Uint8Array, out: IpRepr, verifyChecksum: boolean, snap
   out.version = 4;
   out.protocol = frame[9]!;
   out.ttl = frame[8]!;
+  out.tos = frame[1]!;
   out.headerLength = hlen;
   out.payloadLength = total - hlen;
   out.src = v4Text(frame, 12);
@@ -255,6 +258,8 @@ function parseIpv6(frame: Uint8Array, out: IpRepr, snapped: boolean): DropReason
   out.version = 6;
   out.protocol = nh;
   out.ttl = frame[7]!;
+  // RFC 8200 §3: the Traffic Class straddles the first two bytes, after the 4-bit version.
+  out.tos = ((frame[0]! & 0xf) << 4) | (frame[1]! >> 4);
   out.headerLength = off;
   out.payloadLength = end - off;
   out.src = formatAddr(frame, 8, 16);

@@ -74,6 +74,11 @@ export function parseTcp(frame: Uint8Array, ip: IpRepr, out: TcpRepr, verifyChec
   return null;
 }
 
+/** RFC 9293 §3.1 Reserved bits (3 after RFC 9768's AE): must be zero on send, shown by the packetdrill checker. */
+export function tcpReservedBits(frame: Uint8Array, ip: IpRepr): number {
+  return (frame[ip.headerLength + 12]! >> 1) & 7;
+}
+
 /** RFC 9293 §3.1 Data Offset in bytes: the TCP header's length, options included, as on the wire. */
 export function tcpDataOffset(frame: Uint8Array, ip: IpRepr): number {
   return (frame[ip.headerLength + 12]! >> 4) * 4;
