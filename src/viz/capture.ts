@@ -5,11 +5,11 @@
  * captures it finds no connection in: every TCP segment, states left out.
  */
 import type { DemoEvent, DemoResult } from '../demo/events.js';
-import { readCapture } from '../diag/pcap-read.js';
+import { readCapture, type CapturedPacket } from '../diag/pcap-read.js';
 import { reconstruct } from '../diag/reconstruct.js';
 import { seqAdd, seqGt } from '../seq.js';
-import { formatOptions } from '../wire/format.js';
-import { newIpRepr, parseIpHeader } from '../wire/ip.js';
+import { formatOptions, formatPacket } from '../wire/format.js';
+import { IPPROTO_TCP, isFragment, newIpRepr, parseIpHeader } from '../wire/ip.js';
 import { parseTcp } from '../wire/tcp.js';
 import { ACK, SYN, flagsToString, newTcpRepr, segLen } from '../wire/tcp-repr.js';
 
@@ -30,13 +30,36 @@ export function captureToResult(bytes: Uint8Array, name = 'capture'): CaptureRes
     for (const [h, a] of Object.entries(c.result.hosts)) if (!(h in hosts)) hosts[h] = a;
     events.push(...c.result.events);
   }
+  const others = otherPackets(cap.packets, hosts);
+  events.push(...others);
   // One timeline (a stable sort keeps each connection's own order at equal times).
-  if (conns.length > 1) events.sort((a, b) => a.t - b.t);
+  if (conns.length > 1 || others.length > 0) events.sort((a, b) => a.t - b.t);
   return {
     scenario: name, hosts, events, connections: conns.length,
     summary: { packets: cap.packets.length, linkType: cap.linkType, skipped: cap.skipped, connections: conns.map((c) => `${c.client} -> ${c.server}`) },
   };
 }
+
+/**
+ * The capture's IP packets that are not TCP (ICMP, UDP, other protocols, fragments) as 'packet'
+ * events in tcpdump's words (formatPacket), each sent by the host whose address is its source
+ * (the address itself when no host has it). Times from the first packet, as reconstruct's.
+ */
+function otherPackets(packets: readonly CapturedPacket[], hosts: Record<string, string>): DemoEvent[] {
+  const t0 = packets.length > 0 ? Math.min(...packets.map((p) => p.t)) : 0;
+  const nameOf = new Map(Object.entries(hosts).map(([h, a]) => [a, h]));
+  const out: DemoEvent[] = [];
+  for (const p of packets) {
+    if (parseIpHeader(p.frame, OTHER_IP, false, true) !== null) continue;
+    if (OTHER_IP.protocol === IPPROTO_TCP && !isFragment(OTHER_IP)) continue;
+    const line = formatPacket(p.frame);
+    const text = line.slice(line.indexOf(': ') + 2);
+    out.push({ t: (p.t - t0) / 1e6, type: 'packet', host: nameOf.get(OTHER_IP.src) ?? OTHER_IP.src, src: OTHER_IP.src, dst: OTHER_IP.dst, text, dropped: false });
+  }
+  return out;
+}
+
+const OTHER_IP = newIpRepr();
 
 /** Every TCP segment of a capture, no states. */
 export function rawCaptureResult(bytes: Uint8Array, name = 'capture'): DemoResult {
@@ -67,6 +90,8 @@ export function rawCaptureResult(bytes: Uint8Array, name = 'capture'): DemoResul
   }
   const addrs: string[] = [];
   for (const s of segs) for (const a of [s.srcAddr, s.dstAddr]) if (!addrs.includes(a)) addrs.push(a);
+  const others = otherPackets(cap.packets, {});
+  for (const o of others) if (o.type === 'packet') for (const a of [o.src, o.dst]) if (!addrs.includes(a)) addrs.push(a);
   if (firstSyn !== null && addrs.includes(firstSyn)) addrs.splice(addrs.indexOf(firstSyn), 1), addrs.unshift(firstSyn);
   const names = new Map<string, string>();
   if (addrs.length === 2) {
@@ -76,8 +101,12 @@ export function rawCaptureResult(bytes: Uint8Array, name = 'capture'): DemoResul
   const hosts: Record<string, string> = {};
   for (const a of addrs) hosts[names.get(a)!] = a;
   const events: DemoEvent[] = segs.map((s) => ({ ...s.e, host: names.get(s.srcAddr)! }) as DemoEvent);
+  if (others.length > 0) {
+    for (const o of others) events.push({ ...o, host: names.get((o as { src: string }).src)! } as DemoEvent);
+    events.sort((a, b) => a.t - b.t);
+  }
   return {
     scenario: name, hosts, events,
-    summary: { packets: cap.packets.length, linkType: cap.linkType, skipped: cap.skipped, tcpSegments: segs.length },
+    summary: { packets: cap.packets.length, linkType: cap.linkType, skipped: cap.skipped, tcpSegments: segs.length, otherPackets: others.length },
   };
 }
