@@ -5,6 +5,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readCapture } from '../src/diag/pcap-read.js';
 import { PcapWriter } from '../src/link/pcap.js';
 import { captureToResult } from '../src/viz/capture.js';
 import { renderLadder } from '../src/viz/ladder.js';
@@ -66,6 +71,54 @@ test('a capture\'s ICMP and UDP packets appear in the viz result and the text la
   assert.match(icmp, /^\s+0\.000000 .*-- ICMP echo request, id 1, seq 1, length 64 -+>$/, 'client to server: a rightward arrow');
   const udp = ladder.split('\n').find((l) => l.includes('UDP, length 32'))!;
   assert.match(udp, /<-+ UDP, length 32 -+/, 'server to client: a leftward arrow');
+});
+
+/** An Ethernet frame around `ip` (IPv4) or an ARP request from A for B when `ip` is undefined. */
+function ether(ip?: Uint8Array): Uint8Array {
+  const mac = new Uint8Array([2, 0, 0, 0, 0, 1]);
+  const f = new Uint8Array(14 + (ip?.length ?? 28));
+  emitEthernetHeader(f, ip ? new Uint8Array([2, 0, 0, 0, 0, 2]) : new Uint8Array(6).fill(0xff), mac, ip ? 0x0800 : 0x0806);
+  if (ip) f.set(ip, 14);
+  else emitArp(f, 14, 1, mac, A, new Uint8Array(6), B);
+  return f;
+}
+
+test('an Ethernet capture\'s ARP request is kept by the pcap reader and shown by the viz result and `synack read` in tcpdump\'s words, with ICMP and UDP', () => {
+  const chunks: Uint8Array[] = [];
+  const w = new PcapWriter((c) => chunks.push(c), { linktype: 1 });
+  w.write(2_000_000, ether());
+  w.write(2_001_000, ether(ping()));
+  w.write(2_002_000, ether(buildUdpPacket('10.0.0.2', '10.0.0.1', 53, 40001, new Uint8Array(32))));
+  const bytes = Buffer.concat(chunks);
+  const cap = readCapture(bytes);
+  assert.equal(cap.packets.length, 2);
+  assert.equal(cap.skipped, 1, 'ARP carries no IP: still counted as skipped');
+  assert.equal(cap.arp.length, 1);
+  const res = captureToResult(bytes, 'eth');
+  assert.equal(res.connections, 0);
+  assert.deepEqual(res.events.map((e) => (e.type === 'packet' ? `${e.t} ${e.src}>${e.dst} ${e.text}` : e.type)), [
+    '0 10.0.0.1>10.0.0.2 ARP, Request who-has 10.0.0.2 tell 10.0.0.1, length 28',
+    '0.001 10.0.0.1>10.0.0.2 ICMP echo request, id 1, seq 1, length 64',
+    '0.002 10.0.0.2>10.0.0.1 UDP, length 32',
+  ]);
+  assert.deepEqual(Object.values(res.hosts).sort(), ['10.0.0.1', '10.0.0.2'], 'a UDP/ICMP-only capture still has its two hosts');
+  assert.match(renderLadder(res, { ascii: true }), /ARP, Request who-has 10\.0\.0\.2 tell 10\.0\.0\.1, length 28 -+>/);
+  const dir = mkdtempSync(join(tmpdir(), 'synack-ladder-'));
+  try {
+    const file = join(dir, 'eth.pcap');
+    writeFileSync(file, bytes);
+    const main = new URL('../src/cli/main.js', import.meta.url).pathname;
+    const r = spawnSync(process.execPath, [main, 'read', file], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(r.stdout.trim().split('\n').slice(-4), [
+      '== 3 other packets (not TCP)',
+      '  0.000000  10.0.0.1 > 10.0.0.2: ARP, Request who-has 10.0.0.2 tell 10.0.0.1, length 28',
+      '  0.001000  10.0.0.1 > 10.0.0.2: ICMP echo request, id 1, seq 1, length 64',
+      '  0.002000  10.0.0.2 > 10.0.0.1: UDP, length 32',
+    ]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('the ladders draw an ARP request as tcpdump words it (formatFrame), in text and SVG', () => {

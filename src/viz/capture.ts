@@ -5,10 +5,12 @@
  * captures it finds no connection in: every TCP segment, states left out.
  */
 import type { DemoEvent, DemoResult } from '../demo/events.js';
-import { readCapture, type CapturedPacket } from '../diag/pcap-read.js';
+import { readCapture, type Capture, type CapturedPacket } from '../diag/pcap-read.js';
 import { reconstruct } from '../diag/reconstruct.js';
 import { seqAdd, seqGt } from '../seq.js';
-import { formatOptions, formatPacket } from '../wire/format.js';
+import { newArpRepr, parseArp } from '../wire/arp.js';
+import { ETH_HEADER_LEN } from '../wire/ethernet.js';
+import { formatFrame, formatOptions, formatPacket } from '../wire/format.js';
 import { IPPROTO_TCP, isFragment, newIpRepr, parseIpHeader } from '../wire/ip.js';
 import { parseTcp } from '../wire/tcp.js';
 import { ACK, SYN, flagsToString, newTcpRepr, segLen } from '../wire/tcp-repr.js';
@@ -22,15 +24,17 @@ export interface CaptureResult extends DemoResult {
 
 export function captureToResult(bytes: Uint8Array, name = 'capture'): CaptureResult {
   const cap = readCapture(bytes);
-  const conns = reconstruct(cap.packets, { name });
+  const t0 = captureStart(cap);
+  const conns = reconstruct(cap.packets, { name, t0 });
   if (conns.length === 0) return { ...rawCaptureResult(bytes, name), connections: 0 };
+  // (ARP/ICMP/UDP only: the raw result draws them too.)
   const hosts: Record<string, string> = {};
   const events: DemoEvent[] = [];
   for (const c of conns) {
     for (const [h, a] of Object.entries(c.result.hosts)) if (!(h in hosts)) hosts[h] = a;
     events.push(...c.result.events);
   }
-  const others = otherPackets(cap.packets, hosts);
+  const others = otherPackets(cap.packets, cap.arp, hosts, t0);
   events.push(...others);
   // One timeline (a stable sort keeps each connection's own order at equal times).
   if (conns.length > 1 || others.length > 0) events.sort((a, b) => a.t - b.t);
@@ -43,12 +47,18 @@ export function captureToResult(bytes: Uint8Array, name = 'capture'): CaptureRes
 /**
  * The capture's IP packets that are not TCP (ICMP, UDP, other protocols, fragments) as 'packet'
  * events in tcpdump's words (formatPacket), each sent by the host whose address is its source
- * (the address itself when no host has it). Times from the first packet, as reconstruct's.
+ * (the address itself when no host has it); and the ARP frames of an Ethernet capture
+ * (formatFrame). Times from `t0` (captureStart).
  */
-function otherPackets(packets: readonly CapturedPacket[], hosts: Record<string, string>): DemoEvent[] {
-  const t0 = packets.length > 0 ? Math.min(...packets.map((p) => p.t)) : 0;
+function otherPackets(packets: readonly CapturedPacket[], arp: readonly CapturedPacket[], hosts: Record<string, string>, t0: number): DemoEvent[] {
   const nameOf = new Map(Object.entries(hosts).map(([h, a]) => [a, h]));
   const out: DemoEvent[] = [];
+  // ARP (Ethernet captures): from the sender's protocol address to the target's.
+  for (const p of arp) {
+    if (parseArp(p.frame, ETH_HEADER_LEN, p.frame.length, OTHER_ARP) !== null) continue;
+    const { spaText: src, tpaText: dst } = OTHER_ARP;
+    out.push({ t: (p.t - t0) / 1e6, type: 'packet', host: nameOf.get(src) ?? src, src, dst, text: formatFrame(p.frame, LINKTYPE_ETHERNET), dropped: false });
+  }
   for (const p of packets) {
     if (parseIpHeader(p.frame, OTHER_IP, false, true) !== null) continue;
     if (OTHER_IP.protocol === IPPROTO_TCP && !isFragment(OTHER_IP)) continue;
@@ -59,7 +69,22 @@ function otherPackets(packets: readonly CapturedPacket[], hosts: Record<string, 
   return out;
 }
 
+/** A capture's ARP, ICMP, UDP and other non-TCP packets as 'packet' events, hosts named by address (`synack read`). */
+export function otherPacketEvents(cap: Capture): Extract<DemoEvent, { type: 'packet' }>[] {
+  return otherPackets(cap.packets, cap.arp, {}, captureStart(cap)) as Extract<DemoEvent, { type: 'packet' }>[];
+}
+
+/** The time origin of the views: the earliest packet, IP or ARP (µs). */
+function captureStart(cap: Capture): number {
+  let t0 = Infinity;
+  for (const p of cap.packets) t0 = Math.min(t0, p.t);
+  for (const p of cap.arp) t0 = Math.min(t0, p.t);
+  return t0 === Infinity ? 0 : t0;
+}
+
 const OTHER_IP = newIpRepr();
+const OTHER_ARP = newArpRepr();
+const LINKTYPE_ETHERNET = 1;
 
 /** Every TCP segment of a capture, no states. */
 export function rawCaptureResult(bytes: Uint8Array, name = 'capture'): DemoResult {
@@ -68,7 +93,7 @@ export function rawCaptureResult(bytes: Uint8Array, name = 'capture'): DemoResul
   const tcp = newTcpRepr();
   const segs: { t: number; src: string; dst: string; srcAddr: string; dstAddr: string; e: Omit<Extract<DemoEvent, { type: 'segment' }>, 'host'> }[] = [];
   const highest = new Map<string, number>();
-  const t0 = cap.packets[0]?.t ?? 0;
+  const t0 = captureStart(cap);
   let firstSyn: string | null = null;
   for (const p of cap.packets) {
     if (parseIpHeader(p.frame, ip, false) !== null) continue;
@@ -90,7 +115,7 @@ export function rawCaptureResult(bytes: Uint8Array, name = 'capture'): DemoResul
   }
   const addrs: string[] = [];
   for (const s of segs) for (const a of [s.srcAddr, s.dstAddr]) if (!addrs.includes(a)) addrs.push(a);
-  const others = otherPackets(cap.packets, {});
+  const others = otherPackets(cap.packets, cap.arp, {}, t0);
   for (const o of others) if (o.type === 'packet') for (const a of [o.src, o.dst]) if (!addrs.includes(a)) addrs.push(a);
   if (firstSyn !== null && addrs.includes(firstSyn)) addrs.splice(addrs.indexOf(firstSyn), 1), addrs.unshift(firstSyn);
   const names = new Map<string, string>();
