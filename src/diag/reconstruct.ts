@@ -37,6 +37,7 @@ import { newIpRepr, parseIpHeader } from '../wire/ip.js';
 import { parseTcp, tcpDataOffset, TCP_HEADER_LEN } from '../wire/tcp.js';
 import { ACK, FIN, RST, SYN, flagsToString, newTcpRepr } from '../wire/tcp-repr.js';
 import type { CapturedPacket } from './pcap-read.js';
+import { endpoint } from './segment-events.js';
 
 /** A TCP segment decoded from a captured IP packet (header fields only; payload may be truncated). */
 export interface CapturedSegment {
@@ -55,7 +56,8 @@ export interface CapturedSegment {
   options: string;
 }
 
-const ep = (addr: string, port: number): string => (addr.includes(':') ? `[${addr}]:${port}` : `${addr}:${port}`);
+/** Endpoint text as every event has it (one definition, in segment-events.ts). */
+const ep = endpoint;
 
 const IP = newIpRepr();
 const TCP = newTcpRepr();

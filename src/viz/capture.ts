@@ -7,15 +7,11 @@
 import type { DemoEvent, DemoResult } from '../demo/events.js';
 import { readCapture, type Capture, type CapturedPacket } from '../diag/pcap-read.js';
 import { reconstruct } from '../diag/reconstruct.js';
-import { seqAdd, seqGt } from '../seq.js';
+import { SegmentTimeline, type SegmentEvent } from '../diag/segment-events.js';
 import { newArpRepr, parseArp } from '../wire/arp.js';
 import { ETH_HEADER_LEN } from '../wire/ethernet.js';
-import { formatFrame, formatOptions, formatPacket } from '../wire/format.js';
+import { formatFrame, formatPacket } from '../wire/format.js';
 import { IPPROTO_TCP, isFragment, newIpRepr, parseIpHeader } from '../wire/ip.js';
-import { parseTcp } from '../wire/tcp.js';
-import { ACK, SYN, flagsToString, newTcpRepr, segLen } from '../wire/tcp-repr.js';
-
-const ep = (addr: string, port: number): string => (addr.includes(':') ? `[${addr}]:${port}` : `${addr}:${port}`);
 
 export interface CaptureResult extends DemoResult {
   /** Connections reconstructed with states (0: the raw fallback, segments only). */
@@ -89,29 +85,15 @@ const LINKTYPE_ETHERNET = 1;
 /** Every TCP segment of a capture, no states. */
 export function rawCaptureResult(bytes: Uint8Array, name = 'capture'): DemoResult {
   const cap = readCapture(bytes);
-  const ip = newIpRepr();
-  const tcp = newTcpRepr();
-  const segs: { t: number; src: string; dst: string; srcAddr: string; dstAddr: string; e: Omit<Extract<DemoEvent, { type: 'segment' }>, 'host'> }[] = [];
-  const highest = new Map<string, number>();
+  const timeline = new SegmentTimeline();
+  const segs: { srcAddr: string; dstAddr: string; e: SegmentEvent }[] = [];
   const t0 = captureStart(cap);
   let firstSyn: string | null = null;
   for (const p of cap.packets) {
-    if (parseIpHeader(p.frame, ip, false) !== null) continue;
-    if (parseTcp(p.frame, ip, tcp, false) !== null) continue;
-    const src = ep(ip.src, tcp.srcPort);
-    const dst = ep(ip.dst, tcp.dstPort);
-    if (firstSyn === null && (tcp.flags & (SYN | ACK)) === SYN) firstSyn = ip.src;
-    const key = `${src}>${dst}${tcp.flags & SYN ? (tcp.flags & ACK ? ' SA' : ' S') : ''}`;
-    const end = seqAdd(tcp.seq, segLen(tcp));
-    const prev = highest.get(key);
-    const retransmit = segLen(tcp) > 0 && prev !== undefined && !seqGt(end, prev);
-    if (segLen(tcp) > 0 && (prev === undefined || seqGt(end, prev))) highest.set(key, end);
-    const e: Omit<Extract<DemoEvent, { type: 'segment' }>, 'host'> = {
-      t: (p.t - t0) / 1e6, type: 'segment', src, dst, flags: flagsToString(tcp.flags), seq: tcp.seq, ack: tcp.ack,
-      len: tcp.payload.length, win: tcp.window, options: formatOptions(tcp), dropped: false,
-    };
-    if (retransmit) e.retransmit = true;
-    segs.push({ t: e.t, src, dst, srcAddr: ip.src, dstAddr: ip.dst, e });
+    const e = timeline.segment((p.t - t0) / 1e6, '', p.frame);
+    if (e === null) continue;
+    if (firstSyn === null && e.flags.includes('S') && !e.flags.includes('.')) firstSyn = timeline.ip.src;
+    segs.push({ srcAddr: timeline.ip.src, dstAddr: timeline.ip.dst, e });
   }
   const addrs: string[] = [];
   for (const s of segs) for (const a of [s.srcAddr, s.dstAddr]) if (!addrs.includes(a)) addrs.push(a);
