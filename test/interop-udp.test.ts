@@ -1,24 +1,17 @@
 /**
- * UDP against the real Linux kernel over a TUN device (root, /dev/net/tun, ip netns, the native
- * addon and python3; otherwise skipped with the reason): `synack tun --udp-echo 7` runs as a
+ * UDP against the real Linux kernel over a TUN device and over a TAP device (Ethernet: the kernel
+ * resolves synack with ARP and NDP first) (root, /dev/net/tun, ip netns, the native addon and
+ * python3; otherwise skipped with the reason): `synack tun|tap --udp-echo 7` runs as a
  * child inside a namespace the test creates and deletes; a Python UDP client there gets its
  * datagrams echoed over IPv4 and IPv6 (also ones larger than the MTU, fragmented both ways), TCP
  * echo shares port 7, and a connected Python UDP socket to a closed port gets
  * ConnectionRefusedError (synack's ICMP port unreachable reaching the kernel's __udp4_lib_err).
  */
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { tunUnavailableReason } from '../src/link/tun.js';
-import { Netns, netnsUnavailableReason } from '../src/tun/netns.js';
+import { Netns } from '../src/tun/netns.js';
+import { interopSkipReason, itest, within } from './interop-helpers.js';
 
-const skipReason: string | null = (() => {
-  const r = netnsUnavailableReason() ?? tunUnavailableReason();
-  if (r !== null) return r;
-  if (spawnSync('sh', ['-c', 'command -v python3']).status !== 0) return 'python3 is not installed';
-  return null;
-})();
-if (skipReason !== null) console.log(`# UDP interop tests skipped: ${skipReason}`);
+if (interopSkipReason !== null) console.log(`# UDP interop tests skipped: ${interopSkipReason}`);
 
 const US4 = '10.81.0.2';
 const US6 = 'fd00:81::2';
@@ -57,15 +50,15 @@ for fam, addr in ((socket.AF_INET, '${US4}'), (socket.AF_INET6, '${US6}')):
 print('\\n'.join(out), flush=True)
 `;
 
-test('real kernel over TUN: a Python UDP client is echoed by synack tun --udp-echo 7 (v4, v6, fragmented), and a connected socket to a closed port gets ConnectionRefusedError', { timeout: 60_000 }, async (t) => {
-  if (skipReason !== null) {
-    t.skip(skipReason);
-    return;
-  }
+for (const kind of ['tun', 'tap'] as const) {
+  itest(`real kernel over ${kind.toUpperCase()}: a Python UDP client is echoed by synack ${kind} --udp-echo 7 (v4, v6, fragmented), and a connected socket to a closed port gets ConnectionRefusedError`, () => within(55_000, `the ${kind} UDP test`, echoAndRefused(kind)));
+}
+
+async function echoAndRefused(kind: 'tun' | 'tap'): Promise<void> {
   const ns = Netns.create();
   try {
     const main = new URL('../src/cli/main.js', import.meta.url).pathname;
-    const child = ns.spawn(process.execPath, [main, 'tun', '--dev', 'sku0', '--addr', `${US4}/24`, '--addr6', `${US6}/64`, '--udp-echo', '7', '--echo', '7', '--ready'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = ns.spawn(process.execPath, [main, kind, '--dev', kind === 'tap' ? 'skua0' : 'sku0', '--addr', `${US4}/24`, '--addr6', `${US6}/64`, '--udp-echo', '7', '--echo', '7', '--ready'], { stdio: ['pipe', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
@@ -79,7 +72,7 @@ test('real kernel over TUN: a Python UDP client is echoed by synack tun --udp-ec
         });
       }),
       exited.then((code) => {
-        throw new Error(`synack tun exited with ${code}: ${stderr}`);
+        throw new Error(`synack ${kind} exited with ${code}: ${stderr}`);
       }),
     ]);
     assert.deepEqual(ready.services, { echo: 7, 'udp-echo': 7 });
@@ -92,4 +85,4 @@ test('real kernel over TUN: a Python UDP client is echoed by synack tun --udp-ec
   } finally {
     ns.delete();
   }
-});
+}

@@ -5,8 +5,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { readCapture } from '../diag/pcap-read.js';
+import { readCapture, type Capture } from '../diag/pcap-read.js';
 import { reconstruct, stateSequence, type TcpConnection } from '../diag/reconstruct.js';
+import { otherPacketEvents } from '../viz/capture.js';
 import { renderLadder } from '../viz/ladder.js';
 
 const USAGE = `usage: synack read FILE [--connection N] [--json] [--list] [--absolute] [--ascii]
@@ -14,7 +15,8 @@ const USAGE = `usage: synack read FILE [--connection N] [--json] [--list] [--abs
 Reads a pcap or pcapng capture (tcpdump -w, Wireshark, synack demo --pcap) and, for every TCP
 connection in it, reconstructs BOTH endpoints' state timelines from the segments each sent and
 received: a ladder diagram with the state changes, retransmissions, SYN backoff, RSTs, zero windows,
-gaps (lost or out-of-order segments) and which end finished in TIME_WAIT.
+gaps (lost or out-of-order segments) and which end finished in TIME_WAIT. The capture's other
+packets (ARP, ICMP, UDP, ...) follow, one tcpdump line each.
 
   --connection N   only connection N (numbered in order of their first packet; see --list)
   --list           one line per connection: endpoints, packets, final states
@@ -96,8 +98,9 @@ export async function main(argv: string[]): Promise<number> {
     for (const c of conns) console.log(line(c));
     return 0;
   }
+  const others = pick === undefined ? otherPacketLines(capture) : [];
   if (conns.length === 0) {
-    console.log(`${file}: ${capture.packets.length} IP packets (${capture.linkType}), no TCP connections`);
+    console.log([`${file}: ${capture.packets.length} IP packets (${capture.linkType}), no TCP connections`, ...others].join('\n'));
     return 0;
   }
   const out: string[] = [];
@@ -108,6 +111,13 @@ export async function main(argv: string[]): Promise<number> {
     out.push('');
     out.push(renderLadder(c.result, { right: Object.keys(c.result.hosts)[1]!, absolute: values.absolute === true, ascii: values.ascii === true }));
   }
-  console.log(out.join('\n'));
+  console.log([...out, ...others].join('\n'));
   return 0;
+}
+
+/** The capture's ARP, ICMP and UDP (not TCP) packets, one tcpdump line each, after a heading. */
+function otherPacketLines(capture: Capture): string[] {
+  const ev = otherPacketEvents(capture);
+  if (ev.length === 0) return [];
+  return ['', `== ${ev.length} other packet${ev.length === 1 ? '' : 's'} (not TCP)`, ...ev.map((e) => `${e.t.toFixed(6).padStart(10)}  ${e.src} > ${e.dst}: ${e.text}`)];
 }

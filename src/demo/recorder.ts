@@ -1,25 +1,17 @@
 import type { SimWorld } from '../driver/world.js';
-import { formatOptions } from '../wire/format.js';
-import { newIpRepr, parseIpHeader } from '../wire/ip.js';
-import { parseTcp } from '../wire/tcp.js';
-import { ACK, SYN, flagsToString, newTcpRepr, segLen } from '../wire/tcp-repr.js';
-import { seqAdd, seqGt } from '../seq.js';
+import { SegmentTimeline } from '../diag/segment-events.js';
 import type { DemoEvent } from './events.js';
-
-const ep = (addr: string, port: number): string => (addr.includes(':') ? `[${addr}]:${port}` : `${addr}:${port}`);
 
 /** Records a SimWorld's frames and stack events as DemoEvents. */
 export class Recorder {
   readonly events: DemoEvent[] = [];
-  /** Highest sequence number seen per direction, to flag retransmissions. */
-  private readonly highest = new Map<string, number>();
-  private readonly ip = newIpRepr();
-  private readonly tcp = newTcpRepr();
+  /** Frames to segment events (src/diag/segment-events.ts, shared with the capture view). */
+  private readonly timeline = new SegmentTimeline();
 
   constructor(private readonly world: SimWorld) {
     world.onFrame((ev) => {
       if (ev.duplicate) return;
-      const e = this.segment(ev.t, ev.from, ev.frame, ev.dropped, ev.reason);
+      const e = this.timeline.segment(ev.t / 1e6, ev.from, ev.frame, ev.dropped, ev.reason);
       if (e) this.events.push(e);
     });
     world.observe((host, ev) => {
@@ -41,28 +33,5 @@ export class Recorder {
 
   note(text: string): void {
     this.events.push({ t: this.world.now / 1e6, type: 'note', text });
-  }
-
-  private segment(t: number, host: string, frame: Uint8Array, dropped: boolean, reason?: string): DemoEvent | null {
-    if (parseIpHeader(frame, this.ip, false) !== null) return null;
-    if (parseTcp(frame, this.ip, this.tcp, false) !== null) return null;
-    const r = this.tcp;
-    const src = ep(this.ip.src, r.srcPort);
-    const dst = ep(this.ip.dst, r.dstPort);
-    // A SYN-ACK after our own SYN (simultaneous open) is a new segment, so the key includes
-    // the ACK flag for SYNs.
-    const key = `${src}>${dst}${r.flags & SYN ? (r.flags & ACK ? ' SA' : ' S') : ''}`;
-    const end = seqAdd(r.seq, segLen(r));
-    const prev = this.highest.get(key);
-    const retransmit = segLen(r) > 0 && prev !== undefined && !seqGt(end, prev);
-    if (segLen(r) > 0 && (prev === undefined || seqGt(end, prev))) this.highest.set(key, end);
-    const e: DemoEvent = {
-      t: t / 1e6, type: 'segment', host, src, dst, flags: flagsToString(r.flags), seq: r.seq, ack: r.ack,
-      len: r.payload.length, win: r.window, options: formatOptions(r), dropped,
-    };
-    if (dropped && reason) e.reason = reason;
-    if (reason === 'corrupt-delivered') e.corrupted = true;
-    if (retransmit) e.retransmit = true;
-    return e;
   }
 }

@@ -4,7 +4,7 @@ import type { TcpSocket } from '../stack/socket.js';
 import { StackError } from '../stack/errors.js';
 import { ms, sec } from '../time.js';
 import { buildTcpPacket } from '../wire/tcp.js';
-import { ACK, SYN, newTcpRepr } from '../wire/tcp-repr.js';
+import { ACK, FIN, RST, SYN, newTcpRepr, type TcpRepr } from '../wire/tcp-repr.js';
 import { newIpRepr, parseIpHeader } from '../wire/ip.js';
 import { parseTcp } from '../wire/tcp.js';
 import { seqAdd } from '../seq.js';
@@ -90,8 +90,17 @@ function close(ctx: Ctx, host: string, s: TcpSocket, how: 'close' | 'shutdown' |
   else s.abort();
 }
 
-const isSyn = (f: Uint8Array): boolean => f[0]! >> 4 === 4 && (f[20 + 13]! & 0x12) === SYN;
-const isPureAckFrom = (port: number) => (f: Uint8Array): boolean => f[0]! >> 4 === 4 && (f[20 + 13]! & 0x17) === ACK && ((f[20]! << 8) | f[21]!) === port;
+const F_IP = newIpRepr();
+const F_TCP = newTcpRepr();
+/** The TCP segment in a frame (src/wire's parsers), or null: for the scenarios' drop filters. */
+function segOf(f: Uint8Array): TcpRepr | null {
+  return parseIpHeader(f, F_IP, false) === null && parseTcp(f, F_IP, F_TCP, false) === null ? F_TCP : null;
+}
+const isSyn = (f: Uint8Array): boolean => ((segOf(f)?.flags ?? 0) & (SYN | ACK)) === SYN;
+const isPureAckFrom = (port: number) => (f: Uint8Array): boolean => {
+  const t = segOf(f);
+  return t !== null && (t.flags & (SYN | ACK | FIN | RST)) === ACK && t.srcPort === port;
+};
 
 /** Every demo scenario, in the order `synack demo` lists them. */
 export const SCENARIOS: Scenario[] = [

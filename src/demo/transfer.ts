@@ -24,6 +24,9 @@ import type { TcpConfig } from '../tcp/config.js';
 import { Rng } from '../rng.js';
 import { ms } from '../time.js';
 import { formatPacket } from '../wire/format.js';
+import { newIpRepr, parseIpHeader } from '../wire/ip.js';
+import { parseTcp } from '../wire/tcp.js';
+import { newTcpRepr } from '../wire/tcp-repr.js';
 
 export const TRANSFER_CLIENT = '10.0.0.1';
 export const TRANSFER_SERVER = '10.0.0.2';
@@ -193,16 +196,14 @@ class RangeSet {
   }
 }
 
-/** Parse the bits of an IPv4/TCP frame the oracle needs; null if not a TCP data segment. */
+const DR_IP = newIpRepr();
+const DR_TCP = newTcpRepr();
+
+/** The bits of a TCP frame (src/wire's parsers) the oracle needs; null if not a TCP data segment. */
 function dataRange(f: Uint8Array): { seq: number; len: number; srcPort: number } | null {
-  if (f.length < 40 || f[0]! >> 4 !== 4 || f[9] !== 6) return null;
-  const ihl = (f[0]! & 15) * 4;
-  const total = (f[2]! << 8) | f[3]!;
-  const doff = (f[ihl + 12]! >> 4) * 4;
-  const len = total - ihl - doff;
-  if (len <= 0) return null;
-  const seq = ((f[ihl + 4]! << 24) | (f[ihl + 5]! << 16) | (f[ihl + 6]! << 8) | f[ihl + 7]!) >>> 0;
-  return { seq, len, srcPort: (f[ihl]! << 8) | f[ihl + 1]! };
+  if (parseIpHeader(f, DR_IP, false) !== null || parseTcp(f, DR_IP, DR_TCP, false) !== null) return null;
+  const len = DR_TCP.payload.length;
+  return len > 0 ? { seq: DR_TCP.seq, len, srcPort: DR_TCP.srcPort } : null;
 }
 
 /** Parse 10M, 1G, 64k, 1.5MB, 1KiB ... (k/M/G are powers of 1000; Ki/Mi/Gi powers of 1024). */

@@ -33,7 +33,14 @@ export type DemoEvent =
   | { t: number; type: 'state'; host: string; local: string; remote: string; from: TcpStateName; to: TcpStateName; cause: string }
   | { t: number; type: 'error'; host: string; code: string; message?: string; local?: string; remote?: string }
   | { t: number; type: 'app'; host: string; what: string; [detail: string]: unknown }
-  | { t: number; type: 'note'; text: string };
+  | { t: number; type: 'note'; text: string }
+  /**
+   * A frame that is not a TCP segment (ARP, ICMP, UDP, ...) between the addresses `src` and
+   * `dst`; `text` is tcpdump's line for it without the leading "src > dst: " (formatFrame's
+   * words: "ARP, Request who-has 10.0.0.2 tell 10.0.0.1", "ICMP echo request, id 1, seq 1,
+   * length 64", "UDP, length 32").
+   */
+  | { t: number; type: 'packet'; host: string; src: string; dst: string; text: string; dropped: boolean };
 
 /** A run's events (segments, state changes, errors, application calls) and summary, as `synack demo --json` prints it. */
 export interface DemoResult {

@@ -12,6 +12,7 @@
  * length when the link added padding (Ethernet's 60-byte minimum).
  */
 import { CaptureFormatError } from '../errors.js';
+import { ETH_HEADER_LEN, EtherType, etherType } from '../wire/ethernet.js';
 
 export { CaptureFormatError };
 
@@ -28,6 +29,16 @@ export interface Capture {
   linkType: string;
   /** Frames that carried something other than IPv4/IPv6, or came from an unsupported link type (pcapng). */
   skipped: number;
+  /**
+   * The skipped frames that are Ethernet ARP (RFC 826), whole with their Ethernet header (for
+   * formatFrame(frame, 1)): the views show them beside the IP packets.
+   */
+  arp: CapturedPacket[];
+}
+
+/** An Ethernet II frame carrying ARP (untagged: what a TAP device or a LAN capture holds). */
+function isEthernetArp(linkType: number, f: Uint8Array): boolean {
+  return linkType === 1 && f.length >= ETH_HEADER_LEN && etherType(f) === EtherType.ARP;
 }
 
 const LINK_NAMES: Record<number, string> = {
@@ -191,6 +202,7 @@ function readPcap(r: Reader, nano: boolean): Capture {
     );
   }
   const packets: CapturedPacket[] = [];
+  const arp: CapturedPacket[] = [];
   let skipped = 0;
   let off = 24;
   while (off < r.bytes.length) {
@@ -203,13 +215,16 @@ function readPcap(r: Reader, nano: boolean): Capture {
       throw new CaptureFormatError(`record at offset ${off}: sub-second timestamp ${frac} out of range`);
     }
     r.need(off + 16, incl, `packet data of record ${packets.length + skipped + 1}`);
-    const frame = stripLink(linkType, r.bytes.subarray(off + 16, off + 16 + incl));
+    const raw = r.bytes.subarray(off + 16, off + 16 + incl);
+    const frame = stripLink(linkType, raw);
     const t = sec * 1e6 + (nano ? Math.floor(frac / 1000) : frac);
-    if (frame === undefined) skipped++;
-    else packets.push({ t, frame });
+    if (frame === undefined) {
+      skipped++;
+      if (isEthernetArp(linkType, raw)) arp.push({ t, frame: raw });
+    } else packets.push({ t, frame });
     off += 16 + incl;
   }
-  return { packets, linkType: linkTypeName(linkType), skipped };
+  return { packets, linkType: linkTypeName(linkType), skipped, arp };
 }
 
 interface Iface {
@@ -234,6 +249,7 @@ function toMicros(iface: Iface, ts: bigint): number {
 
 function readPcapng(r: Reader): Capture {
   const packets: CapturedPacket[] = [];
+  const arp: CapturedPacket[] = [];
   let skipped = 0;
   let ifaces: Iface[] = [];
   const seen = new Set<number>();
@@ -277,8 +293,10 @@ function readPcapng(r: Reader): Capture {
       }
       if (ts !== undefined) lastT = toMicros(iface, ts);
       const frame = isSupported(iface.linkType) ? stripLink(iface.linkType, data) : undefined;
-      if (frame === undefined) skipped++;
-      else packets.push({ t: lastT, frame });
+      if (frame === undefined) {
+        skipped++;
+        if (isEthernetArp(iface.linkType, data)) arp.push({ t: lastT, frame: data });
+      } else packets.push({ t: lastT, frame });
     };
     switch (type) {
       case 1: {
@@ -330,5 +348,5 @@ function readPcapng(r: Reader): Capture {
     off += len;
   }
   if (!sawSection) throw new CaptureFormatError('empty pcapng file');
-  return { packets, linkType: [...seen].map(linkTypeName).join(','), skipped };
+  return { packets, linkType: [...seen].map(linkTypeName).join(','), skipped, arp };
 }

@@ -32,10 +32,12 @@
 import type { DemoEvent, DemoResult } from './events.js';
 import { seqAdd, seqGe, seqGt } from '../seq.js';
 import type { TcpStateName } from '../tcp/state.js';
-import { formatAddr } from '../wire/addr.js';
 import { formatOptionBytes } from '../wire/format.js';
-import { ACK, FIN, RST, SYN, flagsToString } from '../wire/tcp-repr.js';
+import { newIpRepr, parseIpHeader } from '../wire/ip.js';
+import { parseTcp, tcpDataOffset, TCP_HEADER_LEN } from '../wire/tcp.js';
+import { ACK, FIN, RST, SYN, flagsToString, newTcpRepr } from '../wire/tcp-repr.js';
 import type { CapturedPacket } from './pcap-read.js';
+import { endpoint } from './segment-events.js';
 
 /** A TCP segment decoded from a captured IP packet (header fields only; payload may be truncated). */
 export interface CapturedSegment {
@@ -54,57 +56,28 @@ export interface CapturedSegment {
   options: string;
 }
 
-const ep = (addr: string, port: number): string => (addr.includes(':') ? `[${addr}]:${port}` : `${addr}:${port}`);
+/** Endpoint text as every event has it (one definition, in segment-events.ts). */
+const ep = endpoint;
 
-/** Decode the TCP segment in a raw IPv4/IPv6 packet, or null (not TCP, a fragment, too short). */
+const IP = newIpRepr();
+const TCP = newTcpRepr();
+
+/**
+ * Decode the TCP segment in a raw IPv4/IPv6 packet with src/wire's parsers (snapped: a capture cut
+ * at its snap length still gives the segment's length from the IP header), or null (not TCP, a
+ * fragment, malformed, header not captured).
+ */
 export function decodeSegment(t: number, f: Uint8Array): CapturedSegment | null {
-  if (f.length < 1) return null;
-  const v = f[0]! >> 4;
-  let src: string;
-  let dst: string;
-  let off: number;
-  let tcpLen: number;
-  if (v === 4) {
-    if (f.length < 20) return null;
-    const ihl = (f[0]! & 0x0f) * 4;
-    const total = (f[2]! << 8) | f[3]!;
-    const fragOff = ((f[6]! & 0x1f) << 8) | f[7]!;
-    if (f[9] !== 6 || ihl < 20 || fragOff !== 0 || total < ihl) return null;
-    src = formatAddr(f, 12, 4);
-    dst = formatAddr(f, 16, 4);
-    off = ihl;
-    tcpLen = total - ihl;
-  } else if (v === 6) {
-    if (f.length < 40) return null;
-    let next = f[6]!;
-    off = 40;
-    let rest = (f[4]! << 8) | f[5]!;
-    // Skip the usual extension headers (hop-by-hop, routing, destination options).
-    while (next === 0 || next === 43 || next === 60) {
-      if (f.length < off + 2) return null;
-      const hl = (f[off + 1]! + 1) * 8;
-      next = f[off]!;
-      off += hl;
-      rest -= hl;
-    }
-    if (next !== 6) return null;
-    src = formatAddr(f, 8, 16);
-    dst = formatAddr(f, 24, 16);
-    tcpLen = rest;
-  } else return null;
-  if (f.length < off + 20) return null;
-  const dv = new DataView(f.buffer, f.byteOffset, f.byteLength);
-  const doff = (f[off + 12]! >> 4) * 4;
-  if (doff < 20 || tcpLen < doff) return null;
-  const optEnd = Math.min(off + doff, f.length);
+  if (parseIpHeader(f, IP, false, true) !== null || parseTcp(f, IP, TCP, false, true) !== null) return null;
+  const doff = tcpDataOffset(f, IP);
   return {
-    t, src, dst,
-    srcPort: dv.getUint16(off), dstPort: dv.getUint16(off + 2),
-    seq: dv.getUint32(off + 4), ack: dv.getUint32(off + 8),
-    flags: ((f[off + 12]! & 1) << 8) | f[off + 13]!,
-    window: dv.getUint16(off + 14),
-    len: tcpLen - doff,
-    options: off + 20 < optEnd ? formatOptionBytes(f, off + 20, optEnd) : '',
+    t, src: IP.src, dst: IP.dst,
+    srcPort: TCP.srcPort, dstPort: TCP.dstPort,
+    seq: TCP.seq, ack: TCP.ack,
+    flags: TCP.flags,
+    window: TCP.window,
+    len: IP.payloadLength - doff,
+    options: formatOptionBytes(f, IP.headerLength + TCP_HEADER_LEN, IP.headerLength + doff),
   };
 }
 

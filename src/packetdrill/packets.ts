@@ -7,7 +7,9 @@
  */
 import { parseAddrInto } from '../wire/addr.js';
 import { finishChecksum, pseudoHeaderSum, sum16 } from '../wire/checksum.js';
-import { emitIpv4Header, emitIpv6Header, IPPROTO_TCP } from '../wire/ip.js';
+import { emitIpv4Header, emitIpv6Header, IPPROTO_TCP, newIpRepr, parseIpHeader } from '../wire/ip.js';
+import { parseTcp, tcpDataOffset, tcpReservedBits, TCP_HEADER_LEN } from '../wire/tcp.js';
+import { newTcpRepr } from '../wire/tcp-repr.js';
 import type { TcpOptionNode, TcpPacket } from './ast.js';
 
 const FLAG_BITS: Record<string, number> = { F: 0x01, S: 0x02, R: 0x04, P: 0x08, '.': 0x10, U: 0x20, E: 0x40, W: 0x80, A: 0x100 };
@@ -134,56 +136,29 @@ export interface Live {
   time: number;
 }
 
-const rd16 = (b: Uint8Array, o: number): number => (b[o]! << 8) | b[o + 1]!;
+/** A 32-bit option value (TSval, TSecr) from the raw option list. */
 const rd32 = (b: Uint8Array, o: number): number => ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
 
-function addrText(b: Uint8Array): string {
-  if (b.length === 4) return b.join('.');
-  const parts: string[] = [];
-  for (let i = 0; i < 16; i += 2) parts.push(rd16(b, i).toString(16));
-  return parts.join(':').replace(/(^|:)0(:0)+(:|$)/, '::').replace(/:{3,}/, '::');
-}
+const LIVE_IP = newIpRepr();
+const LIVE_TCP = newTcpRepr();
 
-/** Parse an IPv4/IPv6 TCP frame; null when it is not TCP. */
+/** Parse an outbound IPv4/IPv6 TCP frame with src/wire's parsers; null when it is not a whole TCP segment. */
 export function parseLive(frame: Uint8Array, time: number): Live | null {
-  const v = frame[0]! >> 4;
-  let off: number;
-  let version: 4 | 6;
-  let src: string;
-  let dst: string;
-  let tos: number;
-  let ttl: number;
-  let end: number;
-  if (v === 4) {
-    if (frame[9] !== IPPROTO_TCP) return null;
-    version = 4;
-    off = (frame[0]! & 0xf) * 4;
-    tos = frame[1]!;
-    ttl = frame[8]!;
-    src = addrText(frame.subarray(12, 16));
-    dst = addrText(frame.subarray(16, 20));
-    end = Math.min(frame.length, rd16(frame, 2));
-  } else if (v === 6) {
-    if (frame[6] !== IPPROTO_TCP) return null;
-    version = 6;
-    off = 40;
-    tos = ((frame[0]! & 0xf) << 4) | (frame[1]! >> 4);
-    ttl = frame[7]!;
-    src = addrText(frame.subarray(8, 24));
-    dst = addrText(frame.subarray(24, 40));
-    end = Math.min(frame.length, 40 + rd16(frame, 4));
-  } else return null;
-  const doff = (frame[off + 12]! >> 4) * 4;
+  const ip = LIVE_IP;
+  const tcp = LIVE_TCP;
+  if (parseIpHeader(frame, ip, false) !== null || parseTcp(frame, ip, tcp, false) !== null) return null;
+  const off = ip.headerLength;
+  const doff = tcpDataOffset(frame, ip);
   return {
-    version, src, dst, tos, ttl,
-    srcPort: rd16(frame, off), dstPort: rd16(frame, off + 2),
-    seq: rd32(frame, off + 4), ack: rd32(frame, off + 8),
-    flags: frame[off + 13]! | ((frame[off + 12]! & 1) << 8),
-    reserved: (frame[off + 12]! >> 1) & 7,
-    window: rd16(frame, off + 14), urg: rd16(frame, off + 18),
-    optBytes: frame.slice(off + 20, off + doff),
-    payloadLen: end - off - doff,
-    payload: frame.subarray(off + doff, end),
+    version: ip.version, src: ip.src, dst: ip.dst, tos: ip.tos, ttl: ip.ttl,
+    srcPort: tcp.srcPort, dstPort: tcp.dstPort,
+    seq: tcp.seq, ack: tcp.ack,
+    flags: tcp.flags,
+    reserved: tcpReservedBits(frame, ip),
+    window: tcp.window, urg: tcp.urgent,
+    optBytes: frame.slice(off + TCP_HEADER_LEN, off + doff),
+    payloadLen: tcp.payload.length,
+    payload: tcp.payload,
     time,
   };
 }

@@ -81,6 +81,8 @@ export function eventText(e: DemoEvent, L: LadderLayout): string {
     }
     case 'note':
       return `# ${e.text}`;
+    case 'packet':
+      return `${e.host} ${e.text}${e.dropped ? ' LOST' : ''}`;
   }
 }
 
@@ -143,6 +145,18 @@ export function rowSvg(e: DemoEvent, L: LadderLayout, y: number): string {
       // Application calls and errors sit inside the lane, against their host's line.
       if (right) out.push(`<text class="${cls}" x="${X_RIGHT - 10}" y="${mid + 4}" text-anchor="end">${esc(clip(txt, laneChars))}<title>${esc(txt)}</title></text>`);
       else out.push(`<text class="${cls}" x="${X_LEFT + 10}" y="${mid + 4}">${esc(clip(`${multi ? `${e.host}: ` : ''}${txt}`, laneChars))}<title>${esc(txt)}</title></text>`);
+      break;
+    }
+    case 'packet': {
+      // ARP, ICMP, UDP: an arrow like a segment's, labelled in tcpdump's words.
+      const fromRight = isRight(e.host);
+      const x1 = fromRight ? X_RIGHT : X_LEFT;
+      const x2 = fromRight ? X_LEFT : X_RIGHT;
+      const xe = e.dropped ? x1 + (x2 - x1) * 0.62 : x2 + (fromRight ? 2 : -2);
+      const cls = `seg pkt${e.dropped ? ' lost' : ''}`;
+      out.push(`<line class="${cls}" x1="${x1}" y1="${mid + 3}" x2="${xe.toFixed(1)}" y2="${mid + 9}" style="stroke:${color(e.host)}"${e.dropped ? '' : ` marker-end="url(#ld-arrow-${esc(e.host)})"`}/>`);
+      const label = multi && !fromRight ? `${e.host}: ${e.text}` : e.text;
+      out.push(`<text class="${cls}-label" x="${(X_LEFT + X_RIGHT) / 2}" y="${mid - 1}" text-anchor="middle">${esc(clip(label, laneChars))}<title>${esc(label)}</title></text>`);
       break;
     }
     case 'note':

@@ -53,6 +53,13 @@ export function renderLadder(res: DemoResult, opts: LadderOptions = {}): string 
         lines.push(`${t}  ${col(side)}${arrow(label, lane, fromRight, e.dropped, opts.ascii ?? false)}${e.dropped ? `  lost${e.reason && e.reason !== 'loss' ? ` (${e.reason})` : ''}` : ''}`);
         break;
       }
+      case 'packet': {
+        // ARP, ICMP, UDP: an arrow labelled in tcpdump's words, like a segment.
+        const fromRight = e.host === right;
+        const side = multiLeft ? (fromRight ? `to ${e.dst}: ` : `${e.host}: `) : '';
+        lines.push(`${t}  ${col(side)}${arrow(e.text, lane, fromRight, e.dropped, opts.ascii ?? false)}${e.dropped ? '  lost' : ''}`);
+        break;
+      }
       case 'state': {
         const txt = `${e.from} -> ${e.to}`;
         const why = `(${e.cause})`;

@@ -9,7 +9,7 @@ import { ETH_HEADER_LEN, EtherType, etherType, formatMac } from './ethernet.js';
 import { IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_UDP, isFragment, newIpRepr, parseIpHeader } from './ip.js';
 import { formatIcmp } from './icmp.js';
 import { icmpv6Type, NdpType, newNdpRepr, parseNdp } from './ndp.js';
-import { emitTcpOptions, MAX_TCP_OPTIONS_LEN, parseTcp, TCP_HEADER_LEN, TcpOpt } from './tcp.js';
+import { emitTcpOptions, MAX_TCP_OPTIONS_LEN, parseTcp, tcpDataOffset, TCP_HEADER_LEN, TcpOpt } from './tcp.js';
 import { ACK, FIN, flagsToString, newTcpRepr, RST, SYN, URG } from './tcp-repr.js';
 import type { TcpRepr } from './tcp-repr.js';
 
@@ -151,7 +151,7 @@ export function formatPacket(frame: Uint8Array): string {
   if (why === null) why = parseTcp(frame, IP, TCP, false);
   if (why !== null) return `[malformed: ${why}] ${frame.length} bytes`;
   const optStart = IP.headerLength + TCP_HEADER_LEN;
-  const optEnd = IP.headerLength + (frame[IP.headerLength + 12]! >> 4) * 4;
+  const optEnd = IP.headerLength + tcpDataOffset(frame, IP);
   return line(IP.src, IP.dst, TCP, formatOptionBytes(frame, optStart, optEnd));
 }
 

@@ -187,3 +187,16 @@ test('emitIpv4Header / emitIpv6Header', () => {
   assert.equal(emitIpv6Header(buf, 0, s6, d6, 6, 40, 64), 40);
   assert.deepEqual(buf.subarray(0, 40), IPV6_SYN.subarray(0, 40));
 });
+
+test('tos: the IPv4 Type of Service byte and the IPv6 Traffic Class (across bytes 0 and 1)', () => {
+  const ip = newIpRepr();
+  const v4 = LINUX_SYN.slice();
+  v4[1] = 0xb9;
+  assert.equal(parseIpHeader(v4, ip, false), null);
+  assert.equal(ip.tos, 0xb9);
+  const v6 = IPV6_SYN.slice();
+  v6[0] = 0x6b;
+  v6[1] = (0x9 << 4) | (v6[1]! & 0xf);
+  assert.equal(parseIpHeader(v6, ip, false), null);
+  assert.equal(ip.tos, 0xb9);
+});

@@ -19,6 +19,8 @@ export interface IpRepr {
   protocol: number;
   /** TTL (IPv4) or hop limit (IPv6). */
   ttl: number;
+  /** IPv4 Type of Service byte or the IPv6 Traffic Class (DSCP and ECN, RFC 2474 / RFC 3168). */
+  tos: number;
   /** Bytes from the start of the frame to the upper-layer header (IPv6: including extension headers). */
   headerLength: number;
   /** Upper-layer bytes after `headerLength` (trailing link padding excluded). */
@@ -48,7 +50,7 @@ export function isFragment(ip: IpRepr): boolean {
 /** An empty IpRepr to parse into. */
 export function newIpRepr(): IpRepr {
   return {
-    version: 4, src: '', dst: '', srcKey: 0, dstKey: 0, protocol: 0, ttl: 0, headerLength: 0, payloadLength: 0,
+    version: 4, src: '', dst: '', srcKey: 0, dstKey: 0, protocol: 0, ttl: 0, tos: 0, headerLength: 0, payloadLength: 0,
     ident: 0, dontFragment: false, moreFragments: false, fragOffset: 0, fragHeaderOffset: -1, fragPrevNextHeader: -1,
   };
 }
@@ -117,16 +119,20 @@ export const NH_DSTOPTS = 60;
  * acceptable, else why it must be dropped. Any protocol is accepted here (parseTcp rejects
  * non-TCP); fragments parse too, with their fields filled (isFragment): the stack reassembles
  * them, and the upper-layer parsers refuse a fragment ('ip-fragment').
+ *
+ * `snapped`: the frame comes from a capture that may have cut it at the snap length (the tools
+ * reading pcap files): the header must be whole, but the datagram may extend past the captured
+ * bytes; lengths still come from the header. The stack never passes it.
  */
-export function parseIpHeader(frame: Uint8Array, out: IpRepr, verifyChecksum: boolean): DropReason | null {
+export function parseIpHeader(frame: Uint8Array, out: IpRepr, verifyChecksum: boolean, snapped = false): DropReason | null {
   if (frame.length < 1) return 'truncated';
   const version = frame[0]! >> 4;
-  if (version === 4) return parseIpv4(frame, out, verifyChecksum);
-  if (version === 6) return parseIpv6(frame, out);
+  if (version === 4) return parseIpv4(frame, out, verifyChecksum, snapped);
+  if (version === 6) return parseIpv6(frame, out, snapped);
   return 'bad-ip-version';
 }
 
-function parseIpv4(frame: Uint8Array, out: IpRepr, verifyChecksum: boolean): DropReason | null {
+function parseIpv4(frame: Uint8Array, out: IpRepr, verifyChecksum: boolean, snapped: boolean): DropReason | null {
   if (frame.length < IPV4_HEADER_LEN) return 'truncated';
   // RFC 791 §3.1: IHL counts 32-bit words; the minimum value for a correct header is 5.
   const hlen = (frame[0]! & 0x0f) * 4;
@@ -136,7 +142,7 @@ function parseIpv4(frame: Uint8Array, out: IpRepr, verifyChecksum: boolean): Dro
   // a total length larger than what arrived, or smaller than the header, is an error
   // (RFC 1122 §3.2.1.1 / Linux ip_rcv_core).
   const total = (frame[2]! << 8) | frame[3]!;
-  if (total > frame.length || total < hlen) return 'bad-ip-total-length';
+  if ((total > frame.length && !snapped) || total < hlen) return 'bad-ip-total-length';
   // RFC 791 §3.1 / RFC 1122 §3.2.1.2: a datagram whose header checksum fails is silently discarded.
   if (verifyChecksum && finishChecksum(sum16(frame, 0, hlen, 0)) !== 0) return 'bad-ip-checksum';
   if (hlen > IPV4_HEADER_LEN && !ipv4OptionsWellFormed(frame, IPV4_HEADER_LEN, hlen)) return 'bad-ip-option';
@@ -151,6 +157,7 @@ function parseIpv4(frame: Uint8Array, out: IpRepr, verifyChecksum: boolean): Dro
   out.version = 4;
   out.protocol = frame[9]!;
   out.ttl = frame[8]!;
+  out.tos = frame[1]!;
   out.headerLength = hlen;
   out.payloadLength = total - hlen;
   out.src = v4Text(frame, 12);
@@ -201,13 +208,15 @@ function v4Text(b: Uint8Array, off: number): string {
   return text;
 }
 
-function parseIpv6(frame: Uint8Array, out: IpRepr): DropReason | null {
+function parseIpv6(frame: Uint8Array, out: IpRepr, snapped: boolean): DropReason | null {
   if (frame.length < IPV6_HEADER_LEN) return 'truncated';
   // RFC 8200 §3: Payload Length counts everything after the fixed 40-byte header. (A zero value
   // with a Jumbo Payload option, RFC 2675, is not supported: such a packet parses as empty.)
   const plen = (frame[4]! << 8) | frame[5]!;
   const end = IPV6_HEADER_LEN + plen;
-  if (end > frame.length) return 'bad-ip-total-length';
+  if (end > frame.length && !snapped) return 'bad-ip-total-length';
+  // Extension headers must have been captured whole (the same bound as `end` unless snapped).
+  const captured = Math.min(end, frame.length);
   let nh = frame[6]!;
   let off = IPV6_HEADER_LEN;
   let prevNh = 6;
@@ -222,10 +231,10 @@ function parseIpv6(frame: Uint8Array, out: IpRepr): DropReason | null {
     if (nh === NH_HOPOPTS || nh === NH_ROUTING || nh === NH_DSTOPTS) {
       // RFC 8200 §4.3: Hop-by-Hop Options may only appear immediately after the IPv6 header.
       if (nh === NH_HOPOPTS && off !== IPV6_HEADER_LEN) return 'bad-ip-ext-header';
-      if (off + 2 > end) return 'bad-ip-ext-header';
+      if (off + 2 > captured) return 'bad-ip-ext-header';
       // RFC 8200 §4.3-4.6: Hdr Ext Len is in 8-octet units, not including the first 8 octets.
       const len = (frame[off + 1]! + 1) * 8;
-      if (off + len > end) return 'bad-ip-ext-header';
+      if (off + len > captured) return 'bad-ip-ext-header';
       prevNh = off;
       nh = frame[off]!;
       off += len;
@@ -234,7 +243,7 @@ function parseIpv6(frame: Uint8Array, out: IpRepr): DropReason | null {
     if (nh === NH_FRAGMENT) {
       // RFC 8200 §4.5: Next Header, reserved, offset (13 bits, 8-octet units), res, M; Identification.
       // The walk stops here: what follows belongs to the fragmentable part (reassembly re-parses).
-      if (off + 8 > end) return 'bad-ip-ext-header';
+      if (off + 8 > captured) return 'bad-ip-ext-header';
       const fo = (frame[off + 2]! << 8) | frame[off + 3]!;
       out.fragHeaderOffset = off;
       out.fragPrevNextHeader = prevNh;
@@ -249,6 +258,8 @@ function parseIpv6(frame: Uint8Array, out: IpRepr): DropReason | null {
   out.version = 6;
   out.protocol = nh;
   out.ttl = frame[7]!;
+  // RFC 8200 §3: the Traffic Class straddles the first two bytes, after the 4-bit version.
+  out.tos = ((frame[0]! & 0xf) << 4) | (frame[1]! >> 4);
   out.headerLength = off;
   out.payloadLength = end - off;
   out.src = formatAddr(frame, 8, 16);

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isFragment, newIpRepr, parseIpHeader } from './ip.js';
 import type { IpRepr } from './ip.js';
-import { buildTcpPacket, emitTcp, parseTcp, tcpHeaderLength, tcpOptionsLength } from './tcp.js';
+import { buildTcpPacket, emitTcp, parseTcp, tcpDataOffset, tcpHeaderLength, tcpOptionsLength } from './tcp.js';
 import { ACK, newTcpRepr, PSH, SYN } from './tcp-repr.js';
 import type { TcpRepr } from './tcp-repr.js';
 import { formatPacket, formatTcpLine } from './format.js';
@@ -211,3 +211,29 @@ function ipCore(ip: IpRepr): Partial<IpRepr> {
   const { version, src, dst, srcKey, dstKey, protocol, ttl, headerLength, payloadLength } = ip;
   return { version, src, dst, srcKey, dstKey, protocol, ttl, headerLength, payloadLength };
 }
+
+test('snapped: a capture cut inside the payload parses with the lengths from the IP header, IPv4 and IPv6; unsnapped it is dropped', () => {
+  for (const [src, dst] of [['10.0.0.1', '10.0.0.2'], ['fd00::1', 'fd00::2']] as const) {
+    const r = newTcpRepr();
+    r.srcPort = 40000;
+    r.dstPort = 80;
+    r.seq = 1000;
+    r.flags = ACK | PSH;
+    r.hasTimestamp = true;
+    r.tsVal = 7;
+    r.payload = new Uint8Array(1000).fill(0x61);
+    const whole = buildTcpPacket(src, dst, r);
+    const cut = whole.subarray(0, 128);
+    const ip = newIpRepr();
+    const tcp = newTcpRepr();
+    assert.notEqual(parseIpHeader(cut, ip, false), null, 'unsnapped, the IP header claims more than arrived');
+    assert.equal(parseIpHeader(cut, ip, false, true), null);
+    assert.equal(parseTcp(cut, ip, tcp, false, true), null);
+    assert.equal(tcpDataOffset(cut, ip), 32);
+    assert.equal(ip.payloadLength - tcpDataOffset(cut, ip), 1000, 'the segment length comes from the header');
+    assert.equal(tcp.payload.length, 128 - ip.headerLength - 32, 'the payload is what was captured');
+    assert.equal(tcp.tsVal, 7);
+    // The header itself cut short is still truncated.
+    assert.equal(parseTcp(whole.subarray(0, ip.headerLength + 24), ip, tcp, false, true), 'truncated');
+  }
+});

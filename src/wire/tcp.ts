@@ -32,20 +32,23 @@ export const TcpOpt = {
  * parseIpHeader on the same frame: the checksum reads the addresses from the frame). Fills `out`
  * (cleared first); `out.payload` is a subarray of `frame` (or one shared empty array when the
  * segment carries no data: no view is made per pure ACK). Returns null or why to drop.
+ * `snapped` (with parseIpHeader's): the header and options must have been captured, `out.payload`
+ * is what was (the segment's length is `ip.payloadLength - tcpDataOffset(frame, ip)`).
  */
-export function parseTcp(frame: Uint8Array, ip: IpRepr, out: TcpRepr, verifyChecksum: boolean): DropReason | null {
+export function parseTcp(frame: Uint8Array, ip: IpRepr, out: TcpRepr, verifyChecksum: boolean, snapped = false): DropReason | null {
   clearTcpRepr(out);
   // A fragment is reassembled by the stack before TCP sees it; a tool reading a capture shows it as such.
   if (isFragment(ip)) return 'ip-fragment';
   if (ip.protocol !== IPPROTO_TCP) return 'not-tcp';
   const start = ip.headerLength;
   const len = ip.payloadLength;
-  if (!(start >= 0 && len >= 0 && start + len <= frame.length)) return 'truncated';
-  if (len < TCP_HEADER_LEN) return 'truncated';
+  if (!(start >= 0 && len >= 0 && (start + len <= frame.length || snapped))) return 'truncated';
+  if (len < TCP_HEADER_LEN || start + TCP_HEADER_LEN > frame.length) return 'truncated';
   // RFC 9293 §3.1: Data Offset is the header length in 32-bit words; at least 5, and the header
   // cannot extend past the segment.
-  const hlen = (frame[start + 12]! >> 4) * 4;
+  const hlen = tcpDataOffset(frame, ip);
   if (hlen < TCP_HEADER_LEN || hlen > len) return 'bad-tcp-header-length';
+  if (start + hlen > frame.length) return 'truncated';
   if (verifyChecksum) {
     // RFC 9293 §3.1: the checksum covers the pseudo-header, the header and the data; a segment
     // whose checksum fails is dropped (RFC 9293 §3.1 MUST-3, RFC 1122 §4.2.2.7). For IPv6 the
@@ -66,8 +69,19 @@ export function parseTcp(frame: Uint8Array, ip: IpRepr, out: TcpRepr, verifyChec
   out.urgent = (frame[start + 18]! << 8) | frame[start + 19]!;
   const bad = parseOptions(frame, start + TCP_HEADER_LEN, start + hlen, out);
   if (bad !== null) return bad;
-  if (len > hlen) out.payload = frame.subarray(start + hlen, start + len); // else the empty one clearTcpRepr set
+  const end = Math.min(start + len, frame.length); // start + len unless snapped
+  if (end > start + hlen) out.payload = frame.subarray(start + hlen, end); // else the empty one clearTcpRepr set
   return null;
+}
+
+/** RFC 9293 §3.1 Reserved bits (3 after RFC 9768's AE): must be zero on send, shown by the packetdrill checker. */
+export function tcpReservedBits(frame: Uint8Array, ip: IpRepr): number {
+  return (frame[ip.headerLength + 12]! >> 1) & 7;
+}
+
+/** RFC 9293 §3.1 Data Offset in bytes: the TCP header's length, options included, as on the wire. */
+export function tcpDataOffset(frame: Uint8Array, ip: IpRepr): number {
+  return (frame[ip.headerLength + 12]! >> 4) * 4;
 }
 
 function readU32(b: Uint8Array, i: number): number {
