@@ -26,6 +26,7 @@ import {
   textBytes,
   u16Bytes,
   u32Bytes,
+  type DhcpDropReason,
   type DhcpMessage,
 } from '../wire/dhcp.js';
 import { sec, type Duration, type Instant } from '../time.js';
@@ -91,15 +92,9 @@ interface Lease {
   expires: Instant;
 }
 
+/** Why the server dropped a message: the codec's reasons (DhcpDropReason) or the server's own. */
 export type DhcpServerDrop =
-  | 'dhcp-truncated'
-  | 'dhcp-bad-op'
-  | 'dhcp-bad-hlen'
-  | 'dhcp-bad-cookie'
-  | 'dhcp-option-overrun'
-  | 'dhcp-bad-option-length'
-  | 'dhcp-no-message-type'
-  | 'dhcp-bad-message-type'
+  | DhcpDropReason
   | 'dhcp-not-a-request'
   | 'dhcp-server-message'
   | 'dhcp-other-server'

@@ -7,9 +7,10 @@
  */
 import { formatAddr, parseAddr } from './addr.js';
 import { finishChecksum, pseudoHeaderSum, pseudoHeaderSumAt, sum16 } from './checksum.js';
-import { emitIpv6Header, IPV6_HEADER_LEN } from './ip.js';
+import { emitIpv6Header, IPV6_HEADER_LEN, IPPROTO_ICMPV6 } from './ip.js';
 
-export const IPPROTO_ICMPV6 = 58;
+/** ICMPv6's protocol number, defined once in ip.ts (re-exported for NDP users). */
+export { IPPROTO_ICMPV6 };
 export const ICMPV6_ROUTER_SOLICIT = 133;
 export const ICMPV6_ROUTER_ADVERT = 134;
 

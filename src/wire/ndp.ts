@@ -6,9 +6,10 @@
  */
 import { formatAddr } from './addr.js';
 import { finishChecksum, pseudoHeaderSum, pseudoHeaderSumAt, sum16 } from './checksum.js';
-import { emitIpv6Header, IPV6_HEADER_LEN, type IpRepr } from './ip.js';
+import { emitIpv6Header, IPV6_HEADER_LEN, type IpRepr, IPPROTO_ICMPV6 } from './ip.js';
 
-export const IPPROTO_ICMPV6 = 58;
+/** ICMPv6's protocol number, defined once in ip.ts (re-exported for NDP users). */
+export { IPPROTO_ICMPV6 };
 
 export const NdpType = {
   ROUTER_SOLICIT: 133,
