@@ -24,6 +24,7 @@
 
 // The stack and its sockets.
 export { Stack, type StackOptions, type StackEvent } from './stack/stack.js';
+export type { PingOptions } from './ip/ping-args.js';
 export { MIB_COUNTERS, EXT_COUNTERS, type Mib, type MibName, type CounterName, type DropCounterName } from './mib.js';
 export { TcpSocket } from './stack/socket.js';
 export { Listener } from './stack/listener.js';

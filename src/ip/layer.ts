@@ -25,6 +25,7 @@ import { PathMtuCache } from './pmtu.js';
 import { RouteTable, type Route } from './route.js';
 
 import type { IpDropReason, Mib } from '../mib.js';
+import { decrementTtl, nextHeaderPointer, parseIpHeaderLenient } from './header-ops.js';
 export type { Mib };
 
 /** What a protocol registers in the handler table. */
@@ -578,22 +579,6 @@ function linkMtuFor(route: Route, v: 4 | 6): number {
   return Math.min(route.iface.mtu, v === 4 ? 0xffff : 0xffff + IPV6_HEADER_LEN);
 }
 
-/** Offset of the Next Header byte naming the upper protocol (IPv6 header or last extension header). */
-function nextHeaderPointer(frame: Uint8Array, ip: IpRepr): number {
-  if (ip.headerLength === IPV6_HEADER_LEN) return 6;
-  // Walk again to find the last extension header's start (its Next Header is its first byte).
-  let off = IPV6_HEADER_LEN;
-  let nh = frame[6]!;
-  let last = 6;
-  while (off < ip.headerLength && (nh === 0 || nh === 43 || nh === 60 || nh === 44)) {
-    const len = nh === 44 ? 8 : (frame[off + 1]! + 1) * 8;
-    last = off;
-    nh = frame[off]!;
-    off += len;
-  }
-  return last;
-}
-
 function linkLocalOf(iface: Interface): string | null {
   for (const a of iface.addrs) if (a.version === 6 && a.bytes[0] === 0xfe && (a.bytes[1]! & 0xc0) === 0x80) return a.addr;
   return null;
@@ -604,27 +589,3 @@ function bump(mib: Mib, name: string, n = 1): void {
   const m = mib as unknown as Record<string, number>;
   m[name] = (m[name] ?? 0) + n;
 }
-
-/** Parse a stored first fragment's header (its payload may be cut short: lengths are not checked). */
-function parseIpHeaderLenient(first: Uint8Array, ip: IpRepr): boolean {
-  const copy = first.slice();
-  if (copy[0]! >> 4 === 4) {
-    copy[2] = copy.length >> 8;
-    copy[3] = copy.length & 0xff;
-  } else {
-    const plen = copy.length - IPV6_HEADER_LEN;
-    copy[4] = plen >> 8;
-    copy[5] = plen & 0xff;
-  }
-  return parseIpHeader(copy, ip, false) === null;
-}
-
-/** RFC 1624 incremental checksum update for a TTL decrement (RFC 1812 §5.3.1). */
-function decrementTtl(f: Uint8Array): void {
-  f[8] = f[8]! - 1;
-  let sum = ((f[10]! << 8) | f[11]!) + 0x0100;
-  sum = (sum & 0xffff) + (sum >> 16);
-  f[10] = sum >> 8;
-  f[11] = sum & 0xff;
-}
-

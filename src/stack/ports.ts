@@ -115,3 +115,11 @@ export class Ports {
     throw new StackError('EADDRNOTAVAIL', `no free ephemeral port in ${lo}-${hi} towards ${endpoint(remoteAddr, remotePort)}`);
   }
 }
+
+/** A port number given by a caller, checked (1..65535, or 0..65535 where 0 asks for any); throws naming `what`. */
+export function checkPort(p: unknown, what: string, nonZero: boolean): number {
+  if (typeof p !== 'number' || !Number.isInteger(p) || p < (nonZero ? 1 : 0) || p > 65535) {
+    throw new RangeError(`${what} must be an integer ${nonZero ? 1 : 0}..65535, got ${String(p)}`);
+  }
+  return p;
+}

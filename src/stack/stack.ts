@@ -25,6 +25,9 @@ import { TcpGlue } from './tcp-glue.js';
 import type { ConnRow, Snapshot } from './views.js';
 import type { IpDropReason, UdpLayerDropReason } from '../mib.js';
 import type { DropReason } from '../wire/ip.js';
+import { checkPort } from './ports.js';
+import { tcpRows } from './views.js';
+import { pingArgs, type PingOptions } from '../ip/ping-args.js';
 
 /** What a Stack is built from: its addresses, clock, name, seed and TCP defaults. */
 export interface StackOptions {
@@ -176,20 +179,10 @@ export class Stack implements TimerClient {
    * reply's TTL and size; rejects with ETIMEDOUT after `timeout` µs (default 1 s) or the
    * errno of why it could not be sent. `size` is the data length (ping -s, default 56).
    */
-  ping(dst: string, opts: { size?: number; id?: number; seq?: number; timeout?: number; ttl?: number } = {}): Promise<PingResult> {
-    const d = canonicalAddr(typeof dst === 'string' ? dst.replace(/%.*$/, '') : '');
-    if (d === null) throw new TypeError(`dst: '${String(dst)}' is not an IP address`);
-    const size = opts.size ?? 56;
-    if (!Number.isInteger(size) || size < 0 || size > 65507) throw new RangeError(`size must be an integer 0..65507, got ${String(opts.size)}`);
-    const id = opts.id ?? (this.pingId = (this.pingId + 1) & 0xffff);
-    const seq = opts.seq ?? 1;
-    for (const [k, v] of [['id', id], ['seq', seq]] as const) {
-      if (!Number.isInteger(v) || v < 0 || v > 0xffff) throw new RangeError(`${k} must be an integer 0..65535, got ${String(v)}`);
-    }
-    const timeout = opts.timeout ?? 1_000_000;
-    if (!(timeout > 0)) throw new RangeError(`timeout must be > 0 µs, got ${String(opts.timeout)}`);
+  ping(dst: string, opts: PingOptions = {}): Promise<PingResult> {
+    const args = pingArgs(dst, opts, () => (this.pingId = (this.pingId + 1) & 0xffff));
     return new Promise((resolve, reject) => {
-      this.ip.icmp.ping(d, { size, id, seq, timeout, ...(opts.ttl !== undefined ? { ttl: opts.ttl } : {}) }, (err, r) => (err !== null ? reject(err) : resolve(r!)));
+      this.ip.icmp.ping(args.dst, args, (err, r) => (err !== null ? reject(err) : resolve(r!)));
     });
   }
 
@@ -431,24 +424,7 @@ export class Stack implements TimerClient {
 
   /** The connection table (netstat/ss view). */
   netstat(): ConnRow[] {
-    const rows: ConnRow[] = [];
-    for (const l of this.listeners.values()) {
-      rows.push({
-        proto: l.address.includes(':') ? 'tcp6' : 'tcp', localAddress: l.address, localPort: l.port,
-        remoteAddress: l.address.includes(':') ? '::' : '0.0.0.0', remotePort: 0, state: 'LISTEN',
-        recvQ: l.acceptQueue.length, sendQ: l.backlog,
-      });
-    }
-    for (const c of this.conns.values()) {
-      const row: ConnRow = {
-        proto: c.ipv6 ? 'tcp6' : 'tcp', localAddress: c.localAddr, localPort: c.localPort,
-        remoteAddress: c.remoteAddr, remotePort: c.remotePort, state: c.state,
-        recvQ: c.recvBuf.length, sendQ: c.sendBuf.length,
-      };
-      if (c.owner instanceof Listener) row.listener = endpoint(c.owner.address, c.owner.port);
-      rows.push(row);
-    }
-    return rows;
+    return tcpRows(this.listeners.values(), this.conns.values());
   }
 
   /** Every connection's row, the counters and the host name, for netstat-style tools. */
@@ -623,11 +599,4 @@ function hasOptions(tcp: Partial<TcpConfig> | undefined): tcp is Partial<TcpConf
   if (tcp === undefined) return false;
   for (const k in tcp) if ((tcp as Record<string, unknown>)[k] !== undefined) return true;
   return false;
-}
-
-function checkPort(p: unknown, what: string, nonZero: boolean): number {
-  if (typeof p !== 'number' || !Number.isInteger(p) || p < (nonZero ? 1 : 0) || p > 65535) {
-    throw new RangeError(`${what} must be an integer ${nonZero ? 1 : 0}..65535, got ${String(p)}`);
-  }
-  return p;
 }

@@ -1,4 +1,7 @@
+import type { Connection } from '../tcp/connection.js';
 import type { TcpStateName } from '../tcp/state.js';
+import { Listener } from './listener.js';
+import { endpoint } from './ports.js';
 
 /**
  * One row of a connection table, from any source: the Linux host (/proc/net/tcp{,6}) or a synack
@@ -42,4 +45,26 @@ export interface Snapshot {
   counters: Counters;
   /** Relevant settings, named as sysctls: tcp_syncookies, tcp_max_syn_backlog, somaxconn, tcp_fin_timeout, tcp_tw_reuse ... */
   settings: Record<string, number>;
+}
+
+/** The TCP rows of a stack's connection table (netstat/ss view): listeners, then connections. */
+export function tcpRows(listeners: Iterable<Listener>, conns: Iterable<Connection>): ConnRow[] {
+  const rows: ConnRow[] = [];
+  for (const l of listeners) {
+    rows.push({
+      proto: l.address.includes(':') ? 'tcp6' : 'tcp', localAddress: l.address, localPort: l.port,
+      remoteAddress: l.address.includes(':') ? '::' : '0.0.0.0', remotePort: 0, state: 'LISTEN',
+      recvQ: l.acceptQueue.length, sendQ: l.backlog,
+    });
+  }
+  for (const c of conns) {
+    const row: ConnRow = {
+      proto: c.ipv6 ? 'tcp6' : 'tcp', localAddress: c.localAddr, localPort: c.localPort,
+      remoteAddress: c.remoteAddr, remotePort: c.remotePort, state: c.state,
+      recvQ: c.recvBuf.length, sendQ: c.sendBuf.length,
+    };
+    if (c.owner instanceof Listener) row.listener = endpoint(c.owner.address, c.owner.port);
+    rows.push(row);
+  }
+  return rows;
 }
