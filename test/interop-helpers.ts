@@ -29,12 +29,19 @@ export function itest(name: string, fn: (t: TestContext) => Promise<void>, timeo
   });
 }
 
-export async function waitFor(what: string, cond: () => boolean, ms = 10_000): Promise<void> {
+/** Poll `probe` every `everyMs` until it gives a value, which is returned; throws naming `what` after `ms`. */
+export async function until<T>(what: string, ms: number, probe: () => T | undefined, everyMs = 50): Promise<T> {
   const end = Date.now() + ms;
-  while (!cond()) {
+  for (;;) {
+    const v = probe();
+    if (v !== undefined) return v;
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
+    await new Promise((r) => setTimeout(r, everyMs));
   }
+}
+
+export async function waitFor(what: string, cond: () => boolean, ms = 10_000): Promise<void> {
+  await until(what, ms, () => (cond() ? true : undefined), 10);
 }
 
 /** Reject if `p` takes longer than `ms` (a hung peer must fail the test, not hang the run). */

@@ -18,6 +18,7 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { until } from './interop-helpers.js';
 
 const SERVER_MODULE = fileURLToPath(new URL('../src/usernet/dhcp-server.js', import.meta.url));
 
@@ -75,16 +76,6 @@ interface Line {
   reply?: { type: number; dst: string; unicastMac: boolean } | null;
   counters?: { received: Record<string, number>; sent: Record<string, number>; releases: number };
   leases?: { addr: string; state: string; hostname: string | null }[];
-}
-
-async function until<T>(what: string, ms: number, probe: () => T | undefined): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = probe();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 test('busybox udhcpc gets an address from DhcpServer, renews and releases', { timeout: 60_000 }, async (t) => {

@@ -15,6 +15,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { until } from './interop-helpers.js';
 
 const ADVERTISER = fileURLToPath(new URL('../src/usernet/router-advert.js', import.meta.url));
 const RNG = fileURLToPath(new URL('../src/rng.js', import.meta.url));
@@ -63,16 +64,6 @@ sock.on('message', (f) => {
 });
 sock.bind(inPort, '127.0.0.1', () => { console.log('ready'); flush(); });
 `;
-
-async function until<T>(what: string, ms: number, probe: () => T | undefined): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = probe();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 test('a kernel configures SLAAC, its default route and MTU from RouterAdvertiser', { timeout: 60_000 }, async (t) => {
   const why = missing();
