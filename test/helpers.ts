@@ -5,7 +5,9 @@
  * when a test needs exact control over what the stack sees.
  */
 import type { PathConfig } from '../src/driver/sim-network.js';
+import { NodeDriver } from '../src/driver/node-driver.js';
 import { SimWorld } from '../src/driver/world.js';
+import { memoryPair } from '../src/link/memory.js';
 import type { Link } from '../src/link/link.js';
 import type { Stack, StackOptions } from '../src/stack/stack.js';
 import type { TcpStateName } from '../src/tcp/state.js';
@@ -459,4 +461,30 @@ export function lossyTransfer(segs: number, lose: number[], times = 1, serverTcp
   c.onConnect = () => c.write(new Uint8Array(segs * MSS));
   w.run(20_000_000);
   return { lines, sends, counters: a.counters as Record<string, number>, got, doneAt };
+}
+
+/**
+ * Two stacks on a NodeDriver (real time) joined by a memoryPair link whose frames move on the next
+ * turn of the event loop. `ref: true`: the memory link holds no handle, so the driver's timer keeps
+ * the test process alive.
+ */
+export function realTimePair(addrA: string, addrB: string): { driver: NodeDriver; a: Stack; b: Stack } {
+  const driver = new NodeDriver({ ref: true });
+  const pair = memoryPair();
+  const a = driver.createStack({ addresses: [addrA], seed: 1 });
+  const b = driver.createStack({ addresses: [addrB], seed: 2 });
+  // memoryPair only moves frames on pump(); deliver them on the next turn of the event loop.
+  let scheduled = false;
+  const schedulePump = (): void => {
+    if (scheduled) return;
+    scheduled = true;
+    setImmediate(() => {
+      scheduled = false;
+      pair.pump();
+    });
+  };
+  const wake = (l: Link): Link => ({ mtu: l.mtu, send: (f: Uint8Array) => (l.send(f), schedulePump()), onReceive: (cb: (f: Uint8Array) => void) => l.onReceive(cb) });
+  driver.attach(a, wake(pair.a));
+  driver.attach(b, wake(pair.b));
+  return { driver, a, b };
 }

@@ -6,10 +6,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SimWorld } from '../src/driver/world.js';
 import { SimDriver } from '../src/driver/node.js';
-import { NodeDriver } from '../src/driver/node-driver.js';
-import { memoryPair } from '../src/link/memory.js';
 import { createNet, type Net, type SynackSocket } from '../src/net/index.js';
 import { ms, sec } from '../src/time.js';
+import { realTimePair } from './helpers.js';
 
 const CLIENT = '10.0.0.1';
 const SERVER = '10.0.0.2';
@@ -452,23 +451,7 @@ test('IPv6: connect, families, addresses and error messages', async () => {
 
 test('NodeDriver on real time over a memoryPair link: echo in well under a second', async () => {
   // ref: true: the memory link holds no handle, so the driver's timer keeps the test process alive.
-  const driver = new NodeDriver({ ref: true });
-  const pair = memoryPair();
-  const a = driver.createStack({ addresses: [CLIENT], seed: 1 });
-  const b = driver.createStack({ addresses: [SERVER], seed: 2 });
-  // memoryPair only moves frames on pump(); deliver them on the next turn of the event loop.
-  let scheduled = false;
-  const schedulePump = (): void => {
-    if (scheduled) return;
-    scheduled = true;
-    setImmediate(() => {
-      scheduled = false;
-      pair.pump();
-    });
-  };
-  const wake = (l: typeof pair.a) => ({ mtu: l.mtu, send: (f: Uint8Array) => (l.send(f), schedulePump()), onReceive: (cb: (f: Uint8Array) => void) => l.onReceive(cb) });
-  driver.attach(a, wake(pair.a));
-  driver.attach(b, wake(pair.b));
+  const { driver, a, b } = realTimePair(CLIENT, SERVER);
   const na = createNet(a, driver);
   const nb = createNet(b, driver);
   const server = nb.createServer((sock) => sock.pipe(sock)).listen(7, SERVER);

@@ -8,8 +8,6 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SimWorld } from '../src/driver/world.js';
 import { SimDriver } from '../src/driver/node.js';
-import { NodeDriver } from '../src/driver/node-driver.js';
-import { memoryPair } from '../src/link/memory.js';
 import type { PathConfig } from '../src/driver/sim-network.js';
 import { createDgram, type Dgram } from '../src/dgram/index.js';
 import type { RemoteInfo, Socket } from '../src/dgram/socket.js';
@@ -18,6 +16,7 @@ import { DATAGRAM_OVERHEAD } from '../src/udp/socket.js';
 import { ms, sec } from '../src/time.js';
 import { formatNetstat, selectRows } from '../src/diag/netstat.js';
 import { parseProcNetTcp, parseSnmpUdp } from '../src/diag/proc.js';
+import { realTimePair } from './helpers.js';
 
 const C4 = '10.0.0.1';
 const S4 = '10.0.0.2';
@@ -471,23 +470,7 @@ test('netstat -u: a stack\'s UDP sockets as netstat -uan prints them; /proc/net/
 });
 
 test('node:dgram on a NodeDriver (real time) over a memoryPair link: echo round trip', async () => {
-  const driver = new NodeDriver({ ref: true });
-  const pair = memoryPair();
-  const a = driver.createStack({ addresses: [C4], seed: 1 });
-  const b = driver.createStack({ addresses: [S4], seed: 2 });
-  // memoryPair only moves frames on pump(); deliver them on the next turn of the event loop.
-  let scheduled = false;
-  const schedulePump = (): void => {
-    if (scheduled) return;
-    scheduled = true;
-    setImmediate(() => {
-      scheduled = false;
-      pair.pump();
-    });
-  };
-  const wake = (l: typeof pair.a) => ({ mtu: l.mtu, send: (f: Uint8Array) => (l.send(f), schedulePump()), onReceive: (cb: (f: Uint8Array) => void) => l.onReceive(cb) });
-  driver.attach(a, wake(pair.a));
-  driver.attach(b, wake(pair.b));
+  const { driver, a, b } = realTimePair(C4, S4);
   const srv = echoServer(createDgram(b, driver), 'udp4', 7);
   const cli = createDgram(a, driver).createSocket('udp4');
   const reply = await new Promise<string>((resolve) => {
