@@ -6,6 +6,7 @@
  * can be summed before folding. Chain calls with `acc` (every chunk but the last of even length)
  * and fold once with `finishChecksum`.
  */
+import { simdAvailable, simdSum16 } from './checksum-simd.js';
 
 /**
  * Add buf[off..off+len] to `acc` as big-endian 16-bit words. An odd final byte is padded with a
@@ -18,8 +19,26 @@
  * it): 4 bytes per load instead of 1, about 2.5x faster than byte loads.
  */
 export function sum16(buf: Uint8Array, off: number, len: number, acc = 0): number {
+  if (len >= SIMD_MIN && useSimd) return acc + simdSum16(buf, off, len);
   if (len >= WIDE_MIN && ((buf.byteOffset + off) & 1) === 0) return sumWide(buf, off, len, acc);
   return sumBytes(buf, off, len, acc);
+}
+
+/**
+ * From this many bytes on, the WebAssembly SIMD loop (checksum-simd.ts) wins even with its copy
+ * into the module's memory; below it the call and the copy cost more than they save.
+ */
+const SIMD_MIN = 128;
+let useSimd = simdAvailable;
+
+/**
+ * Which loop sums long inputs: 'simd' (WebAssembly SIMD, the default where the host has it) or
+ * 'js'. For benchmarks and tests that compare the two; returns the engine now in use.
+ */
+export function setChecksumEngine(engine: 'simd' | 'js'): 'simd' | 'js' {
+  if (engine !== 'simd' && engine !== 'js') throw new TypeError(`engine must be 'simd' or 'js', got ${String(engine)}`);
+  useSimd = engine === 'simd' && simdAvailable;
+  return useSimd ? 'simd' : 'js';
 }
 
 /** Below this many bytes the byte loop wins (no view lookup, no fold). */
