@@ -326,6 +326,14 @@ export class IpLayer {
     const verify = iface.link?.checksumOffload !== true;
     const reason = parseIpHeader(frame, ip, verify);
     if (reason !== null) return this.dropHdr(reason, v6);
+    // The last datagram delivered locally had these addresses, on this interface, with the same
+    // local addresses: its checks (local, broadcast, martian) hold again. A host sees the same
+    // few address pairs over and over (the parser returns the same string for the same IPv4
+    // address, so this is usually a pointer compare).
+    if (ip.dst === this.rxOkDst && ip.src === this.rxOkSrc && iface === this.rxOkIface && this.addrGeneration === this.rxOkGen) {
+      if (isFragment(ip)) return this.reassemble(ip, frame, iface);
+      return this.deliver(ip, frame, iface);
+    }
     const local = this.local.get(ip.dst);
     if (local === undefined && !this.isBroadcast(ip.dst) && !this.inGroup(ip.dst)) {
       if (this.forwardHook !== null && !this.martian(ip, iface) && this.forwardHook(ip, frame, iface)) return;
@@ -337,9 +345,21 @@ export class IpLayer {
       bump(this.mib, v6 ? 'Ip6InAddrErrors' : 'IpInAddrErrors');
       return this.drop('martian');
     }
+    if (local !== undefined) {
+      this.rxOkDst = ip.dst;
+      this.rxOkSrc = ip.src;
+      this.rxOkIface = iface;
+      this.rxOkGen = this.addrGeneration;
+    }
     if (isFragment(ip)) return this.reassemble(ip, frame, iface);
     this.deliver(ip, frame, iface);
   }
+
+  /** input's memo of the last unicast datagram that passed the address checks. */
+  private rxOkDst = '';
+  private rxOkSrc = '';
+  private rxOkIface: Interface | null = null;
+  private rxOkGen = -1;
 
   /** RFC 791 §3.2 / RFC 8200 §4.5: queue a fragment; deliver the datagram once whole. */
   private reassemble(ip: IpRepr, frame: Uint8Array, iface: Interface): void {
