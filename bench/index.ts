@@ -3,7 +3,7 @@
  *
  *   node dist/bench/index.js [--json] [--only a,b,...]
  *
- * --only takes: throughput1500, throughput65535, kernel, cps, kernelCps, heap, synTimeout, ooo, tun
+ * --only takes: throughput1500, throughput65535, netApi1500, kernel, cps, kernelCps, heap, synTimeout, ooo, tun
  * (for profiling one figure: node --cpu-prof dist/bench/index.js --only throughput1500).
  * Sizes are chosen so the whole run takes well under a minute; each figure has a warm-up.
  */
@@ -13,12 +13,13 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { kernelCps, synackCps } from './cps.js';
+import { netApiThroughput } from './net-api.js';
 import { ensureGc, heapPerIdleConnection } from './heap.js';
 import { synTimeout } from './syn-timeout.js';
 import { oooBench } from './ooo.js';
 import { kernelThroughput, synackThroughput } from './throughput.js';
 
-const ALL = ['throughput1500', 'throughput65535', 'kernel', 'cps', 'kernelCps', 'heap', 'synTimeout', 'ooo', 'tun'] as const;
+const ALL = ['throughput1500', 'throughput65535', 'netApi1500', 'kernel', 'cps', 'kernelCps', 'heap', 'synTimeout', 'ooo', 'tun'] as const;
 type Part = (typeof ALL)[number];
 
 const TARGETS = {
@@ -70,6 +71,12 @@ async function main(): Promise<void> {
     const r = synackThroughput({ mtu: 65535, checksumOffload: true, warmMs: 500, ms: 2500 });
     out.throughput65535Gbps = r.gbps;
     detail.throughput65535 = r;
+  }
+  if (only.has('netApi1500')) {
+    log('throughput through the net API (streams, events), MTU 1500, checksums ...');
+    const r = await netApiThroughput({ mtu: 1500, warmMs: 500, ms: 2500 });
+    out.netApi1500Gbps = r.gbps;
+    detail.netApi1500 = r;
   }
   if (only.has('kernel')) {
     log('throughput, kernel TCP over 127.0.0.1 (node:net) ...');
@@ -150,6 +157,7 @@ async function main(): Promise<void> {
   const f = (k: string, digits: number, unit: string): string => (typeof out[k] === 'number' ? `${(out[k] as number).toFixed(digits)} ${unit}` : '-');
   rows.push(['throughput, MTU 1500, checksums', f('throughput1500Gbps', 3, 'Gbit/s'), TARGETS.throughput1500Gbps]);
   rows.push(['throughput, MTU 65535, offload', f('throughput65535Gbps', 3, 'Gbit/s'), TARGETS.throughput65535Gbps]);
+  rows.push(['throughput via the net API, MTU 1500', f('netApi1500Gbps', 3, 'Gbit/s'), 'streams and events on top']);
   rows.push(['kernel loopback (node:net)', f('kernelLoopbackGbps', 3, 'Gbit/s'), '']);
   rows.push(['  65535/kernel ratio', f('throughput65535VsKernel', 3, 'x'), '>= 1']);
   rows.push(['connections/s, synack', f('cps', 0, '/s'), TARGETS.cps]);

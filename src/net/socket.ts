@@ -23,6 +23,8 @@ import { familyOf, isIpc, isLocalhost, validatePort, withoutZone, type ConnectOp
 export { withoutZone, type ConnectOptions, type IpcConnectOptions, type NetContext, type SocketOptions, type SocketReadyState } from './socket-options.js';
 
 const CHUNK = 64 * 1024;
+/** An empty slab: the first read allocates a real one. */
+const NO_SLAB = Buffer.alloc(0);
 
 /** Internal: a socket made by a Server around an accepted TcpSocket. */
 export const kAccepted = Symbol('synack.accepted');
@@ -239,17 +241,33 @@ export class Socket extends Duplex {
     this.pull();
   }
 
+  /** The buffer reads land in (see pull); views of it go to the application. */
+  private slab: Buffer = NO_SLAB;
+  private slabUsed = 0;
+
   /** Move bytes from TCP into the stream while the stream wants them. */
   private pull(): void {
     const tcp = this.tcp;
     if (tcp === null || this.destroyed || this.endPushed) return;
     let took = false;
     while (this.wantRead && tcp.readable > 0) {
-      const bytes = tcp.read(Math.min(tcp.readable, CHUNK));
-      if (bytes === null) break;
+      const want = Math.min(tcp.readable, CHUNK);
+      // Read into this socket's slab (as Node reads into a buffer it allocates per stream): a
+      // chunk handed to the application is a view of the slab, never written again; a new slab
+      // is made when the rest is too short. No backing store is allocated per read, and no
+      // other socket's bytes share this one's memory.
+      if (this.slab.length - this.slabUsed < want) {
+        this.slab = Buffer.alloc(CHUNK); // zeroed: `chunk.buffer` shows the whole slab
+        this.slabUsed = 0;
+      }
+      const target = this.slab.subarray(this.slabUsed, this.slabUsed + want);
+      const n = tcp.readInto(target);
+      if (n === 0) break;
+      const chunk = n === want ? target : this.slab.subarray(this.slabUsed, this.slabUsed + n);
+      this.slabUsed = (this.slabUsed + n + 7) & ~7; // the next view 8-byte aligned (word loads)
       took = true;
-      this._bytesRead += bytes.length;
-      this.wantRead = this.push(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+      this._bytesRead += n;
+      this.wantRead = this.push(chunk);
     }
     if (took) {
       this.touch();
