@@ -92,12 +92,11 @@ test('ARP: the first SYN waits for an ARP request/reply; the peer learns the sen
   assert.equal(state(l.a, '10.0.0.2'), 'REACHABLE');
   assert.equal(l.a.eth.neighbors().find((n) => n.address === '10.0.0.2')?.lladdr, MAC_B);
   // LINUX neigh_event_ns: the request addressed to b left a's MAC in b's cache (STALE, then in
-  // use: DELAY; b never confirms it by itself within 5 s, so it probes unicast and gets REACHABLE).
-  assert.ok(['STALE', 'DELAY', 'PROBE', 'REACHABLE'].includes(state(l.b, '10.0.0.1')!));
+  // use by the SYN-ACK: DELAY). The handshake's last ACK acknowledges b's SYN, so b's next
+  // segment confirms the entry (tcp_ack → sk_dst_confirm): REACHABLE within the 5 s DELAY, no probe.
+  assert.ok(['STALE', 'DELAY', 'REACHABLE'].includes(state(l.b, '10.0.0.1')!));
   l.w.run(l.w.now + 7 * S);
-  const probe = l.log.find((e) => e.from === 'b' && arpOf(e.frame)?.op === ArpOp.REQUEST && arpOf(e.frame)?.tpaText === '10.0.0.1');
-  assert.ok(probe, 'b re-probes a');
-  assert.equal(formatMac(probe.frame, 0), MAC_A, 'PROBE is unicast to the cached MAC (RFC 4861 §7.3.3, LINUX arp_solicit)');
+  assert.equal(l.log.filter((e) => e.from === 'b' && arpOf(e.frame)?.op === ArpOp.REQUEST && arpOf(e.frame)?.tpaText === '10.0.0.1').length, 0, 'b did not need to probe a');
   assert.equal(state(l.b, '10.0.0.1'), 'REACHABLE');
 });
 
@@ -343,6 +342,35 @@ test('confirmNeighbor (TCP progress) keeps an entry REACHABLE without probes; fo
   assert.equal(l.log.slice(before).filter((e) => e.from === 'a' && arpOf(e.frame)?.op === ArpOp.REQUEST).length, 0, 'a never probed b');
   l.a.stack.connect({ remoteAddress: '10.0.0.77', remotePort: 80 });
   assert.equal(formatNeighbors(l.a.eth.neighbors(), 'eth0'), `10.0.0.2 dev eth0 lladdr ${MAC_B} REACHABLE\n10.0.0.77 dev eth0 INCOMPLETE`);
+});
+
+test('TCP progress confirms the neighbour (LINUX sk_dst_confirm): a sender whose data is ACKed never re-probes; a pure receiver does', () => {
+  const l = lan();
+  l.w.run(1000);
+  const srv = l.b.stack.listen({ port: 80 });
+  let got = 0;
+  srv.onConnection = () => {
+    const s = srv.accept()!;
+    s.onData = () => {
+      for (let d = s.read(); d !== null; d = s.read()) got += d.length;
+    };
+  };
+  const c = l.a.stack.connect({ remoteAddress: '10.0.0.2', remotePort: 80 });
+  l.w.run(l.w.now + S);
+  const start = l.log.length;
+  // 1 KB a second for 150 s: far past the 15-45 s reachable time.
+  for (let i = 0; i < 150; i++) {
+    c.write(new Uint8Array(1000).fill(i & 0xff));
+    l.w.run(l.w.now + S);
+  }
+  assert.equal(got, 150_000);
+  const requests = (from: string) => l.log.slice(start).filter((e) => e.from === from && arpOf(e.frame)?.op === ArpOp.REQUEST).length;
+  // a's segments after each ACK confirm b: the entry stays REACHABLE and a never asks again.
+  assert.equal(requests('a'), 0, 'the sender re-probed although its data was being ACKed');
+  assert.equal(state(l.a, '10.0.0.2'), 'REACHABLE');
+  // b only receives (its ACKs acknowledge nothing new): its entry for a goes STALE and is
+  // re-probed by unicast ARP when used, as on Linux.
+  assert.ok(requests('b') >= 2, `the receiver re-probed ${requests('b')} times`);
 });
 
 test('the switch learns where each MAC is: after ARP, unicast goes to one port only; broadcast floods; ageing forgets', () => {

@@ -73,6 +73,8 @@ export interface OutputOptions {
   df?: boolean;
   /** TTL / hop limit. LINUX ip_default_ttl / hop_limit: 64. */
   ttl?: number;
+  /** The upper layer saw forward progress to the destination: confirm the next hop's neighbour entry (Link.send). */
+  confirmNeighbor?: boolean;
 }
 
 /** The route a datagram to a destination takes, with what output needs from it. */
@@ -517,7 +519,7 @@ export class IpLayer {
     if (v4) emitIpv4Header(frame, 0, s, d, protocol, len, ttl, opts?.df === false ? this.nextId() : 0, checksum);
     else emitIpv6Header(frame, 0, s, d, protocol, len, ttl);
     write(frame, hdr, s, d, checksum);
-    link.send(frame, p.nextHop);
+    link.send(frame, p.nextHop, opts?.confirmNeighbor === true);
     return null;
   }
 

@@ -171,7 +171,7 @@ export class EthernetInterface {
         this.lent.add(buf);
         return new Uint8Array(buf, ETH_HEADER_LEN, len);
       },
-      send: (packet: Uint8Array, nextHop?: string) => this.output(packet, nextHop),
+      send: (packet: Uint8Array, nextHop?: string, confirm?: boolean) => this.output(packet, nextHop, confirm === true),
       onReceive: (cb: (packet: Uint8Array) => void) => {
         this.receivers.push(cb);
       },
@@ -256,7 +256,7 @@ export class EthernetInterface {
 
   // ---------------------------------------------------------------- output
 
-  private output(packet: Uint8Array, nextHop: string | undefined): void {
+  private output(packet: Uint8Array, nextHop: string | undefined, confirm: boolean): void {
     const v = packet.length > 0 ? packet[0]! >> 4 : 0;
     if (!((v === 4 && packet.length >= 20) || (v === 6 && packet.length >= 40))) return this.drop('tx-malformed');
     if (packet.length > this.frames.mtu) return this.drop('tx-too-big');
@@ -273,6 +273,7 @@ export class EthernetInterface {
       for (const cb of this.unreachableCbs) cb(d, 1);
       return;
     }
+    if (confirm) this.neigh.confirm(hop);
     this.neigh.output(hop, packet);
   }
 

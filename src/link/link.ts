@@ -20,8 +20,11 @@ export interface Link {
    * `nextHop`: the IP address of the next hop the routing table chose (the destination for an
    * on-link route, the gateway otherwise). Links without link-layer addressing ignore it; the
    * Ethernet adapter resolves it (absent: it decides from its own prefixes).
+   * `confirmNeighbor`: the sender saw forward progress to this next hop (TCP new data ACKed), so
+   * a link with a neighbour cache keeps the entry REACHABLE without probing (LINUX
+   * sock_confirm_neigh in ip_finish_output2 → neigh_confirm). Other links ignore it.
    */
-  send(frame: Uint8Array, nextHop?: string): void;
+  send(frame: Uint8Array, nextHop?: string, confirmNeighbor?: boolean): void;
   /** A frame of exactly `len` bytes (contents unspecified) to fill and pass to `send`. Optional. */
   allocFrame?(len: number): Uint8Array;
   /** Register the receiver of incoming frames. */

@@ -401,7 +401,12 @@ export class Stack implements TimerClient {
     // application callback may act on the connection, which nests another service() call.
     for (let round = 0; round < 1000; round++) {
       for (let ev = c.pollEvent(); ev !== undefined; ev = c.pollEvent()) this.dispatch(c, ev);
-      for (let sent = 0; sent < 100_000 && c.pollTransmit(now, tx); sent++) this.transmit(c.localAddr, c.remoteAddr, tx);
+      for (let sent = 0; sent < 100_000 && c.pollTransmit(now, tx); sent++) {
+        // LINUX sock_confirm_neigh: the first segment out after progress carries the confirmation.
+        const confirm = c.dstPendingConfirm;
+        c.dstPendingConfirm = false;
+        this.tcp.transmit(c.localAddr, c.remoteAddr, tx, confirm);
+      }
       if (!c.hasEvents) break;
     }
     if (c.state === 'CLOSED') {

@@ -4,7 +4,7 @@
  * RST; output writes a connection's segments through the IP layer's one output function.
  */
 import type { Interface } from '../ip/iface.js';
-import type { IcmpErrorInfo, IpHandler, PayloadWriter } from '../ip/layer.js';
+import type { IcmpErrorInfo, IpHandler, OutputOptions, PayloadWriter } from '../ip/layer.js';
 import { seqAdd, seqGt } from '../seq.js';
 import { bump } from '../tcp/connection.js';
 import { IPPROTO_TCP, type IpRepr } from '../wire/ip.js';
@@ -14,6 +14,9 @@ import { Listener } from './listener.js';
 import { listenInput } from './passive-open.js';
 import type { Stack } from './stack.js';
 import { tcpIcmpError } from './tcp-icmp.js';
+
+/** Output options of a segment that carries a neighbour confirmation (one shared object). */
+const CONFIRM: OutputOptions = Object.freeze({ confirmNeighbor: true });
 
 export class TcpGlue implements IpHandler {
   private readonly rx = newTcpRepr();
@@ -62,7 +65,13 @@ export class TcpGlue implements IpHandler {
         bump(st.counters, 'ListenDrops');
         return;
       }
+      const una = c.snd.sndUna;
       c.onSegment(now, seg);
+      // LINUX tcp_ack: forward progress (new data ACKed) or a pure duplicate ACK shows the peer
+      // is there; sk_dst_confirm marks the next segment out to confirm its neighbour entry.
+      if (seqGt(c.snd.sndUna, una) || (seg.ack === una && seg.payload.length === 0 && (seg.flags & (SYN | FIN | RST)) === 0 && (seg.flags & ACK) !== 0)) {
+        c.dstPendingConfirm = true;
+      }
       st.service(c);
       return;
     }
@@ -107,9 +116,9 @@ export class TcpGlue implements IpHandler {
    * Send `seg` from src to dst through the IP layer (DF set: RFC 1191 PMTUD, as Linux does for
    * TCP). The IP layer writes the header into a frame from the link (DESIGN.md principle 5).
    */
-  transmit(src: string, dst: string, seg: TcpRepr): void {
+  transmit(src: string, dst: string, seg: TcpRepr, confirmNeighbor = false): void {
     this.st.counters.OutSegs!++;
     this.txSeg = seg;
-    this.st.ip.output(src, dst, IPPROTO_TCP, tcpHeaderLength(seg) + seg.payload.length, this.writer);
+    this.st.ip.output(src, dst, IPPROTO_TCP, tcpHeaderLength(seg) + seg.payload.length, this.writer, confirmNeighbor ? CONFIRM : undefined);
   }
 }

@@ -105,6 +105,8 @@ export class Connection implements Endpoints {
   inBufferSweep = false;
   /** The user called close(): the connection is an orphan. */
   userClosed = false;
+  /** LINUX sk_dst_pending_confirm: the peer showed progress; the next segment out confirms its neighbour (stack). */
+  dstPendingConfirm = false;
   lingerPending = false;
 
   /** What the output engine owes the peer: one bitset of work.ts `Work` bits, served in bit order. */
