@@ -10,6 +10,7 @@
  * allocates no frame buffers either.
  */
 import type { Link } from './link.js';
+import { simdSlab } from '../wire/checksum-simd.js';
 
 /** A FIFO ring of frame references. */
 class Ring {
@@ -80,15 +81,17 @@ class FramePool {
   private carve(len: number): Uint8Array {
     if (len > SLAB_BYTES / 4) return new Uint8Array(len);
     if (this.slabOff + len > this.slab.byteLength) {
-      this.slab = new ArrayBuffer(SLAB_BYTES);
+      // Slabs from the SIMD checksum's arena while it lasts: a frame's checksum then runs in
+      // place instead of copying the frame into the module first (src/wire/checksum-simd.ts).
+      this.slab = simdSlab(SLAB_BYTES) ?? new Uint8Array(SLAB_BYTES);
       this.slabOff = 0;
     }
-    const f = new Uint8Array(this.slab, this.slabOff, len);
+    const f = this.slab.subarray(this.slabOff, this.slabOff + len);
     this.slabOff += (len + 7) & ~7;
     return f;
   }
 
-  private slab = new ArrayBuffer(0);
+  private slab: Uint8Array = new Uint8Array(0);
   private slabOff = 0;
 
   /** A frame was delivered: take it back if it is ours and nobody queued it again. */

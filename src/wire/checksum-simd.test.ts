@@ -4,7 +4,8 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { finishChecksum, setChecksumEngine, sum16 } from './checksum.js';
-import { SIMD_STAGE_BYTES, simdAvailable, simdModuleBytes, simdSum16 } from './checksum-simd.js';
+import { SIMD_STAGE_BYTES, simdAvailable, simdModuleBytes, simdSlab, simdSum16 } from './checksum-simd.js';
+import { memoryPair } from '../link/memory.js';
 
 const seed = Number(process.env.FC_SEED ?? Date.now() % 1e9);
 
@@ -61,4 +62,20 @@ test('all-ones and all-zero words fold as one\'s complement sums do', () => {
   const odd = new Uint8Array(301).fill(0);
   odd[300] = 0xab; // the odd last byte is the high byte of a padded word (RFC 1071 §4.1)
   assert.equal(finishChecksum(simdSum16(odd, 0, 301)), ~0xab00 & 0xffff);
+});
+
+test('frames carved from the arena are summed in place, and agree with the JS loop', () => {
+  const slab = simdSlab(4096);
+  assert.ok(slab !== null, 'the arena has room');
+  for (let i = 0; i < slab.length; i++) slab[i] = (i * 2654435761) >>> 24;
+  for (const [off, len] of [[0, 4096], [14, 1500], [1, 999], [100, 129], [2000, 2096]] as const) {
+    const frame = slab.subarray(off, off + len);
+    setChecksumEngine('js');
+    const js = finishChecksum(sum16(frame, 0, len));
+    setChecksumEngine('simd');
+    assert.equal(finishChecksum(sum16(frame, 0, len)), js, `off ${off} len ${len}`);
+  }
+  // memoryPair's frame pool carves its slabs from the same arena (no staging copy per frame).
+  const frame = memoryPair().a.allocFrame!(1514);
+  assert.equal(frame.buffer, slab.buffer);
 });

@@ -51,6 +51,49 @@ const wasmSum = simd?.sum ?? ((): number => 0);
 export const simdAvailable = simd !== null;
 
 /**
+ * Frame memory inside a second instance of the module, whose memory is grown once, before any
+ * view of it exists (growing detaches the old buffer), to ARENA_PAGES: links carve frame slabs
+ * from it (`simdSlab`), and the checksum of such a frame runs in place, without the staging copy.
+ * The pages are reserved, not touched, until a slab is used. Slabs are never given back; when
+ * the arena is spent, callers use ordinary memory.
+ */
+const ARENA_PAGES = 256; // 16 MiB
+interface Arena {
+  buffer: ArrayBuffer;
+  sum: (ptr: number, len: number) => number;
+  next: number;
+}
+let arena: Arena | null | undefined;
+
+function arenaInstance(): Arena | null {
+  if (arena !== undefined) return arena;
+  arena = null;
+  if (simd === null) return null;
+  try {
+    const exp = new WebAssembly.Instance(new WebAssembly.Module(simdModuleBytes())).exports as unknown as SimdExports;
+    exp.memory.grow(ARENA_PAGES - exp.memory.buffer.byteLength / 65536);
+    arena = { buffer: exp.memory.buffer, sum: exp.sum, next: 0 };
+  } catch {
+    arena = null; // no room for the reservation: frames stay in ordinary memory
+  }
+  return arena;
+}
+
+/**
+ * `bytes` of frame memory in the SIMD module's arena (8-byte aligned), or null when the host has
+ * no SIMD or the arena is spent. Checksums over frames carved from it need no copy.
+ */
+export function simdSlab(bytes: number): Uint8Array | null {
+  const a = arenaInstance();
+  if (a === null || bytes <= 0) return null;
+  const size = (bytes + 7) & ~7;
+  if (a.next + size > a.buffer.byteLength) return null;
+  const view = new Uint8Array(a.buffer, a.next, bytes);
+  a.next += size;
+  return view;
+}
+
+/**
  * buf[off, off+len) summed as big-endian 16-bit words (an odd last byte padded on the right,
  * RFC 1071 §4.1), folded to 16 bits: congruent mod 0xffff to the plain sum. Requires
  * `simdAvailable`. Copies the bytes into the module's memory first; when the range is most of
@@ -58,6 +101,12 @@ export const simdAvailable = simd !== null;
  */
 export function simdSum16(buf: Uint8Array, off: number, len: number): number {
   let s = 0;
+  if (arena != null && buf.buffer === arena.buffer) {
+    // A frame in the arena: sum it where it lies.
+    s = arena.sum(buf.byteOffset + off, len & ~1);
+    if (len & 1) s += buf[off + len - 1]!;
+    len = 0;
+  }
   while (len > 0) {
     // Chunks of the stage's size; an even chunk keeps the later words aligned to the range start.
     const n = len > SIMD_STAGE_BYTES ? SIMD_STAGE_BYTES : len;
