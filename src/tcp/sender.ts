@@ -40,9 +40,13 @@ export class Sender {
   sndBufSeq: SeqNum;
   /** The user has shut down the send side (FIN queued at sndBufSeq + sendBuf.length). */
   finQueued = false;
-  /** The instant of the current transmit burst and how many data segments it has sent (PSH). */
-  burstAt: Instant = -1;
-  burstSegs = 0;
+  /**
+   * The TSO packet Linux would be sending now (PSH): the instant it started, its size in
+   * segments and how many of them are still to go (tsoPacketStart).
+   */
+  tsoAt: Instant = -1;
+  tsoSegs = 0;
+  tsoLeft = 0;
 
   readonly rtt: RttEstimator;
   /** Consecutive retransmission timeouts (backoff exponent). */
@@ -270,18 +274,18 @@ export function sendData(c: Connection, now: Instant, out: TcpRepr): boolean {
     if (lastOfQueue && !c.config.noDelay && c.snd.inFlight > 0 && !(mayFin && c.snd.finQueued)) return false;
   }
   let flags = ACK;
-  // PSH on the last segment of what can go out now: the end of the queued data (RFC 9293 §3.9.1
-  // "push" at the end of a SEND), or the segment that fills the window. LINUX: a TSO burst's last
-  // segment carries the PSH (tcp_gso_segment), which is what captures of Linux show.
-  // (A "burst" is two or more new segments sent at the same instant; a lone segment let out by a
-  // duplicate ACK — limited transmit — or in recovery carries no PSH, as on Linux.)
-  if (c.snd.burstAt !== now) {
-    c.snd.burstAt = now;
-    c.snd.burstSegs = 0;
+  // PSH where Linux's would be: on the end of what the user wrote (LINUX tcp_push marks the
+  // write's last skb, RFC 9293 §3.9.1 "push" at the end of a SEND), and on every TSO packet of
+  // more than one segment (LINUX __tcp_transmit_skb: "Force a PSH flag on all (GSO) packets to
+  // expedite GRO flush at receiver"); GSO puts it on such a packet's last segment
+  // (tcp_gso_segment). synack sends one MSS at a time, so it tracks where Linux's packets end.
+  // A lone segment (limited transmit, PRR's one-for-one in recovery) carries none.
+  if (len > 0 && !retransmission) {
+    if (c.snd.tsoAt !== now || c.snd.tsoLeft <= 0) tsoPacketStart(c, now, flight, Math.min(avail, seqDiff(seqAdd(c.snd.sndUna, c.snd.sndWnd), c.snd.sndNxt)), mss);
+    c.snd.tsoLeft--;
   }
-  c.snd.burstSegs++;
   // The persist timer's window-filling send carries PSH too (LINUX tcp_write_wakeup).
-  if (len > 0 && (lastOfQueue || force || (len >= usable && c.snd.burstSegs >= 2 && !c.snd.rec.inRecovery && !retransmission))) flags |= PSH;
+  if (len > 0 && (lastOfQueue || force || (!retransmission && c.snd.tsoLeft === 0 && c.snd.tsoSegs > 1))) flags |= PSH;
   const fin = mayFin && c.snd.finQueued && lastOfQueue && len + 1 <= usable;
   if (fin) flags |= FIN;
   if (len === 0 && !fin) return false;
@@ -310,6 +314,44 @@ export function sendData(c: Connection, now: Instant, out: TcpRepr): boolean {
   c.timers.stop(Timer.PERSIST);
   len = 0;
   return true;
+}
+
+/**
+ * A TSO packet starts at SND.NXT (LINUX tcp_write_xmit): as many segments as the congestion
+ * window lets out in one packet — half the window, so that at least two packets are in flight
+ * (tcp_cwnd_test) — no more than tcp_tso_autosize allows (about 1 ms at the pacing rate, at least
+ * tcp_min_tso_segs, at most 64 KB: tcp_tso_segs), and no more than the data and the peer's window
+ * hold (tcp_mss_split_point).
+ */
+function tsoPacketStart(c: Connection, now: Instant, flight: number, room: number, mss: number): void {
+  const snd = c.snd;
+  const cwnd = Math.floor(snd.cc.cwnd / mss);
+  const quota = Math.min(Math.max(cwnd >> 1, 1), Math.ceil((snd.cc.cwnd - flight) / mss));
+  snd.tsoAt = now;
+  snd.tsoSegs = Math.max(1, Math.min(quota, tsoAutosize(c, mss), Math.ceil(room / mss)));
+  snd.tsoLeft = snd.tsoSegs;
+}
+
+/**
+ * LINUX tcp_tso_autosize over tcp_update_pacing_rate: the pacing rate is 200 % (slow start, below
+ * half ssthresh) or 120 % of cwnd·MSS per SRTT; a packet holds what that rate sends in 2^-10 s,
+ * plus 64 KB >> (min RTT / 512 µs), capped at 64 KB, and at least tcp_min_tso_segs segments.
+ */
+function tsoAutosize(c: Connection, mss: number): number {
+  const snd = c.snd;
+  const GSO_MAX = 65536;
+  let bytes = 0;
+  if (snd.rtt.hasSample && snd.rtt.srtt > 0) {
+    const ratio = snd.cc.cwnd < snd.cc.ssthresh / 2 ? 2 : 1.2;
+    const rate = (ratio * Math.max(snd.cc.cwnd, snd.inFlight) * 1e6) / snd.rtt.srtt; // bytes/s
+    bytes = Math.floor(rate / 1024);
+    const minRtt = Number.isFinite(snd.rec.rack.minRtt) ? snd.rec.rack.minRtt : snd.rtt.srtt;
+    const r = Math.floor(minRtt / 512);
+    if (r < 32) bytes += Math.floor(GSO_MAX / 2 ** r);
+  } else {
+    bytes = GSO_MAX; // no RTT yet: Linux's pacing rate is still unlimited (~0U)
+  }
+  return Math.max(Math.floor(Math.min(bytes, GSO_MAX) / mss), c.config.minTsoSegs);
 }
 
 /**
