@@ -150,15 +150,34 @@ export function processAck(c: Connection, now: Instant, seg: TcpRepr): boolean {
     challengeAck(c, now);
     return false;
   }
+  const sackedBefore = c.sackEnabled ? snd.rec.sb.sackedBytes : 0;
   onAckSacks(c, now, seg.ack, seg.sackBlocks, seg.sackCount, c.tsEnabled && seg.hasTimestamp ? seg.tsEcr : null);
   if (seqGt(seg.ack, snd.sndUna)) {
-    ackNewData(c, now, seg);
+    ackNewData(c, now, seg, sackedBefore);
   } else if (seg.ack === snd.sndUna && segLen(seg) === 0 && snd.inFlight > 0 && (seg.window << c.sndWscale) === snd.sndWnd) {
     // RFC 5681 §2 duplicate ACK; the third starts fast retransmit (§3.2).
     snd.rec.onDupAck();
   }
   detectLoss(c, now);
   return true;
+}
+
+/**
+ * What an ACK that moves SND.UNA by `advanced` newly delivered (LINUX tcp_newly_delivered, the
+ * amount tcp_cong_control grows the window by): bytes not SACKed before it, plus what it SACKs
+ * now. Without SACK, the duplicate ACKs before it already stood for delivered segments (LINUX
+ * tcp_remove_reno_sacks: max(acked - sacked_out, 1) segments). So a window does not grow twice
+ * for the same data, and the growth credited to SACKs arrives with the ACK that covers them.
+ */
+function newlyDelivered(c: Connection, advanced: number, sackedBefore: number): number {
+  const snd = c.snd;
+  if (c.sackEnabled) {
+    snd.rec.sb.pruneBelow(seqAdd(snd.sndUna, advanced)); // what the ACK covers is no longer SACKed
+    return Math.max(0, advanced + snd.rec.sb.sackedBytes - sackedBefore);
+  }
+  if (snd.rec.dupAcks === 0 || snd.rec.inRecovery) return advanced;
+  const mss = c.effMss;
+  return Math.max(Math.min(mss, advanced), advanced - Math.min(snd.rec.dupAcks, Math.ceil(snd.inFlight / mss)) * mss);
 }
 
 /** Window update (§3.10.7.4 ESTABLISHED): only from a segment newer than the last update. */
@@ -181,9 +200,10 @@ export function updateSendWindow(c: Connection, seg: TcpRepr): void {
  * (RFC 6298 with Karn's rule, or RFC 7323 timestamps), reset the backoff, restart or stop the
  * retransmission timer (RFC 6298 §5.2, §5.3), grow the congestion window.
  */
-export function ackNewData(c: Connection, now: Instant, seg: TcpRepr): void {
+export function ackNewData(c: Connection, now: Instant, seg: TcpRepr, sackedBefore = 0): void {
   const ack = seg.ack;
   const prevUna = c.snd.sndUna;
+  const delivered = newlyDelivered(c, seqDiff(ack, prevUna), sackedBefore);
   c.snd.sndUna = ack;
   if (seqGt(ack, c.snd.sndNxt)) c.snd.sndNxt = ack; // after a go-back, an ACK can pass SND.NXT
   const dataEnd = seqAdd(c.snd.sndBufSeq, c.snd.sendBuf.length);
@@ -203,7 +223,7 @@ export function ackNewData(c: Connection, now: Instant, seg: TcpRepr): void {
   }
   c.snd.backoff = 0;
   c.snd.unackedSince = seqLt(c.snd.sndUna, c.snd.sndMax) ? now : NEVER;
-  onAckAdvance(c, now, ack, prevUna, dataAcked);
+  onAckAdvance(c, now, ack, prevUna, Math.min(dataAcked, delivered));
   if (c.snd.sndUna === c.snd.sndMax) c.timers.stop(Timer.RETRANSMIT);
   else armRetransmit(c, now);
   armLossProbe(c, now);
