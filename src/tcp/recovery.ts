@@ -7,6 +7,7 @@ import { Rack } from './rack.js';
 import { Scoreboard } from './sack.js';
 import { Timer } from './timers.js';
 import { Work } from './work.js';
+import { isCwndLimited } from './cwnd-validate.js';
 
 /**
  * The loss-recovery state (LINUX enum tcp_ca_state, the states tcp_fastretrans_alert moves
@@ -246,7 +247,11 @@ export function onAckAdvance(c: Connection, now: Instant, ack: SeqNum, prevUna: 
   if (rec.state === 'Recovery') {
     // RFC 6582 §3.2: a partial ACK retransmits the next hole; a full ACK ends recovery.
     if (rec.onRecoveryAck(ack, seqDiff(ack, prevUna))) c.pending |= Work.RETRANSMIT_HEAD;
-  } else if (seqDiff(ack, prevUna) > 0 && dataAcked > 0) rec.cc.onAck(dataAcked, now, c.snd.rtt.srtt);
+  } else if (seqDiff(ack, prevUna) > 0 && dataAcked > 0 && isCwndLimited(c)) {
+    // LINUX tcp_cong_avoid → cubictcp_cong_avoid / tcp_reno_cong_avoid: only a window that
+    // limited the sender grows (tcp_is_cwnd_limited, RFC 7661).
+    rec.cc.onAck(dataAcked, now, c.snd.rtt.srtt);
+  }
   if (wasRecovering && !rec.recovering) rec.rack.onRecoveryExit();
   if (rec.tlpHighSeq !== null && !seqLt(ack, rec.tlpHighSeq)) rec.tlpHighSeq = null; // the probe episode ended
 }

@@ -15,6 +15,7 @@ import { assertNever } from './state.js';
 import { bump } from '../mib.js';
 import { fillAck, challengeAck } from './receiver.js';
 import { tsClock } from './clock.js';
+import { CwndValidation, cwndValidate } from './cwnd-validate.js';
 
 /**
  * The send half of a connection (gVisor snd.go): RFC 9293 §3.3.1 send sequence variables, the
@@ -71,6 +72,8 @@ export class Sender {
   readonly cc: CongestionControl;
   /** Loss recovery: its state (Open … Loss), the SACK scoreboard, RACK and undo (recovery.ts). */
   readonly rec: Recovery;
+  /** Whether cwnd is what limits the sender (RFC 7661 as Linux applies it: cwnd-validate.ts). */
+  readonly cwndv = new CwndValidation();
 
   constructor(iss: SeqNum, config: Readonly<TcpConfig>) {
     this.iss = iss;
@@ -82,6 +85,7 @@ export class Sender {
     this.rtt = new RttEstimator(config.initialRto, config.minRto, config.maxRto);
     this.cc = createCongestionControl(config.congestionControl);
     this.rec = new Recovery(this.cc, iss);
+    this.cwndv.usageSeq = iss;
   }
 
   /** Sequence number our FIN has (or will have). */
@@ -269,6 +273,9 @@ export function sendData(c: Connection, now: Instant, out: TcpRepr): boolean {
   // "segment" that sent an empty ACK without advancing SND.NXT, 100000 times in a row.
   const usable = Math.floor(Math.min(seqDiff(seqAdd(c.snd.sndUna, c.snd.sndWnd), c.snd.sndNxt), c.snd.cc.cwnd - flight));
   if (usable <= 0) {
+    // The congestion window, not the peer's, holds the sender back (LINUX tcp_write_xmit's
+    // is_cwnd_limited, for tcp_cwnd_validate).
+    if (!retransmission && c.snd.cc.cwnd - flight < c.effMss && c.snd.sndWnd > 0) cwndValidate(c, now, true, currentRto(c));
     // Nothing fits. With nothing in flight only the persist timer will get us going again.
     if (c.snd.sndWnd === 0 && c.snd.inFlight === 0 && !c.timers.isSet(Timer.PERSIST)) {
       c.timers.stop(Timer.RETRANSMIT);
@@ -282,6 +289,8 @@ export function sendData(c: Connection, now: Instant, out: TcpRepr): boolean {
   const force = (c.pending & Work.FORCE_SEND) !== 0;
   c.pending &= ~Work.FORCE_SEND;
   if (len > 0 && len < mss && !retransmission && !force) {
+    // A partial segment the congestion window cut short: cwnd is what limits (tcp_cwnd_validate).
+    if (len === usable && len < avail && c.snd.cc.cwnd - flight < mss) cwndValidate(c, now, true, currentRto(c));
     // Blocked by the rules below with nothing in flight: the persist timer is the override
     // timeout of §3.8.6.2.1 that eventually sends what the window allows.
     if (c.snd.inFlight === 0 && !c.timers.isSet(Timer.PERSIST) && !lastOfQueue) {
@@ -330,7 +339,10 @@ export function sendData(c: Connection, now: Instant, out: TcpRepr): boolean {
   c.snd.sndNxt = end;
   if (seqGt(end, c.snd.sndMax)) c.snd.sndMax = end;
   if (!c.timers.isSet(Timer.RETRANSMIT)) armRetransmit(c, now);
-  if (!retransmission) armLossProbe(c, now);
+  if (!retransmission) {
+    armLossProbe(c, now);
+    if (len > 0) cwndValidate(c, now, c.snd.cc.cwnd - flight - len < mss, currentRto(c));
+  }
   c.timers.stop(Timer.PERSIST);
   len = 0;
   return true;
