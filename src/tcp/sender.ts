@@ -267,7 +267,9 @@ export function sendData(c: Connection, now: Instant, out: TcpRepr): boolean {
   // After a timeout (the Loss state) everything not SACKed counts as lost: only what has been sent
   // again since going back is in flight (LINUX tcp_enter_loss marks it all lost).
   const retransmission = seqLt(c.snd.sndNxt, c.snd.sndMax);
-  if (!retransmission) slowStartAfterIdleCheck(c, now);
+  // (Not while the peer's window is closed: Linux checks when data is queued and when the window
+  // opens, so zero-window probing keeps the window it had. LINUX tcp_ack_update_window.)
+  if (!retransmission && seqGt(seqAdd(c.snd.sndUna, c.snd.sndWnd), c.snd.sndNxt)) slowStartAfterIdleCheck(c, now);
   const flight = flightForSend(c);
   // Whole bytes only: CUBIC's cwnd is fractional, and a fractional `usable` made a 0.6-byte
   // "segment" that sent an empty ACK without advancing SND.NXT, 100000 times in a row.
