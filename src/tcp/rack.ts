@@ -224,6 +224,26 @@ export class Rack {
     const prevFack = this.fack;
     const hadFack = this.hasFack;
     let b = this.b!;
+    // LINUX tcp_ack: tcp_sacktag_write_queue before tcp_clean_rtx_queue.
+    if (sacks) {
+      const sb = c.snd.rec.sb;
+      for (let r = 0; r < sb.count; r++) {
+        const rs = sb.startAt(r);
+        const re = sb.endAt(r);
+        for (let i = this.search(rs); i < this.n; i++) {
+          const k = this.ix(i);
+          const s = b[k]!;
+          const e = b[k + 1]!;
+          if (!seqLt(s, re)) break;
+          const f = b[k + 3]!;
+          if (f & SACKED || seqLt(s, rs) || seqGt(e, re)) continue;
+          this.deliver(c, now, k, prevFack, hadFack, null);
+          if (f & LOST) this.lostBytes -= seqDiff(e, s);
+          b[k + 3] = (f & ~LOST) | SACKED;
+        }
+      }
+    }
+    b = this.b!;
     while (this.n > 0) {
       const k = this.ix(0);
       const s = b[k]!;
@@ -241,25 +261,6 @@ export class Rack {
         b[k] = ack;
       }
       break;
-    }
-    if (sacks) {
-      const sb = c.snd.rec.sb;
-      for (let r = 0; r < sb.count; r++) {
-        const rs = sb.startAt(r);
-        const re = sb.endAt(r);
-        b = this.b!;
-        for (let i = this.search(rs); i < this.n; i++) {
-          const k = this.ix(i);
-          const s = b[k]!;
-          const e = b[k + 1]!;
-          if (!seqLt(s, re)) break;
-          const f = b[k + 3]!;
-          if (f & SACKED || seqLt(s, rs) || seqGt(e, re)) continue;
-          this.deliver(c, now, k, prevFack, hadFack, null);
-          if (f & LOST) this.lostBytes -= seqDiff(e, s);
-          b[k + 3] = (f & ~LOST) | SACKED;
-        }
-      }
     }
     if (this.lostBytes < 0) this.lostBytes = 0;
   }
@@ -294,11 +295,16 @@ export class Rack {
       if (rtt < this.minRtt) return;
     }
     if (rtt < this.minRtt) this.minRtt = rtt;
+    // LINUX tcp_rack_advance: RACK.rtt is the last delivered segment's RTT in the order the ACK is
+    // processed (SACKed, then cumulatively acknowledged, each in sequence order), while
+    // RACK.xmit_ts/end_seq stay the most recently sent's. (RFC 8985 §6.2 step 2 takes both from
+    // the most recently sent; after a partial ACK fills an old hole, Linux's longer RTT keeps later
+    // segments out of the lost set a while longer.)
+    this.rtt = rtt;
     if (this.xmitNo < 0 || b[k + 4]! > this.xmitNo) {
       this.xmitTs = ts;
       this.endSeq = e;
       this.xmitNo = b[k + 4]!;
-      this.rtt = rtt;
     }
   }
 

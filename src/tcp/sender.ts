@@ -3,7 +3,7 @@ import { seqAdd, type SeqNum, seqDiff, seqGt, seqLt, seqMin, seqLe } from '../se
 import type { TcpConfig } from './config.js';
 import { createCongestionControl, type CongestionControl } from './congestion/registry.js';
 import { cwndRestart } from './congestion/control.js';
-import { Recovery, onAckAdvance, pipe, detectLoss, onAckSacks } from './recovery.js';
+import { Recovery, onAckAdvance, pipe, detectLoss, onAckSacks, prrReduce, prrSent } from './recovery.js';
 import { ByteRing } from './ring.js';
 import { RttEstimator } from './rtt.js';
 import { ACK, FIN, PSH, type TcpRepr, segLen } from '../wire/tcp-repr.js';
@@ -155,14 +155,19 @@ export function processAck(c: Connection, now: Instant, seg: TcpRepr): boolean {
     return false;
   }
   const sackedBefore = c.sackEnabled ? snd.rec.sb.sackedBytes : 0;
+  const lostBefore = c.sackEnabled ? snd.rec.rackIfAny?.lostBytes ?? 0 : 0;
   onAckSacks(c, now, seg.ack, seg.sackBlocks, seg.sackCount, c.tsEnabled && seg.hasTimestamp ? seg.tsEcr : null);
-  if (seqGt(seg.ack, snd.sndUna)) {
-    ackNewData(c, now, seg, sackedBefore);
+  const advanced = seqGt(seg.ack, snd.sndUna);
+  const delivered = newlyDelivered(c, advanced ? seqDiff(seg.ack, snd.sndUna) : 0, sackedBefore);
+  if (advanced) {
+    ackNewData(c, now, seg, delivered);
   } else if (seg.ack === snd.sndUna && segLen(seg) === 0 && snd.inFlight > 0 && (seg.window << c.sndWscale) === snd.sndWnd) {
     // RFC 5681 §2 duplicate ACK; the third starts fast retransmit (§3.2).
     snd.rec.onDupAck();
   }
   detectLoss(c, now);
+  // LINUX tcp_cong_control: in a recovery, PRR sets the window from what this ACK delivered.
+  if (c.sackEnabled && snd.rec.inRecovery) prrReduce(c, delivered, (snd.rec.rackIfAny?.lostBytes ?? 0) > lostBefore, advanced);
   return true;
 }
 
@@ -204,10 +209,9 @@ export function updateSendWindow(c: Connection, seg: TcpRepr): void {
  * (RFC 6298 with Karn's rule, or RFC 7323 timestamps), reset the backoff, restart or stop the
  * retransmission timer (RFC 6298 §5.2, §5.3), grow the congestion window.
  */
-export function ackNewData(c: Connection, now: Instant, seg: TcpRepr, sackedBefore = 0): void {
+export function ackNewData(c: Connection, now: Instant, seg: TcpRepr, delivered = seqDiff(seg.ack, c.snd.sndUna)): void {
   const ack = seg.ack;
   const prevUna = c.snd.sndUna;
-  const delivered = newlyDelivered(c, seqDiff(ack, prevUna), sackedBefore);
   c.snd.sndUna = ack;
   if (seqGt(ack, c.snd.sndNxt)) c.snd.sndNxt = ack; // after a go-back, an ACK can pass SND.NXT
   const dataEnd = seqAdd(c.snd.sndBufSeq, c.snd.sendBuf.length);
@@ -325,6 +329,7 @@ export function sendData(c: Connection, now: Instant, out: TcpRepr): boolean {
   out.payload = len > 0 ? c.snd.sendBuf.view(off, len, scratchFor(c, len)) : out.payload;
   fillAck(c, now, out);
   if (len > 0) dataSent(c, now, flight);
+  prrSent(c, len);
   const end = seqAdd(c.snd.sndNxt, len + (fin ? 1 : 0));
   if (c.sackEnabled) c.snd.rec.rack.onSend(c.snd.sndNxt, end, now); // RFC 8985 §6.2 step 1
   if (retransmission) {
@@ -457,6 +462,7 @@ export function retransmitAt(c: Connection, now: Instant, out: TcpRepr, seq: num
   out.payload = len > 0 ? c.snd.sendBuf.view(off, len, scratchFor(c, len)) : out.payload;
   fillAck(c, now, out);
   if (len > 0) dataSent(c, now, flightForSend(c));
+  prrSent(c, len);
   if (c.sackEnabled) c.snd.rec.rack.onSend(seq, seqAdd(seq, len + (fin ? 1 : 0)), now); // RFC 8985 §6.2 step 1
   bump(c.mib, 'RetransSegs');
   c.snd.totalRetrans++;

@@ -31,7 +31,7 @@ export function onTimer(c: Connection, now: Instant, kind: TimerKind): void {
       return lossProbe(c, now);
     case Timer.REORDER:
       // RFC 8985 §6.3: the reordering window has passed for the youngest candidate: detect again.
-      if (c.sackEnabled && isSynchronized(c.state)) rackDetectAndRecover(c, now);
+      if (c.sackEnabled && isSynchronized(c.state)) rackDetectAndRecover(c, now, true);
       return;
     case Timer.FIN_WAIT_2:
       // LINUX: an orphan in FIN_WAIT_2 is forgotten after tcp_fin_timeout, silently.
