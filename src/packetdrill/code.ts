@@ -29,7 +29,7 @@ export function tcpInfo(c: Connection | null, now: number, listening: boolean): 
     tcpi_rcv_mss: c.rcvMss,
     tcpi_unacked: Math.ceil(s.unacked / mss),
     tcpi_sacked: Math.ceil(s.sackedBytes / mss),
-    tcpi_lost: Math.ceil((c.snd.rec.rackIfAny?.lostBytes ?? 0) / mss),
+    tcpi_lost: Math.ceil((c.snd.rec.rackIfAny?.lostOut ?? 0) / mss),
     tcpi_retrans: 0,
     tcpi_fackets: 0,
     tcpi_pmtu: 1500,
