@@ -82,6 +82,7 @@ export function applySysctl(stack: Stack, name: string, value: string): void {
     case 'tcp_rto_min_us': setConfig(stack, 'minRto', n); return;
     case 'tcp_delack_min': setConfig(stack, 'delAckMin', n * 1000); return;
     case 'tcp_slow_start_after_idle': setConfig(stack, 'slowStartAfterIdle', n !== 0); return;
+    case 'tcp_invalid_ratelimit': if (!(n >= 0)) bad(); setConfig(stack, 'invalidRateLimit', n * 1000); return; // ms
     case 'tcp_min_tso_segs': if (!(n >= 1)) bad(); setConfig(stack, 'minTsoSegs', n); return;
     default:
       if (NO_EFFECT.has(short) && Number.isFinite(n) || short === 'tcp_fastopen_key') return;

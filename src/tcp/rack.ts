@@ -65,6 +65,15 @@ export class Rack {
   lostBytes = 0;
   /** Bytes marked lost (MARKED) and not yet delivered: LINUX lost_out, in bytes. */
   lostOut = 0;
+  /**
+   * The last ACK's sequence-based RTT evidence (LINUX tcp_clean_rtx_queue first_ackt and
+   * FLAG_RETRANS_DATA_ACKED, tcp_sacktag_one first_sackt): when the first never-retransmitted
+   * segment it acknowledged cumulatively was sent, whether it acknowledged any retransmitted
+   * data, and when the first never-retransmitted segment it SACKed was sent (-1: none).
+   */
+  private firstAckt = -1;
+  private retransAcked = false;
+  private firstSackt = -1;
   /** Start of the lowest never-retransmitted segment an ACK delivered below RACK.fack (-1: none). */
   private reordLow: SeqNum = -1;
   /**
@@ -228,6 +237,9 @@ export class Rack {
   }
 
   private deliveries(c: Connection, now: Instant, ack: SeqNum, sacks: boolean, tsEcr: number | null): void {
+    this.firstAckt = -1;
+    this.retransAcked = false;
+    this.firstSackt = -1;
     if (this.n === 0) return;
     const prevFack = this.fack;
     const hadFack = this.hasFack;
@@ -246,6 +258,7 @@ export class Rack {
           const f = b[k + 3]!;
           if (f & SACKED || seqLt(s, rs) || seqGt(e, re)) continue;
           this.deliver(c, now, k, prevFack, hadFack, null);
+          if (!(f & RETRANS) && (this.firstSackt < 0 || b[k + 2]! < this.firstSackt)) this.firstSackt = b[k + 2]!;
           if (f & LOST) this.lostBytes -= seqDiff(e, s);
           if (f & MARKED) this.lostOut -= seqDiff(e, s);
           b[k + 3] = (f & ~(LOST | MARKED)) | SACKED;
@@ -260,6 +273,8 @@ export class Rack {
       const f = b[k + 3]!;
       if (seqLe(e, ack)) {
         if (!(f & SACKED)) this.deliver(c, now, k, prevFack, hadFack, tsEcr);
+        if (f & RETRANS) this.retransAcked = true;
+        else if (!(f & SACKED) && this.firstAckt < 0) this.firstAckt = b[k + 2]!;
         if ((f & (LOST | SACKED)) === LOST) this.lostBytes -= seqDiff(e, s);
         if ((f & (MARKED | SACKED)) === MARKED) this.lostOut -= seqDiff(e, s);
         this.head = (this.head + 1) & this.mask;
@@ -284,6 +299,18 @@ export class Rack {
       if (metric > sb.dupThresh * mss) sb.dupThresh = Math.min(300, Math.ceil(metric / mss));
       this.reordLow = -1;
     }
+  }
+
+  /**
+   * The RTT sample the last ACK gives from the segments' send times (LINUX tcp_ack_update_rtt:
+   * "Prefer RTT measured from ACK's timing to TS-ECR"): from the first never-retransmitted
+   * segment it acknowledged cumulatively, unless it also acknowledged retransmitted data (Karn),
+   * else from the first never-retransmitted segment it SACKed; -1 when there is none.
+   */
+  seqRtt(now: Instant): number {
+    if (this.firstAckt >= 0 && !this.retransAcked) return now - this.firstAckt;
+    if (this.firstSackt >= 0) return now - this.firstSackt;
+    return -1;
   }
 
   /** RFC 8985 §6.2 steps 2 and 3 for one newly delivered record. */

@@ -161,9 +161,12 @@ export function processAck(c: Connection, now: Instant, seg: TcpRepr): boolean {
   const delivered = newlyDelivered(c, advanced ? seqDiff(seg.ack, snd.sndUna) : 0, sackedBefore);
   if (advanced) {
     ackNewData(c, now, seg, delivered);
-  } else if (seg.ack === snd.sndUna && segLen(seg) === 0 && snd.inFlight > 0 && (seg.window << c.sndWscale) === snd.sndWnd) {
+  } else {
+    // LINUX tcp_ack_update_rtt: an ACK that only SACKs gives the RTT of what it SACKed.
+    const sackRtt = c.sackEnabled && seg.ack === snd.sndUna ? (snd.rec.rackIfAny?.seqRtt(now) ?? -1) : -1;
+    if (sackRtt >= 0) snd.rtt.sample(Math.max(1, sackRtt));
     // RFC 5681 §2 duplicate ACK; the third starts fast retransmit (§3.2).
-    snd.rec.onDupAck();
+    if (seg.ack === snd.sndUna && segLen(seg) === 0 && snd.inFlight > 0 && (seg.window << c.sndWscale) === snd.sndWnd) snd.rec.onDupAck();
   }
   detectLoss(c, now);
   // LINUX tcp_cong_control: in a recovery, PRR sets the window from what this ACK delivered.
@@ -221,8 +224,14 @@ export function ackNewData(c: Connection, now: Instant, seg: TcpRepr, delivered 
     c.snd.sndBufSeq = seqAdd(c.snd.sndBufSeq, dataAcked);
     c.emit(EV.writable);
   }
-  // RTT sample.
-  if (c.tsEnabled && seg.hasTimestamp && seg.tsEcr !== 0) {
+  // RTT sample: LINUX tcp_ack_update_rtt prefers the segments' own send times (never-retransmitted
+  // ones, tcp_clean_rtx_queue) to the timestamp echo, which after lost ACKs can be the stale
+  // TS.Recent of a receiver that answered a retransmission as a duplicate.
+  const seqRtt = c.sackEnabled ? (c.snd.rec.rackIfAny?.seqRtt(now) ?? -1) : -1;
+  if (seqRtt >= 0) {
+    c.snd.rtt.sample(Math.max(1, seqRtt));
+    c.snd.rttStart = NEVER;
+  } else if (c.tsEnabled && seg.hasTimestamp && seg.tsEcr !== 0) {
     const ticks = (tsClock(c, now) - seg.tsEcr) >>> 0;
     if (ticks < 0x7fffffff) c.snd.rtt.sample(ticks * 1000);
   } else if (c.snd.rttStart !== NEVER && seqGt(ack, c.snd.rttSeq)) {
