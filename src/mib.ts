@@ -16,7 +16,7 @@ export const MIB_COUNTERS = [
 
 /** Linux's TcpExt counters synack keeps (nstat names, /proc/net/netstat). */
 export const EXT_COUNTERS = [
-  'ListenOverflows', 'ListenDrops', 'TCPChallengeACK', 'TCPACKSkippedChallenge', 'TCPACKSkippedSeq',
+  'ListenOverflows', 'ListenDrops', 'TCPChallengeACK', 'TCPSYNChallenge', 'TCPACKSkippedChallenge', 'TCPACKSkippedSeq',
   'SyncookiesSent', 'SyncookiesRecv', 'SyncookiesFailed', 'TCPReqQFullDoCookies', 'TCPReqQFullDrop',
   'TCPTimeouts', 'TCPAbortOnClose', 'TCPAbortOnData', 'TCPAbortOnTimeout', 'TCPKeepAlive', 'TCPKeepAliveTimeouts',
   'TCPOFOQueue', 'TCPFastRetrans', 'TCPSackRecovery', 'TCPRenoRecovery', 'TCPDSACKRecv', 'TCPSpuriousRetrans', 'TCPDSACKUndo', 'TCPFullUndo', 'TCPLossProbes', 'TCPRackLoss', 'PAWSEstab', 'TCPWinProbe', 'TWRecycled', 'TCPNoSocket',

@@ -213,8 +213,9 @@ test('sender SWS avoidance: no small segment into a small window while data rema
   let from = h.segs.length;
   c.write(full(10_000));
   h.runFor(ms(15));
-  // Six full segments; the 1240-byte tail waits (Nagle: data in flight).
-  assert.deepEqual(h.wire(from), Array.from({ length: 6 }, (_, i) => `A . ${1 + i * MSS}:${1 + (i + 1) * MSS} ack 1`), h.dump());
+  // Six full segments; the 1240-byte tail waits (Nagle: data in flight). As Linux sends them: a
+  // TSO packet of half the window (5 segments, PSH on its last), then one segment (no PSH).
+  assert.deepEqual(h.wire(from), Array.from({ length: 6 }, (_, i) => `A ${i === 4 ? 'P.' : '.'} ${1 + i * MSS}:${1 + (i + 1) * MSS} ack 1`), h.dump());
   // The peer takes all of it but offers only 300 bytes: 300 < MSS, 300 < max window / 2, and 1240
   // bytes remain, so RFC 9293 §3.8.6.2.1 forbids sending them now.
   from = h.segs.length;
@@ -530,6 +531,8 @@ test('D-SACK: a spurious retransmission is reported by the receiver and counted 
     ['A P. 1:101 ack 1', rto, []],
     ['B . 1 ack 101', rto + ms(10), [[1, 101]]],
   ], h.dump());
+  // (The retransmission is the tail loss probe: its 2·SRTT + 200 ms is clamped to the RTO.)
+  assert.equal(h.a.counters.TCPLossProbes, 1);
   assert.equal(h.a.counters.TCPDSACKRecv, 1);
   assert.equal(h.a.counters.TCPSpuriousRetrans, 1);
 });
@@ -609,14 +612,16 @@ function blackHole(clientTcp: Partial<TcpConfig>): { h: Harness; c: TcpSocket; t
 }
 
 test('TCP_USER_TIMEOUT: ETIMEDOUT once data has stayed unacknowledged for userTimeout, however far the RTO backoff got', () => {
-  // userTimeout 3.1 s, RTO 220 ms: retransmissions at 1, 3, 7 RTO (1.54 s); the next would be at
-  // 15 RTO = 3.3 s, past the user timeout. RFC 5482 §3: the user timeout is how long transmitted
+  // userTimeout 3.1 s, RTO 220 ms: the tail loss probe at 1 RTO (its 2·SRTT + 200 ms clamped to
+  // the RTO, LINUX tcp_schedule_loss_probe), then retransmissions at 2, 4, 8 RTO (1.76 s); the
+  // next would be at 16 RTO = 3.52 s, past the user timeout. RFC 5482 §3: the user timeout is how long transmitted
   // data may stay unacknowledged; LINUX tcp_clamp_rto_to_user_timeout shortens the last RTO so
   // the connection is aborted exactly userTimeout after the first transmission (retrans_stamp).
   // (synack today: a 5th transmission at 3.3 s and ETIMEDOUT at 31 RTO = 6.82 s, 2.2 × the timeout.)
   const r = blackHole({ userTimeout: ms(3100) });
   assert.equal(r.rto, ms(220));
-  assert.deepEqual(r.sends, [0, r.rto, 3 * r.rto, 7 * r.rto], r.h.dump());
+  assert.deepEqual(r.sends, [0, r.rto, 2 * r.rto, 4 * r.rto, 8 * r.rto], r.h.dump());
+  assert.equal(r.h.a.counters.TCPLossProbes, 1);
   assert.deepEqual(r.err, { code: 'ETIMEDOUT', t: r.t0 + ms(3100) });
   assert.equal(r.c.state, 'CLOSED');
 });
@@ -626,8 +631,8 @@ test('TCP_USER_TIMEOUT overrides retries2: the connection gives up long before 1
   assert.ok(r.err !== null, r.h.dump());
   assert.equal(r.err.code, 'ETIMEDOUT');
   assert.ok(r.sends.length <= 5, `${r.sends.length} transmissions`);
-  // RTO doubling up to the end (RFC 6298 §5.5).
-  assert.deepEqual(r.sends, r.sends.map((_, k) => (2 ** k - 1) * r.rto));
+  // The loss probe at one RTO, then RTO doubling up to the end (RFC 6298 §5.5).
+  assert.deepEqual(r.sends, r.sends.map((_, k) => (k === 0 ? 0 : 2 ** (k - 1)) * r.rto));
   assert.ok(r.err.t - r.t0 >= sec(3), 'not before the user timeout');
   assert.ok(r.err.t - r.t0 < sec(3) + (2 ** r.sends.length) * r.rto, 'at the first RTO expiry after the user timeout at the latest');
   assert.equal(r.c.state, 'CLOSED');

@@ -293,6 +293,24 @@ test('RFC 5961 §4.2: a SYN in ESTABLISHED gets a challenge ACK; challenge ACKs 
   assert.equal(c.state, 'ESTABLISHED');
 });
 
+test('10,000 out-of-window SYNs, one a millisecond, get one challenge ACK per 500 ms, as on Linux', () => {
+  // LINUX tcp_validate_incoming: a SYN failing tcp_sequence goes to syn_challenge →
+  // tcp_send_challenge_ack, limited per socket by tcp_oow_rate_limited (tcp_invalid_ratelimit
+  // 500 ms; the host-wide tcp_challenge_ack_limit is INT_MAX, unlimited, since Linux 6.0).
+  const { h, pc, c } = reach('ESTABLISHED');
+  h.runFor(sec(1));
+  const mark = pc.rx.length;
+  for (let k = 0; k < 10_000; k++) {
+    h.at(h.now + k * ms(1), () => pc.send(SYN, { seq: (pc.sndNxt + 10_000_000) >>> 0, mss: 1460 }));
+  }
+  h.runFor(sec(11));
+  assert.equal(c.state, 'ESTABLISHED');
+  assert.deepEqual(pc.lines(mark), Array.from({ length: 20 }, () => '. 1 ack 1'));
+  assert.equal(h.a.counters.TCPSYNChallenge, 10_000);
+  assert.equal(h.a.counters.TCPChallengeACK, 20);
+  assert.equal(h.a.counters.TCPACKSkippedChallenge, 9_980);
+});
+
 test('RFC 5961 §5.2: an ACK for data never sent gets a challenge ACK and is dropped', () => {
   const { h, pc, c } = reach('ESTABLISHED');
   const mark = pc.rx.length;

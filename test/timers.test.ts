@@ -231,10 +231,12 @@ test('data retransmission on timeout: RTO doubles, ETIMEDOUT after retries2 retr
     h.run(sec(10000));
     const sent = h.segs.filter((s) => s.from === 'A' && s.t >= t0);
     assert.ok(sent.every((s) => s.f === 'P.' && s.rseq === 1 && s.len === 5), h.dump());
-    assert.equal(sent.length, 1 + retries2);
+    // The tail loss probe first (RFC 8985 §7.2: due at 2·SRTT + the delayed-ACK allowance, later
+    // than the RTO here, so clamped to it: LINUX tcp_schedule_loss_probe), then the RTO restarted.
+    assert.equal(sent.length, 2 + retries2);
     // Interval k is rto * 2^k, capped at 120 s (RFC 6298 §5.5, §2.5).
-    let t = t0;
-    const expect: number[] = [];
+    let t = t0 + rto;
+    const expect: number[] = [0];
     for (let k = 0; k <= retries2; k++) {
       expect.push(t - t0);
       t += Math.min(sec(120), rto * 2 ** k);
@@ -242,7 +244,8 @@ test('data retransmission on timeout: RTO doubles, ETIMEDOUT after retries2 retr
     assert.deepEqual(sent.map((s) => s.t - t0), expect);
     assert.deepEqual(err, { code: 'ETIMEDOUT', t });
     assert.equal(c.state, 'CLOSED');
-    assert.equal(h.a.counters.RetransSegs, retries2);
+    assert.equal(h.a.counters.RetransSegs, retries2 + 1);
+    assert.equal(h.a.counters.TCPLossProbes, 1);
   }
 });
 

@@ -36,6 +36,8 @@ const CHUNK = 64 * 1024;
 export interface TransferOptions {
   /** Bytes to send client → server. */
   bytes: number;
+  /** Bytes the server sends back at the same time (server → client; default 0). */
+  reverseBytes?: number;
   seed?: number;
   /** Impairments; they apply to both directions (data and ACKs) unless `dataPathOnly`. */
   loss?: number;
@@ -221,6 +223,8 @@ export function parseSize(s: string): number {
 export function runTransfer(opts: TransferOptions): TransferResult {
   const bytes = opts.bytes;
   if (!Number.isSafeInteger(bytes) || bytes < 0) throw new RangeError(`bytes must be a non-negative integer, got ${bytes}`);
+  const revBytes = opts.reverseBytes ?? 0;
+  if (!Number.isSafeInteger(revBytes) || revBytes < 0) throw new RangeError(`reverseBytes must be a non-negative integer, got ${revBytes}`);
   const seed = opts.seed ?? 1;
   const delayMs = opts.delayMs ?? 10;
   const mtu = opts.mtu ?? 1500;
@@ -247,6 +251,13 @@ export function runTransfer(opts: TransferOptions): TransferResult {
   const recvHash: Hash = createHash('sha256');
   let received = 0;
   let eofAt = -1;
+  // The reverse stream (server → client), when reverseBytes > 0.
+  const revSrc = new ByteSource(seed ^ 0x5eed, revBytes);
+  const revSendHash = createHash('sha256');
+  const revRecvHash: Hash = createHash('sha256');
+  let revReceived = 0;
+  let revEof = false;
+  let revEofAt = -1;
   let error: string | null = null;
   const t0 = w.now;
 
@@ -341,11 +352,14 @@ export function runTransfer(opts: TransferOptions): TransferResult {
         received += n;
       }
     };
+    const revPush = revBytes > 0 ? writer(s, revSrc, revSendHash, () => (eofAt >= 0 ? s.close() : s.shutdown())) : null;
+    if (revPush !== null) s.onWritable = revPush;
     s.onEnd = () => {
       s.onData?.();
       eofAt = w.now;
-      s.close();
+      if (revPush === null || revPush.done) s.close();
     };
+    revPush?.();
     s.onError = (code, msg) => {
       error ??= `server: ${code} ${msg}`;
     };
@@ -353,33 +367,22 @@ export function runTransfer(opts: TransferOptions): TransferResult {
   const c = client.connect({ remoteAddress: TRANSFER_SERVER, remotePort: PORT });
   clientPort = c.localPort;
   isn1 = (c.conn.iss + 1) >>> 0;
-  let chunk: Uint8Array | null = null;
-  let off = 0;
-  let finished = false;
-  const pushData = (): void => {
-    if (finished) return;
-    for (;;) {
-      if (chunk === null || off >= chunk.length) {
-        chunk = src.next();
-        off = 0;
-        if (chunk === null) {
-          finished = true;
-          c.shutdown();
-          return;
-        }
-        sendHash.update(chunk);
-      }
-      const n = c.write(chunk.subarray(off));
-      off += n;
-      if (off < chunk.length) return; // send buffer full; onWritable resumes
-    }
-  };
+  const pushData = writer(c, src, sendHash, () => (revEof ? c.close() : c.shutdown()));
   c.onConnect = pushData;
   c.onWritable = pushData;
+  const cbuf = new Uint8Array(CHUNK);
   c.onData = () => {
-    while (c.readInto(buf) > 0);
+    for (let n = c.readInto(cbuf); n > 0; n = c.readInto(cbuf)) {
+      revRecvHash.update(cbuf.subarray(0, n));
+      revReceived += n;
+    }
   };
-  c.onEnd = () => c.close();
+  c.onEnd = () => {
+    c.onData?.();
+    revEof = true;
+    revEofAt = w.now;
+    if (pushData.done) c.close();
+  };
   c.onError = (code, msg) => {
     error ??= `client: ${code} ${msg}`;
   };
@@ -392,7 +395,8 @@ export function runTransfer(opts: TransferOptions): TransferResult {
     const before = w.sim.steps;
     w.sim.run({ maxSteps: 20_000 });
     if (w.sim.steps === before) break; // nothing left: everything closed
-    if (eofAt >= 0 && c.state === 'TIME_WAIT') break; // done; the 60 s TIME_WAIT proves nothing more
+    // Done; the 60 s TIME_WAIT proves nothing more.
+    if (eofAt >= 0 && (revBytes === 0 ? c.state === 'TIME_WAIT' : revEof && (c.state === 'TIME_WAIT' || c.state === 'CLOSED'))) break;
     if (w.now > cap) {
       error ??= `stalled: not finished after ${opts.maxVirtualSeconds} s of virtual time (received ${received} of ${bytes})`;
       break;
@@ -406,9 +410,13 @@ export function runTransfer(opts: TransferOptions): TransferResult {
     }
   }
   if (eofAt < 0) error ??= `the receiver never saw end-of-file (received ${received} of ${bytes}, client ${c.state})`;
+  if (revBytes > 0 && !revEof) error ??= `the client never saw end-of-file (received ${revReceived} of ${revBytes} sent back)`;
+  if (revBytes > 0 && (revReceived !== revBytes || revSendHash.digest('hex') !== revRecvHash.digest('hex'))) {
+    error ??= `the reverse stream arrived damaged (received ${revReceived} of ${revBytes})`;
+  }
   const sha256 = sendHash.digest('hex');
   const receivedSha256 = recvHash.digest('hex');
-  const virtualSeconds = ((eofAt >= 0 ? eofAt : w.now) - t0) / 1e6;
+  const virtualSeconds = ((eofAt >= 0 && (revBytes === 0 || revEofAt >= 0) ? Math.max(eofAt, revEofAt) : w.now) - t0) / 1e6;
   const snap = c.snapshot();
   const wallSeconds = (performance.now() - wall0) / 1000;
   return {
@@ -442,6 +450,37 @@ export function runTransfer(opts: TransferOptions): TransferResult {
       ...(opts.dataPathOnly ? { dataPathOnly: true } : {}),
     },
   };
+}
+
+/**
+ * A writer of `src` into `sock` that resumes on 'writable', hashing what it queues, and calls
+ * `end` once everything is queued (its `done` then true).
+ */
+function writer(sock: TcpSocket, src: ByteSource, hash: Hash, end: () => void): (() => void) & { done: boolean } {
+  let chunk: Uint8Array | null = null;
+  let off = 0;
+  const push = Object.assign(
+    (): void => {
+      if (push.done) return;
+      for (;;) {
+        if (chunk === null || off >= chunk.length) {
+          chunk = src.next();
+          off = 0;
+          if (chunk === null) {
+            push.done = true;
+            end();
+            return;
+          }
+          hash.update(chunk);
+        }
+        const n = sock.write(chunk.subarray(off));
+        off += n;
+        if (off < chunk.length) return; // send buffer full; onWritable resumes
+      }
+    },
+    { done: false },
+  );
+  return push;
 }
 
 /**
@@ -513,3 +552,22 @@ export function renderTransferSummary(r: TransferResult): string {
   if (r.error !== null) lines.push(`error           ${r.error}`);
   return lines.join('\n');
 }
+
+/**
+ * One case of the timestamps soak (issue: timestamps under ACK loss): soakCase's path, with
+ * timestamps on, 1–5 MB each way at the same time, and loss up to 30 % in both directions;
+ * each must finish intact within an hour of virtual time.
+ */
+export function tsSoakCase(seed: number): TransferOptions {
+  const base = soakCase(seed);
+  const rng = new Rng(seed ^ 0x75c0);
+  return {
+    ...base,
+    bytes: 1_000_000 + rng.int(0, 4_000_000),
+    reverseBytes: 1_000_000 + rng.int(0, 4_000_000),
+    loss: Math.round(rng.float() * 300) / 1000,
+    tcp: { ...base.tcp, timestamps: true },
+    maxVirtualSeconds: 3600,
+  };
+}
+

@@ -29,7 +29,7 @@ export function tcpInfo(c: Connection | null, now: number, listening: boolean): 
     tcpi_rcv_mss: c.rcvMss,
     tcpi_unacked: Math.ceil(s.unacked / mss),
     tcpi_sacked: Math.ceil(s.sackedBytes / mss),
-    tcpi_lost: Math.ceil((c.snd.rec.rackIfAny?.lostBytes ?? 0) / mss),
+    tcpi_lost: Math.ceil((c.snd.rec.rackIfAny?.lostOut ?? 0) / mss),
     tcpi_retrans: 0,
     tcpi_fackets: 0,
     tcpi_pmtu: 1500,
@@ -205,7 +205,30 @@ function logicalLines(code: string): string[] {
     depth = 0;
   }
   if (cur.trim() !== '') out.push(cur.trim());
-  return out;
+  return out.flatMap(statements);
+}
+
+/** Python's `;` between simple statements on one line (outside strings and brackets). */
+function statements(line: string): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let quote = '';
+  let start = 0;
+  for (let i = 0; i < line.length; i++) {
+    const ch = line[i]!;
+    if (quote !== '') {
+      if (ch === '\\') i++;
+      else if (ch === quote) quote = '';
+    } else if (ch === '"' || ch === "'") quote = ch;
+    else if (ch === '(' || ch === '[') depth++;
+    else if (ch === ')' || ch === ']') depth--;
+    else if (ch === ';' && depth === 0) {
+      out.push(line.slice(start, i).trim());
+      start = i + 1;
+    }
+  }
+  out.push(line.slice(start).trim());
+  return out.filter((x) => x !== '');
 }
 
 /** Run a code block; returns an assertion failure message or null. */

@@ -223,8 +223,8 @@ function field(name: string, expected: number, actual: number): string | null {
 }
 
 /**
- * Join consecutive outbound segments into one (packetdrill's TSO/GSO aggregation): the first
- * segment's header, the union of FIN/PSH, the summed payload.
+ * Join consecutive outbound segments into one (packetdrill's TSO/GSO aggregation): the last
+ * segment's flags (the first's CWR), the first's sequence number, the summed payload.
  */
 export function fragmentError(prev: Live, cur: Live, sniffed: number, expectedTotal: number): string | null {
   const e = field('tcp_syn', prev.flags & 2, cur.flags & 2) ?? field('tcp_rst', prev.flags & 4, cur.flags & 4) ??
@@ -241,8 +241,9 @@ export function joinSegments(parts: Live[]): Live {
   const first = parts[0]!;
   if (parts.length === 1) return first;
   const last = parts[parts.length - 1]!;
-  let flags = first.flags;
-  for (const p of parts) flags |= p.flags & (0x01 | 0x08);
+  // packetdrill's aggregate_packets: the last packet's header (so its PSH and FIN), with the
+  // first packet's sequence number and CWR.
+  const flags = (last.flags & ~0x80) | (first.flags & 0x80);
   const payload = new Uint8Array(parts.reduce((n, p) => n + p.payloadLen, 0));
   let at = 0;
   for (const p of parts) {

@@ -17,7 +17,7 @@ const NO_EFFECT = new Set([
   'tcp_frto', 'tcp_dsack', 'tcp_fack', 'tcp_reordering', 'tcp_early_retrans',
   'tcp_recovery', 'tcp_tso_win_divisor', 'tcp_ecn_option', 'tcp_pacing_ss_ratio', 'tcp_pacing_ca_ratio',
   'tcp_notsent_lowat', 'tcp_fastopen', 'tcp_fastopen_key', 'tcp_mtu_probing', 'tcp_autocorking',
-  'tcp_moderate_rcvbuf', 'tcp_no_metrics_save', 'tcp_min_tso_segs', 'tcp_tw_reuse', 'tcp_abort_on_overflow',
+  'tcp_moderate_rcvbuf', 'tcp_no_metrics_save', 'tcp_tw_reuse', 'tcp_abort_on_overflow',
   'tcp_thin_linear_timeouts', 'tcp_limit_output_bytes', 'tcp_workaround_signed_windows', 'tcp_rfc1337',
   'tcp_comp_sack_nr', 'tcp_comp_sack_delay_ns', 'tcp_min_rtt_wlen', 'tcp_max_syn_backlog', 'tcp_retries1',
   'tcp_orphan_retries', 'tcp_shrink_window', 'tcp_backlog_ack_defer', 'tcp_plb_enabled',
@@ -82,6 +82,8 @@ export function applySysctl(stack: Stack, name: string, value: string): void {
     case 'tcp_rto_min_us': setConfig(stack, 'minRto', n); return;
     case 'tcp_delack_min': setConfig(stack, 'delAckMin', n * 1000); return;
     case 'tcp_slow_start_after_idle': setConfig(stack, 'slowStartAfterIdle', n !== 0); return;
+    case 'tcp_invalid_ratelimit': if (!(n >= 0)) bad(); setConfig(stack, 'invalidRateLimit', n * 1000); return; // ms
+    case 'tcp_min_tso_segs': if (!(n >= 1)) bad(); setConfig(stack, 'minTsoSegs', n); return;
     default:
       if (NO_EFFECT.has(short) && Number.isFinite(n) || short === 'tcp_fastopen_key') return;
       throw new ScriptError(`unsupported sysctl ${key}`);

@@ -89,6 +89,11 @@ export interface TcpConfig {
    * congestion window restarts (RFC 5681 §4.1, RFC 2861; LINUX tcp_cwnd_restart).
    */
   slowStartAfterIdle: boolean;
+  /**
+   * tcp_min_tso_segs (LINUX default 2): the fewest segments in one TSO packet (tcp_tso_autosize).
+   * synack sends segments of one MSS, but marks PSH where Linux's TSO packets end (sender.ts).
+   */
+  minTsoSegs: number;
 }
 
 /** Linux's default for every TCP option (what a connection gets unless told otherwise). */
@@ -126,13 +131,14 @@ export const DEFAULT_CONFIG: Readonly<TcpConfig> = Object.freeze({
   invalidRateLimit: ms(500),
   congestionControl: 'cubic',
   slowStartAfterIdle: true,
+  minTsoSegs: 2,
 });
 
 const NUMERIC_MIN: Partial<Record<keyof TcpConfig, number>> = {
   synRetries: 0, synLinearTimeouts: 0, synAckRetries: 0, retries2: 0, initialRto: 1, minRto: 1, maxRto: 1, timeWait: 0,
   finTimeout: 0, keepIdle: 1, keepInterval: 1, keepCount: 1, userTimeout: 0, maxSeg: 0,
   sendBuffer: 1, recvBuffer: 1, recvBufferMax: 1, wscale: 0, initialCwnd: 1, delAckMin: 0, delAckMax: 0, quickAcks: 0,
-  invalidRateLimit: 0,
+  invalidRateLimit: 0, minTsoSegs: 1,
 };
 
 /** Merge user options over defaults, rejecting bad values with an error naming the option. */

@@ -66,6 +66,7 @@ function synchronizedInput(c: Connection, now: Instant, seg: TcpRepr): void {
       c.setState('CLOSED', 'rcv SYN in SYN_RECEIVED: snd RST, request dropped');
       return;
     }
+    bump(c.mib, 'TCPSYNChallenge');
     challengeAck(c, now);
     return;
   }

@@ -71,7 +71,11 @@ function serve(c: Connection, now: Instant, out: TcpRepr, bit: WorkBit): boolean
       c.pending &= ~Work.TLP;
       const end = c.snd.finSent() ? c.snd.finSeq : c.snd.sndMax;
       const start = seqDiff(end, c.snd.sndUna) > c.effMss ? seqAdd(end, -c.effMss) : c.snd.sndUna;
-      return c.state !== 'SYN_RECEIVED' && retransmitAt(c, now, out, start);
+      if (c.state === 'SYN_RECEIVED' || !retransmitAt(c, now, out, start)) return false;
+      // HighRxt covers it, so a D-SACK for the probe is known for a retransmission of ours.
+      const rxtEnd = seqAdd(start, segLen(out));
+      if (c.sackEnabled && seqLt(c.snd.rec.sb.highRxt, rxtEnd)) c.snd.rec.sb.highRxt = rxtEnd;
+      return true;
     }
     case Work.LOST:
       return retransmitLost(c, now, out);

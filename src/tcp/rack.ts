@@ -3,7 +3,6 @@ import { NEVER, type Instant } from '../time.js';
 import type { Connection } from './connection.js';
 import { tsBefore, tsClock } from './clock.js';
 import { bump } from '../mib.js';
-import { DUP_THRESH } from './sack.js';
 
 /**
  * RACK time-based loss detection (RFC 8985 §6), Linux's default loss detection with SACK
@@ -26,6 +25,11 @@ const RETRANS = 1;
 const LOST = 2;
 /** SACKed (RFC 2018). */
 const SACKED = 4;
+/**
+ * Marked lost in this episode, retransmitted since or not, until delivered (LINUX TCPCB_LOST,
+ * what lost_out and tcpi_lost count).
+ */
+const MARKED = 8;
 
 
 export class Rack {
@@ -59,6 +63,19 @@ export class Rack {
   private dsackRound: SeqNum | null = null;
   /** Bytes marked lost and not retransmitted since (they left the pipe, RFC 6675 §4 SetPipe). */
   lostBytes = 0;
+  /** Bytes marked lost (MARKED) and not yet delivered: LINUX lost_out, in bytes. */
+  lostOut = 0;
+  /**
+   * The last ACK's sequence-based RTT evidence (LINUX tcp_clean_rtx_queue first_ackt and
+   * FLAG_RETRANS_DATA_ACKED, tcp_sacktag_one first_sackt): when the first never-retransmitted
+   * segment it acknowledged cumulatively was sent, whether it acknowledged any retransmitted
+   * data, and when the first never-retransmitted segment it SACKed was sent (-1: none).
+   */
+  private firstAckt = -1;
+  private retransAcked = false;
+  private firstSackt = -1;
+  /** Start of the lowest never-retransmitted segment an ACK delivered below RACK.fack (-1: none). */
+  private reordLow: SeqNum = -1;
   /**
    * Timestamp-based undo (RFC 3522 Eifel detection per segment; LINUX tp->retrans_stamp): when
    * the current fast recovery first retransmitted, how many retransmissions it made, and how
@@ -220,34 +237,19 @@ export class Rack {
   }
 
   private deliveries(c: Connection, now: Instant, ack: SeqNum, sacks: boolean, tsEcr: number | null): void {
+    this.firstAckt = -1;
+    this.retransAcked = false;
+    this.firstSackt = -1;
     if (this.n === 0) return;
     const prevFack = this.fack;
     const hadFack = this.hasFack;
     let b = this.b!;
-    while (this.n > 0) {
-      const k = this.ix(0);
-      const s = b[k]!;
-      const e = b[k + 1]!;
-      const f = b[k + 3]!;
-      if (seqLe(e, ack)) {
-        if (!(f & SACKED)) this.deliver(c, now, k, prevFack, hadFack, tsEcr);
-        if ((f & (LOST | SACKED)) === LOST) this.lostBytes -= seqDiff(e, s);
-        this.head = (this.head + 1) & this.mask;
-        this.n--;
-        continue;
-      }
-      if (seqLt(s, ack)) {
-        if ((f & (LOST | SACKED)) === LOST) this.lostBytes -= seqDiff(ack, s);
-        b[k] = ack;
-      }
-      break;
-    }
+    // LINUX tcp_ack: tcp_sacktag_write_queue before tcp_clean_rtx_queue.
     if (sacks) {
       const sb = c.snd.rec.sb;
       for (let r = 0; r < sb.count; r++) {
         const rs = sb.startAt(r);
         const re = sb.endAt(r);
-        b = this.b!;
         for (let i = this.search(rs); i < this.n; i++) {
           const k = this.ix(i);
           const s = b[k]!;
@@ -256,12 +258,59 @@ export class Rack {
           const f = b[k + 3]!;
           if (f & SACKED || seqLt(s, rs) || seqGt(e, re)) continue;
           this.deliver(c, now, k, prevFack, hadFack, null);
+          if (!(f & RETRANS) && (this.firstSackt < 0 || b[k + 2]! < this.firstSackt)) this.firstSackt = b[k + 2]!;
           if (f & LOST) this.lostBytes -= seqDiff(e, s);
-          b[k + 3] = (f & ~LOST) | SACKED;
+          if (f & MARKED) this.lostOut -= seqDiff(e, s);
+          b[k + 3] = (f & ~(LOST | MARKED)) | SACKED;
         }
       }
     }
+    b = this.b!;
+    while (this.n > 0) {
+      const k = this.ix(0);
+      const s = b[k]!;
+      const e = b[k + 1]!;
+      const f = b[k + 3]!;
+      if (seqLe(e, ack)) {
+        if (!(f & SACKED)) this.deliver(c, now, k, prevFack, hadFack, tsEcr);
+        if (f & RETRANS) this.retransAcked = true;
+        else if (!(f & SACKED) && this.firstAckt < 0) this.firstAckt = b[k + 2]!;
+        if ((f & (LOST | SACKED)) === LOST) this.lostBytes -= seqDiff(e, s);
+        if ((f & (MARKED | SACKED)) === MARKED) this.lostOut -= seqDiff(e, s);
+        this.head = (this.head + 1) & this.mask;
+        this.n--;
+        continue;
+      }
+      if (seqLt(s, ack)) {
+        if ((f & (LOST | SACKED)) === LOST) this.lostBytes -= seqDiff(ack, s);
+        if ((f & (MARKED | SACKED)) === MARKED) this.lostOut -= seqDiff(ack, s);
+        b[k] = ack;
+      }
+      break;
+    }
     if (this.lostBytes < 0) this.lostBytes = 0;
+    if (this.lostOut < 0) this.lostOut = 0;
+    // LINUX tcp_check_sack_reordering: a hole filled below the highest SACK without a
+    // retransmission measures the reordering degree (tp->reordering, tcpi_reordering).
+    if (this.reordLow !== -1) {
+      const mss = c.effMss;
+      const metric = seqDiff(this.fack, this.reordLow);
+      const sb = c.snd.rec.sb;
+      if (metric > sb.dupThresh * mss) sb.dupThresh = Math.min(300, Math.ceil(metric / mss));
+      this.reordLow = -1;
+    }
+  }
+
+  /**
+   * The RTT sample the last ACK gives from the segments' send times (LINUX tcp_ack_update_rtt:
+   * "Prefer RTT measured from ACK's timing to TS-ECR"): from the first never-retransmitted
+   * segment it acknowledged cumulatively, unless it also acknowledged retransmitted data (Karn),
+   * else from the first never-retransmitted segment it SACKed; -1 when there is none.
+   */
+  seqRtt(now: Instant): number {
+    if (this.firstAckt >= 0 && !this.retransAcked) return now - this.firstAckt;
+    if (this.firstSackt >= 0) return now - this.firstSackt;
+    return -1;
   }
 
   /** RFC 8985 §6.2 steps 2 and 3 for one newly delivered record. */
@@ -271,7 +320,10 @@ export class Rack {
     const ts = b[k + 2]!;
     const f = b[k + 3]!;
     // Step 3: a never-retransmitted segment delivered below RACK.fack arrived out of order.
-    if (hadFack && seqLt(e, prevFack) && !(f & RETRANS)) this.reorderingSeen = true;
+    if (hadFack && seqLt(e, prevFack) && !(f & RETRANS)) {
+      this.reorderingSeen = true;
+      if (this.reordLow === -1 || seqLt(b[k]!, this.reordLow)) this.reordLow = b[k]!;
+    }
     if (!this.hasFack || seqGt(e, this.fack)) {
       this.fack = e;
       this.hasFack = true;
@@ -294,11 +346,16 @@ export class Rack {
       if (rtt < this.minRtt) return;
     }
     if (rtt < this.minRtt) this.minRtt = rtt;
+    // LINUX tcp_rack_advance: RACK.rtt is the last delivered segment's RTT in the order the ACK is
+    // processed (SACKed, then cumulatively acknowledged, each in sequence order), while
+    // RACK.xmit_ts/end_seq stay the most recently sent's. (RFC 8985 §6.2 step 2 takes both from
+    // the most recently sent; after a partial ACK fills an old hole, Linux's longer RTT keeps later
+    // segments out of the lost set a while longer.)
+    this.rtt = rtt;
     if (this.xmitNo < 0 || b[k + 4]! > this.xmitNo) {
       this.xmitTs = ts;
       this.endSeq = e;
       this.xmitNo = b[k + 4]!;
-      this.rtt = rtt;
     }
   }
 
@@ -310,7 +367,8 @@ export class Rack {
   reoWnd(c: Connection): number {
     if (!this.reorderingSeen) {
       if (c.snd.rec.recovering) return 0;
-      if (c.snd.rec.sb.sackedBytes >= DUP_THRESH * c.effMss) return 0;
+      // LINUX tcp_rack_reo_wnd: as many SACKed as the reordering degree (tp->reordering).
+      if (c.snd.rec.sb.sackedBytes >= c.snd.rec.sb.dupThresh * c.effMss) return 0;
     }
     const min = Number.isFinite(this.minRtt) ? this.minRtt : c.snd.rtt.srtt;
     return Math.floor(Math.min((this.reoWndMult * min) / 4, c.snd.rtt.srtt));
@@ -342,8 +400,9 @@ export class Rack {
       if (f & (LOST | SACKED)) continue;
       const remaining = ts + this.rtt + reo - now;
       if (remaining <= 0) {
-        b[k + 3] = f | LOST;
+        b[k + 3] = f | LOST | MARKED;
         this.lostBytes += seqDiff(e, b[k]!);
+        if (!(f & MARKED)) this.lostOut += seqDiff(e, b[k]!);
         lost++;
       } else if (remaining > timeout) timeout = remaining;
     }
@@ -362,8 +421,16 @@ export class Rack {
    */
   onRto(): void {
     const b = this.b;
-    if (b !== null) for (let i = 0; i < this.n; i++) b[this.ix(i) + 3] = b[this.ix(i) + 3]! & ~LOST;
     this.lostBytes = 0;
+    this.lostOut = 0;
+    if (b === null) return;
+    // LINUX tcp_enter_loss marks everything not SACKed lost (lost_out).
+    for (let i = 0; i < this.n; i++) {
+      const k = this.ix(i);
+      const f = b[k + 3]!;
+      b[k + 3] = f & SACKED ? f & ~(LOST | MARKED) : (f & ~LOST) | MARKED;
+      if (!(f & SACKED)) this.lostOut += seqDiff(b[k + 1]!, b[k]!);
+    }
   }
 
   /** Everything forgotten (connection closed). */
@@ -371,5 +438,6 @@ export class Rack {
     this.n = 0;
     this.head = 0;
     this.lostBytes = 0;
+    this.lostOut = 0;
   }
 }

@@ -102,6 +102,22 @@ export function checkSequence(c: Connection, now: Instant, seg: TcpRepr, simOpen
     return Acceptance.DROP;
   }
   if (simOpenSynAck || acceptable(c, seg, segLen(seg))) return Acceptance.OK;
+  // LINUX tcp_sequence: the left edge is RCV.WUP (what our last ACK acknowledged), not RCV.NXT:
+  // a segment ending there — the retransmission of one whose ACK was lost — is taken, so its ACK
+  // field counts and its timestamp refreshes TS.Recent (tcp_replace_ts_recent, RFC 7323 §4.3
+  // "SEG.SEQ <= Last.ACK.sent"). (Answered as out-of-window, its ACK echoed the stale TS.Recent:
+  // an RTT sample that spans every backed-off RTO.) TIME_WAIT keeps its own rules below, as
+  // LINUX tcp_timewait_state_process.
+  const end = seqAdd(seg.seq, segLen(seg));
+  if (!(flags & SYN) && c.state !== 'TIME_WAIT' && seqLt(seg.seq, rcv.rcvNxt) && !seqLt(end, rcv.lastAckSent)) {
+    // LINUX tcp_data_queue out_of_window: a duplicate is answered at once, in quick-ACK mode
+    // (the seventh step adds the D-SACK for its text).
+    if (segLen(seg) > 0) {
+      c.pending |= Work.ACK;
+      rcv.quickAcks = Math.max(rcv.quickAcks, c.config.quickAcks);
+    }
+    return Acceptance.OK;
+  }
   const wnd = Math.max(0, seqDiff(rcv.rcvAdv, rcv.rcvNxt));
   // "special allowance should be made to accept valid ACKs, URGs, and RSTs" at a zero window.
   if (wnd === 0 && seg.seq === rcv.rcvNxt) {
@@ -348,6 +364,13 @@ export function challengeAck(c: Connection, now: Instant): void {
 
 /** ACK for an unacceptable segment (§3.10.7.4). LINUX tcp_oow_rate_limited: pure ACKs only. */
 export function outOfWindowAck(c: Connection, now: Instant, seg: TcpRepr): void {
+  if (seg.flags & SYN && isSynchronized(c.state)) {
+    // LINUX tcp_validate_incoming: a SYN out of the window goes to syn_challenge, the
+    // rate-limited challenge ACK (RFC 5961 §4.2), like one inside it.
+    bump(c.mib, 'TCPSYNChallenge');
+    challengeAck(c, now);
+    return;
+  }
   const len = segLen(seg);
   if (len > 0 && seqLt(seg.seq, c.rcv.rcvNxt) && isSynchronized(c.state)) {
     // An old duplicate: RFC 2883 §4.1 D-SACK for it (LINUX tcp_send_dupack, which also
@@ -359,7 +382,8 @@ export function outOfWindowAck(c: Connection, now: Instant, seg: TcpRepr): void 
     }
     c.rcv.quickAcks = Math.max(c.rcv.quickAcks, c.config.quickAcks);
   }
-  if (seg.payload.length === 0 && !(seg.flags & SYN) && now - c.rcv.lastOowAck < c.config.invalidRateLimit) {
+  // LINUX tcp_oow_rate_limited: "Data packets without SYNs are not likely part of an ACK loop".
+  if ((seg.payload.length === 0 || seg.flags & SYN) && now - c.rcv.lastOowAck < c.config.invalidRateLimit) {
     bump(c.mib, 'TCPACKSkippedSeq');
     return;
   }

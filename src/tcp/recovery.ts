@@ -7,6 +7,7 @@ import { Rack } from './rack.js';
 import { Scoreboard } from './sack.js';
 import { Timer } from './timers.js';
 import { Work } from './work.js';
+import { isCwndLimited } from './cwnd-validate.js';
 
 /**
  * The loss-recovery state (LINUX enum tcp_ca_state, the states tcp_fastretrans_alert moves
@@ -42,6 +43,13 @@ export class Recovery {
   private priorSsthresh = 0x7fffffff;
   /** Recovery without SACK inflates the window per duplicate ACK (RFC 6582, RFC 5681 §3.2 step 4). */
   private newRenoInflation = false;
+  /**
+   * RFC 6937 PRR state of this recovery (LINUX prior_cwnd, prr_delivered, prr_out; bytes):
+   * the window when it began, what the peer has received since, what we have sent since.
+   */
+  prrRecoverFs = 0;
+  prrDelivered = 0;
+  prrOut = 0;
   private rackState: Rack | null = null;
 
   constructor(
@@ -96,7 +104,11 @@ export class Recovery {
     this.priorSsthresh = cc.ssthresh;
     cc.onLoss(flightSize);
     this.newRenoInflation = !sack;
-    cc.cwnd = sack ? cc.ssthresh : cc.ssthresh + 3 * cc.mss;
+    // LINUX tcp_init_cwnd_reduction: with SACK, PRR (prrReduce) sets the window on each ACK.
+    this.prrRecoverFs = cc.cwnd;
+    this.prrDelivered = 0;
+    this.prrOut = 0;
+    if (!sack) cc.cwnd = cc.ssthresh + 3 * cc.mss;
     this.highSeq = sndMax;
     this.state = 'Recovery';
   }
@@ -167,6 +179,45 @@ export function enterFastRecovery(c: Connection): void {
   rec.sb.highRxt = c.snd.sndUna;
   c.pending |= Work.RETRANSMIT_HEAD; // RFC 6675 §5 step 4.2 / RFC 5681 §3.2 step 3
   bump(c.mib, c.sackEnabled ? 'TCPSackRecovery' : 'TCPRenoRecovery');
+}
+
+/**
+ * RFC 6937 Proportional Rate Reduction, as LINUX tcp_cwnd_reduction computes it on every ACK of
+ * a recovery (and once when the RACK timer starts one): `delivered` bytes newly acknowledged or
+ * SACKed. While the pipe is above ssthresh, send in proportion — ssthresh/RecoverFS of what was
+ * delivered (ceiling), less what was sent; below it, slow start back up to ssthresh
+ * (PRR-SSRB: what was delivered and not yet matched, at least this ACK's delivery, plus one when
+ * SND.UNA advanced with nothing newly lost). The first call lets the fast retransmit out. The
+ * window becomes pipe + that quota. Counted in segments, as Linux does.
+ */
+export function prrReduce(c: Connection, delivered: number, newlyLost: boolean, unaAdvanced: boolean): void {
+  const rec = c.snd.rec;
+  const cc = rec.cc;
+  if (delivered <= 0 || rec.prrRecoverFs <= 0) return;
+  const mss = cc.mss;
+  rec.prrDelivered += delivered;
+  const seg = (b: number): number => Math.ceil(b / mss - 1e-9);
+  const ssthresh = Math.floor(cc.ssthresh / mss);
+  const inFlight = seg(pipe(c));
+  const out = seg(rec.prrOut);
+  const prrDelivered = seg(rec.prrDelivered);
+  const delta = ssthresh - inFlight;
+  let sndcnt: number;
+  if (delta < 0) {
+    sndcnt = Math.ceil((ssthresh * prrDelivered) / Math.max(1, Math.floor(rec.prrRecoverFs / mss))) - out;
+  } else {
+    sndcnt = Math.max(prrDelivered - out, seg(delivered));
+    if (unaAdvanced && !newlyLost) sndcnt++;
+    sndcnt = Math.min(delta, sndcnt);
+  }
+  sndcnt = Math.max(sndcnt, out > 0 ? 0 : 1); // LINUX: force the fast retransmit
+  cc.cwnd = (inFlight + sndcnt) * mss;
+}
+
+/** What this connection sent during a recovery (new data or retransmission): PRR's prr_out. */
+export function prrSent(c: Connection, bytes: number): void {
+  const rec = c.snd.rec;
+  if (rec.state === 'Recovery') rec.prrOut += bytes;
 }
 
 /** A retransmission timeout of data (not the handshake): LINUX tcp_enter_loss. */
@@ -246,7 +297,11 @@ export function onAckAdvance(c: Connection, now: Instant, ack: SeqNum, prevUna: 
   if (rec.state === 'Recovery') {
     // RFC 6582 §3.2: a partial ACK retransmits the next hole; a full ACK ends recovery.
     if (rec.onRecoveryAck(ack, seqDiff(ack, prevUna))) c.pending |= Work.RETRANSMIT_HEAD;
-  } else if (seqDiff(ack, prevUna) > 0 && dataAcked > 0) rec.cc.onAck(dataAcked, now, c.snd.rtt.srtt);
+  } else if (seqDiff(ack, prevUna) > 0 && dataAcked > 0 && isCwndLimited(c)) {
+    // LINUX tcp_cong_avoid → cubictcp_cong_avoid / tcp_reno_cong_avoid: only a window that
+    // limited the sender grows (tcp_is_cwnd_limited, RFC 7661).
+    rec.cc.onAck(dataAcked, now, c.snd.rtt.srtt);
+  }
   if (wasRecovering && !rec.recovering) rec.rack.onRecoveryExit();
   if (rec.tlpHighSeq !== null && !seqLt(ack, rec.tlpHighSeq)) rec.tlpHighSeq = null; // the probe episode ended
 }
@@ -273,13 +328,18 @@ export function detectLoss(c: Connection, now: Instant): void {
  * was marked lost (RFC 8985 §6.2: "the sender ... enters fast recovery"; LINUX tcp_time_to_recover
  * checks lost_out alone when RACK is on).
  */
-export function rackDetectAndRecover(c: Connection, now: Instant): void {
+export function rackDetectAndRecover(c: Connection, now: Instant, fromTimer = false): void {
   const rec = c.snd.rec;
   const rack = rec.rackIfAny; // none before the first data segment: nothing can be lost
   const timeout = rack === null ? 0 : rack.detect(c, now);
   if (timeout > 0) c.timers.set(Timer.REORDER, now + timeout);
   else c.timers.stop(Timer.REORDER);
-  if (rack !== null && !rec.recovering && c.snd.inFlight > 0 && rack.lostBytes > 0) enterFastRecovery(c);
+  if (rack !== null && !rec.recovering && c.snd.inFlight > 0 && rack.lostBytes > 0) {
+    enterFastRecovery(c);
+    // LINUX tcp_rack_reo_timeout: a recovery the timer starts reduces as if one segment was
+    // delivered (tcp_cwnd_reduction(sk, 1, 0, 0)); on an ACK, processAck does it with the ACK's.
+    if (fromTimer) prrReduce(c, c.snd.cc.mss, false, false);
+  }
 }
 
 /**

@@ -3,7 +3,7 @@ import { seqAdd, type SeqNum, seqDiff, seqGt, seqLt, seqMin, seqLe } from '../se
 import type { TcpConfig } from './config.js';
 import { createCongestionControl, type CongestionControl } from './congestion/registry.js';
 import { cwndRestart } from './congestion/control.js';
-import { Recovery, onAckAdvance, pipe, detectLoss, onAckSacks } from './recovery.js';
+import { Recovery, onAckAdvance, pipe, detectLoss, onAckSacks, prrReduce, prrSent } from './recovery.js';
 import { ByteRing } from './ring.js';
 import { RttEstimator } from './rtt.js';
 import { ACK, FIN, PSH, type TcpRepr, segLen } from '../wire/tcp-repr.js';
@@ -15,6 +15,7 @@ import { assertNever } from './state.js';
 import { bump } from '../mib.js';
 import { fillAck, challengeAck } from './receiver.js';
 import { tsClock } from './clock.js';
+import { CwndValidation, cwndValidate } from './cwnd-validate.js';
 
 /**
  * The send half of a connection (gVisor snd.go): RFC 9293 §3.3.1 send sequence variables, the
@@ -40,9 +41,13 @@ export class Sender {
   sndBufSeq: SeqNum;
   /** The user has shut down the send side (FIN queued at sndBufSeq + sendBuf.length). */
   finQueued = false;
-  /** The instant of the current transmit burst and how many data segments it has sent (PSH). */
-  burstAt: Instant = -1;
-  burstSegs = 0;
+  /**
+   * The TSO packet Linux would be sending now (PSH): the instant it started, its size in
+   * segments and how many of them are still to go (tsoPacketStart).
+   */
+  tsoAt: Instant = -1;
+  tsoSegs = 0;
+  tsoLeft = 0;
 
   readonly rtt: RttEstimator;
   /** Consecutive retransmission timeouts (backoff exponent). */
@@ -67,6 +72,8 @@ export class Sender {
   readonly cc: CongestionControl;
   /** Loss recovery: its state (Open … Loss), the SACK scoreboard, RACK and undo (recovery.ts). */
   readonly rec: Recovery;
+  /** Whether cwnd is what limits the sender (RFC 7661 as Linux applies it: cwnd-validate.ts). */
+  readonly cwndv = new CwndValidation();
 
   constructor(iss: SeqNum, config: Readonly<TcpConfig>) {
     this.iss = iss;
@@ -78,6 +85,7 @@ export class Sender {
     this.rtt = new RttEstimator(config.initialRto, config.minRto, config.maxRto);
     this.cc = createCongestionControl(config.congestionControl);
     this.rec = new Recovery(this.cc, iss);
+    this.cwndv.usageSeq = iss;
   }
 
   /** Sequence number our FIN has (or will have). */
@@ -146,15 +154,42 @@ export function processAck(c: Connection, now: Instant, seg: TcpRepr): boolean {
     challengeAck(c, now);
     return false;
   }
+  const sackedBefore = c.sackEnabled ? snd.rec.sb.sackedBytes : 0;
+  const lostBefore = c.sackEnabled ? snd.rec.rackIfAny?.lostBytes ?? 0 : 0;
   onAckSacks(c, now, seg.ack, seg.sackBlocks, seg.sackCount, c.tsEnabled && seg.hasTimestamp ? seg.tsEcr : null);
-  if (seqGt(seg.ack, snd.sndUna)) {
-    ackNewData(c, now, seg);
-  } else if (seg.ack === snd.sndUna && segLen(seg) === 0 && snd.inFlight > 0 && (seg.window << c.sndWscale) === snd.sndWnd) {
+  const advanced = seqGt(seg.ack, snd.sndUna);
+  const delivered = newlyDelivered(c, advanced ? seqDiff(seg.ack, snd.sndUna) : 0, sackedBefore);
+  if (advanced) {
+    ackNewData(c, now, seg, delivered);
+  } else {
+    // LINUX tcp_ack_update_rtt: an ACK that only SACKs gives the RTT of what it SACKed.
+    const sackRtt = c.sackEnabled && seg.ack === snd.sndUna ? (snd.rec.rackIfAny?.seqRtt(now) ?? -1) : -1;
+    if (sackRtt >= 0) snd.rtt.sample(Math.max(1, sackRtt));
     // RFC 5681 §2 duplicate ACK; the third starts fast retransmit (§3.2).
-    snd.rec.onDupAck();
+    if (seg.ack === snd.sndUna && segLen(seg) === 0 && snd.inFlight > 0 && (seg.window << c.sndWscale) === snd.sndWnd) snd.rec.onDupAck();
   }
   detectLoss(c, now);
+  // LINUX tcp_cong_control: in a recovery, PRR sets the window from what this ACK delivered.
+  if (c.sackEnabled && snd.rec.inRecovery) prrReduce(c, delivered, (snd.rec.rackIfAny?.lostBytes ?? 0) > lostBefore, advanced);
   return true;
+}
+
+/**
+ * What an ACK that moves SND.UNA by `advanced` newly delivered (LINUX tcp_newly_delivered, the
+ * amount tcp_cong_control grows the window by): bytes not SACKed before it, plus what it SACKs
+ * now. Without SACK, the duplicate ACKs before it already stood for delivered segments (LINUX
+ * tcp_remove_reno_sacks: max(acked - sacked_out, 1) segments). So a window does not grow twice
+ * for the same data, and the growth credited to SACKs arrives with the ACK that covers them.
+ */
+function newlyDelivered(c: Connection, advanced: number, sackedBefore: number): number {
+  const snd = c.snd;
+  if (c.sackEnabled) {
+    snd.rec.sb.pruneBelow(seqAdd(snd.sndUna, advanced)); // what the ACK covers is no longer SACKed
+    return Math.max(0, advanced + snd.rec.sb.sackedBytes - sackedBefore);
+  }
+  if (snd.rec.dupAcks === 0 || snd.rec.inRecovery) return advanced;
+  const mss = c.effMss;
+  return Math.max(Math.min(mss, advanced), advanced - Math.min(snd.rec.dupAcks, Math.ceil(snd.inFlight / mss)) * mss);
 }
 
 /** Window update (§3.10.7.4 ESTABLISHED): only from a segment newer than the last update. */
@@ -177,7 +212,7 @@ export function updateSendWindow(c: Connection, seg: TcpRepr): void {
  * (RFC 6298 with Karn's rule, or RFC 7323 timestamps), reset the backoff, restart or stop the
  * retransmission timer (RFC 6298 §5.2, §5.3), grow the congestion window.
  */
-export function ackNewData(c: Connection, now: Instant, seg: TcpRepr): void {
+export function ackNewData(c: Connection, now: Instant, seg: TcpRepr, delivered = seqDiff(seg.ack, c.snd.sndUna)): void {
   const ack = seg.ack;
   const prevUna = c.snd.sndUna;
   c.snd.sndUna = ack;
@@ -189,8 +224,14 @@ export function ackNewData(c: Connection, now: Instant, seg: TcpRepr): void {
     c.snd.sndBufSeq = seqAdd(c.snd.sndBufSeq, dataAcked);
     c.emit(EV.writable);
   }
-  // RTT sample.
-  if (c.tsEnabled && seg.hasTimestamp && seg.tsEcr !== 0) {
+  // RTT sample: LINUX tcp_ack_update_rtt prefers the segments' own send times (never-retransmitted
+  // ones, tcp_clean_rtx_queue) to the timestamp echo, which after lost ACKs can be the stale
+  // TS.Recent of a receiver that answered a retransmission as a duplicate.
+  const seqRtt = c.sackEnabled ? (c.snd.rec.rackIfAny?.seqRtt(now) ?? -1) : -1;
+  if (seqRtt >= 0) {
+    c.snd.rtt.sample(Math.max(1, seqRtt));
+    c.snd.rttStart = NEVER;
+  } else if (c.tsEnabled && seg.hasTimestamp && seg.tsEcr !== 0) {
     const ticks = (tsClock(c, now) - seg.tsEcr) >>> 0;
     if (ticks < 0x7fffffff) c.snd.rtt.sample(ticks * 1000);
   } else if (c.snd.rttStart !== NEVER && seqGt(ack, c.snd.rttSeq)) {
@@ -199,7 +240,7 @@ export function ackNewData(c: Connection, now: Instant, seg: TcpRepr): void {
   }
   c.snd.backoff = 0;
   c.snd.unackedSince = seqLt(c.snd.sndUna, c.snd.sndMax) ? now : NEVER;
-  onAckAdvance(c, now, ack, prevUna, dataAcked);
+  onAckAdvance(c, now, ack, prevUna, Math.min(dataAcked, delivered));
   if (c.snd.sndUna === c.snd.sndMax) c.timers.stop(Timer.RETRANSMIT);
   else armRetransmit(c, now);
   armLossProbe(c, now);
@@ -239,12 +280,17 @@ export function sendData(c: Connection, now: Instant, out: TcpRepr): boolean {
   // After a timeout (the Loss state) everything not SACKed counts as lost: only what has been sent
   // again since going back is in flight (LINUX tcp_enter_loss marks it all lost).
   const retransmission = seqLt(c.snd.sndNxt, c.snd.sndMax);
-  if (!retransmission) slowStartAfterIdleCheck(c, now);
+  // (Not while the peer's window is closed: Linux checks when data is queued and when the window
+  // opens, so zero-window probing keeps the window it had. LINUX tcp_ack_update_window.)
+  if (!retransmission && seqGt(seqAdd(c.snd.sndUna, c.snd.sndWnd), c.snd.sndNxt)) slowStartAfterIdleCheck(c, now);
   const flight = flightForSend(c);
   // Whole bytes only: CUBIC's cwnd is fractional, and a fractional `usable` made a 0.6-byte
   // "segment" that sent an empty ACK without advancing SND.NXT, 100000 times in a row.
   const usable = Math.floor(Math.min(seqDiff(seqAdd(c.snd.sndUna, c.snd.sndWnd), c.snd.sndNxt), c.snd.cc.cwnd - flight));
   if (usable <= 0) {
+    // The congestion window, not the peer's, holds the sender back (LINUX tcp_write_xmit's
+    // is_cwnd_limited, for tcp_cwnd_validate).
+    if (!retransmission && c.snd.cc.cwnd - flight < c.effMss && c.snd.sndWnd > 0) cwndValidate(c, now, true, currentRto(c));
     // Nothing fits. With nothing in flight only the persist timer will get us going again.
     if (c.snd.sndWnd === 0 && c.snd.inFlight === 0 && !c.timers.isSet(Timer.PERSIST)) {
       c.timers.stop(Timer.RETRANSMIT);
@@ -258,6 +304,8 @@ export function sendData(c: Connection, now: Instant, out: TcpRepr): boolean {
   const force = (c.pending & Work.FORCE_SEND) !== 0;
   c.pending &= ~Work.FORCE_SEND;
   if (len > 0 && len < mss && !retransmission && !force) {
+    // A partial segment the congestion window cut short: cwnd is what limits (tcp_cwnd_validate).
+    if (len === usable && len < avail && c.snd.cc.cwnd - flight < mss) cwndValidate(c, now, true, currentRto(c));
     // Blocked by the rules below with nothing in flight: the persist timer is the override
     // timeout of §3.8.6.2.1 that eventually sends what the window allows.
     if (c.snd.inFlight === 0 && !c.timers.isSet(Timer.PERSIST) && !lastOfQueue) {
@@ -270,18 +318,18 @@ export function sendData(c: Connection, now: Instant, out: TcpRepr): boolean {
     if (lastOfQueue && !c.config.noDelay && c.snd.inFlight > 0 && !(mayFin && c.snd.finQueued)) return false;
   }
   let flags = ACK;
-  // PSH on the last segment of what can go out now: the end of the queued data (RFC 9293 §3.9.1
-  // "push" at the end of a SEND), or the segment that fills the window. LINUX: a TSO burst's last
-  // segment carries the PSH (tcp_gso_segment), which is what captures of Linux show.
-  // (A "burst" is two or more new segments sent at the same instant; a lone segment let out by a
-  // duplicate ACK — limited transmit — or in recovery carries no PSH, as on Linux.)
-  if (c.snd.burstAt !== now) {
-    c.snd.burstAt = now;
-    c.snd.burstSegs = 0;
+  // PSH where Linux's would be: on the end of what the user wrote (LINUX tcp_push marks the
+  // write's last skb, RFC 9293 §3.9.1 "push" at the end of a SEND), and on every TSO packet of
+  // more than one segment (LINUX __tcp_transmit_skb: "Force a PSH flag on all (GSO) packets to
+  // expedite GRO flush at receiver"); GSO puts it on such a packet's last segment
+  // (tcp_gso_segment). synack sends one MSS at a time, so it tracks where Linux's packets end.
+  // A lone segment (limited transmit, PRR's one-for-one in recovery) carries none.
+  if (len > 0 && !retransmission) {
+    if (c.snd.tsoAt !== now || c.snd.tsoLeft <= 0) tsoPacketStart(c, now, flight, Math.min(avail, seqDiff(seqAdd(c.snd.sndUna, c.snd.sndWnd), c.snd.sndNxt)), mss);
+    c.snd.tsoLeft--;
   }
-  c.snd.burstSegs++;
   // The persist timer's window-filling send carries PSH too (LINUX tcp_write_wakeup).
-  if (len > 0 && (lastOfQueue || force || (len >= usable && c.snd.burstSegs >= 2 && !c.snd.rec.inRecovery && !retransmission))) flags |= PSH;
+  if (len > 0 && (lastOfQueue || force || (!retransmission && c.snd.tsoLeft === 0 && c.snd.tsoSegs > 1))) flags |= PSH;
   const fin = mayFin && c.snd.finQueued && lastOfQueue && len + 1 <= usable;
   if (fin) flags |= FIN;
   if (len === 0 && !fin) return false;
@@ -290,6 +338,7 @@ export function sendData(c: Connection, now: Instant, out: TcpRepr): boolean {
   out.payload = len > 0 ? c.snd.sendBuf.view(off, len, scratchFor(c, len)) : out.payload;
   fillAck(c, now, out);
   if (len > 0) dataSent(c, now, flight);
+  prrSent(c, len);
   const end = seqAdd(c.snd.sndNxt, len + (fin ? 1 : 0));
   if (c.sackEnabled) c.snd.rec.rack.onSend(c.snd.sndNxt, end, now); // RFC 8985 §6.2 step 1
   if (retransmission) {
@@ -306,10 +355,51 @@ export function sendData(c: Connection, now: Instant, out: TcpRepr): boolean {
   c.snd.sndNxt = end;
   if (seqGt(end, c.snd.sndMax)) c.snd.sndMax = end;
   if (!c.timers.isSet(Timer.RETRANSMIT)) armRetransmit(c, now);
-  if (!retransmission) armLossProbe(c, now);
+  if (!retransmission) {
+    armLossProbe(c, now);
+    if (len > 0) cwndValidate(c, now, c.snd.cc.cwnd - flight - len < mss, currentRto(c));
+  }
   c.timers.stop(Timer.PERSIST);
   len = 0;
   return true;
+}
+
+/**
+ * A TSO packet starts at SND.NXT (LINUX tcp_write_xmit): as many segments as the congestion
+ * window lets out in one packet — half the window, so that at least two packets are in flight
+ * (tcp_cwnd_test) — no more than tcp_tso_autosize allows (about 1 ms at the pacing rate, at least
+ * tcp_min_tso_segs, at most 64 KB: tcp_tso_segs), and no more than the data and the peer's window
+ * hold (tcp_mss_split_point).
+ */
+function tsoPacketStart(c: Connection, now: Instant, flight: number, room: number, mss: number): void {
+  const snd = c.snd;
+  const cwnd = Math.floor(snd.cc.cwnd / mss);
+  const quota = Math.min(Math.max(cwnd >> 1, 1), Math.ceil((snd.cc.cwnd - flight) / mss));
+  snd.tsoAt = now;
+  snd.tsoSegs = Math.max(1, Math.min(quota, tsoAutosize(c, mss), Math.ceil(room / mss)));
+  snd.tsoLeft = snd.tsoSegs;
+}
+
+/**
+ * LINUX tcp_tso_autosize over tcp_update_pacing_rate: the pacing rate is 200 % (slow start, below
+ * half ssthresh) or 120 % of cwnd·MSS per SRTT; a packet holds what that rate sends in 2^-10 s,
+ * plus 64 KB >> (min RTT / 512 µs), capped at 64 KB, and at least tcp_min_tso_segs segments.
+ */
+function tsoAutosize(c: Connection, mss: number): number {
+  const snd = c.snd;
+  const GSO_MAX = 65536;
+  let bytes = 0;
+  if (snd.rtt.hasSample && snd.rtt.srtt > 0) {
+    const ratio = snd.cc.cwnd < snd.cc.ssthresh / 2 ? 2 : 1.2;
+    const rate = (ratio * Math.max(snd.cc.cwnd, snd.inFlight) * 1e6) / snd.rtt.srtt; // bytes/s
+    bytes = Math.floor(rate / 1024);
+    const minRtt = Number.isFinite(snd.rec.rack.minRtt) ? snd.rec.rack.minRtt : snd.rtt.srtt;
+    const r = Math.floor(minRtt / 512);
+    if (r < 32) bytes += Math.floor(GSO_MAX / 2 ** r);
+  } else {
+    bytes = GSO_MAX; // no RTT yet: Linux's pacing rate is still unlimited (~0U)
+  }
+  return Math.max(Math.floor(Math.min(bytes, GSO_MAX) / mss), c.config.minTsoSegs);
 }
 
 /**
@@ -381,6 +471,7 @@ export function retransmitAt(c: Connection, now: Instant, out: TcpRepr, seq: num
   out.payload = len > 0 ? c.snd.sendBuf.view(off, len, scratchFor(c, len)) : out.payload;
   fillAck(c, now, out);
   if (len > 0) dataSent(c, now, flightForSend(c));
+  prrSent(c, len);
   if (c.sackEnabled) c.snd.rec.rack.onSend(seq, seqAdd(seq, len + (fin ? 1 : 0)), now); // RFC 8985 §6.2 step 1
   bump(c.mib, 'RetransSegs');
   c.snd.totalRetrans++;

@@ -31,7 +31,7 @@ export function onTimer(c: Connection, now: Instant, kind: TimerKind): void {
       return lossProbe(c, now);
     case Timer.REORDER:
       // RFC 8985 §6.3: the reordering window has passed for the youngest candidate: detect again.
-      if (c.sackEnabled && isSynchronized(c.state)) rackDetectAndRecover(c, now);
+      if (c.sackEnabled && isSynchronized(c.state)) rackDetectAndRecover(c, now, true);
       return;
     case Timer.FIN_WAIT_2:
       // LINUX: an orphan in FIN_WAIT_2 is forgotten after tcp_fin_timeout, silently.
@@ -47,6 +47,13 @@ export function onTimer(c: Connection, now: Instant, kind: TimerKind): void {
  */
 function retransmitTimeout(c: Connection, now: Instant): void {
   if (!seqGt(c.snd.sndMax, c.snd.sndUna)) return; // nothing outstanding
+  // LINUX: the loss probe and the RTO are one timer (tcp_schedule_loss_probe clamps the probe to
+  // the RTO and takes its place): a probe due now goes first and restarts the RTO.
+  if (c.timers.isSet(Timer.LOSS_PROBE) && c.timers.get(Timer.LOSS_PROBE) <= now) {
+    c.timers.stop(Timer.LOSS_PROBE);
+    lossProbe(c, now);
+    if (c.timers.isSet(Timer.RETRANSMIT)) return;
+  }
   const s = c.state;
   bump(c.mib, 'TCPTimeouts');
   const handshake = s === 'SYN_SENT' || s === 'SYN_RECEIVED';
