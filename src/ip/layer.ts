@@ -545,9 +545,12 @@ export class IpLayer {
       bump(this.mib, v4 ? 'IpFragFails' : 'Ip6FragFails');
       return 'EMSGSIZE';
     }
+    // The transport checksum covers the whole datagram, so no link can finish it per fragment:
+    // compute it here even with checksum offload (LINUX __ip_append_data uses CHECKSUM_NONE
+    // when the datagram will be fragmented). Only the fragments' IPv4 headers may be left.
     const checksum = link.checksumOffload !== true;
     const whole = new Uint8Array(len);
-    write(whole, 0, s, d, checksum);
+    write(whole, 0, s, d, true);
     const ttl = opts?.ttl ?? DEFAULT_TTL;
     const id = v4 ? this.nextId() : (this.ip6Id = (this.ip6Id + 1) >>> 0);
     for (let i = 0; i < plan.length; i++) {
