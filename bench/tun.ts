@@ -167,9 +167,9 @@ console.log(JSON.stringify(times));
 `;
 
 /** 2 + 3: TCP throughput and connection setup latency against the kernel. */
-async function tcp(mb: number, connects: number, mtu: number, kind: 'tun' | 'tap'): Promise<Record<string, number>> {
+async function tcp(mb: number, connects: number, mtu: number, kind: 'tun' | 'tap', offload: boolean): Promise<Record<string, number>> {
   const ns = Netns.create();
-  const ts = (kind === 'tap' ? startTapStack : startTunStack)({ netns: ns.name, dev: 'skb1', addr: `${US}/24`, peer: KERNEL, seed: 3, mtu });
+  const ts = (kind === 'tap' ? startTapStack : startTunStack)({ netns: ns.name, dev: 'skb1', addr: `${US}/24`, peer: KERNEL, seed: 3, mtu, offload });
   try {
     httpService(ts.stack, 80);
     discardService(ts.stack, 9);
@@ -230,7 +230,7 @@ async function tcp(mb: number, connects: number, mtu: number, kind: 'tun' | 'tap
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { json: { type: 'boolean' }, seconds: { type: 'string', default: '3' }, mb: { type: 'string', default: '200' }, connects: { type: 'string', default: '500' }, mtu: { type: 'string', default: '1500' }, kind: { type: 'string', default: 'tun' } } });
+  const { values } = parseArgs({ options: { json: { type: 'boolean' }, seconds: { type: 'string', default: '3' }, mb: { type: 'string', default: '200' }, connects: { type: 'string', default: '500' }, mtu: { type: 'string', default: '1500' }, kind: { type: 'string', default: 'tun' }, offload: { type: 'string', default: 'on' } } });
   const kind = values.kind === 'tap' ? 'tap' : 'tun';
   if (values.kind !== kind) throw new RangeError(`--kind must be tun or tap, got '${values.kind}'`);
   const reason = netnsUnavailableReason() ?? tunUnavailableReason();
@@ -240,7 +240,8 @@ async function main(): Promise<void> {
     return;
   }
   const raw = kind === 'tun' ? await rawRates(Number(values.seconds)) : null;
-  const t = await tcp(Number(values.mb), Number(values.connects), Number(values.mtu), kind);
+  if (values.offload !== 'on' && values.offload !== 'off') throw new RangeError(`--offload must be on or off, got '${values.offload}'`);
+  const t = await tcp(Number(values.mb), Number(values.connects), Number(values.mtu), kind, values.offload === 'on');
   const result = { kind, raw, tcp: t };
   if (values.json) {
     console.log(JSON.stringify(result, null, 2));

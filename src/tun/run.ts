@@ -47,6 +47,8 @@ export interface TunStackOptions {
   fault?: FaultConfig;
   seed?: number;
   tcp?: Partial<TcpConfig>;
+  /** Negotiate the kernel's offloads (partial checksums, TSO/GSO packets; openTun's `offload`). Default true. */
+  offload?: boolean;
 }
 
 /** A running stack on a TUN device (what `startTunStack` returns). */
@@ -150,7 +152,7 @@ function startDeviceStack(kind: 'tun' | 'tap', opts: TunStackOptions): TunStack 
   for (const g of gateways) if (canonicalAddr(g) === null) throw new RangeError(`gateway '${g}' is not an IP address`);
   const mtu = opts.mtu ?? 1500;
   const seed = opts.seed ?? Date.now() >>> 0;
-  const dev = (kind === 'tap' ? openTap : openTun)({ name: opts.dev, mtu, netns: opts.netns });
+  const dev = (kind === 'tap' ? openTap : openTun)({ name: opts.dev, mtu, netns: opts.netns, offload: opts.offload });
   let capture: ReturnType<typeof pcapFile> | null = null;
   let driver: NodeDriver | null = null;
   let eth: EthernetInterface | null = null;
