@@ -234,10 +234,15 @@ function openDevice(kind: 'tun' | 'tap', opts: OpenTunOptions): TunLink {
   // With offloads a TCP packet may be a TSO packet of up to 64 KiB (the kernel's gso_max_size).
   const gsoMaxSize = path?.checksumOffload ? GSO_MAX_SIZE : undefined;
   const maxFrame = (gsoMaxSize ?? mtu) + (kind === 'tap' ? 14 : 0);
+  // The write copies a frame into the kernel (or, on EAGAIN, into the addon's queue) before send
+  // returns, so one buffer serves every frame the stack builds (DESIGN.md principle 5): no 64 KiB
+  // allocation per TSO packet. TAP frames are built by the EthernetInterface above, not here.
+  const txBuf = kind === 'tun' ? new Uint8Array(maxFrame) : null;
   let closed = false;
   return {
     mtu,
     checksumOffload: path?.checksumOffload ?? false,
+    allocFrame: txBuf === null ? undefined : (len: number) => (len <= txBuf.length ? txBuf.subarray(0, len) : new Uint8Array(len)),
     gsoMaxSize,
     offloads,
     name: handle.name,
