@@ -186,7 +186,7 @@ static void flush_queue(tun_t *t) {
       t->tx_errors++;
     } else {
       t->tx_packets++;
-      t->tx_bytes += (double)it->len;
+      t->tx_bytes += (double)(it->len - (size_t)t->vnet_len); /* packet bytes, as the direct path counts */
     }
     t->wq_head = it->next;
     if (!t->wq_head) t->wq_tail = NULL;
