@@ -27,6 +27,7 @@ import { fileURLToPath } from 'node:url';
 import type { Link } from './link.js';
 import { SynackError, TunUnavailableError } from '../errors.js';
 import { offloadPath, type OffloadPath } from './tun-offload.js';
+import { AckCoalescer } from './ack-coalesce.js';
 
 /** Counters of a TUN link's I/O (packets, bytes, batches, queueing, errors). */
 export interface TunStats {
@@ -52,6 +53,8 @@ export interface TunStats {
   rxCsumErrors: number;
   /** Offloads: TSO packets written (the kernel cuts them). */
   txGsoPackets: number;
+  /** Pure ACKs not written because a later one of the same batch acknowledged more (src/link/ack-coalesce.ts). */
+  txAcksCoalesced: number;
 }
 
 export interface TunLink extends Link {
@@ -206,13 +209,19 @@ function openDevice(kind: 'tun' | 'tap', opts: OpenTunOptions): TunLink {
   let arena: Uint8Array;
   let lens: Uint32Array;
   let path: OffloadPath | null = null;
+  let acks: AckCoalescer | null = null;
   const onPackets = (count: number): void => {
     let off = 0;
-    for (let i = 0; i < count; i++) {
-      const len = lens[i]!;
-      if (path !== null) path.receive(arena, off, len, deliver);
-      else deliver(arena.subarray(off, off + len));
-      off += len;
+    acks?.begin();
+    try {
+      for (let i = 0; i < count; i++) {
+        const len = lens[i]!;
+        if (path !== null) path.receive(arena, off, len, deliver);
+        else deliver(arena.subarray(off, off + len));
+        off += len;
+      }
+    } finally {
+      acks?.end();
     }
   };
   const wantVnet = opts.offload ?? true;
@@ -238,6 +247,12 @@ function openDevice(kind: 'tun' | 'tap', opts: OpenTunOptions): TunLink {
   // returns, so one buffer serves every frame the stack builds (DESIGN.md principle 5): no 64 KiB
   // allocation per TSO packet. TAP frames are built by the EthernetInterface above, not here.
   const txBuf = kind === 'tun' ? new Uint8Array(maxFrame) : null;
+  const write = (frame: Uint8Array): void => {
+    if (path !== null && !path.prepare(frame, txHdr!)) return;
+    a.write(handle, frame);
+  };
+  acks = new AckCoalescer(write, kind === 'tap' ? (f) => (f.length >= 14 && ((f[12] === 0x08 && f[13] === 0x00) || (f[12] === 0x86 && f[13] === 0xdd)) ? 14 : -1) : () => 0);
+  const ackFilter = acks;
   let closed = false;
   return {
     mtu,
@@ -253,8 +268,7 @@ function openDevice(kind: 'tun' | 'tap', opts: OpenTunOptions): TunLink {
     send(frame: Uint8Array): void {
       if (closed) return;
       if (frame.length > maxFrame) return; // the kernel would refuse it; an oversize frame is a drop
-      if (path !== null && !path.prepare(frame, txHdr!)) return;
-      a.write(handle, frame);
+      ackFilter.send(frame);
     },
     onReceive(cb: (frame: Uint8Array) => void): void {
       receivers.push(cb);
@@ -266,7 +280,11 @@ function openDevice(kind: 'tun' | 'tap', opts: OpenTunOptions): TunLink {
     },
     stats(): TunStats {
       const c = path?.counters;
-      return { ...a.stats(handle), rxGsoPackets: c?.rxGsoPackets ?? 0, rxGsoSplit: c?.rxGsoSplit ?? 0, rxCsumErrors: c?.rxCsumErrors ?? 0, txGsoPackets: c?.txGsoPackets ?? 0 };
+      return {
+        ...a.stats(handle),
+        rxGsoPackets: c?.rxGsoPackets ?? 0, rxGsoSplit: c?.rxGsoSplit ?? 0, rxCsumErrors: c?.rxCsumErrors ?? 0, txGsoPackets: c?.txGsoPackets ?? 0,
+        txAcksCoalesced: ackFilter.coalesced,
+      };
     },
     ref(): void {
       a.ref(handle, true);
