@@ -132,13 +132,13 @@ async function main(): Promise<void> {
   if (only.has('tun')) {
     // Against the Linux kernel over a TUN device (bench/tun.ts): needs root, /dev/net/tun, ip
     // netns and the addon; otherwise the reason is recorded instead of figures.
-    log('TUN: synack against the kernel (both directions, connection setup) ...');
+    log('TUN and TAP: synack against the kernel, and the kernel against itself over veth (both directions, connection setup) ...');
     const why = tunUnavailable();
     if (why !== null) {
       out.tun = { skipped: why };
       log(`  skipped: ${why}`);
     } else {
-      const r = spawnSync(process.execPath, [fileURLToPath(new URL('./tun.js', import.meta.url)), '--json', '--mb', '100', '--connects', '300', '--seconds', '2'], { encoding: 'utf8', timeout: 120_000 });
+      const r = spawnSync(process.execPath, [fileURLToPath(new URL('./tun.js', import.meta.url)), '--json', '--kind', 'all', '--mb', '100', '--connects', '300', '--seconds', '2'], { encoding: 'utf8', timeout: 240_000 });
       try {
         out.tun = JSON.parse(r.stdout.slice(r.stdout.indexOf('{')));
       } catch {
@@ -170,13 +170,25 @@ async function main(): Promise<void> {
   rows.push(['ooo 1-byte gaps, 30k ranges held', f('oooGapsUsPerSeg30k', 1, 'us/seg'), '<= 2x the 1k figure']);
   rows.push(['ooo one hole, 1k segments held', f('oooOneHoleUsPerSeg1k', 1, 'us/seg'), '200-byte segments']);
   rows.push(['ooo one hole, 29k segs (5.8 MB) held', f('oooOneHoleUsPerSeg30k', 1, 'us/seg'), '<= 2x the 1k figure']);
-  const tun = out.tun as { skipped?: string; tcp?: Record<string, number> } | undefined;
-  if (tun?.skipped) rows.push(['TUN vs kernel', 'skipped', tun.skipped]);
+  type Figures = Record<string, number>;
+  const tun = out.tun as { skipped?: string; tcp?: Figures; tap?: Figures | null; veth?: Figures | null; vsVeth?: Record<string, Figures> | null } | undefined;
+  if (tun?.skipped) rows.push(['TUN/TAP vs kernel', 'skipped', tun.skipped]);
   else if (tun?.tcp) {
-    rows.push(['TUN: synack -> kernel (curl)', `${tun.tcp.downMbitPerSec} Mbit/s`, `MTU ${tun.tcp.mtu}`]);
-    rows.push(['TUN: kernel -> synack', `${tun.tcp.upMbitPerSec} Mbit/s`, '']);
-    rows.push(['TUN: connect, kernel -> synack', `${tun.tcp.inConnectMedianUs} us`, `median; p99 ${tun.tcp.inConnectP99Us} us`]);
-    rows.push(['TUN: connect, synack -> kernel', `${tun.tcp.outConnectMedianUs} us`, `median; p99 ${tun.tcp.outConnectP99Us} us`]);
+    // The goal (issue 14): >= 1x veth's throughput both ways, kernel -> synack connect <= 1.5x veth's.
+    for (const [name, t] of [['TUN', tun.tcp], ['TAP', tun.tap]] as const) {
+      if (!t) continue;
+      const x = tun.vsVeth?.[name.toLowerCase()];
+      const vs = (k: string, goal: string): string => (x ? `${x[k]}x veth${goal ? ` (goal ${goal})` : ''}` : '');
+      rows.push([`${name}: synack -> kernel (curl)`, `${t.downMbitPerSec} Mbit/s`, `MTU ${t.mtu}; ${vs('downVsVeth', '>= 1')}`]);
+      rows.push([`${name}: kernel -> synack`, `${t.upMbitPerSec} Mbit/s`, vs('upVsVeth', '>= 1')]);
+      rows.push([`${name}: connect, kernel -> synack`, `${t.inConnectMedianUs} us`, `median; p99 ${t.inConnectP99Us} us; ${vs('inConnectVsVeth', '<= 1.5')}`]);
+      rows.push([`${name}: connect, synack -> kernel`, `${t.outConnectMedianUs} us`, `median; p99 ${t.outConnectP99Us} us; ${vs('outConnectVsVeth', '')}`]);
+    }
+    if (tun.veth) {
+      rows.push(['veth: kernel -> kernel (curl)', `${tun.veth.downMbitPerSec} Mbit/s`, 'the reference, same run']);
+      rows.push(['veth: kernel -> kernel (node:net)', `${tun.veth.upMbitPerSec} Mbit/s`, '']);
+      rows.push(['veth: connect', `${tun.veth.connectMedianUs} us`, `median; p99 ${tun.veth.connectP99Us} us`]);
+    }
   }
   console.log(`synack bench — ${String(m.cpu)}, ${String(m.cores)} cores, node ${String(m.node)}, ${String(m.os)}\n`);
   for (const [a, b, c] of rows) console.log(`${a.padEnd(38)} ${b.padStart(16)}   ${c}`);

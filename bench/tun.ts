@@ -2,10 +2,12 @@
  * `npm run bench:tun` (root, /dev/net/tun, ip netns, the addon): synack against the Linux kernel
  * over a TUN device, in a throw-away network namespace.
  *
- *   node dist/bench/tun.js [--json] [--seconds S] [--mb N] [--connects N] [--mtu N] [--kind tun|tap]
+ *   node dist/bench/tun.js [--json] [--seconds S] [--mb N] [--connects N] [--mtu N] [--kind tun|tap|all] [--offload on|off]
  *
  * --kind tap runs 2 and 3 over a TAP device instead (Ethernet frames, ARP, synack's
- * EthernetInterface in the path); 1 is TUN-only.
+ * EthernetInterface in the path); 1 is TUN-only. --kind all (what `npm run bench` uses) runs 2
+ * and 3 over TUN and over TAP and 4, and prints each figure's ratio to the kernel's.
+ * --offload off opens the devices without IFF_VNET_HDR (MTU-sized packets, full checksums).
  *
  * 1. Raw device packet rate (no TCP): packets/s the addon delivers to JS (kernel → TUN, a C
  *    sendmmsg() UDP flood compiled on the fly, python3 if there is no C compiler) and packets/s
@@ -15,6 +17,9 @@
  *    discard service (kernel → synack).
  * 3. Connection setup latency, both directions: sequential connects, median and p99 of
  *    connect() → established as the connecting side sees it.
+ * 4. The reference, in the same run: the kernel against itself over a veth pair between two
+ *    namespaces (device MTU as above), measured with the same programs: curl downloading from a
+ *    node:net server, node:net uploading to a node:net discard server, node:net connects.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -155,6 +160,13 @@ s.on('data', () => {});
 s.on('close', () => console.log(JSON.stringify({ seconds: (performance.now() - t0) / 1000 })));
 `;
 
+/**
+ * Connects made and not counted before the measured ones, on every side alike (veth too): the
+ * figures are steady state, after the JIT has compiled both ends' connect paths (300 cold
+ * connects into synack measured 1.6-1.9x the median of 2,000 warm ones).
+ */
+const WARM_CONNECTS = 1000;
+
 const NODE_CONNECTS = `
 import net from 'node:net';
 const [host, port, n] = [process.argv[1], Number(process.argv[2]), Number(process.argv[3])];
@@ -167,9 +179,9 @@ console.log(JSON.stringify(times));
 `;
 
 /** 2 + 3: TCP throughput and connection setup latency against the kernel. */
-async function tcp(mb: number, connects: number, mtu: number, kind: 'tun' | 'tap'): Promise<Record<string, number>> {
+async function tcp(mb: number, connects: number, mtu: number, kind: 'tun' | 'tap', offload: boolean): Promise<Record<string, number>> {
   const ns = Netns.create();
-  const ts = (kind === 'tap' ? startTapStack : startTunStack)({ netns: ns.name, dev: 'skb1', addr: `${US}/24`, peer: KERNEL, seed: 3, mtu });
+  const ts = (kind === 'tap' ? startTapStack : startTunStack)({ netns: ns.name, dev: 'skb1', addr: `${US}/24`, peer: KERNEL, seed: 3, mtu, offload });
   try {
     httpService(ts.stack, 80);
     discardService(ts.stack, 9);
@@ -186,17 +198,18 @@ async function tcp(mb: number, connects: number, mtu: number, kind: 'tun' | 'tap
     const down = await ns.run('curl', ['-sS', '-o', '/dev/null', '-w', '%{size_download} %{time_total} %{time_starttransfer}', `http://${US}/bytes/${bytes}`], { timeout: 120_000 });
     const [size, total] = down.stdout.toString().trim().split(' ').map(Number) as [number, number];
     if (size !== bytes) throw new Error(`curl got ${size} bytes: ${down.stderr}`);
+    await ns.run(process.execPath, ['--input-type=module', '-e', NODE_SENDER, US, '9', String(16 << 20)], { timeout: 120_000 }); // warm-up
     const up = await ns.run(process.execPath, ['--input-type=module', '-e', NODE_SENDER, US, '9', String(bytes)], { timeout: 120_000 });
     const upSec = (JSON.parse(up.stdout.toString()) as { seconds: number }).seconds;
 
     // connect latency, kernel → synack
-    const c = await ns.run(process.execPath, ['--input-type=module', '-e', NODE_CONNECTS, US, '7000', String(connects)], { timeout: 120_000 });
-    const inTimes = (JSON.parse(c.stdout.toString()) as number[]).slice(10);
+    const c = await ns.run(process.execPath, ['--input-type=module', '-e', NODE_CONNECTS, US, '7000', String(WARM_CONNECTS + connects)], { timeout: 120_000 });
+    const inTimes = (JSON.parse(c.stdout.toString()) as number[]).slice(WARM_CONNECTS);
     // connect latency, synack → kernel (a node:net listener in the namespace)
     const srv = ns.spawn(process.execPath, ['--input-type=module', '-e', `import net from 'node:net'; net.createServer((s) => { s.on('error', () => {}); s.on('end', () => s.end()); s.resume(); }).listen({ host: '${KERNEL}', port: 7001, backlog: 4096 }, () => console.log('ready'));`], { stdio: ['ignore', 'pipe', 'inherit'] });
     await new Promise<void>((resolve) => srv.stdout!.once('data', () => resolve()));
     const outTimes: number[] = [];
-    for (let i = 0; i < connects; i++) {
+    for (let i = 0; i < WARM_CONNECTS + connects; i++) {
       const t0 = performance.now();
       await new Promise<void>((resolve, reject) => {
         const s = ts.stack.connect({ remoteAddress: KERNEL, remotePort: 7001 });
@@ -210,7 +223,7 @@ async function tcp(mb: number, connects: number, mtu: number, kind: 'tun' | 'tap
         ts.driver.kick();
       });
     }
-    outTimes.splice(0, 10);
+    outTimes.splice(0, WARM_CONNECTS);
     return {
       mb,
       mtu,
@@ -229,19 +242,102 @@ async function tcp(mb: number, connects: number, mtu: number, kind: 'tun' | 'tap
   }
 }
 
+/** A node:net server in the namespace: GET /bytes/N answers N bytes; port+1 discards; port+2 accepts and closes. */
+const KERNEL_SERVERS = String.raw`
+import net from 'node:net';
+const [host, port] = [process.argv[1], Number(process.argv[2])];
+const chunk = Buffer.alloc(65536, 7);
+let up = 0;
+const ready = () => { if (++up === 3) console.log('ready'); };
+net.createServer((s) => {
+  s.on('error', () => {});
+  s.once('data', (d) => {
+    const n = Number(/GET \/bytes\/(\d+)/.exec(d.toString())?.[1] ?? 0);
+    s.write('HTTP/1.1 200 OK\r\nContent-Length: ' + n + '\r\nConnection: close\r\n\r\n');
+    let left = n;
+    const pump = () => { while (left > 0) { const k = Math.min(left, chunk.length); left -= k; if (!s.write(k === chunk.length ? chunk : chunk.subarray(0, k))) return s.once('drain', pump); } s.end(); };
+    pump();
+  });
+}).listen({ host, port }, ready);
+net.createServer((s) => { s.on('error', () => {}); s.on('end', () => s.end()); s.resume(); }).listen({ host, port: port + 1 }, ready);
+net.createServer((s) => { s.on('error', () => {}); s.on('end', () => s.end()); s.resume(); }).listen({ host, port: port + 2, backlog: 4096 }, ready);
+`;
+
+/** 4. The kernel against itself: two namespaces joined by a veth pair, the same programs as 2 and 3. */
+async function veth(mb: number, connects: number, mtu: number): Promise<Record<string, number>> {
+  const a = Netns.create();
+  const b = Netns.create();
+  const A = '10.78.0.1';
+  const B = '10.78.0.2';
+  try {
+    a.ip('link', 'add', 'vth0', 'type', 'veth', 'peer', 'name', 'vth1', 'netns', b.name);
+    for (const [ns, dev, addr] of [[a, 'vth0', A], [b, 'vth1', B]] as const) {
+      ns.ip('link', 'set', 'dev', dev, 'mtu', String(mtu));
+      ns.ip('addr', 'add', `${addr}/24`, 'dev', dev);
+      ns.ip('link', 'set', 'dev', dev, 'up');
+    }
+    const srv = a.spawn(process.execPath, ['--input-type=module', '-e', KERNEL_SERVERS, A, '80'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      await new Promise<void>((resolve) => srv.stdout!.once('data', () => resolve()));
+      const bytes = mb * 1024 * 1024;
+      await b.run('curl', ['-sS', '-o', '/dev/null', `http://${A}/bytes/${8 << 20}`]);
+      const down = await b.run('curl', ['-sS', '-o', '/dev/null', '-w', '%{size_download} %{time_total}', `http://${A}/bytes/${bytes}`], { timeout: 120_000 });
+      const [size, total] = down.stdout.toString().trim().split(' ').map(Number) as [number, number];
+      if (size !== bytes) throw new Error(`curl got ${size} bytes over veth: ${down.stderr}`);
+      await b.run(process.execPath, ['--input-type=module', '-e', NODE_SENDER, A, '81', String(16 << 20)], { timeout: 120_000 }); // warm-up, as for synack
+      const up = await b.run(process.execPath, ['--input-type=module', '-e', NODE_SENDER, A, '81', String(bytes)], { timeout: 120_000 });
+      const upSec = (JSON.parse(up.stdout.toString()) as { seconds: number }).seconds;
+      const c = await b.run(process.execPath, ['--input-type=module', '-e', NODE_CONNECTS, A, '82', String(WARM_CONNECTS + connects)], { timeout: 120_000 });
+      const times = (JSON.parse(c.stdout.toString()) as number[]).slice(WARM_CONNECTS);
+      return {
+        mb,
+        mtu,
+        downMbitPerSec: Math.round(((bytes * 8) / total) / 1e5) / 10,
+        upMbitPerSec: Math.round(((bytes * 8) / upSec) / 1e5) / 10,
+        connects,
+        connectMedianUs: Math.round(quantile(times, 0.5) * 1000),
+        connectP99Us: Math.round(quantile(times, 0.99) * 1000),
+      };
+    } finally {
+      srv.kill();
+    }
+  } finally {
+    a.delete();
+    b.delete();
+  }
+}
+
+/** Each synack figure over the kernel's veth figure (throughput: higher is better; connect: lower). */
+function ratios(t: Record<string, number>, v: Record<string, number>): Record<string, number> {
+  const r = (x: number, y: number): number => Math.round((x / y) * 100) / 100;
+  return {
+    downVsVeth: r(t.downMbitPerSec!, v.downMbitPerSec!),
+    upVsVeth: r(t.upMbitPerSec!, v.upMbitPerSec!),
+    inConnectVsVeth: r(t.inConnectMedianUs!, v.connectMedianUs!),
+    outConnectVsVeth: r(t.outConnectMedianUs!, v.connectMedianUs!),
+  };
+}
+
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { json: { type: 'boolean' }, seconds: { type: 'string', default: '3' }, mb: { type: 'string', default: '200' }, connects: { type: 'string', default: '500' }, mtu: { type: 'string', default: '1500' }, kind: { type: 'string', default: 'tun' } } });
-  const kind = values.kind === 'tap' ? 'tap' : 'tun';
-  if (values.kind !== kind) throw new RangeError(`--kind must be tun or tap, got '${values.kind}'`);
+  const { values } = parseArgs({ options: { json: { type: 'boolean' }, seconds: { type: 'string', default: '3' }, mb: { type: 'string', default: '200' }, connects: { type: 'string', default: '500' }, mtu: { type: 'string', default: '1500' }, kind: { type: 'string', default: 'tun' }, offload: { type: 'string', default: 'on' } } });
+  const kind = values.kind as 'tun' | 'tap' | 'all';
+  if (kind !== 'tun' && kind !== 'tap' && kind !== 'all') throw new RangeError(`--kind must be tun, tap or all, got '${values.kind}'`);
+  if (values.offload !== 'on' && values.offload !== 'off') throw new RangeError(`--offload must be on or off, got '${values.offload}'`);
   const reason = netnsUnavailableReason() ?? tunUnavailableReason();
   if (reason !== null) {
     console.error(`bench:tun: skipped: ${reason}`);
     process.exitCode = 0;
     return;
   }
-  const raw = kind === 'tun' ? await rawRates(Number(values.seconds)) : null;
-  const t = await tcp(Number(values.mb), Number(values.connects), Number(values.mtu), kind);
-  const result = { kind, raw, tcp: t };
+  const [mb, connects, mtu, offload] = [Number(values.mb), Number(values.connects), Number(values.mtu), values.offload === 'on'];
+  const raw = kind !== 'tap' ? await rawRates(Number(values.seconds)) : null;
+  const kinds = kind === 'all' ? (['tun', 'tap'] as const) : [kind];
+  const runs: Record<string, Record<string, number>> = {};
+  for (const k of kinds) runs[k] = await tcp(mb, connects, mtu, k, offload);
+  const ref = kind === 'all' ? await veth(mb, connects, mtu) : null;
+  const vs = ref === null ? null : Object.fromEntries(kinds.map((k) => [k, ratios(runs[k]!, ref)]));
+  // `tcp` stays the first kind's figures (what `npm run bench` has always read).
+  const result = { kind, offload, raw, tcp: runs[kinds[0]!]!, tap: runs.tap ?? null, veth: ref, vsVeth: vs };
   if (values.json) {
     console.log(JSON.stringify(result, null, 2));
     return;
@@ -251,12 +347,22 @@ async function main(): Promise<void> {
     console.log(`  kernel → synack (read until EAGAIN, batched): ${raw.inPktsPerSec} pkt/s, ${raw.inPktsPerJsCall} packets per JS call, ${raw.inLossPct}% dropped by the kernel`);
     console.log(`  synack → kernel (write per packet):            ${raw.outPktsPerSec} pkt/s`);
   }
-  console.log(`TCP against the kernel over ${kind.toUpperCase()} (MTU ${t.mtu}, ${t.mb} MiB):`);
-  console.log(`  synack → kernel (curl GET /bytes/N):   ${t.downMbitPerSec} Mbit/s`);
-  console.log(`  kernel → synack (node:net → discard):  ${t.upMbitPerSec} Mbit/s`);
-  console.log(`Connection setup (${t.connects} sequential connects):`);
-  console.log(`  kernel → synack: median ${t.inConnectMedianUs} µs, p99 ${t.inConnectP99Us} µs`);
-  console.log(`  synack → kernel: median ${t.outConnectMedianUs} µs, p99 ${t.outConnectP99Us} µs`);
+  for (const k of kinds) {
+    const t = runs[k]!;
+    const x = vs?.[k];
+    const ratio = (v: number | undefined): string => (v === undefined ? '' : ` (${v}× veth)`);
+    console.log(`TCP against the kernel over ${k.toUpperCase()} (MTU ${t.mtu}, ${t.mb} MiB, offloads ${offload ? 'on' : 'off'}):`);
+    console.log(`  synack → kernel (curl GET /bytes/N):   ${t.downMbitPerSec} Mbit/s${ratio(x?.downVsVeth)}`);
+    console.log(`  kernel → synack (node:net → discard):  ${t.upMbitPerSec} Mbit/s${ratio(x?.upVsVeth)}`);
+    console.log(`Connection setup (${t.connects} sequential connects):`);
+    console.log(`  kernel → synack: median ${t.inConnectMedianUs} µs, p99 ${t.inConnectP99Us} µs${ratio(x?.inConnectVsVeth)}`);
+    console.log(`  synack → kernel: median ${t.outConnectMedianUs} µs, p99 ${t.outConnectP99Us} µs${ratio(x?.outConnectVsVeth)}`);
+  }
+  if (ref !== null) {
+    console.log(`The kernel against itself over veth (MTU ${ref.mtu}, ${ref.mb} MiB):`);
+    console.log(`  download (curl GET /bytes/N): ${ref.downMbitPerSec} Mbit/s; upload (node:net → discard): ${ref.upMbitPerSec} Mbit/s`);
+    console.log(`  connect: median ${ref.connectMedianUs} µs, p99 ${ref.connectP99Us} µs`);
+  }
 }
 
 void main();

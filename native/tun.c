@@ -1,9 +1,10 @@
 /*
  * synack's only native code: a Linux TUN device for Node.js, through Node-API (C, ABI-stable).
  *
- *   open(name, netnsPath, onPackets, tap) -> handle   create/attach a TUN device (IFF_TUN | IFF_NO_PI:
- *                                    raw IP packets) or, with tap true, a TAP device (IFF_TAP |
- *                                    IFF_NO_PI: Ethernet frames without FCS); handle.kind says which
+ *   open(name, netnsPath, onPackets, tap, vnet) -> handle   create/attach a TUN device (IFF_TUN |
+ *                                    IFF_NO_PI: raw IP packets) or, with tap true, a TAP device
+ *                                    (IFF_TAP | IFF_NO_PI: Ethernet frames without FCS); handle.kind
+ *                                    says which. With vnet true: IFF_VNET_HDR and TUNSETOFFLOAD (below)
  *   write(handle, uint8array)        -> 1 | 0 | -errno   1 written, 0 queued (EAGAIN), <0 dropped
  *   close(handle)                    stop polling, close the fd (the device goes away with it)
  *   stats(handle) / ref / unref / name
@@ -20,6 +21,16 @@
  * kernel's receive path and practically never blocks). If it does return EAGAIN, the packet is
  * copied to a FIFO and the poll also waits for writability; later packets queue behind it so
  * order is kept. The queue is bounded (a full queue drops, like a NIC's tx ring).
+ *
+ * Offloads (vnet true): every packet read or written is preceded by a 10-byte struct
+ * virtio_net_hdr (flags, gso_type, hdr_len, gso_size, csum_start, csum_offset, little-endian:
+ * TUNSETVNETLE), and TUNSETOFFLOAD tells the kernel what we accept: TUN_F_CSUM (packets with a
+ * partial checksum, VIRTIO_NET_HDR_F_NEEDS_CSUM), TUN_F_TSO4/6 and TUN_F_TSO_ECN (TCP GSO packets
+ * of up to 64 KiB), TUN_F_USO4/6 where the kernel has them (UDP GSO). The reads then return GSO
+ * packets with their header in front; JS parses it (src/link/virtio-net.ts). A write takes the
+ * header from handle.txHdr, a 10-byte buffer JS fills before each write (writev: no copy).
+ * handle.offloads is the TUN_F_* mask the kernel took, handle.vnetHdrLen 10 (0 without vnet).
+ * This is what gVisor's fdbased link and QEMU's tap backend negotiate.
  *
  * netnsPath: when given (e.g. /run/netns/NAME), the calling thread enters that network namespace
  * with setns() just long enough to open /dev/net/tun and TUNSETIFF (a TUN device is created in
@@ -41,10 +52,19 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
-#define MAX_PKT 65536               /* largest packet one read() may return */
-#define ARENA_SIZE (1024 * 1024)    /* packets per batch live here */
+#ifndef TUN_F_USO4
+#define TUN_F_USO4 0x20             /* Linux 6.2: I can handle USO for IPv4 packets */
+#define TUN_F_USO6 0x40
+#endif
+#define VNET_HDR_LEN 10             /* struct virtio_net_hdr (no num_buffers) */
+
+/* largest packet one read() may return: a 64 KiB GSO packet, its Ethernet header (TAP) and the
+   virtio_net_hdr in front, rounded up */
+#define MAX_PKT (65536 + 128)
+#define ARENA_SIZE (4 * 1024 * 1024) /* packets per batch live here */
 #define MAX_BATCH 1024              /* packets per JS call */
 #define MAX_BATCHES_PER_WAKEUP 16   /* then yield to the event loop (poll is level-triggered) */
 #define WQ_MAX_BYTES (8 * 1024 * 1024)
@@ -73,6 +93,9 @@ typedef struct {
   size_t wq_bytes;
   double rx_packets, rx_bytes, rx_batches, rx_wakeups, rx_errors;
   double tx_packets, tx_bytes, tx_queued, tx_dropped, tx_errors;
+  int vnet_len;    /* VNET_HDR_LEN with IFF_VNET_HDR, else 0 */
+  uint8_t *tx_hdr; /* the virtio_net_hdr JS fills before each write (vnet only) */
+  napi_ref tx_hdr_ref;
   char name[IFNAMSIZ];
 } tun_t;
 
@@ -141,7 +164,9 @@ static void do_close(tun_t *t) {
   if (t->cb_ref) napi_delete_reference(env, t->cb_ref);
   if (t->arena_ref) napi_delete_reference(env, t->arena_ref);
   if (t->lens_ref) napi_delete_reference(env, t->lens_ref);
-  t->cb_ref = t->arena_ref = t->lens_ref = NULL;
+  if (t->tx_hdr_ref) napi_delete_reference(env, t->tx_hdr_ref);
+  t->cb_ref = t->arena_ref = t->lens_ref = t->tx_hdr_ref = NULL;
+  t->tx_hdr = NULL;
   if (t->actx) napi_async_destroy(env, t->actx);
   t->actx = NULL;
   t->arena = NULL;
@@ -161,7 +186,7 @@ static void flush_queue(tun_t *t) {
       t->tx_errors++;
     } else {
       t->tx_packets++;
-      t->tx_bytes += (double)it->len;
+      t->tx_bytes += (double)(it->len - (size_t)t->vnet_len); /* packet bytes, as the direct path counts */
     }
     t->wq_head = it->next;
     if (!t->wq_head) t->wq_tail = NULL;
@@ -256,11 +281,43 @@ static tun_t *get_tun(napi_env env, napi_value v) {
   return (tun_t *)p;
 }
 
-/* open(name: string, netnsPath: string | null, onPackets: (count) => void, tap?: boolean)
-   -> { arena: ArrayBuffer, lens: ArrayBuffer, name: string, kind: 'tun' | 'tap' } (the handle object) */
+/* Ask for the offloads, the largest set first: TUNSETOFFLOAD refuses a flag the kernel does not
+   know (TUN_F_USO4/6 before 6.2) with EINVAL. Returns the mask the kernel took (0: none). */
+static unsigned negotiate_offloads(int fd) {
+  static const unsigned tries[] = {
+    TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 | TUN_F_TSO_ECN | TUN_F_USO4 | TUN_F_USO6,
+    TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 | TUN_F_TSO_ECN,
+    TUN_F_CSUM,
+  };
+  for (size_t i = 0; i < sizeof tries / sizeof tries[0]; i++)
+    if (ioctl(fd, TUNSETOFFLOAD, (unsigned long)tries[i]) == 0) return tries[i];
+  return 0;
+}
+
+/* IFF_VNET_HDR is set: fix the header's size and byte order, then negotiate offloads. */
+static int setup_vnet(int fd, unsigned *offloads, const char **failed) {
+  int sz = VNET_HDR_LEN;
+  if (ioctl(fd, TUNSETVNETHDRSZ, &sz) < 0) {
+    *failed = "ioctl TUNSETVNETHDRSZ";
+    return -1;
+  }
+  int le = 1;
+  /* Little-endian is the legacy default on little-endian hosts; a kernel without
+     TUNSETVNETLE (< 4.8) is only a problem on big-endian ones. */
+  if (ioctl(fd, TUNSETVNETLE, &le) < 0 && errno != EINVAL && errno != ENOTTY) {
+    *failed = "ioctl TUNSETVNETLE";
+    return -1;
+  }
+  *offloads = negotiate_offloads(fd);
+  return 0;
+}
+
+/* open(name: string, netnsPath: string | null, onPackets: (count) => void, tap?: boolean, vnet?: boolean)
+   -> { arena: ArrayBuffer, lens: ArrayBuffer, name: string, kind: 'tun' | 'tap', vnetHdrLen: number,
+        offloads: number, txHdr?: ArrayBuffer } (the handle object) */
 static napi_value js_open(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
-  napi_value argv[4];
+  size_t argc = 5;
+  napi_value argv[5];
   CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   if (argc < 3) {
     napi_throw_type_error(env, NULL, "open(name, netnsPath, onPackets) needs three arguments");
@@ -296,6 +353,12 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
     CHECK(env, napi_typeof(env, argv[3], &vt));
     if (vt == napi_boolean) CHECK(env, napi_get_value_bool(env, argv[3], &tap));
   }
+  bool vnet = false;
+  if (argc > 4) {
+    CHECK(env, napi_typeof(env, argv[4], &vt));
+    if (vt == napi_boolean) CHECK(env, napi_get_value_bool(env, argv[4], &vnet));
+  }
+  unsigned offloads = 0;
 
   int self_ns = -1, target_ns = -1;
   if (use_ns) {
@@ -325,11 +388,15 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
     struct ifreq ifr;
     memset(&ifr, 0, sizeof ifr);
     /* IFF_NO_PI: no 4-byte packet-information prefix; a TAP read/write is one Ethernet frame. */
-    ifr.ifr_flags = (tap ? IFF_TAP : IFF_TUN) | IFF_NO_PI;
+    ifr.ifr_flags = (tap ? IFF_TAP : IFF_TUN) | IFF_NO_PI | (vnet ? IFF_VNET_HDR : 0);
     memcpy(ifr.ifr_name, name, IFNAMSIZ);
     if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
       err = errno;
       failed = "ioctl TUNSETIFF";
+      close(fd);
+      fd = -1;
+    } else if (vnet && setup_vnet(fd, &offloads, &failed) < 0) {
+      err = errno;
       close(fd);
       fd = -1;
     } else {
@@ -353,6 +420,7 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   }
   t->fd = fd;
   t->env = env;
+  t->vnet_len = vnet ? VNET_HDR_LEN : 0;
   memcpy(t->name, name, IFNAMSIZ);
 
   napi_value handle, arena, lens, nameV, kindV, resname;
@@ -373,6 +441,19 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   CHECK(env, napi_set_named_property(env, handle, "name", nameV));
   CHECK(env, napi_create_string_utf8(env, tap ? "tap" : "tun", NAPI_AUTO_LENGTH, &kindV));
   CHECK(env, napi_set_named_property(env, handle, "kind", kindV));
+  napi_value num;
+  CHECK(env, napi_create_uint32(env, (uint32_t)t->vnet_len, &num));
+  CHECK(env, napi_set_named_property(env, handle, "vnetHdrLen", num));
+  CHECK(env, napi_create_uint32(env, offloads, &num));
+  CHECK(env, napi_set_named_property(env, handle, "offloads", num));
+  if (vnet) {
+    napi_value txh;
+    void *txh_data = NULL;
+    CHECK(env, napi_create_arraybuffer(env, VNET_HDR_LEN, &txh_data, &txh));
+    t->tx_hdr = (uint8_t *)txh_data;
+    CHECK(env, napi_create_reference(env, txh, 1, &t->tx_hdr_ref));
+    CHECK(env, napi_set_named_property(env, handle, "txHdr", txh));
+  }
 
   uv_loop_t *loop = NULL;
   CHECK(env, napi_get_uv_event_loop(env, &loop));
@@ -408,8 +489,11 @@ static napi_value js_write(napi_env env, napi_callback_info info) {
   if (t->closing) {
     res = -EBADF;
   } else if (t->wq_head == NULL) {
+    /* With vnet the header goes first from its own buffer: one writev, no copy. */
+    struct iovec iov[2] = {{t->tx_hdr, (size_t)t->vnet_len}, {data, len}};
+    int first = t->vnet_len > 0 ? 0 : 1;
     for (;;) {
-      ssize_t n = write(t->fd, data, len);
+      ssize_t n = writev(t->fd, iov + first, 2 - first);
       if (n >= 0) {
         t->tx_packets++;
         t->tx_bytes += (double)len;
@@ -429,22 +513,24 @@ static napi_value js_write(napi_env env, napi_callback_info info) {
     res = 0;
   }
   if (res == 0) {
-    if (t->wq_bytes + len > WQ_MAX_BYTES) {
+    size_t hl = (size_t)t->vnet_len;
+    if (t->wq_bytes + hl + len > WQ_MAX_BYTES) {
       t->tx_dropped++;
       res = -ENOBUFS;
     } else {
-      wq_item *it = (wq_item *)malloc(sizeof(wq_item) + len);
+      wq_item *it = (wq_item *)malloc(sizeof(wq_item) + hl + len);
       if (!it) {
         t->tx_dropped++;
         res = -ENOMEM;
       } else {
         it->next = NULL;
-        it->len = len;
-        memcpy(it->data, data, len);
+        it->len = hl + len;
+        if (hl > 0) memcpy(it->data, t->tx_hdr, hl);
+        memcpy(it->data + hl, data, len);
         if (t->wq_tail) t->wq_tail->next = it;
         else t->wq_head = it;
         t->wq_tail = it;
-        t->wq_bytes += len;
+        t->wq_bytes += hl + len;
         t->tx_queued++;
         update_poll(t);
       }

@@ -22,7 +22,7 @@ function usage(kind: 'tun' | 'tap'): string {
   return `usage: synack ${kind} [--dev NAME] [--addr A/P] [--peer A[/P]] [--addr6 A/P] [--peer6 A[/P]]
                   [--gateway A]... ${kind === 'tap' ? '[--mac MAC] ' : ''}[--netns NS] [--mtu N]
                   [--echo PORT] [--udp-echo PORT] [--discard PORT] [--http PORT] [--pcap FILE]
-                  [--loss P] [--delay MS] [--reorder P] [--seed N] [--quiet] [--ready]
+                  [--loss P] [--delay MS] [--reorder P] [--seed N] [--no-offload] [--quiet] [--ready]
 
 Runs a synack stack on a ${KIND} device${kind === 'tap' ? ' (Ethernet frames; synack answers ARP and\nneighbour solicitations itself)' : ''}. The kernel side of the device gets --peer and --peer6
 (with the prefixes of --addr and --addr6), so the kernel routes the subnets into synack:
@@ -49,6 +49,8 @@ Runs a synack stack on a ${KIND} device${kind === 'tap' ? ' (Ethernet frames; sy
   --delay MS       add this delay on our side, both directions
   --reorder P      hold back this fraction of frames by a random extra delay
   --seed N         seed for the ISN secret, ports${kind === 'tap' ? ', the MAC' : ''} and fault injection
+  --no-offload     open the device without the kernel's offloads (IFF_VNET_HDR: partial checksums,
+                   64 KiB GSO/TSO packets); with them (the default) captures still show real segments
   --quiet          no status line
   --ready          print one JSON line {"ready":true,...} on stdout once the device is up
 
@@ -109,6 +111,7 @@ export async function runDevice(kind: 'tun' | 'tap', argv: string[]): Promise<nu
         delay: { type: 'string' },
         reorder: { type: 'string' },
         seed: { type: 'string' },
+        'no-offload': { type: 'boolean', default: false },
         quiet: { type: 'boolean', default: false },
         ready: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
@@ -151,6 +154,7 @@ export async function runDevice(kind: 'tun' | 'tap', argv: string[]): Promise<nu
       mtu,
       pcap: values.pcap,
       seed,
+      offload: !values['no-offload'],
       fault: { loss, reorder, delay: delayMs === undefined ? undefined : Math.round(delayMs * 1000) },
     });
     const info = (): string => {

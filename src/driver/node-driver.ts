@@ -131,6 +131,9 @@ export class NodeDriver implements Driver {
       get checksumOffload() {
         return link.checksumOffload;
       },
+      get gsoMaxSize() {
+        return link.gsoMaxSize;
+      },
       send: (frame, nextHop) => {
         publishSegment(host, 'out', frame);
         link.send(frame, nextHop);

@@ -13,7 +13,7 @@ import { LoopbackLink } from '../link/loopback.js';
 import { NEVER, type Instant } from '../time.js';
 import { addrVersion, parseAddrInto } from '../wire/addr.js';
 import {
-  emitIpv4Header, emitIpv6Header, IPPROTO_ICMP, IPPROTO_ICMPV6, IPV4_HEADER_LEN, IPV6_HEADER_LEN, isFragment, newIpRepr, parseIpHeader,
+  emitIpv4Header, emitIpv6Header, IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPV4_HEADER_LEN, IPV6_HEADER_LEN, isFragment, newIpRepr, parseIpHeader,
   type DropReason, type IpRepr,
 } from '../wire/ip.js';
 import { Icmp4Type, Icmp6Type, ParamProb6, Unreach4, Unreach6 } from '../wire/icmp.js';
@@ -514,7 +514,9 @@ export class IpLayer {
     const ttl = opts?.ttl ?? DEFAULT_TTL;
     const hdr = v4 ? IPV4_HEADER_LEN : IPV6_HEADER_LEN;
     const mtu = this.pathMtu(p);
-    if (hdr + len > mtu) return this.fragmentOut(link, p, s, d, protocol, len, write, opts, mtu);
+    // A TSO packet (Link.gsoMaxSize): TCP sized it for a link that cuts it into MTU-sized segments.
+    const tso = protocol === IPPROTO_TCP && link.gsoMaxSize !== undefined && hdr + len <= link.gsoMaxSize;
+    if (hdr + len > mtu && !tso) return this.fragmentOut(link, p, s, d, protocol, len, write, opts, mtu);
     const frame = link.allocFrame !== undefined ? link.allocFrame(hdr + len) : new Uint8Array(hdr + len);
     if (v4) emitIpv4Header(frame, 0, s, d, protocol, len, ttl, opts?.df === false ? this.nextId() : 0, checksum);
     else emitIpv6Header(frame, 0, s, d, protocol, len, ttl);
@@ -545,9 +547,12 @@ export class IpLayer {
       bump(this.mib, v4 ? 'IpFragFails' : 'Ip6FragFails');
       return 'EMSGSIZE';
     }
+    // The transport checksum covers the whole datagram, so no link can finish it per fragment:
+    // compute it here even with checksum offload (LINUX __ip_append_data uses CHECKSUM_NONE
+    // when the datagram will be fragmented). Only the fragments' IPv4 headers may be left.
     const checksum = link.checksumOffload !== true;
     const whole = new Uint8Array(len);
-    write(whole, 0, s, d, checksum);
+    write(whole, 0, s, d, true);
     const ttl = opts?.ttl ?? DEFAULT_TTL;
     const id = v4 ? this.nextId() : (this.ip6Id = (this.ip6Id + 1) >>> 0);
     for (let i = 0; i < plan.length; i++) {

@@ -164,6 +164,7 @@ export class EthernetInterface {
     const link: Link = {
       mtu: frames.mtu,
       checksumOffload: frames.checksumOffload,
+      gsoMaxSize: frames.gsoMaxSize,
       // DESIGN.md principle 5: the stack writes its packet 14 bytes into a buffer we lend, so
       // framing it is writing the header in front instead of copying the packet.
       allocFrame: (len: number) => {
@@ -259,7 +260,7 @@ export class EthernetInterface {
   private output(packet: Uint8Array, nextHop: string | undefined, confirm: boolean): void {
     const v = packet.length > 0 ? packet[0]! >> 4 : 0;
     if (!((v === 4 && packet.length >= 20) || (v === 6 && packet.length >= 40))) return this.drop('tx-malformed');
-    if (packet.length > this.frames.mtu) return this.drop('tx-too-big');
+    if (packet.length > (this.frames.gsoMaxSize ?? this.frames.mtu)) return this.drop('tx-too-big');
     const dOff = v === 4 ? 16 : 24;
     const dst = packet.subarray(dOff, dOff + (v === 4 ? 4 : 16));
     if (v === 4 && dst[0]! >= 224 && dst[0]! < 240) return this.transmit(ipv4MulticastMac(dst), packet, EtherType.IPV4);

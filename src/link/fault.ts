@@ -71,6 +71,7 @@ export function faultLink(
   return {
     mtu: link.mtu,
     checksumOffload: link.checksumOffload,
+    gsoMaxSize: link.gsoMaxSize,
     send(frame: Uint8Array, nextHop?: string): void {
       impair(frame, true, (f) => link.send(f, nextHop));
     },

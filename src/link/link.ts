@@ -17,6 +17,11 @@ export interface Link {
   /** When true, the link does not need TCP/IP checksums computed or verified (checksum offload). */
   readonly checksumOffload?: boolean;
   /**
+   * Largest TCP/IP packet (IP bytes) the link takes in one piece and cuts into `mtu`-sized
+   * segments itself or has the device cut (TSO; LINUX dev->gso_max_size). Absent: `mtu`.
+   */
+  readonly gsoMaxSize?: number;
+  /**
    * `nextHop`: the IP address of the next hop the routing table chose (the destination for an
    * on-link route, the gateway otherwise). Links without link-layer addressing ignore it; the
    * Ethernet adapter resolves it (absent: it decides from its own prefixes).

@@ -8,6 +8,9 @@ import { PcapWriter, pcapLink } from './pcap.js';
 import { pcapFile } from './pcap-file.js';
 import { memoryPair } from './memory.js';
 import { sec, usec } from '../time.js';
+import { buildTcpPacket } from '../wire/tcp.js';
+import { ACK, PSH, newTcpRepr } from '../wire/tcp-repr.js';
+import { checksumsOk, newVirtioNetHdr, prepareOffloadTx } from './virtio-net.js';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 const concat = (chunks: Uint8Array[]): Uint8Array => new Uint8Array(Buffer.concat(chunks));
@@ -147,5 +150,29 @@ test('hand-made packets verify and are written to a pcap file; tshark finds noth
     assert.doesNotMatch(out, /incorrect|Bad/i);
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('pcapLink over an offloading link records real segments: a TSO packet cut to the MTU, partial checksums finished', () => {
+  const records: Uint8Array[] = [];
+  const w = new PcapWriter((c) => records.push(c));
+  const sent: Uint8Array[] = [];
+  const inner = { mtu: 1500, checksumOffload: true, gsoMaxSize: 65535, send: (f: Uint8Array) => void sent.push(f), onReceive: () => {} };
+  const link = pcapLink(inner, w, () => 0);
+  assert.equal(link.gsoMaxSize, 65535);
+  const r = newTcpRepr();
+  r.srcPort = 1;
+  r.dstPort = 2;
+  r.flags = ACK | PSH;
+  r.payload = new Uint8Array(10_000).fill(1);
+  const pkt = buildTcpPacket('10.0.0.1', '10.0.0.2', r, { checksum: false });
+  prepareOffloadTx(pkt, 0, 65535, newVirtioNetHdr(), { off: 0, protocol: 0, end: 0 }); // partial checksum, as a kernel GSO packet has
+  link.send(pkt);
+  assert.equal(sent.length, 1, 'the link itself gets the TSO packet');
+  const frames = records.slice(1).map((rec) => rec.subarray(16));
+  assert.equal(frames.length, Math.ceil(10_000 / 1460));
+  for (const f of frames) {
+    assert.ok(f.length <= 1500);
+    assert.equal(checksumsOk(f, 0, { off: 0, protocol: 0, end: 0 }), true);
   }
 });

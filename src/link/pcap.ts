@@ -14,6 +14,7 @@
  */
 import type { Instant } from '../time.js';
 import type { Link } from './link.js';
+import { realSegments } from './virtio-net.js';
 
 export const PCAP_MAGIC = 0xa1b2c3d4;
 /** LINKTYPE_RAW: raw IPv4/IPv6, no link-layer header (tcpdump.org/linktypes.html). */
@@ -69,18 +70,32 @@ export class PcapWriter {
   }
 }
 
-/** Wrap a link so every frame sent and received is written to `writer` at `clock()`. */
+/**
+ * Wrap a link so every frame sent and received is written to `writer` at `clock()`. A link with
+ * offloads (checksum offload, GSO) carries packets the wire never sees: partial checksums and
+ * TSO/GRO packets of up to 64 KiB. They are recorded as the real segments they stand for, cut
+ * to the link's MTU with complete checksums, as a capture on the wire would show them.
+ */
 export function pcapLink(link: Link, writer: PcapWriter, clock: () => Instant): Link {
   const receivers: ((frame: Uint8Array) => void)[] = [];
+  const offload = link.checksumOffload === true || link.gsoMaxSize !== undefined;
+  const ethernet = writer.linktype === LINKTYPE_ETHERNET;
+  const record = (frame: Uint8Array): void => {
+    const at = clock();
+    const l3 = !offload ? -1 : !ethernet ? 0 : frame.length >= 14 && ((frame[12] === 0x08 && frame[13] === 0x00) || (frame[12] === 0x86 && frame[13] === 0xdd)) ? 14 : -1;
+    if (l3 < 0) return writer.write(at, frame);
+    for (const seg of realSegments(frame, l3, link.mtu)) writer.write(at, seg);
+  };
   link.onReceive((frame) => {
-    writer.write(clock(), frame);
+    record(frame);
     for (const r of receivers) r(frame);
   });
   return {
     mtu: link.mtu,
     checksumOffload: link.checksumOffload,
+    gsoMaxSize: link.gsoMaxSize,
     send(frame: Uint8Array, nextHop?: string): void {
-      writer.write(clock(), frame); // before send: the frame belongs to the link afterwards
+      record(frame); // before send: the frame belongs to the link afterwards
       link.send(frame, nextHop);
     },
     onReceive(r: (frame: Uint8Array) => void): void {

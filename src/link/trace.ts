@@ -15,6 +15,7 @@ export function traceLink(link: Link, cb: (dir: 'in' | 'out', frame: Uint8Array)
   return {
     mtu: link.mtu,
     checksumOffload: link.checksumOffload,
+    gsoMaxSize: link.gsoMaxSize,
     send(frame: Uint8Array, nextHop?: string): void {
       cb('out', frame);
       link.send(frame, nextHop);

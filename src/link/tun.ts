@@ -7,8 +7,17 @@
  * lazily the first time a TUN device is opened, and `openTun` throws a `TunUnavailableError`
  * saying why (not Linux, addon not built, no /dev/net/tun, not root) when it cannot work.
  *
- * Checksums: a TUN device without TUNSETOFFLOAD hands us packets with complete checksums and
- * verifies the ones we write, so `checksumOffload` is false and the stack computes them.
+ * Offloads (`offload`, on by default): the device is opened with IFF_VNET_HDR and TUNSETOFFLOAD
+ * (TUN_F_CSUM, TSO4/6, TSO_ECN, USO4/6 where the kernel has them), as gVisor's fdbased link and
+ * QEMU do. The kernel then hands us TCP GSO packets of up to 64 KiB with partial checksums; each
+ * is given to the stack as one large segment, as Linux's GRO would (LINUX: a CHECKSUM_PARTIAL
+ * skb counts as verified, skb_csum_unnecessary). USO packets are cut into their datagrams.
+ * Packets the kernel flags neither NEEDS_CSUM nor DATA_VALID are verified here in software, so
+ * the stack can skip transport checksums (`checksumOffload` true). Outgoing TCP/UDP packets get a
+ * partial checksum (NEEDS_CSUM) the kernel never has to finish for local delivery, and a TCP
+ * packet up to `gsoMaxSize` leaves as one TSO packet (the kernel cuts it where it must).
+ * Captures of such a link see real segments: src/link/pcap.ts cuts them in software.
+ * Without offloads the device hands us complete checksums and verifies ours; the stack computes them.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -17,6 +26,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Link } from './link.js';
 import { SynackError, TunUnavailableError } from '../errors.js';
+import { offloadPath, type OffloadPath } from './tun-offload.js';
+import { AckCoalescer } from './ack-coalesce.js';
 
 /** Counters of a TUN link's I/O (packets, bytes, batches, queueing, errors). */
 export interface TunStats {
@@ -34,6 +45,16 @@ export interface TunStats {
   txDropped: number;
   txErrors: number;
   txQueueBytes: number;
+  /** Offloads: GSO packets received (each handed to the stack as one segment). */
+  rxGsoPackets: number;
+  /** Offloads: USO packets cut into datagrams. */
+  rxGsoSplit: number;
+  /** Offloads: packets dropped because the software checksum check failed or the header was bad. */
+  rxCsumErrors: number;
+  /** Offloads: TSO packets written (the kernel cuts them). */
+  txGsoPackets: number;
+  /** Pure ACKs not written because a later one of the same batch acknowledged more (src/link/ack-coalesce.ts). */
+  txAcksCoalesced: number;
 }
 
 export interface TunLink extends Link {
@@ -50,6 +71,8 @@ export interface TunLink extends Link {
   ref(): void;
   /** Let the process exit while the device is open. */
   unref(): void;
+  /** The TUNSETOFFLOAD flags the kernel accepted (TUN_F_*; 0 without offloads). */
+  readonly offloads: number;
 }
 
 /** Which TUN device to open: name, MTU, network namespace. */
@@ -63,6 +86,11 @@ export interface OpenTunOptions {
    * or a path such as /proc/PID/ns/net. The calling thread enters it only while opening.
    */
   netns?: string;
+  /**
+   * Negotiate the kernel's offloads (IFF_VNET_HDR, TUNSETOFFLOAD: partial checksums, TSO, USO).
+   * Default true; false gives a plain device with complete checksums and MTU-sized packets.
+   */
+  offload?: boolean;
 }
 
 /** Why TUN cannot be used here; `reason` is a sentence for the user (src/errors.ts). */
@@ -74,10 +102,15 @@ interface Handle {
   readonly name: string;
   /** Absent in addons built before TAP support. */
   readonly kind?: 'tun' | 'tap';
+  /** 10 with IFF_VNET_HDR, 0 without (absent: an addon built before offloads). */
+  readonly vnetHdrLen?: number;
+  readonly offloads?: number;
+  /** The virtio_net_hdr the next write sends (vnet only). */
+  readonly txHdr?: ArrayBuffer;
 }
 
 interface Addon {
-  open(name: string | null, netns: string | null, onPackets: (count: number) => void, tap: boolean): Handle;
+  open(name: string | null, netns: string | null, onPackets: (count: number) => void, tap: boolean, vnet: boolean): Handle;
   write(h: Handle, data: Uint8Array): number;
   close(h: Handle): void;
   ref(h: Handle, on: boolean): void;
@@ -166,49 +199,67 @@ function openDevice(kind: 'tun' | 'tap', opts: OpenTunOptions): TunLink {
   }
   const a = loadTunAddon();
   const nsPath = opts.netns === undefined ? null : netnsPath(opts.netns);
-  const KIND = kind.toUpperCase();
   // A TAP frame carries the 14-byte Ethernet header on top of the MTU (no FCS: IFF_NO_PI).
-  const maxFrame = kind === 'tap' ? mtu + 14 : mtu;
+  const KIND = kind.toUpperCase();
 
   const receivers: ((frame: Uint8Array) => void)[] = [];
+  const deliver = (frame: Uint8Array): void => {
+    for (const r of receivers) r(frame);
+  };
   let arena: Uint8Array;
   let lens: Uint32Array;
+  let path: OffloadPath | null = null;
+  let acks: AckCoalescer | null = null;
   const onPackets = (count: number): void => {
     let off = 0;
-    for (let i = 0; i < count; i++) {
-      const len = lens[i]!;
-      const frame = arena.subarray(off, off + len);
-      off += len;
-      for (const r of receivers) r(frame);
+    acks?.begin();
+    try {
+      for (let i = 0; i < count; i++) {
+        const len = lens[i]!;
+        if (path !== null) path.receive(arena, off, len, deliver);
+        else deliver(arena.subarray(off, off + len));
+        off += len;
+      }
+    } finally {
+      acks?.end();
     }
   };
+  const wantVnet = opts.offload ?? true;
   let handle: Handle;
   try {
-    handle = a.open(opts.name ?? null, nsPath, onPackets, kind === 'tap');
+    handle = a.open(opts.name ?? null, nsPath, onPackets, kind === 'tap', wantVnet);
   } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    if (err.code === 'EPERM' || err.code === 'EACCES') {
-      throw new TunUnavailableError(`${err.message} (opening a ${KIND} device needs root or CAP_NET_ADMIN${nsPath ? ', entering a namespace CAP_SYS_ADMIN' : ''})`, err.code);
-    }
-    if (err.code === 'ENOENT' && /dev\/net\/tun/.test(err.message)) {
-      throw new TunUnavailableError(`${err.message} (no TUN/TAP driver: modprobe tun, or give the container /dev/net/tun)`, 'ENOENT');
-    }
-    if (err.code === 'EBUSY') throw new SynackError('EBUSY', `${KIND} device '${opts.name}' is busy (${err.message})`);
-    if (err.code === 'EINVAL' && opts.name !== undefined) {
-      throw new SynackError('EINVAL', `${err.message}: '${opts.name}' may already exist as another kind of device`);
-    }
-    throw e;
+    throw openError(e as NodeJS.ErrnoException, KIND, nsPath, opts.name);
   }
-  if ((handle.kind ?? 'tun') !== kind) {
+  if ((handle.kind ?? 'tun') !== kind || (wantVnet && handle.vnetHdrLen === undefined)) {
     a.close(handle);
-    throw new TunUnavailableError(`the native addon predates ${KIND} support (rebuild it with \`synack build-native\`)`, 'ENOADDON');
+    throw new TunUnavailableError(`the native addon predates ${handle.vnetHdrLen === undefined ? 'offloads' : KIND + ' support'} (rebuild it with \`synack build-native\`)`, 'ENOADDON');
   }
   arena = new Uint8Array(handle.arena);
   lens = new Uint32Array(handle.lens);
+  const offloads = handle.offloads ?? 0;
+  if ((handle.vnetHdrLen ?? 0) > 0) path = offloadPath(kind === 'tap', mtu, offloads);
+  const txHdr = handle.txHdr !== undefined ? new Uint8Array(handle.txHdr) : null;
+  // With offloads a TCP packet may be a TSO packet of up to 64 KiB (the kernel's gso_max_size).
+  const gsoMaxSize = path?.checksumOffload ? GSO_MAX_SIZE : undefined;
+  const maxFrame = (gsoMaxSize ?? mtu) + (kind === 'tap' ? 14 : 0);
+  // The write copies a frame into the kernel (or, on EAGAIN, into the addon's queue) before send
+  // returns, so one buffer serves every frame the stack builds (DESIGN.md principle 5): no 64 KiB
+  // allocation per TSO packet. TAP frames are built by the EthernetInterface above, not here.
+  const txBuf = kind === 'tun' ? new Uint8Array(maxFrame) : null;
+  const write = (frame: Uint8Array): void => {
+    if (path !== null && !path.prepare(frame, txHdr!)) return;
+    a.write(handle, frame);
+  };
+  acks = new AckCoalescer(write, kind === 'tap' ? (f) => (f.length >= 14 && ((f[12] === 0x08 && f[13] === 0x00) || (f[12] === 0x86 && f[13] === 0xdd)) ? 14 : -1) : () => 0);
+  const ackFilter = acks;
   let closed = false;
   return {
     mtu,
-    checksumOffload: false,
+    checksumOffload: path?.checksumOffload ?? false,
+    allocFrame: txBuf === null ? undefined : (len: number) => (len <= txBuf.length ? txBuf.subarray(0, len) : new Uint8Array(len)),
+    gsoMaxSize,
+    offloads,
     name: handle.name,
     netns: opts.netns,
     get closed() {
@@ -217,7 +268,7 @@ function openDevice(kind: 'tun' | 'tap', opts: OpenTunOptions): TunLink {
     send(frame: Uint8Array): void {
       if (closed) return;
       if (frame.length > maxFrame) return; // the kernel would refuse it; an oversize frame is a drop
-      a.write(handle, frame);
+      ackFilter.send(frame);
     },
     onReceive(cb: (frame: Uint8Array) => void): void {
       receivers.push(cb);
@@ -228,7 +279,12 @@ function openDevice(kind: 'tun' | 'tap', opts: OpenTunOptions): TunLink {
       a.close(handle);
     },
     stats(): TunStats {
-      return a.stats(handle);
+      const c = path?.counters;
+      return {
+        ...a.stats(handle),
+        rxGsoPackets: c?.rxGsoPackets ?? 0, rxGsoSplit: c?.rxGsoSplit ?? 0, rxCsumErrors: c?.rxCsumErrors ?? 0, txGsoPackets: c?.txGsoPackets ?? 0,
+        txAcksCoalesced: ackFilter.coalesced,
+      };
     },
     ref(): void {
       a.ref(handle, true);
@@ -237,6 +293,24 @@ function openDevice(kind: 'tun' | 'tap', opts: OpenTunOptions): TunLink {
       a.ref(handle, false);
     },
   };
+}
+
+/** LINUX: GSO_LEGACY_MAX_SIZE (65536), less one: the largest IPv4 Total Length. */
+const GSO_MAX_SIZE = 65535;
+
+/** The error for a failed open, with what to do about it. */
+function openError(err: NodeJS.ErrnoException, KIND: string, nsPath: string | null, name: string | undefined): Error {
+  if (err.code === 'EPERM' || err.code === 'EACCES') {
+    return new TunUnavailableError(`${err.message} (opening a ${KIND} device needs root or CAP_NET_ADMIN${nsPath ? ', entering a namespace CAP_SYS_ADMIN' : ''})`, err.code);
+  }
+  if (err.code === 'ENOENT' && /dev\/net\/tun/.test(err.message)) {
+    return new TunUnavailableError(`${err.message} (no TUN/TAP driver: modprobe tun, or give the container /dev/net/tun)`, 'ENOENT');
+  }
+  if (err.code === 'EBUSY') return new SynackError('EBUSY', `${KIND} device '${name}' is busy (${err.message})`);
+  if (err.code === 'EINVAL' && name !== undefined) {
+    return new SynackError('EINVAL', `${err.message}: '${name}' may already exist as another kind of device`);
+  }
+  return err;
 }
 
 /** A namespace name becomes /run/netns/NAME; paths are taken as they are. */

@@ -482,6 +482,7 @@ export class Stack implements TimerClient {
       // RFC 9293 §3.7.1: MSS = MTU - fixed IP header - fixed TCP header, the MTU of the route
       // to the peer (LINUX tcp_mss_clamp via dst_mtu).
       linkMss: this.routeMtu(remoteAddr) - (ipv6 ? 40 : 20) - 20,
+      gsoMaxSize: this.ip.path(remoteAddr)?.route.iface.link?.gsoMaxSize,
       tsOffset: this.isnGen.tsOffset(localAddr, remoteAddr),
       base: this.config,
       config: hasOptions(tcp) ? tcp : undefined,

@@ -38,6 +38,11 @@ export interface ConnectionInit extends Endpoints {
   iss: SeqNum;
   /** Our MSS from the link MTU (RFC 9293 §3.7.1: MTU minus fixed IP and TCP headers). */
   linkMss: number;
+  /**
+   * The route's link takes TCP packets of up to this many IP bytes and cuts them into
+   * MTU-sized segments itself (TSO; Link.gsoMaxSize, LINUX sk_gso_max_size). Absent: no TSO.
+   */
+  gsoMaxSize?: number;
   /** IPv6 connections default to MSS 1220 when the peer sends none (RFC 9293 §3.7.1). */
   ipv6: boolean;
   /** Timestamp-clock offset for this connection (LINUX: per-connection random offset). */
@@ -128,6 +133,8 @@ export class Connection implements Endpoints {
   softError: TcpErrorCode | null = null;
   /** The path MTU's cap on segment size (LINUX tcp_sync_mss): PMTU - IP - TCP headers. */
   pathMss = 0xffff;
+  /** Largest payload of one TSO packet (0: the link does not cut segments; see sender.ts tsoCap). */
+  tsoMaxPayload = 0;
   /**
    * The event queue: four slots in the TCB as a ring (a connection's events between two drains
    * rarely number more), then an overflow array made only when needed. An array per connection
@@ -159,6 +166,9 @@ export class Connection implements Endpoints {
     this.tsOffset = init.tsOffset >>> 0;
     this.advMss = this.config.maxSeg > 0 ? Math.min(this.config.maxSeg, init.linkMss) : init.linkMss;
     this.peerMss = init.ipv6 ? 1220 : 536;
+    // The link cuts a TSO packet at its own MTU: only right while our MSS is the link's
+    // (tsoCap checks the peer's and the path's at each send). 60: the largest TCP header.
+    if ((init.gsoMaxSize ?? 0) > 0 && this.advMss === init.linkMss) this.tsoMaxPayload = Math.max(0, init.gsoMaxSize! - (init.ipv6 ? 40 : 20) - 60);
     this.snd = new Sender(init.iss >>> 0, this.config);
     this.rcv = new Receiver(this.config, this.advMss);
   }

@@ -299,7 +299,7 @@ export function sendData(c: Connection, now: Instant, out: TcpRepr): boolean {
     return false;
   }
   const mss = sendMss(c);
-  let len = Math.max(0, Math.min(avail, mss, usable));
+  let len = Math.max(0, Math.min(avail, retransmission ? mss : tsoCap(c, mss), usable));
   const lastOfQueue = len === avail;
   const force = (c.pending & Work.FORCE_SEND) !== 0;
   c.pending &= ~Work.FORCE_SEND;
@@ -494,6 +494,18 @@ export function sendMss(c: Connection): number {
 
 let scratch = new Uint8Array(0);
 /** Scratch space for a segment whose bytes wrap around the send ring (shared: used synchronously). */
+/**
+ * How much new data one packet may carry: one MSS, or with TSO (Connection.tsoMaxPayload) as
+ * many whole MSS as the link takes in one packet, which it cuts into segments of exactly the MSS
+ * (LINUX tcp_tso_autosize / tcp_send_mss: size_goal, a multiple of mss_now up to gso_max_size).
+ * Only while the MSS is the link's own: a smaller peer or path MSS would have the link cut
+ * segments larger than the peer takes. Retransmissions go one MSS at a time.
+ */
+export function tsoCap(c: Connection, mss: number): number {
+  if (c.tsoMaxPayload === 0 || c.peerMss < c.advMss || c.pathMss < c.advMss) return mss;
+  return Math.max(1, Math.floor(c.tsoMaxPayload / mss)) * mss;
+}
+
 export function scratchFor(_c: Connection, n: number): Uint8Array {
   if (scratch.length < n) scratch = new Uint8Array(Math.max(n, 65536));
   return scratch;

@@ -47,6 +47,12 @@ export interface TunStackOptions {
   fault?: FaultConfig;
   seed?: number;
   tcp?: Partial<TcpConfig>;
+  /**
+   * Negotiate the kernel's offloads (partial checksums, TSO/GSO packets; openTun's `offload`).
+   * Default true, except with `fault.corrupt`: corruption injected above the device must be
+   * caught by the stack's checksums, which an offloading link tells it to skip.
+   */
+  offload?: boolean;
 }
 
 /** A running stack on a TUN device (what `startTunStack` returns). */
@@ -150,7 +156,7 @@ function startDeviceStack(kind: 'tun' | 'tap', opts: TunStackOptions): TunStack 
   for (const g of gateways) if (canonicalAddr(g) === null) throw new RangeError(`gateway '${g}' is not an IP address`);
   const mtu = opts.mtu ?? 1500;
   const seed = opts.seed ?? Date.now() >>> 0;
-  const dev = (kind === 'tap' ? openTap : openTun)({ name: opts.dev, mtu, netns: opts.netns });
+  const dev = (kind === 'tap' ? openTap : openTun)({ name: opts.dev, mtu, netns: opts.netns, offload: opts.offload ?? !((opts.fault?.corrupt ?? 0) > 0) });
   let capture: ReturnType<typeof pcapFile> | null = null;
   let driver: NodeDriver | null = null;
   let eth: EthernetInterface | null = null;
