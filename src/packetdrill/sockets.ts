@@ -13,7 +13,9 @@ import type { TcpConfig } from '../tcp/config.js';
 import { congestionControlName } from '../tcp/congestion/registry.js';
 import { TcpUsageError } from '../tcp/connection.js';
 import { TcpState } from '../tcp/state.js';
+import { TFO } from '../tcp/fastopen.js';
 import { SYMBOLS as S } from './errno.js';
+import { sipKeyFromBytes, type SipKey } from '../tcp/siphash.js';
 
 export interface SysResult {
   ret: number;
@@ -67,6 +69,14 @@ export class PdSocket {
   sndBufSet = 0;
   /** TCP_CONGESTION name as set. */
   congestion = 'cubic';
+  /** TCP_FASTOPEN's qlen (-1: not set), applied to the listener (RFC 7413). */
+  fastOpenQlen = -1;
+  /** TCP_FASTOPEN_NO_COOKIE. */
+  fastOpenNoCookie = false;
+  /** TCP_FASTOPEN_CONNECT: connect() defers the SYN to the first write (LINUX tcp_fastopen_defer_connect). */
+  fastOpenConnect = false;
+  /** TCP_FASTOPEN_KEY: the listener's own cookie keys. */
+  fastOpenKeys: SipKey[] | null = null;
 
   constructor(
     readonly family: 4 | 6,
@@ -158,12 +168,22 @@ export class SocketLayer {
     try {
       // LINUX: the accept queue holds backlog + 1 (sk_acceptq_is_full uses >).
       s.listener = this.stack.listen({ port: ep.port, address: ep.address, backlog: Math.max(0, backlog), reuseAddr: s.reuseAddr, tcp: s.config });
+      this.applyFastOpen(s);
     } catch (e) {
       return fail(errnoOf(e));
     }
     s.bound = ep;
     this.onListen?.(s);
     return ok();
+  }
+
+  /** The Fast Open options set on a socket, onto its listener (LINUX fastopen_queue_tune ...). */
+  private applyFastOpen(s: PdSocket): void {
+    const l = s.listener;
+    if (l === null) return;
+    if (s.fastOpenQlen >= 0) l.fastOpen.maxQlen = Math.min(s.fastOpenQlen, this.stack.somaxconn);
+    l.fastOpen.noCookie = s.fastOpenNoCookie;
+    l.fastOpen.keys = s.fastOpenKeys;
   }
 
   accept(s: PdSocket): Outcome {
@@ -261,8 +281,10 @@ export class SocketLayer {
       if (s.shutWr) return written > 0 ? ok(written) : fail('EPIPE');
       const st = sock.state;
       // LINUX sk_stream_wait_connect: wait for the handshake, EPIPE when not connecting.
-      if (st === 'SYN_SENT' || st === 'SYN_RECEIVED') return null;
-      if (st !== 'ESTABLISHED' && st !== 'CLOSE_WAIT') return written > 0 ? ok(written) : fail('EPIPE');
+      // (A Fast Open child may send before its handshake completes: LINUX tcp_passive_fastopen.)
+      const tfoChild = st === 'SYN_RECEIVED' && sock.conn.fastOpen?.child === true;
+      if ((st === 'SYN_SENT' || st === 'SYN_RECEIVED') && !tfoChild) return null;
+      if (st !== 'ESTABLISHED' && st !== 'CLOSE_WAIT' && !tfoChild) return written > 0 ? ok(written) : fail('EPIPE');
       if (written === bytes.length) return ok(written);
       try {
         written += sock.write(bytes.subarray(written));
@@ -385,13 +407,16 @@ export class SocketLayer {
         case S.TCP_USER_TIMEOUT: return ok(0, Math.round(cfg.userTimeout / 1000));
         case S.TCP_CONGESTION: return ok(0, s.congestion);
         case S.TCP_SYNCNT: return ok(0, cfg.synRetries);
+        case S.TCP_FASTOPEN: return ok(0, s.listener?.fastOpen.maxQlen ?? Math.max(0, s.fastOpenQlen));
+        case S.TCP_FASTOPEN_CONNECT: return ok(0, s.fastOpenConnect ? 1 : 0);
+        case S.TCP_FASTOPEN_NO_COOKIE: return ok(0, s.fastOpenNoCookie ? 1 : 0);
         default: return fail('ENOPROTOOPT');
       }
     }
     return fail('ENOPROTOOPT');
   }
 
-  setsockopt(s: PdSocket, level: number, name: number, value: number | string | { onoff: number; linger: number }): SysResult {
+  setsockopt(s: PdSocket, level: number, name: number, value: number | string | { onoff: number; linger: number } | { bytes: Uint8Array; optlen: number }): SysResult {
     const num = typeof value === 'number' ? value : 0;
     const set = <K extends keyof TcpConfig>(k: K, v: TcpConfig[K]): SysResult => {
       s.config[k] = v;
@@ -404,7 +429,7 @@ export class SocketLayer {
         case S.SO_REUSEPORT: return ok();
         case S.SO_KEEPALIVE: return set('keepAlive', num !== 0);
         case S.SO_LINGER: {
-          if (typeof value !== 'object') return fail('EINVAL');
+          if (typeof value !== 'object' || !('onoff' in value)) return fail('EINVAL');
           return set('linger', value.onoff === 0 ? null : value.linger * 1e6);
         }
         case S.SO_SNDBUF: s.sndBufSet = num; return set('sendBuffer', Math.max(4608, num * 2));
@@ -444,10 +469,42 @@ export class SocketLayer {
           return set('congestionControl', v);
         }
         case S.TCP_QUICKACK: case S.TCP_CORK: case S.TCP_LINGER2: case S.TCP_WINDOW_CLAMP: return ok();
+        case S.TCP_FASTOPEN:
+        case S.TCP_FASTOPEN_CONNECT:
+        case S.TCP_FASTOPEN_NO_COOKIE:
+        case S.TCP_FASTOPEN_KEY:
+          return this.setFastOpen(s, name, value);
         default: return fail('ENOPROTOOPT');
       }
     }
     return fail('ENOPROTOOPT');
+  }
+
+  /** LINUX do_tcp_setsockopt's Fast Open options, with its errnos. */
+  private setFastOpen(s: PdSocket, name: number, value: unknown): SysResult {
+    const num = typeof value === 'number' ? value : 0;
+    const closedOrListen = s.sock === null || s.sock.state === 'CLOSED';
+    if (name === S.TCP_FASTOPEN) {
+      // LINUX: TCPF_CLOSE | TCPF_LISTEN only; the qlen is capped by somaxconn.
+      if (num < 0 || !closedOrListen) return fail('EINVAL');
+      s.fastOpenQlen = num;
+    } else if (name === S.TCP_FASTOPEN_CONNECT) {
+      if (num < 0 || num > 1) return fail('EINVAL');
+      if (!this.stack.fastOpen.has(TFO.CLIENT_ENABLE)) return fail('EOPNOTSUPP');
+      if (s.sock !== null || s.listener !== null) return fail('EINVAL');
+      s.fastOpenConnect = num === 1;
+    } else if (name === S.TCP_FASTOPEN_NO_COOKIE) {
+      if (num < 0 || num > 1 || !closedOrListen) return fail('EINVAL');
+      s.fastOpenNoCookie = num === 1;
+    } else {
+      // LINUX TCP_FASTOPEN_KEY: a 16-byte key, or 32 (primary and backup).
+      const v = value as { bytes?: Uint8Array; optlen?: number };
+      const len = v.optlen ?? 0;
+      if (v.bytes === undefined || (len !== 16 && len !== 32) || v.bytes.length < len) return fail('EINVAL');
+      s.fastOpenKeys = len === 16 ? [sipKeyFromBytes(v.bytes.subarray(0, 16))] : [sipKeyFromBytes(v.bytes.subarray(0, 16)), sipKeyFromBytes(v.bytes.subarray(16, 32))];
+    }
+    this.applyFastOpen(s);
+    return ok();
   }
 
   ioctl(s: PdSocket, request: number): SysResult {

@@ -112,6 +112,29 @@ function valueCheck(what: string, expected: Expr, env: SyscallEnv): (r: SysResul
   };
 }
 
+/** A C string literal's bytes: `\xNN`, `\n`, `\0`, `\\` escapes as the C compiler reads them. */
+function unescapeBytes(s: string): Uint8Array {
+  const out: number[] = [];
+  for (let i = 0; i < s.length; i++) {
+    const ch = s[i]!;
+    if (ch !== '\\' || i + 1 >= s.length) {
+      out.push(ch.charCodeAt(0) & 0xff);
+      continue;
+    }
+    const e = s[++i]!;
+    if (e === 'x') {
+      const m = /^[0-9a-fA-F]{1,2}/.exec(s.slice(i + 1))![0];
+      out.push(parseInt(m, 16));
+      i += m.length;
+    } else if (/[0-7]/.test(e)) {
+      const m = /^[0-7]{1,3}/.exec(s.slice(i))![0];
+      out.push(parseInt(m, 8) & 0xff);
+      i += m.length - 1;
+    } else out.push(({ n: 10, t: 9, r: 13 } as Record<string, number>)[e] ?? e.charCodeAt(0));
+  }
+  return Uint8Array.from(out);
+}
+
 /** Start a system call. */
 export function startSyscall(ev: SyscallEvent, env: SyscallEnv): CallOutcome {
   const L = env.layer;
@@ -157,8 +180,9 @@ export function startSyscall(ev: SyscallEvent, env: SyscallEnv): CallOutcome {
       const level = n(1);
       const name = n(2);
       const v = arg(ev, 3);
-      let value: number | string | { onoff: number; linger: number };
+      let value: number | string | { onoff: number; linger: number } | { bytes: Uint8Array; optlen: number };
       if (name === SYMBOLS.SO_LINGER && level === SYMBOLS.SOL_SOCKET) value = lingerOf(v, env);
+      else if (name === SYMBOLS.TCP_FASTOPEN_KEY && v.type === 'string') value = { bytes: unescapeBytes(v.value), optlen: n(4) };
       else if (v.type === 'string') value = v.value;
       else value = intOf(v, D);
       const r = L.setsockopt(s, level, name, value);

@@ -21,6 +21,7 @@ import { bump, newMib, type Mib } from '../mib.js';
 import { Work } from './work.js';
 import { Receiver, readData, receiveWindow } from './receiver.js';
 import { Sender } from './sender.js';
+import type { ConnFastOpen } from './fastopen.js';
 
 /** Counters shared with the stack (MIB/nstat names, typed in src/mib.ts), incremented in place. */
 export { bump, type Mib };
@@ -126,6 +127,8 @@ export class Connection implements Endpoints {
    * §4.2.3.9: soft errors do not abort); a later timeout reports it instead of ETIMEDOUT.
    */
   softError: TcpErrorCode | null = null;
+  /** TCP Fast Open state (RFC 7413; fastopen.ts), null on an ordinary connection. */
+  fastOpen: ConnFastOpen | null = null;
   /** The path MTU's cap on segment size (LINUX tcp_sync_mss): PMTU - IP - TCP headers. */
   pathMss = 0xffff;
   /**

@@ -10,6 +10,7 @@ import { setTs } from './clock.js';
 import { Work } from './work.js';
 import { ackNewData, armRetransmit } from './sender.js';
 import { bump } from '../mib.js';
+import { writeCookie } from './fastopen.js';
 
 /** RFC 9293 §3.10.7.3: a segment arrives in SYN_SENT. */
 export function synSentInput(c: Connection, now: Instant, seg: TcpRepr): void {
@@ -77,6 +78,26 @@ export function negotiate(c: Connection, seg: TcpRepr): void {
   c.snd.cc.init(c.effMss, c.config.initialCwnd);
 }
 
+/**
+ * RFC 7413 §4.2.2, LINUX tcp_fastopen_create_child / tcp_fastopen_add_skb: a TFO child takes
+ * the SYN's data (and FIN) at once; its SYN-ACK acknowledges them.
+ */
+export function fastOpenChild(c: Connection, now: Instant, seg: TcpRepr): void {
+  const fo = c.fastOpen!;
+  fo.child = true;
+  const n = seg.payload.length > 0 ? c.rcv.recvBuf.push(seg.payload, 0, seg.payload.length) : 0;
+  if (n > 0 || seg.flags & FIN) fo.synDataAcked = true;
+  if (n > 0) {
+    c.rcv.rcvNxt = seqAdd(c.rcv.rcvNxt, n);
+    c.rcv.lastAckSent = c.rcv.rcvNxt;
+    c.rcv.rcvMss = Math.max(c.rcv.rcvMss, Math.min(n, c.advMss));
+    c.emit(EV.readable);
+  }
+  if (seg.flags & FIN && n === seg.payload.length) processFin(c, now);
+  c.pending &= ~Work.ACK; // the SYN-ACK acknowledges it all
+  c.timers.stop(Timer.DELAYED_ACK);
+}
+
 /** The handshake is complete (§3.10.7.3 / §3.10.7.4 SYN_RECEIVED). */
 export function established(c: Connection, now: Instant, cause: string): void {
   c.setState('ESTABLISHED', cause);
@@ -140,6 +161,11 @@ export function writeSyn(c: Connection, now: Instant, out: TcpRepr): void {
     if (c.config.timestamps) setTs(c, now, out, 0);
   }
   const retransmission = seqGt(c.snd.sndMax, c.snd.iss);
+  if (c.fastOpen !== null && !retransmission) {
+    // RFC 7413 §4.1.2: the cookie (or the request for one) goes in the first SYN / SYN-ACK only
+    // (LINUX: inet_rtx_syn_ack and a retransmitted SYN are built without it).
+    writeCookie(out, c.fastOpen.cookie);
+  }
   if (retransmission) {
     bump(c.mib, 'RetransSegs');
     c.snd.totalRetrans++;

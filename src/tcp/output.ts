@@ -22,7 +22,9 @@ function due(c: Connection): number {
   if (c.snd.sndNxt === c.snd.iss && c.snd.sndUna === c.snd.iss) return rsts | Work.SYN;
   if (s === 'SYN_SENT') return rsts;
   let w = c.pending & ~Work.FORCE_SEND;
-  if (s === 'SYN_RECEIVED') return w; // nothing but the SYN-ACK and ACKs until the handshake completes
+  // Nothing but the SYN-ACK and ACKs until the handshake completes, except from a Fast Open
+  // child, which may send data right after its SYN-ACK (RFC 7413 §4.2.2, LINUX tcp_sendmsg).
+  if (s === 'SYN_RECEIVED' && c.fastOpen?.child !== true) return w;
   if (c.snd.rec.inRecovery && c.sackEnabled && c.snd.rec.rack.lostBytes > 0) w |= Work.LOST;
   return w | Work.DATA;
 }
