@@ -239,6 +239,8 @@ export class ConnFastOpen {
   synDataAcked = false;
   /** The cookie for our next SYN or SYN-ACK (sent once: LINUX retransmits them without it). */
   cookie: Cookie = noCookie();
+  /** Server: bytes of data the peer's SYN carried, taken by this TFO child. */
+  synDataIn = 0;
   /** Client: bytes of data our SYN carried (LINUX tp->syn_data). */
   synData = 0;
   /** Client: our SYN asked for or carried a cookie (LINUX tp->syn_fastopen). */

@@ -87,6 +87,7 @@ export function fastOpenChild(c: Connection, now: Instant, seg: TcpRepr): void {
   fo.child = true;
   const n = seg.payload.length > 0 ? c.rcv.recvBuf.push(seg.payload, 0, seg.payload.length) : 0;
   if (n > 0 || seg.flags & FIN) fo.synDataAcked = true;
+  fo.synDataIn = n;
   if (n > 0) {
     c.rcv.rcvNxt = seqAdd(c.rcv.rcvNxt, n);
     c.rcv.lastAckSent = c.rcv.rcvNxt;
