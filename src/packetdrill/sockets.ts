@@ -13,7 +13,7 @@ import type { TcpConfig } from '../tcp/config.js';
 import { congestionControlName } from '../tcp/congestion/registry.js';
 import { TcpUsageError } from '../tcp/connection.js';
 import { TcpState } from '../tcp/state.js';
-import { TFO } from '../tcp/fastopen.js';
+import { synDataSpace, TFO } from '../tcp/fastopen.js';
 import { SYMBOLS as S } from './errno.js';
 import { sipKeyFromBytes, type SipKey } from '../tcp/siphash.js';
 
@@ -206,6 +206,8 @@ export class SocketLayer {
 
   connect(s: PdSocket, ep: Endpoint): Outcome {
     if (s.listener !== null) return fail('EISCONN');
+    // LINUX __inet_stream_connect: a deferred Fast Open connect is connecting already.
+    if (s.sock?.conn.fastOpen?.deferConnect === true) return fail('EISCONN');
     if (s.sock !== null) {
       const st = s.sock.state;
       if (s.connecting && (st === 'SYN_SENT' || st === 'SYN_RECEIVED')) return fail('EALREADY');
@@ -221,6 +223,7 @@ export class SocketLayer {
         ...(s.bound !== null && s.bound.address !== '0.0.0.0' && s.bound.address !== '::' ? { localAddress: s.bound.address } : {}),
         ...(s.bound !== null ? { localPort: s.bound.port } : {}),
         reuseAddr: s.reuseAddr, tcp: s.config,
+        ...(s.fastOpenConnect ? { fastOpen: true, fastOpenNoCookie: s.fastOpenNoCookie } : {}),
       });
     } catch (e) {
       return fail(errnoOf(e));
@@ -228,6 +231,9 @@ export class SocketLayer {
     s.attach(sock);
     s.connecting = true;
     this.onConnect?.(s);
+    // LINUX tcp_fastopen_defer_connect: with a cookie, connect() returns 0 at once and the SYN
+    // waits for the first write.
+    if (sock.conn.fastOpen?.deferConnect === true) return ok();
     if (s.nonblock) return fail('EINPROGRESS');
     return {
       poll: () => {
@@ -265,8 +271,49 @@ export class SocketLayer {
     });
   }
 
+  /**
+   * sendto/sendmsg with MSG_FASTOPEN, or the first write of a deferred TCP_FASTOPEN_CONNECT
+   * socket (LINUX tcp_sendmsg_fastopen): connect, with as much data in the SYN as fits when a
+   * cookie is cached (the call returns that count when non-blocking); without a cookie the SYN
+   * asks for one and a non-blocking call says EINPROGRESS having queued nothing.
+   */
+  fastOpenWrite(s: PdSocket, ep: Endpoint | null, len: number, flags: number): Outcome {
+    const nonblock = s.nonblock || (flags & S.MSG_DONTWAIT!) !== 0;
+    let sock = s.sock;
+    if (sock === null) {
+      if (!this.stack.fastOpen.has(TFO.CLIENT_ENABLE) || ep === null) return fail('EOPNOTSUPP');
+      try {
+        sock = this.stack.connect({
+          remoteAddress: ep.address, remotePort: ep.port,
+          ...(s.bound !== null && s.bound.address !== '0.0.0.0' && s.bound.address !== '::' ? { localAddress: s.bound.address } : {}),
+          ...(s.bound !== null ? { localPort: s.bound.port } : {}),
+          reuseAddr: s.reuseAddr, tcp: s.config, fastOpen: true, fastOpenNoCookie: s.fastOpenNoCookie,
+        });
+      } catch (e) {
+        return fail(errnoOf(e));
+      }
+      s.attach(sock);
+      s.connecting = true;
+      this.onConnect?.(s);
+    } else if (sock.conn.fastOpen?.deferConnect !== true) {
+      // LINUX __inet_stream_connect: a second Fast Open send while connecting.
+      const st = sock.state;
+      return fail(st === 'SYN_SENT' || st === 'SYN_RECEIVED' ? 'EALREADY' : 'EISCONN');
+    }
+    const fo = sock.conn.fastOpen!;
+    let copied = 0;
+    if (fo.deferConnect) {
+      copied = Math.min(len, synDataSpace(fo, sock.conn.advMss));
+      sock.write(new Uint8Array(copied)); // sends the SYN, with the data
+    }
+    if (nonblock || copied === len) return copied > 0 || len === 0 && copied === len && !nonblock ? ok(copied) : fail('EINPROGRESS');
+    // Blocking: the rest goes once connected (sk_stream_wait_connect), as any write.
+    return plus(this.write(s, len - copied, flags & ~S.MSG_FASTOPEN!), copied);
+  }
+
   /** write/send/writev/sendmsg of `len` bytes (contents: zeros, as packetdrill sends). */
   write(s: PdSocket, len: number, flags: number, data?: Uint8Array): Outcome {
+    if (s.sock?.conn.fastOpen?.deferConnect === true) return this.fastOpenWrite(s, null, len, flags);
     const sock = s.sock;
     if (sock === null) return fail(s.listener !== null ? 'EPIPE' : 'EPIPE');
     const nonblock = s.nonblock || (flags & S.MSG_DONTWAIT!) !== 0;
@@ -369,6 +416,8 @@ export class SocketLayer {
       if (!s.shutWr && (st === 'ESTABLISHED' || st === 'CLOSE_WAIT') && sock.writable > 0) r |= S.POLLOUT! | S.POLLWRNORM!;
     }
     if (st === 'CLOSED' && sock.error !== null && !s.shutWr) r |= S.POLLOUT! | S.POLLWRNORM!;
+    // LINUX tcp_poll: a deferred Fast Open connect is writable (the write sends the SYN).
+    if (sock.conn.fastOpen?.deferConnect === true) r |= S.POLLOUT! | S.POLLWRNORM!;
     return r & (events | S.POLLERR! | S.POLLHUP! | S.POLLNVAL!);
   }
 
@@ -536,6 +585,16 @@ export class SocketLayer {
     if (s.sock === null) return TcpState.CLOSED;
     return TcpState[s.sock.state];
   }
+}
+
+/** A write's result with `n` bytes already taken (by the SYN) added. */
+function plus(o: Outcome, n: number): Outcome {
+  if (n === 0) return o;
+  if (!isBlocked(o)) return o.ret >= 0 ? ok(o.ret + n) : ok(n);
+  return { poll: () => {
+    const r = o.poll();
+    return r === null ? null : r.ret >= 0 ? ok(r.ret + n) : ok(n);
+  }, deadline: o.deadline };
 }
 
 function errnoNum(name: string): number {

@@ -58,6 +58,12 @@ function sockaddr(e: Expr | undefined, env: SyscallEnv, local: boolean): Endpoin
   throw new ScriptError(`unsupported socket address expression (${e.type})`);
 }
 
+/** The address a MSG_FASTOPEN send connects to: null for AF_UNSPEC (LINUX: EOPNOTSUPP). */
+function fastOpenTarget(e: Expr | undefined, env: SyscallEnv): Endpoint | null {
+  if (e !== undefined && e.type === 'sockaddr' && e.family === 'AF_UNSPEC') return null;
+  return sockaddr(e, env, false);
+}
+
 /** Total bytes of an iovec array `[{..., 100}, {..., 200}]`. */
 function iovLen(e: Expr | undefined, env: SyscallEnv): number {
   if (e === undefined) return 0;
@@ -210,12 +216,17 @@ export function startSyscall(ev: SyscallEvent, env: SyscallEnv): CallOutcome {
     case 'write': return { outcome: L.write(s, n(2), 0) };
     case 'send': case 'sendto': {
       const flags = optN(3, 0);
-      if (flags & SYMBOLS.MSG_FASTOPEN!) throw new ScriptError('MSG_FASTOPEN (TCP Fast Open) is not supported by synack');
       if (flags & SYMBOLS.MSG_ZEROCOPY!) throw new ScriptError('MSG_ZEROCOPY is not supported by synack');
+      if (flags & SYMBOLS.MSG_FASTOPEN!) return { outcome: L.fastOpenWrite(s, fastOpenTarget(ev.args[4], env), n(2), flags) };
       return { outcome: L.write(s, n(2), flags) };
     }
     case 'writev': return { outcome: L.write(s, iovLen(ev.args[1], env), 0) };
-    case 'sendmsg': return { outcome: L.write(s, iovLen(ev.args[1], env), optN(2, 0)) };
+    case 'sendmsg': {
+      const flags = optN(2, 0);
+      const m = ev.args[1];
+      if (flags & SYMBOLS.MSG_FASTOPEN!) return { outcome: L.fastOpenWrite(s, fastOpenTarget(undefined, env), iovLen(m, env), flags) };
+      return { outcome: L.write(s, iovLen(m, env), flags) };
+    }
     case 'shutdown': return { outcome: L.shutdown(s, n(1)) };
     case 'close': return { outcome: L.close(s) };
     default: throw new ScriptError(`system call '${ev.name}' is not supported`);

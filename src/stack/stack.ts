@@ -19,7 +19,7 @@ import { StackError } from './errors.js';
 import { IsnGenerator } from './isn.js';
 import { ConnTable } from './conn-table.js';
 import { Listener } from './listener.js';
-import { FastOpenContext, TFO } from '../tcp/fastopen.js';
+import { activeFastOpen, FastOpenContext, TFO } from '../tcp/fastopen.js';
 import { endpoint, Ports } from './ports.js';
 import { TcpSocket } from './socket.js';
 import { TcpGlue } from './tcp-glue.js';
@@ -272,8 +272,13 @@ export class Stack implements TimerClient {
     return l;
   }
 
-  /** Active OPEN: connect to (remoteAddress, remotePort). */
-  connect(opts: { remoteAddress: string; remotePort: number; localAddress?: string; localPort?: number; reuseAddr?: boolean; tcp?: Partial<TcpConfig> }): TcpSocket {
+  /**
+   * Active OPEN: connect to (remoteAddress, remotePort). `fastOpen` (RFC 7413, LINUX
+   * TCP_FASTOPEN_CONNECT): with a cookie cached for the server the SYN waits for the first write
+   * and carries its data; without one it goes at once and asks for a cookie for next time.
+   * `fastOpenNoCookie` (TCP_FASTOPEN_NO_COOKIE): send SYN data without a cookie.
+   */
+  connect(opts: { remoteAddress: string; remotePort: number; localAddress?: string; localPort?: number; reuseAddr?: boolean; tcp?: Partial<TcpConfig>; fastOpen?: boolean; fastOpenNoCookie?: boolean }): TcpSocket {
     const remoteAddr = this.connectTarget(opts.remoteAddress);
     const remotePort = checkPort(opts.remotePort, 'remotePort', true);
     const zone = this.zoneOf(opts.remoteAddress, remoteAddr);
@@ -290,6 +295,11 @@ export class Stack implements TimerClient {
       localPort = this.ports.ephemeralPort(localAddr, remoteAddr, remotePort);
     }
     const c = this.newConnection(localAddr, localPort, remoteAddr, remotePort, opts.tcp);
+    if (opts.fastOpen === true) {
+      if (!this.fastOpen.has(TFO.CLIENT_ENABLE)) throw new StackError('EOPNOTSUPP', 'fastOpen: the client bit of net.ipv4.tcp_fastopen is off');
+      c.fastOpen = activeFastOpen(this.fastOpen, remoteAddr, opts.fastOpenNoCookie === true);
+      c.fastOpen.deferConnect = c.fastOpen.withData;
+    }
     const sock = new TcpSocket(this, c);
     this.register(c);
     c.open(this.now());

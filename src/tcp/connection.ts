@@ -344,7 +344,11 @@ export class Connection implements Endpoints {
     if (!this.canSend()) {
       throw new TcpUsageError(this.state === 'CLOSED' ? (this.error ?? 'EPIPE') : 'EPIPE', `send in state ${this.state}`);
     }
-    return this.snd.sendBuf.push(data, off, len);
+    const n = this.snd.sendBuf.push(data, off, len);
+    // RFC 7413 §4.1.2: a deferred Fast Open connect sends its SYN with the first write (LINUX
+    // tcp_sendmsg_fastopen: even an empty one).
+    if (this.fastOpen !== null && this.fastOpen.deferConnect) this.fastOpen.deferConnect = false;
+    return n;
   }
 
   /** Bytes ready to read. */

@@ -117,6 +117,8 @@ export interface CachedCookie {
   /** SYNs with data that timed out in a row (LINUX syn_loss; Fast Open pauses after one). */
   synLoss: number;
   lastSynLoss: number;
+  /** LINUX try_exp: 1 = ask with the experimental option next time, 2 = back to kind 34. */
+  tryExp: number;
 }
 
 /** The client's cookies, per server address, bounded: the oldest entry goes first. */
@@ -136,7 +138,7 @@ export class CookieCache {
     let e = this.map.get(addr);
     if (e === undefined) {
       if (this.map.size >= this.max) this.map.delete(this.map.keys().next().value!);
-      e = { cookie: noCookie(), mss: 0, synLoss: 0, lastSynLoss: 0 };
+      e = { cookie: noCookie(), mss: 0, synLoss: 0, lastSynLoss: 0, tryExp: 0 };
       this.map.set(addr, e);
     }
     return e;
@@ -249,4 +251,63 @@ export class ConnFastOpen {
   noCookie = false;
   /** Client: TCP_FASTOPEN_CONNECT deferred the SYN until the first write (LINUX defer_connect). */
   deferConnect = false;
+  /** Client: the SYN carries data (a cookie, or none needed: tcp_fastopen_cookie_check true). */
+  withData = false;
+  /** Client: the server's MSS remembered from an earlier connection (0: none). */
+  cachedMss = 0;
+  /** Client: this destination's cache entry, updated from the SYN-ACK. */
+  cacheEntry: CachedCookie | null = null;
+}
+
+const copyCookie = (c: Cookie): Cookie => ({ len: c.len, bytes: c.bytes.slice(), exp: c.exp });
+
+/**
+ * An active open with Fast Open (MSG_FASTOPEN or TCP_FASTOPEN_CONNECT): LINUX
+ * tcp_fastopen_cookie_check / tcp_fastopen_cache_get decide whether the SYN carries data (a cached
+ * cookie, or no cookie needed) or only asks for a cookie.
+ */
+export function activeFastOpen(ctx: FastOpenContext, remote: string, noCookieOpt: boolean): ConnFastOpen {
+  const fo = new ConnFastOpen();
+  fo.active = true;
+  const e = ctx.cache.entry(remote);
+  fo.cacheEntry = e;
+  fo.cachedMss = e.mss;
+  const cached = copyCookie(e.cookie);
+  if (cached.len <= 0 && e.tryExp === 1) cached.exp = true;
+  if (ctx.has(TFO.CLIENT_NO_COOKIE) || noCookieOpt) {
+    fo.cookie = noCookie();
+    fo.withData = true;
+    fo.noCookie = true;
+  } else if (cached.len > 0) {
+    fo.cookie = cached;
+    fo.withData = true;
+  } else {
+    // LINUX tcp_send_syn_data fallback: a regular SYN with a cookie request.
+    fo.cookie = { len: 0, bytes: new Uint8Array(0), exp: cached.exp };
+  }
+  return fo;
+}
+
+/**
+ * LINUX tcp_send_syn_data: the SYN's data space is the MSS from the cached server MSS (else our
+ * advertised one), bounded by the path, less the 40 bytes of option space reserved for middleboxes.
+ */
+export function synDataSpace(fo: ConnFastOpen, advMss: number): number {
+  const clamp = fo.cachedMss > 0 ? Math.min(fo.cachedMss, advMss) : advMss;
+  return Math.max(48, clamp) - 40;
+}
+
+/**
+ * LINUX tcp_fastopen_cache_set: remember the server's MSS and a cookie it gave; after an
+ * unanswered cookie request try the other option kind next time; count SYN-data losses.
+ */
+export function cacheSet(e: CachedCookie, mss: number, cookie: Cookie, synLost: boolean, tryExp: number, now: number): void {
+  if (mss > 0) e.mss = mss;
+  if (cookie.len > 0) e.cookie = copyCookie(cookie);
+  else if (tryExp > e.tryExp && e.cookie.len <= 0 && !e.cookie.exp) e.cookie.exp = true;
+  e.tryExp = tryExp;
+  if (synLost) {
+    e.synLoss++;
+    e.lastSynLoss = now;
+  } else e.synLoss = 0;
 }

@@ -8,9 +8,9 @@ import { receiveText } from './receiver.js';
 import { Timer } from './timers.js';
 import { setTs } from './clock.js';
 import { Work } from './work.js';
-import { ackNewData, armRetransmit } from './sender.js';
+import { ackNewData, armRetransmit, scratchFor } from './sender.js';
 import { bump } from '../mib.js';
-import { writeCookie } from './fastopen.js';
+import { cacheSet, cookieOf, synDataSpace, writeCookie } from './fastopen.js';
 
 /** RFC 9293 §3.10.7.3: a segment arrives in SYN_SENT. */
 export function synSentInput(c: Connection, now: Instant, seg: TcpRepr): void {
@@ -44,6 +44,7 @@ export function synSentInput(c: Connection, now: Instant, seg: TcpRepr): void {
     ackNewData(c, now, seg);
     established(c, now, 'rcv SYN,ACK: snd ACK');
     c.pending |= Work.ACK;
+    fastOpenSynAck(c, now, seg);
     if (seg.payload.length > 0) receiveText(c, now, c.rcv.rcvNxt, seg.payload);
     if (seg.flags & FIN && seqAdd(seg.seq, 1 + seg.payload.length) === c.rcv.rcvNxt) processFin(c, now);
   } else {
@@ -162,10 +163,12 @@ export function writeSyn(c: Connection, now: Instant, out: TcpRepr): void {
     if (c.config.timestamps) setTs(c, now, out, 0);
   }
   const retransmission = seqGt(c.snd.sndMax, c.snd.iss);
+  let synData = 0;
   if (c.fastOpen !== null && !retransmission) {
     // RFC 7413 §4.1.2: the cookie (or the request for one) goes in the first SYN / SYN-ACK only
     // (LINUX: inet_rtx_syn_ack and a retransmitted SYN are built without it).
     writeCookie(out, c.fastOpen.cookie);
+    if (!synAck && c.fastOpen.withData) synData = writeSynData(c, out);
   }
   if (retransmission) {
     bump(c.mib, 'RetransSegs');
@@ -174,10 +177,58 @@ export function writeSyn(c: Connection, now: Instant, out: TcpRepr): void {
     c.snd.rttSeq = c.snd.iss;
     c.snd.rttStart = now;
   }
-  c.snd.sndNxt = seqAdd(c.snd.iss, 1);
+  c.snd.sndNxt = seqAdd(c.snd.iss, 1 + synData);
   if (seqGt(c.snd.sndNxt, c.snd.sndMax)) c.snd.sndMax = c.snd.sndNxt;
   if (!c.timers.isSet(Timer.RETRANSMIT)) armRetransmit(c, now);
   c.lastSend = now;
+}
+
+/**
+ * RFC 7413 §4.1.2, LINUX tcp_send_syn_data: the first SYN carries what the application queued,
+ * up to the SYN's data space; a retransmitted SYN goes without it (the data waits for the
+ * SYN-ACK, then goes again if the SYN-ACK did not acknowledge it).
+ */
+function writeSynData(c: Connection, out: TcpRepr): number {
+  const fo = c.fastOpen!;
+  const n = Math.min(c.snd.sendBuf.length, synDataSpace(fo, c.advMss));
+  fo.synData = n;
+  if (n > 0) {
+    out.payload = c.snd.sendBuf.view(0, n, scratchFor(c, n));
+  }
+  return n;
+}
+
+/**
+ * RFC 7413 §4.1.2, LINUX tcp_rcv_fastopen_synack: a SYN-ACK answering our Fast Open SYN. Its
+ * cookie and MSS go to the cache; SYN data it did not acknowledge goes again at once, as the
+ * first data of the connection (TCPFastOpenActiveFail); fully acknowledged data counts as
+ * TCPFastOpenActive.
+ */
+function fastOpenSynAck(c: Connection, now: Instant, seg: TcpRepr): void {
+  const fo = c.fastOpen;
+  if (fo === null || !fo.active) return;
+  const cookie = cookieOf(seg);
+  const dataUnacked = fo.synData > 0 && seqLt(c.snd.sndUna, seqAdd(c.snd.iss, 1 + fo.synData));
+  let synDrop = false;
+  let tryExp = 0;
+  if (c.snd.totalRetrans > 0) {
+    // The SYN timed out: the server presumably saw only the plain retransmitted SYN.
+    synDrop = cookie.len < 0 && dataUnacked;
+  } else if (cookie.len < 0 && fo.synData === 0) {
+    // A cookie asked for and not given: try the other option kind next time.
+    tryExp = fo.cookie.exp ? 2 : 1;
+  }
+  // LINUX: the server's MSS option (the clamp: 536 when it sent none).
+  if (fo.cacheEntry !== null) cacheSet(fo.cacheEntry, seg.mss > 0 ? seg.mss : 536, cookie, synDrop, tryExp, now);
+  if (dataUnacked) {
+    bump(c.mib, 'TCPFastOpenActiveFail');
+    c.snd.sndNxt = c.snd.sndUna; // go back: the unacknowledged SYN data is sent again now
+    return;
+  }
+  if (fo.synData > 0) {
+    fo.synDataAcked = true;
+    bump(c.mib, 'TCPFastOpenActive');
+  }
 }
 
 /** LINUX tcp_check_req: a retransmitted SYN (same ISN) in SYN_RECEIVED gets the SYN-ACK again. */

@@ -19,7 +19,8 @@ function due(c: Connection): number {
   const rsts = c.pending & (Work.REPLY_RST | Work.RST);
   const s = c.state;
   if (s === 'CLOSED' || s === 'LISTEN') return rsts;
-  if (c.snd.sndNxt === c.snd.iss && c.snd.sndUna === c.snd.iss) return rsts | Work.SYN;
+  // (A Fast Open connect with a cookie waits for the first write: LINUX tcp_fastopen_defer_connect.)
+  if (c.snd.sndNxt === c.snd.iss && c.snd.sndUna === c.snd.iss) return c.fastOpen?.deferConnect === true ? rsts : rsts | Work.SYN;
   if (s === 'SYN_SENT') return rsts;
   let w = c.pending & ~Work.FORCE_SEND;
   // Nothing but the SYN-ACK and ACKs until the handshake completes, except from a Fast Open
