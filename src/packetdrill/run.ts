@@ -390,7 +390,10 @@ export class Interpreter {
     const parts: Live[] = [];
     let sniffed = 0;
     do {
-      const p = this.nextPacket(latest);
+      let p = this.nextPacket(latest);
+      // packetdrill's find_socket_for_live_packet: only the socket under test's segments are
+      // compared; a closed earlier socket's FIN or RST goes by unchecked.
+      while (p !== null && this.sut !== null && this.sut.state !== 'listening' && !this.sut.passive && p.srcPort !== this.sut.localPort) p = this.nextPacket(latest);
       if (p === null) throw new Failure('error handling packet: Timed out waiting for packet', ev.line);
       this.learnIsn(ev, p);
       const m = this.toScript(p);
