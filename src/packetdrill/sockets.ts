@@ -306,9 +306,24 @@ export class SocketLayer {
       copied = Math.min(len, synDataSpace(fo, sock.conn.advMss));
       sock.write(new Uint8Array(copied)); // sends the SYN, with the data
     }
-    if (nonblock || copied === len) return copied > 0 || len === 0 && copied === len && !nonblock ? ok(copied) : fail('EINPROGRESS');
-    // Blocking: the rest goes once connected (sk_stream_wait_connect), as any write.
-    return plus(this.write(s, len - copied, flags & ~S.MSG_FASTOPEN!), copied);
+    if (nonblock) return copied > 0 ? ok(copied) : fail('EINPROGRESS');
+    // Blocking: wait for the handshake (LINUX inet_wait_for_connect; its error wins over the
+    // bytes the SYN took), then the rest goes as any write.
+    const conn = sock;
+    let rest: Outcome | null = null;
+    return {
+      poll: () => {
+        if (rest === null) {
+          const st = conn.state;
+          if ((st === 'SYN_SENT' || st === 'SYN_RECEIVED') && s.soError === null) return null;
+          s.connecting = false;
+          const err = s.takeError();
+          if (err !== null) return fail(err);
+          rest = plus(this.write(s, len - copied, flags & ~S.MSG_FASTOPEN!), copied);
+        }
+        return isBlocked(rest) ? rest.poll() : rest;
+      },
+    };
   }
 
   /** write/send/writev/sendmsg of `len` bytes (contents: zeros, as packetdrill sends). */
