@@ -296,9 +296,11 @@ export class SocketLayer {
       s.connecting = true;
       this.onConnect?.(s);
     } else if (sock.conn.fastOpen?.deferConnect !== true) {
-      // LINUX __inet_stream_connect: a second Fast Open send while connecting.
+      // LINUX __inet_stream_connect: a second Fast Open send while connecting is EALREADY; once
+      // connected MSG_FASTOPEN is ignored and the data is sent as by any write.
       const st = sock.state;
-      return fail(st === 'SYN_SENT' || st === 'SYN_RECEIVED' ? 'EALREADY' : 'EISCONN');
+      if (st === 'SYN_SENT' || st === 'SYN_RECEIVED') return fail('EALREADY');
+      return this.write(s, len, flags & ~S.MSG_FASTOPEN!);
     }
     const fo = sock.conn.fastOpen!;
     let copied = 0;
@@ -431,6 +433,8 @@ export class SocketLayer {
       if (!s.shutWr && (st === 'ESTABLISHED' || st === 'CLOSE_WAIT') && sock.writable > 0) r |= S.POLLOUT! | S.POLLWRNORM!;
     }
     if (st === 'CLOSED' && sock.error !== null && !s.shutWr) r |= S.POLLOUT! | S.POLLWRNORM!;
+    // LINUX tcp_done sets sk_shutdown = SHUTDOWN_MASK: a reset connection is readable (EOF/error).
+    if (st === 'CLOSED' && sock.error !== null) r |= S.POLLIN! | S.POLLRDNORM! | S.POLLRDHUP!;
     // LINUX tcp_poll: a deferred Fast Open connect is writable (the write sends the SYN).
     if (sock.conn.fastOpen?.deferConnect === true) r |= S.POLLOUT! | S.POLLWRNORM!;
     return r & (events | S.POLLERR! | S.POLLHUP! | S.POLLNVAL!);

@@ -60,7 +60,7 @@ function sockaddr(e: Expr | undefined, env: SyscallEnv, local: boolean): Endpoin
 
 /** The address a MSG_FASTOPEN send connects to: null for AF_UNSPEC (LINUX: EOPNOTSUPP). */
 function fastOpenTarget(e: Expr | undefined, env: SyscallEnv): Endpoint | null {
-  if (e !== undefined && e.type === 'sockaddr' && e.family === 'AF_UNSPEC') return null;
+  if (e !== undefined && ((e.type === 'sockaddr' && e.family === 'AF_UNSPEC') || (e.type === 'symbol' && e.name === 'AF_UNSPEC'))) return null;
   return sockaddr(e, env, false);
 }
 
