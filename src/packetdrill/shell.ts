@@ -205,6 +205,11 @@ export function runCommand(text: string, ctx: ShellContext, standard: boolean, d
       printTable(ctx, base, line);
       continue;
     }
+    // `ip tcp_metrics flush`: forget the per-destination metrics, the Fast Open cookies among them.
+    if (base === 'ip' && words[1] === 'tcp_metrics' && /^(flush|delete)$/.test(words[2] ?? '')) {
+      ctx.stack.fastOpen.cache.clear();
+      continue;
+    }
     // Inside the standard init script: host plumbing that has no meaning in-process.
     if (standard && (base === 'ip' || base === 'tc' || base === 'ethtool' || /sysctl_restore/.test(line))) continue;
     if (/sysctl_restore/.test(line)) continue;

@@ -304,8 +304,7 @@ export function synDataSpace(fo: ConnFastOpen, advMss: number): number {
 export function cacheSet(e: CachedCookie, mss: number, cookie: Cookie, synLost: boolean, tryExp: number, now: number): void {
   if (mss > 0) e.mss = mss;
   if (cookie.len > 0) e.cookie = copyCookie(cookie);
-  else if (tryExp > e.tryExp && e.cookie.len <= 0 && !e.cookie.exp) e.cookie.exp = true;
-  e.tryExp = tryExp;
+  else if (tryExp > e.tryExp && e.cookie.len <= 0 && !e.cookie.exp) e.tryExp = tryExp;
   if (synLost) {
     e.synLoss++;
     e.lastSynLoss = now;
