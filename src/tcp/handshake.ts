@@ -164,7 +164,8 @@ export function writeSyn(c: Connection, now: Instant, out: TcpRepr): void {
   }
   const retransmission = seqGt(c.snd.sndMax, c.snd.iss);
   let synData = 0;
-  if (c.fastOpen !== null && !retransmission) {
+  // (The SYN-ACK of a simultaneous open carries no Fast Open option: LINUX tcp_send_synack.)
+  if (c.fastOpen !== null && !retransmission && !(synAck && c.fastOpen.active)) {
     // RFC 7413 §4.1.2: the cookie (or the request for one) goes in the first SYN / SYN-ACK only
     // (LINUX: inet_rtx_syn_ack and a retransmitted SYN are built without it).
     writeCookie(out, c.fastOpen.cookie);
