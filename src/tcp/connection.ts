@@ -381,8 +381,9 @@ export class Connection implements Endpoints {
       case 'LISTEN':
         throw new TcpUsageError('ENOTCONN', `shutdown in state ${this.state}`);
       case 'SYN_SENT':
-        // RFC 9293 §3.10.4: queue the FIN until ESTABLISHED.
+        // RFC 9293 §3.10.4: queue the FIN until ESTABLISHED (a deferred Fast Open SYN goes now).
         this.snd.finQueued = true;
+        if (this.fastOpen !== null) this.fastOpen.deferConnect = false;
         return;
       case 'SYN_RECEIVED':
       case 'ESTABLISHED':
