@@ -104,6 +104,7 @@ export class FastOpenContext {
     this.cache = new CookieCache(cacheSize);
   }
 
+  /** Whether net.ipv4.tcp_fastopen has `bit` (one of `TFO`). */
   has(bit: number): boolean {
     return (this.sysctl & bit) !== 0;
   }
@@ -129,6 +130,7 @@ export class CookieCache {
     if (!Number.isInteger(max) || max < 1) throw new RangeError('CookieCache: max must be a positive integer');
   }
 
+  /** What is remembered for the server at `addr`, if anything. */
   get(addr: string): CachedCookie | undefined {
     return this.map.get(addr);
   }
