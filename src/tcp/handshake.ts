@@ -180,6 +180,9 @@ export function writeSyn(c: Connection, now: Instant, out: TcpRepr): void {
   }
   c.snd.sndNxt = seqAdd(c.snd.iss, 1 + synData);
   if (seqGt(c.snd.sndNxt, c.snd.sndMax)) c.snd.sndMax = c.snd.sndNxt;
+  // LINUX tcp_fastopen_synack_timer → inet_rtx_syn_ack: a Fast Open child's timeout resends the
+  // SYN-ACK alone; the data it sent stays outstanding for the retransmissions after the handshake.
+  if (synAck && retransmission && c.fastOpen?.child === true) c.snd.sndNxt = c.snd.sndMax;
   if (!c.timers.isSet(Timer.RETRANSMIT)) armRetransmit(c, now);
   c.lastSend = now;
 }
