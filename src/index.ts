@@ -48,6 +48,8 @@ export {
 
 // The TCP core's public types and options.
 export { DEFAULT_CONFIG, makeConfig, type TcpConfig } from './tcp/config.js';
+export { FastOpenContext, ListenerFastOpen, CookieCache, TFO, makeCookie, parseKeyText, keyText, type CachedCookie, type Cookie } from './tcp/fastopen.js';
+export { sipHash24, sipKeyFromBytes, type SipKey } from './tcp/siphash.js';
 export {
   registerCongestionControl, congestionControlNames, type CongestionAlgorithm, type CongestionControl,
 } from './tcp/congestion/registry.js';

@@ -22,6 +22,8 @@ export const EXT_COUNTERS = [
   'TCPOFOQueue', 'TCPFastRetrans', 'TCPSackRecovery', 'TCPRenoRecovery', 'TCPDSACKRecv', 'TCPSpuriousRetrans', 'TCPDSACKUndo', 'TCPFullUndo', 'TCPLossProbes', 'TCPRackLoss', 'PAWSEstab', 'TCPWinProbe', 'TWRecycled', 'TCPNoSocket',
   'PruneCalled', 'RcvPruned', 'OfoPruned', 'TCPOFODrop', 'TCPRcvQDrop',
   'OutOfWindowIcmps',
+  'TCPFastOpenActive', 'TCPFastOpenActiveFail', 'TCPFastOpenPassive', 'TCPFastOpenPassiveFail', 'TCPFastOpenListenOverflow',
+  'TCPFastOpenCookieReqd', 'TCPFastOpenBlackhole', 'TCPFastOpenPassiveAltKey',
 ] as const;
 
 /**

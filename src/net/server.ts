@@ -27,6 +27,11 @@ export interface ListenOptions {
   host?: string;
   backlog?: number;
   /**
+   * TCP Fast Open (RFC 7413; LINUX setsockopt TCP_FASTOPEN): accept data in SYNs carrying a valid
+   * cookie, with at most this many such handshakes pending at once.
+   */
+  fastOpen?: number;
+  /**
    * SO_REUSEADDR: bind even while old connections on the port sit in TIME_WAIT. Default true, as
    * Node's servers (libuv sets it on every TCP bind); false gives bare Linux's EADDRINUSE.
    */
@@ -141,6 +146,7 @@ export class Server extends EventEmitter {
         // on the same address conflicts, so a restarted server rebinds over its TIME_WAIT ones).
         reuseAddr: opts.reuseAddr ?? true,
         ...(opts.ipv6Only !== undefined ? { ipv6Only: opts.ipv6Only } : {}),
+        ...(opts.fastOpen !== undefined ? { fastOpen: opts.fastOpen } : {}),
         tcp,
       });
     try {

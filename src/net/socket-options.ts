@@ -35,6 +35,12 @@ export interface ConnectOptions extends SocketOptions {
   family?: number;
   /** SO_REUSEADDR for an explicit localPort. */
   reuseAddr?: boolean;
+  /**
+   * TCP Fast Open (RFC 7413; LINUX TCP_FASTOPEN_CONNECT): with a cookie from an earlier
+   * connection to this server, the SYN waits for the first write and carries its data (one round
+   * trip saved); without one the SYN goes at once and asks for a cookie for next time.
+   */
+  fastOpen?: boolean;
   /** Not supported (IP literals only); given for shape compatibility and rejected if used. */
   lookup?: unknown;
   path?: string;

@@ -166,6 +166,7 @@ export class Socket extends Duplex {
         ...(opts.localAddress !== undefined ? { localAddress: opts.localAddress } : {}),
         ...(opts.localPort !== undefined && opts.localPort !== 0 ? { localPort: opts.localPort } : {}),
         ...(opts.reuseAddr !== undefined ? { reuseAddr: opts.reuseAddr } : {}),
+        ...(opts.fastOpen === true ? { fastOpen: true } : {}),
         tcp: a.overrides,
       });
     } catch (e) {
@@ -290,19 +291,24 @@ export class Socket extends Duplex {
     const data = new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     this.pendingWrite = { data, cb };
     this.chunkTaken = 0;
-    if (!this.connecting) this.flushPending();
+    if (!this.connecting || this.fastOpenWrite()) this.flushPending();
+  }
+
+  /** Writes go to the connection before it is established: its SYN may carry them (RFC 7413). */
+  private fastOpenWrite(): boolean {
+    return this.tcp?.conn.fastOpen?.active === true;
   }
 
   /** @internal stream.Duplex implementation. */
   override _final(cb: (err?: Error | null) => void): void {
     this.pendingFinal = cb;
-    if (!this.connecting) this.flushPending();
+    if (!this.connecting || this.fastOpenWrite()) this.flushPending();
   }
 
   /** Push the pending write into the send buffer; then the pending FIN. */
   private flushPending(): void {
     const tcp = this.tcp;
-    if (tcp === null || this.connecting) return;
+    if (tcp === null || (this.connecting && !this.fastOpenWrite())) return;
     const pw = this.pendingWrite;
     if (pw !== null) {
       let n: number;

@@ -20,7 +20,7 @@ export function tcpInfo(c: Connection | null, now: number, listening: boolean): 
     tcpi_retransmits: s.backoff,
     tcpi_probes: s.keepaliveProbes,
     tcpi_backoff: s.backoff,
-    tcpi_options: (s.timestamps ? 1 : 0) | (s.sack ? 2 : 0) | (c.wsEnabled ? 4 : 0),
+    tcpi_options: (s.timestamps ? 1 : 0) | (s.sack ? 2 : 0) | (c.wsEnabled ? 4 : 0) | (c.fastOpen?.synDataAcked === true ? SYMBOLS.TCPI_OPT_SYN_DATA! : 0),
     tcpi_snd_wscale: c.wsEnabled ? s.sndWscale : 0,
     tcpi_rcv_wscale: c.wsEnabled ? s.rcvWscale : 0,
     tcpi_rto: Math.round(s.rto),
@@ -50,7 +50,7 @@ type Tok = { t: 'num'; v: number } | { t: 'name'; v: string } | { t: 'op'; v: st
 
 function lex(src: string): Tok[] {
   const out: Tok[] = [];
-  const re = /\s*(?:(0x[0-9a-fA-F]+|\d+(?:\.\d*)?(?:e[+-]?\d+)?)|([A-Za-z_]\w*(?:\.\w+)*)|("[^"]*"|'[^']*')|(\/\/|==|!=|<=|>=|\*\*|[-+*/%<>(),=\[\]]))/y;
+  const re = /\s*(?:(0x[0-9a-fA-F]+|\d+(?:\.\d*)?(?:e[+-]?\d+)?)|([A-Za-z_]\w*(?:\.\w+)*)|("[^"]*"|'[^']*')|(\/\/|==|!=|<<|>>|<=|>=|\*\*|[-+*/%<>(),=\[\]&|^]))/y;
   let i = 0;
   while (i < src.length) {
     if (/^\s*$/.test(src.slice(i))) break;
@@ -110,20 +110,54 @@ class Parser {
     return this.cmp();
   }
   cmp(): Val {
-    let left = this.sum();
+    let left = this.bitOr();
     let result: Val = true;
     let chained = false;
     for (;;) {
       const t = this.peek();
       if (t === undefined || t.t !== 'op' || !['==', '!=', '<', '<=', '>', '>='].includes(t.v)) break;
       this.i++;
-      const right = this.sum();
+      const right = this.bitOr();
       const ok = compare(t.v, left, right);
       result = chained ? truthy(result) && ok : ok;
       chained = true;
       left = right;
     }
     return chained ? result : left;
+  }
+  /** Python's bitwise operators, between comparisons and sums: | then ^ then & then << >>. */
+  bitOr(): Val {
+    let v = this.bitXor();
+    while (this.atOp('|')) {
+      this.i++;
+      v = num(v) | num(this.bitXor());
+    }
+    return v;
+  }
+  bitXor(): Val {
+    let v = this.bitAnd();
+    while (this.atOp('^')) {
+      this.i++;
+      v = num(v) ^ num(this.bitAnd());
+    }
+    return v;
+  }
+  bitAnd(): Val {
+    let v = this.shift();
+    while (this.atOp('&')) {
+      this.i++;
+      v = num(v) & num(this.shift());
+    }
+    return v;
+  }
+  shift(): Val {
+    let v = this.sum();
+    while (this.atOp('<<') || this.atOp('>>')) {
+      const op = (this.toks[this.i++] as { v: string }).v;
+      const r = num(this.sum());
+      v = op === '<<' ? num(v) << r : num(v) >> r;
+    }
+    return v;
   }
   sum(): Val {
     let v = this.prod();

@@ -67,6 +67,11 @@ interface ScriptSocket {
   localPort: number;
   localIsnLive: number | null;
   localIsnScript: number;
+  /**
+   * The peer's ISN, from the SYN (or SYN-ACK) the script injects: packetdrill's
+   * remote_seq_script_to_live_offset makes every later segment's numbers relative to it.
+   */
+  remoteIsn?: number;
 }
 
 interface Pending {
@@ -132,6 +137,9 @@ export class Interpreter {
     this.strict = this.cfg.has('strict_segments');
     this.tsTick = num('tcp_ts_tick_usecs', 0);
     const v6 = this.cfg.get('ip_version') === 'ipv6';
+    // Upstream's run_all.py passes each variant the Fast Open cookie of its default addresses
+    // under the defaults.sh key (a1a1a1a1-b2b2b2b2-c3c3c3c3-d4d4d4d4), as -D TFO_COOKIE.
+    this.defines.TFO_COOKIE ??= v6 ? 'c1d1e9742a47a9bc' : '3021b9d889017eeb';
     this.local = this.cfg.get('local_ip') ?? (v6 ? 'fd3d:a0b:17d6::1' : '192.168.0.1');
     this.remote = this.cfg.get('remote_ip') ?? (v6 ? 'fd3d:fa7b:d17d::1' : '192.0.2.1');
     const mtu = num('mtu', 1500);
@@ -345,7 +353,11 @@ export class Interpreter {
       // No socket: packets to the default port from a fresh remote port (e.g. a SYN to a closed port).
       sut = this.sut = { passive: true, state: 'syn-received', remotePort: this.nextRemotePort++, localPort: this.env.bindPort, localIsnLive: null, localIsnScript: 0 };
     }
-    const ackOffset = sut.localIsnLive === null ? 0 : (sut.localIsnLive - sut.localIsnScript) >>> 0;
+    // packetdrill's local_seq_script_to_live_offset: a SYN's numbers are relative to the script's
+    // ISN, any other segment's to 0 (`ack 1` is our ISN + 1 whatever ISN the SYN-ACK line wrote).
+    if (flags & 0x02) sut.remoteIsn = ev.seqStart >>> 0;
+    const seqOffset = (flags & 0x02) !== 0 ? 0 : sut.remoteIsn ?? 0;
+    const ackOffset = sut.localIsnLive === null ? 0 : (sut.localIsnLive - ((flags & 0x02) !== 0 ? sut.localIsnScript : 0)) >>> 0;
     const ecr = (e: number): number => {
       const m = this.tsMap.get(e);
       if (m !== undefined) return m;
@@ -362,7 +374,7 @@ export class Interpreter {
     const frame = buildFrame({
       version: this.local.includes(':') ? 6 : 4, src: this.remote, dst: this.local, tos, ttl: ev.ip.ttl ?? 64,
       srcPort: ev.ports?.src ?? sut.remotePort, dstPort: ev.ports?.dst ?? sut.localPort,
-      seq: ev.seqStart >>> 0, ack: (flags & 0x10) !== 0 ? ((ev.ack ?? 0) + ackOffset) >>> 0 : 0,
+      seq: (ev.seqStart + seqOffset) >>> 0, ack: (flags & 0x10) !== 0 ? ((ev.ack ?? 0) + ackOffset) >>> 0 : 0,
       flags, window: ev.win ?? 0, urg: ev.urg ?? 0, optBytes, payloadLen: ev.payloadLen,
     });
     this.opts.verbose?.(`${fmtTime(this.now)} < ${formatPacket(frame)}`);
@@ -378,7 +390,10 @@ export class Interpreter {
     const parts: Live[] = [];
     let sniffed = 0;
     do {
-      const p = this.nextPacket(latest);
+      let p = this.nextPacket(latest);
+      // packetdrill's find_socket_for_live_packet: only the socket under test's segments are
+      // compared; a closed earlier socket's FIN or RST goes by unchecked.
+      while (p !== null && this.sut !== null && this.sut.state !== 'listening' && !this.sut.passive && p.srcPort !== this.sut.localPort) p = this.nextPacket(latest);
       if (p === null) throw new Failure('error handling packet: Timed out waiting for packet', ev.line);
       this.learnIsn(ev, p);
       const m = this.toScript(p);
@@ -455,8 +470,13 @@ export class Interpreter {
 
   private toScript(p: Live): Live {
     const sut = this.sut;
-    if (sut === null || sut.localIsnLive === null) return p;
-    return { ...p, seq: (p.seq - sut.localIsnLive + sut.localIsnScript) >>> 0 };
+    if (sut === null) return p;
+    // packetdrill's remote_seq_live_to_script_offset: our ACK of anything after the peer's SYN
+    // is written relative to its ISN.
+    const ack = (p.flags & 0x02) !== 0 ? p.ack : (p.ack - (sut.remoteIsn ?? 0)) >>> 0;
+    if (sut.localIsnLive === null) return { ...p, ack };
+    // packetdrill's local_seq_live_to_script_offset (see ackOffset above).
+    return { ...p, ack, seq: (p.seq - sut.localIsnLive + ((p.flags & 0x02) !== 0 ? sut.localIsnScript : 0)) >>> 0 };
   }
 }
 

@@ -11,12 +11,13 @@ import type { TcpConfig } from '../tcp/config.js';
 import { congestionControlName } from '../tcp/congestion/registry.js';
 import { NETSTAT_NAMES, SS_NAMES } from '../tcp/state.js';
 import { ScriptError } from './syscalls.js';
+import { parseKeyText } from '../tcp/fastopen.js';
 
 /** sysctls that exist on Linux but change nothing synack does (accepted, no effect). */
 const NO_EFFECT = new Set([
   'tcp_frto', 'tcp_dsack', 'tcp_fack', 'tcp_reordering', 'tcp_early_retrans',
   'tcp_recovery', 'tcp_tso_win_divisor', 'tcp_ecn_option', 'tcp_pacing_ss_ratio', 'tcp_pacing_ca_ratio',
-  'tcp_notsent_lowat', 'tcp_fastopen', 'tcp_fastopen_key', 'tcp_mtu_probing', 'tcp_autocorking',
+  'tcp_notsent_lowat', 'tcp_mtu_probing', 'tcp_autocorking',
   'tcp_moderate_rcvbuf', 'tcp_no_metrics_save', 'tcp_tw_reuse', 'tcp_abort_on_overflow',
   'tcp_thin_linear_timeouts', 'tcp_limit_output_bytes', 'tcp_workaround_signed_windows', 'tcp_rfc1337',
   'tcp_comp_sack_nr', 'tcp_comp_sack_delay_ns', 'tcp_min_rtt_wlen', 'tcp_max_syn_backlog', 'tcp_retries1',
@@ -81,11 +82,25 @@ export function applySysctl(stack: Stack, name: string, value: string): void {
     case 'tcp_ecn': if (n !== 0 && n !== 2) bad(); return; // synack does not negotiate ECN; 2 = only when asked
     case 'tcp_rto_min_us': setConfig(stack, 'minRto', n); return;
     case 'tcp_delack_min': setConfig(stack, 'delAckMin', n * 1000); return;
+    case 'tcp_fastopen':
+      if (!Number.isInteger(n) || n < 0) bad();
+      stack.fastOpen.sysctl = n;
+      return;
+    case 'tcp_fastopen_key': {
+      const keys = parseKeyText(value);
+      if (keys === null) bad();
+      stack.fastOpen.keys = keys!;
+      return;
+    }
+    case 'tcp_fastopen_blackhole_timeout_sec':
+      if (!Number.isInteger(n) || n < 0) bad();
+      stack.fastOpen.blackholeTimeoutSec = n;
+      return;
     case 'tcp_slow_start_after_idle': setConfig(stack, 'slowStartAfterIdle', n !== 0); return;
     case 'tcp_invalid_ratelimit': if (!(n >= 0)) bad(); setConfig(stack, 'invalidRateLimit', n * 1000); return; // ms
     case 'tcp_min_tso_segs': if (!(n >= 1)) bad(); setConfig(stack, 'minTsoSegs', n); return;
     default:
-      if (NO_EFFECT.has(short) && Number.isFinite(n) || short === 'tcp_fastopen_key') return;
+      if (NO_EFFECT.has(short) && Number.isFinite(n)) return;
       throw new ScriptError(`unsupported sysctl ${key}`);
   }
 }
@@ -190,6 +205,11 @@ export function runCommand(text: string, ctx: ShellContext, standard: boolean, d
     if (base === 'sleep' || base === 'true' || base === ':') continue;
     if (base === 'ss' || base === 'netstat') {
       printTable(ctx, base, line);
+      continue;
+    }
+    // `ip tcp_metrics flush`: forget the per-destination metrics, the Fast Open cookies among them.
+    if (base === 'ip' && words[1] === 'tcp_metrics' && /^(flush|delete)$/.test(words[2] ?? '')) {
+      ctx.stack.fastOpen.cache.clear();
       continue;
     }
     // Inside the standard init script: host plumbing that has no meaning in-process.

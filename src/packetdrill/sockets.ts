@@ -13,7 +13,9 @@ import type { TcpConfig } from '../tcp/config.js';
 import { congestionControlName } from '../tcp/congestion/registry.js';
 import { TcpUsageError } from '../tcp/connection.js';
 import { TcpState } from '../tcp/state.js';
+import { synDataSpace, TFO } from '../tcp/fastopen.js';
 import { SYMBOLS as S } from './errno.js';
+import { sipKeyFromBytes, type SipKey } from '../tcp/siphash.js';
 
 export interface SysResult {
   ret: number;
@@ -67,6 +69,14 @@ export class PdSocket {
   sndBufSet = 0;
   /** TCP_CONGESTION name as set. */
   congestion = 'cubic';
+  /** TCP_FASTOPEN's qlen (-1: not set), applied to the listener (RFC 7413). */
+  fastOpenQlen = -1;
+  /** TCP_FASTOPEN_NO_COOKIE. */
+  fastOpenNoCookie = false;
+  /** TCP_FASTOPEN_CONNECT: connect() defers the SYN to the first write (LINUX tcp_fastopen_defer_connect). */
+  fastOpenConnect = false;
+  /** TCP_FASTOPEN_KEY: the listener's own cookie keys. */
+  fastOpenKeys: SipKey[] | null = null;
 
   constructor(
     readonly family: 4 | 6,
@@ -158,12 +168,22 @@ export class SocketLayer {
     try {
       // LINUX: the accept queue holds backlog + 1 (sk_acceptq_is_full uses >).
       s.listener = this.stack.listen({ port: ep.port, address: ep.address, backlog: Math.max(0, backlog), reuseAddr: s.reuseAddr, tcp: s.config });
+      this.applyFastOpen(s);
     } catch (e) {
       return fail(errnoOf(e));
     }
     s.bound = ep;
     this.onListen?.(s);
     return ok();
+  }
+
+  /** The Fast Open options set on a socket, onto its listener (LINUX fastopen_queue_tune ...). */
+  private applyFastOpen(s: PdSocket): void {
+    const l = s.listener;
+    if (l === null) return;
+    if (s.fastOpenQlen >= 0) l.fastOpen.maxQlen = Math.min(s.fastOpenQlen, this.stack.somaxconn);
+    l.fastOpen.noCookie = s.fastOpenNoCookie;
+    l.fastOpen.keys = s.fastOpenKeys;
   }
 
   accept(s: PdSocket): Outcome {
@@ -186,6 +206,8 @@ export class SocketLayer {
 
   connect(s: PdSocket, ep: Endpoint): Outcome {
     if (s.listener !== null) return fail('EISCONN');
+    // LINUX __inet_stream_connect: a deferred Fast Open connect is connecting already.
+    if (s.sock?.conn.fastOpen?.deferConnect === true) return fail('EISCONN');
     if (s.sock !== null) {
       const st = s.sock.state;
       if (s.connecting && (st === 'SYN_SENT' || st === 'SYN_RECEIVED')) return fail('EALREADY');
@@ -201,6 +223,7 @@ export class SocketLayer {
         ...(s.bound !== null && s.bound.address !== '0.0.0.0' && s.bound.address !== '::' ? { localAddress: s.bound.address } : {}),
         ...(s.bound !== null ? { localPort: s.bound.port } : {}),
         reuseAddr: s.reuseAddr, tcp: s.config,
+        ...(s.fastOpenConnect ? { fastOpen: true, fastOpenNoCookie: s.fastOpenNoCookie } : {}),
       });
     } catch (e) {
       return fail(errnoOf(e));
@@ -208,6 +231,9 @@ export class SocketLayer {
     s.attach(sock);
     s.connecting = true;
     this.onConnect?.(s);
+    // LINUX tcp_fastopen_defer_connect: with a cookie, connect() returns 0 at once and the SYN
+    // waits for the first write.
+    if (sock.conn.fastOpen?.deferConnect === true) return ok();
     if (s.nonblock) return fail('EINPROGRESS');
     return {
       poll: () => {
@@ -245,8 +271,66 @@ export class SocketLayer {
     });
   }
 
+  /**
+   * sendto/sendmsg with MSG_FASTOPEN, or the first write of a deferred TCP_FASTOPEN_CONNECT
+   * socket (LINUX tcp_sendmsg_fastopen): connect, with as much data in the SYN as fits when a
+   * cookie is cached (the call returns that count when non-blocking); without a cookie the SYN
+   * asks for one and a non-blocking call says EINPROGRESS having queued nothing.
+   */
+  fastOpenWrite(s: PdSocket, ep: Endpoint | null, len: number, flags: number): Outcome {
+    const nonblock = s.nonblock || (flags & S.MSG_DONTWAIT!) !== 0;
+    let sock = s.sock;
+    if (sock === null) {
+      if (!this.stack.fastOpen.has(TFO.CLIENT_ENABLE) || ep === null) return fail('EOPNOTSUPP');
+      try {
+        sock = this.stack.connect({
+          remoteAddress: ep.address, remotePort: ep.port,
+          ...(s.bound !== null && s.bound.address !== '0.0.0.0' && s.bound.address !== '::' ? { localAddress: s.bound.address } : {}),
+          ...(s.bound !== null ? { localPort: s.bound.port } : {}),
+          reuseAddr: s.reuseAddr, tcp: s.config, fastOpen: true, fastOpenNoCookie: s.fastOpenNoCookie,
+        });
+      } catch (e) {
+        return fail(errnoOf(e));
+      }
+      s.attach(sock);
+      s.connecting = true;
+      this.onConnect?.(s);
+    } else if (sock.conn.fastOpen?.deferConnect !== true) {
+      // LINUX __inet_stream_connect: a second Fast Open send while connecting is EALREADY; once
+      // connected MSG_FASTOPEN is ignored and the data is sent as by any write.
+      const st = sock.state;
+      if (st === 'SYN_SENT' || st === 'SYN_RECEIVED') return fail('EALREADY');
+      return this.write(s, len, flags & ~S.MSG_FASTOPEN!);
+    }
+    const fo = sock.conn.fastOpen!;
+    let copied = 0;
+    if (fo.deferConnect) {
+      copied = Math.min(len, synDataSpace(fo, sock.conn.advMss));
+      sock.write(new Uint8Array(copied)); // sends the SYN, with the data
+    }
+    if (nonblock) return copied > 0 ? ok(copied) : fail('EINPROGRESS');
+    // Blocking: wait for the handshake (LINUX inet_wait_for_connect; its error wins over the
+    // bytes the SYN took), then the rest goes as any write.
+    const conn = sock;
+    let rest: Outcome | null = null;
+    return {
+      poll: () => {
+        if (rest === null) {
+          const st = conn.state;
+          if ((st === 'SYN_SENT' || st === 'SYN_RECEIVED') && s.soError === null) return null;
+          s.connecting = false;
+          const err = s.takeError();
+          if (err !== null) return fail(err);
+          rest = plus(this.write(s, len - copied, flags & ~S.MSG_FASTOPEN!), copied);
+        }
+        return isBlocked(rest) ? rest.poll() : rest;
+      },
+    };
+  }
+
   /** write/send/writev/sendmsg of `len` bytes (contents: zeros, as packetdrill sends). */
   write(s: PdSocket, len: number, flags: number, data?: Uint8Array): Outcome {
+    if (s.sock?.conn.fastOpen?.deferConnect === true) return this.fastOpenWrite(s, null, len, flags);
     const sock = s.sock;
     if (sock === null) return fail(s.listener !== null ? 'EPIPE' : 'EPIPE');
     const nonblock = s.nonblock || (flags & S.MSG_DONTWAIT!) !== 0;
@@ -261,8 +345,10 @@ export class SocketLayer {
       if (s.shutWr) return written > 0 ? ok(written) : fail('EPIPE');
       const st = sock.state;
       // LINUX sk_stream_wait_connect: wait for the handshake, EPIPE when not connecting.
-      if (st === 'SYN_SENT' || st === 'SYN_RECEIVED') return null;
-      if (st !== 'ESTABLISHED' && st !== 'CLOSE_WAIT') return written > 0 ? ok(written) : fail('EPIPE');
+      // (A Fast Open child may send before its handshake completes: LINUX tcp_passive_fastopen.)
+      const tfoChild = st === 'SYN_RECEIVED' && sock.conn.fastOpen?.child === true;
+      if ((st === 'SYN_SENT' || st === 'SYN_RECEIVED') && !tfoChild) return null;
+      if (st !== 'ESTABLISHED' && st !== 'CLOSE_WAIT' && !tfoChild) return written > 0 ? ok(written) : fail('EPIPE');
       if (written === bytes.length) return ok(written);
       try {
         written += sock.write(bytes.subarray(written));
@@ -347,6 +433,10 @@ export class SocketLayer {
       if (!s.shutWr && (st === 'ESTABLISHED' || st === 'CLOSE_WAIT') && sock.writable > 0) r |= S.POLLOUT! | S.POLLWRNORM!;
     }
     if (st === 'CLOSED' && sock.error !== null && !s.shutWr) r |= S.POLLOUT! | S.POLLWRNORM!;
+    // LINUX tcp_done sets sk_shutdown = SHUTDOWN_MASK: a reset connection is readable (EOF/error).
+    if (st === 'CLOSED' && sock.error !== null) r |= S.POLLIN! | S.POLLRDNORM! | S.POLLRDHUP!;
+    // LINUX tcp_poll: a deferred Fast Open connect is writable (the write sends the SYN).
+    if (sock.conn.fastOpen?.deferConnect === true) r |= S.POLLOUT! | S.POLLWRNORM!;
     return r & (events | S.POLLERR! | S.POLLHUP! | S.POLLNVAL!);
   }
 
@@ -385,13 +475,16 @@ export class SocketLayer {
         case S.TCP_USER_TIMEOUT: return ok(0, Math.round(cfg.userTimeout / 1000));
         case S.TCP_CONGESTION: return ok(0, s.congestion);
         case S.TCP_SYNCNT: return ok(0, cfg.synRetries);
+        case S.TCP_FASTOPEN: return ok(0, s.listener?.fastOpen.maxQlen ?? Math.max(0, s.fastOpenQlen));
+        case S.TCP_FASTOPEN_CONNECT: return ok(0, s.fastOpenConnect ? 1 : 0);
+        case S.TCP_FASTOPEN_NO_COOKIE: return ok(0, s.fastOpenNoCookie ? 1 : 0);
         default: return fail('ENOPROTOOPT');
       }
     }
     return fail('ENOPROTOOPT');
   }
 
-  setsockopt(s: PdSocket, level: number, name: number, value: number | string | { onoff: number; linger: number }): SysResult {
+  setsockopt(s: PdSocket, level: number, name: number, value: number | string | { onoff: number; linger: number } | { bytes: Uint8Array; optlen: number }): SysResult {
     const num = typeof value === 'number' ? value : 0;
     const set = <K extends keyof TcpConfig>(k: K, v: TcpConfig[K]): SysResult => {
       s.config[k] = v;
@@ -404,7 +497,7 @@ export class SocketLayer {
         case S.SO_REUSEPORT: return ok();
         case S.SO_KEEPALIVE: return set('keepAlive', num !== 0);
         case S.SO_LINGER: {
-          if (typeof value !== 'object') return fail('EINVAL');
+          if (typeof value !== 'object' || !('onoff' in value)) return fail('EINVAL');
           return set('linger', value.onoff === 0 ? null : value.linger * 1e6);
         }
         case S.SO_SNDBUF: s.sndBufSet = num; return set('sendBuffer', Math.max(4608, num * 2));
@@ -444,10 +537,42 @@ export class SocketLayer {
           return set('congestionControl', v);
         }
         case S.TCP_QUICKACK: case S.TCP_CORK: case S.TCP_LINGER2: case S.TCP_WINDOW_CLAMP: return ok();
+        case S.TCP_FASTOPEN:
+        case S.TCP_FASTOPEN_CONNECT:
+        case S.TCP_FASTOPEN_NO_COOKIE:
+        case S.TCP_FASTOPEN_KEY:
+          return this.setFastOpen(s, name, value);
         default: return fail('ENOPROTOOPT');
       }
     }
     return fail('ENOPROTOOPT');
+  }
+
+  /** LINUX do_tcp_setsockopt's Fast Open options, with its errnos. */
+  private setFastOpen(s: PdSocket, name: number, value: unknown): SysResult {
+    const num = typeof value === 'number' ? value : 0;
+    const closedOrListen = s.sock === null || s.sock.state === 'CLOSED';
+    if (name === S.TCP_FASTOPEN) {
+      // LINUX: TCPF_CLOSE | TCPF_LISTEN only; the qlen is capped by somaxconn.
+      if (num < 0 || !closedOrListen) return fail('EINVAL');
+      s.fastOpenQlen = num;
+    } else if (name === S.TCP_FASTOPEN_CONNECT) {
+      if (num < 0 || num > 1) return fail('EINVAL');
+      if (!this.stack.fastOpen.has(TFO.CLIENT_ENABLE)) return fail('EOPNOTSUPP');
+      if (s.sock !== null || s.listener !== null) return fail('EINVAL');
+      s.fastOpenConnect = num === 1;
+    } else if (name === S.TCP_FASTOPEN_NO_COOKIE) {
+      if (num < 0 || num > 1 || !closedOrListen) return fail('EINVAL');
+      s.fastOpenNoCookie = num === 1;
+    } else {
+      // LINUX TCP_FASTOPEN_KEY: a 16-byte key, or 32 (primary and backup).
+      const v = value as { bytes?: Uint8Array; optlen?: number };
+      const len = v.optlen ?? 0;
+      if (v.bytes === undefined || (len !== 16 && len !== 32) || v.bytes.length < len) return fail('EINVAL');
+      s.fastOpenKeys = len === 16 ? [sipKeyFromBytes(v.bytes.subarray(0, 16))] : [sipKeyFromBytes(v.bytes.subarray(0, 16)), sipKeyFromBytes(v.bytes.subarray(16, 32))];
+    }
+    this.applyFastOpen(s);
+    return ok();
   }
 
   ioctl(s: PdSocket, request: number): SysResult {
@@ -479,6 +604,16 @@ export class SocketLayer {
     if (s.sock === null) return TcpState.CLOSED;
     return TcpState[s.sock.state];
   }
+}
+
+/** A write's result with `n` bytes already taken (by the SYN) added. */
+function plus(o: Outcome, n: number): Outcome {
+  if (n === 0) return o;
+  if (!isBlocked(o)) return o.ret >= 0 ? ok(o.ret + n) : ok(n);
+  return { poll: () => {
+    const r = o.poll();
+    return r === null ? null : r.ret >= 0 ? ok(r.ret + n) : ok(n);
+  }, deadline: o.deadline };
 }
 
 function errnoNum(name: string): number {

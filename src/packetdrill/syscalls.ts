@@ -58,6 +58,12 @@ function sockaddr(e: Expr | undefined, env: SyscallEnv, local: boolean): Endpoin
   throw new ScriptError(`unsupported socket address expression (${e.type})`);
 }
 
+/** The address a MSG_FASTOPEN send connects to: null for AF_UNSPEC (LINUX: EOPNOTSUPP). */
+function fastOpenTarget(e: Expr | undefined, env: SyscallEnv): Endpoint | null {
+  if (e !== undefined && ((e.type === 'sockaddr' && e.family === 'AF_UNSPEC') || (e.type === 'symbol' && e.name === 'AF_UNSPEC'))) return null;
+  return sockaddr(e, env, false);
+}
+
 /** Total bytes of an iovec array `[{..., 100}, {..., 200}]`. */
 function iovLen(e: Expr | undefined, env: SyscallEnv): number {
   if (e === undefined) return 0;
@@ -112,6 +118,29 @@ function valueCheck(what: string, expected: Expr, env: SyscallEnv): (r: SysResul
   };
 }
 
+/** A C string literal's bytes: `\xNN`, `\n`, `\0`, `\\` escapes as the C compiler reads them. */
+function unescapeBytes(s: string): Uint8Array {
+  const out: number[] = [];
+  for (let i = 0; i < s.length; i++) {
+    const ch = s[i]!;
+    if (ch !== '\\' || i + 1 >= s.length) {
+      out.push(ch.charCodeAt(0) & 0xff);
+      continue;
+    }
+    const e = s[++i]!;
+    if (e === 'x') {
+      const m = /^[0-9a-fA-F]{1,2}/.exec(s.slice(i + 1))![0];
+      out.push(parseInt(m, 16));
+      i += m.length;
+    } else if (/[0-7]/.test(e)) {
+      const m = /^[0-7]{1,3}/.exec(s.slice(i))![0];
+      out.push(parseInt(m, 8) & 0xff);
+      i += m.length - 1;
+    } else out.push(({ n: 10, t: 9, r: 13 } as Record<string, number>)[e] ?? e.charCodeAt(0));
+  }
+  return Uint8Array.from(out);
+}
+
 /** Start a system call. */
 export function startSyscall(ev: SyscallEvent, env: SyscallEnv): CallOutcome {
   const L = env.layer;
@@ -157,8 +186,9 @@ export function startSyscall(ev: SyscallEvent, env: SyscallEnv): CallOutcome {
       const level = n(1);
       const name = n(2);
       const v = arg(ev, 3);
-      let value: number | string | { onoff: number; linger: number };
+      let value: number | string | { onoff: number; linger: number } | { bytes: Uint8Array; optlen: number };
       if (name === SYMBOLS.SO_LINGER && level === SYMBOLS.SOL_SOCKET) value = lingerOf(v, env);
+      else if (name === SYMBOLS.TCP_FASTOPEN_KEY && v.type === 'string') value = { bytes: unescapeBytes(v.value), optlen: n(4) };
       else if (v.type === 'string') value = v.value;
       else value = intOf(v, D);
       const r = L.setsockopt(s, level, name, value);
@@ -186,12 +216,17 @@ export function startSyscall(ev: SyscallEvent, env: SyscallEnv): CallOutcome {
     case 'write': return { outcome: L.write(s, n(2), 0) };
     case 'send': case 'sendto': {
       const flags = optN(3, 0);
-      if (flags & SYMBOLS.MSG_FASTOPEN!) throw new ScriptError('MSG_FASTOPEN (TCP Fast Open) is not supported by synack');
       if (flags & SYMBOLS.MSG_ZEROCOPY!) throw new ScriptError('MSG_ZEROCOPY is not supported by synack');
+      if (flags & SYMBOLS.MSG_FASTOPEN!) return { outcome: L.fastOpenWrite(s, fastOpenTarget(ev.args[4], env), n(2), flags) };
       return { outcome: L.write(s, n(2), flags) };
     }
     case 'writev': return { outcome: L.write(s, iovLen(ev.args[1], env), 0) };
-    case 'sendmsg': return { outcome: L.write(s, iovLen(ev.args[1], env), optN(2, 0)) };
+    case 'sendmsg': {
+      const flags = optN(2, 0);
+      const m = ev.args[1];
+      if (flags & SYMBOLS.MSG_FASTOPEN!) return { outcome: L.fastOpenWrite(s, fastOpenTarget(undefined, env), iovLen(m, env), flags) };
+      return { outcome: L.write(s, iovLen(m, env), flags) };
+    }
     case 'shutdown': return { outcome: L.shutdown(s, n(1)) };
     case 'close': return { outcome: L.close(s) };
     default: throw new ScriptError(`system call '${ev.name}' is not supported`);

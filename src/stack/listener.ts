@@ -1,5 +1,6 @@
 import type { Connection } from '../tcp/connection.js';
 import type { TcpConfig } from '../tcp/config.js';
+import { ListenerFastOpen } from '../tcp/fastopen.js';
 import type { TcpSocket } from './socket.js';
 import type { Stack } from './stack.js';
 
@@ -16,6 +17,8 @@ export class Listener {
   closed = false;
   /** IPV6_V6ONLY: a '::' listener that does not also accept IPv4 (LINUX default off: dual-stack). */
   ipv6Only = false;
+  /** The Fast Open queue and settings (TCP_FASTOPEN, TCP_FASTOPEN_KEY ...; RFC 7413). */
+  readonly fastOpen = new ListenerFastOpen();
 
   constructor(
     readonly stack: Stack,

@@ -1,6 +1,7 @@
 import { seqAdd } from '../seq.js';
 import { bump } from '../tcp/connection.js';
-import { negotiate } from '../tcp/handshake.js';
+import { fastOpenChild, negotiate } from '../tcp/handshake.js';
+import { ConnFastOpen, tryFastOpen } from '../tcp/fastopen.js';
 import type { Instant } from '../time.js';
 import { ACK, RST, SYN, clearTcpRepr, type TcpRepr } from '../wire/tcp-repr.js';
 import type { Listener } from './listener.js';
@@ -51,9 +52,22 @@ export function listenInput(st: Stack, l: Listener, remoteAddr: string, localAdd
   c.maxSndWnd = c.sndWnd;
   c.sndWl1 = seg.seq;
   c.lastRecv = now;
-  c.setState('SYN_RECEIVED', 'rcv SYN: snd SYN,ACK');
-  l.synQueue.add(c);
+  // RFC 7413 §4.2.2, LINUX tcp_conn_request → tcp_try_fastopen: a cookie asked for or presented.
+  const fo = tryFastOpen(st.fastOpen, l.fastOpen, seg, remoteAddr, localAddr);
+  for (const k of fo.counters) bump(st.counters, k as 'TCPFastOpenPassive');
+  if (fo.child || fo.synAckCookie.len >= 0) {
+    c.fastOpen = new ConnFastOpen();
+    c.fastOpen.cookie = fo.synAckCookie;
+  }
+  c.setState('SYN_RECEIVED', fo.child ? 'rcv SYN with a valid Fast Open cookie: snd SYN,ACK' : 'rcv SYN: snd SYN,ACK');
   st.register(c);
+  if (fo.child) {
+    // LINUX tcp_fastopen_create_child: the child takes the SYN's data and goes straight to the
+    // accept queue; the handshake completes later.
+    fastOpenChild(c, now, seg);
+    l.fastOpen.pending.add(c);
+    st.queueAccept(l, c);
+  } else l.synQueue.add(c);
   st.service(c);
 }
 

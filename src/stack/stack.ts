@@ -19,6 +19,7 @@ import { StackError } from './errors.js';
 import { IsnGenerator } from './isn.js';
 import { ConnTable } from './conn-table.js';
 import { Listener } from './listener.js';
+import { activeFastOpen, FastOpenContext, TFO } from '../tcp/fastopen.js';
 import { endpoint, Ports } from './ports.js';
 import { TcpSocket } from './socket.js';
 import { TcpGlue } from './tcp-glue.js';
@@ -106,6 +107,8 @@ export class Stack implements TimerClient {
   private readonly observers: ((ev: StackEvent) => void)[] = [];
   /** @internal */
   readonly tx = newTcpRepr();
+  /** TCP Fast Open (RFC 7413): net.ipv4.tcp_fastopen, its keys, the client's cookie cache. */
+  readonly fastOpen: FastOpenContext;
 
   constructor(opts: StackOptions) {
     if (!opts || !Array.isArray(opts.addresses) || opts.addresses.length === 0) {
@@ -129,6 +132,9 @@ export class Stack implements TimerClient {
     const ports = opts.ephemeralPorts ?? [32768, 60999];
     this.udp = new UdpLayer(this.ip, this.counters, new Rng((opts.seed ?? 1) ^ 0x55445000), [ports[0], ports[1]], (reason) => this.publishDrop(reason));
     this.ip.register(IPPROTO_UDP, this.udp);
+    // The Fast Open key from a generator of its own too (LINUX: random until tcp_fastopen_key sets one).
+    const fo = new Rng((opts.seed ?? 1) ^ 0x7f0c3400);
+    this.fastOpen = new FastOpenContext(new Uint8Array(new Uint32Array([fo.u32(), fo.u32(), fo.u32(), fo.u32()]).buffer));
   }
 
   /** Addresses given without a length: their family's default route goes out the first interface. */
@@ -240,7 +246,11 @@ export class Stack implements TimerClient {
   // ------------------------------------------------------------------ user API
 
   /** Passive OPEN: listen on (address, port). Throws EADDRINUSE by Linux's bind rules. */
-  listen(opts: { port: number; address?: string; backlog?: number; reuseAddr?: boolean; ipv6Only?: boolean; tcp?: Partial<TcpConfig> }): Listener {
+  /**
+   * `fastOpen`: accept data in SYNs (RFC 7413), at most this many handshakes pending at once
+   * (LINUX setsockopt TCP_FASTOPEN's qlen); it also turns the server bit of tcp_fastopen on.
+   */
+  listen(opts: { port: number; address?: string; backlog?: number; reuseAddr?: boolean; ipv6Only?: boolean; tcp?: Partial<TcpConfig>; fastOpen?: number }): Listener {
     const address = opts.address === undefined ? '0.0.0.0' : this.localAddress(opts.address, 'address', true);
     // Port 0: the stack picks a free ephemeral port (LINUX inet_csk_get_port), as bind(0) does.
     const port = opts.port === 0 ? this.ports.freePort(address) : checkPort(opts.port, 'port', false);
@@ -249,13 +259,26 @@ export class Stack implements TimerClient {
     this.ports.checkBind(address, port, opts.reuseAddr ?? false);
     const l = new Listener(this, address, port, backlog, opts.tcp ?? {}, opts.reuseAddr ?? false);
     l.ipv6Only = opts.ipv6Only ?? false;
+    if (opts.fastOpen !== undefined) {
+      if (!Number.isInteger(opts.fastOpen) || opts.fastOpen < 0) throw new TypeError(`fastOpen: ${String(opts.fastOpen)} is not a queue length (a non-negative integer)`);
+      this.fastOpen.sysctl |= TFO.SERVER_ENABLE;
+      l.fastOpen.maxQlen = Math.min(opts.fastOpen, this.somaxconn);
+    } else if (this.fastOpen.has(TFO.SERVER_ENABLE) && this.fastOpen.has(TFO.SERVER_WO_SOCKOPT1)) {
+      // LINUX inet_listen: TFO_SERVER_WO_SOCKOPT1 makes every listener a Fast Open one.
+      l.fastOpen.maxQlen = backlog;
+    }
     this.listeners.set(l.key, l);
     this.publish({ type: 'state', local: endpoint(address, port), remote: endpoint(address.includes(':') ? '::' : '0.0.0.0', 0), from: 'CLOSED', to: 'LISTEN', cause: 'listen', conn: null });
     return l;
   }
 
-  /** Active OPEN: connect to (remoteAddress, remotePort). */
-  connect(opts: { remoteAddress: string; remotePort: number; localAddress?: string; localPort?: number; reuseAddr?: boolean; tcp?: Partial<TcpConfig> }): TcpSocket {
+  /**
+   * Active OPEN: connect to (remoteAddress, remotePort). `fastOpen` (RFC 7413, LINUX
+   * TCP_FASTOPEN_CONNECT): with a cookie cached for the server the SYN waits for the first write
+   * and carries its data; without one it goes at once and asks for a cookie for next time.
+   * `fastOpenNoCookie` (TCP_FASTOPEN_NO_COOKIE): send SYN data without a cookie.
+   */
+  connect(opts: { remoteAddress: string; remotePort: number; localAddress?: string; localPort?: number; reuseAddr?: boolean; tcp?: Partial<TcpConfig>; fastOpen?: boolean; fastOpenNoCookie?: boolean }): TcpSocket {
     const remoteAddr = this.connectTarget(opts.remoteAddress);
     const remotePort = checkPort(opts.remotePort, 'remotePort', true);
     const zone = this.zoneOf(opts.remoteAddress, remoteAddr);
@@ -272,6 +295,11 @@ export class Stack implements TimerClient {
       localPort = this.ports.ephemeralPort(localAddr, remoteAddr, remotePort);
     }
     const c = this.newConnection(localAddr, localPort, remoteAddr, remotePort, opts.tcp);
+    if (opts.fastOpen === true) {
+      if (!this.fastOpen.has(TFO.CLIENT_ENABLE)) throw new StackError('EOPNOTSUPP', 'fastOpen: the client bit of net.ipv4.tcp_fastopen is off');
+      c.fastOpen = activeFastOpen(this.fastOpen, remoteAddr, opts.fastOpenNoCookie === true);
+      c.fastOpen.deferConnect = c.fastOpen.withData;
+    }
     const sock = new TcpSocket(this, c);
     this.register(c);
     c.open(this.now());
@@ -528,6 +556,11 @@ export class Stack implements TimerClient {
 
   /** A passive child completed its handshake: SYN queue → accept queue. */
   private established(l: Listener, c: Connection): void {
+    this.queueAccept(l, c);
+  }
+
+  /** @internal Hand a child to accept(): at ESTABLISHED, or at once for a Fast Open child (RFC 7413 §4.2.2). */
+  queueAccept(l: Listener, c: Connection): void {
     l.synQueue.delete(c);
     const sock = new TcpSocket(this, c);
     // An IPv4 peer of a dual-stack listener is seen as ::ffff:a.b.c.d, as Linux and Node show it.

@@ -21,6 +21,7 @@ import { bump, newMib, type Mib } from '../mib.js';
 import { Work } from './work.js';
 import { Receiver, readData, receiveWindow } from './receiver.js';
 import { Sender } from './sender.js';
+import type { ConnFastOpen } from './fastopen.js';
 
 /** Counters shared with the stack (MIB/nstat names, typed in src/mib.ts), incremented in place. */
 export { bump, type Mib };
@@ -131,6 +132,8 @@ export class Connection implements Endpoints {
    * §4.2.3.9: soft errors do not abort); a later timeout reports it instead of ETIMEDOUT.
    */
   softError: TcpErrorCode | null = null;
+  /** TCP Fast Open state (RFC 7413; fastopen.ts), null on an ordinary connection. */
+  fastOpen: ConnFastOpen | null = null;
   /** The path MTU's cap on segment size (LINUX tcp_sync_mss): PMTU - IP - TCP headers. */
   pathMss = 0xffff;
   /** Largest payload of one TSO packet (0: the link does not cut segments; see sender.ts tsoCap). */
@@ -351,7 +354,11 @@ export class Connection implements Endpoints {
     if (!this.canSend()) {
       throw new TcpUsageError(this.state === 'CLOSED' ? (this.error ?? 'EPIPE') : 'EPIPE', `send in state ${this.state}`);
     }
-    return this.snd.sendBuf.push(data, off, len);
+    const n = this.snd.sendBuf.push(data, off, len);
+    // RFC 7413 §4.1.2: a deferred Fast Open connect sends its SYN with the first write (LINUX
+    // tcp_sendmsg_fastopen: even an empty one).
+    if (this.fastOpen !== null && this.fastOpen.deferConnect) this.fastOpen.deferConnect = false;
+    return n;
   }
 
   /** Bytes ready to read. */
@@ -384,8 +391,9 @@ export class Connection implements Endpoints {
       case 'LISTEN':
         throw new TcpUsageError('ENOTCONN', `shutdown in state ${this.state}`);
       case 'SYN_SENT':
-        // RFC 9293 §3.10.4: queue the FIN until ESTABLISHED.
+        // RFC 9293 §3.10.4: queue the FIN until ESTABLISHED (a deferred Fast Open SYN goes now).
         this.snd.finQueued = true;
+        if (this.fastOpen !== null) this.fastOpen.deferConnect = false;
         return;
       case 'SYN_RECEIVED':
       case 'ESTABLISHED':

@@ -8,8 +8,9 @@ import { receiveText } from './receiver.js';
 import { Timer } from './timers.js';
 import { setTs } from './clock.js';
 import { Work } from './work.js';
-import { ackNewData, armRetransmit } from './sender.js';
+import { ackNewData, armRetransmit, scratchFor } from './sender.js';
 import { bump } from '../mib.js';
+import { cacheSet, cookieOf, synDataSpace, writeCookie } from './fastopen.js';
 
 /** RFC 9293 §3.10.7.3: a segment arrives in SYN_SENT. */
 export function synSentInput(c: Connection, now: Instant, seg: TcpRepr): void {
@@ -43,6 +44,7 @@ export function synSentInput(c: Connection, now: Instant, seg: TcpRepr): void {
     ackNewData(c, now, seg);
     established(c, now, 'rcv SYN,ACK: snd ACK');
     c.pending |= Work.ACK;
+    fastOpenSynAck(c, now, seg);
     if (seg.payload.length > 0) receiveText(c, now, c.rcv.rcvNxt, seg.payload);
     if (seg.flags & FIN && seqAdd(seg.seq, 1 + seg.payload.length) === c.rcv.rcvNxt) processFin(c, now);
   } else {
@@ -75,6 +77,27 @@ export function negotiate(c: Connection, seg: TcpRepr): void {
   c.tsEnabled = c.config.timestamps && seg.hasTimestamp;
   if (c.tsEnabled) c.rcv.tsRecent = seg.tsVal;
   c.snd.cc.init(c.effMss, c.config.initialCwnd);
+}
+
+/**
+ * RFC 7413 §4.2.2, LINUX tcp_fastopen_create_child / tcp_fastopen_add_skb: a TFO child takes
+ * the SYN's data (and FIN) at once; its SYN-ACK acknowledges them.
+ */
+export function fastOpenChild(c: Connection, now: Instant, seg: TcpRepr): void {
+  const fo = c.fastOpen!;
+  fo.child = true;
+  const n = seg.payload.length > 0 ? c.rcv.recvBuf.push(seg.payload, 0, seg.payload.length) : 0;
+  if (n > 0 || seg.flags & FIN) fo.synDataAcked = true;
+  fo.synDataIn = n;
+  if (n > 0) {
+    c.rcv.rcvNxt = seqAdd(c.rcv.rcvNxt, n);
+    c.rcv.lastAckSent = c.rcv.rcvNxt;
+    c.rcv.rcvMss = Math.max(c.rcv.rcvMss, Math.min(n, c.advMss));
+    c.emit(EV.readable);
+  }
+  if (seg.flags & FIN && n === seg.payload.length) processFin(c, now);
+  c.pending &= ~Work.ACK; // the SYN-ACK acknowledges it all
+  c.timers.stop(Timer.DELAYED_ACK);
 }
 
 /** The handshake is complete (§3.10.7.3 / §3.10.7.4 SYN_RECEIVED). */
@@ -140,6 +163,14 @@ export function writeSyn(c: Connection, now: Instant, out: TcpRepr): void {
     if (c.config.timestamps) setTs(c, now, out, 0);
   }
   const retransmission = seqGt(c.snd.sndMax, c.snd.iss);
+  let synData = 0;
+  // (The SYN-ACK of a simultaneous open carries no Fast Open option: LINUX tcp_send_synack.)
+  if (c.fastOpen !== null && !retransmission && !(synAck && c.fastOpen.active)) {
+    // RFC 7413 §4.1.2: the cookie (or the request for one) goes in the first SYN / SYN-ACK only
+    // (LINUX: inet_rtx_syn_ack and a retransmitted SYN are built without it).
+    writeCookie(out, c.fastOpen.cookie);
+    if (!synAck && c.fastOpen.withData) synData = writeSynData(c, out);
+  }
   if (retransmission) {
     bump(c.mib, 'RetransSegs');
     c.snd.totalRetrans++;
@@ -147,10 +178,61 @@ export function writeSyn(c: Connection, now: Instant, out: TcpRepr): void {
     c.snd.rttSeq = c.snd.iss;
     c.snd.rttStart = now;
   }
-  c.snd.sndNxt = seqAdd(c.snd.iss, 1);
+  c.snd.sndNxt = seqAdd(c.snd.iss, 1 + synData);
   if (seqGt(c.snd.sndNxt, c.snd.sndMax)) c.snd.sndMax = c.snd.sndNxt;
+  // LINUX tcp_fastopen_synack_timer → inet_rtx_syn_ack: a Fast Open child's timeout resends the
+  // SYN-ACK alone; the data it sent stays outstanding for the retransmissions after the handshake.
+  if (synAck && retransmission && c.fastOpen?.child === true) c.snd.sndNxt = c.snd.sndMax;
   if (!c.timers.isSet(Timer.RETRANSMIT)) armRetransmit(c, now);
   c.lastSend = now;
+}
+
+/**
+ * RFC 7413 §4.1.2, LINUX tcp_send_syn_data: the first SYN carries what the application queued,
+ * up to the SYN's data space; a retransmitted SYN goes without it (the data waits for the
+ * SYN-ACK, then goes again if the SYN-ACK did not acknowledge it).
+ */
+function writeSynData(c: Connection, out: TcpRepr): number {
+  const fo = c.fastOpen!;
+  const n = Math.min(c.snd.sendBuf.length, synDataSpace(fo, c.advMss));
+  fo.synData = n;
+  if (n > 0) {
+    out.payload = c.snd.sendBuf.view(0, n, scratchFor(c, n));
+  }
+  return n;
+}
+
+/**
+ * RFC 7413 §4.1.2, LINUX tcp_rcv_fastopen_synack: a SYN-ACK answering our Fast Open SYN. Its
+ * cookie and MSS go to the cache; SYN data it did not acknowledge goes again at once, as the
+ * first data of the connection (TCPFastOpenActiveFail); fully acknowledged data counts as
+ * TCPFastOpenActive.
+ */
+function fastOpenSynAck(c: Connection, now: Instant, seg: TcpRepr): void {
+  const fo = c.fastOpen;
+  if (fo === null || !fo.active) return;
+  const cookie = cookieOf(seg);
+  const dataUnacked = fo.synData > 0 && seqLt(c.snd.sndUna, seqAdd(c.snd.iss, 1 + fo.synData));
+  let synDrop = false;
+  let tryExp = 0;
+  if (c.snd.totalRetrans > 0) {
+    // The SYN timed out: the server presumably saw only the plain retransmitted SYN.
+    synDrop = cookie.len < 0 && dataUnacked;
+  } else if (cookie.len < 0 && fo.synData === 0) {
+    // A cookie asked for and not given: try the other option kind next time.
+    tryExp = fo.cookie.exp ? 2 : 1;
+  }
+  // LINUX: the server's MSS option (the clamp: 536 when it sent none).
+  if (fo.cacheEntry !== null) cacheSet(fo.cacheEntry, seg.mss > 0 ? seg.mss : 536, cookie, synDrop, tryExp, now);
+  if (dataUnacked) {
+    bump(c.mib, 'TCPFastOpenActiveFail');
+    c.snd.sndNxt = c.snd.sndUna; // go back: the unacknowledged SYN data is sent again now
+    return;
+  }
+  if (fo.synData > 0) {
+    fo.synDataAcked = true;
+    bump(c.mib, 'TCPFastOpenActive');
+  }
 }
 
 /** LINUX tcp_check_req: a retransmitted SYN (same ISN) in SYN_RECEIVED gets the SYN-ACK again. */

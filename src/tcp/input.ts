@@ -145,7 +145,9 @@ function segmentText(c: Connection, now: Instant, seg: TcpRepr): boolean {
 
 /** The peer's FIN, in order (§3.10.7.4 eighth). */
 export function processFin(c: Connection, now: Instant): void {
-  const dataReceived = seqDiff(c.rcv.rcvNxt, c.rcv.irs) > 1;
+  // (A Fast Open child's SYN data does not count: LINUX tcp_fastopen_add_skb queues it without
+  // tcp_event_data_recv, so the ACK timeout is still 0 and the FIN is acknowledged at once.)
+  const dataReceived = seqDiff(c.rcv.rcvNxt, c.rcv.irs) > 1 + (c.fastOpen?.synDataIn ?? 0);
   c.rcv.rcvNxt = seqAdd(c.rcv.rcvNxt, 1);
   c.rcv.finReceived = true;
   // LINUX tcp_fin → tcp_sack_reset: the FIN clears pending SACK and D-SACK information.
@@ -189,7 +191,9 @@ function finTransition(c: Connection, now: Instant): void {
 function resetByPeer(c: Connection): void {
   switch (c.state) {
     case 'SYN_RECEIVED':
-      if (c.passive) c.setState('CLOSED', 'rcv RST: request dropped, listener stays in LISTEN');
+      // LINUX tcp_reset: a Fast Open child, which the application may hold, reports ECONNRESET.
+      if (c.fastOpen?.child === true) c.fail('ECONNRESET', 'rcv RST in SYN_RECEIVED (Fast Open child)');
+      else if (c.passive) c.setState('CLOSED', 'rcv RST: request dropped, listener stays in LISTEN');
       else c.fail('ECONNREFUSED', 'rcv RST in SYN_RECEIVED');
       return;
     case 'ESTABLISHED':

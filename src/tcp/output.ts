@@ -19,10 +19,13 @@ function due(c: Connection): number {
   const rsts = c.pending & (Work.REPLY_RST | Work.RST);
   const s = c.state;
   if (s === 'CLOSED' || s === 'LISTEN') return rsts;
-  if (c.snd.sndNxt === c.snd.iss && c.snd.sndUna === c.snd.iss) return rsts | Work.SYN;
+  // (A Fast Open connect with a cookie waits for the first write: LINUX tcp_fastopen_defer_connect.)
+  if (c.snd.sndNxt === c.snd.iss && c.snd.sndUna === c.snd.iss) return c.fastOpen?.deferConnect === true ? rsts : rsts | Work.SYN;
   if (s === 'SYN_SENT') return rsts;
   let w = c.pending & ~Work.FORCE_SEND;
-  if (s === 'SYN_RECEIVED') return w; // nothing but the SYN-ACK and ACKs until the handshake completes
+  // Nothing but the SYN-ACK and ACKs until the handshake completes, except from a Fast Open
+  // child, which may send data right after its SYN-ACK (RFC 7413 §4.2.2, LINUX tcp_sendmsg).
+  if (s === 'SYN_RECEIVED' && c.fastOpen?.child !== true) return w;
   if (c.snd.rec.inRecovery && c.sackEnabled && c.snd.rec.rack.lostBytes > 0) w |= Work.LOST;
   return w | Work.DATA;
 }

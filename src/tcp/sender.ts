@@ -315,7 +315,10 @@ export function sendData(c: Connection, now: Instant, out: TcpRepr): boolean {
     // the largest window the peer offered (§3.8.6.2.1).
     if (!lastOfQueue && len < c.snd.maxSndWnd / 2) return false;
     // Nagle: one small segment in flight at a time, unless TCP_NODELAY or it carries the FIN.
-    if (lastOfQueue && !c.config.noDelay && c.snd.inFlight > 0 && !(mayFin && c.snd.finQueued)) return false;
+    // (A Fast Open child's SYN-ACK is not data in flight: LINUX sends it from the request sock,
+    // so the child's packets_out is 0 and tcp_nagle_test lets its first small write out.)
+    const synAckOnly = c.state === 'SYN_RECEIVED' && c.snd.inFlight <= 1;
+    if (lastOfQueue && !c.config.noDelay && c.snd.inFlight > 0 && !synAckOnly && !(mayFin && c.snd.finQueued)) return false;
   }
   let flags = ACK;
   // PSH where Linux's would be: on the end of what the user wrote (LINUX tcp_push marks the

@@ -57,11 +57,14 @@ function retransmitTimeout(c: Connection, now: Instant): void {
   const s = c.state;
   bump(c.mib, 'TCPTimeouts');
   const handshake = s === 'SYN_SENT' || s === 'SYN_RECEIVED';
-  const limit = handshake ? (c.passive ? c.config.synAckRetries : c.config.synRetries) : c.config.retries2;
+  // LINUX tcp_fastopen_synack_timer: a Fast Open child gets one SYN-ACK retry more, then
+  // tcp_write_err (the application holds it: ETIMEDOUT).
+  const tfoChild = s === 'SYN_RECEIVED' && c.fastOpen?.child === true;
+  const limit = handshake ? (c.passive ? c.config.synAckRetries + (tfoChild ? 1 : 0) : c.config.synRetries) : c.config.retries2;
   // RFC 5482: data unacknowledged for longer than the user timeout ends the connection.
   const userTimedOut = c.config.userTimeout > 0 && c.snd.unackedSince !== NEVER && now - c.snd.unackedSince >= c.config.userTimeout;
   if (c.snd.backoff >= limit || userTimedOut) {
-    if (s === 'SYN_RECEIVED' && c.passive) {
+    if (s === 'SYN_RECEIVED' && c.passive && !tfoChild) {
       // LINUX: the request is dropped; nobody has seen this connection yet.
       c.setState('CLOSED', 'SYN-ACK retransmissions exhausted');
       return;

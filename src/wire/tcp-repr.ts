@@ -61,6 +61,15 @@ export interface TcpRepr {
   sackCount: number;
   /** Left/right edges: [l0, r0, l1, r1, ...], MAX_SACK_BLOCKS pairs. */
   sackBlocks: Uint32Array;
+  /**
+   * TCP Fast Open option (RFC 7413 §4.1.1, kind 34, or the experimental kind 254 with magic
+   * 0xF989): -1 when absent, 0 for a cookie request, else the cookie's length in `fastOpenCookie`.
+   */
+  fastOpen: number;
+  /** The Fast Open option is the experimental one (kind 254, RFC 6994 ExID 0xF989). */
+  fastOpenExp: boolean;
+  /** The cookie's bytes (the first `fastOpen` of 16: RFC 7413 §4.1.1 allows 4 to 16). */
+  fastOpenCookie: Uint8Array;
   /** Payload bytes (a view into the packet or the send buffer; never retained by the receiver). */
   payload: Uint8Array;
 }
@@ -85,6 +94,9 @@ export function newTcpRepr(): TcpRepr {
     tsEcr: 0,
     sackCount: 0,
     sackBlocks: new Uint32Array(MAX_SACK_BLOCKS * 2),
+    fastOpen: -1,
+    fastOpenExp: false,
+    fastOpenCookie: new Uint8Array(16),
     payload: EMPTY,
   };
 }
@@ -105,6 +117,8 @@ export function clearTcpRepr(r: TcpRepr): TcpRepr {
   r.tsVal = 0;
   r.tsEcr = 0;
   r.sackCount = 0;
+  r.fastOpen = -1;
+  r.fastOpenExp = false;
   r.payload = EMPTY;
   return r;
 }

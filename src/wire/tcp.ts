@@ -25,7 +25,14 @@ export const TcpOpt = {
   SACK_PERMITTED: 4,
   SACK: 5,
   TIMESTAMP: 8,
+  /** RFC 7413 §4.1.1: TCP Fast Open cookie. */
+  FAST_OPEN: 34,
+  /** RFC 6994 experimental option (Fast Open's pre-RFC kind, with ExID 0xF989). */
+  EXP: 254,
 } as const;
+
+/** RFC 6994 ExID of the experimental Fast Open option (LINUX TCPOPT_FASTOPEN_MAGIC). */
+export const FAST_OPEN_MAGIC = 0xf989;
 
 /**
  * Parse the TCP segment that follows the IP header described by `ip` (which must come from
@@ -152,6 +159,12 @@ function parseOptions(b: Uint8Array, i: number, end: number, out: TcpRepr): Drop
         out.tsVal = readU32(b, i + 2);
         out.tsEcr = readU32(b, i + 6);
         break;
+      case TcpOpt.FAST_OPEN: // RFC 7413 §4.1.1: kind 34, length 2 + cookie.
+        fastOpenOption(b, i + 2, olen - 2, false, out);
+        break;
+      case TcpOpt.EXP: // RFC 6994: kind 254, ExID; Fast Open's is 0xF989 (the cookie follows).
+        if (olen >= 4 && ((b[i + 2]! << 8) | b[i + 3]!) === FAST_OPEN_MAGIC) fastOpenOption(b, i + 4, olen - 4, true, out);
+        break;
       default:
         // RFC 9293 §3.1 MUST-6: an option we do not implement is ignored, its length field skipped.
         break;
@@ -159,6 +172,27 @@ function parseOptions(b: Uint8Array, i: number, end: number, out: TcpRepr): Drop
     i += olen;
   }
   return null;
+}
+
+/**
+ * LINUX tcp_parse_fastopen_option: an even length of 0 (a cookie request) or 4..16 is a cookie;
+ * any other length is an option present without a usable cookie (-1: ignored, as Linux does).
+ */
+function fastOpenOption(b: Uint8Array, at: number, len: number, exp: boolean, out: TcpRepr): void {
+  if (len & 1) return;
+  if (len !== 0 && (len < 4 || len > 16)) {
+    out.fastOpen = -1;
+    return;
+  }
+  out.fastOpen = len;
+  out.fastOpenExp = exp;
+  for (let k = 0; k < len; k++) out.fastOpenCookie[k] = b[at + k]!;
+}
+
+/** Bytes the Fast Open option takes, padded to 4 (LINUX tcp_options_write: NOP,NOP after an odd-word one). */
+function fastOpenLength(r: TcpRepr): number {
+  if (r.fastOpen < 0) return 0;
+  return ((r.fastOpenExp ? 4 : 2) + r.fastOpen + 3) & ~3;
 }
 
 /** SACK blocks emitTcp writes: as many as fit beside a timestamp (3) or alone (4), RFC 2018 §3. */
@@ -175,6 +209,7 @@ export function tcpOptionsLength(r: TcpRepr): number {
     if (r.hasTimestamp) n += 12;
     else if (r.sackPermitted) n += 4;
     if (r.wscale >= 0) n += 4;
+    n += fastOpenLength(r);
   } else {
     if (r.hasTimestamp) n += 12;
     const k = sackBlocksToEmit(r);
@@ -227,6 +262,7 @@ export function emitTcpOptions(buf: Uint8Array, off: number, r: TcpRepr): number
       buf[p + 3] = r.wscale & 0xff;
       p += 4;
     }
+    if (r.fastOpen >= 0) p = writeFastOpen(buf, p, r);
   } else {
     if (r.hasTimestamp) {
       buf[p] = TcpOpt.NOP;
@@ -248,6 +284,21 @@ export function emitTcpOptions(buf: Uint8Array, off: number, r: TcpRepr): number
     }
   }
   return p - off;
+}
+
+/** LINUX tcp_options_write OPTION_FAST_OPEN_COOKIE: kind, length (ExID), cookie, NOP padding. */
+function writeFastOpen(buf: Uint8Array, p: number, r: TcpRepr): number {
+  const len = (r.fastOpenExp ? 4 : 2) + r.fastOpen;
+  buf[p] = r.fastOpenExp ? TcpOpt.EXP : TcpOpt.FAST_OPEN;
+  buf[p + 1] = len;
+  let q = p + 2;
+  if (r.fastOpenExp) {
+    writeU16(buf, q, FAST_OPEN_MAGIC);
+    q += 2;
+  }
+  for (let k = 0; k < r.fastOpen; k++) buf[q++] = r.fastOpenCookie[k]!;
+  while ((q - p) & 3) buf[q++] = TcpOpt.NOP;
+  return q;
 }
 
 function writeTimestamp(buf: Uint8Array, p: number, r: TcpRepr): number {
