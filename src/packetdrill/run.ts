@@ -355,7 +355,9 @@ export class Interpreter {
     }
     // packetdrill's local_seq_script_to_live_offset: a SYN's numbers are relative to the script's
     // ISN, any other segment's to 0 (`ack 1` is our ISN + 1 whatever ISN the SYN-ACK line wrote).
-    if (flags & 0x02) sut.remoteIsn = ev.seqStart >>> 0;
+    // Only a SYN that starts the connection sets the peer's ISN (upstream's remote_isn comes from
+    // the socket's first SYN): a later SYN on an open connection is just an out-of-window segment.
+    if (flags & 0x02 && (sut.remoteIsn === undefined || sut.state !== 'open')) sut.remoteIsn = ev.seqStart >>> 0;
     const seqOffset = (flags & 0x02) !== 0 ? 0 : sut.remoteIsn ?? 0;
     const ackOffset = sut.localIsnLive === null ? 0 : (sut.localIsnLive - ((flags & 0x02) !== 0 ? sut.localIsnScript : 0)) >>> 0;
     const ecr = (e: number): number => {
