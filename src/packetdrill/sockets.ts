@@ -13,6 +13,7 @@ import type { TcpConfig } from '../tcp/config.js';
 import { congestionControlName } from '../tcp/congestion/registry.js';
 import { TcpUsageError } from '../tcp/connection.js';
 import { TcpState } from '../tcp/state.js';
+import { notsentBelowLowat } from '../tcp/send-queue.js';
 import { SYMBOLS as S } from './errno.js';
 
 export interface SysResult {
@@ -67,6 +68,10 @@ export class PdSocket {
   sndBufSet = 0;
   /** TCP_CONGESTION name as set. */
   congestion = 'cubic';
+  /** TCP_NOTSENT_LOWAT as set on this socket (0: the sysctl's value applies; getsockopt says 0). */
+  notsentLowatSet = 0;
+  /** TCP_INQ: recvmsg hands back a TCP_CM_INQ control message (LINUX tcp_recvmsg). */
+  inq = false;
 
   constructor(
     readonly family: 4 | 6,
@@ -344,7 +349,8 @@ export class SocketLayer {
     if (finRcvd || s.shutRd) r |= S.POLLIN! | S.POLLRDNORM! | S.POLLRDHUP!;
     if (st !== 'SYN_SENT' && st !== 'SYN_RECEIVED') {
       if (sock.readable > 0) r |= S.POLLIN! | S.POLLRDNORM!;
-      if (!s.shutWr && (st === 'ESTABLISHED' || st === 'CLOSE_WAIT') && sock.writable > 0) r |= S.POLLOUT! | S.POLLWRNORM!;
+      // LINUX tcp_poll: __sk_stream_is_writeable(sk, 1), with TCP_NOTSENT_LOWAT's wake test.
+      if (!s.shutWr && (st === 'ESTABLISHED' || st === 'CLOSE_WAIT') && sock.writable > 0 && notsentBelowLowat(sock.conn, 1)) r |= S.POLLOUT! | S.POLLWRNORM!;
     }
     if (st === 'CLOSED' && sock.error !== null && !s.shutWr) r |= S.POLLOUT! | S.POLLWRNORM!;
     return r & (events | S.POLLERR! | S.POLLHUP! | S.POLLNVAL!);
@@ -385,6 +391,8 @@ export class SocketLayer {
         case S.TCP_USER_TIMEOUT: return ok(0, Math.round(cfg.userTimeout / 1000));
         case S.TCP_CONGESTION: return ok(0, s.congestion);
         case S.TCP_SYNCNT: return ok(0, cfg.synRetries);
+        case S.TCP_INQ: return ok(0, s.inq ? 1 : 0);
+        case S.TCP_NOTSENT_LOWAT: return ok(0, s.notsentLowatSet);
         default: return fail('ENOPROTOOPT');
       }
     }
@@ -443,11 +451,31 @@ export class SocketLayer {
           s.congestion = v;
           return set('congestionControl', v);
         }
+        case S.TCP_NOTSENT_LOWAT:
+          // LINUX do_tcp_setsockopt: any value; 0 falls back to the sysctl (tcp_notsent_lowat()).
+          s.notsentLowatSet = num >>> 0;
+          return set('notsentLowat', num === 0 ? this.stack.config.notsentLowat : num >>> 0);
+        case S.TCP_INQ:
+          // LINUX do_tcp_setsockopt: TCP_INQ takes 0 or 1.
+          if (num < 0 || num > 1) return fail('EINVAL');
+          s.inq = num === 1;
+          return ok();
         case S.TCP_QUICKACK: case S.TCP_CORK: case S.TCP_LINGER2: case S.TCP_WINDOW_CLAMP: return ok();
         default: return fail('ENOPROTOOPT');
       }
     }
     return fail('ENOPROTOOPT');
+  }
+
+  /**
+   * The TCP_CM_INQ value after a read (LINUX tcp_inq_hint): bytes still queued to read, or 1 once
+   * everything is read and a FIN arrived, so the reader knows to read again and see EOF.
+   */
+  inqHint(s: PdSocket): number {
+    const sock = s.sock;
+    if (sock === null) return 0;
+    const n = sock.readable;
+    return n === 0 && sock.conn.finReceived ? 1 : n;
   }
 
   ioctl(s: PdSocket, request: number): SysResult {

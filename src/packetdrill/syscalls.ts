@@ -182,7 +182,12 @@ export function startSyscall(ev: SyscallEvent, env: SyscallEnv): CallOutcome {
     case 'read': return { outcome: L.read(s, n(2), 0) };
     case 'recv': case 'recvfrom': return { outcome: L.read(s, n(2), optN(3, 0)) };
     case 'readv': return { outcome: L.read(s, iovLen(ev.args[1], env), 0) };
-    case 'recvmsg': return { outcome: L.read(s, iovLen(ev.args[1], env), optN(2, 0)) };
+    case 'recvmsg': {
+      const outcome = L.read(s, iovLen(ev.args[1], env), optN(2, 0));
+      const m = ev.args[1];
+      const control = m?.type === 'msghdr' ? m.control : null;
+      return { outcome, check: control === null ? undefined : cmsgCheck(control, env, () => (s.inq ? L.inqHint(s) : null)) };
+    }
     case 'write': return { outcome: L.write(s, n(2), 0) };
     case 'send': case 'sendto': {
       const flags = optN(3, 0);
@@ -196,6 +201,31 @@ export function startSyscall(ev: SyscallEvent, env: SyscallEnv): CallOutcome {
     case 'close': return { outcome: L.close(s) };
     default: throw new ScriptError(`system call '${ev.name}' is not supported`);
   }
+}
+
+/**
+ * recvmsg's msg_control: the control messages a read hands back. synack produces TCP_CM_INQ
+ * (with TCP_INQ on); `inq` gives its value, or null when the socket would not add it.
+ */
+function cmsgCheck(control: Expr, env: SyscallEnv, inq: () => number | null): (r: SysResult) => string | null {
+  const list = control.type === 'array' ? control.elements : [control];
+  return (r) => {
+    if (r.ret < 0) return null;
+    for (const c of list) {
+      if (c.type !== 'cmsg') throw new ScriptError(`recvmsg: unsupported msg_control element (${c.type})`);
+      const level = intOf(c.level, env.defines);
+      const type = intOf(c.cmsgType, env.defines);
+      if ((level !== SYMBOLS.SOL_TCP && level !== SYMBOLS.IPPROTO_TCP) || type !== SYMBOLS.TCP_CM_INQ) {
+        throw new ScriptError(`recvmsg: control message level ${level} type ${type} is not supported by synack`);
+      }
+      const got = inq();
+      if (got === null) return 'recvmsg: no TCP_CM_INQ control message (TCP_INQ is off)';
+      if (c.data.type === 'ellipsis') continue;
+      const want = intOf(c.data, env.defines);
+      if (want !== got) return `Bad recvmsg TCP_CM_INQ cmsg_data: expected: ${want} actual: ${got}`;
+    }
+    return null;
+  };
 }
 
 /** poll(fds, nfds, timeout): immediate or blocking until ready or timeout (the caller's clock). */

@@ -21,6 +21,7 @@ import { bump, newMib, type Mib } from '../mib.js';
 import { Work } from './work.js';
 import { Receiver, readData, receiveWindow } from './receiver.js';
 import { Sender } from './sender.js';
+import { admitChunk, SendChunks } from './send-queue.js';
 
 /** Counters shared with the stack (MIB/nstat names, typed in src/mib.ts), incremented in place. */
 export { bump, type Mib };
@@ -86,6 +87,8 @@ export class Connection implements Endpoints {
 
   /** The send half: send sequence variables, queue, RTT, recovery and congestion (sender.ts). */
   readonly snd: Sender;
+  /** The chunks of the send queue, for TCP_NOTSENT_LOWAT (send-queue.ts). */
+  readonly chunks: SendChunks;
   /** The receive half: receive sequence variables, buffers, window, ACK state (receiver.ts). */
   readonly rcv: Receiver;
 
@@ -160,6 +163,7 @@ export class Connection implements Endpoints {
     this.advMss = this.config.maxSeg > 0 ? Math.min(this.config.maxSeg, init.linkMss) : init.linkMss;
     this.peerMss = init.ipv6 ? 1220 : 536;
     this.snd = new Sender(init.iss >>> 0, this.config);
+    this.chunks = new SendChunks(this.snd.sndBufSeq);
     this.rcv = new Receiver(this.config, this.advMss);
   }
 
@@ -341,7 +345,9 @@ export class Connection implements Endpoints {
     if (!this.canSend()) {
       throw new TcpUsageError(this.state === 'CLOSED' ? (this.error ?? 'EPIPE') : 'EPIPE', `send in state ${this.state}`);
     }
-    return this.snd.sendBuf.push(data, off, len);
+    if (this.config.notsentLowat >= 0xffffffff) return this.snd.sendBuf.push(data, off, len);
+    // TCP_NOTSENT_LOWAT: one chunk at a time (send-queue.ts); the caller transmits and asks again.
+    return this.snd.sendBuf.push(data, off, admitChunk(this, len));
   }
 
   /** Bytes ready to read. */
