@@ -5,6 +5,7 @@
  */
 
 import { ERRNO, errnoOf, isErrnoCode } from '../errors.js';
+import { EPOLL } from './epoll.js';
 
 export { errnoName } from '../errors.js';
 
@@ -54,4 +55,5 @@ export const SYMBOLS: Readonly<Record<string, number>> = {
   TCPI_OPT_TIMESTAMPS: 1, TCPI_OPT_SACK: 2, TCPI_OPT_WSCALE: 4, TCPI_OPT_ECN: 8,
   TCPI_OPT_ECN_SEEN: 16, TCPI_OPT_SYN_DATA: 32,
   INADDR_ANY: 0,
+  ...EPOLL,
 };

@@ -19,7 +19,7 @@ import { buildFrame, encodeOptions, flagBits, fragmentError, joinSegments, parse
 import { parseScript, PacketdrillSyntaxError } from './parser.js';
 import { runCommand } from './shell.js';
 import { isBlocked, SocketLayer, type Blocked, type PdSocket, type SysResult } from './sockets.js';
-import { checkResult, ScriptError, startPoll, startSyscall, type SyscallEnv } from './syscalls.js';
+import { checkResult, ScriptError, startEpollWait, startPoll, startSyscall, type SyscallEnv } from './syscalls.js';
 import { SynackError } from '../errors.js';
 
 export interface RunOptions {
@@ -315,7 +315,8 @@ export class Interpreter {
   private syscall(ev: SyscallEvent, start: number, end: number): void {
     let call;
     try {
-      call = ev.name === 'poll' ? startPoll(ev, this.env, () => this.now) : startSyscall(ev, this.env);
+      call = ev.name === 'poll' ? startPoll(ev, this.env, () => this.now)
+        : ev.name === 'epoll_wait' ? startEpollWait(ev, this.env, () => this.now) : startSyscall(ev, this.env);
     } catch (e) {
       if (e instanceof ScriptError) throw new Failure(e.message, ev.line, true);
       throw e;

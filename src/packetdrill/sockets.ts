@@ -15,6 +15,7 @@ import { TcpUsageError } from '../tcp/connection.js';
 import { TcpState } from '../tcp/state.js';
 import { notsentBelowLowat } from '../tcp/send-queue.js';
 import { SYMBOLS as S } from './errno.js';
+import { Epoll, wake, type EpollItem } from './epoll.js';
 
 export interface SysResult {
   ret: number;
@@ -70,6 +71,10 @@ export class PdSocket {
   congestion = 'cubic';
   /** TCP_NOTSENT_LOWAT as set on this socket (0: the sysctl's value applies; getsockopt says 0). */
   notsentLowatSet = 0;
+  /** epoll items watching this socket (woken by its events, epoll.ts). */
+  readonly watchers = new Set<EpollItem>();
+  /** A write found the send buffer full (LINUX SOCK_NOSPACE): the next freed space wakes EPOLLOUT. */
+  nospace = false;
   /** TCP_INQ: recvmsg hands back a TCP_CM_INQ control message (LINUX tcp_recvmsg). */
   inq = false;
 
@@ -83,7 +88,17 @@ export class PdSocket {
     s.onError = (code) => {
       this.soError = code;
       this.connecting = false;
+      wake(this.watchers, S.POLLERR!); // LINUX sock_def_error_report
     };
+    // LINUX sock_def_readable, sk_stream_write_space (only after SOCK_NOSPACE), sock_def_wakeup.
+    s.onData = () => wake(this.watchers, S.POLLIN! | S.POLLRDNORM!);
+    s.onWritable = () => {
+      if (!this.nospace) return;
+      this.nospace = false;
+      wake(this.watchers, S.POLLOUT! | S.POLLWRNORM!);
+    };
+    s.onEnd = () => wake(this.watchers, 0);
+    s.onState = () => wake(this.watchers, 0);
     s.onLinger = (acked) => {
       this.lingerDone = acked;
     };
@@ -111,6 +126,8 @@ export interface SocketLayerOptions {
 /** The fd table and the calls on it. */
 export class SocketLayer {
   readonly fds = new Map<number, PdSocket>();
+  /** epoll instances, sharing the fd numbers with sockets. */
+  readonly epolls = new Map<number, Epoll>();
   /** Called when a socket starts an active open (the interpreter learns its local port). */
   onConnect: ((s: PdSocket) => void) | null = null;
   onListen: ((s: PdSocket) => void) | null = null;
@@ -123,7 +140,7 @@ export class SocketLayer {
 
   private nextFd(): number {
     let fd = 3;
-    while (this.fds.has(fd)) fd++;
+    while (this.fds.has(fd) || this.epolls.has(fd)) fd++;
     return fd;
   }
 
@@ -167,6 +184,7 @@ export class SocketLayer {
       return fail(errnoOf(e));
     }
     s.bound = ep;
+    s.listener.onConnection = () => wake(s.watchers, S.POLLIN! | S.POLLRDNORM!);
     this.onListen?.(s);
     return ok();
   }
@@ -275,6 +293,7 @@ export class SocketLayer {
         return written > 0 ? ok(written) : fail(errnoOf(e));
       }
       if (written === bytes.length) return ok(written);
+      s.nospace = true;
       if (nonblock) return written > 0 ? ok(written) : null;
       return null;
     };
@@ -313,6 +332,7 @@ export class SocketLayer {
 
   close(s: PdSocket): Outcome {
     this.fds.delete(s.fd);
+    for (const item of [...s.watchers]) this.epolls.get(item.epfd)?.remove(item);
     if (s.listener !== null) {
       s.listener.close();
       return ok();
@@ -465,6 +485,47 @@ export class SocketLayer {
       }
     }
     return fail('ENOPROTOOPT');
+  }
+
+  /** epoll_create / epoll_create1: a new epoll fd. */
+  epollCreate(): SysResult {
+    const fd = this.nextFd();
+    this.epolls.set(fd, new Epoll(fd, (s, events) => this.revents(s, events)));
+    return ok(fd);
+  }
+
+  /** epoll_ctl(epfd, op, fd, {events, data}). */
+  epollCtl(epfd: number, op: number, fd: number, events: number, data: number): SysResult {
+    const ep = this.epolls.get(epfd);
+    const target = this.fds.get(fd);
+    if (ep === undefined || (target === undefined && !this.epolls.has(fd))) return fail('EBADF');
+    if (fd === epfd) return fail('EINVAL');
+    if (target === undefined) return fail('EPERM'); // LINUX: nesting epoll fds is not emulated here
+    const err = ep.ctl(op, fd, target, events, data);
+    return err === null ? ok() : fail(err);
+  }
+
+  /** epoll_wait: the ready events, blocking up to `timeoutMs` (-1: forever) of virtual time. */
+  epollWait(epfd: number, max: number, timeoutMs: number, now: () => number): Outcome {
+    const ep = this.epolls.get(epfd);
+    if (ep === undefined) return fail('EBADF');
+    if (max <= 0) return fail('EINVAL');
+    const start = now();
+    const attempt = (): SysResult | null => {
+      const got = ep.harvest(max);
+      if (got.length > 0 || timeoutMs === 0 || (timeoutMs > 0 && now() >= start + timeoutMs * 1000)) return ok(got.length, got);
+      return null;
+    };
+    return attempt() ?? { poll: attempt, deadline: timeoutMs > 0 ? start + timeoutMs * 1000 : undefined };
+  }
+
+  /** close() of an epoll fd. */
+  closeEpoll(epfd: number): SysResult {
+    const ep = this.epolls.get(epfd);
+    if (ep === undefined) return fail('EBADF');
+    for (const item of [...ep.items.values()]) ep.remove(item);
+    this.epolls.delete(epfd);
+    return ok();
   }
 
   /**

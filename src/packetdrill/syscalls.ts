@@ -122,7 +122,16 @@ export function startSyscall(ev: SyscallEvent, env: SyscallEnv): CallOutcome {
     const dom = arg(ev, 0).type === 'ellipsis' ? (env.wildcard === '::' ? SYMBOLS.AF_INET6! : SYMBOLS.AF_INET!) : n(0);
     return { outcome: L.socket(dom, n(1), n(2)) };
   }
+  if (ev.name === 'epoll_create') return { outcome: n(0) <= 0 ? fail('EINVAL') : L.epollCreate() };
+  if (ev.name === 'epoll_create1') return { outcome: (n(0) & ~SYMBOLS.EPOLL_CLOEXEC!) !== 0 ? fail('EINVAL') : L.epollCreate() };
   const fd = env.fdMap.get(n(0)) ?? n(0);
+  if (ev.name === 'epoll_ctl') {
+    const target = env.fdMap.get(n(2)) ?? n(2);
+    const e = ev.args[3];
+    const { events, data } = e !== undefined && e.type === 'epollev' ? { events: intOf(e.events, D), data: intOf(e.value, D) } : { events: 0, data: 0 };
+    return { outcome: L.epollCtl(fd, n(1), target, events >>> 0, data) };
+  }
+  if (ev.name === 'close' && L.epolls.has(fd)) return { outcome: L.closeEpoll(fd) };
   const s = L.get(fd);
   if (s === null) return { outcome: fail('EBADF') };
   // A NULL (or literal) buffer pointer: LINUX copy_from_user/copy_to_user fail with EFAULT.
@@ -259,6 +268,29 @@ export function startPoll(ev: SyscallEvent, env: SyscallEnv, now: () => number):
       for (let i = 0; i < pfds.length; i++) {
         const want = pfds[i]!.revents;
         if (want !== null && got[i] !== want) return `poll: fd ${pfds[i]!.fd} revents: expected: 0x${want.toString(16)} vs actual: 0x${(got[i] ?? 0).toString(16)}`;
+      }
+      return null;
+    },
+  };
+}
+
+/** epoll_wait(epfd, events, maxevents, timeout): the ready (events, data) pairs, checked against the script's. */
+export function startEpollWait(ev: SyscallEvent, env: SyscallEnv, now: () => number): CallOutcome {
+  const epfd = intOf(arg(ev, 0), env.defines);
+  const want = arg(ev, 1);
+  const expected = (want.type === 'array' ? want.elements : [want]).filter((e) => e.type === 'epollev');
+  const outcome = env.layer.epollWait(env.fdMap.get(epfd) ?? epfd, intOf(arg(ev, 2), env.defines), intOf(arg(ev, 3), env.defines), now);
+  return {
+    outcome,
+    check: (r) => {
+      const got = (r.value ?? []) as { events: number; data: number }[];
+      for (let i = 0; i < got.length && i < expected.length; i++) {
+        const e = expected[i]!;
+        if (e.type !== 'epollev') continue;
+        const wantEvents = intOf(e.events, env.defines) >>> 0;
+        if (got[i]!.events >>> 0 !== wantEvents) return `epoll_wait: event ${i} events: expected: 0x${wantEvents.toString(16)} vs actual: 0x${(got[i]!.events >>> 0).toString(16)}`;
+        const wantData = intOf(e.value, env.defines);
+        if (got[i]!.data !== wantData) return `epoll_wait: event ${i} ${e.field}: expected: ${wantData} vs actual: ${got[i]!.data}`;
       }
       return null;
     },
