@@ -7,6 +7,7 @@
 import type { Connection } from '../tcp/connection.js';
 import { TcpState } from '../tcp/state.js';
 import { SYMBOLS } from './errno.js';
+import { CHRONO } from '../tcp/chrono.js';
 import { ScriptError } from './syscalls.js';
 
 /** tcp_info as Linux reports it (units: µs for times, packets for windows). */
@@ -43,6 +44,14 @@ export function tcpInfo(c: Connection | null, now: number, listening: boolean): 
     tcpi_bytes_acked: Math.max(0, ((s.sndUna - s.iss - 1) | 0)),
     tcpi_bytes_received: Math.max(0, ((s.rcvNxt - s.irs - 1) | 0)),
     tcpi_notsent_bytes: Math.max(0, s.sendQueue - s.unacked),
+    // LINUX tcp_get_info: milliseconds since data was last sent / received.
+    tcpi_last_data_sent: Math.floor((now - c.snd.lsndtime) / 1000),
+    tcpi_last_data_recv: Math.floor((now - c.lastDataRecv) / 1000),
+    tcpi_last_ack_recv: Math.floor((now - c.lastRecv) / 1000),
+    // LINUX tcp_get_info_chrono_stats: µs busy (all conditions), receive-window and send-buffer limited.
+    tcpi_busy_time: c.chrono.total(now, CHRONO.BUSY) + c.chrono.total(now, CHRONO.RWND_LIMITED) + c.chrono.total(now, CHRONO.SNDBUF_LIMITED),
+    tcpi_rwnd_limited: c.chrono.total(now, CHRONO.RWND_LIMITED),
+    tcpi_sndbuf_limited: c.chrono.total(now, CHRONO.SNDBUF_LIMITED),
   };
 }
 
@@ -244,6 +253,12 @@ export function runCode(code: string, info: Record<string, number>): string | nu
   };
   for (const line of logicalLines(code)) {
     if (line === 'pass') continue;
+    if (/^print\s*\(/.test(line)) {
+      // print(x): evaluated (so an unknown name is still reported), its output not shown.
+      const p = new Parser(lex(line.slice(line.indexOf('('))), env);
+      p.expr();
+      continue;
+    }
     const assign = /^([A-Za-z_]\w*)\s*=(?!=)\s*(.*)$/.exec(line);
     if (assign !== null) {
       const p = new Parser(lex(assign[2]!), env);

@@ -22,6 +22,7 @@ import { Work } from './work.js';
 import { Receiver, readData, receiveWindow } from './receiver.js';
 import { Sender } from './sender.js';
 import { admitChunk, SendChunks } from './send-queue.js';
+import { Chronograph } from './chrono.js';
 
 /** Counters shared with the stack (MIB/nstat names, typed in src/mib.ts), incremented in place. */
 export { bump, type Mib };
@@ -87,6 +88,10 @@ export class Connection implements Endpoints {
 
   /** The send half: send sequence variables, queue, RTT, recovery and congestion (sender.ts). */
   readonly snd: Sender;
+  /** What has limited the sender and for how long (tcpi_busy_time, tcpi_rwnd_limited). */
+  readonly chrono = new Chronograph();
+  /** When data last arrived, or the connection was established (LINUX icsk_ack.lrcvtime). */
+  lastDataRecv: Instant = 0;
   /** The chunks of the send queue, for TCP_NOTSENT_LOWAT (send-queue.ts). */
   readonly chunks: SendChunks;
   /** The receive half: receive sequence variables, buffers, window, ACK state (receiver.ts). */
@@ -220,6 +225,7 @@ export class Connection implements Endpoints {
     const wasEstab = prev === 'ESTABLISHED' || prev === 'CLOSE_WAIT';
     const isEstab = next === 'ESTABLISHED' || next === 'CLOSE_WAIT';
     if (isEstab && !wasEstab) bump(this.mib, 'CurrEstab');
+    if (next === 'ESTABLISHED' && (prev === 'SYN_SENT' || prev === 'SYN_RECEIVED')) this.lastDataRecv = this.lastRecv; // LINUX tcp_finish_connect
     if (wasEstab && !isEstab) bump(this.mib, 'CurrEstab', -1);
     // RFC 4022 tcpActiveOpens / tcpPassiveOpens / tcpAttemptFails / tcpEstabResets.
     if (next === 'SYN_SENT') bump(this.mib, 'ActiveOpens');

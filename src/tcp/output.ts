@@ -9,6 +9,7 @@ import { fillAck } from './receiver.js';
 import { retransmitAt, sendData, sendMss } from './sender.js';
 import { writeSyn } from './handshake.js';
 import { setTs } from './clock.js';
+import { chronoAfterTransmit } from './chrono.js';
 
 /**
  * The work due now (work.ts): the bits input and timers set, plus what the TCB implies — our SYN
@@ -39,6 +40,7 @@ export function pollTransmit(c: Connection, now: Instant, out: TcpRepr): boolean
   for (let work = due(c); work !== 0; work &= work - 1) {
     if (serve(c, now, out, (work & -work) as WorkBit)) return true;
   }
+  chronoAfterTransmit(c, now);
   return false;
 }
 
