@@ -8,6 +8,7 @@ import type { Connection } from '../tcp/connection.js';
 import { TcpState } from '../tcp/state.js';
 import { SYMBOLS } from './errno.js';
 import { CHRONO } from '../tcp/chrono.js';
+import { EcnFlag } from '../tcp/ecn.js';
 import { ScriptError } from './syscalls.js';
 
 /** tcp_info as Linux reports it (units: µs for times, packets for windows). */
@@ -21,7 +22,8 @@ export function tcpInfo(c: Connection | null, now: number, listening: boolean): 
     tcpi_retransmits: s.backoff,
     tcpi_probes: s.keepaliveProbes,
     tcpi_backoff: s.backoff,
-    tcpi_options: (s.timestamps ? 1 : 0) | (s.sack ? 2 : 0) | (c.wsEnabled ? 4 : 0),
+    // LINUX tcp_get_info: TCPI_OPT_ECN once negotiated, TCPI_OPT_ECN_SEEN once ECT/CE arrived.
+    tcpi_options: (s.timestamps ? 1 : 0) | (s.sack ? 2 : 0) | (c.wsEnabled ? 4 : 0) | (c.ecnFlags & EcnFlag.OK ? 8 : 0) | (c.ecnFlags & EcnFlag.SEEN ? 16 : 0),
     tcpi_snd_wscale: c.wsEnabled ? s.sndWscale : 0,
     tcpi_rcv_wscale: c.wsEnabled ? s.rcvWscale : 0,
     tcpi_rto: Math.round(s.rto),

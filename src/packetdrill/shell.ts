@@ -52,6 +52,10 @@ export function applySysctl(stack: Stack, name: string, value: string): void {
     case 'tcp_syn_linear_timeouts': setConfig(stack, 'synLinearTimeouts', n); return;
     case 'tcp_synack_retries': setConfig(stack, 'synAckRetries', n); return;
     case 'tcp_retries2': setConfig(stack, 'retries2', n); return;
+    case 'tcp_ecn':
+      if (n !== 0 && n !== 1 && n !== 2) bad();
+      setConfig(stack, 'ecn', n);
+      return;
     case 'tcp_notsent_lowat': setConfig(stack, 'notsentLowat', n >>> 0 === 0 ? 0xffffffff : n >>> 0); return;
     case 'tcp_fin_timeout': setConfig(stack, 'finTimeout', n * 1e6); return;
     case 'tcp_keepalive_time': setConfig(stack, 'keepIdle', n * 1e6); return;

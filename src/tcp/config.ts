@@ -51,6 +51,11 @@ export interface TcpConfig {
   /** TCP_NODELAY: disables Nagle (RFC 9293 §3.7.4). */
   noDelay: boolean;
   /**
+   * net.ipv4.tcp_ecn (RFC 3168, tcp/ecn.ts): 0 off; 1 ask for ECN on active opens and accept it;
+   * 2 accept it when the peer asks (LINUX default).
+   */
+  ecn: number;
+  /**
    * TCP_NOTSENT_LOWAT (LINUX tcp_notsent_lowat; the sysctl sets the default, UINT_MAX = off):
    * the application may queue a new chunk only while fewer unsent bytes than this are queued,
    * and the socket polls writable only while twice the unsent bytes are below it.
@@ -121,6 +126,7 @@ export const DEFAULT_CONFIG: Readonly<TcpConfig> = Object.freeze({
   lingerTimeoutAction: 'reset',
   userTimeout: 0,
   noDelay: false,
+  ecn: 2,
   notsentLowat: 0xffffffff,
   maxSeg: 0,
   sendBuffer: 1 << 20,

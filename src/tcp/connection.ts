@@ -90,6 +90,8 @@ export class Connection implements Endpoints {
   readonly snd: Sender;
   /** What has limited the sender and for how long (tcpi_busy_time, tcpi_rwnd_limited). */
   readonly chrono = new Chronograph();
+  /** ECN state (ecn.ts EcnFlag bits; LINUX tp->ecn_flags). */
+  ecnFlags = 0;
   /** When data last arrived, or the connection was established (LINUX icsk_ack.lrcvtime). */
   lastDataRecv: Instant = 0;
   /** The chunks of the send queue, for TCP_NOTSENT_LOWAT (send-queue.ts). */

@@ -1,3 +1,4 @@
+import { ecnOnAck, ecnOnData } from './ecn.js';
 import { seqAdd, seqDiff, seqGt, seqLe } from '../seq.js';
 import { EV } from './events.js';
 import { type Instant } from '../time.js';
@@ -75,6 +76,7 @@ function synchronizedInput(c: Connection, now: Instant, seg: TcpRepr): void {
   if (c.state === 'SYN_RECEIVED') {
     if (!synReceivedAck(c, now, seg) || simOpenSynAck) return;
   } else if (!processAck(c, now, seg)) return;
+  else ecnOnAck(c, seg);
   if (updateTsRecent) c.rcv.tsRecent = seg.tsVal;
   updateSendWindow(c, seg);
   if (afterAck(c, now)) return;
@@ -139,7 +141,9 @@ function segmentText(c: Connection, now: Instant, seg: TcpRepr): boolean {
     return false;
   }
   if (c.tsEnabled && seg.hasTimestamp && seg.tsEcr !== 0) measureRcvRtt(c, now, seg.tsEcr);
+  const ackNow = ecnOnData(c, seg);
   receiveText(c, now, seg.seq, seg.payload);
+  if (ackNow) c.pending |= Work.ACK; // RFC 3168 §6.1.3 / LINUX tcp_enter_quickack_mode
   return true;
 }
 

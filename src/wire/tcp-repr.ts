@@ -63,6 +63,11 @@ export interface TcpRepr {
   sackBlocks: Uint32Array;
   /** Payload bytes (a view into the packet or the send buffer; never retained by the receiver). */
   payload: Uint8Array;
+  /**
+   * The ECN field of the IP header that carries (or carried) this segment (RFC 3168 §5: 0 Not-ECT,
+   * 2 ECT(0), 1 ECT(1), 3 CE). Not a TCP field: the IP layer reads and writes it.
+   */
+  ipEcn: number;
 }
 
 const EMPTY = new Uint8Array(0);
@@ -86,6 +91,7 @@ export function newTcpRepr(): TcpRepr {
     sackCount: 0,
     sackBlocks: new Uint32Array(MAX_SACK_BLOCKS * 2),
     payload: EMPTY,
+    ipEcn: 0,
   };
 }
 
@@ -106,6 +112,7 @@ export function clearTcpRepr(r: TcpRepr): TcpRepr {
   r.tsEcr = 0;
   r.sackCount = 0;
   r.payload = EMPTY;
+  r.ipEcn = 0;
   return r;
 }
 
