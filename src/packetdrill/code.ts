@@ -61,7 +61,7 @@ type Tok = { t: 'num'; v: number } | { t: 'name'; v: string } | { t: 'op'; v: st
 
 function lex(src: string): Tok[] {
   const out: Tok[] = [];
-  const re = /\s*(?:(0x[0-9a-fA-F]+|\d+(?:\.\d*)?(?:e[+-]?\d+)?)|([A-Za-z_]\w*(?:\.\w+)*)|("[^"]*"|'[^']*')|(\/\/|==|!=|<=|>=|\*\*|[-+*/%<>(),=\[\]]))/y;
+  const re = /\s*(?:(0x[0-9a-fA-F]+|\d+(?:\.\d*)?(?:e[+-]?\d+)?)|([A-Za-z_]\w*(?:\.\w+)*)|("[^"]*"|'[^']*')|(\/\/|==|!=|<=|>=|\*\*|[-+*/%<>(),=\[\]&|^]))/y;
   let i = 0;
   while (i < src.length) {
     if (/^\s*$/.test(src.slice(i))) break;
@@ -121,20 +121,45 @@ class Parser {
     return this.cmp();
   }
   cmp(): Val {
-    let left = this.sum();
+    let left = this.bitOr();
     let result: Val = true;
     let chained = false;
     for (;;) {
       const t = this.peek();
       if (t === undefined || t.t !== 'op' || !['==', '!=', '<', '<=', '>', '>='].includes(t.v)) break;
       this.i++;
-      const right = this.sum();
+      const right = this.bitOr();
       const ok = compare(t.v, left, right);
       result = chained ? truthy(result) && ok : ok;
       chained = true;
       left = right;
     }
     return chained ? result : left;
+  }
+  /** Python's `|`, `^`, `&` (between comparisons and `+ -`), on integers. */
+  bitOr(): Val {
+    let v = this.bitXor();
+    while (this.atOp('|')) {
+      this.i++;
+      v = num(v) | num(this.bitXor());
+    }
+    return v;
+  }
+  bitXor(): Val {
+    let v = this.bitAnd();
+    while (this.atOp('^')) {
+      this.i++;
+      v = num(v) ^ num(this.bitAnd());
+    }
+    return v;
+  }
+  bitAnd(): Val {
+    let v = this.sum();
+    while (this.atOp('&')) {
+      this.i++;
+      v = num(v) & num(this.sum());
+    }
+    return v;
   }
   sum(): Val {
     let v = this.prod();

@@ -23,6 +23,7 @@ import { Receiver, readData, receiveWindow } from './receiver.js';
 import { Sender } from './sender.js';
 import { admitChunk, SendChunks } from './send-queue.js';
 import { Chronograph } from './chrono.js';
+import { CwrReduction } from './ecn.js';
 
 /** Counters shared with the stack (MIB/nstat names, typed in src/mib.ts), incremented in place. */
 export { bump, type Mib };
@@ -92,6 +93,8 @@ export class Connection implements Endpoints {
   readonly chrono = new Chronograph();
   /** ECN state (ecn.ts EcnFlag bits; LINUX tp->ecn_flags). */
   ecnFlags = 0;
+  /** The CWR state's window reduction (ecn.ts). */
+  readonly cwr = new CwrReduction();
   /** When data last arrived, or the connection was established (LINUX icsk_ack.lrcvtime). */
   lastDataRecv: Instant = 0;
   /** The chunks of the send queue, for TCP_NOTSENT_LOWAT (send-queue.ts). */

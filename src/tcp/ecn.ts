@@ -1,4 +1,5 @@
-import { seqGe, type SeqNum } from '../seq.js';
+import { seqDiff, seqGe, seqGt, seqLt, type SeqNum } from '../seq.js';
+import { flightForSend } from './sender.js';
 import { bump } from '../mib.js';
 import { ACK, CWR, ECE, SYN, type TcpRepr } from '../wire/tcp-repr.js';
 import type { Connection } from './connection.js';
@@ -24,6 +25,14 @@ export const EcnFlag = {
   /** An ECT or CE segment arrived (TCP_ECN_SEEN, tcpi_options TCPI_OPT_ECN_SEEN). */
   SEEN: 8,
 } as const;
+
+/** PRR's counters for the CWR state's reduction (LINUX prior_cwnd, prr_delivered, prr_out; segments). */
+export class CwrReduction {
+  /** The window when the reduction began, bytes (0: none under way). */
+  priorCwnd = 0;
+  delivered = 0;
+  out = 0;
+}
 
 /** The IP ECN field's codepoints (RFC 3168 §5). */
 export const IpEcn = { NOT_ECT: 0, ECT1: 1, ECT0: 2, CE: 3 } as const;
@@ -65,6 +74,8 @@ export function ecnOnSend(c: Connection, out: TcpRepr, sndMax: SeqNum): void {
   out.ipEcn = IpEcn.NOT_ECT;
   const f = c.ecnFlags;
   if (!(f & EcnFlag.OK) || out.flags & SYN) return;
+  // LINUX tcp_write_xmit / tcp_retransmit_skb: prr_out counts what left during the reduction.
+  if (c.snd.rec.state === 'CWR' && out.payload.length > 0) c.cwr.out += Math.ceil(out.payload.length / c.snd.cc.mss);
   if (out.payload.length > 0 && seqGe(out.seq, sndMax)) {
     out.ipEcn = IpEcn.ECT0;
     if (f & EcnFlag.QUEUE_CWR) {
@@ -106,14 +117,55 @@ export function ecnOnData(c: Connection, seg: TcpRepr): boolean {
 }
 
 /**
- * An acceptable ACK (LINUX tcp_ack with FLAG_ECE from tcp_ecn_rcv_ecn_echo): an ECE on an ECN
- * connection is a congestion signal; outside a recovery the window is reduced once (the CWR state,
- * RFC 3168 §6.1.2) and CWR goes out on the next new data.
+ * Before an ACK is processed (LINUX tcp_ack: FLAG_ECE from tcp_ecn_rcv_ecn_echo, then
+ * tcp_fastretrans_alert → tcp_try_to_open → tcp_enter_cwr): an ECE on an ACK that is not old, on
+ * an ECN connection, outside a recovery, starts the CWR state — ssthresh from the algorithm, the
+ * window then brought down by PRR as ACKs arrive (RFC 3168 §6.1.2: once per window of data;
+ * RFC 6937) — and CWR goes out on the next new data.
  */
-export function ecnOnAck(c: Connection, seg: TcpRepr): void {
+export function ecnBeforeAck(c: Connection, seg: TcpRepr): void {
   if (!(c.ecnFlags & EcnFlag.OK) || !(seg.flags & ECE) || seg.flags & SYN) return;
+  const snd = c.snd;
+  if (seqLt(seg.ack, snd.sndUna) || seqGt(seg.ack, snd.sndMax)) return;
   bump(c.mib, 'TCPDeliveredCE');
-  if (c.snd.rec.enterCwr(c.snd.inFlight, c.snd.sndMax)) queueCwr(c);
+  const prior = snd.cc.cwnd;
+  if (!snd.rec.enterCwr(snd.inFlight, snd.sndMax)) return;
+  c.cwr.priorCwnd = prior;
+  c.cwr.delivered = 0;
+  c.cwr.out = 0;
+  queueCwr(c);
+}
+
+/**
+ * After an acceptable ACK in the CWR state (LINUX tcp_fastretrans_alert's exit test, then
+ * tcp_cong_control → tcp_cwnd_reduction): once something above highSeq is acknowledged the
+ * reduction ends at ssthresh (tcp_end_cwnd_reduction, so the CWR flag has reached the peer);
+ * before that each ACK sets the window by PRR (RFC 6937 §3, in segments as Linux counts).
+ */
+export function ecnAfterAck(c: Connection, prevUna: SeqNum): void {
+  const snd = c.snd;
+  const rec = snd.rec;
+  if (rec.state !== 'CWR') return;
+  const cc = snd.cc;
+  const mss = cc.mss;
+  if (seqGt(snd.sndUna, rec.highSeq)) {
+    cc.cwnd = Math.max(mss, Math.floor(cc.ssthresh / mss) * mss);
+    rec.state = 'Open';
+    return;
+  }
+  const acked = Math.ceil(seqDiff(snd.sndUna, prevUna) / mss);
+  const p = c.cwr;
+  if (acked <= 0 || p.priorCwnd === 0) return;
+  const flight = Math.ceil(flightForSend(c) / mss);
+  const ssthresh = Math.floor(cc.ssthresh / mss);
+  const prior = Math.max(1, Math.floor(p.priorCwnd / mss));
+  const delta = ssthresh - flight;
+  p.delivered += acked;
+  let sndcnt: number;
+  if (delta < 0) sndcnt = Math.floor((ssthresh * p.delivered + prior - 1) / prior) - p.out; // proportional
+  else sndcnt = Math.min(delta, Math.max(p.delivered - p.out, acked)); // PRR-CRB (SND.UNA advanced)
+  sndcnt = Math.max(sndcnt, p.out > 0 ? 0 : 1);
+  cc.cwnd = (flight + sndcnt) * mss;
 }
 
 /** A window reduction (CWR, Recovery or Loss) tells the peer with CWR (LINUX tcp_ecn_queue_cwr). */

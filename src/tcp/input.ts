@@ -1,4 +1,4 @@
-import { ecnOnAck, ecnOnData } from './ecn.js';
+import { ecnAfterAck, ecnBeforeAck, ecnOnData } from './ecn.js';
 import { seqAdd, seqDiff, seqGt, seqLe } from '../seq.js';
 import { EV } from './events.js';
 import { type Instant } from '../time.js';
@@ -75,8 +75,12 @@ function synchronizedInput(c: Connection, now: Instant, seg: TcpRepr): void {
   if (!(flags & ACK)) return;
   if (c.state === 'SYN_RECEIVED') {
     if (!synReceivedAck(c, now, seg) || simOpenSynAck) return;
-  } else if (!processAck(c, now, seg)) return;
-  else ecnOnAck(c, seg);
+  } else {
+    const prevUna = c.snd.sndUna;
+    ecnBeforeAck(c, seg);
+    if (!processAck(c, now, seg)) return;
+    ecnAfterAck(c, prevUna);
+  }
   if (updateTsRecent) c.rcv.tsRecent = seg.tsVal;
   updateSendWindow(c, seg);
   if (afterAck(c, now)) return;

@@ -139,15 +139,13 @@ export class Recovery {
 
   /**
    * ECN-Echo outside a recovery (RFC 3168 §6.1.2; LINUX tcp_enter_cwr): ssthresh from the
-   * algorithm and the window down to it, at most once per window of data (until highSeq is
-   * acknowledged); never undone. Returns whether the reduction happened.
+   * algorithm, at most once per window of data (until highSeq is acknowledged); never undone.
+   * The window comes down by PRR in ecn.ts. Returns whether the state was entered.
    */
   enterCwr(flightSize: number, sndMax: SeqNum): boolean {
     if (this.state !== 'Open' && this.state !== 'Disorder') return false;
-    const cc = this.cc;
     this.priorCwnd = 0;
-    cc.onLoss(flightSize);
-    cc.cwnd = Math.max(cc.mss, Math.min(cc.cwnd, cc.ssthresh));
+    this.cc.onLoss(flightSize);
     this.highSeq = sndMax;
     this.state = 'CWR';
     return true;
@@ -311,7 +309,7 @@ export function onAckAdvance(c: Connection, now: Instant, ack: SeqNum, prevUna: 
   const wasRecovering = rec.recovering;
   rec.dupAcks = 0;
   rec.sb.pruneBelow(ack);
-  if ((rec.state === 'Loss' || rec.state === 'CWR') && !seqLt(ack, rec.highSeq)) rec.state = 'Open';
+  if (rec.state === 'Loss' && !seqLt(ack, rec.highSeq)) rec.state = 'Open';
   if (seqLt(rec.sb.highRxt, ack)) rec.sb.highRxt = ack;
   if (rec.state === 'Recovery') {
     // RFC 6582 §3.2: a partial ACK retransmits the next hole; a full ACK ends recovery.
