@@ -292,7 +292,11 @@ export class SocketLayer {
       } catch (e) {
         return written > 0 ? ok(written) : fail(errnoOf(e));
       }
-      if (written === bytes.length) return ok(written);
+      if (written === bytes.length) {
+        // MSG_EOR: once the whole message is queued it ends a record (LINUX tcp_sendmsg_locked).
+        if (flags & S.MSG_EOR!) sock.conn.endRecord();
+        return ok(written);
+      }
       s.nospace = true;
       if (nonblock) return written > 0 ? ok(written) : null;
       return null;

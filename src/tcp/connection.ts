@@ -1,4 +1,4 @@
-import { type SeqNum } from '../seq.js';
+import { seqAdd, type SeqNum } from '../seq.js';
 import { EV, stateEvent } from './events.js';
 import { type Instant } from '../time.js';
 import type { TcpRepr } from '../wire/tcp-repr.js';
@@ -24,6 +24,7 @@ import { Sender } from './sender.js';
 import { admitChunk, SendChunks } from './send-queue.js';
 import { Chronograph } from './chrono.js';
 import { CwrReduction } from './ecn.js';
+import { RecordMarks } from './records.js';
 
 /** Counters shared with the stack (MIB/nstat names, typed in src/mib.ts), incremented in place. */
 export { bump, type Mib };
@@ -93,6 +94,8 @@ export class Connection implements Endpoints {
   readonly chrono = new Chronograph();
   /** ECN state (ecn.ts EcnFlag bits; LINUX tp->ecn_flags). */
   ecnFlags = 0;
+  /** MSG_EOR record boundaries in the send queue (records.ts). */
+  readonly records = new RecordMarks();
   /** The CWR state's window reduction (ecn.ts). */
   readonly cwr = new CwrReduction();
   /** When data last arrived, or the connection was established (LINUX icsk_ack.lrcvtime). */
@@ -359,6 +362,14 @@ export class Connection implements Endpoints {
     if (this.config.notsentLowat >= 0xffffffff) return this.snd.sendBuf.push(data, off, len);
     // TCP_NOTSENT_LOWAT: one chunk at a time (send-queue.ts); the caller transmits and asks again.
     return this.snd.sendBuf.push(data, off, admitChunk(this, len));
+  }
+
+  /**
+   * MSG_EOR: the data queued so far ends a record; later data is never sent in the same segment
+   * (LINUX tcp_sendmsg_locked sets the tail skb's eor bit once the whole message is queued).
+   */
+  endRecord(): void {
+    this.records.add(seqAdd(this.snd.sndBufSeq, this.snd.sendBuf.length));
   }
 
   /** Bytes ready to read. */
