@@ -11,13 +11,18 @@ import { CHRONO } from '../tcp/chrono.js';
 import { EcnFlag } from '../tcp/ecn.js';
 import { ScriptError } from './syscalls.js';
 
-/** tcp_info as Linux reports it (units: µs for times, packets for windows). */
-export function tcpInfo(c: Connection | null, now: number, listening: boolean): Record<string, number> {
+/**
+ * tcp_info as Linux reports it (units: µs for times, packets for windows); `orphan` when the
+ * application has closed its socket and the connection goes on alone.
+ */
+export function tcpInfo(c: Connection | null, now: number, listening: boolean, orphan = false): Record<string, number> {
   if (c === null) return { tcpi_state: listening ? TcpState.LISTEN : TcpState.CLOSED };
   const s = c.snapshot(now);
   const mss = Math.max(1, s.mss);
   return {
-    tcpi_state: TcpState[s.state],
+    // LINUX tcp_time_wait → tcp_done: the application's socket is CLOSE; TIME_WAIT lives on without
+    // it. (After close() Linux has no fd to ask; synack then describes the orphan connection itself.)
+    tcpi_state: s.state === 'TIME_WAIT' && !orphan ? TcpState.CLOSED : TcpState[s.state],
     tcpi_ca_state: { open: SYMBOLS.TCP_CA_Open!, disorder: SYMBOLS.TCP_CA_Disorder!, cwr: SYMBOLS.TCP_CA_CWR!, recovery: SYMBOLS.TCP_CA_Recovery!, loss: SYMBOLS.TCP_CA_Loss! }[s.caState],
     tcpi_retransmits: s.backoff,
     tcpi_probes: s.keepaliveProbes,

@@ -292,7 +292,7 @@ export class Interpreter {
     const orphan = sut === null ? undefined : this.stack.connections().find((c) => c.localPort === sut.localPort && c.remotePort === sut.remotePort);
     const conn = s?.sock?.conn ?? orphan ?? null;
     try {
-      const bad = runCode(text, tcpInfo(conn, this.now, conn === null && s?.listener != null));
+      const bad = runCode(text, tcpInfo(conn, this.now, conn === null && s?.listener != null, conn !== null && s?.sock?.conn !== conn));
       if (bad !== null) throw new Failure(`error in code block: ${bad}`, line);
     } catch (e) {
       if (e instanceof ScriptError) throw new Failure(e.message, line, true);

@@ -357,7 +357,11 @@ export class SocketLayer {
     return ok();
   }
 
-  /** poll() readiness bits for one socket (LINUX tcp_poll). */
+  /**
+   * poll() readiness bits for one socket, as LINUX tcp_poll computes them from sk_shutdown (set
+   * by shutdown(), by the peer's FIN for the receive side, and for both by tcp_done when the
+   * connection closes or is reset) and sk_err.
+   */
   revents(s: PdSocket, events: number): number {
     let r = 0;
     if (s.listener !== null) {
@@ -365,18 +369,22 @@ export class SocketLayer {
       return r & (events | S.POLLERR! | S.POLLHUP!);
     }
     const sock = s.sock;
-    if (sock === null) return S.POLLOUT! | S.POLLHUP!;
+    // A socket never connected: state CLOSE, writable (LINUX tcp_poll on a fresh socket).
+    if (sock === null) return (S.POLLOUT! | S.POLLWRNORM! | S.POLLHUP!) & (events | S.POLLERR! | S.POLLHUP!);
     const st = sock.state;
-    if (s.soError !== null) r |= S.POLLERR!;
-    const finRcvd = sock.conn.finReceived;
-    if ((s.shutWr && (st === 'CLOSED' || finRcvd)) || st === 'CLOSED') r |= S.POLLHUP!;
-    if (finRcvd || s.shutRd) r |= S.POLLIN! | S.POLLRDNORM! | S.POLLRDHUP!;
+    // The user's socket is closed once the connection is (TIME_WAIT lives on without it: tcp_done).
+    const closed = st === 'CLOSED' || st === 'TIME_WAIT';
+    const rcvShutdown = s.shutRd || sock.conn.finReceived || closed;
+    const sendShutdown = s.shutWr || closed;
+    if ((rcvShutdown && sendShutdown) || closed) r |= S.POLLHUP!;
+    if (rcvShutdown) r |= S.POLLIN! | S.POLLRDNORM! | S.POLLRDHUP!;
     if (st !== 'SYN_SENT' && st !== 'SYN_RECEIVED') {
       if (sock.readable > 0) r |= S.POLLIN! | S.POLLRDNORM!;
-      // LINUX tcp_poll: __sk_stream_is_writeable(sk, 1), with TCP_NOTSENT_LOWAT's wake test.
-      if (!s.shutWr && (st === 'ESTABLISHED' || st === 'CLOSE_WAIT') && sock.writable > 0 && notsentBelowLowat(sock.conn, 1)) r |= S.POLLOUT! | S.POLLWRNORM!;
+      if (sendShutdown) r |= S.POLLOUT! | S.POLLWRNORM!;
+      // LINUX __sk_stream_is_writeable(sk, 1), with TCP_NOTSENT_LOWAT's wake test.
+      else if (sock.writable > 0 && notsentBelowLowat(sock.conn, 1)) r |= S.POLLOUT! | S.POLLWRNORM!;
     }
-    if (st === 'CLOSED' && sock.error !== null && !s.shutWr) r |= S.POLLOUT! | S.POLLWRNORM!;
+    if (s.soError !== null) r |= S.POLLERR!;
     return r & (events | S.POLLERR! | S.POLLHUP! | S.POLLNVAL!);
   }
 

@@ -136,12 +136,15 @@ function afterAck(c: Connection, now: Instant): boolean {
 function segmentText(c: Connection, now: Instant, seg: TcpRepr): boolean {
   const s = c.state;
   if (s !== 'ESTABLISHED' && s !== 'FIN_WAIT_1' && s !== 'FIN_WAIT_2') return true;
-  if (c.userClosed && seqGt(seqAdd(seg.seq, seg.payload.length), c.rcv.rcvNxt)) {
-    // LINUX tcp_rcv_state_process: new data for a socket the application closed cannot be
-    // delivered: reset (TCPAbortOnData). The RFC would keep receiving.
+  // LINUX tcp_rcv_state_process (TCP_FIN_WAIT1/2 with RCV_SHUTDOWN): new data for a socket the
+  // application closed, or shut down both ways, cannot be delivered: reset (TCPAbortOnData), and
+  // a socket still open reads ECONNRESET (tcp_reset). The RFC would keep receiving.
+  const rcvShut = c.userClosed || (c.rcv.readShutdown && s !== 'ESTABLISHED');
+  if (rcvShut && seqGt(seqAdd(seg.seq, seg.payload.length), c.rcv.rcvNxt)) {
     bump(c.mib, 'TCPAbortOnData');
     replyRst(c, seg);
-    c.setState('CLOSED', 'rcv data after close: snd RST');
+    if (c.userClosed) c.setState('CLOSED', 'rcv data after close: snd RST');
+    else c.fail('ECONNRESET', 'rcv data after shutdown(SHUT_RDWR): snd RST');
     return false;
   }
   if (c.tsEnabled && seg.hasTimestamp && seg.tsEcr !== 0) measureRcvRtt(c, now, seg.tsEcr);
