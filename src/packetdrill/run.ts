@@ -135,7 +135,9 @@ export class Interpreter {
     this.local = this.cfg.get('local_ip') ?? (v6 ? 'fd3d:a0b:17d6::1' : '192.168.0.1');
     this.remote = this.cfg.get('remote_ip') ?? (v6 ? 'fd3d:fa7b:d17d::1' : '192.0.2.1');
     const mtu = num('mtu', 1500);
-    this.stack = new Stack({ name: 'synack', addresses: [this.local], clock: () => this.now, seed: 1 });
+    // Scripts expect Linux: a lingering close() that times out returns and the orphan goes on
+    // (LINUX tcp_close); the seed articles' variant (EWOULDBLOCK and a RST) is `lingerTimeoutAction: 'reset'`.
+    this.stack = new Stack({ name: 'synack', addresses: [this.local], clock: () => this.now, seed: 1, tcp: { lingerTimeoutAction: 'orphan' } });
     const link: Link = {
       mtu,
       send: (frame) => {
