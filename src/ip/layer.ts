@@ -13,7 +13,7 @@ import { LoopbackLink } from '../link/loopback.js';
 import { NEVER, type Instant } from '../time.js';
 import { addrVersion, parseAddrInto } from '../wire/addr.js';
 import {
-  emitIpv4Header, emitIpv6Header, IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPV4_HEADER_LEN, IPV6_HEADER_LEN, isFragment, newIpRepr, parseIpHeader,
+  emitIpv4Header, emitIpv6Header, IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPV4_DF, IPV4_HEADER_LEN, IPV6_HEADER_LEN, isFragment, newIpRepr, parseIpHeader,
   type DropReason, type IpRepr,
 } from '../wire/ip.js';
 import { Icmp4Type, Icmp6Type, ParamProb6, Unreach4, Unreach6 } from '../wire/icmp.js';
@@ -75,6 +75,8 @@ export interface OutputOptions {
   ttl?: number;
   /** The upper layer saw forward progress to the destination: confirm the next hop's neighbour entry (Link.send). */
   confirmNeighbor?: boolean;
+  /** IPv4 TOS / IPv6 traffic class byte: DSCP and the ECN field (RFC 3168 §5). Default 0. */
+  tos?: number;
 }
 
 /** The route a datagram to a destination takes, with what output needs from it. */
@@ -518,8 +520,9 @@ export class IpLayer {
     const tso = protocol === IPPROTO_TCP && link.gsoMaxSize !== undefined && hdr + len <= link.gsoMaxSize;
     if (hdr + len > mtu && !tso) return this.fragmentOut(link, p, s, d, protocol, len, write, opts, mtu);
     const frame = link.allocFrame !== undefined ? link.allocFrame(hdr + len) : new Uint8Array(hdr + len);
-    if (v4) emitIpv4Header(frame, 0, s, d, protocol, len, ttl, opts?.df === false ? this.nextId() : 0, checksum);
-    else emitIpv6Header(frame, 0, s, d, protocol, len, ttl);
+    const tos = opts?.tos ?? 0;
+    if (v4) emitIpv4Header(frame, 0, s, d, protocol, len, ttl, opts?.df === false ? this.nextId() : 0, checksum, IPV4_DF, tos);
+    else emitIpv6Header(frame, 0, s, d, protocol, len, ttl, tos);
     write(frame, hdr, s, d, checksum);
     link.send(frame, p.nextHop, opts?.confirmNeighbor === true);
     return null;
@@ -560,12 +563,12 @@ export class IpLayer {
       const more = i < plan.length - 1;
       if (v4) {
         const f = new Uint8Array(IPV4_HEADER_LEN + n);
-        emitIpv4Header(f, 0, s, d, protocol, n, ttl, id, checksum, (more ? 0x2000 : 0) | (off >> 3));
+        emitIpv4Header(f, 0, s, d, protocol, n, ttl, id, checksum, (more ? 0x2000 : 0) | (off >> 3), opts?.tos ?? 0);
         f.set(whole.subarray(off, off + n), IPV4_HEADER_LEN);
         link.send(f, p.nextHop);
       } else {
         const f = new Uint8Array(IPV6_HEADER_LEN + 8 + n);
-        emitIpv6Header(f, 0, s, d, 44, 8 + n, ttl);
+        emitIpv6Header(f, 0, s, d, 44, 8 + n, ttl, opts?.tos ?? 0);
         emitFragmentHeader(f, IPV6_HEADER_LEN, protocol, off, more, id);
         f.set(whole.subarray(off, off + n), IPV6_HEADER_LEN + 8);
         link.send(f, p.nextHop);

@@ -7,20 +7,30 @@
 import type { Connection } from '../tcp/connection.js';
 import { TcpState } from '../tcp/state.js';
 import { SYMBOLS } from './errno.js';
+import { CHRONO } from '../tcp/chrono.js';
+import { EcnFlag } from '../tcp/ecn.js';
 import { ScriptError } from './syscalls.js';
 
-/** tcp_info as Linux reports it (units: µs for times, packets for windows). */
-export function tcpInfo(c: Connection | null, now: number, listening: boolean): Record<string, number> {
+/**
+ * tcp_info as Linux reports it (units: µs for times, packets for windows); `orphan` when the
+ * application has closed its socket and the connection goes on alone.
+ */
+export function tcpInfo(c: Connection | null, now: number, listening: boolean, orphan = false): Record<string, number> {
   if (c === null) return { tcpi_state: listening ? TcpState.LISTEN : TcpState.CLOSED };
   const s = c.snapshot(now);
   const mss = Math.max(1, s.mss);
   return {
-    tcpi_state: TcpState[s.state],
+    // LINUX tcp_time_wait → tcp_done: the application's socket is CLOSE; TIME_WAIT lives on without
+    // it. (After close() Linux has no fd to ask; synack then describes the orphan connection itself.)
+    tcpi_state: s.state === 'TIME_WAIT' && !orphan ? TcpState.CLOSED : TcpState[s.state],
     tcpi_ca_state: { open: SYMBOLS.TCP_CA_Open!, disorder: SYMBOLS.TCP_CA_Disorder!, cwr: SYMBOLS.TCP_CA_CWR!, recovery: SYMBOLS.TCP_CA_Recovery!, loss: SYMBOLS.TCP_CA_Loss! }[s.caState],
     tcpi_retransmits: s.backoff,
     tcpi_probes: s.keepaliveProbes,
     tcpi_backoff: s.backoff,
-    tcpi_options: (s.timestamps ? 1 : 0) | (s.sack ? 2 : 0) | (c.wsEnabled ? 4 : 0) | (c.fastOpen?.synDataAcked === true ? SYMBOLS.TCPI_OPT_SYN_DATA! : 0),
+    // LINUX tcp_get_info: TCPI_OPT_ECN once negotiated, TCPI_OPT_ECN_SEEN once ECT/CE arrived;
+    // TCPI_OPT_SYN_DATA when our SYN's data was acknowledged (Fast Open).
+    tcpi_options: (s.timestamps ? 1 : 0) | (s.sack ? 2 : 0) | (c.wsEnabled ? 4 : 0) | (c.ecnFlags & EcnFlag.OK ? 8 : 0) | (c.ecnFlags & EcnFlag.SEEN ? 16 : 0) |
+      (c.fastOpen?.synDataAcked === true ? SYMBOLS.TCPI_OPT_SYN_DATA! : 0),
     tcpi_snd_wscale: c.wsEnabled ? s.sndWscale : 0,
     tcpi_rcv_wscale: c.wsEnabled ? s.rcvWscale : 0,
     tcpi_rto: Math.round(s.rto),
@@ -43,6 +53,14 @@ export function tcpInfo(c: Connection | null, now: number, listening: boolean): 
     tcpi_bytes_acked: Math.max(0, ((s.sndUna - s.iss - 1) | 0)),
     tcpi_bytes_received: Math.max(0, ((s.rcvNxt - s.irs - 1) | 0)),
     tcpi_notsent_bytes: Math.max(0, s.sendQueue - s.unacked),
+    // LINUX tcp_get_info: milliseconds since data was last sent / received.
+    tcpi_last_data_sent: Math.floor((now - c.snd.lsndtime) / 1000),
+    tcpi_last_data_recv: Math.floor((now - c.lastDataRecv) / 1000),
+    tcpi_last_ack_recv: Math.floor((now - c.lastRecv) / 1000),
+    // LINUX tcp_get_info_chrono_stats: µs busy (all conditions), receive-window and send-buffer limited.
+    tcpi_busy_time: c.chrono.total(now, CHRONO.BUSY) + c.chrono.total(now, CHRONO.RWND_LIMITED) + c.chrono.total(now, CHRONO.SNDBUF_LIMITED),
+    tcpi_rwnd_limited: c.chrono.total(now, CHRONO.RWND_LIMITED),
+    tcpi_sndbuf_limited: c.chrono.total(now, CHRONO.SNDBUF_LIMITED),
   };
 }
 
@@ -278,6 +296,12 @@ export function runCode(code: string, info: Record<string, number>): string | nu
   };
   for (const line of logicalLines(code)) {
     if (line === 'pass') continue;
+    if (/^print\s*\(/.test(line)) {
+      // print(x): evaluated (so an unknown name is still reported), its output not shown.
+      const p = new Parser(lex(line.slice(line.indexOf('('))), env);
+      p.expr();
+      continue;
+    }
     const assign = /^([A-Za-z_]\w*)\s*=(?!=)\s*(.*)$/.exec(line);
     if (assign !== null) {
       const p = new Parser(lex(assign[2]!), env);

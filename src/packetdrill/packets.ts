@@ -283,6 +283,7 @@ export function verifyOutbound(script: TcpPacket, actual: Live, ctx: VerifyConte
   const aceWritten = /[0-7]/.test(script.flags);
   const ace = (f: number): number => ((f >> 6) & 3) | (((f >> 8) & 1) << 2);
   const e =
+    ipTosError(script, actual.tos) ??
     field(actual.version === 4 ? 'ipv4_total_length' : 'ipv6_payload_len', sTotal, aTotal) ??
     field('tcp_data_offset', (20 + sOptLen + allowance) / 4, (20 + actual.optBytes.length) / 4) ??
     field('tcp_fin', want & 1, actual.flags & 1) ??
@@ -324,6 +325,18 @@ export function verifyOutbound(script: TcpPacket, actual: Live, ctx: VerifyConte
     if (a.kind === 3 && Array.isArray(script.options) && script.options.some((o) => o.kind === 'wscale' && o.shift === 'any')) continue;
     for (let j = 0; j < s.data.length; j++) if (s.data[j] !== a.data[j]) return `bad value outbound TCP option ${s.kind}`;
   }
+  return null;
+}
+
+/**
+ * packetdrill's verify_outbound_live_tos: `[ect0]`, `[ect1]`, `[ce]`, `[noecn]` check the ECN
+ * field, `[ect01]` either ECT codepoint, `(tos 0x..)` the whole byte; nothing written, nothing checked.
+ */
+function ipTosError(script: TcpPacket, tos: number): string | null {
+  const ecn = script.ip.ecn;
+  if (ecn === 'ect01') return (tos & 3) === 1 || (tos & 3) === 2 ? null : `live packet field ip_ecn: expected: 0x1 or 0x2 vs actual: 0x${(tos & 3).toString(16)}`;
+  if (ecn !== null) return field('ip_ecn', { noecn: 0, ect1: 1, ect0: 2, ce: 3 }[ecn], tos & 3);
+  if (script.ip.tos !== null) return field('tos', script.ip.tos, tos);
   return null;
 }
 

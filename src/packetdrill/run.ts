@@ -19,7 +19,7 @@ import { buildFrame, encodeOptions, flagBits, fragmentError, joinSegments, parse
 import { parseScript, PacketdrillSyntaxError } from './parser.js';
 import { runCommand } from './shell.js';
 import { isBlocked, SocketLayer, type Blocked, type PdSocket, type SysResult } from './sockets.js';
-import { checkResult, ScriptError, startPoll, startSyscall, type SyscallEnv } from './syscalls.js';
+import { checkResult, ScriptError, startEpollWait, startPoll, startSyscall, type SyscallEnv } from './syscalls.js';
 import { SynackError } from '../errors.js';
 
 export interface RunOptions {
@@ -143,7 +143,9 @@ export class Interpreter {
     this.local = this.cfg.get('local_ip') ?? (v6 ? 'fd3d:a0b:17d6::1' : '192.168.0.1');
     this.remote = this.cfg.get('remote_ip') ?? (v6 ? 'fd3d:fa7b:d17d::1' : '192.0.2.1');
     const mtu = num('mtu', 1500);
-    this.stack = new Stack({ name: 'synack', addresses: [this.local], clock: () => this.now, seed: 1 });
+    // Scripts expect Linux: a lingering close() that times out returns and the orphan goes on
+    // (LINUX tcp_close); the seed articles' variant (EWOULDBLOCK and a RST) is `lingerTimeoutAction: 'reset'`.
+    this.stack = new Stack({ name: 'synack', addresses: [this.local], clock: () => this.now, seed: 1, tcp: { lingerTimeoutAction: 'orphan' } });
     const link: Link = {
       mtu,
       send: (frame) => {
@@ -300,7 +302,7 @@ export class Interpreter {
     const orphan = sut === null ? undefined : this.stack.connections().find((c) => c.localPort === sut.localPort && c.remotePort === sut.remotePort);
     const conn = s?.sock?.conn ?? orphan ?? null;
     try {
-      const bad = runCode(text, tcpInfo(conn, this.now, conn === null && s?.listener != null));
+      const bad = runCode(text, tcpInfo(conn, this.now, conn === null && s?.listener != null, conn !== null && s?.sock?.conn !== conn));
       if (bad !== null) throw new Failure(`error in code block: ${bad}`, line);
     } catch (e) {
       if (e instanceof ScriptError) throw new Failure(e.message, line, true);
@@ -323,7 +325,8 @@ export class Interpreter {
   private syscall(ev: SyscallEvent, start: number, end: number): void {
     let call;
     try {
-      call = ev.name === 'poll' ? startPoll(ev, this.env, () => this.now) : startSyscall(ev, this.env);
+      call = ev.name === 'poll' ? startPoll(ev, this.env, () => this.now)
+        : ev.name === 'epoll_wait' ? startEpollWait(ev, this.env, () => this.now) : startSyscall(ev, this.env);
     } catch (e) {
       if (e instanceof ScriptError) throw new Failure(e.message, ev.line, true);
       throw e;

@@ -17,7 +17,7 @@ import { parseKeyText } from '../tcp/fastopen.js';
 const NO_EFFECT = new Set([
   'tcp_frto', 'tcp_dsack', 'tcp_fack', 'tcp_reordering', 'tcp_early_retrans',
   'tcp_recovery', 'tcp_tso_win_divisor', 'tcp_ecn_option', 'tcp_pacing_ss_ratio', 'tcp_pacing_ca_ratio',
-  'tcp_notsent_lowat', 'tcp_mtu_probing', 'tcp_autocorking',
+  'tcp_mtu_probing', 'tcp_autocorking',
   'tcp_moderate_rcvbuf', 'tcp_no_metrics_save', 'tcp_tw_reuse', 'tcp_abort_on_overflow',
   'tcp_thin_linear_timeouts', 'tcp_limit_output_bytes', 'tcp_workaround_signed_windows', 'tcp_rfc1337',
   'tcp_comp_sack_nr', 'tcp_comp_sack_delay_ns', 'tcp_min_rtt_wlen', 'tcp_max_syn_backlog', 'tcp_retries1',
@@ -53,6 +53,11 @@ export function applySysctl(stack: Stack, name: string, value: string): void {
     case 'tcp_syn_linear_timeouts': setConfig(stack, 'synLinearTimeouts', n); return;
     case 'tcp_synack_retries': setConfig(stack, 'synAckRetries', n); return;
     case 'tcp_retries2': setConfig(stack, 'retries2', n); return;
+    case 'tcp_ecn':
+      if (n !== 0 && n !== 1 && n !== 2) bad();
+      setConfig(stack, 'ecn', n);
+      return;
+    case 'tcp_notsent_lowat': setConfig(stack, 'notsentLowat', n >>> 0 === 0 ? 0xffffffff : n >>> 0); return;
     case 'tcp_fin_timeout': setConfig(stack, 'finTimeout', n * 1e6); return;
     case 'tcp_keepalive_time': setConfig(stack, 'keepIdle', n * 1e6); return;
     case 'tcp_keepalive_intvl': setConfig(stack, 'keepInterval', n * 1e6); return;

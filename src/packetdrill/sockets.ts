@@ -16,6 +16,8 @@ import { TcpState } from '../tcp/state.js';
 import { synDataSpace, TFO } from '../tcp/fastopen.js';
 import { SYMBOLS as S } from './errno.js';
 import { sipKeyFromBytes, type SipKey } from '../tcp/siphash.js';
+import { notsentBelowLowat } from '../tcp/send-queue.js';
+import { Epoll, wake, type EpollItem } from './epoll.js';
 
 export interface SysResult {
   ret: number;
@@ -77,6 +79,14 @@ export class PdSocket {
   fastOpenConnect = false;
   /** TCP_FASTOPEN_KEY: the listener's own cookie keys. */
   fastOpenKeys: SipKey[] | null = null;
+  /** TCP_NOTSENT_LOWAT as set on this socket (0: the sysctl's value applies; getsockopt says 0). */
+  notsentLowatSet = 0;
+  /** epoll items watching this socket (woken by its events, epoll.ts). */
+  readonly watchers = new Set<EpollItem>();
+  /** A write found the send buffer full (LINUX SOCK_NOSPACE): the next freed space wakes EPOLLOUT. */
+  nospace = false;
+  /** TCP_INQ: recvmsg hands back a TCP_CM_INQ control message (LINUX tcp_recvmsg). */
+  inq = false;
 
   constructor(
     readonly family: 4 | 6,
@@ -88,7 +98,17 @@ export class PdSocket {
     s.onError = (code) => {
       this.soError = code;
       this.connecting = false;
+      wake(this.watchers, S.POLLERR!); // LINUX sock_def_error_report
     };
+    // LINUX sock_def_readable, sk_stream_write_space (only after SOCK_NOSPACE), sock_def_wakeup.
+    s.onData = () => wake(this.watchers, S.POLLIN! | S.POLLRDNORM!);
+    s.onWritable = () => {
+      if (!this.nospace) return;
+      this.nospace = false;
+      wake(this.watchers, S.POLLOUT! | S.POLLWRNORM!);
+    };
+    s.onEnd = () => wake(this.watchers, 0);
+    s.onState = () => wake(this.watchers, 0);
     s.onLinger = (acked) => {
       this.lingerDone = acked;
     };
@@ -116,6 +136,8 @@ export interface SocketLayerOptions {
 /** The fd table and the calls on it. */
 export class SocketLayer {
   readonly fds = new Map<number, PdSocket>();
+  /** epoll instances, sharing the fd numbers with sockets. */
+  readonly epolls = new Map<number, Epoll>();
   /** Called when a socket starts an active open (the interpreter learns its local port). */
   onConnect: ((s: PdSocket) => void) | null = null;
   onListen: ((s: PdSocket) => void) | null = null;
@@ -128,7 +150,7 @@ export class SocketLayer {
 
   private nextFd(): number {
     let fd = 3;
-    while (this.fds.has(fd)) fd++;
+    while (this.fds.has(fd) || this.epolls.has(fd)) fd++;
     return fd;
   }
 
@@ -173,6 +195,7 @@ export class SocketLayer {
       return fail(errnoOf(e));
     }
     s.bound = ep;
+    s.listener.onConnection = () => wake(s.watchers, S.POLLIN! | S.POLLRDNORM!);
     this.onListen?.(s);
     return ok();
   }
@@ -355,7 +378,12 @@ export class SocketLayer {
       } catch (e) {
         return written > 0 ? ok(written) : fail(errnoOf(e));
       }
-      if (written === bytes.length) return ok(written);
+      if (written === bytes.length) {
+        // MSG_EOR: once the whole message is queued it ends a record (LINUX tcp_sendmsg_locked).
+        if (flags & S.MSG_EOR!) sock.conn.endRecord();
+        return ok(written);
+      }
+      s.nospace = true;
       if (nonblock) return written > 0 ? ok(written) : null;
       return null;
     };
@@ -394,6 +422,7 @@ export class SocketLayer {
 
   close(s: PdSocket): Outcome {
     this.fds.delete(s.fd);
+    for (const item of [...s.watchers]) this.epolls.get(item.epfd)?.remove(item);
     if (s.listener !== null) {
       s.listener.close();
       return ok();
@@ -407,14 +436,20 @@ export class SocketLayer {
       return {
         poll: () => {
           if (s.lingerDone === null && sock.state !== 'CLOSED' && sock.state !== 'TIME_WAIT' && !sock.conn.finAcked()) return null;
-          return s.lingerDone === false ? fail('EWOULDBLOCK') : ok();
+          // LINUX tcp_close: close() returns 0 when the linger time runs out; the seed articles'
+          // variant ('reset') reports EWOULDBLOCK.
+          return s.lingerDone === false && sock.conn.config.lingerTimeoutAction === 'reset' ? fail('EWOULDBLOCK') : ok();
         },
       };
     }
     return ok();
   }
 
-  /** poll() readiness bits for one socket (LINUX tcp_poll). */
+  /**
+   * poll() readiness bits for one socket, as LINUX tcp_poll computes them from sk_shutdown (set
+   * by shutdown(), by the peer's FIN for the receive side, and for both by tcp_done when the
+   * connection closes or is reset) and sk_err.
+   */
   revents(s: PdSocket, events: number): number {
     let r = 0;
     if (s.listener !== null) {
@@ -422,21 +457,24 @@ export class SocketLayer {
       return r & (events | S.POLLERR! | S.POLLHUP!);
     }
     const sock = s.sock;
-    if (sock === null) return S.POLLOUT! | S.POLLHUP!;
+    // A socket never connected: state CLOSE, writable (LINUX tcp_poll on a fresh socket).
+    if (sock === null) return (S.POLLOUT! | S.POLLWRNORM! | S.POLLHUP!) & (events | S.POLLERR! | S.POLLHUP!);
     const st = sock.state;
-    if (s.soError !== null) r |= S.POLLERR!;
-    const finRcvd = sock.conn.finReceived;
-    if ((s.shutWr && (st === 'CLOSED' || finRcvd)) || st === 'CLOSED') r |= S.POLLHUP!;
-    if (finRcvd || s.shutRd) r |= S.POLLIN! | S.POLLRDNORM! | S.POLLRDHUP!;
+    // The user's socket is closed once the connection is (TIME_WAIT lives on without it: tcp_done).
+    const closed = st === 'CLOSED' || st === 'TIME_WAIT';
+    const rcvShutdown = s.shutRd || sock.conn.finReceived || closed;
+    const sendShutdown = s.shutWr || closed;
+    if ((rcvShutdown && sendShutdown) || closed) r |= S.POLLHUP!;
+    if (rcvShutdown) r |= S.POLLIN! | S.POLLRDNORM! | S.POLLRDHUP!;
     if (st !== 'SYN_SENT' && st !== 'SYN_RECEIVED') {
       if (sock.readable > 0) r |= S.POLLIN! | S.POLLRDNORM!;
-      if (!s.shutWr && (st === 'ESTABLISHED' || st === 'CLOSE_WAIT') && sock.writable > 0) r |= S.POLLOUT! | S.POLLWRNORM!;
+      if (sendShutdown) r |= S.POLLOUT! | S.POLLWRNORM!;
+      // LINUX __sk_stream_is_writeable(sk, 1), with TCP_NOTSENT_LOWAT's wake test.
+      else if (sock.writable > 0 && notsentBelowLowat(sock.conn, 1)) r |= S.POLLOUT! | S.POLLWRNORM!;
     }
-    if (st === 'CLOSED' && sock.error !== null && !s.shutWr) r |= S.POLLOUT! | S.POLLWRNORM!;
-    // LINUX tcp_done sets sk_shutdown = SHUTDOWN_MASK: a reset connection is readable (EOF/error).
-    if (st === 'CLOSED' && sock.error !== null) r |= S.POLLIN! | S.POLLRDNORM! | S.POLLRDHUP!;
     // LINUX tcp_poll: a deferred Fast Open connect is writable (the write sends the SYN).
     if (sock.conn.fastOpen?.deferConnect === true) r |= S.POLLOUT! | S.POLLWRNORM!;
+    if (s.soError !== null) r |= S.POLLERR!;
     return r & (events | S.POLLERR! | S.POLLHUP! | S.POLLNVAL!);
   }
 
@@ -478,6 +516,8 @@ export class SocketLayer {
         case S.TCP_FASTOPEN: return ok(0, s.listener?.fastOpen.maxQlen ?? Math.max(0, s.fastOpenQlen));
         case S.TCP_FASTOPEN_CONNECT: return ok(0, s.fastOpenConnect ? 1 : 0);
         case S.TCP_FASTOPEN_NO_COOKIE: return ok(0, s.fastOpenNoCookie ? 1 : 0);
+        case S.TCP_INQ: return ok(0, s.inq ? 1 : 0);
+        case S.TCP_NOTSENT_LOWAT: return ok(0, s.notsentLowatSet);
         default: return fail('ENOPROTOOPT');
       }
     }
@@ -536,6 +576,15 @@ export class SocketLayer {
           s.congestion = v;
           return set('congestionControl', v);
         }
+        case S.TCP_NOTSENT_LOWAT:
+          // LINUX do_tcp_setsockopt: any value; 0 falls back to the sysctl (tcp_notsent_lowat()).
+          s.notsentLowatSet = num >>> 0;
+          return set('notsentLowat', num === 0 ? this.stack.config.notsentLowat : num >>> 0);
+        case S.TCP_INQ:
+          // LINUX do_tcp_setsockopt: TCP_INQ takes 0 or 1.
+          if (num < 0 || num > 1) return fail('EINVAL');
+          s.inq = num === 1;
+          return ok();
         case S.TCP_QUICKACK: case S.TCP_CORK: case S.TCP_LINGER2: case S.TCP_WINDOW_CLAMP: return ok();
         case S.TCP_FASTOPEN:
         case S.TCP_FASTOPEN_CONNECT:
@@ -573,6 +622,58 @@ export class SocketLayer {
     }
     this.applyFastOpen(s);
     return ok();
+  }
+
+  /** epoll_create / epoll_create1: a new epoll fd. */
+  epollCreate(): SysResult {
+    const fd = this.nextFd();
+    this.epolls.set(fd, new Epoll(fd, (s, events) => this.revents(s, events)));
+    return ok(fd);
+  }
+
+  /** epoll_ctl(epfd, op, fd, {events, data}). */
+  epollCtl(epfd: number, op: number, fd: number, events: number, data: number): SysResult {
+    const ep = this.epolls.get(epfd);
+    const target = this.fds.get(fd);
+    if (ep === undefined || (target === undefined && !this.epolls.has(fd))) return fail('EBADF');
+    if (fd === epfd) return fail('EINVAL');
+    if (target === undefined) return fail('EPERM'); // LINUX: nesting epoll fds is not emulated here
+    const err = ep.ctl(op, fd, target, events, data);
+    return err === null ? ok() : fail(err);
+  }
+
+  /** epoll_wait: the ready events, blocking up to `timeoutMs` (-1: forever) of virtual time. */
+  epollWait(epfd: number, max: number, timeoutMs: number, now: () => number): Outcome {
+    const ep = this.epolls.get(epfd);
+    if (ep === undefined) return fail('EBADF');
+    if (max <= 0) return fail('EINVAL');
+    const start = now();
+    const attempt = (): SysResult | null => {
+      const got = ep.harvest(max);
+      if (got.length > 0 || timeoutMs === 0 || (timeoutMs > 0 && now() >= start + timeoutMs * 1000)) return ok(got.length, got);
+      return null;
+    };
+    return attempt() ?? { poll: attempt, deadline: timeoutMs > 0 ? start + timeoutMs * 1000 : undefined };
+  }
+
+  /** close() of an epoll fd. */
+  closeEpoll(epfd: number): SysResult {
+    const ep = this.epolls.get(epfd);
+    if (ep === undefined) return fail('EBADF');
+    for (const item of [...ep.items.values()]) ep.remove(item);
+    this.epolls.delete(epfd);
+    return ok();
+  }
+
+  /**
+   * The TCP_CM_INQ value after a read (LINUX tcp_inq_hint): bytes still queued to read, or 1 once
+   * everything is read and a FIN arrived, so the reader knows to read again and see EOF.
+   */
+  inqHint(s: PdSocket): number {
+    const sock = s.sock;
+    if (sock === null) return 0;
+    const n = sock.readable;
+    return n === 0 && sock.conn.finReceived ? 1 : n;
   }
 
   ioctl(s: PdSocket, request: number): SysResult {

@@ -151,7 +151,16 @@ export function startSyscall(ev: SyscallEvent, env: SyscallEnv): CallOutcome {
     const dom = arg(ev, 0).type === 'ellipsis' ? (env.wildcard === '::' ? SYMBOLS.AF_INET6! : SYMBOLS.AF_INET!) : n(0);
     return { outcome: L.socket(dom, n(1), n(2)) };
   }
+  if (ev.name === 'epoll_create') return { outcome: n(0) <= 0 ? fail('EINVAL') : L.epollCreate() };
+  if (ev.name === 'epoll_create1') return { outcome: (n(0) & ~SYMBOLS.EPOLL_CLOEXEC!) !== 0 ? fail('EINVAL') : L.epollCreate() };
   const fd = env.fdMap.get(n(0)) ?? n(0);
+  if (ev.name === 'epoll_ctl') {
+    const target = env.fdMap.get(n(2)) ?? n(2);
+    const e = ev.args[3];
+    const { events, data } = e !== undefined && e.type === 'epollev' ? { events: intOf(e.events, D), data: intOf(e.value, D) } : { events: 0, data: 0 };
+    return { outcome: L.epollCtl(fd, n(1), target, events >>> 0, data) };
+  }
+  if (ev.name === 'close' && L.epolls.has(fd)) return { outcome: L.closeEpoll(fd) };
   const s = L.get(fd);
   if (s === null) return { outcome: fail('EBADF') };
   // A NULL (or literal) buffer pointer: LINUX copy_from_user/copy_to_user fail with EFAULT.
@@ -212,7 +221,12 @@ export function startSyscall(ev: SyscallEvent, env: SyscallEnv): CallOutcome {
     case 'read': return { outcome: L.read(s, n(2), 0) };
     case 'recv': case 'recvfrom': return { outcome: L.read(s, n(2), optN(3, 0)) };
     case 'readv': return { outcome: L.read(s, iovLen(ev.args[1], env), 0) };
-    case 'recvmsg': return { outcome: L.read(s, iovLen(ev.args[1], env), optN(2, 0)) };
+    case 'recvmsg': {
+      const outcome = L.read(s, iovLen(ev.args[1], env), optN(2, 0));
+      const m = ev.args[1];
+      const control = m?.type === 'msghdr' ? m.control : null;
+      return { outcome, check: control === null ? undefined : cmsgCheck(control, env, () => (s.inq ? L.inqHint(s) : null)) };
+    }
     case 'write': return { outcome: L.write(s, n(2), 0) };
     case 'send': case 'sendto': {
       const flags = optN(3, 0);
@@ -231,6 +245,31 @@ export function startSyscall(ev: SyscallEvent, env: SyscallEnv): CallOutcome {
     case 'close': return { outcome: L.close(s) };
     default: throw new ScriptError(`system call '${ev.name}' is not supported`);
   }
+}
+
+/**
+ * recvmsg's msg_control: the control messages a read hands back. synack produces TCP_CM_INQ
+ * (with TCP_INQ on); `inq` gives its value, or null when the socket would not add it.
+ */
+function cmsgCheck(control: Expr, env: SyscallEnv, inq: () => number | null): (r: SysResult) => string | null {
+  const list = control.type === 'array' ? control.elements : [control];
+  return (r) => {
+    if (r.ret < 0) return null;
+    for (const c of list) {
+      if (c.type !== 'cmsg') throw new ScriptError(`recvmsg: unsupported msg_control element (${c.type})`);
+      const level = intOf(c.level, env.defines);
+      const type = intOf(c.cmsgType, env.defines);
+      if ((level !== SYMBOLS.SOL_TCP && level !== SYMBOLS.IPPROTO_TCP) || type !== SYMBOLS.TCP_CM_INQ) {
+        throw new ScriptError(`recvmsg: control message level ${level} type ${type} is not supported by synack`);
+      }
+      const got = inq();
+      if (got === null) return 'recvmsg: no TCP_CM_INQ control message (TCP_INQ is off)';
+      if (c.data.type === 'ellipsis') continue;
+      const want = intOf(c.data, env.defines);
+      if (want !== got) return `Bad recvmsg TCP_CM_INQ cmsg_data: expected: ${want} actual: ${got}`;
+    }
+    return null;
+  };
 }
 
 /** poll(fds, nfds, timeout): immediate or blocking until ready or timeout (the caller's clock). */
@@ -264,6 +303,29 @@ export function startPoll(ev: SyscallEvent, env: SyscallEnv, now: () => number):
       for (let i = 0; i < pfds.length; i++) {
         const want = pfds[i]!.revents;
         if (want !== null && got[i] !== want) return `poll: fd ${pfds[i]!.fd} revents: expected: 0x${want.toString(16)} vs actual: 0x${(got[i] ?? 0).toString(16)}`;
+      }
+      return null;
+    },
+  };
+}
+
+/** epoll_wait(epfd, events, maxevents, timeout): the ready (events, data) pairs, checked against the script's. */
+export function startEpollWait(ev: SyscallEvent, env: SyscallEnv, now: () => number): CallOutcome {
+  const epfd = intOf(arg(ev, 0), env.defines);
+  const want = arg(ev, 1);
+  const expected = (want.type === 'array' ? want.elements : [want]).filter((e) => e.type === 'epollev');
+  const outcome = env.layer.epollWait(env.fdMap.get(epfd) ?? epfd, intOf(arg(ev, 2), env.defines), intOf(arg(ev, 3), env.defines), now);
+  return {
+    outcome,
+    check: (r) => {
+      const got = (r.value ?? []) as { events: number; data: number }[];
+      for (let i = 0; i < got.length && i < expected.length; i++) {
+        const e = expected[i]!;
+        if (e.type !== 'epollev') continue;
+        const wantEvents = intOf(e.events, env.defines) >>> 0;
+        if (got[i]!.events >>> 0 !== wantEvents) return `epoll_wait: event ${i} events: expected: 0x${wantEvents.toString(16)} vs actual: 0x${(got[i]!.events >>> 0).toString(16)}`;
+        const wantData = intOf(e.value, env.defines);
+        if (got[i]!.data !== wantData) return `epoll_wait: event ${i} ${e.field}: expected: ${wantData} vs actual: ${got[i]!.data}`;
       }
       return null;
     },

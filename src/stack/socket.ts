@@ -72,8 +72,13 @@ export class TcpSocket {
   /** Queue bytes (a string is UTF-8); returns how many the send buffer took. */
   write(data: Uint8Array | string): number {
     const bytes = typeof data === 'string' ? encoder.encode(data) : data;
-    const n = this.conn.send(bytes);
+    let n = this.conn.send(bytes);
     this.stack.service(this.conn);
+    // TCP_NOTSENT_LOWAT queues a chunk at a time, sending between them (LINUX tcp_push_one).
+    for (let k = n; k > 0 && n < bytes.length && this.conn.config.notsentLowat < 0xffffffff; n += k) {
+      k = this.conn.send(bytes, n);
+      this.stack.service(this.conn);
+    }
     return n;
   }
 

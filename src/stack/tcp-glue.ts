@@ -26,6 +26,10 @@ export class TcpGlue implements IpHandler {
     emitTcp(buf, off, this.txSeg, s, d, checksum);
   };
 
+  /** IP output options for a segment with an ECN codepoint (RFC 3168 §5), without and with neighbour confirmation. */
+  private readonly ecnOpts: OutputOptions = { tos: 0 };
+  private readonly ecnConfirmOpts: OutputOptions = { tos: 0, confirmNeighbor: true };
+
   constructor(private readonly st: Stack) {}
 
   /** A datagram for TCP (RFC 9293 §3.10.7). Malformed segments are counted and dropped. */
@@ -40,6 +44,7 @@ export class TcpGlue implements IpHandler {
       return;
     }
     st.counters.InSegs!++; // a named access (monomorphic), not bump's keyed one: once per segment
+    seg.ipEcn = ip.tos & 3; // RFC 3168 §5: the ECN field, for the connection's ECN (tcp/ecn.ts)
     const now = st.now();
     const c = st.conns.get(ip.dst, ip.dstKey, seg.dstPort, ip.src, ip.srcKey, seg.srcPort);
     if (c !== undefined) {
@@ -119,6 +124,12 @@ export class TcpGlue implements IpHandler {
   transmit(src: string, dst: string, seg: TcpRepr, confirmNeighbor = false): void {
     this.st.counters.OutSegs!++;
     this.txSeg = seg;
-    this.st.ip.output(src, dst, IPPROTO_TCP, tcpHeaderLength(seg) + seg.payload.length, this.writer, confirmNeighbor ? CONFIRM : undefined);
+    let opts: OutputOptions | undefined = confirmNeighbor ? CONFIRM : undefined;
+    if (seg.ipEcn !== 0) {
+      // Reused objects: ECT(0) goes on every data segment of an ECN connection.
+      opts = confirmNeighbor ? this.ecnConfirmOpts : this.ecnOpts;
+      opts.tos = seg.ipEcn;
+    }
+    this.st.ip.output(src, dst, IPPROTO_TCP, tcpHeaderLength(seg) + seg.payload.length, this.writer, opts);
   }
 }

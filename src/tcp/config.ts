@@ -50,6 +50,17 @@ export interface TcpConfig {
   userTimeout: Duration;
   /** TCP_NODELAY: disables Nagle (RFC 9293 §3.7.4). */
   noDelay: boolean;
+  /**
+   * net.ipv4.tcp_ecn (RFC 3168, tcp/ecn.ts): 0 off; 1 ask for ECN on active opens and accept it;
+   * 2 accept it when the peer asks (LINUX default).
+   */
+  ecn: number;
+  /**
+   * TCP_NOTSENT_LOWAT (LINUX tcp_notsent_lowat; the sysctl sets the default, UINT_MAX = off):
+   * the application may queue a new chunk only while fewer unsent bytes than this are queued,
+   * and the socket polls writable only while twice the unsent bytes are below it.
+   */
+  notsentLowat: number;
   /** TCP_MAXSEG: clamp on the MSS we announce and use; 0 = from the link MTU. */
   maxSeg: number;
   /** SO_SNDBUF in bytes. LINUX: tcp_wmem[1] 16384 grows by autotuning; we start larger. */
@@ -115,6 +126,8 @@ export const DEFAULT_CONFIG: Readonly<TcpConfig> = Object.freeze({
   lingerTimeoutAction: 'reset',
   userTimeout: 0,
   noDelay: false,
+  ecn: 2,
+  notsentLowat: 0xffffffff,
   maxSeg: 0,
   sendBuffer: 1 << 20,
   recvBuffer: 131072,
@@ -136,7 +149,7 @@ export const DEFAULT_CONFIG: Readonly<TcpConfig> = Object.freeze({
 
 const NUMERIC_MIN: Partial<Record<keyof TcpConfig, number>> = {
   synRetries: 0, synLinearTimeouts: 0, synAckRetries: 0, retries2: 0, initialRto: 1, minRto: 1, maxRto: 1, timeWait: 0,
-  finTimeout: 0, keepIdle: 1, keepInterval: 1, keepCount: 1, userTimeout: 0, maxSeg: 0,
+  finTimeout: 0, keepIdle: 1, keepInterval: 1, keepCount: 1, userTimeout: 0, notsentLowat: 1, maxSeg: 0,
   sendBuffer: 1, recvBuffer: 1, recvBufferMax: 1, wscale: 0, initialCwnd: 1, delAckMin: 0, delAckMax: 0, quickAcks: 0,
   invalidRateLimit: 0, minTsoSegs: 1,
 };

@@ -1,4 +1,4 @@
-import { type SeqNum } from '../seq.js';
+import { seqAdd, type SeqNum } from '../seq.js';
 import { EV, stateEvent } from './events.js';
 import { type Instant } from '../time.js';
 import type { TcpRepr } from '../wire/tcp-repr.js';
@@ -22,6 +22,10 @@ import { Work } from './work.js';
 import { Receiver, readData, receiveWindow } from './receiver.js';
 import { Sender } from './sender.js';
 import type { ConnFastOpen } from './fastopen.js';
+import { admitChunk, SendChunks } from './send-queue.js';
+import { Chronograph } from './chrono.js';
+import { CwrReduction } from './ecn.js';
+import { RecordMarks } from './records.js';
 
 /** Counters shared with the stack (MIB/nstat names, typed in src/mib.ts), incremented in place. */
 export { bump, type Mib };
@@ -92,6 +96,18 @@ export class Connection implements Endpoints {
 
   /** The send half: send sequence variables, queue, RTT, recovery and congestion (sender.ts). */
   readonly snd: Sender;
+  /** What has limited the sender and for how long (tcpi_busy_time, tcpi_rwnd_limited). */
+  readonly chrono = new Chronograph();
+  /** ECN state (ecn.ts EcnFlag bits; LINUX tp->ecn_flags). */
+  ecnFlags = 0;
+  /** MSG_EOR record boundaries in the send queue (records.ts). */
+  readonly records = new RecordMarks();
+  /** The CWR state's window reduction (ecn.ts). */
+  readonly cwr = new CwrReduction();
+  /** When data last arrived, or the connection was established (LINUX icsk_ack.lrcvtime). */
+  lastDataRecv: Instant = 0;
+  /** The chunks of the send queue, for TCP_NOTSENT_LOWAT (send-queue.ts). */
+  readonly chunks: SendChunks;
   /** The receive half: receive sequence variables, buffers, window, ACK state (receiver.ts). */
   readonly rcv: Receiver;
 
@@ -173,6 +189,7 @@ export class Connection implements Endpoints {
     // (tsoCap checks the peer's and the path's at each send). 60: the largest TCP header.
     if ((init.gsoMaxSize ?? 0) > 0 && this.advMss === init.linkMss) this.tsoMaxPayload = Math.max(0, init.gsoMaxSize! - (init.ipv6 ? 40 : 20) - 60);
     this.snd = new Sender(init.iss >>> 0, this.config);
+    this.chunks = new SendChunks(this.snd.sndBufSeq);
     this.rcv = new Receiver(this.config, this.advMss);
   }
 
@@ -229,6 +246,7 @@ export class Connection implements Endpoints {
     const wasEstab = prev === 'ESTABLISHED' || prev === 'CLOSE_WAIT';
     const isEstab = next === 'ESTABLISHED' || next === 'CLOSE_WAIT';
     if (isEstab && !wasEstab) bump(this.mib, 'CurrEstab');
+    if (next === 'ESTABLISHED' && (prev === 'SYN_SENT' || prev === 'SYN_RECEIVED')) this.lastDataRecv = this.lastRecv; // LINUX tcp_finish_connect
     if (wasEstab && !isEstab) bump(this.mib, 'CurrEstab', -1);
     // RFC 4022 tcpActiveOpens / tcpPassiveOpens / tcpAttemptFails / tcpEstabResets.
     if (next === 'SYN_SENT') bump(this.mib, 'ActiveOpens');
@@ -354,11 +372,22 @@ export class Connection implements Endpoints {
     if (!this.canSend()) {
       throw new TcpUsageError(this.state === 'CLOSED' ? (this.error ?? 'EPIPE') : 'EPIPE', `send in state ${this.state}`);
     }
-    const n = this.snd.sendBuf.push(data, off, len);
+    const n = this.config.notsentLowat >= 0xffffffff
+      ? this.snd.sendBuf.push(data, off, len)
+      // TCP_NOTSENT_LOWAT: one chunk at a time (send-queue.ts); the caller transmits and asks again.
+      : this.snd.sendBuf.push(data, off, admitChunk(this, len));
     // RFC 7413 §4.1.2: a deferred Fast Open connect sends its SYN with the first write (LINUX
     // tcp_sendmsg_fastopen: even an empty one).
     if (this.fastOpen !== null && this.fastOpen.deferConnect) this.fastOpen.deferConnect = false;
     return n;
+  }
+
+  /**
+   * MSG_EOR: the data queued so far ends a record; later data is never sent in the same segment
+   * (LINUX tcp_sendmsg_locked sets the tail skb's eor bit once the whole message is queued).
+   */
+  endRecord(): void {
+    this.records.add(seqAdd(this.snd.sndBufSeq, this.snd.sendBuf.length));
   }
 
   /** Bytes ready to read. */

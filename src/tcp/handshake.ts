@@ -1,3 +1,4 @@
+import { negotiateEcn, synEcnFlags } from './ecn.js';
 import { seqAdd, seqGt, seqLe, seqLt, seqDiff } from '../seq.js';
 import { EV } from './events.js';
 import { type Instant } from '../time.js';
@@ -74,6 +75,7 @@ export function negotiate(c: Connection, seg: TcpRepr): void {
   // Nothing offered yet: the right edge sits at RCV.NXT until our SYN or SYN-ACK offers a window.
   c.rcv.rcvAdv = c.rcv.rcvNxt;
   c.sackEnabled = c.config.sack && seg.sackPermitted;
+  negotiateEcn(c, seg);
   c.tsEnabled = c.config.timestamps && seg.hasTimestamp;
   if (c.tsEnabled) c.rcv.tsRecent = seg.tsVal;
   c.snd.cc.init(c.effMss, c.config.initialCwnd);
@@ -138,7 +140,7 @@ function synAckWindow(c: Connection): number {
 export function writeSyn(c: Connection, now: Instant, out: TcpRepr): void {
   const synAck = c.state !== 'SYN_SENT';
   out.seq = c.snd.iss;
-  out.flags = synAck ? SYN | ACK : SYN;
+  out.flags = (synAck ? SYN | ACK : SYN) | synEcnFlags(c, synAck);
   out.window = initialWindow(c);
   out.mss = c.advMss;
   if (synAck) {

@@ -1,3 +1,4 @@
+import { ecnAfterAck, ecnBeforeAck, ecnOnData } from './ecn.js';
 import { seqAdd, seqDiff, seqGt, seqLe } from '../seq.js';
 import { EV } from './events.js';
 import { type Instant } from '../time.js';
@@ -74,7 +75,12 @@ function synchronizedInput(c: Connection, now: Instant, seg: TcpRepr): void {
   if (!(flags & ACK)) return;
   if (c.state === 'SYN_RECEIVED') {
     if (!synReceivedAck(c, now, seg) || simOpenSynAck) return;
-  } else if (!processAck(c, now, seg)) return;
+  } else {
+    const prevUna = c.snd.sndUna;
+    ecnBeforeAck(c, seg);
+    if (!processAck(c, now, seg)) return;
+    ecnAfterAck(c, prevUna);
+  }
   if (updateTsRecent) c.rcv.tsRecent = seg.tsVal;
   updateSendWindow(c, seg);
   if (afterAck(c, now)) return;
@@ -130,16 +136,21 @@ function afterAck(c: Connection, now: Instant): boolean {
 function segmentText(c: Connection, now: Instant, seg: TcpRepr): boolean {
   const s = c.state;
   if (s !== 'ESTABLISHED' && s !== 'FIN_WAIT_1' && s !== 'FIN_WAIT_2') return true;
-  if (c.userClosed && seqGt(seqAdd(seg.seq, seg.payload.length), c.rcv.rcvNxt)) {
-    // LINUX tcp_rcv_state_process: new data for a socket the application closed cannot be
-    // delivered: reset (TCPAbortOnData). The RFC would keep receiving.
+  // LINUX tcp_rcv_state_process (TCP_FIN_WAIT1/2 with RCV_SHUTDOWN): new data for a socket the
+  // application closed, or shut down both ways, cannot be delivered: reset (TCPAbortOnData), and
+  // a socket still open reads ECONNRESET (tcp_reset). The RFC would keep receiving.
+  const rcvShut = c.userClosed || (c.rcv.readShutdown && s !== 'ESTABLISHED');
+  if (rcvShut && seqGt(seqAdd(seg.seq, seg.payload.length), c.rcv.rcvNxt)) {
     bump(c.mib, 'TCPAbortOnData');
     replyRst(c, seg);
-    c.setState('CLOSED', 'rcv data after close: snd RST');
+    if (c.userClosed) c.setState('CLOSED', 'rcv data after close: snd RST');
+    else c.fail('ECONNRESET', 'rcv data after shutdown(SHUT_RDWR): snd RST');
     return false;
   }
   if (c.tsEnabled && seg.hasTimestamp && seg.tsEcr !== 0) measureRcvRtt(c, now, seg.tsEcr);
+  const ackNow = ecnOnData(c, seg);
   receiveText(c, now, seg.seq, seg.payload);
+  if (ackNow) c.pending |= Work.ACK; // RFC 3168 §6.1.3 / LINUX tcp_enter_quickack_mode
   return true;
 }
 

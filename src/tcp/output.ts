@@ -9,6 +9,8 @@ import { fillAck } from './receiver.js';
 import { retransmitAt, sendData, sendMss } from './sender.js';
 import { writeSyn } from './handshake.js';
 import { setTs } from './clock.js';
+import { chronoAfterTransmit } from './chrono.js';
+import { ecnOnSend } from './ecn.js';
 
 /**
  * The work due now (work.ts): the bits input and timers set, plus what the TCB implies — our SYN
@@ -39,9 +41,14 @@ export function pollTransmit(c: Connection, now: Instant, out: TcpRepr): boolean
   clearTcpRepr(out);
   out.srcPort = c.localPort;
   out.dstPort = c.remotePort;
+  const sndMax = c.snd.sndMax;
   for (let work = due(c); work !== 0; work &= work - 1) {
-    if (serve(c, now, out, (work & -work) as WorkBit)) return true;
+    if (serve(c, now, out, (work & -work) as WorkBit)) {
+      ecnOnSend(c, out, sndMax);
+      return true;
+    }
   }
+  chronoAfterTransmit(c, now);
   return false;
 }
 

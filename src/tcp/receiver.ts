@@ -320,6 +320,7 @@ export function receiveText(c: Connection, now: Instant, seq: number, data: Uint
     c.rcv.dsackEnd = dup[1];
   }
   c.rcv.bytesSinceAck += n;
+  c.lastDataRecv = now; // LINUX tcp_event_data_recv: icsk_ack.lrcvtime
   // LINUX tcp_grow_window (simplified): open the clamp by twice what arrived.
   if (c.rcv.rcvClamp < c.config.recvBuffer) c.rcv.rcvClamp = Math.min(c.config.recvBuffer, c.rcv.rcvClamp + 2 * n);
   c.emit(EV.readable);

@@ -8,6 +8,7 @@ import { Scoreboard } from './sack.js';
 import { Timer } from './timers.js';
 import { Work } from './work.js';
 import { isCwndLimited } from './cwnd-validate.js';
+import { queueCwr } from './ecn.js';
 
 /**
  * The loss-recovery state (LINUX enum tcp_ca_state, the states tcp_fastretrans_alert moves
@@ -136,6 +137,20 @@ export class Recovery {
     return true;
   }
 
+  /**
+   * ECN-Echo outside a recovery (RFC 3168 §6.1.2; LINUX tcp_enter_cwr): ssthresh from the
+   * algorithm, at most once per window of data (until highSeq is acknowledged); never undone.
+   * The window comes down by PRR in ecn.ts. Returns whether the state was entered.
+   */
+  enterCwr(flightSize: number, sndMax: SeqNum): boolean {
+    if (this.state !== 'Open' && this.state !== 'Disorder') return false;
+    this.priorCwnd = 0;
+    this.cc.onLoss(flightSize);
+    this.highSeq = sndMax;
+    this.state = 'CWR';
+    return true;
+  }
+
   /** Retransmission timeout (RFC 5681 §3.1 equations 4 and 5): enter Loss with a one-segment window. */
   enterLoss(flightSize: number, sndMax: SeqNum): void {
     const cc = this.cc;
@@ -169,6 +184,7 @@ export class Recovery {
 export function enterFastRecovery(c: Connection): void {
   const rec = c.snd.rec;
   rec.enterRecovery(c.snd.inFlight, c.snd.sndMax, c.sackEnabled);
+  queueCwr(c); // RFC 3168 §6.1.2: tell an ECN peer the window was reduced
   rec.undoRetrans = 0;
   if (c.sackEnabled) {
     const rack = rec.rack;
@@ -224,6 +240,7 @@ export function prrSent(c: Connection, bytes: number): void {
 export function enterLoss(c: Connection): void {
   const rec = c.snd.rec;
   rec.enterLoss(seqDiff(c.snd.sndMax, c.snd.sndUna), c.snd.sndMax);
+  queueCwr(c);
   // LINUX tcp_enter_loss: a timeout suggests the reordering degree was over-estimated.
   rec.sb.dupThresh = 3;
   rec.rack.onRto();
@@ -297,7 +314,7 @@ export function onAckAdvance(c: Connection, now: Instant, ack: SeqNum, prevUna: 
   if (rec.state === 'Recovery') {
     // RFC 6582 §3.2: a partial ACK retransmits the next hole; a full ACK ends recovery.
     if (rec.onRecoveryAck(ack, seqDiff(ack, prevUna))) c.pending |= Work.RETRANSMIT_HEAD;
-  } else if (seqDiff(ack, prevUna) > 0 && dataAcked > 0 && isCwndLimited(c)) {
+  } else if (rec.state !== 'CWR' && seqDiff(ack, prevUna) > 0 && dataAcked > 0 && isCwndLimited(c)) {
     // LINUX tcp_cong_avoid → cubictcp_cong_avoid / tcp_reno_cong_avoid: only a window that
     // limited the sender grows (tcp_is_cwnd_limited, RFC 7661).
     rec.cc.onAck(dataAcked, now, c.snd.rtt.srtt);

@@ -16,6 +16,7 @@ import { bump } from '../mib.js';
 import { fillAck, challengeAck } from './receiver.js';
 import { tsClock } from './clock.js';
 import { CwndValidation, cwndValidate } from './cwnd-validate.js';
+import { clampToRecord, endsRecord } from './records.js';
 
 /**
  * The send half of a connection (gVisor snd.go): RFC 9293 §3.3.1 send sequence variables, the
@@ -299,8 +300,9 @@ export function sendData(c: Connection, now: Instant, out: TcpRepr): boolean {
     return false;
   }
   const mss = sendMss(c);
-  let len = Math.max(0, Math.min(avail, retransmission ? mss : tsoCap(c, mss), usable));
+  let len = clampToRecord(c, c.snd.sndNxt, Math.max(0, Math.min(avail, retransmission ? mss : tsoCap(c, mss), usable)));
   const lastOfQueue = len === avail;
+  const recordEnd = endsRecord(c, seqAdd(c.snd.sndNxt, len));
   const force = (c.pending & Work.FORCE_SEND) !== 0;
   c.pending &= ~Work.FORCE_SEND;
   if (len > 0 && len < mss && !retransmission && !force) {
@@ -313,7 +315,7 @@ export function sendData(c: Connection, now: Instant, out: TcpRepr): boolean {
     }
     // Sender SWS avoidance: a small segment only if it empties the queue or is at least half
     // the largest window the peer offered (§3.8.6.2.1).
-    if (!lastOfQueue && len < c.snd.maxSndWnd / 2) return false;
+    if (!lastOfQueue && !recordEnd && len < c.snd.maxSndWnd / 2) return false;
     // Nagle: one small segment in flight at a time, unless TCP_NODELAY or it carries the FIN.
     // (A Fast Open child's SYN-ACK is not data in flight: LINUX sends it from the request sock,
     // so the child's packets_out is 0 and tcp_nagle_test lets its first small write out.)
@@ -332,7 +334,7 @@ export function sendData(c: Connection, now: Instant, out: TcpRepr): boolean {
     c.snd.tsoLeft--;
   }
   // The persist timer's window-filling send carries PSH too (LINUX tcp_write_wakeup).
-  if (len > 0 && (lastOfQueue || force || (!retransmission && c.snd.tsoLeft === 0 && c.snd.tsoSegs > 1))) flags |= PSH;
+  if (len > 0 && (lastOfQueue || recordEnd || force || (!retransmission && c.snd.tsoLeft === 0 && c.snd.tsoSegs > 1))) flags |= PSH;
   const fin = mayFin && c.snd.finQueued && lastOfQueue && len + 1 <= usable;
   if (fin) flags |= FIN;
   if (len === 0 && !fin) return false;
@@ -462,7 +464,7 @@ export function retransmitAt(c: Connection, now: Instant, out: TcpRepr, seq: num
   // Only what was sent before: bytes past SND.MAX are new data, sent (and counted) by sendData.
   // (Retransmitting them here left SND.MAX behind what the peer then acknowledged: deadlock.)
   const sentEnd = c.snd.finSent() ? c.snd.finSeq : c.snd.sndMax;
-  const len = Math.max(0, Math.min(avail, sendMss(c), max, seqDiff(sentEnd, seq)));
+  const len = clampToRecord(c, seq, Math.max(0, Math.min(avail, sendMss(c), max, seqDiff(sentEnd, seq))));
   const fin = c.snd.finQueued && len === avail && seqLt(c.snd.finSeq, c.snd.sndMax);
   if (len === 0 && !fin) return false;
   out.seq = seq;
@@ -470,7 +472,7 @@ export function retransmitAt(c: Connection, now: Instant, out: TcpRepr, seq: num
     c.snd.rec.undoRetrans++;
     if (c.sackEnabled && c.snd.rec.rack.rxtCount++ === 0) c.snd.rec.rack.rxtFirst = now;
   }
-  out.flags = ACK | (fin ? FIN : 0) | (len > 0 && len === avail ? PSH : 0);
+  out.flags = ACK | (fin ? FIN : 0) | (len > 0 && (len === avail || endsRecord(c, seqAdd(seq, len))) ? PSH : 0);
   out.payload = len > 0 ? c.snd.sendBuf.view(off, len, scratchFor(c, len)) : out.payload;
   fillAck(c, now, out);
   if (len > 0) dataSent(c, now, flightForSend(c));

@@ -285,10 +285,11 @@ export function emitIpv4Header(
   id: number,
   computeChecksum: boolean,
   fragField = IPV4_DF,
+  tos = 0,
 ): number {
   const total = IPV4_HEADER_LEN + payloadLength;
   buf[off] = 0x45; /* version 4, IHL 5 */
-  buf[off + 1] = 0; /* DSCP/ECN */
+  buf[off + 1] = tos & 0xff; /* DSCP/ECN (RFC 2474, RFC 3168 §5) */
   buf[off + 2] = (total >> 8) & 0xff;
   buf[off + 3] = total & 0xff;
   buf[off + 4] = (id >> 8) & 0xff;
@@ -312,7 +313,7 @@ export function emitIpv4Header(
   return IPV4_HEADER_LEN;
 }
 
-/** Write a 40-byte IPv6 header at buf[off] (traffic class 0, flow label 0). Returns 40. */
+/** Write a 40-byte IPv6 header at buf[off] (traffic class `tc`, flow label 0). Returns 40. */
 export function emitIpv6Header(
   buf: Uint8Array,
   off: number,
@@ -321,9 +322,10 @@ export function emitIpv6Header(
   nextHeader: number,
   payloadLength: number,
   hopLimit: number,
+  tc = 0,
 ): number {
-  buf[off] = 0x60;
-  buf[off + 1] = 0;
+  buf[off] = 0x60 | ((tc >> 4) & 0xf);
+  buf[off + 1] = (tc & 0xf) << 4;
   buf[off + 2] = 0;
   buf[off + 3] = 0;
   buf[off + 4] = (payloadLength >> 8) & 0xff;

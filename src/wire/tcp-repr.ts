@@ -72,6 +72,11 @@ export interface TcpRepr {
   fastOpenCookie: Uint8Array;
   /** Payload bytes (a view into the packet or the send buffer; never retained by the receiver). */
   payload: Uint8Array;
+  /**
+   * The ECN field of the IP header that carries (or carried) this segment (RFC 3168 §5: 0 Not-ECT,
+   * 2 ECT(0), 1 ECT(1), 3 CE). Not a TCP field: the IP layer reads and writes it.
+   */
+  ipEcn: number;
 }
 
 const EMPTY = new Uint8Array(0);
@@ -98,6 +103,7 @@ export function newTcpRepr(): TcpRepr {
     fastOpenExp: false,
     fastOpenCookie: new Uint8Array(16),
     payload: EMPTY,
+    ipEcn: 0,
   };
 }
 
@@ -120,6 +126,7 @@ export function clearTcpRepr(r: TcpRepr): TcpRepr {
   r.fastOpen = -1;
   r.fastOpenExp = false;
   r.payload = EMPTY;
+  r.ipEcn = 0;
   return r;
 }
 
