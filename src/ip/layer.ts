@@ -13,7 +13,7 @@ import { LoopbackLink } from '../link/loopback.js';
 import { NEVER, type Instant } from '../time.js';
 import { addrVersion, parseAddrInto } from '../wire/addr.js';
 import {
-  emitIpv4Header, emitIpv6Header, IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPV4_HEADER_LEN, IPV6_HEADER_LEN, isFragment, newIpRepr, parseIpHeader,
+  emitIpv4Header, emitIpv6Header, IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP, IPV4_HEADER_LEN, IPV6_HEADER_LEN, isFragment, newIpRepr, parseIpHeader,
   type DropReason, type IpRepr,
 } from '../wire/ip.js';
 import { Icmp4Type, Icmp6Type, ParamProb6, Unreach4, Unreach6 } from '../wire/icmp.js';
@@ -337,7 +337,7 @@ export class IpLayer {
       return this.deliver(ip, frame, iface);
     }
     const local = this.local.get(ip.dst);
-    if (local === undefined && !this.isBroadcast(ip.dst) && !this.inGroup(ip.dst)) {
+    if (local === undefined && !this.isBroadcast(ip.dst) && !this.inGroup(ip.dst) && !this.anyIpInput(ip, iface)) {
       if (this.forwardHook !== null && !this.martian(ip, iface) && this.forwardHook(ip, frame, iface)) return;
       if (this.forwarding && !this.martian(ip, iface)) return this.forward(ip, frame, iface);
       bump(this.mib, v6 ? 'Ip6InAddrErrors' : 'IpInAddrErrors');
@@ -399,6 +399,14 @@ export class IpLayer {
     if (v6) this.mib.Ip6InDelivers!++;
     else this.mib.IpInDelivers!++;
     h.input(ip, frame, iface);
+  }
+
+  /**
+   * An interface in any-IP mode takes TCP and UDP to any unicast destination as its own (see
+   * Interface.anyIp); martians are still dropped by input's checks that follow.
+   */
+  private anyIpInput(ip: IpRepr, iface: Interface): boolean {
+    return iface.anyIp && (ip.protocol === IPPROTO_TCP || ip.protocol === IPPROTO_UDP) && !isMulticast(ip.dst);
   }
 
   /**
