@@ -67,6 +67,8 @@ export interface TcpFlowView {
 
 interface Flow {
   req: TcpForwardRequest;
+  /** The host socket (connecting, then spliced). */
+  h: HostStream | null;
   host: string;
   port: number;
   splice: Splice | null;
@@ -99,7 +101,9 @@ export class TcpRelay {
 
   /** Install as the stack's TCP forward handler. */
   install(): void {
-    this.opts.stack.setTcpForwarder((req) => this.onRequest(req), { maxInFlight: this.maxFlows });
+    // One more than the relay's own bound, so that past it the relay refuses (a RST the guest
+    // sees at once) rather than the forwarder dropping the SYN silently.
+    this.opts.stack.setTcpForwarder((req) => this.onRequest(req), { maxInFlight: this.maxFlows + 1 });
   }
 
   get size(): number {
@@ -119,10 +123,11 @@ export class TcpRelay {
       req.refuse();
       return;
     }
-    const flow: Flow = { req, host, port: req.localPort, splice: null };
+    const flow: Flow = { req, h: null, host, port: req.localPort, splice: null };
     this.flowSet.add(flow);
     this.counters.connects++;
     const h = this.connect(host, req.localPort);
+    flow.h = h;
     let settled = false;
     const timer = this.opts.timers.setTimer(this.opts.timers.now() + this.connectTimeout, () => fail('ETIMEDOUT'));
     const fail = (code: string | undefined): void => {
@@ -175,10 +180,8 @@ export class TcpRelay {
   /** Reset every relayed connection and forget pending ones (shutting down). */
   close(): void {
     for (const f of this.flowSet) {
-      if (f.splice !== null) {
-        if (f.splice.guest.state !== 'CLOSED') f.splice.guest.abort();
-        f.splice.host.destroy();
-      }
+      if (f.splice !== null && f.splice.guest.state !== 'CLOSED') f.splice.guest.abort();
+      f.h?.destroy();
     }
     this.flowSet.clear();
   }
