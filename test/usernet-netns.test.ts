@@ -3,7 +3,7 @@
  * curl reaches an HTTP server on the host's 127.0.0.1 through the gateway 10.0.2.2; a name
  * resolves through 10.0.2.3 (UDP with nslookup, TCP with a hand-built query) from an upstream DNS
  * server this test runs on loopback; a UDP echo server on the host's loopback answers through the
- * NAT; `ping 10.0.2.2` is answered; a host client reaches a server inside through `--forward`;
+ * NAT, and a closed host port gives ECONNREFUSED (ICMP port unreachable); `ping 10.0.2.2` is answered; a host client reaches a server inside through `--forward` (TCP and UDP);
  * 200 parallel connections complete intact; 200 MB go each way with matching SHA-256; and a host
  * server killed in the middle of an upload gives the guest a RST (ECONNRESET), not a hang.
  * `synack netstat --usernet` shows the relayed flows while they run.
@@ -89,11 +89,24 @@ out({ step: 'nslookup', text: sh('busybox', ['nslookup', 'host.usernet.test', '1
   s.close();
   out({ step: 'udp', reply });
 }
+{
+  // A connected UDP socket to a closed host port: the host's ECONNREFUSED comes back as ICMP port unreachable.
+  const s = dgram.createSocket('udp4');
+  const code = await withTimeout(new Promise((resolve) => {
+    s.on('error', (e) => resolve(e.code));
+    s.connect(cfg.closedUdp, '10.0.2.2', () => { s.send('anyone?'); setTimeout(() => { try { s.send('anyone?'); } catch {} }, 500); });
+  }), 5000, 'udp refused').catch((e) => e.message);
+  s.close();
+  out({ step: 'udp-refused', code });
+}
 out({ step: 'ping', text: sh('ping', ['-c', '2', '-W', '2', '10.0.2.2']) });
 {
   const served = new Promise((resolve) => {
     const srv = net.createServer((c) => { c.once('data', (d) => { c.end('inside got ' + d.toString()); srv.close(); resolve(true); }); });
-    srv.listen(8081, () => out({ step: 'listening' }));
+    const u = dgram.createSocket('udp4');
+    u.on('message', (m, r) => u.send('inside echoes ' + m.toString(), r.port, r.address));
+    u.unref();
+    u.bind(8082, () => srv.listen(8081, () => out({ step: 'listening' })));
   });
   out({ step: 'forward', served: await withTimeout(served, 15000, 'forward').catch((e) => e.message) });
 }
@@ -183,6 +196,7 @@ test('synack netns gives a namespace a network: DHCP, HTTP to the host, DNS, UDP
   }
   const dir = mkdtempSync(join(tmpdir(), 'synack-netns-'));
   const closers: (() => void)[] = [];
+  let nsName = 'none';
   const children: ChildProcess[] = [];
   try {
     // Host side, all on 127.0.0.1: HTTP (/, /bytes, /upload), DNS upstream, UDP echo, TCP echo.
@@ -260,10 +274,14 @@ test('synack netns gives a namespace a network: DHCP, HTTP to the host, DNS, UDP
     writeFileSync(join(dir, 'guest.mjs'), GUEST);
     writeFileSync(join(dir, 'dhcp.sh'), DHCP_SCRIPT);
     chmodSync(join(dir, 'dhcp.sh'), 0o755);
-    const cfg = { dnsModule: DNS_MODULE, script: join(dir, 'dhcp.sh'), http: port(httpSrv), udp: port(udpEcho), echo: port(echo), kill: killPort, big: BIG };
+    const gone = dgram.createSocket('udp4');
+    await new Promise<void>((r) => gone.bind(0, '127.0.0.1', r));
+    const closedUdp = port(gone);
+    gone.close();
+    const cfg = { closedUdp, dnsModule: DNS_MODULE, script: join(dir, 'dhcp.sh'), http: port(httpSrv), udp: port(udpEcho), echo: port(echo), kill: killPort, big: BIG };
     const fwdPort = 20000 + (process.pid % 20000);
     const control = join(dir, 'control.sock');
-    const un = spawn(process.execPath, [CLI, 'netns', '--ready', '--quiet', '--dns', `127.0.0.1:${port(dnsSrv)}`, '--forward', `tcp:${fwdPort}:8081`, '--control', control, '--',
+    const un = spawn(process.execPath, [CLI, 'netns', '--ready', '--quiet', '--dns', `127.0.0.1:${port(dnsSrv)}`, '--forward', `tcp:${fwdPort}:8081`, '--forward', `udp:${fwdPort + 1}:8082`, '--control', control, '--',
       process.execPath, join(dir, 'guest.mjs'), JSON.stringify(cfg)], { stdio: ['ignore', 'pipe', 'inherit'] });
     children.push(un);
     const lines: Line[] = [];
@@ -301,6 +319,7 @@ test('synack netns gives a namespace a network: DHCP, HTTP to the host, DNS, UDP
       return lines.find((l) => l.ready)!;
     })());
     assert.ok(ready?.ready, 'the --ready line comes first');
+    nsName = String(ready.netns);
     const dhcp = await step('dhcp');
     assert.match(String(dhcp.addr), /inet 10\.0\.2\.15\/24/, 'udhcpc configured tap0');
     assert.match(String(dhcp.route), /default via 10\.0\.2\.2/);
@@ -309,6 +328,7 @@ test('synack netns gives a namespace a network: DHCP, HTTP to the host, DNS, UDP
     const dnsTcp = await step('dns-tcp');
     assert.deepEqual([dnsTcp.id, dnsTcp.answers], [4242, ['192.0.2.77']], `DNS over TCP: ${JSON.stringify(dnsTcp)}`);
     assert.equal((await step('udp')).reply, 'ping through the nat');
+    assert.equal((await step('udp-refused')).code, 'ECONNREFUSED', 'ICMP port unreachable from the NAT');
     assert.match(String((await step('ping')).text), /2 received/);
 
     await step('listening');
@@ -320,6 +340,17 @@ test('synack netns gives a namespace a network: DHCP, HTTP to the host, DNS, UDP
       c.on('error', reject);
     });
     assert.equal(fromInside, 'inside got hello from the host');
+    const udpInside = await new Promise<string>((resolve, reject) => {
+      const u = dgram.createSocket('udp4');
+      const timer = setTimeout(() => reject(new Error('no UDP answer through --forward udp')), 5000);
+      u.on('message', (m) => {
+        clearTimeout(timer);
+        u.close();
+        resolve(m.toString());
+      });
+      u.send('over udp', fwdPort + 1, '127.0.0.1');
+    });
+    assert.equal(udpInside, 'inside echoes over udp');
     assert.equal((await step('forward')).served, true);
 
     assert.equal((await step('parallel')).ok, 200, '200 parallel connections echoed intact');
@@ -347,6 +378,8 @@ test('synack netns gives a namespace a network: DHCP, HTTP to the host, DNS, UDP
     for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
     await new Promise((r) => setTimeout(r, 1000));
     for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+    // A synack netns killed before its cleanup leaves its namespace: remove it here.
+    if (existsSync(`/run/netns/${nsName}`)) execFileSync('ip', ['netns', 'del', nsName]);
     for (const c of closers) c();
     rmSync(dir, { recursive: true, force: true });
   }

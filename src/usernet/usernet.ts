@@ -75,6 +75,8 @@ export interface UserNetStats {
   inbound: InboundCounters;
   /** ICMP echo requests to addresses other than ours: dropped (no ping sockets here). */
   icmpEchoDropped: number;
+  /** Other datagrams to foreign addresses that are neither TCP, UDP nor ICMP errors (nothing routes them on). */
+  otherDropped: number;
 }
 
 export type UserNetFlow = TcpFlowView | UdpFlowView;
@@ -117,6 +119,7 @@ export async function createUserNet(opts: UserNetOptions): Promise<UserNet> {
   const raOpts = g.raOptions();
   const ra = raOpts === null ? null : new RouterAdvertiser({ ...raOpts, lladdr: eth.mac, rng: new Rng(seed ^ 0x2a) }, driver.now());
   let icmpEchoDropped = 0;
+  let otherDropped = 0;
 
   // DHCP and RS are taken off the link before IP: a DISCOVER comes from 0.0.0.0 (a martian to IP).
   let toStack: ((pkt: Uint8Array) => void) | null = null;
@@ -160,9 +163,12 @@ export async function createUserNet(opts: UserNetOptions): Promise<UserNet> {
   };
   armRa();
 
-  // ICMP to foreign addresses (not taken by any-IP): an echo cannot be relayed here.
-  stack.ip.forwardHook = (ip) => {
-    if (ip.protocol === 1 || ip.protocol === 58) icmpEchoDropped++;
+  // What any-IP leaves to a router: ICMP echo to foreign addresses, which cannot be relayed
+  // here (no ping sockets), and other protocols. Nothing is routed on from the guest link.
+  stack.ip.forwardHook = (ip, frame) => {
+    const type = frame[ip.headerLength];
+    if ((ip.protocol === 1 && type === 8) || (ip.protocol === 58 && type === 128)) icmpEchoDropped++;
+    else otherDropped++;
     return true;
   };
 
@@ -217,6 +223,7 @@ export async function createUserNet(opts: UserNetOptions): Promise<UserNet> {
       udp: { ...udp.counters, nat: udp.nat.counters },
       inbound: inbound.counters,
       icmpEchoDropped,
+      otherDropped,
     }),
     flows: () => [...tcp.flows(), ...udp.flows()],
     close(): void {
