@@ -62,7 +62,8 @@ function setup(opts: { maxFlows?: number; connectTimeoutMs?: number; hwm?: numbe
   const relay = new TcpRelay({
     stack: gw,
     timers: simTimers(world.sim),
-    hostFor: (dst) => (dst === '10.0.2.2' ? '127.0.0.1' : dst),
+    // 192.0.2.99 stands for a destination nothing on the host stands for (the gateway with hostLoopback off).
+    hostFor: (dst) => (dst === '192.0.2.99' ? null : dst === '10.0.2.2' ? '127.0.0.1' : dst),
     connect: (host, port) => {
       const s = new FakeHost(opts.hwm);
       hosts.push({ host, port, s });
@@ -212,4 +213,13 @@ test('forwarder: the flow table is bounded; a SYN past the limit is refused and 
   await driver.until(() => a.sock.state === 'ESTABLISHED' && b.sock.state === 'ESTABLISHED', 5_000_000);
   assert.equal(relay.flows().length, 2);
   assert.deepEqual(relay.flows().map((f) => f.state), ['relaying', 'relaying']);
+});
+
+test('forwarder: a destination the host does not stand for is refused at once, with no host connect', async () => {
+  const { guest, relay, hosts, driver } = setup();
+  const c = open(guest, 80, '192.0.2.99');
+  await driver.until(() => c.events.length > 0, 5_000_000);
+  assert.deepEqual(c.events, ['ECONNREFUSED']);
+  assert.equal(hosts.length, 0);
+  assert.equal(relay.counters.refused, 1);
 });

@@ -126,7 +126,16 @@ export class TcpRelay {
     const flow: Flow = { req, h: null, host, port: req.localPort, splice: null };
     this.flowSet.add(flow);
     this.counters.connects++;
-    const h = this.connect(host, req.localPort);
+    let h: HostStream;
+    try {
+      h = this.connect(host, req.localPort);
+    } catch {
+      // What the host's connect refuses outright (port 0 …): the guest gets a RST, nothing throws.
+      this.flowSet.delete(flow);
+      this.counters.refused++;
+      req.refuse();
+      return;
+    }
     flow.h = h;
     let settled = false;
     const timer = this.opts.timers.setTimer(this.opts.timers.now() + this.connectTimeout, () => fail('ETIMEDOUT'));

@@ -88,7 +88,8 @@ export class UdpRelay {
 
   private onDatagram(d: ForwardedDatagram): void {
     const host = this.opts.hostFor(d.dst);
-    if (host === null) {
+    // Port 0 cannot be connected to on the host (Node throws): refused, as a closed port is.
+    if (host === null || d.dstPort === 0) {
       this.counters.unreachable++;
       d.unreachable();
       return;

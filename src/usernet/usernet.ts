@@ -121,6 +121,7 @@ export async function createUserNet(opts: UserNetOptions): Promise<UserNet> {
   let icmpEchoDropped = 0;
   let otherDropped = 0;
 
+  const gatewayBytes = Uint8Array.from(g.gateway.split('.').map(Number));
   // DHCP and RS are taken off the link before IP: a DISCOVER comes from 0.0.0.0 (a martian to IP).
   let toStack: ((pkt: Uint8Array) => void) | null = null;
   const ipLink: Link = {
@@ -133,7 +134,7 @@ export async function createUserNet(opts: UserNetOptions): Promise<UserNet> {
     },
   };
   eth.link.onReceive((pkt) => {
-    if (isDhcpToServer(pkt)) return answerDhcp(pkt);
+    if (isDhcpToServer(pkt, gatewayBytes)) return answerDhcp(pkt);
     if (ra !== null && ra.onPacket(pkt, driver.now())) return armRa();
     toStack?.(pkt);
   });
@@ -241,9 +242,14 @@ export async function createUserNet(opts: UserNetOptions): Promise<UserNet> {
   };
 }
 
-/** An IPv4 UDP datagram to port 67 (a DHCP client's message; RFC 2131 §4.1). */
-function isDhcpToServer(pkt: Uint8Array): boolean {
+/**
+ * An IPv4 UDP datagram to port 67 of the limited broadcast or the server's address (a DHCP
+ * client's message, RFC 2131 §4.1); port 67 of any other address is relayed like any UDP.
+ */
+function isDhcpToServer(pkt: Uint8Array, server: Uint8Array): boolean {
   if (pkt.length < 28 || pkt[0]! >> 4 !== 4 || pkt[9] !== 17) return false;
+  const bcast = pkt[16] === 255 && pkt[17] === 255 && pkt[18] === 255 && pkt[19] === 255;
+  if (!bcast && !(pkt[16] === server[0] && pkt[17] === server[1] && pkt[18] === server[2] && pkt[19] === server[3])) return false;
   const ihl = (pkt[0]! & 0xf) * 4;
   if (pkt.length < ihl + 8) return false;
   // Not a later fragment (its bytes at ihl are not a UDP header).
