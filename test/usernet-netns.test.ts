@@ -1,6 +1,7 @@
 /**
  * `synack netns` end to end, in a namespace it makes: inside, busybox `udhcpc` configures tap0;
- * curl reaches an HTTP server on the host's 127.0.0.1 through the gateway 10.0.2.2; a name
+ * curl reaches an HTTP server on the host's 127.0.0.1 through the gateway 10.0.2.2, and after
+ * SLAAC from synack's router advertisements one on ::1 through fd00::2; a name
  * resolves through 10.0.2.3 (UDP with nslookup, TCP with a hand-built query) from an upstream DNS
  * server this test runs on loopback; a UDP echo server on the host's loopback answers through the
  * NAT, and a closed host port gives ECONNREFUSED (ICMP port unreachable); `ping 10.0.2.2` is answered; a host client reaches a server inside through `--forward` (TCP and UDP);
@@ -72,6 +73,12 @@ const withTimeout = (p, ms, what) => Promise.race([p, new Promise((_, rej) => se
 sh('udhcpc', ['-i', 'tap0', '-q', '-n', '-t', '5', '-T', '1', '-s', cfg.script]);
 out({ step: 'dhcp', addr: sh('ip', ['-4', 'addr', 'show', 'dev', 'tap0']), route: sh('ip', ['route']) });
 out({ step: 'curl', body: sh('curl', ['-sS', '-m', '10', 'http://10.0.2.2:' + cfg.http + '/']) });
+{
+  // IPv6: SLAAC from synack's router advertisements, then the gateway fd00::2 is the host's ::1.
+  let addr6 = '';
+  for (let i = 0; i < 50 && !/inet6 fd00:/.test(addr6); i++) { addr6 = sh('ip', ['-6', 'addr', 'show', 'dev', 'tap0']); await new Promise((r) => setTimeout(r, 200)); }
+  out({ step: 'ipv6', addr6, route6: sh('ip', ['-6', 'route']), body: sh('curl', ['-sS', '-m', '10', '-g', 'http://[fd00::2]:' + cfg.http6 + '/']) });
+}
 out({ step: 'nslookup', text: sh('busybox', ['nslookup', 'host.usernet.test', '10.0.2.3']) });
 {
   const q = emitDns({ id: 4242, flags: 0x0100, questions: [{ name: 'host.usernet.test', type: DnsType.A, class: DNS_CLASS_IN }], answers: [], authority: [], additional: [] });
@@ -178,7 +185,7 @@ out({ step: 'done' });
 const DHCP_SCRIPT = `#!/bin/sh
 case "$1" in
   bound|renew) ip addr replace "$ip/$mask" dev "$interface"; ip route replace default via "$router" dev "$interface" ;;
-  deconfig) ip addr flush dev "$interface" ;;
+  deconfig) ip -4 addr flush dev "$interface" ;;
 esac
 `;
 
@@ -231,6 +238,9 @@ test('synack netns gives a namespace a network: DHCP, HTTP to the host, DNS, UDP
     });
     await new Promise<void>((r) => httpSrv.listen(0, '127.0.0.1', r));
     closers.push(() => httpSrv.close());
+    const http6 = http.createServer((_req, res) => res.end('hello from the host ::1\n'));
+    await new Promise<void>((r) => http6.listen(0, '::1', r));
+    closers.push(() => http6.close());
     const dnsSrv = dgram.createSocket('udp4');
     const answer = (query: Uint8Array): Uint8Array | null => {
       const m = parseDns(query);
@@ -278,7 +288,7 @@ test('synack netns gives a namespace a network: DHCP, HTTP to the host, DNS, UDP
     await new Promise<void>((r) => gone.bind(0, '127.0.0.1', r));
     const closedUdp = port(gone);
     gone.close();
-    const cfg = { closedUdp, dnsModule: DNS_MODULE, script: join(dir, 'dhcp.sh'), http: port(httpSrv), udp: port(udpEcho), echo: port(echo), kill: killPort, big: BIG };
+    const cfg = { http6: port(http6), closedUdp, dnsModule: DNS_MODULE, script: join(dir, 'dhcp.sh'), http: port(httpSrv), udp: port(udpEcho), echo: port(echo), kill: killPort, big: BIG };
     const fwdPort = 20000 + (process.pid % 20000);
     const control = join(dir, 'control.sock');
     const un = spawn(process.execPath, [CLI, 'netns', '--ready', '--quiet', '--dns', `127.0.0.1:${port(dnsSrv)}`, '--forward', `tcp:${fwdPort}:8081`, '--forward', `udp:${fwdPort + 1}:8082`, '--control', control, '--',
@@ -324,6 +334,10 @@ test('synack netns gives a namespace a network: DHCP, HTTP to the host, DNS, UDP
     assert.match(String(dhcp.addr), /inet 10\.0\.2\.15\/24/, 'udhcpc configured tap0');
     assert.match(String(dhcp.route), /default via 10\.0\.2\.2/);
     assert.equal((await step('curl')).body, 'hello from the host loopback\n');
+    const v6 = await step('ipv6');
+    assert.match(String(v6.addr6), /inet6 fd00::[0-9a-f:]+\/64 scope global/, 'SLAAC from the router advertisement');
+    assert.match(String(v6.route6), /default via fe80::2 dev tap0 proto ra/);
+    assert.equal(v6.body, 'hello from the host ::1\n');
     assert.match(String((await step('nslookup')).text), /192\.0\.2\.77/);
     const dnsTcp = await step('dns-tcp');
     assert.deepEqual([dnsTcp.id, dnsTcp.answers], [4242, ['192.0.2.77']], `DNS over TCP: ${JSON.stringify(dnsTcp)}`);
