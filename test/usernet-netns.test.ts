@@ -76,7 +76,8 @@ out({ step: 'curl', body: sh('curl', ['-sS', '-m', '10', 'http://10.0.2.2:' + cf
 {
   // IPv6: SLAAC from synack's router advertisements, then the gateway fd00::2 is the host's ::1.
   let addr6 = '';
-  for (let i = 0; i < 50 && !/inet6 fd00:/.test(addr6); i++) { addr6 = sh('ip', ['-6', 'addr', 'show', 'dev', 'tap0']); await new Promise((r) => setTimeout(r, 200)); }
+  // Until DAD is over: with only a tentative address the kernel sends the SYN from ::1 (a martian).
+  for (let i = 0; i < 50 && !/inet6 fd00:[^\\n]*global (?!tentative)/.test(addr6); i++) { addr6 = sh('ip', ['-6', 'addr', 'show', 'dev', 'tap0']); await new Promise((r) => setTimeout(r, 200)); }
   out({ step: 'ipv6', addr6, route6: sh('ip', ['-6', 'route']), body: sh('curl', ['-sS', '-m', '10', '-g', 'http://[fd00::2]:' + cfg.http6 + '/']) });
 }
 out({ step: 'nslookup', text: sh('busybox', ['nslookup', 'host.usernet.test', '10.0.2.3']) });
