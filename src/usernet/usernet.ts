@@ -128,7 +128,7 @@ export async function createUserNet(opts: UserNetOptions): Promise<UserNet> {
     mtu: eth.link.mtu,
     checksumOffload: eth.link.checksumOffload,
     allocFrame: eth.link.allocFrame,
-    send: (p, nextHop) => eth.link.send(p, nextHop),
+    send: (p, nextHop, confirm) => eth.link.send(p, nextHop, confirm),
     onReceive: (cb) => {
       toStack = cb;
     },
