@@ -28,6 +28,9 @@ export type { PingOptions } from './ip/ping-args.js';
 export { MIB_COUNTERS, EXT_COUNTERS, type Mib, type MibName, type CounterName, type DropCounterName } from './mib.js';
 export { TcpSocket } from './stack/socket.js';
 export { Listener } from './stack/listener.js';
+// Forwarding (user-mode networking): SYNs nobody listens for, handed to a handler to decide.
+export { TcpForwarder, TcpForwardRequest, type TcpForwardHandler, type TcpForwardCounters, type UnreachableKind } from './stack/forwarder.js';
+export type { ForwardedDatagram } from './udp/layer.js';
 // Every error synack throws (one base class, stable codes) and the one errno table.
 export {
   SynackError,

@@ -8,10 +8,13 @@ import { hostSnapshot } from '../diag/proc.js';
 import { formatCounters, formatNetstat, selectRows, stateStats, formatStats, type NetstatOptions } from '../diag/netstat.js';
 import type { Snapshot } from '../diag/types.js';
 import { runDemo } from './demo.js';
+import { readControl } from '../usernet/control.js';
+import type { UserNetFlow } from '../usernet/usernet.js';
 
 const USAGE = `usage: synack netstat [-a] [-n] [-l] [-t] [-u] [-p] [-4] [-6] [--port N] [--stats] [--json]
                       [--counters] [--watch SECONDS] [--host] [--proc-root DIR]
        synack netstat --demo SCENARIO --at T [--seed N] [same display options]
+       synack netstat --usernet PATH [same display options]
 
   -a, --all          listening and non-listening sockets
   -l, --listening    only listening sockets
@@ -31,7 +34,10 @@ const USAGE = `usage: synack netstat [-a] [-n] [-l] [-t] [-u] [-p] [-4] [-6] [--
       --demo S       a synack stack instead: run scenario S (synack demo) on virtual time and show
                      every host's stack at virtual time --at T seconds (default: the end of the run)
       --at T         with --demo: the virtual time of the snapshot, in seconds
-      --seed N       with --demo: the scenario's PRNG seed (default 1)`;
+      --seed N       with --demo: the scenario's PRNG seed (default 1)
+      --usernet PATH a running \`synack netns\` instead (its control socket, printed with --ready;
+                     default /run/synack/netns-NAME.sock): the guest-side connections, then the
+                     relay's flow table (guest → destination → host socket, bytes each way)`;
 
 
 /** util.parseArgs' messages, shortened to name the argument. */
@@ -78,6 +84,7 @@ function parse(argv: string[]) {
       demo: { type: 'string' },
       at: { type: 'string' },
       seed: { type: 'string' },
+      usernet: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -100,6 +107,34 @@ function parse(argv: string[]) {
     port: positive('--port', values.port, true, 65535),
     watch: positive('--watch', values.watch, false),
   };
+}
+
+/** `--usernet PATH`: a running user-mode network's stack, then its flow table. */
+async function usernetNetstat(a: ReturnType<typeof parse>, path: string): Promise<number> {
+  let doc;
+  try {
+    doc = await readControl(path);
+  } catch (e) {
+    console.error(`synack netstat: --usernet ${path}: ${(e as Error).message}`);
+    return 1;
+  }
+  if (a.values.json === true && a.values.counters !== true && a.values.stats !== true) {
+    console.log(JSON.stringify({ rows: JSON.parse(render(a, doc.snapshot, undefined)) as unknown, flows: doc.flows, stats: doc.stats }));
+    return 0;
+  }
+  console.log(render(a, doc.snapshot, undefined));
+  if (a.values.counters === true || a.values.stats === true) return 0;
+  console.log(`\nRelayed flows (${doc.flows.length}):`);
+  console.log(formatFlows(doc.flows));
+  return 0;
+}
+
+/** The flow table: one line per relayed connection or UDP flow. */
+function formatFlows(flows: UserNetFlow[]): string {
+  const head = ['Proto', 'Guest', 'Destination', 'Host socket', 'State', 'Bytes out', 'Bytes in'];
+  const rows = flows.map((f) => [f.proto, f.guest, f.dst, f.host, f.proto === 'tcp' ? `${f.state} ${f.guestState}` : f.assured ? 'ASSURED' : 'UNREPLIED', String(f.bytesOut), String(f.bytesIn)]);
+  const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  return [head, ...rows].map((r) => r.map((c, i) => c.padEnd(w[i]!)).join('  ').trimEnd()).join('\n');
 }
 
 /** Render one snapshot in the chosen mode; `prev` is the previous snapshot when watching. */
@@ -155,6 +190,7 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (a.values.demo !== undefined) return demoNetstat(a, a.values.demo);
+  if (a.values.usernet !== undefined) return usernetNetstat(a, a.values.usernet);
   const wantOwners = a.values.programs === true && a.values.counters !== true;
   const take = (): Snapshot => {
     const o: { owners: boolean; procRoot?: string } = { owners: wantOwners };

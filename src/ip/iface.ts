@@ -18,6 +18,14 @@ export class Interface {
   readonly addrs: IfAddr[] = [];
   /** The link's MAC address (Ethernet links), null on raw-IP links. */
   mac: Uint8Array | null = null;
+  /**
+   * Accept TCP and UDP datagrams to any unicast destination arriving here as if addressed to
+   * this host (smoltcp's `any_ip`, gVisor's promiscuous NIC under tcp.NewForwarder): the
+   * transport layer then hands what no socket claims to the stack's forwarder. User-mode
+   * networking turns it on for the guest-facing interface. ICMP is not included: an echo to a
+   * foreign address must not be answered as ours (it goes to the IP layer's forwardHook).
+   */
+  anyIp = false;
 
   constructor(
     readonly name: string,

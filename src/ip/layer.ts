@@ -13,10 +13,10 @@ import { LoopbackLink } from '../link/loopback.js';
 import { NEVER, type Instant } from '../time.js';
 import { addrVersion, parseAddrInto } from '../wire/addr.js';
 import {
-  emitIpv4Header, emitIpv6Header, IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPV4_DF, IPV4_HEADER_LEN, IPV6_HEADER_LEN, isFragment, newIpRepr, parseIpHeader,
+  emitIpv4Header, emitIpv6Header, IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP, IPV4_DF, IPV4_HEADER_LEN, IPV6_HEADER_LEN, isFragment, newIpRepr, parseIpHeader,
   type DropReason, type IpRepr,
 } from '../wire/ip.js';
-import { Icmp4Type, Icmp6Type, ParamProb6, Unreach4, Unreach6 } from '../wire/icmp.js';
+import { Icmp4Type, Icmp6Type, isIcmpError, ParamProb6, Unreach4, Unreach6 } from '../wire/icmp.js';
 import { IcmpEngine } from './icmp.js';
 import { emitFragmentHeader, fragmentPlan, Reassembler } from './fragments.js';
 import { Interface, parseIfAddr } from './iface.js';
@@ -339,7 +339,7 @@ export class IpLayer {
       return this.deliver(ip, frame, iface);
     }
     const local = this.local.get(ip.dst);
-    if (local === undefined && !this.isBroadcast(ip.dst) && !this.inGroup(ip.dst)) {
+    if (local === undefined && !this.isBroadcast(ip.dst) && !this.inGroup(ip.dst) && !this.anyIpInput(ip, iface, frame)) {
       if (this.forwardHook !== null && !this.martian(ip, iface) && this.forwardHook(ip, frame, iface)) return;
       if (this.forwarding && !this.martian(ip, iface)) return this.forward(ip, frame, iface);
       bump(this.mib, v6 ? 'Ip6InAddrErrors' : 'IpInAddrErrors');
@@ -401,6 +401,20 @@ export class IpLayer {
     if (v6) this.mib.Ip6InDelivers!++;
     else this.mib.IpInDelivers!++;
     h.input(ip, frame, iface);
+  }
+
+  /**
+   * An interface in any-IP mode takes TCP and UDP to any unicast destination as its own (see
+   * Interface.anyIp); martians are still dropped by input's checks that follow.
+   */
+  private anyIpInput(ip: IpRepr, iface: Interface, frame: Uint8Array): boolean {
+    if (!iface.anyIp || isMulticast(ip.dst)) return false;
+    if (ip.protocol === IPPROTO_TCP || ip.protocol === IPPROTO_UDP) return true;
+    // ICMP errors about what we sent from a foreign address (a relayed flow's) are ours too;
+    // echo requests to a foreign address are not ours to answer.
+    const v6 = ip.version === 6;
+    if (ip.protocol !== (v6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP) || frame.length <= ip.headerLength) return false;
+    return isIcmpError(ip.version, frame[ip.headerLength]!);
   }
 
   /**

@@ -2,6 +2,8 @@ import { seqAdd } from '../seq.js';
 import { bump } from '../tcp/connection.js';
 import { fastOpenChild, negotiate } from '../tcp/handshake.js';
 import { ConnFastOpen, tryFastOpen } from '../tcp/fastopen.js';
+import type { Connection } from '../tcp/connection.js';
+import type { TcpConfig } from '../tcp/config.js';
 import type { Instant } from '../time.js';
 import { ACK, RST, SYN, clearTcpRepr, type TcpRepr } from '../wire/tcp-repr.js';
 import type { Listener } from './listener.js';
@@ -40,18 +42,8 @@ export function listenInput(st: Stack, l: Listener, remoteAddr: string, localAdd
     sendCookieSynAck(st, localAddr, l.port, remoteAddr, seg, now);
     return;
   }
-  const c = st.newConnection(localAddr, l.port, remoteAddr, seg.srcPort, l.config, issHint);
-  c.passive = true;
+  const c = passiveChild(st, localAddr, l.port, remoteAddr, seg, now, l.config, issHint);
   c.owner = l;
-  c.state = 'LISTEN';
-  c.irs = seg.seq;
-  c.rcvNxt = seqAdd(seg.seq, 1);
-  c.lastAckSent = c.rcvNxt;
-  negotiate(c, seg);
-  c.sndWnd = seg.window; // a SYN's window is never scaled (RFC 7323 §2.2)
-  c.maxSndWnd = c.sndWnd;
-  c.sndWl1 = seg.seq;
-  c.lastRecv = now;
   // RFC 7413 §4.2.2, LINUX tcp_conn_request → tcp_try_fastopen: a cookie asked for or presented.
   const fo = tryFastOpen(st.fastOpen, l.fastOpen, seg, remoteAddr, localAddr);
   for (const k of fo.counters) bump(st.counters, k as 'TCPFastOpenPassive');
@@ -69,6 +61,27 @@ export function listenInput(st: Stack, l: Listener, remoteAddr: string, localAdd
     st.queueAccept(l, c);
   } else l.synQueue.add(c);
   st.service(c);
+}
+
+/**
+ * RFC 9293 §3.10.7.2 (LISTEN, third: SYN): the child connection a SYN creates, still in LISTEN
+ * with the SYN's sequence numbers and options taken; the caller sets its owner (a listener, or
+ * the forwarder's socket), moves it to SYN_RECEIVED (the SYN-ACK is then due) and registers it.
+ * Shared by listeners and the forwarder (forwarder.ts).
+ */
+export function passiveChild(st: Stack, localAddr: string, localPort: number, remoteAddr: string, seg: TcpRepr, now: Instant, config: Partial<TcpConfig> | undefined, issHint?: number): Connection {
+  const c = st.newConnection(localAddr, localPort, remoteAddr, seg.srcPort, config, issHint);
+  c.passive = true;
+  c.state = 'LISTEN';
+  c.irs = seg.seq;
+  c.rcvNxt = seqAdd(seg.seq, 1);
+  c.lastAckSent = c.rcvNxt;
+  negotiate(c, seg);
+  c.sndWnd = seg.window; // a SYN's window is never scaled (RFC 7323 §2.2)
+  c.maxSndWnd = c.sndWnd;
+  c.sndWl1 = seg.seq;
+  c.lastRecv = now;
+  return c;
 }
 
 function sendCookieSynAck(st: Stack, localAddr: string, localPort: number, remoteAddr: string, seg: TcpRepr, now: Instant): void {

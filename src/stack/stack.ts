@@ -23,6 +23,7 @@ import { activeFastOpen, FastOpenContext, TFO } from '../tcp/fastopen.js';
 import { endpoint, Ports } from './ports.js';
 import { TcpSocket } from './socket.js';
 import { TcpGlue } from './tcp-glue.js';
+import { TcpForwarder, type TcpForwardHandler } from './forwarder.js';
 import type { ConnRow, Snapshot } from './views.js';
 import type { IpDropReason, UdpLayerDropReason } from '../mib.js';
 import type { DropReason } from '../wire/ip.js';
@@ -151,6 +152,20 @@ export class Stack implements TimerClient {
       if (bare) this.ip.addRoute(v === 4 ? '0.0.0.0/0' : '::/0', this.primary);
     }
   }
+
+  /**
+   * TCP forwarding: SYNs no listener claims go to `handler` (with `Interface.anyIp` on the
+   * guest interface, SYNs to any address), which accepts, refuses or answers unreachable —
+   * see forwarder.ts. At most `maxInFlight` requests wait for a decision. Null turns it off.
+   */
+  setTcpForwarder(handler: TcpForwardHandler | null, opts: { maxInFlight?: number } = {}): TcpForwarder | null {
+    if (handler !== null && typeof handler !== 'function') throw new TypeError('handler must be a function or null');
+    this.forwarder = handler === null ? null : new TcpForwarder(this, handler, opts.maxInFlight ?? 1024);
+    return this.forwarder;
+  }
+
+  /** @internal The TCP forwarder, when setTcpForwarder installed one. */
+  forwarder: TcpForwarder | null = null;
 
   /** Connect the stack's first interface to its link. */
   attach(link: Link): void {

@@ -85,6 +85,12 @@ export class TcpGlue implements IpHandler {
       listenInput(st, l, ip.src, ip.dst, seg, now);
       return;
     }
+    // A SYN nobody listens for goes to the forwarder when there is one (gVisor tcp.NewForwarder:
+    // the transport's default handler); it answers later, or refuses with this same RST.
+    if (st.forwarder !== null && (seg.flags & (SYN | ACK | RST | FIN)) === SYN) {
+      st.forwarder.onSyn(ip, frame, seg);
+      return;
+    }
     bump(st.counters, 'TCPNoSocket');
     this.resetFor(ip.dst, ip.src, seg);
   }

@@ -26,6 +26,21 @@ export interface UdpOpenOptions {
   ipv6Only?: boolean;
 }
 
+/** A datagram no socket claimed, as the UDP forwarder gets it. */
+export interface ForwardedDatagram {
+  version: 4 | 6;
+  /** The guest's end. */
+  src: string;
+  srcPort: number;
+  /** Where the guest sent it. */
+  dst: string;
+  dstPort: number;
+  /** The payload (a copy). */
+  data: Uint8Array;
+  /** Answer with ICMP destination unreachable quoting it (default code: port unreachable). */
+  unreachable(code?: number): void;
+}
+
 export class UdpLayer implements IpHandler {
   readonly table: UdpTable;
   private readonly rx = newUdpRepr();
@@ -178,6 +193,28 @@ export class UdpLayer implements IpHandler {
     return data.length;
   }
 
+  /**
+   * Send a datagram from any source address and port (the forwarder's replies come from the
+   * address the guest sent to, as a NAT's do). Returns null or the errno of why it was not sent.
+   */
+  sendFrom(src: string, srcPort: number, dst: string, dstPort: number, data: Uint8Array): string | null {
+    const v4 = !dst.includes(':');
+    if (src.includes(':') === v4) throw new TypeError(`sendFrom: ${src} and ${dst} are not one family`);
+    if (data.length > (v4 ? UDP_MAX_PAYLOAD_V4 : UDP_MAX_PAYLOAD_V6)) return 'EMSGSIZE';
+    const path = this.ip.path(dst);
+    if (path === null) return 'ENETUNREACH';
+    const len = UDP_HEADER_LEN + data.length;
+    const df = (v4 ? IPV4_HEADER_LEN : IPV6_HEADER_LEN) + len <= path.mtu;
+    this.tx = { data, sport: checkPort(srcPort, 'srcPort', true), dport: checkPort(dstPort, 'dstPort', true) };
+    const err = this.ip.output(src, dst, IPPROTO_UDP, len, this.writer, { df });
+    this.tx.data = EMPTY;
+    if (err === null) this.count(v4 ? 'Udp' : 'Udp6', 'OutDatagrams');
+    return err;
+  }
+
+  /** What no socket claimed goes here when set (see ForwardedDatagram). */
+  forwarder: ((d: ForwardedDatagram) => void) | null = null;
+
   /** @internal */
   close(s: UdpSocket): void {
     if (s.localPort !== 0) this.table.remove(s, s.localPort);
@@ -216,6 +253,18 @@ export class UdpLayer implements IpHandler {
       return;
     }
     const s = this.table.lookup(v, ip.dst, u.dstPort, ip.src, u.srcPort);
+    if (s === undefined && this.forwarder !== null) {
+      // A datagram no socket claims goes to the forwarder (user-mode networking's NAT) instead
+      // of port unreachable; it may answer with one later through `unreachable`.
+      const quote = frame.slice(0, Math.min(frame.length, ip.headerLength + ip.payloadLength, 576));
+      const hdr = { ...ip };
+      this.forwarder({
+        version: v, src: ip.src, srcPort: u.srcPort, dst: ip.dst, dstPort: u.dstPort,
+        data: frame.slice(u.payloadOffset, u.payloadOffset + u.payloadLength),
+        unreachable: (code) => void this.ip.icmp.sendError(hdr, quote, v === 4 ? Icmp4Type.DEST_UNREACH : Icmp6Type.DEST_UNREACH, code ?? (v === 4 ? Unreach4.PORT : Unreach6.PORT)),
+      });
+      return;
+    }
     if (s === undefined) {
       this.count(G, 'NoPorts');
       this.onDrop('udp-no-port');
