@@ -3,7 +3,7 @@
  *
  *   node dist/bench/index.js [--json] [--only a,b,...]
  *
- * --only takes: throughput1500, throughput65535, netApi1500, kernel, cps, kernelCps, heap, synTimeout, ooo, tun
+ * --only takes: throughput1500, throughput65535, netApi1500, kernel, cps, kernelCps, heap, synTimeout, ooo, tun, usernet
  * (for profiling one figure: node --cpu-prof dist/bench/index.js --only throughput1500).
  * Sizes are chosen so the whole run takes well under a minute; each figure has a warm-up.
  */
@@ -18,8 +18,9 @@ import { ensureGc, heapPerIdleConnection } from './heap.js';
 import { synTimeout } from './syn-timeout.js';
 import { oooBench } from './ooo.js';
 import { kernelThroughput, synackThroughput } from './throughput.js';
+import { usernetRows, type UsernetBench } from './usernet.js';
 
-const ALL = ['throughput1500', 'throughput65535', 'netApi1500', 'kernel', 'cps', 'kernelCps', 'heap', 'synTimeout', 'ooo', 'tun'] as const;
+const ALL = ['throughput1500', 'throughput65535', 'netApi1500', 'kernel', 'cps', 'kernelCps', 'heap', 'synTimeout', 'ooo', 'tun', 'usernet'] as const;
 type Part = (typeof ALL)[number];
 
 const TARGETS = {
@@ -146,6 +147,17 @@ async function main(): Promise<void> {
       }
     }
   }
+  if (only.has('usernet')) {
+    // Issue 13: guest↔host through user-mode networking, synack beside slirp4netns and pasta
+    // (bench/usernet.ts; root and ip netns, else the reason is recorded).
+    log('usernet: synack, slirp4netns, pasta serving a namespace (both directions, MTU 1500 and 65520) ...');
+    const r = spawnSync(process.execPath, [fileURLToPath(new URL('./usernet.js', import.meta.url)), '--json', '--seconds', '2'], { encoding: 'utf8', timeout: 300_000 });
+    try {
+      out.usernet = JSON.parse(r.stdout.slice(r.stdout.indexOf('{')));
+    } catch {
+      out.usernet = { skipped: `bench/usernet.js failed: ${(r.stderr || r.stdout).trim().split('\n').slice(-2).join(' ')}` };
+    }
+  }
   out.benchWallSeconds = (performance.now() - t0) / 1000;
   out.detail = detail;
   if (values.json) {
@@ -190,6 +202,9 @@ async function main(): Promise<void> {
       rows.push(['veth: connect', `${tun.veth.connectMedianUs} us`, `median; p99 ${tun.veth.connectP99Us} us`]);
     }
   }
+  const un = out.usernet as (UsernetBench & { skipped?: string }) | undefined;
+  if (un?.skipped) rows.push(['usernet vs slirp4netns, pasta', 'skipped', un.skipped]);
+  else if (un?.runs) rows.push(...usernetRows(un));
   console.log(`synack bench — ${String(m.cpu)}, ${String(m.cores)} cores, node ${String(m.node)}, ${String(m.os)}\n`);
   for (const [a, b, c] of rows) console.log(`${a.padEnd(38)} ${b.padStart(16)}   ${c}`);
   console.log(`\nbench took ${(out.benchWallSeconds as number).toFixed(1)} s`);
