@@ -116,6 +116,8 @@ export interface InitramfsOptions {
   modules: readonly string[];
   /** The /init script (run by busybox sh), after `#!/bin/sh`. */
   init: string;
+  /** More executable scripts by path (e.g. a udhcpc script), each after `#!/bin/sh`. */
+  scripts?: Record<string, string>;
 }
 
 /** A gzip-compressed newc initramfs: busybox at /bin/busybox with /bin/sh, libraries, /modules, /dev/console, /init. */
@@ -146,5 +148,10 @@ export function buildInitramfs(o: InitramfsOptions): Uint8Array {
   // Without /dev/console the kernel runs /init with no stdout ("unable to open an initial console").
   entries.push({ name: 'dev/console', mode: 0o020600, rdev: [5, 1] });
   entries.push({ name: 'init', mode: 0o100755, data: enc.encode(`#!/bin/sh\n${o.init}`) });
+  for (const [path, text] of Object.entries(o.scripts ?? {})) {
+    const name = path.replace(/^\//, '');
+    if (name.includes('/')) dir(name.slice(0, name.lastIndexOf('/')));
+    entries.push({ name, mode: 0o100755, data: enc.encode(`#!/bin/sh\n${text}`) });
+  }
   return gzipSync(cpioNewc(entries), { level: 1 });
 }

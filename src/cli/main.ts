@@ -14,6 +14,7 @@ const COMMANDS: Record<string, string> = {
   tun: 'run a synack stack on a Linux TUN device (echo, discard, HTTP services) for real programs',
   tap: 'the same on a TAP device: Ethernet frames, with ARP and IPv6 neighbour discovery',
   netns: 'give a network namespace a network through synack (like pasta): DHCP, DNS, relayed TCP/UDP',
+  qemu: 'give a QEMU VM a network (-netdev stream on a Unix socket): DHCP, DNS, relayed host sockets',
   relay: 'open allow-listed host sockets for synack stacks in browser pages, over WebSocket',
   'build-native': 'build the TUN addon `synack tun` needs (done by the first `synack tun` too)',
 };
