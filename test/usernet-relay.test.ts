@@ -153,6 +153,38 @@ test('credit: the relay stops at what the page granted; a 5 MB download arrives 
   p.raw.close();
 });
 
+test('the host FIN and close wait for the bytes held for credit: END after the last DATA, CLOSE after both ENDs', async () => {
+  // A short reply whose tail exceeds the page's credit: the host socket has its FIN (and, without
+  // half-open, would close) while the relay still holds that tail.
+  const size = INITIAL_CREDIT + 10_000;
+  const short = net.createServer((c) => {
+    c.end(BULK.subarray(0, size));
+    c.on('error', () => {});
+  });
+  await new Promise<void>((r) => short.listen(0, '127.0.0.1', r));
+  const p = await page();
+  try {
+    p.send({ type: RelayType.OPEN_TCP, id: 9, port: port(short), addr: LOOP });
+    await p.wait('OPENED', (f) => f.type === RelayType.OPENED);
+    const got = (): number => p.frames.filter((f) => f.type === RelayType.DATA).reduce((n, f) => n + (f as { data: Uint8Array }).data.length, 0);
+    await p.wait('initial window', () => got() >= INITIAL_CREDIT);
+    await new Promise((r) => setTimeout(r, 200));
+    assert.deepEqual(p.frames.filter((f) => f.type === RelayType.END || f.type === RelayType.CLOSE), [], 'no END or CLOSE while bytes are held');
+    p.send({ type: RelayType.CREDIT, id: 9, bytes: 64 * 1024 });
+    await p.wait('END', (f) => f.type === RelayType.END && f.id === 9);
+    const types = p.frames.map((f) => f.type);
+    assert.ok(types.indexOf(RelayType.END) > types.lastIndexOf(RelayType.DATA), 'END follows every DATA');
+    assert.equal(got(), size);
+    // Half-close: the flow stays until the page ends its direction too.
+    assert.equal(p.frames.some((f) => f.type === RelayType.CLOSE), false);
+    p.send({ type: RelayType.END, id: 9 });
+    await p.wait('CLOSE', (f) => f.type === RelayType.CLOSE && f.id === 9);
+  } finally {
+    p.raw.close();
+    short.close();
+  }
+});
+
 test('DATA beyond the credit the relay granted, and malformed frames, end the session with 1002', async () => {
   const a = await page();
   a.send({ type: RelayType.OPEN_TCP, id: 1, port: port(echo), addr: LOOP });

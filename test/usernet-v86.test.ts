@@ -7,8 +7,8 @@
  * RelaySession, whose allow list admits that one port; a connection to another port is refused
  * by the relay (EACCES) and reaches the VM as ICMP administratively prohibited.
  *
- * Runs in Node (the `ws` package as the page's WebSocket). Not in Chromium yet: createUserNet
- * imports node:dgram, node:dns and synack's net API (node:stream), which a page lacks.
+ * Runs in Node (the `ws` package as the page's WebSocket); test/usernet-v86-browser.test.ts runs the
+ * same in headless Chromium.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -24,7 +24,7 @@ import { SynackNetworkAdapter } from '../src/usernet/v86-adapter.js';
 import { fakeBus, runVm } from './v86-vm.js';
 
 test('v86 adapter: the VM stand-in takes a lease by DHCP, fetches from the host through synack relay, and is refused outside the allow list', { timeout: 60_000 }, async () => {
-  const body = randomBytes(300_000);
+  const body = randomBytes(3_000_000);
   const web = http.createServer((_req, res) => res.writeHead(200, { 'Content-Length': body.length }).end(body));
   await new Promise<void>((r) => web.listen(0, '127.0.0.1', r));
   const webPort = (web.address() as AddressInfo).port;

@@ -46,6 +46,11 @@ interface Flow {
   pending: Uint8Array | null;
   connected: boolean;
   gone: boolean;
+  /** The host sent its FIN: END goes to the page once `pending` has gone. */
+  hostEnded: boolean;
+  endSent: boolean;
+  /** The host socket closed cleanly with bytes still pending: CLOSE once they have gone. */
+  closeAfterFlush: boolean;
 }
 
 export class RelaySession {
@@ -137,10 +142,12 @@ export class RelaySession {
       this.send({ type: RelayType.ERROR, id, errno: 'EMFILE' });
       return;
     }
-    const flow: Flow = { id, tcp: null, udp: null, sendCredit: INITIAL_CREDIT, recvCredit: INITIAL_CREDIT, pending: null, connected: false, gone: false };
+    const flow: Flow = { id, tcp: null, udp: null, sendCredit: INITIAL_CREDIT, recvCredit: INITIAL_CREDIT, pending: null, connected: false, gone: false, hostEnded: false, endSent: false, closeAfterFlush: false };
     this.flows.set(id, flow);
     if (proto === 'udp') return this.openUdp(flow, host, port);
-    const s = net.connect({ host, port });
+    // allowHalfOpen: the host's FIN (END) leaves the page's direction open until the page's END, as
+    // TCP half-close does; CLOSE then means both directions are done.
+    const s = net.connect({ host, port, allowHalfOpen: true });
     flow.tcp = s;
     const timer = setTimeout(() => s.destroy(Object.assign(new Error('connect timed out'), { code: 'ETIMEDOUT' })), this.connectTimeoutMs);
     s.once('connect', () => {
@@ -153,8 +160,11 @@ export class RelaySession {
       flow.pending = flow.pending === null ? d : concat(flow.pending, d);
       this.flush(flow);
     });
+    // The FIN and the close follow every byte before them: bytes held for the page's credit are
+    // not overtaken (the page would take the flow as closed, or reset, with data missing).
     s.on('end', () => {
-      if (!flow.gone) this.send({ type: RelayType.END, id });
+      flow.hostEnded = true;
+      this.flush(flow);
     });
     s.on('error', (e: NodeJS.ErrnoException) => {
       clearTimeout(timer);
@@ -165,9 +175,10 @@ export class RelaySession {
         this.flows.delete(id);
       }
     });
-    s.on('close', () => {
+    s.on('close', (hadError: boolean) => {
       clearTimeout(timer);
-      if (!flow.gone) this.drop(flow, false);
+      if (!hadError && flow.pending !== null) flow.closeAfterFlush = true;
+      else if (!flow.gone) this.drop(flow, false);
     });
   }
 
@@ -196,7 +207,15 @@ export class RelaySession {
       f.sendCredit -= n;
       f.pending = n === f.pending.length ? null : f.pending.subarray(n);
     }
-    if (f.pending !== null) f.tcp.pause();
+    if (f.pending !== null) {
+      if (!f.tcp.destroyed) f.tcp.pause();
+      return;
+    }
+    if (f.hostEnded && !f.endSent) {
+      f.endSent = true;
+      this.send({ type: RelayType.END, id: f.id });
+    }
+    if (f.closeAfterFlush) this.drop(f, false);
     else if (f.tcp.isPaused()) f.tcp.resume();
   }
 

@@ -11,8 +11,9 @@
  *   guest (v86) ⇄ bus frames ⇄ busLink ⇄ createUserNet (DHCP, RA, TCP forwarder) ⇄ RelayClient ⇄ WebSocket ⇄ synack relay ⇄ host sockets
  *
  * What the page still lacks: UDP and DNS relaying (createUserNet's UDP relay and DNS forwarder open
- * node:dgram / node:dns sockets, which a page has not), so a page bundle maps those Node modules
- * to stubs that fail when used (test/usernet-v86-browser.test.ts shows how).
+ * node:dgram / node:dns sockets, which a page has not, and DNS over TCP uses synack's Node-shaped
+ * `net` API), so a page bundle maps those Node modules to stand-ins that fail when used
+ * (test/usernet-v86-browser.test.ts shows how).
  */
 import type { Link } from '../link/link.js';
 import type { HostConnect } from './tcp-relay.js';
@@ -80,6 +81,7 @@ class RelayStream {
   private paused = false;
   private held: Uint8Array[] = [];
   private endHeld = false;
+  private closeHeld = false;
   private blocked = false;
   flow: RelayFlow | null = null;
 
@@ -126,6 +128,7 @@ class RelayStream {
       this.endHeld = false;
       this.emit('end');
     }
+    if (this.closeHeld && this.held.length === 0 && !this.endHeld) this.hostClose();
     return this;
   }
 
@@ -151,6 +154,18 @@ class RelayStream {
   hostEnd(): void {
     if (this.paused || this.held.length > 0) this.endHeld = true;
     else this.emit('end');
+  }
+
+  /** @internal the relay's flow is gone: 'close' after every byte and the FIN before it. */
+  hostClose(): void {
+    if (this.held.length > 0 || this.endHeld) {
+      this.closeHeld = true;
+      return;
+    }
+    this.closeHeld = false;
+    if (this.destroyed) return;
+    this.destroyed = true;
+    this.emit('close');
   }
 
   /** @internal credit may have come back: 'drain' once nothing is held for it. */
@@ -189,10 +204,7 @@ export function relayConnect(client: RelayClient): { connect: HostConnect; recei
       onEnd: () => s.hostEnd(),
       onClose: () => {
         gone();
-        if (!s.destroyed) {
-          s.destroyed = true;
-          s.emit('close');
-        }
+        s.hostClose();
       },
     });
     return s;
