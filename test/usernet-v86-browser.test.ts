@@ -114,8 +114,9 @@ test('v86 adapter in Chromium: DHCP lease, an HTTP fetch through synack relay, a
     platform: 'browser',
     write: false,
     logLevel: 'silent',
-    // Node's process.nextTick, which synack's Node-shaped socket classes call, as a microtask.
-    banner: { js: 'globalThis.process ??= { nextTick: (f, ...a) => queueMicrotask(() => f(...a)), env: {} };' },
+    // Node's process.nextTick, which synack's Node-shaped socket classes call, as a microtask, and
+    // a Buffer whose alloc the net API's module calls at load time (no Node socket runs here).
+    banner: { js: 'globalThis.process ??= { nextTick: (f, ...a) => queueMicrotask(() => f(...a)), env: {} }; globalThis.Buffer ??= { alloc: (n) => new Uint8Array(n) };' },
     plugins: [{
       name: 'node-shims',
       setup(b) {
@@ -146,6 +147,7 @@ test('v86 adapter in Chromium: DHCP lease, an HTTP fetch through synack relay, a
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
     await page.addScriptTag({ content: bundle.outputFiles[0]!.text });
+    assert.deepEqual(errors, [], 'the bundle runs in the page');
     const r = await page.evaluate(
       (a) => (globalThis as unknown as { Page: { main(x: typeof a): Promise<Record<string, unknown>> } }).Page.main(a),
       { url: `ws://127.0.0.1:${(relay.address() as AddressInfo).port}/`, port, refusedPort: port === 65535 ? port - 1 : port + 1 },
