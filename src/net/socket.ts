@@ -23,8 +23,6 @@ import { familyOf, isIpc, isLocalhost, validatePort, withoutZone, type ConnectOp
 export { withoutZone, type ConnectOptions, type IpcConnectOptions, type NetContext, type SocketOptions, type SocketReadyState } from './socket-options.js';
 
 const CHUNK = 64 * 1024;
-/** An empty slab: the first read allocates a real one. */
-const NO_SLAB = Buffer.alloc(0);
 
 /** Internal: a socket made by a Server around an accepted TcpSocket. */
 export const kAccepted = Symbol('synack.accepted');
@@ -243,7 +241,7 @@ export class Socket extends Duplex {
   }
 
   /** The buffer reads land in (see pull); views of it go to the application. */
-  private slab: Buffer = NO_SLAB;
+  private slab: Buffer | null = null;
   private slabUsed = 0;
 
   /** Move bytes from TCP into the stream while the stream wants them. */
@@ -257,14 +255,15 @@ export class Socket extends Duplex {
       // chunk handed to the application is a view of the slab, never written again; a new slab
       // is made when the rest is too short. No backing store is allocated per read, and no
       // other socket's bytes share this one's memory.
-      if (this.slab.length - this.slabUsed < want) {
-        this.slab = Buffer.alloc(CHUNK); // zeroed: `chunk.buffer` shows the whole slab
+      let slab = this.slab;
+      if (slab === null || slab.length - this.slabUsed < want) {
+        slab = this.slab = Buffer.alloc(CHUNK); // zeroed: `chunk.buffer` shows the whole slab
         this.slabUsed = 0;
       }
-      const target = this.slab.subarray(this.slabUsed, this.slabUsed + want);
+      const target = slab.subarray(this.slabUsed, this.slabUsed + want);
       const n = tcp.readInto(target);
       if (n === 0) break;
-      const chunk = n === want ? target : this.slab.subarray(this.slabUsed, this.slabUsed + n);
+      const chunk = n === want ? target : slab.subarray(this.slabUsed, this.slabUsed + n);
       this.slabUsed = (this.slabUsed + n + 7) & ~7; // the next view 8-byte aligned (word loads)
       took = true;
       this._bytesRead += n;
