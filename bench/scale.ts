@@ -34,6 +34,8 @@ export interface ScaleResult {
   openVirtualSeconds: number;
   /** Share of openWallSeconds spent in garbage collection. */
   gcShare: number;
+  /** GC pause time by kind (Scavenge, MarkSweepCompact, ...), seconds. */
+  gcSecondsByType: Record<string, number>;
   /** Connections per wall second while opening. */
   opensPerSecond: number;
   /** No connection timer queued on either stack once idle (keepalive, off by default, would queue one each). */
@@ -89,7 +91,11 @@ export function scaleIdle(n: number, opts: { fill?: number; batch?: number } = {
   const openCpuSeconds = (cpu.user + cpu.system) / 1e6;
   const openVirtualSeconds = (p.now - v0) / 1e6;
   let gcUs = 0;
-  for (const g of gcProfiler.stop().statistics) gcUs += g.cost;
+  const gcByType: Record<string, number> = {};
+  for (const g of gcProfiler.stop().statistics) {
+    gcUs += g.cost;
+    gcByType[g.gcType] = (gcByType[g.gcType] ?? 0) + g.cost / 1e6;
+  }
   p.runFor(1_000_000);
   let established = 0;
   for (const c of p.a.connections()) if (c.state === 'ESTABLISHED') established++;
@@ -109,6 +115,7 @@ export function scaleIdle(n: number, opts: { fill?: number; batch?: number } = {
     openVirtualSeconds,
     openCpuSeconds,
     gcShare: gcUs / 1e6 / openWallSeconds,
+    gcSecondsByType: gcByType,
     opensPerSecond: n / openWallSeconds,
     idleWithoutTimers,
     projected1M: { openWallSeconds: (openWallSeconds * 1e6) / n, openCpuSeconds: (openCpuSeconds * 1e6) / n, heapMiB: ((growth / n) * 1e6) / 2 ** 20 },
