@@ -9,13 +9,17 @@
  * 1e6 / (28,232 x fill) server ports. The accept queues are drained as connections arrive (an
  * application that does not accept would meet the backlog, then SYN-flood protection).
  *
+ * This is also the `heap` figure of `npm run bench` (heap per idle endpoint at 100k). The stacks,
+ * listeners and the application's handle array exist before the first measurement, so only
+ * per-connection state is counted (sockets, Connections and their sub-objects, table entries).
+ *
  * Reported: heap growth divided by the TCBs (both ends: 2N; "per connection" below means per
  * TCB, the figure the 2 KiB goal is about) and by N (a client/server pair); wall and virtual time
  * to open them all; the share of that wall time spent in GC (v8.GCProfiler's per-collection cost);
  * and whether any connection timer is still queued once idle (none: keepalive is off by default).
  */
+import { runInNewContext } from 'node:vm';
 import v8 from 'node:v8';
-import { ensureGc } from './heap.js';
 import { B, Pair } from './pair.js';
 import type { TcpSocket } from '../src/stack/socket.js';
 
@@ -42,6 +46,16 @@ export interface ScaleResult {
   idleWithoutTimers: boolean;
   /** Projection to a million connections at the measured rate and bytes. */
   projected1M: { openWallSeconds: number; openCpuSeconds: number; heapMiB: number };
+}
+
+/** global.gc, exposing it when node was started without --expose-gc. */
+export function ensureGc(): () => void {
+  const g = globalThis as { gc?: () => void };
+  if (typeof g.gc !== 'function') {
+    v8.setFlagsFromString('--expose-gc');
+    g.gc = runInNewContext('gc') as () => void;
+  }
+  return g.gc!;
 }
 
 /** One ephemeral range: LINUX ip_local_port_range 32768-60999. */
