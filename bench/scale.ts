@@ -18,6 +18,7 @@
  * to open them all; the share of that wall time spent in GC (v8.GCProfiler's per-collection cost);
  * and whether any connection timer is still queued once idle (none: keepalive is off by default).
  */
+import { readFileSync } from 'node:fs';
 import { runInNewContext } from 'node:vm';
 import v8 from 'node:v8';
 import { B, Pair } from './pair.js';
@@ -34,6 +35,8 @@ export interface ScaleResult {
   openWallSeconds: number;
   /** CPU time of the process over the same span (user + system; the machine may be shared). */
   openCpuSeconds: number;
+  /** CPU time of the main thread alone over the same span (Linux; NaN elsewhere). */
+  openMainThreadCpuSeconds: number;
   /** Virtual time the handshakes took on the fake clock (memoryPair has no latency: 0 unless a timer had to fire). */
   openVirtualSeconds: number;
   /** Share of openWallSeconds spent in garbage collection. */
@@ -45,7 +48,7 @@ export interface ScaleResult {
   /** No connection timer queued on either stack once idle (keepalive, off by default, would queue one each). */
   idleWithoutTimers: boolean;
   /** Projection to a million connections at the measured rate and bytes. */
-  projected1M: { openWallSeconds: number; openCpuSeconds: number; heapMiB: number };
+  projected1M: { openWallSeconds: number; openCpuSeconds: number; openMainThreadCpuSeconds: number; heapMiB: number };
 }
 
 /** global.gc, exposing it when node was started without --expose-gc. */
@@ -56,6 +59,22 @@ export function ensureGc(): () => void {
     g.gc = runInNewContext('gc') as () => void;
   }
   return g.gc!;
+}
+
+/**
+ * CPU seconds of the main thread alone (Linux /proc, USER_HZ ticks of 10 ms), or NaN elsewhere:
+ * what the open would take in wall time on an idle machine, the GC helper threads aside
+ * (process.cpuUsage counts every thread; Node 20 has no per-thread call).
+ */
+function mainThreadCpuSeconds(): number {
+  try {
+    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces): state is field 3, utime 14, stime 15.
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100;
+  } catch {
+    return Number.NaN;
+  }
 }
 
 /** One ephemeral range: LINUX ip_local_port_range 32768-60999. */
@@ -89,6 +108,7 @@ export function scaleIdle(n: number, opts: { fill?: number; batch?: number } = {
   gcProfiler.start();
   const v0 = p.now;
   const cpu0 = process.cpuUsage();
+  const main0 = mainThreadCpuSeconds();
   const t0 = performance.now();
   let opened = 0;
   while (opened < n) {
@@ -103,6 +123,7 @@ export function scaleIdle(n: number, opts: { fill?: number; batch?: number } = {
   const openWallSeconds = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
   const openCpuSeconds = (cpu.user + cpu.system) / 1e6;
+  const openMainThreadCpuSeconds = mainThreadCpuSeconds() - main0;
   const openVirtualSeconds = (p.now - v0) / 1e6;
   let gcUs = 0;
   const gcByType: Record<string, number> = {};
@@ -128,11 +149,12 @@ export function scaleIdle(n: number, opts: { fill?: number; batch?: number } = {
     openWallSeconds,
     openVirtualSeconds,
     openCpuSeconds,
+    openMainThreadCpuSeconds,
     gcShare: gcUs / 1e6 / openWallSeconds,
     gcSecondsByType: gcByType,
     opensPerSecond: n / openWallSeconds,
     idleWithoutTimers,
-    projected1M: { openWallSeconds: (openWallSeconds * 1e6) / n, openCpuSeconds: (openCpuSeconds * 1e6) / n, heapMiB: ((growth / n) * 1e6) / 2 ** 20 },
+    projected1M: { openWallSeconds: (openWallSeconds * 1e6) / n, openCpuSeconds: (openCpuSeconds * 1e6) / n, openMainThreadCpuSeconds: (openMainThreadCpuSeconds * 1e6) / n, heapMiB: ((growth / n) * 1e6) / 2 ** 20 },
   };
   // keep everything alive until after the measurement
   if (held[2 * n - 1] === undefined) throw new Error('bench: lost handles');
