@@ -186,7 +186,7 @@ async function main(): Promise<void> {
   rows.push([`scale ${sc}: heap per TCB (both ends)`, f('scaleHeapBytesPerTcb', 0, 'B'), TARGETS.scale]);
   rows.push([`  time to open ${sc} (wall)`, f('scaleOpenWallSeconds', 2, 's'), typeof out.scaleProjected1MWallSeconds === 'number' ? `1M at this rate: ${out.scaleProjected1MWallSeconds.toFixed(1)} s` : '']);
   rows.push([`  CPU time to open ${sc}`, f('scaleOpenCpuSeconds', 2, 's'), 'all threads (GC helpers too)']);
-  rows.push([`  main-thread CPU time to open ${sc}`, f('scaleOpenMainThreadCpuSeconds', 2, 's'), 'the wall time on an idle machine']);
+  rows.push([`  main-thread CPU time to open ${sc}`, f('scaleOpenMainThreadCpuSeconds', 2, 's'), 'a floor for the wall time on an idle machine']);
   rows.push(['  GC share of the open time', typeof out.scaleGcShare === 'number' ? `${(out.scaleGcShare * 100).toFixed(1)} %` : '-', 'v8.GCProfiler']);
   rows.push(['10k syn-timeout, wall time', f('synTimeout10kWallSeconds', 3, 's'), '']);
   rows.push(['ooo 1-byte gaps, 1k ranges held', f('oooGapsUsPerSeg1k', 1, 'us/seg'), '']);

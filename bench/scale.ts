@@ -63,7 +63,7 @@ export function ensureGc(): () => void {
 
 /**
  * CPU seconds of the main thread alone (Linux /proc, USER_HZ ticks of 10 ms), or NaN elsewhere:
- * what the open would take in wall time on an idle machine, the GC helper threads aside
+ * a floor for the wall time of the open on an idle machine (the GC helper threads aside)
  * (process.cpuUsage counts every thread; Node 20 has no per-thread call).
  */
 function mainThreadCpuSeconds(): number {
