@@ -1,9 +1,11 @@
 /**
  * `npm run bench`: every figure of issue 3 in one run, as a table or (`--json`) one object.
  *
- *   node dist/bench/index.js [--json] [--only a,b,...]
+ *   node dist/bench/index.js [--json] [--only a,b,...] [--connections N]
  *
- * --only takes: throughput1500, throughput65535, netApi1500, kernel, cps, kernelCps, heap, synTimeout, ooo, tun, usernet
+ * --only takes: throughput1500, throughput65535, netApi1500, kernel, cps, kernelCps, heap, scale, synTimeout, ooo, tun, usernet
+ * --connections: how many idle connections `scale` opens (default 100,000; the million:
+ *   node --expose-gc --max-old-space-size=8192 dist/bench/index.js --only scale --connections 1000000)
  * (for profiling one figure: node --cpu-prof dist/bench/index.js --only throughput1500).
  * Sizes are chosen so the whole run takes well under a minute; each figure has a warm-up.
  */
@@ -14,13 +16,13 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { kernelCps, synackCps } from './cps.js';
 import { netApiThroughput } from './net-api.js';
-import { ensureGc, heapPerIdleConnection } from './heap.js';
+import { ensureGc, scaleIdle } from './scale.js';
 import { synTimeout } from './syn-timeout.js';
 import { oooBench } from './ooo.js';
 import { kernelThroughput, synackThroughput } from './throughput.js';
 import { usernetRows, type UsernetBench } from './usernet.js';
 
-const ALL = ['throughput1500', 'throughput65535', 'netApi1500', 'kernel', 'cps', 'kernelCps', 'heap', 'synTimeout', 'ooo', 'tun', 'usernet'] as const;
+const ALL = ['throughput1500', 'throughput65535', 'netApi1500', 'kernel', 'cps', 'kernelCps', 'heap', 'scale', 'synTimeout', 'ooo', 'tun', 'usernet'] as const;
 type Part = (typeof ALL)[number];
 
 const TARGETS = {
@@ -28,6 +30,7 @@ const TARGETS = {
   throughput65535Gbps: '>= kernel loopback',
   cps: '>= 5x node:net',
   heapBytesPerIdleConn: '<= 2048 B',
+  scale: '1M: <= 2048 B/TCB, <= 15 s',
 };
 
 function tunUnavailable(): string | null {
@@ -50,7 +53,9 @@ function machine(): Record<string, unknown> {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { json: { type: 'boolean' }, only: { type: 'string' } } });
+  const { values } = parseArgs({ options: { json: { type: 'boolean' }, only: { type: 'string' }, connections: { type: 'string' } } });
+  const connections = values.connections === undefined ? 100_000 : Number(values.connections);
+  if (!Number.isInteger(connections) || connections < 1) throw new RangeError(`--connections: a positive integer, got '${values.connections}'`);
   const only = new Set<Part>(values.only ? (values.only.split(',') as Part[]) : ALL);
   for (const p of only) if (!ALL.includes(p)) throw new RangeError(`--only: unknown part '${p}' (${ALL.join(', ')})`);
   const log = (s: string): void => {
@@ -104,13 +109,25 @@ async function main(): Promise<void> {
     detail.kernelCps = r;
   }
   if (typeof out.cps === 'number' && typeof out.kernelCps === 'number') out.cpsVsKernel = out.cps / out.kernelCps;
-  if (only.has('heap')) {
-    log('heap per idle connection, 100,000 connections ...');
-    heapPerIdleConnection(10_000); // warm-up: JIT the handshake path; its garbage is collected before the measurement
-    const r = heapPerIdleConnection(100_000);
-    out.heapBytesPerIdleConn = r.bytesPerEndpoint;
-    out.heapBytesPerIdleConnPair = r.bytesPerConnectionPair;
-    detail.heap = r;
+  if (only.has('heap') || only.has('scale')) {
+    // One run gives both: `heap` (bytes per idle endpoint) and `scale` (those bytes at N, the time to open N).
+    log(`heap per idle connection and scale: ${connections.toLocaleString('en')} idle established connections in one process ...`);
+    scaleIdle(Math.min(10_000, connections)); // warm-up: JIT the handshake path; its garbage is collected before the measurement
+    const r = scaleIdle(connections);
+    if (only.has('heap')) {
+      out.heapBytesPerIdleConn = r.heapBytesPerTcb;
+      out.heapBytesPerIdleConnPair = r.heapBytesPerConnectionPair;
+    }
+    if (only.has('scale')) {
+      out.scaleConnections = r.connections;
+      out.scaleHeapBytesPerTcb = r.heapBytesPerTcb;
+      out.scaleOpenWallSeconds = r.openWallSeconds;
+      out.scaleOpenCpuSeconds = r.openCpuSeconds;
+      out.scaleOpenMainThreadCpuSeconds = r.openMainThreadCpuSeconds;
+      out.scaleGcShare = r.gcShare;
+      out.scaleProjected1MWallSeconds = r.projected1M.openWallSeconds;
+    }
+    detail.scale = r;
   }
   if (only.has('synTimeout')) {
     log('10,000 concurrent syn-timeout connections ...');
@@ -175,8 +192,14 @@ async function main(): Promise<void> {
   rows.push(['connections/s, synack', f('cps', 0, '/s'), TARGETS.cps]);
   rows.push(['connections/s, node:net', f('kernelCps', 0, '/s'), '']);
   rows.push(['  synack/node:net ratio', f('cpsVsKernel', 2, 'x'), '>= 5']);
-  rows.push(['heap per idle endpoint (100k conns)', f('heapBytesPerIdleConn', 0, 'B'), TARGETS.heapBytesPerIdleConn]);
+  rows.push([`heap per idle endpoint (${(connections / 1000).toFixed(0)}k conns)`, f('heapBytesPerIdleConn', 0, 'B'), TARGETS.heapBytesPerIdleConn]);
   rows.push(['  per connection (both ends)', f('heapBytesPerIdleConnPair', 0, 'B'), '']);
+  const sc = typeof out.scaleConnections === 'number' ? `${(out.scaleConnections / 1000).toFixed(0)}k` : '';
+  rows.push([`scale ${sc}: heap per TCB (both ends)`, f('scaleHeapBytesPerTcb', 0, 'B'), TARGETS.scale]);
+  rows.push([`  time to open ${sc} (wall)`, f('scaleOpenWallSeconds', 2, 's'), typeof out.scaleProjected1MWallSeconds === 'number' ? `1M at this rate: ${out.scaleProjected1MWallSeconds.toFixed(1)} s` : '']);
+  rows.push([`  CPU time to open ${sc}`, f('scaleOpenCpuSeconds', 2, 's'), 'all threads (GC helpers too)']);
+  rows.push([`  main-thread CPU time to open ${sc}`, f('scaleOpenMainThreadCpuSeconds', 2, 's'), 'a floor for the wall time on an idle machine']);
+  rows.push(['  GC share of the open time', typeof out.scaleGcShare === 'number' ? `${(out.scaleGcShare * 100).toFixed(1)} %` : '-', 'v8.GCProfiler']);
   rows.push(['10k syn-timeout, wall time', f('synTimeout10kWallSeconds', 3, 's'), '']);
   rows.push(['ooo 1-byte gaps, 1k ranges held', f('oooGapsUsPerSeg1k', 1, 'us/seg'), '']);
   rows.push(['ooo 1-byte gaps, 30k ranges held', f('oooGapsUsPerSeg30k', 1, 'us/seg'), '<= 2x the 1k figure']);

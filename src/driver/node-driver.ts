@@ -16,8 +16,6 @@ import type { Driver, DriverTimer } from './node.js';
 
 class Timer implements HeapItem, DriverTimer {
   heapIndex = -1;
-  heapKey = 0;
-  heapSeq = 0;
   constructor(
     readonly at: Instant,
     readonly fn: () => void,

@@ -33,8 +33,6 @@ export type { TimerClient } from '../time.js';
 /** A scheduled one-shot event. Keep it to `cancel` it. */
 export class SimEvent implements HeapItem {
   heapIndex = -1;
-  heapKey = 0;
-  heapSeq = 0;
   /** @internal */
   constructor(
     readonly at: Instant,

@@ -171,8 +171,6 @@ export class Connection implements Endpoints {
   owner: unknown = null;
   /** The stack's timer-queue slot (util/heap.ts HeapItem). */
   heapIndex = -1;
-  heapKey = 0;
-  heapSeq = 0;
 
   constructor(init: ConnectionInit) {
     this.localAddr = init.localAddr;

@@ -1,0 +1,20 @@
+/**
+ * Issue 14's scale item, as a size test rather than a timed one: 20,000 idle connections between
+ * two stacks on virtual time (bench/scale.ts, the same code `npm run bench -- --only scale` runs
+ * at 100k and 1M) must each cost at most 2 KiB of heap per TCB (both ends counted), all be
+ * ESTABLISHED, and leave no connection timer queued while idle (keepalive is off by default).
+ * 20,000 to one server port fills 71 % of that destination's ephemeral range.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { scaleIdle } from '../bench/scale.js';
+
+test('20,000 idle established connections: <= 2048 B of heap per TCB, no timer queued while idle', () => {
+  scaleIdle(2000); // warm-up: the JIT's code and the handshake path's one-off allocations
+  const r = scaleIdle(20_000);
+  assert.equal(r.serverPorts, 1);
+  assert.equal(r.tcbs, 40_000);
+  assert.ok(r.heapBytesPerTcb <= 2048, `heap per idle TCB ${r.heapBytesPerTcb.toFixed(0)} B > 2048 B`);
+  assert.ok(r.heapBytesPerTcb > 200, `heap per idle TCB ${r.heapBytesPerTcb.toFixed(0)} B: the measurement missed the connections`);
+  assert.equal(r.idleWithoutTimers, true, 'an idle connection keeps a timer queued');
+});
