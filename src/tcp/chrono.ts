@@ -53,9 +53,12 @@ export function chronoAfterTransmit(c: Connection, now: Instant): void {
   const unsent = Math.max(0, seqDiff(writeEnd, snd.sndNxt));
   const queuesEmpty = unsent === 0 && snd.sndUna === snd.sndMax;
   if (queuesEmpty) {
-    if (c.chrono.type !== CHRONO.UNSPEC) c.chrono.set(now, CHRONO.UNSPEC);
+    if (c.chronoState !== null && c.chronoState.type !== CHRONO.UNSPEC) c.chronoState.set(now, CHRONO.UNSPEC);
     return;
   }
+  // LINUX: the chronograph times the write queue; a SYN in flight is not data (tcp_connect sends
+  // it without tcp_skb_entail), so the handshake starts nothing.
+  if (unsent === 0 && (c.state === 'SYN_SENT' || c.state === 'SYN_RECEIVED')) return;
   chronoStart(c, now, CHRONO.BUSY);
   const wndEnd = seqAdd(snd.sndUna, snd.sndWnd);
   const rwndLimited = unsent > 0 && seqDiff(wndEnd, snd.sndNxt) < Math.min(unsent, c.effMss);

@@ -96,18 +96,35 @@ export class Connection implements Endpoints {
 
   /** The send half: send sequence variables, queue, RTT, recovery and congestion (sender.ts). */
   readonly snd: Sender;
-  /** What has limited the sender and for how long (tcpi_busy_time, tcpi_rwnd_limited). */
-  readonly chrono = new Chronograph();
+  /**
+   * What has limited the sender and for how long (tcpi_busy_time, tcpi_rwnd_limited); made when
+   * data is first queued or sent. These four sub-objects are made on first use: an idle
+   * connection never needs them (test/scale.test.ts holds an idle TCB to 2 KiB of heap).
+   */
+  get chrono(): Chronograph {
+    return (this.chronoState ??= new Chronograph());
+  }
+  /** The chronograph if one was made (null: nothing was ever timed). */
+  chronoState: Chronograph | null = null;
   /** ECN state (ecn.ts EcnFlag bits; LINUX tp->ecn_flags). */
   ecnFlags = 0;
-  /** MSG_EOR record boundaries in the send queue (records.ts). */
-  readonly records = new RecordMarks();
+  /** MSG_EOR record boundaries in the send queue (records.ts); null until the first MSG_EOR. */
+  recordsState: RecordMarks | null = null;
+  get records(): RecordMarks {
+    return (this.recordsState ??= new RecordMarks());
+  }
   /** The CWR state's window reduction (ecn.ts). */
-  readonly cwr = new CwrReduction();
+  get cwr(): CwrReduction {
+    return (this.cwrState ??= new CwrReduction());
+  }
+  private cwrState: CwrReduction | null = null;
   /** When data last arrived, or the connection was established (LINUX icsk_ack.lrcvtime). */
   lastDataRecv: Instant = 0;
   /** The chunks of the send queue, for TCP_NOTSENT_LOWAT (send-queue.ts). */
-  readonly chunks: SendChunks;
+  get chunks(): SendChunks {
+    return (this.chunksState ??= new SendChunks(this.snd.sndBufSeq));
+  }
+  private chunksState: SendChunks | null = null;
   /** The receive half: receive sequence variables, buffers, window, ACK state (receiver.ts). */
   readonly rcv: Receiver;
 
@@ -187,7 +204,6 @@ export class Connection implements Endpoints {
     // (tsoCap checks the peer's and the path's at each send). 60: the largest TCP header.
     if ((init.gsoMaxSize ?? 0) > 0 && this.advMss === init.linkMss) this.tsoMaxPayload = Math.max(0, init.gsoMaxSize! - (init.ipv6 ? 40 : 20) - 60);
     this.snd = new Sender(init.iss >>> 0, this.config);
-    this.chunks = new SendChunks(this.snd.sndBufSeq);
     this.rcv = new Receiver(this.config, this.advMss);
   }
 
@@ -255,7 +271,7 @@ export class Connection implements Endpoints {
     if (next === 'CLOSED') {
       this.timers.stopAll();
       this.snd.sendBuf.clear();
-      this.rcv.reasm.clear();
+      this.rcv.clearOfo();
       if (this.lingerPending) {
         this.lingerPending = false;
         this.emit({ type: 'linger', acked: false });

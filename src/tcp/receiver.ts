@@ -21,6 +21,9 @@ import { tsBefore, tsClock } from './clock.js';
  * ACK goes out; below it, the behaviour: acceptability (RFC 9293 §3.10.7.4 first), segment text
  * (seventh), ACK generation (§3.8.6.3) and the advertised window (§3.8.6.2.2).
  */
+/** The empty out-of-order queue every connection reads until it holds data out of order (frozen: a write would be a bug). */
+const EMPTY_REASSEMBLY: Reassembly = Object.freeze(new Reassembly()) as Reassembly;
+
 export class Receiver {
   // RFC 9293 §3.3.1 receive sequence variables.
   irs: SeqNum = 0;
@@ -33,7 +36,22 @@ export class Receiver {
   lastAckSent: SeqNum = 0;
 
   readonly recvBuf: ByteRing;
-  readonly reasm = new Reassembly();
+  /**
+   * The out-of-order queue (reassembly.ts): one shared, frozen, empty queue until a segment first
+   * arrives out of order (`ofoQueue()` makes this connection's own); most connections never need one.
+   */
+  get reasm(): Reassembly {
+    return this.reasmState ?? EMPTY_REASSEMBLY;
+  }
+  private reasmState: Reassembly | null = null;
+  /** This connection's own out-of-order queue, made on first use. */
+  ofoQueue(): Reassembly {
+    return (this.reasmState ??= new Reassembly());
+  }
+  /** Forget everything held out of order (the connection closed). */
+  clearOfo(): void {
+    this.reasmState?.clear();
+  }
   /** Sequence number of a FIN that arrived ahead of missing data. */
   oooFinSeq: SeqNum | null = null;
   /** The peer's FIN has been received (in order). */
@@ -296,7 +314,7 @@ export function receiveText(c: Connection, now: Instant, seq: number, data: Uint
 
   if (seq !== c.rcv.rcvNxt) {
     // Out of order: hold it and send an immediate duplicate ACK (RFC 5681 §4.2, RFC 9293 §3.10.7.4).
-    if (!c.rcv.reasm.insert(seq, data) && c.sackEnabled) {
+    if (!c.rcv.ofoQueue().insert(seq, data) && c.sackEnabled) {
       // RFC 2883 §4.2: a duplicate of out-of-order data held already.
       c.rcv.dsackStart = seq;
       c.rcv.dsackEnd = seqAdd(seq, data.length);

@@ -42,7 +42,7 @@ export class RecordMarks {
 
 /** A segment from `seq` of up to `len` bytes, cut at the next record boundary. */
 export function clampToRecord(c: Connection, seq: SeqNum, len: number): number {
-  if (c.records.size === 0) return len;
+  if (c.recordsState === null || c.records.size === 0) return len;
   c.records.prune(c.snd.sndUna);
   const end = c.records.nextAfter(seq);
   return end === null ? len : Math.min(len, seqDiff(end, seq));
@@ -50,7 +50,7 @@ export function clampToRecord(c: Connection, seq: SeqNum, len: number): number {
 
 /** Whether a segment ending at `end` ends a record (LINUX: the eor skb carries tcp_push's PSH). */
 export function endsRecord(c: Connection, end: SeqNum): boolean {
-  return c.records.size > 0 && c.records.nextAfter(seqAddNeg(end)) === end;
+  return c.recordsState !== null && c.records.size > 0 && c.records.nextAfter(seqAddNeg(end)) === end;
 }
 
 function seqAddNeg(s: SeqNum): SeqNum {
