@@ -175,6 +175,13 @@ export class ListenerFastOpen {
 }
 
 /** What the server does with a SYN (the result of tryFastOpen). */
+/** The decision for a SYN without Fast Open (shared and frozen: callers only read it). */
+const PLAIN_SYN: PassiveDecision = Object.freeze({
+  child: false,
+  synAckCookie: Object.freeze({ len: -1, bytes: new Uint8Array(0), exp: false }),
+  counters: Object.freeze([]) as unknown as string[],
+});
+
 export interface PassiveDecision {
   /** Create a TFO child: take the SYN's data now, accept() may return it at once. */
   child: boolean;
@@ -190,6 +197,8 @@ export interface PassiveDecision {
  * fresh cookie in the SYN-ACK and an ordinary handshake; SYN data without any cookie is ignored.
  */
 export function tryFastOpen(ctx: FastOpenContext, lfo: ListenerFastOpen, seg: TcpRepr, client: string, server: string): PassiveDecision {
+  // A plain SYN (no Fast Open option, no data): nothing to decide, nothing to allocate.
+  if (seg.fastOpen < 0 && seg.payload.length === 0 && (seg.flags & FIN) === 0) return PLAIN_SYN;
   const foc = cookieOf(seg);
   const counters: string[] = [];
   const none: PassiveDecision = { child: false, synAckCookie: noCookie(), counters };
