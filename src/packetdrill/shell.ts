@@ -15,7 +15,7 @@ import { parseKeyText } from '../tcp/fastopen.js';
 
 /** sysctls that exist on Linux but change nothing synack does (accepted, no effect). */
 const NO_EFFECT = new Set([
-  'tcp_frto', 'tcp_dsack', 'tcp_fack', 'tcp_reordering', 'tcp_early_retrans',
+  'tcp_dsack', 'tcp_fack', 'tcp_reordering', 'tcp_early_retrans',
   'tcp_recovery', 'tcp_tso_win_divisor', 'tcp_ecn_option', 'tcp_pacing_ss_ratio', 'tcp_pacing_ca_ratio',
   'tcp_mtu_probing', 'tcp_autocorking',
   'tcp_moderate_rcvbuf', 'tcp_no_metrics_save', 'tcp_tw_reuse', 'tcp_abort_on_overflow',
@@ -102,6 +102,7 @@ export function applySysctl(stack: Stack, name: string, value: string): void {
       stack.fastOpen.blackholeTimeoutSec = n;
       return;
     case 'tcp_slow_start_after_idle': setConfig(stack, 'slowStartAfterIdle', n !== 0); return;
+    case 'tcp_frto': if (n !== 0 && n !== 1 && n !== 2) bad(); setConfig(stack, 'frto', n); return;
     case 'tcp_invalid_ratelimit': if (!(n >= 0)) bad(); setConfig(stack, 'invalidRateLimit', n * 1000); return; // ms
     case 'tcp_min_tso_segs': if (!(n >= 1)) bad(); setConfig(stack, 'minTsoSegs', n); return;
     default:

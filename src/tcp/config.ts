@@ -101,6 +101,12 @@ export interface TcpConfig {
    */
   slowStartAfterIdle: boolean;
   /**
+   * tcp_frto (LINUX default 2): F-RTO (RFC 5682) detects spurious retransmission timeouts and
+   * undoes them (recovery.ts processLoss). Linux runs the same SACK-enhanced algorithm (§3) for
+   * any non-zero value; 0 turns it off.
+   */
+  frto: number;
+  /**
    * tcp_min_tso_segs (LINUX default 2): the fewest segments in one TSO packet (tcp_tso_autosize).
    * synack sends segments of one MSS, but marks PSH where Linux's TSO packets end (sender.ts).
    */
@@ -144,6 +150,7 @@ export const DEFAULT_CONFIG: Readonly<TcpConfig> = Object.freeze({
   invalidRateLimit: ms(500),
   congestionControl: 'cubic',
   slowStartAfterIdle: true,
+  frto: 2,
   minTsoSegs: 2,
 });
 
@@ -151,7 +158,7 @@ const NUMERIC_MIN: Partial<Record<keyof TcpConfig, number>> = {
   synRetries: 0, synLinearTimeouts: 0, synAckRetries: 0, retries2: 0, initialRto: 1, minRto: 1, maxRto: 1, timeWait: 0,
   finTimeout: 0, keepIdle: 1, keepInterval: 1, keepCount: 1, userTimeout: 0, notsentLowat: 1, maxSeg: 0,
   sendBuffer: 1, recvBuffer: 1, recvBufferMax: 1, wscale: 0, initialCwnd: 1, delAckMin: 0, delAckMax: 0, quickAcks: 0,
-  invalidRateLimit: 0, minTsoSegs: 1,
+  invalidRateLimit: 0, minTsoSegs: 1, frto: 0,
 };
 
 /** Merge user options over defaults, rejecting bad values with an error naming the option. */
@@ -171,6 +178,7 @@ export function makeConfig(base: Readonly<TcpConfig>, opts?: Partial<TcpConfig>)
       if (typeof v !== 'number' || !Number.isFinite(v) || v < min) {
         throw new RangeError(`option '${k}' must be a number >= ${min}, got ${String(v)}`);
       }
+      if (k === 'frto' && v > 2) throw new RangeError(`option 'frto' must be 0, 1 or 2 (tcp_frto), got ${v}`);
       if (k === 'wscale' && v > 14) throw new RangeError(`option 'wscale' must be <= 14 (RFC 7323 §2.3), got ${v}`);
     } else if (typeof def === 'boolean') {
       if (typeof v !== 'boolean') throw new TypeError(`option '${k}' must be a boolean, got ${String(v)}`);

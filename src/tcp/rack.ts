@@ -74,6 +74,13 @@ export class Rack {
   private firstAckt = -1;
   private retransAcked = false;
   private firstSackt = -1;
+  /**
+   * The last ACK delivered (cumulatively or by SACK) a segment never retransmitted that ends at or
+   * below the recovery's highSeq (LINUX FLAG_ORIG_SACK_ACKED, F-RTO's evidence of a spurious RTO),
+   * and whether it newly SACKed anything (LINUX FLAG_DATA_SACKED).
+   */
+  origDelivered = false;
+  newlySacked = false;
   /** Start of the lowest never-retransmitted segment an ACK delivered below RACK.fack (-1: none). */
   private reordLow: SeqNum = -1;
   /**
@@ -240,7 +247,10 @@ export class Rack {
     this.firstAckt = -1;
     this.retransAcked = false;
     this.firstSackt = -1;
+    this.origDelivered = false;
+    this.newlySacked = false;
     if (this.n === 0) return;
+    const highSeq = c.snd.rec.highSeq;
     const prevFack = this.fack;
     const hadFack = this.hasFack;
     let b = this.b!;
@@ -259,6 +269,8 @@ export class Rack {
           if (f & SACKED || seqLt(s, rs) || seqGt(e, re)) continue;
           this.deliver(c, now, k, prevFack, hadFack, null);
           if (!(f & RETRANS) && (this.firstSackt < 0 || b[k + 2]! < this.firstSackt)) this.firstSackt = b[k + 2]!;
+          if (!(f & RETRANS) && seqLe(e, highSeq)) this.origDelivered = true;
+          this.newlySacked = true;
           if (f & LOST) this.lostBytes -= seqDiff(e, s);
           if (f & MARKED) this.lostOut -= seqDiff(e, s);
           b[k + 3] = (f & ~(LOST | MARKED)) | SACKED;
@@ -274,7 +286,10 @@ export class Rack {
       if (seqLe(e, ack)) {
         if (!(f & SACKED)) this.deliver(c, now, k, prevFack, hadFack, tsEcr);
         if (f & RETRANS) this.retransAcked = true;
-        else if (!(f & SACKED) && this.firstAckt < 0) this.firstAckt = b[k + 2]!;
+        else if (!(f & SACKED)) {
+          if (this.firstAckt < 0) this.firstAckt = b[k + 2]!;
+          if (seqLe(e, highSeq)) this.origDelivered = true;
+        }
         if ((f & (LOST | SACKED)) === LOST) this.lostBytes -= seqDiff(e, s);
         if ((f & (MARKED | SACKED)) === MARKED) this.lostOut -= seqDiff(e, s);
         this.head = (this.head + 1) & this.mask;
@@ -430,6 +445,21 @@ export class Rack {
       const f = b[k + 3]!;
       b[k + 3] = f & SACKED ? f & ~(LOST | MARKED) : (f & ~LOST) | MARKED;
       if (!(f & SACKED)) this.lostOut += seqDiff(b[k + 1]!, b[k]!);
+    }
+  }
+
+  /**
+   * An undone timeout (LINUX tcp_undo_cwnd_reduction with unmark_loss): nothing is lost after
+   * all; every segment not delivered is in flight again.
+   */
+  unmarkLost(): void {
+    const b = this.b;
+    this.lostBytes = 0;
+    this.lostOut = 0;
+    if (b === null) return;
+    for (let i = 0; i < this.n; i++) {
+      const k = this.ix(i);
+      b[k + 3] = b[k + 3]! & ~(LOST | MARKED);
     }
   }
 

@@ -1,4 +1,4 @@
-import { seqDiff, seqGe, seqGt, seqLt, type SeqNum } from '../seq.js';
+import { seqAdd, seqDiff, seqGe, seqGt, seqLt, seqMax, type SeqNum } from '../seq.js';
 import { NEVER, type Instant } from '../time.js';
 import type { Connection } from './connection.js';
 import type { CongestionControl } from './congestion/control.js';
@@ -42,6 +42,16 @@ export class Recovery {
   /** LINUX prior_cwnd / prior_ssthresh: the window before the reduction undo() reverts (0: none). */
   private priorCwnd = 0;
   private priorSsthresh = 0x7fffffff;
+  /** LINUX tp->frto: F-RTO (RFC 5682 §3) watches this Loss episode for a spurious timeout. */
+  frto = false;
+  /**
+   * F-RTO sent new data instead of retransmitting (RFC 5682 §3.1 step 2b): SND.NXT jumped to
+   * highSeq (SND.MAX then), and what is in flight is the retransmissions below rxtEnd plus the new
+   * data above highSeq.
+   */
+  frtoNewData = false;
+  /** End of what this Loss episode retransmitted (its go-back's high-water mark). */
+  rxtEnd: SeqNum = 0;
   /** Recovery without SACK inflates the window per duplicate ACK (RFC 6582, RFC 5681 §3.2 step 4). */
   private newRenoInflation = false;
   /**
@@ -86,7 +96,7 @@ export class Recovery {
 
   /** A reduction that undo() could still revert (no timeout or undo since the last recovery). */
   get undoPossible(): boolean {
-    return this.priorCwnd !== 0;
+    return this.priorCwnd !== 0 && this.state !== 'Loss';
   }
 
   /** LINUX tcp_try_to_open: between episodes, Disorder while anything looks out of order. */
@@ -151,15 +161,40 @@ export class Recovery {
     return true;
   }
 
-  /** Retransmission timeout (RFC 5681 §3.1 equations 4 and 5): enter Loss with a one-segment window. */
-  enterLoss(flightSize: number, sndMax: SeqNum): void {
+  /**
+   * Retransmission timeout (RFC 5681 §3.1 equations 4 and 5): enter Loss with a one-segment
+   * window. `backoff`: timeouts in a row before this one (LINUX icsk_retransmits); `frto`: the
+   * tcp_frto sysctl.
+   */
+  enterLoss(flightSize: number, sndUna: SeqNum, sndMax: SeqNum, backoff: number, frto: number): void {
     const cc = this.cc;
-    this.priorCwnd = 0; // LINUX: an RTO's reduction is undone only by F-RTO/timestamps, not here
-    if (this.state !== 'Recovery') cc.onLoss(flightSize);
+    const st = this.state;
+    const newRecovery = st === 'Open' || st === 'Disorder' || st === 'CWR';
+    // LINUX tcp_enter_loss: reduce ssthresh (and remember the window for undo) unless this window
+    // of data was already reduced for: a timeout in CWR or Recovery, or a repeated one in Loss.
+    if (st === 'Open' || st === 'Disorder' || !seqGt(this.highSeq, sndUna) || (st === 'Loss' && backoff === 0)) {
+      // LINUX tcp_current_ssthresh: outside a reduction, at least 3/4 of the window.
+      this.priorSsthresh = st === 'Recovery' || st === 'CWR' ? cc.ssthresh : Math.max(cc.ssthresh, 0.75 * cc.cwnd);
+      this.priorCwnd = cc.cwnd;
+      cc.onLoss(flightSize);
+    }
     cc.cwnd = cc.mss;
     cc.onRto();
     this.highSeq = sndMax;
     this.state = 'Loss';
+    // LINUX tcp_enter_loss: F-RTO (RFC 5682 §3.1 step 1) unless another recovery is under way,
+    // except a timeout repeated on the same SND.UNA (§3.2).
+    this.frto = frto !== 0 && (newRecovery || backoff > 0);
+    this.frtoNewData = false;
+    this.rxtEnd = sndUna;
+  }
+
+  /** A Loss episode ended without undo (LINUX tcp_try_undo_recovery found nothing to undo). */
+  endLoss(): void {
+    this.state = 'Open';
+    this.frto = false;
+    this.frtoNewData = false;
+    this.priorCwnd = 0; // kept from here on only for a fast recovery's D-SACK/Eifel undo
   }
 
   /**
@@ -171,7 +206,7 @@ export class Recovery {
     const cc = this.cc;
     cc.cwnd = Math.max(cc.cwnd, this.priorCwnd);
     cc.ssthresh = Math.max(cc.ssthresh, this.priorSsthresh);
-    if (this.state === 'Recovery') this.state = 'Open';
+    if (this.state === 'Recovery' || this.state === 'Loss') this.state = 'Open';
     this.priorCwnd = 0;
   }
 }
@@ -239,7 +274,7 @@ export function prrSent(c: Connection, bytes: number): void {
 /** A retransmission timeout of data (not the handshake): LINUX tcp_enter_loss. */
 export function enterLoss(c: Connection): void {
   const rec = c.snd.rec;
-  rec.enterLoss(seqDiff(c.snd.sndMax, c.snd.sndUna), c.snd.sndMax);
+  rec.enterLoss(seqDiff(c.snd.sndMax, c.snd.sndUna), c.snd.sndUna, c.snd.sndMax, c.snd.backoff, c.config.frto);
   queueCwr(c);
   // LINUX tcp_enter_loss: a timeout suggests the reordering degree was over-estimated.
   rec.sb.dupThresh = 3;
@@ -309,7 +344,7 @@ export function onAckAdvance(c: Connection, now: Instant, ack: SeqNum, prevUna: 
   const wasRecovering = rec.recovering;
   rec.dupAcks = 0;
   rec.sb.pruneBelow(ack);
-  if (rec.state === 'Loss' && !seqLt(ack, rec.highSeq)) rec.state = 'Open';
+  if (rec.state === 'Loss') processLoss(c, ack, prevUna, true, false);
   if (seqLt(rec.sb.highRxt, ack)) rec.sb.highRxt = ack;
   if (rec.state === 'Recovery') {
     // RFC 6582 §3.2: a partial ACK retransmits the next hole; a full ACK ends recovery.
@@ -321,6 +356,72 @@ export function onAckAdvance(c: Connection, now: Instant, ack: SeqNum, prevUna: 
   }
   if (wasRecovering && !rec.recovering) rec.rack.onRecoveryExit();
   if (rec.tlpHighSeq !== null && !seqLt(ack, rec.tlpHighSeq)) rec.tlpHighSeq = null; // the probe episode ended
+}
+
+/**
+ * An ACK in the Loss state (LINUX tcp_process_loss): F-RTO (RFC 5682 §3, the SACK-enhanced
+ * version Linux runs for tcp_frto 1 and 2), then the end of the episode once highSeq is
+ * acknowledged. `advanced`: SND.UNA moved from `prevUna` to `ack`; `dupAck`: a duplicate ACK.
+ */
+export function processLoss(c: Connection, ack: SeqNum, prevUna: SeqNum, advanced: boolean, dupAck: boolean): void {
+  const rec = c.snd.rec;
+  const snd = c.snd;
+  const recovered = !seqLt(ack, rec.highSeq);
+  if (rec.frto) {
+    // Step 3b: data never retransmitted was (S)ACKed (LINUX FLAG_ORIG_SACK_ACKED): the originals
+    // were delayed, not lost; the timeout was spurious (LINUX tcp_try_undo_loss(sk, true)).
+    const rack = c.sackEnabled ? rec.rackIfAny : null;
+    const origAcked = rack !== null ? rack.origDelivered : advanced && seqGt(ack, rec.rxtEnd) && seqLt(seqMax(prevUna, rec.rxtEnd), rec.highSeq);
+    if (origAcked) {
+      undoLoss(c, true);
+      return;
+    }
+    if (seqGt(snd.sndMax, rec.highSeq)) {
+      // Step 3a: new data sent, and a SACK or duplicate ACK instead of an ACK of the originals:
+      // the loss was real; go on with conventional recovery.
+      if ((rack?.newlySacked ?? false) || dupAck) frtoGiveUp(c);
+    } else if (advanced && !recovered) {
+      // Step 2b: send new data rather than retransmit (LINUX REXMIT_NEW), if there is any and
+      // the peer's window takes it; otherwise conventional recovery.
+      rec.highSeq = snd.sndMax;
+      const unsent = snd.sendBuf.length - seqDiff(snd.sndMax, snd.sndBufSeq);
+      if (unsent > 0 && seqGt(seqAdd(snd.sndUna, snd.sndWnd), snd.sndMax)) {
+        rec.frtoNewData = true;
+        snd.sndNxt = snd.sndMax;
+        return;
+      }
+      rec.frto = false;
+    }
+  }
+  if (recovered) rec.endLoss(); // RFC 5682 §3.1 step 2a (and the end of conventional recovery)
+}
+
+/**
+ * F-RTO found the loss real after sending new data (RFC 5682 §3.1 step 3a): go back to the first
+ * segment not yet retransmitted; what the peer SACKed is skipped there (sendData).
+ */
+function frtoGiveUp(c: Connection): void {
+  const rec = c.snd.rec;
+  rec.frto = false;
+  if (!rec.frtoNewData) return;
+  rec.frtoNewData = false;
+  c.snd.sndNxt = seqMax(c.snd.sndUna, rec.rxtEnd);
+}
+
+/**
+ * Undo a timeout (LINUX tcp_try_undo_loss → tcp_undo_cwnd_reduction with unmark_loss): the
+ * window and ssthresh as they were before it, nothing marked lost, every segment not
+ * retransmitted in flight again (no go-back), the Open state.
+ */
+function undoLoss(c: Connection, frto: boolean): void {
+  const rec = c.snd.rec;
+  rec.undo();
+  rec.endLoss();
+  rec.rackIfAny?.unmarkLost();
+  if (seqLt(c.snd.sndNxt, c.snd.sndMax)) c.snd.sndNxt = c.snd.sndMax;
+  c.snd.backoff = 0; // LINUX: icsk_retransmits = 0
+  bump(c.mib, 'TCPLossUndo');
+  if (frto) bump(c.mib, 'TCPSpuriousRTOs');
 }
 
 /**

@@ -3,7 +3,7 @@ import { seqAdd, type SeqNum, seqDiff, seqGt, seqLt, seqMin, seqLe } from '../se
 import type { TcpConfig } from './config.js';
 import { createCongestionControl, type CongestionControl } from './congestion/registry.js';
 import { cwndRestart } from './congestion/control.js';
-import { Recovery, onAckAdvance, pipe, detectLoss, onAckSacks, prrReduce, prrSent } from './recovery.js';
+import { Recovery, onAckAdvance, pipe, detectLoss, onAckSacks, prrReduce, prrSent, processLoss } from './recovery.js';
 import { ByteRing } from './ring.js';
 import { RttEstimator } from './rtt.js';
 import { ACK, FIN, PSH, type TcpRepr, segLen } from '../wire/tcp-repr.js';
@@ -167,7 +167,9 @@ export function processAck(c: Connection, now: Instant, seg: TcpRepr): boolean {
     const sackRtt = c.sackEnabled && seg.ack === snd.sndUna ? (snd.rec.rackIfAny?.seqRtt(now) ?? -1) : -1;
     if (sackRtt >= 0) snd.rtt.sample(Math.max(1, sackRtt));
     // RFC 5681 §2 duplicate ACK; the third starts fast retransmit (§3.2).
-    if (seg.ack === snd.sndUna && segLen(seg) === 0 && snd.inFlight > 0 && (seg.window << c.sndWscale) === snd.sndWnd) snd.rec.onDupAck();
+    const dupAck = seg.ack === snd.sndUna && segLen(seg) === 0 && snd.inFlight > 0 && (seg.window << c.sndWscale) === snd.sndWnd;
+    if (dupAck) snd.rec.onDupAck();
+    if (snd.rec.state === 'Loss') processLoss(c, seg.ack, snd.sndUna, false, dupAck); // F-RTO step 3a
   }
   detectLoss(c, now);
   // LINUX tcp_cong_control: in a recovery, PRR sets the window from what this ACK delivered.
@@ -285,9 +287,13 @@ export function sendData(c: Connection, now: Instant, out: TcpRepr): boolean {
   // opens, so zero-window probing keeps the window it had. LINUX tcp_ack_update_window.)
   if (!retransmission && seqGt(seqAdd(c.snd.sndUna, c.snd.sndWnd), c.snd.sndNxt)) slowStartAfterIdleCheck(c, now);
   const flight = flightForSend(c);
+  // A loss probe's new segment (FORCE_SEND with data in flight) goes out even when the
+  // congestion window is full (LINUX tcp_write_xmit with push_one 2: "Force out a loss probe pkt").
+  const probe = (c.pending & Work.FORCE_SEND) !== 0 && c.snd.inFlight > 0 && !retransmission;
+  const cwndRoom = probe ? Math.max(c.snd.cc.cwnd - flight, c.effMss) : c.snd.cc.cwnd - flight;
   // Whole bytes only: CUBIC's cwnd is fractional, and a fractional `usable` made a 0.6-byte
   // "segment" that sent an empty ACK without advancing SND.NXT, 100000 times in a row.
-  const usable = Math.floor(Math.min(seqDiff(seqAdd(c.snd.sndUna, c.snd.sndWnd), c.snd.sndNxt), c.snd.cc.cwnd - flight));
+  const usable = Math.floor(Math.min(seqDiff(seqAdd(c.snd.sndUna, c.snd.sndWnd), c.snd.sndNxt), cwndRoom));
   if (usable <= 0) {
     // The congestion window, not the peer's, holds the sender back (LINUX tcp_write_xmit's
     // is_cwnd_limited, for tcp_cwnd_validate).
@@ -333,8 +339,10 @@ export function sendData(c: Connection, now: Instant, out: TcpRepr): boolean {
     if (c.snd.tsoAt !== now || c.snd.tsoLeft <= 0) tsoPacketStart(c, now, flight, Math.min(avail, seqDiff(seqAdd(c.snd.sndUna, c.snd.sndWnd), c.snd.sndNxt)), mss);
     c.snd.tsoLeft--;
   }
-  // The persist timer's window-filling send carries PSH too (LINUX tcp_write_wakeup).
-  if (len > 0 && (lastOfQueue || recordEnd || force || (!retransmission && c.snd.tsoLeft === 0 && c.snd.tsoSegs > 1))) flags |= PSH;
+  // The persist timer's window-filling send (nothing in flight) carries PSH too (LINUX
+  // tcp_write_wakeup); a loss probe's new segment is sent like any other (tcp_write_xmit).
+  const wakeup = force && c.snd.inFlight === 0;
+  if (len > 0 && (lastOfQueue || recordEnd || wakeup || (!retransmission && c.snd.tsoLeft === 0 && c.snd.tsoSegs > 1))) flags |= PSH;
   const fin = mayFin && c.snd.finQueued && lastOfQueue && len + 1 <= usable;
   if (fin) flags |= FIN;
   if (len === 0 && !fin) return false;
@@ -349,6 +357,7 @@ export function sendData(c: Connection, now: Instant, out: TcpRepr): boolean {
   if (retransmission) {
     bump(c.mib, 'RetransSegs');
     c.snd.totalRetrans++;
+    if (c.snd.rec.state === 'Loss' && seqGt(end, c.snd.rec.rxtEnd)) c.snd.rec.rxtEnd = end;
     // RFC 6675 §2 HighRxt, as the other retransmission paths keep it: without this the pipe
     // never counted go-back retransmissions and recovery sent a storm of tiny segments.
     if (c.sackEnabled && seqGt(end, c.snd.rec.sb.highRxt)) c.snd.rec.sb.highRxt = end;
@@ -439,7 +448,9 @@ export function flightForSend(c: Connection): number {
   switch (st) {
     case 'Loss':
       // After a timeout everything not SACKed counts as lost: only what has been sent again
-      // since going back is in flight (LINUX tcp_enter_loss marks it all lost).
+      // since going back is in flight (LINUX tcp_enter_loss marks it all lost) — and, once F-RTO
+      // sent new data instead (RFC 5682 §3.1 step 2b), that new data.
+      if (c.snd.rec.frtoNewData) return Math.max(0, seqDiff(c.snd.rec.rxtEnd, c.snd.sndUna)) + seqDiff(c.snd.sndNxt, c.snd.rec.highSeq);
       return c.snd.inFlight;
     case 'Recovery':
       return c.sackEnabled ? pipe(c) : c.snd.inFlight;
@@ -480,6 +491,8 @@ export function retransmitAt(c: Connection, now: Instant, out: TcpRepr, seq: num
   if (c.sackEnabled) c.snd.rec.rack.onSend(seq, seqAdd(seq, len + (fin ? 1 : 0)), now); // RFC 8985 §6.2 step 1
   bump(c.mib, 'RetransSegs');
   c.snd.totalRetrans++;
+  const end = seqAdd(seq, len + (fin ? 1 : 0));
+  if (c.snd.rec.state === 'Loss' && seqGt(end, c.snd.rec.rxtEnd)) c.snd.rec.rxtEnd = end;
   c.snd.rttStart = NEVER; // Karn's rule
   armRetransmit(c, now);
   return true;
