@@ -46,10 +46,12 @@ export class Recovery {
   frto = false;
   /**
    * F-RTO sent new data instead of retransmitting (RFC 5682 §3.1 step 2b): SND.NXT jumped to
-   * highSeq (SND.MAX then), and what is in flight is the retransmissions below rxtEnd plus the new
-   * data above highSeq.
+   * frtoJump (SND.MAX then), and what is in flight is the retransmissions below rxtEnd plus the
+   * new data above frtoJump. Once F-RTO gives up (step 3a) SND.NXT goes back, frtoNewData is
+   * false, and the new data above frtoJump still counts as in flight (flightInLoss).
    */
   frtoNewData = false;
+  frtoJump: SeqNum | null = null;
   /** End of what this Loss episode retransmitted (its go-back's high-water mark). */
   rxtEnd: SeqNum = 0;
   /** Recovery without SACK inflates the window per duplicate ACK (RFC 6582, RFC 5681 §3.2 step 4). */
@@ -186,6 +188,7 @@ export class Recovery {
     // except a timeout repeated on the same SND.UNA (§3.2).
     this.frto = frto !== 0 && (newRecovery || backoff > 0);
     this.frtoNewData = false;
+    this.frtoJump = null;
     this.rxtEnd = sndUna;
   }
 
@@ -194,6 +197,7 @@ export class Recovery {
     this.state = 'Open';
     this.frto = false;
     this.frtoNewData = false;
+    this.frtoJump = null;
     this.priorCwnd = 0; // kept from here on only for a fast recovery's D-SACK/Eifel undo
   }
 
@@ -387,6 +391,7 @@ export function processLoss(c: Connection, ack: SeqNum, prevUna: SeqNum, advance
       const unsent = snd.sendBuf.length - seqDiff(snd.sndMax, snd.sndBufSeq);
       if (unsent > 0 && seqGt(seqAdd(snd.sndUna, snd.sndWnd), snd.sndMax)) {
         rec.frtoNewData = true;
+        rec.frtoJump = snd.sndMax;
         snd.sndNxt = snd.sndMax;
         return;
       }
@@ -422,6 +427,25 @@ function undoLoss(c: Connection, frto: boolean): void {
   c.snd.backoff = 0; // LINUX: icsk_retransmits = 0
   bump(c.mib, 'TCPLossUndo');
   if (frto) bump(c.mib, 'TCPSpuriousRTOs');
+}
+
+/**
+ * What is in flight in the Loss state, for the congestion window: after a timeout everything not
+ * SACKed counts as lost, so only what has been sent again since going back (LINUX tcp_enter_loss
+ * marks it all lost) — and the new data F-RTO sent (RFC 5682 §3.1 step 2b), less what the peer
+ * SACKed of it (LINUX tcp_packets_in_flight: not marked lost, so in flight).
+ */
+export function flightInLoss(c: Connection): number {
+  const snd = c.snd;
+  const rec = snd.rec;
+  const jump = rec.frtoJump;
+  if (jump === null) return snd.inFlight;
+  const resent = rec.frtoNewData ? Math.max(0, seqDiff(rec.rxtEnd, snd.sndUna)) : snd.inFlight;
+  const fresh = Math.max(0, seqDiff(snd.sndMax, rec.frtoNewData ? jump : seqMax(jump, snd.sndNxt)));
+  // Without SACK each duplicate ACK since stands for a new segment delivered (LINUX
+  // tcp_process_loss → tcp_add_reno_sacks).
+  const delivered = c.sackEnabled ? rec.sb.sackedBytes : rec.dupAcks * c.effMss;
+  return resent + Math.max(0, fresh - delivered);
 }
 
 /**

@@ -3,7 +3,7 @@ import { seqAdd, type SeqNum, seqDiff, seqGt, seqLt, seqMin, seqLe } from '../se
 import type { TcpConfig } from './config.js';
 import { createCongestionControl, type CongestionControl } from './congestion/registry.js';
 import { cwndRestart } from './congestion/control.js';
-import { Recovery, onAckAdvance, pipe, detectLoss, onAckSacks, prrReduce, prrSent, processLoss } from './recovery.js';
+import { Recovery, onAckAdvance, pipe, detectLoss, onAckSacks, prrReduce, prrSent, processLoss, flightInLoss } from './recovery.js';
 import { ByteRing } from './ring.js';
 import { RttEstimator } from './rtt.js';
 import { ACK, FIN, PSH, type TcpRepr, segLen } from '../wire/tcp-repr.js';
@@ -447,11 +447,7 @@ export function flightForSend(c: Connection): number {
   const st = c.snd.rec.state;
   switch (st) {
     case 'Loss':
-      // After a timeout everything not SACKed counts as lost: only what has been sent again
-      // since going back is in flight (LINUX tcp_enter_loss marks it all lost) — and, once F-RTO
-      // sent new data instead (RFC 5682 §3.1 step 2b), that new data.
-      if (c.snd.rec.frtoNewData) return Math.max(0, seqDiff(c.snd.rec.rxtEnd, c.snd.sndUna)) + seqDiff(c.snd.sndNxt, c.snd.rec.highSeq);
-      return c.snd.inFlight;
+      return flightInLoss(c);
     case 'Recovery':
       return c.sackEnabled ? pipe(c) : c.snd.inFlight;
     case 'Open':
