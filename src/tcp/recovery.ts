@@ -7,6 +7,7 @@ import { Rack } from './rack.js';
 import { Scoreboard } from './sack.js';
 import { Timer } from './timers.js';
 import { Work } from './work.js';
+import { tsBefore, tsClock } from './clock.js';
 import { isCwndLimited } from './cwnd-validate.js';
 import { queueCwr } from './ecn.js';
 
@@ -54,6 +55,8 @@ export class Recovery {
   frtoJump: SeqNum | null = null;
   /** End of what this Loss episode retransmitted (its go-back's high-water mark). */
   rxtEnd: SeqNum = 0;
+  /** When this Loss episode first retransmitted (LINUX tp->retrans_stamp; NEVER: not yet). */
+  lossRxtFirst: Instant = NEVER;
   /** Recovery without SACK inflates the window per duplicate ACK (RFC 6582, RFC 5681 §3.2 step 4). */
   private newRenoInflation = false;
   /**
@@ -99,6 +102,11 @@ export class Recovery {
   /** A reduction that undo() could still revert (no timeout or undo since the last recovery). */
   get undoPossible(): boolean {
     return this.priorCwnd !== 0 && this.state !== 'Loss';
+  }
+
+  /** A Loss episode's reduction can still be undone (LINUX tp->undo_marker; tcp_may_undo). */
+  get undoPending(): boolean {
+    return this.priorCwnd !== 0 && this.state === 'Loss';
   }
 
   /** LINUX tcp_try_to_open: between episodes, Disorder while anything looks out of order. */
@@ -190,6 +198,8 @@ export class Recovery {
     this.frtoNewData = false;
     this.frtoJump = null;
     this.rxtEnd = sndUna;
+    // LINUX tcp_enter_loss keeps retrans_stamp across repeated timeouts of the same data.
+    if (newRecovery || !seqGt(this.highSeq, sndUna)) this.lossRxtFirst = NEVER;
   }
 
   /** A Loss episode ended without undo (LINUX tcp_try_undo_recovery found nothing to undo). */
@@ -343,12 +353,12 @@ function onDsack(c: Connection, start: SeqNum, end: SeqNum): void {
  * SND.UNA advanced to `ack` (from `prevUna`; `dataAcked` bytes of data): end a Loss episode
  * once highSeq is acknowledged, deflate or end Recovery, or let the algorithm grow the window.
  */
-export function onAckAdvance(c: Connection, now: Instant, ack: SeqNum, prevUna: SeqNum, dataAcked: number): void {
+export function onAckAdvance(c: Connection, now: Instant, ack: SeqNum, prevUna: SeqNum, dataAcked: number, tsEcr: number | null = null): void {
   const rec = c.snd.rec;
   const wasRecovering = rec.recovering;
   rec.dupAcks = 0;
   rec.sb.pruneBelow(ack);
-  if (rec.state === 'Loss') processLoss(c, ack, prevUna, true, false);
+  if (rec.state === 'Loss') processLoss(c, ack, prevUna, true, false, tsEcr);
   if (seqLt(rec.sb.highRxt, ack)) rec.sb.highRxt = ack;
   if (rec.state === 'Recovery') {
     // RFC 6582 §3.2: a partial ACK retransmits the next hole; a full ACK ends recovery.
@@ -367,10 +377,17 @@ export function onAckAdvance(c: Connection, now: Instant, ack: SeqNum, prevUna: 
  * version Linux runs for tcp_frto 1 and 2), then the end of the episode once highSeq is
  * acknowledged. `advanced`: SND.UNA moved from `prevUna` to `ack`; `dupAck`: a duplicate ACK.
  */
-export function processLoss(c: Connection, ack: SeqNum, prevUna: SeqNum, advanced: boolean, dupAck: boolean): void {
+export function processLoss(c: Connection, ack: SeqNum, prevUna: SeqNum, advanced: boolean, dupAck: boolean, tsEcr: number | null = null): void {
   const rec = c.snd.rec;
   const snd = c.snd;
   const recovered = !seqLt(ack, rec.highSeq);
+  // LINUX tcp_try_undo_loss(sk, false) when tcp_may_undo → tcp_packet_delayed: an ACK that moves
+  // SND.UNA echoes a timestamp older than the episode's first retransmission, so what it
+  // acknowledges is the originals (RFC 3522 Eifel detection): the timeout was spurious.
+  if (advanced && tsEcr !== null && tsEcr !== 0 && rec.lossRxtFirst !== NEVER && rec.undoPending && tsBefore(tsEcr, tsClock(c, rec.lossRxtFirst))) {
+    undoLoss(c, false);
+    return;
+  }
   if (rec.frto) {
     // Step 3b: data never retransmitted was (S)ACKed (LINUX FLAG_ORIG_SACK_ACKED): the originals
     // were delayed, not lost; the timeout was spurious (LINUX tcp_try_undo_loss(sk, true)).

@@ -243,7 +243,7 @@ export function ackNewData(c: Connection, now: Instant, seg: TcpRepr, delivered 
   }
   c.snd.backoff = 0;
   c.snd.unackedSince = seqLt(c.snd.sndUna, c.snd.sndMax) ? now : NEVER;
-  onAckAdvance(c, now, ack, prevUna, Math.min(dataAcked, delivered));
+  onAckAdvance(c, now, ack, prevUna, Math.min(dataAcked, delivered), c.tsEnabled && seg.hasTimestamp ? seg.tsEcr : null);
   if (c.snd.sndUna === c.snd.sndMax) c.timers.stop(Timer.RETRANSMIT);
   else armRetransmit(c, now);
   armLossProbe(c, now);
@@ -357,7 +357,7 @@ export function sendData(c: Connection, now: Instant, out: TcpRepr): boolean {
   if (retransmission) {
     bump(c.mib, 'RetransSegs');
     c.snd.totalRetrans++;
-    if (c.snd.rec.state === 'Loss' && seqGt(end, c.snd.rec.rxtEnd)) c.snd.rec.rxtEnd = end;
+    if (c.snd.rec.state === 'Loss') lossRetransmitted(c.snd.rec, end, now);
     // RFC 6675 §2 HighRxt, as the other retransmission paths keep it: without this the pipe
     // never counted go-back retransmissions and recovery sent a storm of tiny segments.
     if (c.sackEnabled && seqGt(end, c.snd.rec.sb.highRxt)) c.snd.rec.sb.highRxt = end;
@@ -442,6 +442,12 @@ function dataSent(c: Connection, now: Instant, flight: number): void {
   c.snd.lsndtime = now;
 }
 
+/** A retransmission in the Loss state up to `end`: rxtEnd and the first retransmission's time. */
+function lossRetransmitted(rec: Recovery, end: SeqNum, now: Instant): void {
+  if (seqGt(end, rec.rxtEnd)) rec.rxtEnd = end;
+  if (rec.lossRxtFirst === NEVER) rec.lossRxtFirst = now; // LINUX tcp_retransmit_skb: retrans_stamp
+}
+
 /** What counts as in flight when deciding how much may be sent (the congestion window's measure). */
 export function flightForSend(c: Connection): number {
   const st = c.snd.rec.state;
@@ -488,7 +494,7 @@ export function retransmitAt(c: Connection, now: Instant, out: TcpRepr, seq: num
   bump(c.mib, 'RetransSegs');
   c.snd.totalRetrans++;
   const end = seqAdd(seq, len + (fin ? 1 : 0));
-  if (c.snd.rec.state === 'Loss' && seqGt(end, c.snd.rec.rxtEnd)) c.snd.rec.rxtEnd = end;
+  if (c.snd.rec.state === 'Loss') lossRetransmitted(c.snd.rec, end, now);
   c.snd.rttStart = NEVER; // Karn's rule
   armRetransmit(c, now);
   return true;
