@@ -164,8 +164,10 @@ itest('TAP: with 5 % loss and reordering on our side (ARP and NDP frames include
 
 const ECHO_PY = String.raw`
 import socket, threading
-def serve(fam, addr):
+def listen(fam, addr):
     s = socket.socket(fam); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind((addr, 7)); s.listen(8)
+    return s
+def serve(s):
     while True:
         c, _ = s.accept(); d = b''
         while True:
@@ -173,8 +175,10 @@ def serve(fam, addr):
             if not x: break
             d += x
         c.sendall(d); c.close()
-for fam, a in ((socket.AF_INET, '10.79.0.2'), (socket.AF_INET6, 'fd00:79::2')):
-    threading.Thread(target=serve, args=(fam, a), daemon=True).start()
+# Both sockets listen before 'ready' is printed (a connect that raced a thread's listen() was refused).
+socks = [listen(fam, a) for fam, a in ((socket.AF_INET, '10.79.0.2'), (socket.AF_INET6, 'fd00:79::2'))]
+for s in socks:
+    threading.Thread(target=serve, args=(s,), daemon=True).start()
 print('ready', flush=True)
 threading.Event().wait()
 `;
