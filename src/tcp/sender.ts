@@ -73,8 +73,19 @@ export class Sender {
   readonly cc: CongestionControl;
   /** Loss recovery: its state (Open … Loss), the SACK scoreboard, RACK and undo (recovery.ts). */
   readonly rec: Recovery;
-  /** Whether cwnd is what limits the sender (RFC 7661 as Linux applies it: cwnd-validate.ts). */
-  readonly cwndv = new CwndValidation();
+  /**
+   * Whether cwnd is what limits the sender (RFC 7661 as Linux applies it: cwnd-validate.ts). Made
+   * at the first data sent or acknowledged: a connection that never carries data never needs it.
+   */
+  get cwndv(): CwndValidation {
+    let v = this.cwndvState;
+    if (v === null) {
+      v = this.cwndvState = new CwndValidation();
+      v.usageSeq = this.iss;
+    }
+    return v;
+  }
+  private cwndvState: CwndValidation | null = null;
 
   constructor(iss: SeqNum, config: Readonly<TcpConfig>) {
     this.iss = iss;
@@ -86,7 +97,6 @@ export class Sender {
     this.rtt = new RttEstimator(config.initialRto, config.minRto, config.maxRto);
     this.cc = createCongestionControl(config.congestionControl);
     this.rec = new Recovery(this.cc, iss);
-    this.cwndv.usageSeq = iss;
   }
 
   /** Sequence number our FIN has (or will have). */
