@@ -5,125 +5,18 @@
  * a `Blocked` whose `poll()` the interpreter calls after every step of virtual time until it
  * returns a result (the call "returns" then).
  */
-import { StackError } from '../stack/errors.js';
-import type { Listener } from '../stack/listener.js';
 import type { TcpSocket } from '../stack/socket.js';
 import type { Stack } from '../stack/stack.js';
 import type { TcpConfig } from '../tcp/config.js';
 import { congestionControlName } from '../tcp/congestion/registry.js';
-import { TcpUsageError } from '../tcp/connection.js';
 import { TcpState } from '../tcp/state.js';
 import { synDataSpace, TFO } from '../tcp/fastopen.js';
-import { SYMBOLS as S } from './errno.js';
-import { sipKeyFromBytes, type SipKey } from '../tcp/siphash.js';
+import { errnoNumber, SYMBOLS as S } from './errno.js';
+import { sipKeyFromBytes } from '../tcp/siphash.js';
 import { notsentBelowLowat } from '../tcp/send-queue.js';
-import { Epoll, wake, type EpollItem } from './epoll.js';
-
-export interface SysResult {
-  ret: number;
-  errno?: string;
-  /** Values a call hands back (getsockopt's optval, poll's revents, read's bytes ...). */
-  value?: unknown;
-}
-
-export interface Blocked {
-  poll(): SysResult | null;
-  /** A virtual time at which poll() must be tried even if nothing happens (poll's timeout). */
-  deadline?: number | undefined;
-}
-
-export type Outcome = SysResult | Blocked;
-
-export const ok = (ret = 0, value?: unknown): SysResult => (value === undefined ? { ret } : { ret, value });
-export const fail = (errno: string): SysResult => ({ ret: -1, errno });
-export const isBlocked = (o: Outcome): o is Blocked => 'poll' in o;
-
-/** Wrap a try function: done now, EAGAIN when non-blocking, else block until it completes. */
-function blockingTry(nonblock: boolean, attempt: () => SysResult | null): Outcome {
-  const r = attempt();
-  if (r !== null) return r;
-  if (nonblock) return fail('EAGAIN');
-  return { poll: attempt };
-}
-
-export interface Endpoint {
-  address: string;
-  port: number;
-}
-
-/** One open socket file description. */
-export class PdSocket {
-  nonblock = false;
-  reuseAddr = false;
-  bound: Endpoint | null = null;
-  listener: Listener | null = null;
-  sock: TcpSocket | null = null;
-  /** Options set before the connection exists (applied at listen/connect). */
-  readonly config: Partial<TcpConfig> = {};
-  /** SO_ERROR: a pending error reported once (by SO_ERROR or a failing call). */
-  soError: string | null = null;
-  shutRd = false;
-  shutWr = false;
-  /** A non-blocking connect is under way (connect() again answers EALREADY). */
-  connecting = false;
-  lingerDone: boolean | null = null;
-  rcvBufSet = 0;
-  sndBufSet = 0;
-  /** TCP_CONGESTION name as set. */
-  congestion = 'cubic';
-  /** TCP_FASTOPEN's qlen (-1: not set), applied to the listener (RFC 7413). */
-  fastOpenQlen = -1;
-  /** TCP_FASTOPEN_NO_COOKIE. */
-  fastOpenNoCookie = false;
-  /** TCP_FASTOPEN_CONNECT: connect() defers the SYN to the first write (LINUX tcp_fastopen_defer_connect). */
-  fastOpenConnect = false;
-  /** TCP_FASTOPEN_KEY: the listener's own cookie keys. */
-  fastOpenKeys: SipKey[] | null = null;
-  /** TCP_NOTSENT_LOWAT as set on this socket (0: the sysctl's value applies; getsockopt says 0). */
-  notsentLowatSet = 0;
-  /** epoll items watching this socket (woken by its events, epoll.ts). */
-  readonly watchers = new Set<EpollItem>();
-  /** A write found the send buffer full (LINUX SOCK_NOSPACE): the next freed space wakes EPOLLOUT. */
-  nospace = false;
-  /** TCP_INQ: recvmsg hands back a TCP_CM_INQ control message (LINUX tcp_recvmsg). */
-  inq = false;
-
-  constructor(
-    readonly family: 4 | 6,
-    readonly fd: number,
-  ) {}
-
-  attach(s: TcpSocket): void {
-    this.sock = s;
-    s.onError = (code) => {
-      this.soError = code;
-      this.connecting = false;
-      wake(this.watchers, S.POLLERR!); // LINUX sock_def_error_report
-    };
-    // LINUX sock_def_readable, sk_stream_write_space (only after SOCK_NOSPACE), sock_def_wakeup.
-    s.onData = () => wake(this.watchers, S.POLLIN! | S.POLLRDNORM!);
-    s.onWritable = () => {
-      if (!this.nospace) return;
-      this.nospace = false;
-      wake(this.watchers, S.POLLOUT! | S.POLLWRNORM!);
-    };
-    s.onEnd = () => wake(this.watchers, 0);
-    s.onState = () => wake(this.watchers, 0);
-    s.onLinger = (acked) => {
-      this.lingerDone = acked;
-    };
-    s.onConnect = () => {
-      this.connecting = false;
-    };
-  }
-
-  /** Take the pending error (sock_error()). */
-  takeError(): string | null {
-    const e = this.soError;
-    this.soError = null;
-    return e;
-  }
-}
+import { Epoll, wake } from './epoll.js';
+import { blockingTry, errnoOf, fail, isBlocked, ok, PdSocket, plus, type Blocked, type Endpoint, type Outcome, type SysResult } from './pd-socket.js';
+export { errnoOf, fail, isBlocked, ok, PdSocket, type Blocked, type Endpoint, type Outcome, type SysResult } from './pd-socket.js';
 
 export interface SocketLayerOptions {
   stack: Stack;
@@ -485,7 +378,7 @@ export class SocketLayer {
       switch (name) {
         case S.SO_ERROR: {
           const e = s.takeError();
-          return ok(0, e === null ? 0 : errnoNum(e));
+          return ok(0, e === null ? 0 : Math.max(0, errnoNumber(e))); // SO_ERROR: the errno's number (every code, not a few)
         }
         case S.SO_REUSEADDR: return ok(0, s.reuseAddr ? 1 : 0);
         case S.SO_KEEPALIVE: return ok(0, cfg.keepAlive ? 1 : 0);
@@ -705,25 +598,4 @@ export class SocketLayer {
     if (s.sock === null) return TcpState.CLOSED;
     return TcpState[s.sock.state];
   }
-}
-
-/** A write's result with `n` bytes already taken (by the SYN) added. */
-function plus(o: Outcome, n: number): Outcome {
-  if (n === 0) return o;
-  if (!isBlocked(o)) return o.ret >= 0 ? ok(o.ret + n) : ok(n);
-  return { poll: () => {
-    const r = o.poll();
-    return r === null ? null : r.ret >= 0 ? ok(r.ret + n) : ok(n);
-  }, deadline: o.deadline };
-}
-
-function errnoNum(name: string): number {
-  return ({ ECONNREFUSED: 111, ECONNRESET: 104, ETIMEDOUT: 110, EPIPE: 32, ECONNABORTED: 103, EWOULDBLOCK: 11 } as Record<string, number>)[name] ?? 0;
-}
-
-/** The errno of an exception from the stack's user API. */
-export function errnoOf(e: unknown): string {
-  if (e instanceof StackError || e instanceof TcpUsageError) return e.code;
-  if (e instanceof RangeError || e instanceof TypeError) return 'EINVAL';
-  throw e;
 }
