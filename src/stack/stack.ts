@@ -1,7 +1,6 @@
 import type { Interface } from '../ip/iface.js';
 import { IpLayer } from '../ip/layer.js';
 import type { PingResult } from '../ip/icmp.js';
-import { isLinkLocal6, isMulticast, isReserved4, unmapV4 } from '../ip/martians.js';
 import type { Link } from '../link/link.js';
 import { Rng } from '../rng.js';
 import { Connection, type Mib } from '../tcp/connection.js';
@@ -30,6 +29,7 @@ import type { DropReason } from '../wire/ip.js';
 import { checkPort } from './ports.js';
 import { tcpRows } from './views.js';
 import { pingArgs, type PingOptions } from '../ip/ping-args.js';
+import { connectTarget, localAddress, prefixed, sourceFor, zoneOf } from './addressing.js';
 
 /** What a Stack is built from: its addresses, clock, name, seed and TCP defaults. */
 export interface StackOptions {
@@ -266,7 +266,7 @@ export class Stack implements TimerClient {
    * (LINUX setsockopt TCP_FASTOPEN's qlen); it also turns the server bit of tcp_fastopen on.
    */
   listen(opts: { port: number; address?: string; backlog?: number; reuseAddr?: boolean; ipv6Only?: boolean; tcp?: Partial<TcpConfig>; fastOpen?: number }): Listener {
-    const address = opts.address === undefined ? '0.0.0.0' : this.localAddress(opts.address, 'address', true);
+    const address = opts.address === undefined ? '0.0.0.0' : localAddress(this.ip, this.name, opts.address, 'address', true);
     // Port 0: the stack picks a free ephemeral port (LINUX inet_csk_get_port), as bind(0) does.
     const port = opts.port === 0 ? this.ports.freePort(address) : checkPort(opts.port, 'port', false);
     const backlog = Math.min(Math.max(opts.backlog ?? 511, 0), this.somaxconn);
@@ -294,10 +294,10 @@ export class Stack implements TimerClient {
    * `fastOpenNoCookie` (TCP_FASTOPEN_NO_COOKIE): send SYN data without a cookie.
    */
   connect(opts: { remoteAddress: string; remotePort: number; localAddress?: string; localPort?: number; reuseAddr?: boolean; tcp?: Partial<TcpConfig>; fastOpen?: boolean; fastOpenNoCookie?: boolean }): TcpSocket {
-    const remoteAddr = this.connectTarget(opts.remoteAddress);
+    const remoteAddr = connectTarget(this.ip, opts.remoteAddress);
     const remotePort = checkPort(opts.remotePort, 'remotePort', true);
-    const zone = this.zoneOf(opts.remoteAddress, remoteAddr);
-    const localAddr = opts.localAddress !== undefined ? this.localAddress(opts.localAddress, 'localAddress', false) : this.sourceFor(remoteAddr, zone);
+    const zone = zoneOf(this.ip, opts.remoteAddress, remoteAddr);
+    const localAddr = opts.localAddress !== undefined ? localAddress(this.ip, this.name, opts.localAddress, 'localAddress', false) : sourceFor(this.ip, this.name, remoteAddr, zone);
     let localPort: number;
     if (opts.localPort !== undefined && opts.localPort !== 0) {
       localPort = checkPort(opts.localPort, 'localPort', true);
@@ -322,32 +322,12 @@ export class Stack implements TimerClient {
     return sock;
   }
 
-  /**
-   * Where a connect goes, by Linux's rules: an IPv4-mapped IPv6 address is its IPv4 address
-   * (tcp_v6_connect → tcp_v4_connect); the unspecified address means this host's loopback
-   * (ip_route_output_key_hash_rcu: daddr 0 → 127.0.0.1; tcp_v6_connect: :: → ::1);
-   * broadcast and multicast are refused with ENETUNREACH (tcp_v4_connect's RTCF_BROADCAST |
-   * RTCF_MULTICAST check, RFC 1122 §4.2.3.10); an unreachable route fails with EHOSTUNREACH.
-   */
-  private connectTarget(text: unknown): string {
-    const raw = typeof text === 'string' ? text.replace(/%.*$/, '') : '';
-    let a = canonicalAddr(raw);
-    if (a === null) throw new TypeError(`remoteAddress: '${String(text)}' is not an IP address`);
-    a = unmapV4(a) ?? a;
-    if (a === '0.0.0.0') return '127.0.0.1';
-    if (a === '::') return '::1';
-    if (isMulticast(a) || this.ip.isBroadcast(a) || isReserved4(a)) {
-      throw new StackError('ENETUNREACH', `connect to ${a}: a broadcast or multicast address is not a TCP peer (RFC 1122 §4.2.3.10)`);
-    }
-    if (this.ip.path(a)?.route.kind === 'unreachable') throw new StackError('EHOSTUNREACH', `connect to ${a}: no route to host`);
-    return a;
-  }
 
   /** A listener's SEND (RFC 9293 §3.10.2): the listening endpoint becomes an active open. */
   connectFromListener(l: Listener, remoteAddress: string, remotePort: number): TcpSocket {
     const remoteAddr = canonicalAddr(remoteAddress);
     if (remoteAddr === null) throw new TypeError(`remoteAddress: '${remoteAddress}' is not an IP address`);
-    const localAddr = l.address === '0.0.0.0' || l.address === '::' ? this.sourceFor(remoteAddr) : l.address;
+    const localAddr = l.address === '0.0.0.0' || l.address === '::' ? sourceFor(this.ip, this.name, remoteAddr) : l.address;
     this.listeners.delete(l.key);
     l.closed = true;
     const c = this.newConnection(localAddr, l.port, remoteAddr, checkPort(remotePort, 'remotePort', true), l.config);
@@ -608,46 +588,10 @@ export class Stack implements TimerClient {
     return this.ports.findListener(addr, port);
   }
 
-  private localAddress(a: string, what: string, allowAny: boolean): string {
-    // A scope ('fe80::1%eth0') names the interface; the address alone is unique here.
-    const raw = canonicalAddr(typeof a === 'string' ? a.replace(/%.*$/, '') : '');
-    if (raw === null) throw new TypeError(`${what}: '${a}' is not an IP address`);
-    const c = unmapV4(raw) ?? raw;
-    if (allowAny && (c === '0.0.0.0' || c === '::')) return c;
-    if (!this.ip.isLocal(c)) throw new StackError('EADDRNOTAVAIL', `${what} ${c} is not an address of host ${this.name}`);
-    return c;
-  }
 
-  /**
-   * The interface a scoped link-local destination names ('fe80::2%eth1', RFC 4007 §11);
-   * undefined for other addresses. An unknown zone is EINVAL, as Linux's connect says.
-   */
-  private zoneOf(text: unknown, remote: string): Interface | undefined {
-    if (typeof text !== 'string' || !text.includes('%') || !isLinkLocal6(remote)) return undefined;
-    const name = text.slice(text.indexOf('%') + 1);
-    const iface = this.ip.iface(name) ?? this.ip.interfaces.find((i) => String(i.index) === name);
-    if (iface === undefined) throw new StackError('EINVAL', `remoteAddress: no interface '${name}' for the zone of ${remote}`);
-    return iface;
-  }
 
-  /** Source address selection (RFC 6724 §5, simplified): the address of the route's interface. */
-  private sourceFor(remote: string, zone?: Interface): string {
-    const p = this.ip.path(remote, zone);
-    if (p !== null) return p.src;
-    const v = addrVersion(remote);
-    const has = this.ip.interfaces.some((i) => !i.loopback && i.primary(v === 4 ? 4 : 6) !== null);
-    if (!has) throw new StackError('EADDRNOTAVAIL', `host ${this.name} has no IPv${v} address to reach ${remote}`);
-    throw new StackError('ENETUNREACH', `host ${this.name} has no route to ${remote}`);
-  }
 }
 
-/** 'ADDR' → 'ADDR' (a bare address), checked; 'ADDR/LEN' as given. Throws naming `what`. */
-function prefixed(a: string, what: string): string {
-  if (typeof a !== 'string' || (!a.includes('/') && canonicalAddr(a.replace(/%.*$/, '')) === null)) {
-    throw new TypeError(`${what}: '${String(a)}' is not an IP address`);
-  }
-  return a;
-}
 
 function hasOptions(tcp: Partial<TcpConfig> | undefined): tcp is Partial<TcpConfig> {
   if (tcp === undefined) return false;
