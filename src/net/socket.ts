@@ -16,6 +16,7 @@ import type { Driver, DriverTimer } from '../driver/node.js';
 import type { Stack } from '../stack/stack.js';
 import type { TcpSocket } from '../stack/socket.js';
 import type { TcpConfig } from '../tcp/config.js';
+import { onEndNoHalfOpen } from './half-open.js';
 import { codeError, codeOf, detailOf, lookupError, netError } from './errors.js';
 import { tcpOptions, type TcpTuningOptions } from './options.js';
 import type { SocketEvents } from './events.js';
@@ -26,24 +27,6 @@ const CHUNK = 64 * 1024;
 
 /** Internal: a socket made by a Server around an accepted TcpSocket. */
 export const kAccepted = Symbol('synack.accepted');
-
-/**
- * Node net.js: without allowHalfOpen the stream ends its writable side in the next tick after
- * 'end'; a write after that is EPIPE "This socket has been ended by the other party".
- */
-function onEndNoHalfOpen(this: Socket): void {
-  this.write = writeAfterFin;
-}
-
-function writeAfterFin(this: Socket, chunk: unknown, encoding?: unknown, cb?: unknown): boolean {
-  if (!this.writableEnded) return (Duplex.prototype.write as (...a: unknown[]) => boolean).call(this, chunk, encoding, cb);
-  const callback = typeof encoding === 'function' ? encoding : cb;
-  // Node net.js writeAfterFIN: a plain Error with code EPIPE (no errno, no syscall).
-  const err = codeError(Error, 'EPIPE', 'This socket has been ended by the other party');
-  if (typeof callback === 'function') process.nextTick(callback as (e: Error) => void, err);
-  this.destroy(err);
-  return false;
-}
 
 /** A Node `net.Socket` (a `stream.Duplex`) over a synack TCP connection. */
 export class Socket extends Duplex {
