@@ -113,7 +113,10 @@ export async function main(argv: string[]): Promise<number> {
   let previous: Snapshot | undefined;
   if (a.interval !== undefined) {
     previous = take();
-    await new Promise((r) => setTimeout(r, a.interval! * 1000));
+    // At least the interval asked for between the two snapshots' clocks (a timer may fire a
+    // millisecond early against Date.now(), and a 50 ms interval then read as 0 s).
+    const until = (previous.time + a.interval) * 1000;
+    while (Date.now() < until) await new Promise((r) => setTimeout(r, Math.max(1, until - Date.now())));
   }
   const snap = take();
   const findings = diagnose(snap, previous === undefined ? a.opts : { ...a.opts, previous });
