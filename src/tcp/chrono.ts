@@ -14,20 +14,26 @@ export type ChronoType = (typeof CHRONO)[keyof typeof CHRONO];
 export class Chronograph {
   type: ChronoType = CHRONO.UNSPEC;
   start: Instant = 0;
-  /** Accumulated µs per condition: [busy, rwnd limited, sndbuf limited]. */
-  readonly stats = [0, 0, 0];
+  // Accumulated µs per condition (fields, not an array: one object per connection that sends).
+  private busy = 0;
+  private rwndLimited = 0;
+  private sndbufLimited = 0;
 
   /** LINUX tcp_chrono_set: close the running period, start the new one. */
   set(now: Instant, type: ChronoType): void {
     if (type === this.type) return;
-    if (this.type !== CHRONO.UNSPEC) this.stats[this.type - 1]! += now - this.start;
+    const d = now - this.start;
+    if (this.type === CHRONO.BUSY) this.busy += d;
+    else if (this.type === CHRONO.RWND_LIMITED) this.rwndLimited += d;
+    else if (this.type === CHRONO.SNDBUF_LIMITED) this.sndbufLimited += d;
     this.type = type;
     this.start = now;
   }
 
   /** Total µs of one condition up to now (LINUX tcp_get_info_chrono_stats). */
   total(now: Instant, type: Exclude<ChronoType, 0>): number {
-    return this.stats[type - 1]! + (this.type === type ? now - this.start : 0);
+    const sum = type === CHRONO.BUSY ? this.busy : type === CHRONO.RWND_LIMITED ? this.rwndLimited : this.sndbufLimited;
+    return sum + (this.type === type ? now - this.start : 0);
   }
 }
 

@@ -31,29 +31,70 @@ const SACKED = 4;
  */
 const MARKED = 8;
 
+/**
+ * Slots at the head of Rack.b, before the records: RACK's sequence numbers and instants, kept
+ * unboxed there rather than as fields (one boxed number each per connection that sends data;
+ * see Sender.q in sender.ts for what that costs).
+ */
+const XMIT_TS = 0;
+const END_SEQ = 1;
+const RTT = 2;
+const MIN_RTT = 3;
+const FACK = 4;
+const FIRST_ACKT = 5;
+const FIRST_SACKT = 6;
+const REORD_LOW = 7;
+const RXT_FIRST = 8;
+const HEAD = 9;
 
 export class Rack {
   /**
    * A plain array (V8 keeps it unboxed, PACKED_DOUBLE) rather than a Float64Array: a typed array
    * over 64 bytes gets an off-heap backing store (malloc, a finalizer, external-memory pressure
-   * on the GC) for every connection that sends data; element access costs the same.
+   * on the GC) for every connection that sends data; element access costs the same. The HEAD
+   * slots come first, then the ring of records.
    */
-  private b: number[] | null = null;
+  private b: number[];
   private head = 0;
   private n = 0;
   private mask = 0;
   /** RFC 8985 §6.1 RACK.xmit_ts and RACK.end_seq: the most recently sent segment delivered (-1: none yet). */
-  xmitTs = -1;
-  endSeq: SeqNum = 0;
+  get xmitTs(): number {
+    return this.b[XMIT_TS]!;
+  }
+  set xmitTs(v: number) {
+    this.b[XMIT_TS] = v;
+  }
+  get endSeq(): SeqNum {
+    return this.b[END_SEQ]!;
+  }
+  set endSeq(v: SeqNum) {
+    this.b[END_SEQ] = v;
+  }
   /** Transmission number of RACK's segment, and the counter of transmissions. */
   private xmitNo = -1;
   private sends = 0;
   /** RFC 8985 §6.1 RACK.rtt: the RTT of that segment's delivery, µs. */
-  rtt = 0;
+  get rtt(): number {
+    return this.b[RTT]!;
+  }
+  set rtt(v: number) {
+    this.b[RTT] = v;
+  }
   /** RFC 8985 §6.1 RACK.min_RTT, µs (∞ before the first sample). */
-  minRtt = Number.POSITIVE_INFINITY;
+  get minRtt(): number {
+    return this.b[MIN_RTT]!;
+  }
+  set minRtt(v: number) {
+    this.b[MIN_RTT] = v;
+  }
   /** RFC 8985 §6.1 RACK.fack: the highest end sequence delivered. */
-  fack: SeqNum = 0;
+  get fack(): SeqNum {
+    return this.b[FACK]!;
+  }
+  set fack(v: SeqNum) {
+    this.b[FACK] = v;
+  }
   private hasFack = false;
   /** RFC 8985 §6.1 RACK.reordering_seen. */
   reorderingSeen = false;
@@ -71,9 +112,19 @@ export class Rack {
    * segment it acknowledged cumulatively was sent, whether it acknowledged any retransmitted
    * data, and when the first never-retransmitted segment it SACKed was sent (-1: none).
    */
-  private firstAckt = -1;
+  private get firstAckt(): number {
+    return this.b[FIRST_ACKT]!;
+  }
+  private set firstAckt(v: number) {
+    this.b[FIRST_ACKT] = v;
+  }
   private retransAcked = false;
-  private firstSackt = -1;
+  private get firstSackt(): number {
+    return this.b[FIRST_SACKT]!;
+  }
+  private set firstSackt(v: number) {
+    this.b[FIRST_SACKT] = v;
+  }
   /**
    * The last ACK delivered (cumulatively or by SACK) a segment never retransmitted that ends at or
    * below the recovery's highSeq (LINUX FLAG_ORIG_SACK_ACKED, F-RTO's evidence of a spurious RTO),
@@ -82,16 +133,43 @@ export class Rack {
   origDelivered = false;
   newlySacked = false;
   /** Start of the lowest never-retransmitted segment an ACK delivered below RACK.fack (-1: none). */
-  private reordLow: SeqNum = -1;
+  private get reordLow(): SeqNum {
+    return this.b[REORD_LOW]!;
+  }
+  private set reordLow(v: SeqNum) {
+    this.b[REORD_LOW] = v;
+  }
   /**
    * Timestamp-based undo (RFC 3522 Eifel detection per segment; LINUX tp->retrans_stamp): when
    * the current fast recovery first retransmitted, how many retransmissions it made, and how
    * many of those a cumulative ACK showed unnecessary by echoing a timestamp older than that.
    * (Kept here rather than in the TCB: only SACK connections that sent data pay for them.)
    */
-  rxtFirst: Instant = NEVER;
+  get rxtFirst(): Instant {
+    return this.b[RXT_FIRST]!;
+  }
+  set rxtFirst(v: Instant) {
+    this.b[RXT_FIRST] = v;
+  }
   rxtCount = 0;
   rxtSpurious = 0;
+
+  constructor() {
+    // A literal of -0s: V8 makes it an array of unboxed doubles from the start. Room for two
+    // records at first (most connections send a few segments; grow() doubles it).
+    const b = [-0, -0, -0, -0, -0, -0, -0, -0, -0, -0, -0, -0, -0, -0, -0, -0, -0, -0, -0];
+    b[XMIT_TS] = -1;
+    b[END_SEQ] = 0;
+    b[RTT] = 0;
+    b[MIN_RTT] = Number.POSITIVE_INFINITY;
+    b[FACK] = 0;
+    b[FIRST_ACKT] = -1;
+    b[FIRST_SACKT] = -1;
+    b[REORD_LOW] = -1;
+    b[RXT_FIRST] = NEVER;
+    this.b = b;
+    this.mask = 1;
+  }
 
   /** Segments tracked. */
   get size(): number {
@@ -99,28 +177,29 @@ export class Rack {
   }
 
   private ix(i: number): number {
-    return ((this.head + i) & this.mask) * STRIDE;
+    return HEAD + ((this.head + i) & this.mask) * STRIDE;
   }
 
   private grow(): void {
-    const cap = this.b === null ? 4 : (this.mask + 1) * 2; // small first: most connections send a few segments
-    const nb = new Array<number>(cap * STRIDE).fill(0);
+    const cap = (this.mask + 1) * 2;
+    // -0 (a double, unlike 0) makes the array unboxed doubles before the first write.
+    const nb = new Array<number>(HEAD + cap * STRIDE).fill(-0);
     const old = this.b;
-    if (old !== null) {
-      for (let i = 0; i < this.n; i++) {
-        const k = this.ix(i);
-        for (let j = 0; j < STRIDE; j++) nb[i * STRIDE + j] = old[k + j]!;
-      }
+    for (let j = 0; j < HEAD; j++) nb[j] = old[j]!;
+    for (let i = 0; i < this.n; i++) {
+      const k = this.ix(i);
+      for (let j = 0; j < STRIDE; j++) nb[HEAD + i * STRIDE + j] = old[k + j]!;
     }
     this.b = nb;
     this.head = 0;
     this.mask = cap - 1;
   }
 
+
   private append(start: SeqNum, end: SeqNum, now: Instant, flags: number): void {
-    if (this.b === null || this.n > this.mask) this.grow();
+    if (this.n > this.mask) this.grow();
     const k = this.ix(this.n++);
-    const b = this.b!;
+    const b = this.b;
     b[k] = start;
     b[k + 1] = end;
     b[k + 2] = now;
@@ -131,7 +210,7 @@ export class Rack {
   /** Split record i at `at` (inside it) into [start, at) and [at, end), same time and flags. */
   private split(i: number, at: SeqNum): void {
     if (this.n > this.mask) this.grow();
-    const b = this.b!;
+    const b = this.b;
     for (let j = this.n; j > i + 1; j--) {
       const d = this.ix(j);
       const s = this.ix(j - 1);
@@ -156,7 +235,7 @@ export class Rack {
   private search(seq: SeqNum): number {
     let lo = 0;
     let hi = this.n;
-    const b = this.b!;
+    const b = this.b;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
       if (seqGt(b[this.ix(mid) + 1]!, seq)) hi = mid;
@@ -173,14 +252,14 @@ export class Rack {
   onSend(start: SeqNum, end: SeqNum, now: Instant): void {
     if (!seqLt(start, end)) return;
     this.sends++;
-    const lastEnd = this.n > 0 ? this.b![this.ix(this.n - 1) + 1]! : start;
+    const lastEnd = this.n > 0 ? this.b[this.ix(this.n - 1) + 1]! : start;
     if (this.n === 0 || seqGe(start, lastEnd)) {
       this.append(start, end, now, 0);
       return;
     }
     let i = this.search(start);
     while (i < this.n) {
-      const b = this.b!;
+      const b = this.b;
       let k = this.ix(i);
       const s = b[k]!;
       if (!seqLt(s, end)) break;
@@ -193,11 +272,11 @@ export class Rack {
         this.split(i, end);
         k = this.ix(i);
       }
-      const f = this.b![k + 3]!;
-      if (f & LOST) this.lostBytes -= seqDiff(this.b![k + 1]!, s);
-      this.b![k + 2] = now;
-      this.b![k + 3] = (f & ~LOST) | RETRANS;
-      this.b![k + 4] = this.sends;
+      const f = this.b[k + 3]!;
+      if (f & LOST) this.lostBytes -= seqDiff(this.b[k + 1]!, s);
+      this.b[k + 2] = now;
+      this.b[k + 3] = (f & ~LOST) | RETRANS;
+      this.b[k + 4] = this.sends;
       i++;
     }
     if (seqGt(end, lastEnd)) this.append(lastEnd, end, now, 0);
@@ -206,7 +285,7 @@ export class Rack {
   /** Index of the first record marked lost (-1 when none), for startOf/endOf. */
   firstLostIndex(): number {
     if (this.lostBytes <= 0) return -1;
-    const b = this.b!;
+    const b = this.b;
     for (let i = 0; i < this.n; i++) {
       const k = this.ix(i);
       if ((b[k + 3]! & (LOST | SACKED)) === LOST) return i;
@@ -216,10 +295,10 @@ export class Rack {
 
   /** Start and end of record i (from firstLostIndex). */
   startOf(i: number): SeqNum {
-    return this.b![this.ix(i)]!;
+    return this.b[this.ix(i)]!;
   }
   endOf(i: number): SeqNum {
-    return this.b![this.ix(i) + 1]!;
+    return this.b[this.ix(i) + 1]!;
   }
 
   /**
@@ -253,7 +332,7 @@ export class Rack {
     const highSeq = c.snd.rec.highSeq;
     const prevFack = this.fack;
     const hadFack = this.hasFack;
-    let b = this.b!;
+    let b = this.b;
     // LINUX tcp_ack: tcp_sacktag_write_queue before tcp_clean_rtx_queue.
     if (sacks) {
       const sb = c.snd.rec.sb;
@@ -277,7 +356,7 @@ export class Rack {
         }
       }
     }
-    b = this.b!;
+    b = this.b;
     while (this.n > 0) {
       const k = this.ix(0);
       const s = b[k]!;
@@ -330,7 +409,7 @@ export class Rack {
 
   /** RFC 8985 §6.2 steps 2 and 3 for one newly delivered record. */
   private deliver(c: Connection, now: Instant, k: number, prevFack: SeqNum, hadFack: boolean, tsEcr: number | null): void {
-    const b = this.b!;
+    const b = this.b;
     const e = b[k + 1]!;
     const ts = b[k + 2]!;
     const f = b[k + 3]!;
@@ -398,7 +477,7 @@ export class Rack {
   detect(c: Connection, now: Instant): number {
     if (this.n === 0 || this.xmitTs < 0) return 0;
     const reo = this.reoWnd(c);
-    const b = this.b!;
+    const b = this.b;
     let timeout = 0;
     let lost = 0;
     for (let i = 0; i < this.n; i++) {
@@ -438,7 +517,6 @@ export class Rack {
     const b = this.b;
     this.lostBytes = 0;
     this.lostOut = 0;
-    if (b === null) return;
     // LINUX tcp_enter_loss marks everything not SACKed lost (lost_out).
     for (let i = 0; i < this.n; i++) {
       const k = this.ix(i);
@@ -456,7 +534,6 @@ export class Rack {
     const b = this.b;
     this.lostBytes = 0;
     this.lostOut = 0;
-    if (b === null) return;
     for (let i = 0; i < this.n; i++) {
       const k = this.ix(i);
       b[k + 3] = b[k + 3]! & ~(LOST | MARKED);

@@ -15,25 +15,94 @@ import { processFin } from './input.js';
 import { setTs } from './clock.js';
 import { tsBefore, tsClock } from './clock.js';
 
+/** The empty out-of-order queue every connection reads until it holds data out of order (frozen: a write would be a bug). */
+const EMPTY_REASSEMBLY: Reassembly = Object.freeze(new Reassembly()) as Reassembly;
+
+/**
+ * Slots of Receiver.q: its sequence numbers, timestamps and instants, as unboxed doubles in one
+ * array rather than one boxed number per field (see Sender.q in sender.ts for the measurement).
+ */
+const IRS = 0;
+const RCV_NXT = 1;
+const RCV_ADV = 2;
+const TS_RECENT = 3;
+const LAST_ACK_SENT = 4;
+const DSACK_START = 5;
+const DSACK_END = 6;
+const LAST_OOW_ACK = 7;
+const RCV_SPACE_START = 8;
+
 /**
  * The receive half of a connection (gVisor rcv.go): RFC 9293 §3.3.1 receive sequence variables,
  * the receive buffer and out-of-order queue, the window we advertise, and what decides when an
  * ACK goes out; below it, the behaviour: acceptability (RFC 9293 §3.10.7.4 first), segment text
  * (seventh), ACK generation (§3.8.6.3) and the advertised window (§3.8.6.2.2).
  */
-/** The empty out-of-order queue every connection reads until it holds data out of order (frozen: a write would be a bug). */
-const EMPTY_REASSEMBLY: Reassembly = Object.freeze(new Reassembly()) as Reassembly;
-
 export class Receiver {
+  /** The slots above (all -0 at first: V8 keeps the array unboxed doubles from the start). */
+  private readonly q: number[] = [-0, -0, -0, -0, -0, -0, -0, -0, -0];
   // RFC 9293 §3.3.1 receive sequence variables.
-  irs: SeqNum = 0;
-  rcvNxt: SeqNum = 0;
+  get irs(): SeqNum {
+    return this.q[IRS]!;
+  }
+  set irs(v: SeqNum) {
+    this.q[IRS] = v;
+  }
+  get rcvNxt(): SeqNum {
+    return this.q[RCV_NXT]!;
+  }
+  set rcvNxt(v: SeqNum) {
+    this.q[RCV_NXT] = v;
+  }
   /** Right edge of the window we last advertised (never moved left: RFC 9293 §3.8.6.2.2). */
-  rcvAdv: SeqNum = 0;
+  get rcvAdv(): SeqNum {
+    return this.q[RCV_ADV]!;
+  }
+  set rcvAdv(v: SeqNum) {
+    this.q[RCV_ADV] = v;
+  }
   /** RFC 7323 §4.3 TS.Recent: the timestamp to echo. */
-  tsRecent = 0;
+  get tsRecent(): number {
+    return this.q[TS_RECENT]!;
+  }
+  set tsRecent(v: number) {
+    this.q[TS_RECENT] = v;
+  }
   /** RCV.NXT carried by the last ACK we sent (RFC 7323 §4.3 Last.ACK.sent). */
-  lastAckSent: SeqNum = 0;
+  get lastAckSent(): SeqNum {
+    return this.q[LAST_ACK_SENT]!;
+  }
+  set lastAckSent(v: SeqNum) {
+    this.q[LAST_ACK_SENT] = v;
+  }
+  /** A D-SACK block to report in the next ACK (RFC 2883): [start, end), or start === end for none. */
+  get dsackStart(): SeqNum {
+    return this.q[DSACK_START]!;
+  }
+  set dsackStart(v: SeqNum) {
+    this.q[DSACK_START] = v;
+  }
+  get dsackEnd(): SeqNum {
+    return this.q[DSACK_END]!;
+  }
+  set dsackEnd(v: SeqNum) {
+    this.q[DSACK_END] = v;
+  }
+  /** When the last challenge or out-of-window ACK went out (LINUX tcp_oow_rate_limited). */
+  get lastOowAck(): Instant {
+    return this.q[LAST_OOW_ACK]!;
+  }
+  set lastOowAck(v: Instant) {
+    this.q[LAST_OOW_ACK] = v;
+  }
+  /** Receive-buffer auto-tuning state (LINUX rcvq_space, rcv_rtt_est): when the current measurement began. */
+  get rcvSpaceStart(): Instant {
+    return this.q[RCV_SPACE_START]!;
+  }
+  set rcvSpaceStart(v: Instant) {
+    this.q[RCV_SPACE_START] = v;
+  }
+  // RFC 9293 §3.3.1 receive sequence variables.
 
   readonly recvBuf: ByteRing;
   /**
@@ -59,31 +128,34 @@ export class Receiver {
   /** The user shut down the receive side. */
   readShutdown = false;
 
-  /** A D-SACK block to report in the next ACK (RFC 2883): [start, end), or start === end for none. */
-  dsackStart: SeqNum = 0;
-  dsackEnd: SeqNum = 0;
   /** Bytes received in order since the last ACK we sent (delayed-ACK decision). */
   bytesSinceAck = 0;
   /** LINUX icsk_ack.rcv_mss: estimate of the peer's segment size. */
   rcvMss = 536;
   /** LINUX quick-ACK mode: ACKs left to send at once instead of delaying. */
   quickAcks: number;
-  /** When the last challenge or out-of-window ACK went out (LINUX tcp_oow_rate_limited). */
-  lastOowAck: Instant = -NEVER;
   /**
    * LINUX rcv_ssthresh: the window starts at the SYN's window (64240 for MSS 1460) and grows
    * as data arrives, up to the receive buffer, instead of offering the whole buffer at once.
    */
   rcvClamp = 65535;
 
-  // Receive-buffer auto-tuning state (LINUX rcvq_space, rcv_rtt_est).
-  rcvSpaceStart: Instant = -1;
   rcvSpaceCopied = 0;
   rcvSpace = 0;
   /** Receiver-side RTT estimate from the timestamps echoed in arriving data (µs). */
   rcvRtt = 0;
 
   constructor(config: Readonly<TcpConfig>, advMss: number) {
+    const q = this.q;
+    q[IRS] = 0;
+    q[RCV_NXT] = 0;
+    q[RCV_ADV] = 0;
+    q[TS_RECENT] = 0;
+    q[LAST_ACK_SENT] = 0;
+    q[DSACK_START] = 0;
+    q[DSACK_END] = 0;
+    q[LAST_OOW_ACK] = -NEVER;
+    q[RCV_SPACE_START] = -1;
     this.recvBuf = new ByteRing(config.recvBuffer);
     this.quickAcks = config.quickAcks;
     const space = Math.min(65535, config.recvBuffer);

@@ -40,8 +40,8 @@ export function admitSegment(c: Connection, seq: SeqNum, len: number): boolean {
   const inOrder = seq === c.rcvNxt;
   const size = inOrder ? len : Reassembly.truesizeOf(len);
   const limit = rcvMemLimit(c);
+  if (rcvMemUsed(c) + size <= limit) return true; // the common case, without making the closure below
   const canIngest = (): boolean => rcvMemUsed(c) + size <= limit;
-  if (canIngest()) return true;
   bump(c.mib, 'PruneCalled');
   // No LINUX tcp_collapse_ofo_queue pass: chunks coalesce as they arrive, so chunk overhead is
   // already under half the payload, and what fills memory is then the per-range cost of many
