@@ -58,6 +58,17 @@ export interface ConnectionInit extends Endpoints {
   mib?: Mib;
 }
 
+/** Connection.flags bits. */
+const F_IPV6 = 1;
+const F_PASSIVE = 2;
+const F_WS = 4;
+const F_TS = 8;
+const F_SACK = 16;
+const F_BUFFER_SWEEP = 32;
+const F_USER_CLOSED = 64;
+const F_DST_PENDING_CONFIRM = 128;
+const F_LINGER_PENDING = 256;
+
 /**
  * One TCP connection's control block and behaviour: the sans-I/O core (DESIGN.md principle 1).
  * Inputs: `onSegment(now, seg)`, user calls, `onTimeout(now)`. Outputs are pulled:
@@ -88,11 +99,68 @@ export class Connection implements Endpoints {
    */
   config: Readonly<TcpConfig>;
   readonly mib: Mib;
-  readonly ipv6: boolean;
 
   state: TcpStateName = 'CLOSED';
+  /**
+   * The boolean state below, one bit each (nine fields cost 64 B more per connection; the
+   * accessors keep the names).
+   */
+  private flags = 0;
+  get ipv6(): boolean {
+    return (this.flags & F_IPV6) !== 0;
+  }
   /** Active open (connect) or passive (a child of a listener). */
-  passive = false;
+  get passive(): boolean {
+    return (this.flags & F_PASSIVE) !== 0;
+  }
+  set passive(v: boolean) {
+    this.flags = v ? this.flags | F_PASSIVE : this.flags & ~F_PASSIVE;
+  }
+  get wsEnabled(): boolean {
+    return (this.flags & F_WS) !== 0;
+  }
+  set wsEnabled(v: boolean) {
+    this.flags = v ? this.flags | F_WS : this.flags & ~F_WS;
+  }
+  get tsEnabled(): boolean {
+    return (this.flags & F_TS) !== 0;
+  }
+  set tsEnabled(v: boolean) {
+    this.flags = v ? this.flags | F_TS : this.flags & ~F_TS;
+  }
+  get sackEnabled(): boolean {
+    return (this.flags & F_SACK) !== 0;
+  }
+  set sackEnabled(v: boolean) {
+    this.flags = v ? this.flags | F_SACK : this.flags & ~F_SACK;
+  }
+  /** The stack's idle-buffer sweep holds this connection (its rings own memory). */
+  get inBufferSweep(): boolean {
+    return (this.flags & F_BUFFER_SWEEP) !== 0;
+  }
+  set inBufferSweep(v: boolean) {
+    this.flags = v ? this.flags | F_BUFFER_SWEEP : this.flags & ~F_BUFFER_SWEEP;
+  }
+  /** The user called close(): the connection is an orphan. */
+  get userClosed(): boolean {
+    return (this.flags & F_USER_CLOSED) !== 0;
+  }
+  set userClosed(v: boolean) {
+    this.flags = v ? this.flags | F_USER_CLOSED : this.flags & ~F_USER_CLOSED;
+  }
+  /** LINUX sk_dst_pending_confirm: the peer showed progress; the next segment out confirms its neighbour (stack). */
+  get dstPendingConfirm(): boolean {
+    return (this.flags & F_DST_PENDING_CONFIRM) !== 0;
+  }
+  set dstPendingConfirm(v: boolean) {
+    this.flags = v ? this.flags | F_DST_PENDING_CONFIRM : this.flags & ~F_DST_PENDING_CONFIRM;
+  }
+  get lingerPending(): boolean {
+    return (this.flags & F_LINGER_PENDING) !== 0;
+  }
+  set lingerPending(v: boolean) {
+    this.flags = v ? this.flags | F_LINGER_PENDING : this.flags & ~F_LINGER_PENDING;
+  }
 
   /** The send half: send sequence variables, queue, RTT, recovery and congestion (sender.ts). */
   readonly snd: Sender;
@@ -135,18 +203,8 @@ export class Connection implements Endpoints {
   peerMss: number;
   sndWscale = 0;
   rcvWscale = 0;
-  wsEnabled = false;
-  tsEnabled = false;
-  sackEnabled = false;
   readonly tsOffset: number;
 
-  /** The stack's idle-buffer sweep holds this connection (its rings own memory). */
-  inBufferSweep = false;
-  /** The user called close(): the connection is an orphan. */
-  userClosed = false;
-  /** LINUX sk_dst_pending_confirm: the peer showed progress; the next segment out confirms its neighbour (stack). */
-  dstPendingConfirm = false;
-  lingerPending = false;
 
   /** What the output engine owes the peer: one bitset of work.ts `Work` bits, served in bit order. */
   pending = 0;
@@ -196,7 +254,7 @@ export class Connection implements Endpoints {
     this.remotePort = init.remotePort;
     this.config = init.config === undefined && init.base !== undefined && Object.isFrozen(init.base) ? init.base : makeConfig(init.base ?? DEFAULT_CONFIG, init.config);
     this.mib = init.mib ?? newMib();
-    this.ipv6 = init.ipv6;
+    if (init.ipv6) this.flags = F_IPV6;
     this.tsOffset = init.tsOffset >>> 0;
     this.advMss = this.config.maxSeg > 0 ? Math.min(this.config.maxSeg, init.linkMss) : init.linkMss;
     this.peerMss = init.ipv6 ? 1220 : 536;

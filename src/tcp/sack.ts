@@ -8,6 +8,9 @@ import { seqDiff, seqGe, seqGt, seqLe, seqLt, type SeqNum } from '../seq.js';
  */
 export const DUP_THRESH = 3;
 
+/** The ranges of every scoreboard that never saw a SACK block (an idle TCB's array, 32 B, saved). */
+const NO_RANGES: number[] = Object.freeze([]) as unknown as number[];
+
 export class Scoreboard {
   /**
    * The reordering degree in segments (RFC 6675 DupThresh; LINUX tp->reordering): 3 to start,
@@ -31,8 +34,11 @@ export class Scoreboard {
     if (this.noNewData && this.flightSegs >= 2 && this.flightSegs < 4) return this.flightSegs - 1;
     return Math.max(DUP_THRESH, Math.min(this.dupThresh, Math.floor((2 * this.flightSegs) / 3)));
   }
-  /** [start0, end0, start1, end1, ...] */
-  private r: number[] = [];
+  /**
+   * [start0, end0, start1, end1, ...]; the shared empty NO_RANGES until the peer first SACKs
+   * (add() makes a new array; nothing writes into NO_RANGES).
+   */
+  private r: number[] = NO_RANGES;
   /** RFC 6675 HighRxt: the highest sequence number retransmitted in this recovery. */
   highRxt: SeqNum = 0;
 
@@ -52,7 +58,7 @@ export class Scoreboard {
   }
 
   clear(): void {
-    this.r.length = 0;
+    if (this.r.length !== 0) this.r.length = 0;
   }
 
   /** Highest SACKed sequence number (end of the last range), or `fallback`. */
