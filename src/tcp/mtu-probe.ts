@@ -4,7 +4,7 @@
  * and search_high (the peer's MSS or the path MTU), in MTU units. With tcp_mtu_probing=2 it runs
  * from the start, sending at search_low; with 1 it starts when retransmission timeouts suggest
  * an ICMP black hole (RFC 4821 §7.7 / RFC 2923 §2.1: big packets vanish without a Fragmentation
- * Needed). A probe is one segment of new data larger than the MSS (RFC 4821 §7.4: probes are
+ * Needed). A probe is one segment of new data larger than the MSS (RFC 4821 §10.1: probes are
  * data, retransmitted in MSS pieces if lost); its ACK raises search_low and the MSS with it
  * (§7.6.1), its loss — detected as loss of any other segment, but without the congestion
  * response (§7.6.2) — lowers search_high.
@@ -39,16 +39,16 @@ export class MtuProbe {
    * No new probe before SND.UNA passes this (LINUX: tcp_simple_retransmit leaves the CA state
    * Loss until high_seq is acknowledged, and tcp_mtu_probe wants the Open state).
    */
-  holdSeq: SeqNum = 0;
+  holdSeq: SeqNum;
   /** First retransmission since SND.UNA last advanced (LINUX tp->retrans_stamp), for black holes. */
   rxtStamp: Instant = NEVER;
 
-  constructor(enabled: boolean, searchHigh: number, searchLow: number, now: Instant) {
+  constructor(enabled: boolean, searchHigh: number, searchLow: number, now: Instant, sndUna: SeqNum) {
     this.enabled = enabled;
     this.searchHigh = searchHigh;
     this.searchLow = searchLow;
     this.probeTimestamp = now;
-    this.holdSeq = 0;
+    this.holdSeq = sndUna;
   }
 }
 
@@ -81,7 +81,7 @@ export function mtupInit(c: Connection, now: Instant): void {
   const mode = c.config.mtuProbing;
   if (mode === 0) return;
   const high = Math.min(c.peerMss + (c.ipv6 ? 40 : 20) + 20, pmtu(c));
-  c.mtup = new MtuProbe(mode > 1, high, mssToMtu(c, c.config.baseMss), now);
+  c.mtup = new MtuProbe(mode > 1, high, mssToMtu(c, c.config.baseMss), now, c.snd.sndUna);
 }
 
 /** The cap probing puts on the MSS (LINUX tcp_sync_mss: min with tcp_mtu_to_mss(search_low)). */
