@@ -21,7 +21,7 @@ export const EXT_COUNTERS = [
   'TCPTimeouts', 'TCPAbortOnClose', 'TCPAbortOnData', 'TCPAbortOnTimeout', 'TCPKeepAlive', 'TCPKeepAliveTimeouts',
   'TCPOFOQueue', 'TCPFastRetrans', 'TCPSackRecovery', 'TCPRenoRecovery', 'TCPDSACKRecv', 'TCPSpuriousRetrans', 'TCPDSACKUndo', 'TCPFullUndo', 'TCPLossUndo', 'TCPSpuriousRTOs', 'TCPLossProbes', 'TCPRackLoss', 'PAWSEstab', 'TCPWinProbe', 'TWRecycled', 'TCPNoSocket',
   'PruneCalled', 'RcvPruned', 'OfoPruned', 'TCPOFODrop', 'TCPRcvQDrop',
-  'OutOfWindowIcmps', 'TCPDeliveredCE',
+  'OutOfWindowIcmps', 'TCPDeliveredCE', 'TCPMTUPFail', 'TCPMTUPSuccess',
   'TCPFastOpenActive', 'TCPFastOpenActiveFail', 'TCPFastOpenPassive', 'TCPFastOpenPassiveFail', 'TCPFastOpenListenOverflow',
   'TCPFastOpenCookieReqd', 'TCPFastOpenBlackhole', 'TCPFastOpenPassiveAltKey',
 ] as const;

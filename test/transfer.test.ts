@@ -67,21 +67,45 @@ test(`${COUNT} seeded transfers under random loss/reorder/dup/corrupt/jitter all
 });
 
 const TS_COUNT = Number(process.env.SYNACK_TS_SOAK_COUNT ?? 0);
-const tsSkip = TS_COUNT > 0 ? false : 'set SYNACK_TS_SOAK_COUNT (e.g. 500) to run: minutes of wall time, and not all seeds finish within the hour yet (435 of 500 did)';
-test(`${TS_COUNT} seeded transfers with timestamps, 1–5 MB each way under up to 30 % loss (and reordering, duplication, corruption), finish intact within an hour of virtual time`, { skip: tsSkip }, () => {
-  // The issue's case: with lost ACKs, a receiver that echoed a stale TS.Recent to retransmitted
-  // data gave RTT samples spanning every backed-off RTO; transfers crawled at RTO = 120 s.
-  // SYNACK_TS_SOAK_COUNT=500 for the full run.
+// SYNACK_TS_SOAK_TIMESTAMPS=0 runs the same cases without timestamps, for comparison.
+const TS_ON = process.env.SYNACK_TS_SOAK_TIMESTAMPS !== '0';
+const tsSkip = TS_COUNT > 0 ? false : 'set SYNACK_TS_SOAK_COUNT (e.g. 500) to run: a minute or two of wall time, and not all seeds finish within the hour (426 of 500 with timestamps, 474 without: see below)';
+/**
+ * The issue's case: 500 transfers of 1–5 MB each way, loss up to 30 % both ways (ACKs too), with
+ * reordering, duplication and corruption. Not all finish within the hour, with or without
+ * timestamps, and the difference is Linux's own: after an ACK lost again and again, the ACK that
+ * gets through covers retransmitted data and echoes the TSval of a much earlier segment (the
+ * receiver's TS.Recent: RFC 7323 §4.3), and Linux takes that echo as an RTT sample
+ * (tcp_ack_update_rtt; test/packetdrill/ts-stale-echo-rtt.pkt, checked on Linux): SRTT and the RTO
+ * jump by the time the ACKs were lost, up to the 120 s cap. Without timestamps Karn's rule gives
+ * no sample there. Measured: 426 of 500 with timestamps, 474 without; dropping the echo's sample
+ * when retransmitted data is acknowledged would give 473 with (not Linux, so not done).
+ */
+test(`${TS_COUNT} seeded transfers ${TS_ON ? 'with' : 'without'} timestamps, 1–5 MB each way under up to 30 % loss (and reordering, duplication, corruption), finish intact within an hour of virtual time`, { skip: tsSkip }, () => {
   const failures: string[] = [];
   let worst = 0;
   for (let seed = 1; seed <= TS_COUNT; seed++) {
     const o = tsSoakCase(seed);
+    if (!TS_ON) o.tcp = { ...o.tcp, timestamps: false };
     const r = runTransfer(o);
     worst = Math.max(worst, r.virtualSeconds);
     if (!r.intact || r.virtualSeconds > 3600) failures.push(`seed ${seed}: ${r.error ?? 'slow'} (${r.virtualSeconds.toFixed(0)} s)\n  ${reproduce(o)}`);
   }
-  console.log(`ts soak: ${TS_COUNT} bidirectional transfers, slowest ${worst.toFixed(0)} s of virtual time`);
+  console.log(`ts soak: ${TS_COUNT} bidirectional transfers ${TS_ON ? 'with' : 'without'} timestamps, ${TS_COUNT - failures.length} finished intact within the hour, slowest ${worst.toFixed(0)} s of virtual time`);
   assert.deepEqual(failures, [], `${failures.length} of ${TS_COUNT} failed`);
+});
+
+/**
+ * The fast part of that soak, run always: heavy-loss seeds (22-28 % each way) that finish in
+ * 260-2,500 s of virtual time now and took 3,700-15,600 s when a retransmission ending at RCV.WUP
+ * was answered as out-of-window with a stale timestamp echo (receiver.ts, LINUX tcp_sequence).
+ */
+test('timestamps soak, fast subset: six heavy-loss seeds finish intact within an hour of virtual time', () => {
+  for (const seed of [16, 36, 40, 254, 404, 499]) {
+    const o = tsSoakCase(seed);
+    const r = runTransfer(o);
+    assert.ok(r.intact && r.virtualSeconds <= 3600, `seed ${seed}: ${r.error ?? 'slow'} (${r.virtualSeconds.toFixed(0)} s)\n  ${reproduce(o)}`);
+  }
 });
 
 /**

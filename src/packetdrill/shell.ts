@@ -17,10 +17,10 @@ import { parseKeyText } from '../tcp/fastopen.js';
 const NO_EFFECT = new Set([
   'tcp_dsack', 'tcp_fack', 'tcp_reordering', 'tcp_early_retrans',
   'tcp_recovery', 'tcp_tso_win_divisor', 'tcp_ecn_option', 'tcp_pacing_ss_ratio', 'tcp_pacing_ca_ratio',
-  'tcp_mtu_probing', 'tcp_autocorking',
+  'tcp_autocorking',
   'tcp_moderate_rcvbuf', 'tcp_no_metrics_save', 'tcp_tw_reuse', 'tcp_abort_on_overflow',
   'tcp_thin_linear_timeouts', 'tcp_limit_output_bytes', 'tcp_workaround_signed_windows', 'tcp_rfc1337',
-  'tcp_comp_sack_nr', 'tcp_comp_sack_delay_ns', 'tcp_min_rtt_wlen', 'tcp_max_syn_backlog', 'tcp_retries1',
+  'tcp_comp_sack_nr', 'tcp_comp_sack_delay_ns', 'tcp_min_rtt_wlen', 'tcp_max_syn_backlog',
   'tcp_orphan_retries', 'tcp_shrink_window', 'tcp_backlog_ack_defer', 'tcp_plb_enabled',
 ]);
 
@@ -104,6 +104,12 @@ export function applySysctl(stack: Stack, name: string, value: string): void {
     case 'tcp_slow_start_after_idle': setConfig(stack, 'slowStartAfterIdle', n !== 0); return;
     case 'tcp_frto': if (n !== 0 && n !== 1 && n !== 2) bad(); setConfig(stack, 'frto', n); return;
     case 'tcp_invalid_ratelimit': if (!(n >= 0)) bad(); setConfig(stack, 'invalidRateLimit', n * 1000); return; // ms
+    case 'tcp_mtu_probing': if (n !== 0 && n !== 1 && n !== 2) bad(); setConfig(stack, 'mtuProbing', n); return;
+    case 'tcp_base_mss': if (!(n >= 48)) bad(); setConfig(stack, 'baseMss', n); return;
+    case 'tcp_probe_threshold': if (!(n >= 0)) bad(); setConfig(stack, 'probeThreshold', n); return;
+    case 'tcp_probe_interval': if (!(n >= 0)) bad(); setConfig(stack, 'probeInterval', n * 1e6); return; // seconds
+    case 'tcp_mtu_probe_floor': if (!(n >= 48)) bad(); setConfig(stack, 'mtuProbeFloor', n); return;
+    case 'tcp_retries1': if (!(n >= 0)) bad(); setConfig(stack, 'retries1', n); return;
     case 'tcp_min_tso_segs': if (!(n >= 1)) bad(); setConfig(stack, 'minTsoSegs', n); return;
     default:
       if (NO_EFFECT.has(short) && Number.isFinite(n)) return;

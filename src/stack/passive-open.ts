@@ -76,7 +76,7 @@ export function passiveChild(st: Stack, localAddr: string, localPort: number, re
   c.irs = seg.seq;
   c.rcvNxt = seqAdd(seg.seq, 1);
   c.lastAckSent = c.rcvNxt;
-  negotiate(c, seg);
+  negotiate(c, seg, now);
   c.sndWnd = seg.window; // a SYN's window is never scaled (RFC 7323 §2.2)
   c.maxSndWnd = c.sndWnd;
   c.sndWl1 = seg.seq;

@@ -62,7 +62,10 @@ function mtuReduced(c: Connection, pmtu: number, now: number): void {
   const mss = pmtu - (c.ipv6 ? 40 : 20) - 20;
   if (mss >= c.pathMss) return;
   c.pathMss = mss;
+  // LINUX tcp_sync_mss: PLPMTUD never searches above the path MTU ICMP reported.
+  if (c.mtup !== null) c.mtup.searchHigh = Math.min(c.mtup.searchHigh, pmtu);
   if (c.state === 'SYN_SENT' || c.state === 'SYN_RECEIVED') return;
+  c.snd.cc.mss = c.effMss; // LINUX tcp_sync_mss: the window counts in segments of the new MSS
   // tcp_simple_retransmit: segments larger than the new MSS are lost; resend from SND.UNA now,
   // without reducing the congestion window (the loss was not congestion).
   c.snd.sndNxt = c.snd.sndUna;

@@ -111,6 +111,22 @@ export interface TcpConfig {
    * synack sends segments of one MSS, but marks PSH where Linux's TSO packets end (sender.ts).
    */
   minTsoSegs: number;
+  /**
+   * tcp_mtu_probing (LINUX default 0): packetization-layer path MTU discovery (RFC 4821,
+   * mtu-probe.ts). 0 off; 1 only once retransmission timeouts suggest an ICMP black hole
+   * (tcp_retries1 worth of them); 2 always, starting from tcpBaseMss.
+   */
+  mtuProbing: number;
+  /** tcp_base_mss (LINUX 1024): the segment size probing starts from (search_low). */
+  baseMss: number;
+  /** tcp_probe_threshold (LINUX 8 bytes): the search stops when its range is narrower. */
+  probeThreshold: number;
+  /** tcp_probe_interval (LINUX 600 s): a finished search starts again after this long. */
+  probeInterval: number;
+  /** tcp_mtu_probe_floor (LINUX 48): black-hole detection never lowers the MSS below this. */
+  mtuProbeFloor: number;
+  /** tcp_retries1 (LINUX 3): timeouts' worth of time after which a black hole is suspected. */
+  retries1: number;
 }
 
 /** Linux's default for every TCP option (what a connection gets unless told otherwise). */
@@ -152,6 +168,12 @@ export const DEFAULT_CONFIG: Readonly<TcpConfig> = Object.freeze({
   slowStartAfterIdle: true,
   frto: 2,
   minTsoSegs: 2,
+  mtuProbing: 0,
+  baseMss: 1024,
+  probeThreshold: 8,
+  probeInterval: sec(600),
+  mtuProbeFloor: 48,
+  retries1: 3,
 });
 
 const NUMERIC_MIN: Partial<Record<keyof TcpConfig, number>> = {
@@ -159,6 +181,7 @@ const NUMERIC_MIN: Partial<Record<keyof TcpConfig, number>> = {
   finTimeout: 0, keepIdle: 1, keepInterval: 1, keepCount: 1, userTimeout: 0, notsentLowat: 1, maxSeg: 0,
   sendBuffer: 1, recvBuffer: 1, recvBufferMax: 1, wscale: 0, initialCwnd: 1, delAckMin: 0, delAckMax: 0, quickAcks: 0,
   invalidRateLimit: 0, minTsoSegs: 1, frto: 0,
+  mtuProbing: 0, baseMss: 48, probeThreshold: 0, probeInterval: 0, mtuProbeFloor: 48, retries1: 0,
 };
 
 /** Merge user options over defaults, rejecting bad values with an error naming the option. */
@@ -179,6 +202,7 @@ export function makeConfig(base: Readonly<TcpConfig>, opts?: Partial<TcpConfig>)
         throw new RangeError(`option '${k}' must be a number >= ${min}, got ${String(v)}`);
       }
       if (k === 'frto' && v > 2) throw new RangeError(`option 'frto' must be 0, 1 or 2 (tcp_frto), got ${v}`);
+      if (k === 'mtuProbing' && (v > 2 || !Number.isInteger(v))) throw new RangeError(`option 'mtuProbing' must be 0, 1 or 2 (tcp_mtu_probing), got ${v}`);
       if (k === 'wscale' && v > 14) throw new RangeError(`option 'wscale' must be <= 14 (RFC 7323 §2.3), got ${v}`);
     } else if (typeof def === 'boolean') {
       if (typeof v !== 'boolean') throw new TypeError(`option '${k}' must be a boolean, got ${String(v)}`);

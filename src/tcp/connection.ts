@@ -26,6 +26,7 @@ import { admitChunk, SendChunks } from './send-queue.js';
 import { Chronograph } from './chrono.js';
 import { CwrReduction } from './ecn.js';
 import { RecordMarks } from './records.js';
+import { mtupMssCap, type MtuProbe } from './mtu-probe.js';
 
 /** Counters shared with the stack (MIB/nstat names, typed in src/mib.ts), incremented in place. */
 export { bump, type Mib };
@@ -227,6 +228,8 @@ export class Connection implements Endpoints {
   fastOpen: ConnFastOpen | null = null;
   /** The path MTU's cap on segment size (LINUX tcp_sync_mss): PMTU - IP - TCP headers. */
   pathMss = 0xffff;
+  /** Packetization-layer PMTU discovery (RFC 4821, mtu-probe.ts); null unless tcp_mtu_probing is on. */
+  mtup: MtuProbe | null = null;
   /** Largest payload of one TSO packet (0: the link does not cut segments; see sender.ts tsoCap). */
   tsoMaxPayload = 0;
   /**
@@ -571,9 +574,12 @@ export class Connection implements Endpoints {
 
   // ---------------------------------------------------------------- helpers used by input/output/timers
 
-  /** Effective send MSS: peer's MSS capped by ours, less the timestamp option (LINUX mss_cache). */
+  /**
+   * Effective send MSS: peer's MSS capped by ours, the path's and PLPMTUD's search_low, less the
+   * timestamp option (LINUX mss_cache, tcp_sync_mss).
+   */
   get effMss(): number {
-    const base = Math.min(this.peerMss, this.advMss, this.pathMss);
+    const base = Math.min(this.peerMss, this.advMss, this.pathMss, this.mtup === null ? 0xffff : mtupMssCap(this));
     return Math.max(1, base - (this.tsEnabled ? 12 : 0));
   }
 

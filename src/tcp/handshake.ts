@@ -12,6 +12,7 @@ import { Work } from './work.js';
 import { ackNewData, armRetransmit, scratchFor } from './sender.js';
 import { bump } from '../mib.js';
 import { cacheSet, cookieOf, synDataSpace, writeCookie } from './fastopen.js';
+import { mtupInit } from './mtu-probe.js';
 
 /** RFC 9293 §3.10.7.3: a segment arrives in SYN_SENT. */
 export function synSentInput(c: Connection, now: Instant, seg: TcpRepr): void {
@@ -31,7 +32,7 @@ export function synSentInput(c: Connection, now: Instant, seg: TcpRepr): void {
   c.rcv.irs = seg.seq;
   c.rcv.rcvNxt = seqAdd(seg.seq, 1);
   c.rcv.lastAckSent = c.rcv.rcvNxt;
-  negotiate(c, seg);
+  negotiate(c, seg, now);
   // The window our SYN offered (unscaled) is what the peer may fill first. (In a simultaneous
   // open our SYN-ACK offers the window instead: writeSyn sets it.)
   if (hasAck) c.rcv.rcvAdv = seqAdd(c.rcv.rcvNxt, initialWindow(c));
@@ -58,7 +59,7 @@ export function synSentInput(c: Connection, now: Instant, seg: TcpRepr): void {
 }
 
 /** Options from the peer's SYN (RFC 9293 §3.7.1 MSS, RFC 7323 §2.2/§3.2, RFC 2018 §2). */
-export function negotiate(c: Connection, seg: TcpRepr): void {
+export function negotiate(c: Connection, seg: TcpRepr, now: Instant): void {
   // RFC 9293 §3.7.1: without the option, assume 536 (IPv4) / 1220 (IPv6).
   // LINUX: an announced MSS below TCP_MIN_MSS (88) is raised to it.
   if (seg.mss > 0) c.peerMss = Math.max(88, seg.mss);
@@ -78,6 +79,8 @@ export function negotiate(c: Connection, seg: TcpRepr): void {
   negotiateEcn(c, seg);
   c.tsEnabled = c.config.timestamps && seg.hasTimestamp;
   if (c.tsEnabled) c.rcv.tsRecent = seg.tsVal;
+  // LINUX tcp_mtup_init (tcp_connect_init, tcp_init_transfer): PLPMTUD's search range.
+  if (c.config.mtuProbing !== 0) mtupInit(c, now);
   c.snd.cc.init(c.effMss, c.config.initialCwnd);
 }
 

@@ -28,7 +28,9 @@ function due(c: Connection): number {
   // Nothing but the SYN-ACK and ACKs until the handshake completes, except from a Fast Open
   // child, which may send data right after its SYN-ACK (RFC 7413 §4.2.2, LINUX tcp_sendmsg).
   if (s === 'SYN_RECEIVED' && c.fastOpen?.child !== true) return w;
-  if (c.snd.rec.inRecovery && c.sackEnabled && c.snd.rec.rack.lostBytes > 0) w |= Work.LOST;
+  // Lost segments go again in a recovery, and outside one after a PLPMTUD probe was lost (LINUX
+  // tcp_simple_retransmit: only what was marked lost, with no congestion response).
+  if (c.sackEnabled && (c.snd.rec.inRecovery || (c.mtup !== null && !c.snd.rec.recovering)) && c.snd.rec.rack.lostBytes > 0) w |= Work.LOST;
   return w | Work.DATA;
 }
 

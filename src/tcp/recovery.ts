@@ -10,6 +10,7 @@ import { Work } from './work.js';
 import { tsBefore, tsClock } from './clock.js';
 import { isCwndLimited } from './cwnd-validate.js';
 import { queueCwr } from './ecn.js';
+import { mtupProbeLost } from './mtu-probe.js';
 
 /**
  * The loss-recovery state (LINUX enum tcp_ca_state, the states tcp_fastretrans_alert moves
@@ -231,6 +232,7 @@ export class Recovery {
  * marked lost, the first at once (RFC 6675 §5 step 4.2).
  */
 export function enterFastRecovery(c: Connection): void {
+  if (mtupProbeLost(c)) return; // a PLPMTUD probe too big for the path: no congestion response
   const rec = c.snd.rec;
   rec.enterRecovery(c.snd.inFlight, c.snd.sndMax, c.sackEnabled);
   queueCwr(c); // RFC 3168 §6.1.2: tell an ECN peer the window was reduced

@@ -17,6 +17,7 @@ import { fillAck, challengeAck } from './receiver.js';
 import { tsClock } from './clock.js';
 import { CwndValidation, cwndValidate } from './cwnd-validate.js';
 import { clampToRecord, endsRecord } from './records.js';
+import { mtuProbeSent, mtuProbeSize, mtupOnAck, mtupRetransmitted } from './mtu-probe.js';
 
 /**
  * Slots of Sender.q: the sequence numbers and instants of the send half. Each is a 32-bit
@@ -340,6 +341,7 @@ export function ackNewData(c: Connection, now: Instant, seg: TcpRepr, delivered 
     c.snd.rttStart = NEVER;
   }
   c.snd.backoff = 0;
+  if (c.mtup !== null) mtupOnAck(c, ack);
   c.snd.unackedSince = seqLt(c.snd.sndUna, c.snd.sndMax) ? now : NEVER;
   onAckAdvance(c, now, ack, prevUna, Math.min(dataAcked, delivered), c.tsEnabled && seg.hasTimestamp ? seg.tsEcr : null);
   if (c.snd.sndUna === c.snd.sndMax) c.timers.stop(Timer.RETRANSMIT);
@@ -404,7 +406,12 @@ export function sendData(c: Connection, now: Instant, out: TcpRepr): boolean {
     return false;
   }
   const mss = sendMss(c);
-  let len = clampToRecord(c, c.snd.sndNxt, Math.max(0, Math.min(avail, retransmission ? mss : tsoCap(c, mss), usable)));
+  // LINUX tcp_write_xmit → tcp_mtu_probe: a PLPMTUD probe first, or nothing while one waits for
+  // room (RFC 4821 §7.4). Not for a loss probe or a forced send (push_one), nor across a record end.
+  let probeLen = c.mtup !== null && !retransmission && (c.pending & Work.FORCE_SEND) === 0 ? mtuProbeSize(c, now, flight) : -1;
+  if (probeLen === 0) return false;
+  if (probeLen > 0 && clampToRecord(c, c.snd.sndNxt, probeLen) < probeLen) probeLen = -1;
+  let len = probeLen > 0 ? probeLen : clampToRecord(c, c.snd.sndNxt, Math.max(0, Math.min(avail, retransmission ? mss : tsoCap(c, mss), usable)));
   const lastOfQueue = len === avail;
   const recordEnd = endsRecord(c, seqAdd(c.snd.sndNxt, len));
   const force = (c.pending & Work.FORCE_SEND) !== 0;
@@ -433,14 +440,14 @@ export function sendData(c: Connection, now: Instant, out: TcpRepr): boolean {
   // expedite GRO flush at receiver"); GSO puts it on such a packet's last segment
   // (tcp_gso_segment). synack sends one MSS at a time, so it tracks where Linux's packets end.
   // A lone segment (limited transmit, PRR's one-for-one in recovery) carries none.
-  if (len > 0 && !retransmission) {
+  if (len > 0 && !retransmission && probeLen < 0) {
     if (c.snd.tsoAt !== now || c.snd.tsoLeft <= 0) tsoPacketStart(c, now, flight, Math.min(avail, seqDiff(seqAdd(c.snd.sndUna, c.snd.sndWnd), c.snd.sndNxt)), mss);
     c.snd.tsoLeft--;
   }
   // The persist timer's window-filling send (nothing in flight) carries PSH too (LINUX
   // tcp_write_wakeup); a loss probe's new segment is sent like any other (tcp_write_xmit).
   const wakeup = force && c.snd.inFlight === 0;
-  if (len > 0 && (lastOfQueue || recordEnd || wakeup || (!retransmission && c.snd.tsoLeft === 0 && c.snd.tsoSegs > 1))) flags |= PSH;
+  if (len > 0 && probeLen < 0 && (lastOfQueue || recordEnd || wakeup || (!retransmission && c.snd.tsoLeft === 0 && c.snd.tsoSegs > 1))) flags |= PSH;
   const fin = mayFin && c.snd.finQueued && lastOfQueue && len + 1 <= usable;
   if (fin) flags |= FIN;
   if (len === 0 && !fin) return false;
@@ -450,11 +457,16 @@ export function sendData(c: Connection, now: Instant, out: TcpRepr): boolean {
   fillAck(c, now, out);
   if (len > 0) dataSent(c, now, flight);
   prrSent(c, len);
+  if (probeLen > 0) {
+    mtuProbeSent(c, c.snd.sndNxt, len);
+    c.snd.tsoLeft = 0; // what follows the probe is a packet of its own (LINUX: a separate skb)
+  }
   const end = seqAdd(c.snd.sndNxt, len + (fin ? 1 : 0));
   if (c.sackEnabled) c.snd.rec.rack.onSend(c.snd.sndNxt, end, now); // RFC 8985 §6.2 step 1
   if (retransmission) {
     bump(c.mib, 'RetransSegs');
     c.snd.totalRetrans++;
+    if (c.mtup !== null) mtupRetransmitted(c, now);
     if (c.snd.rec.state === 'Loss') lossRetransmitted(c.snd.rec, end, now);
     // RFC 6675 §2 HighRxt, as the other retransmission paths keep it: without this the pipe
     // never counted go-back retransmissions and recovery sent a storm of tiny segments.
@@ -591,6 +603,7 @@ export function retransmitAt(c: Connection, now: Instant, out: TcpRepr, seq: num
   if (c.sackEnabled) c.snd.rec.rack.onSend(seq, seqAdd(seq, len + (fin ? 1 : 0)), now); // RFC 8985 §6.2 step 1
   bump(c.mib, 'RetransSegs');
   c.snd.totalRetrans++;
+  if (c.mtup !== null) mtupRetransmitted(c, now);
   const end = seqAdd(seq, len + (fin ? 1 : 0));
   if (c.snd.rec.state === 'Loss') lossRetransmitted(c.snd.rec, end, now);
   c.snd.rttStart = NEVER; // Karn's rule

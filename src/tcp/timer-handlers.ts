@@ -7,6 +7,7 @@ import { enterLoss, rackDetectAndRecover } from './recovery.js';
 import { isSynchronized } from './state.js';
 import { Work } from './work.js';
 import { armRetransmit } from './sender.js';
+import { mtuProbingOnTimeout } from './mtu-probe.js';
 
 /** A timer of `c` expired at `now` (the table has already cleared it). */
 export function onTimer(c: Connection, now: Instant, kind: TimerKind): void {
@@ -74,6 +75,9 @@ function retransmitTimeout(c: Connection, now: Instant): void {
     return;
   }
   if (!handshake) {
+    // LINUX tcp_write_timeout: black-hole detection before the retransmission, which then
+    // goes out at the MSS it chose.
+    if (c.config.mtuProbing !== 0) mtuProbingOnTimeout(c, now);
     enterLoss(c);
   }
   c.snd.backoff++;

@@ -16,8 +16,12 @@ export interface CongestionControl {
   cwnd: number;
   /** Slow-start threshold, bytes. */
   ssthresh: number;
-  /** The segment size init() gave (recovery inflates and floors the window in these units). */
-  readonly mss: number;
+  /**
+   * The segment size the window counts in (recovery inflates and floors the window in these
+   * units): init()'s, then the MSS in effect after each change (LINUX tcp_sync_mss; Linux's
+   * window is in packets, so its size in bytes follows the MSS).
+   */
+  mss: number;
   /** The handshake completed: RFC 6928 initial window of `initialCwnd` segments of `mss`. */
   init(mss: number, initialCwnd: number): void;
   /** New data acknowledged outside recovery (LINUX cong_avoid); `srtt` in µs. */
