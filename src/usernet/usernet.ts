@@ -127,6 +127,9 @@ export async function createUserNet(opts: UserNetOptions): Promise<UserNet> {
   const ipLink: Link = {
     mtu: eth.link.mtu,
     checksumOffload: eth.link.checksumOffload,
+    // TSO toward the guest: a TAP with offloads takes 64 KiB TCP packets and the guest's kernel
+    // cuts nothing (it receives them as GRO would have merged them).
+    gsoMaxSize: eth.link.gsoMaxSize,
     allocFrame: eth.link.allocFrame,
     send: (p, nextHop, confirm) => eth.link.send(p, nextHop, confirm),
     onReceive: (cb) => {
