@@ -112,7 +112,7 @@ export async function createUserNet(opts: UserNetOptions): Promise<UserNet> {
   const mac = opts.mac ?? '52:55:0a:00:02:02';
   // The RA comes from fe80::2 (GuestNet.routerLinkLocal), not the MAC's EUI-64 address.
   const eth = new EthernetInterface(frameLink, { mac, addresses: addrs, linkLocal: false, timers: driver, rng: new Rng(seed ^ 0xe7) });
-  const stack = driver.createStack({ name: 'usernet', addresses: addrs, seed });
+  const stack = driver.createStack({ name: 'usernet', addresses: addrs, seed, tcp: { sendBuffer: 4 << 20 } });
   const kick = (): void => driver.kick();
   const timers: DriverTimer[] = [];
   const dhcp = new DhcpServer(g.dhcpOptions());
