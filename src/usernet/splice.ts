@@ -31,9 +31,15 @@ export const READ_CHUNK = 256 * 1024;
  * Anything else keeps its chunk, and the next write gets a new buffer.
  */
 export class ReadBuffer {
+  /** Buffers made (1 while every host write completes at once). */
+  allocated = 0;
   private spare: Uint8Array | null = null;
   take(): Uint8Array {
-    const b = this.spare ?? new Uint8Array(READ_CHUNK);
+    let b = this.spare;
+    if (b === null) {
+      b = new Uint8Array(READ_CHUNK);
+      this.allocated++;
+    }
     this.spare = null;
     return b;
   }

@@ -113,6 +113,11 @@ export class TcpRelay {
     this.opts.stack.setTcpForwarder((req) => this.onRequest(req), { maxInFlight: this.maxFlows + 1 });
   }
 
+  /** Buffers made for guest → host writes (splice.ts ReadBuffer: few while host writes complete at once). */
+  get readBuffers(): number {
+    return this.guestReadBuf.allocated;
+  }
+
   get size(): number {
     return this.flowSet.size;
   }

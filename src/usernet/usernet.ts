@@ -34,6 +34,7 @@ import type { UdpNatCounters } from './udp-nat.js';
 import { Inbound, type InboundCounters } from './inbound.js';
 import { formatMac } from '../wire/ethernet.js';
 import type { EthernetCounters } from '../link/ethernet.js';
+import type { TunStats } from '../link/tun.js';
 
 export interface UserNetOptions {
   /** The guest-facing link: it carries Ethernet II frames (a TAP device, QemuStreamLink, …). */
@@ -62,15 +63,19 @@ export interface UserNetOptions {
   driver?: NodeDriver;
   /** Host-side TCP connect (default node:net); tests inject their own. */
   connect?: HostConnect;
+  /** The guest link's device counters, for stats() (a TAP's I/O and offload counters). */
+  linkStats?: () => TunStats;
 }
 
 /** Everything the instance counted (netstat's usernet section). */
 export interface UserNetStats {
+  /** The guest link's device (TSO packets written, GSO packets read …), when it has counters. */
+  link: TunStats | null;
   ethernet: EthernetCounters;
   dhcp: DhcpServerCounters;
   ra: RouterAdvertiserCounters | null;
   dns: DnsForwarderCounters;
-  tcp: TcpRelayCounters & { forwarder: TcpForwardCounters | null };
+  tcp: TcpRelayCounters & { readBuffers: number; forwarder: TcpForwardCounters | null };
   udp: UdpRelayCounters & { nat: UdpNatCounters };
   inbound: InboundCounters;
   /** ICMP echo requests to addresses other than ours: dropped (no ping sockets here). */
@@ -219,11 +224,12 @@ export async function createUserNet(opts: UserNetOptions): Promise<UserNet> {
     forwards: inbound.bound,
     guestAddress,
     stats: () => ({
+      link: opts.linkStats?.() ?? null,
       ethernet: { ...eth.counters },
       dhcp: dhcp.counters,
       ra: ra?.counters ?? null,
       dns: dns.counters,
-      tcp: { ...tcp.counters, forwarder: stack.forwarder?.counters ?? null },
+      tcp: { ...tcp.counters, readBuffers: tcp.readBuffers, forwarder: stack.forwarder?.counters ?? null },
       udp: { ...udp.counters, nat: udp.nat.counters },
       inbound: inbound.counters,
       icmpEchoDropped,
