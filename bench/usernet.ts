@@ -6,7 +6,12 @@
  * the guest's client (node:net in the namespace), which reaches the host through the gateway
  * 10.0.2.2 (the host's loopback in all three).
  *
- *   node dist/bench/usernet.js [--json] [--seconds S] [--mtu 1500,65520] [--backends synack,slirp4netns,pasta]
+ *   node dist/bench/usernet.js [--json] [--seconds S] [--rounds N] [--mtu 1500,65520] [--backends synack,slirp4netns,pasta]
+ *
+ * Rounds: the backends take turns (round 1: each backend at each MTU, then round 2 …) and each
+ * figure is the median of its rounds, so a burst of other load on the machine lands on one
+ * sample of each backend rather than on all samples of one. A backend that fails at an MTU is
+ * not tried again there (pasta's stalled uploads would cost their timeout every round).
  *
  * Upload: the guest writes for S seconds, half-closes, and the host answers with the byte count
  * once it has read everything; download: the host writes for S seconds and closes. The rate is the
@@ -134,11 +139,20 @@ async function waitConfigured(ns: Netns, child: ChildProcess, stderr: () => stri
 export interface UsernetRun {
   backend: Backend;
   mtu: number;
-  /** Guest → host (Mbit/s). */
+  /** Guest → host (Mbit/s): the median of the rounds. */
   upMbitPerSec?: number;
-  /** Host → guest (Mbit/s). */
+  /** Host → guest (Mbit/s): the median of the rounds. */
   downMbitPerSec?: number;
+  /** Each round's figures, in order. */
+  upSamples?: number[];
+  downSamples?: number[];
   skipped?: string;
+}
+
+function median(xs: number[]): number {
+  const a = [...xs].sort((x, y) => x - y);
+  const m = a.length >> 1;
+  return a.length % 2 === 1 ? a[m]! : Math.round(((a[m - 1]! + a[m]!) / 2) * 100) / 100;
 }
 
 async function measure(ns: Netns, clientPath: string, port: number, dir: 'U' | 'D', ms: number): Promise<number> {
@@ -149,6 +163,7 @@ async function measure(ns: Netns, clientPath: string, port: number, dir: 'U' | '
   return Math.round((bytes * 8) / seconds / 1e4) / 100;
 }
 
+/** One round of one backend at one MTU. */
 async function runOne(b: Backend, mtu: number, ms: number, clientPath: string, port: number): Promise<UsernetRun> {
   const missing = missingTool(b);
   if (missing !== null) return { backend: b, mtu, skipped: missing };
@@ -178,12 +193,15 @@ async function runOne(b: Backend, mtu: number, ms: number, clientPath: string, p
 
 export interface UsernetBench {
   seconds: number;
+  rounds: number;
   runs: UsernetRun[];
   /** synack's rate over slirp4netns's and pasta's, per MTU and direction (≥ 1 is the goal against slirp4netns). */
   ratios: Record<string, number>;
 }
 
-export async function usernetBench(o: { seconds: number; mtus: number[]; backends: Backend[] }): Promise<UsernetBench> {
+export async function usernetBench(o: { seconds: number; rounds?: number; mtus: number[]; backends: Backend[] }): Promise<UsernetBench> {
+  const rounds = o.rounds ?? 3;
+  if (!Number.isInteger(rounds) || rounds < 1) throw new RangeError(`rounds must be a positive integer, got ${String(o.rounds)}`);
   const dir = mkdtempSync(join(tmpdir(), 'synack-usernet-bench-'));
   const serverPath = join(dir, 'server.cjs');
   const clientPath = join(dir, 'client.cjs');
@@ -196,7 +214,23 @@ export async function usernetBench(o: { seconds: number; mtus: number[]; backend
       server.once('exit', (c) => reject(new Error(`host server exited with ${c}`)));
     });
     const runs: UsernetRun[] = [];
-    for (const mtu of o.mtus) for (const b of o.backends) runs.push(await runOne(b, mtu, o.seconds * 1000, clientPath, port));
+    for (const mtu of o.mtus) for (const b of o.backends) runs.push({ backend: b, mtu, upSamples: [], downSamples: [] });
+    for (let round = 0; round < rounds; round++) {
+      for (const run of runs) {
+        if (run.skipped !== undefined) continue;
+        const r = await runOne(run.backend, run.mtu, o.seconds * 1000, clientPath, port);
+        if (r.skipped !== undefined) run.skipped = r.skipped;
+        else {
+          run.upSamples!.push(r.upMbitPerSec!);
+          run.downSamples!.push(r.downMbitPerSec!);
+        }
+      }
+    }
+    for (const run of runs) {
+      if (run.skipped !== undefined) continue;
+      run.upMbitPerSec = median(run.upSamples!);
+      run.downMbitPerSec = median(run.downSamples!);
+    }
     const ratios: Record<string, number> = {};
     for (const mtu of o.mtus) {
       const s = runs.find((r) => r.backend === 'synack' && r.mtu === mtu);
@@ -206,7 +240,7 @@ export async function usernetBench(o: { seconds: number; mtus: number[]; backend
         if (s?.downMbitPerSec && x?.downMbitPerSec) ratios[`down${mtu}Vs${other}`] = Math.round((s.downMbitPerSec / x.downMbitPerSec) * 100) / 100;
       }
     }
-    return { seconds: o.seconds, runs, ratios };
+    return { seconds: o.seconds, rounds, runs, ratios };
   } finally {
     server.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
@@ -219,14 +253,14 @@ export function usernetRows(r: UsernetBench): [string, string, string][] {
   for (const run of r.runs) {
     const name = `usernet ${run.backend}, MTU ${run.mtu}`;
     if (run.skipped !== undefined) rows.push([name, 'skipped', run.skipped]);
-    else rows.push([name, `${run.upMbitPerSec} / ${run.downMbitPerSec}`, 'Mbit/s guest->host / host->guest']);
+    else rows.push([name, `${run.upMbitPerSec} / ${run.downMbitPerSec}`, `Mbit/s guest->host / host->guest, median of ${run.upSamples!.length}`]);
   }
   for (const [k, v] of Object.entries(r.ratios)) rows.push([`  synack ${k}`, `${v.toFixed(2)} x`, k.includes('slirp') ? '>= 1' : '']);
   return rows;
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { json: { type: 'boolean' }, seconds: { type: 'string' }, mtu: { type: 'string' }, backends: { type: 'string' } } });
+  const { values } = parseArgs({ options: { json: { type: 'boolean' }, seconds: { type: 'string' }, rounds: { type: 'string' }, mtu: { type: 'string' }, backends: { type: 'string' } } });
   const why = usernetBenchUnavailable();
   if (why !== null) {
     console.log(values.json ? JSON.stringify({ skipped: why }) : `skipped: ${why}`);
@@ -234,11 +268,13 @@ async function main(): Promise<void> {
   }
   const seconds = Number(values.seconds ?? 2);
   if (!(seconds > 0)) throw new RangeError(`--seconds must be positive, got '${values.seconds}'`);
+  const rounds = Number(values.rounds ?? 3);
+  if (!Number.isInteger(rounds) || rounds < 1) throw new RangeError(`--rounds must be a positive integer, got '${values.rounds}'`);
   const mtus = (values.mtu ?? '1500,65520').split(',').map(Number);
   for (const m of mtus) if (!Number.isInteger(m) || m < 1280 || m > 65520) throw new RangeError(`--mtu: ${m} is not in 1280..65520`);
   const backends = (values.backends ?? BACKENDS.join(',')).split(',') as Backend[];
   for (const b of backends) if (!BACKENDS.includes(b)) throw new RangeError(`--backends: unknown '${b}' (${BACKENDS.join(', ')})`);
-  const r = await usernetBench({ seconds, mtus, backends });
+  const r = await usernetBench({ seconds, rounds, mtus, backends });
   if (values.json) console.log(JSON.stringify(r));
   else for (const [a, b, c] of usernetRows(r)) console.log(`${a.padEnd(38)} ${b.padStart(20)}   ${c}`);
 }

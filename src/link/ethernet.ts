@@ -136,6 +136,8 @@ export class EthernetInterface {
   private readonly ndp = newNdpRepr();
   /** Buffers lent by allocFrame: their first 14 bytes are ours to write the header into. */
   private readonly lent = new WeakSet<ArrayBuffer>();
+  /** The frame last taken from the frame link's own allocFrame (its packet starts 14 bytes in). */
+  private linkFrame: Uint8Array | null = null;
   /** The last destination resolved to a next hop (a transfer sends to one peer over and over). */
   private readonly lastDst = new Uint8Array(16);
   private lastDstLen = 0;
@@ -168,6 +170,13 @@ export class EthernetInterface {
       // DESIGN.md principle 5: the stack writes its packet 14 bytes into a buffer we lend, so
       // framing it is writing the header in front instead of copying the packet.
       allocFrame: (len: number) => {
+        if (frames.allocFrame !== undefined) {
+          // The frame link's recycled buffer (a TAP's one transmit buffer): no allocation per
+          // packet. A packet the neighbour table must hold while it resolves is copied there.
+          const f = frames.allocFrame(ETH_HEADER_LEN + len);
+          this.linkFrame = f;
+          return f.subarray(ETH_HEADER_LEN);
+        }
         const buf = new ArrayBuffer(ETH_HEADER_LEN + len);
         this.lent.add(buf);
         return new Uint8Array(buf, ETH_HEADER_LEN, len);
@@ -317,7 +326,12 @@ export class EthernetInterface {
    */
   private transmit(dstMac: Uint8Array, payload: Uint8Array, type: number): void {
     let frame: Uint8Array;
-    if (payload.byteOffset === ETH_HEADER_LEN && this.lent.has(payload.buffer as ArrayBuffer) && payload.buffer.byteLength === ETH_HEADER_LEN + payload.length) {
+    const lf = this.linkFrame;
+    if (lf !== null && payload.buffer === lf.buffer && payload.byteOffset === lf.byteOffset + ETH_HEADER_LEN && payload.length === lf.length - ETH_HEADER_LEN) {
+      this.linkFrame = null;
+      frame = lf;
+      emitEthernetHeader(frame, dstMac, this.mac, type);
+    } else if (payload.byteOffset === ETH_HEADER_LEN && this.lent.has(payload.buffer as ArrayBuffer) && payload.buffer.byteLength === ETH_HEADER_LEN + payload.length) {
       this.lent.delete(payload.buffer as ArrayBuffer);
       frame = new Uint8Array(payload.buffer, 0, ETH_HEADER_LEN + payload.length);
       emitEthernetHeader(frame, dstMac, this.mac, type);

@@ -356,6 +356,9 @@ export class NeighborTable {
   }
 
   private enqueue(e: Entry, packet: Uint8Array): void {
+    // A copy: the packet may sit in a link's reusable transmit buffer (Link.allocFrame), which
+    // the next packet overwrites; resolving is rare, so the copy costs nothing on a busy path.
+    packet = packet.slice();
     e.queue.push(packet);
     e.queueBytes += packet.length;
     // LINUX: __neigh_event_send drops the oldest queued packets beyond unres_qlen_bytes.

@@ -10,7 +10,7 @@ import type { NodeDriver } from '../driver/node-driver.js';
 import type { Stack } from '../stack/stack.js';
 import type { UdpSocket } from '../udp/socket.js';
 import { guestPortFor, type PortForward } from './forward-spec.js';
-import { Splice } from './splice.js';
+import { ReadBuffer, Splice } from './splice.js';
 
 export interface InboundCounters {
   tcpConnections: number;
@@ -25,6 +25,8 @@ const MAX_UDP_PEERS = 256;
 
 export class Inbound {
   readonly counters: InboundCounters = { tcpConnections: 0, tcpRefused: 0, udpDatagramsIn: 0, udpDatagramsOut: 0, udpPeersEvicted: 0 };
+  /** The host clients are node:net Sockets: their splices share one read buffer (splice.ts). */
+  private readonly readBuf = new ReadBuffer();
   readonly bound: { protocol: 'tcp' | 'udp'; bindAddr: string; hostPort: number; guestPort: number }[] = [];
   private readonly closers: (() => void)[] = [];
 
@@ -65,7 +67,7 @@ export class Inbound {
         if (g.state !== 'CLOSED') g.abort();
       });
       g.onConnect = () => {
-        new Splice(g, h, this.o.kick, () => {});
+        new Splice(g, h, this.o.kick, () => {}, this.readBuf);
         h.resume();
       };
       this.o.kick();

@@ -79,7 +79,7 @@ export async function startNetns(opts: NetnsOptions): Promise<NetnsInstance> {
       undo.push(() => cap.close());
       link = pcapLink(link, cap.writer, () => Math.floor((performance.timeOrigin + performance.now()) * 1000));
     }
-    const un = await createUserNet({ ...opts, link, mtu });
+    const un = await createUserNet({ ...opts, link, mtu, linkStats: () => tap.stats() });
     undo.push(() => un.close());
     if (opts.configure === true) configure(name, dev, un, undo);
     let closed = false;

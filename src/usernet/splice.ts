@@ -20,8 +20,33 @@ import type { TcpSocket } from '../stack/socket.js';
 /** The part of a `node:net` Socket a splice uses. */
 export type HostStream = Duplex & { resetAndDestroy?(): unknown };
 
-/** Bytes read from the synack socket per host write. */
-const READ_CHUNK = 64 * 1024;
+/** Most bytes read from the synack socket per host write (fewer, larger writes: fewer syscalls). */
+export const READ_CHUNK = 256 * 1024;
+
+/**
+ * One read buffer shared by a relay's splices (a pool of one), so a bulk upload allocates
+ * nothing per write. It is lent for one host write and comes back only when the host stream
+ * kept nothing: a `node:net` Socket whose write went to the kernel at once (libuv's write
+ * completed synchronously, so `writableLength` is 0 again) holds no reference to the bytes.
+ * Anything else keeps its chunk, and the next write gets a new buffer.
+ */
+export class ReadBuffer {
+  /** Buffers made (1 while every host write completes at once). */
+  allocated = 0;
+  private spare: Uint8Array | null = null;
+  take(): Uint8Array {
+    let b = this.spare;
+    if (b === null) {
+      b = new Uint8Array(READ_CHUNK);
+      this.allocated++;
+    }
+    this.spare = null;
+    return b;
+  }
+  give(b: Uint8Array): void {
+    this.spare = b;
+  }
+}
 
 export interface SpliceStats {
   /** Bytes from the guest written to the host. */
@@ -51,6 +76,11 @@ export class Splice {
     private readonly kick: () => void,
     /** Called once when the splice is over (both sides closed, or reset). */
     private readonly onDone: (s: Splice) => void,
+    /**
+     * The relay's shared read buffer, when `host` is a `node:net` Socket (whose synchronous
+     * writes keep nothing); without it every write gets a buffer of its own.
+     */
+    private readonly readBuf: ReadBuffer | null = null,
   ) {
     const g = guest;
     g.onData = () => this.pumpToHost();
@@ -58,7 +88,8 @@ export class Splice {
     g.onWritable = () => this.flushToGuest();
     g.onError = (code) => this.guestFailed(code);
     g.onClose = () => this.finish(this.outcome ?? 'closed');
-    host.on('data', (chunk: Uint8Array) => this.fromHost(chunk));
+    // A socket made with `onread` (tcp-relay.ts) calls hostData itself and emits no 'data'.
+    host.on('data', (chunk: Uint8Array) => this.hostData(chunk));
     host.on('end', () => {
       this.hostEnded = true;
       if (this.toGuest === null) this.guestShutdown();
@@ -81,10 +112,17 @@ export class Splice {
     if (this.done) return;
     const g = this.guest;
     while (!this.hostBlocked && g.readable > 0) {
-      const d = g.read(READ_CHUNK);
-      if (d === null) break;
-      this.stats.bytesOut += d.length;
-      if (!this.host.write(d)) {
+      const rb = this.readBuf;
+      const buf = rb !== null ? rb.take() : new Uint8Array(Math.min(READ_CHUNK, g.readable));
+      const n = g.readInto(buf);
+      if (n === 0) {
+        rb?.give(buf);
+        break;
+      }
+      this.stats.bytesOut += n;
+      const ok = this.host.write(n === buf.length ? buf : buf.subarray(0, n));
+      if (rb !== null && this.host.writableLength === 0) rb.give(buf);
+      if (!ok) {
         this.hostBlocked = true;
         this.stats.hostStalls++;
       }
@@ -97,12 +135,16 @@ export class Splice {
     this.maybeFinished();
   }
 
-  private fromHost(chunk: Uint8Array): void {
+  /**
+   * Bytes from the host stream, to the guest. `chunk` may be a read buffer the host stream
+   * reuses (`onread`): what the synack send buffer does not take is copied and kept.
+   */
+  hostData(chunk: Uint8Array): void {
     if (this.done) return;
     this.stats.bytesIn += chunk.length;
     const n = this.guest.write(chunk);
     if (n < chunk.length) {
-      this.toGuest = chunk.subarray(n);
+      this.toGuest = chunk.slice(n);
       this.stats.guestStalls++;
       this.host.pause();
     }

@@ -11,7 +11,7 @@ import net from 'node:net';
 import type { Stack } from '../stack/stack.js';
 import type { TcpForwardRequest, UnreachableKind } from '../stack/forwarder.js';
 import type { Timers } from '../link/neighbor.js';
-import { Splice, type HostStream } from './splice.js';
+import { ReadBuffer, Splice, type HostStream } from './splice.js';
 
 /** Opens the host-side stream to (host, port); it emits 'connect' or 'error'. */
 export type HostConnect = (host: string, port: number) => HostStream;
@@ -74,6 +74,9 @@ interface Flow {
   splice: Splice | null;
 }
 
+/** Bytes a host socket reads at most per read() (Node's default is 64 KiB). */
+const HOST_READ = 256 * 1024;
+
 const ep = (a: string, p: number): string => (a.includes(':') ? `[${a}]:${p}` : `${a}:${p}`);
 
 /** Linux errno of a failed connect → what the guest is told (slirp's tcp_input on a failed tcp_fconnect). */
@@ -87,7 +90,11 @@ export class TcpRelay {
   readonly counters: TcpRelayCounters = { connects: 0, accepted: 0, refused: 0, unreachable: 0, flowLimit: 0, resets: 0, closed: 0 };
   readonly maxFlows: number;
   private readonly flowSet = new Set<Flow>();
-  private readonly connect: HostConnect;
+  private readonly connect: HostConnect | null;
+  /** What host sockets read into (`onread`): one buffer for all, each read copied out at once. */
+  private readonly hostReadBuf = Buffer.allocUnsafe(HOST_READ);
+  /** What guest bytes are read into for host writes (splice.ts). */
+  private readonly guestReadBuf = new ReadBuffer();
   private readonly kick: () => void;
   private readonly connectTimeout: number;
 
@@ -95,7 +102,7 @@ export class TcpRelay {
     this.maxFlows = opts.maxFlows ?? 4096;
     if (!Number.isInteger(this.maxFlows) || this.maxFlows < 1) throw new RangeError(`maxFlows must be a positive integer, got ${String(opts.maxFlows)}`);
     this.connectTimeout = (opts.connectTimeoutMs ?? 20_000) * 1000;
-    this.connect = opts.connect ?? ((host, port) => net.createConnection({ host, port, allowHalfOpen: true, noDelay: true }));
+    this.connect = opts.connect ?? null;
     this.kick = opts.kick ?? (() => {});
   }
 
@@ -104,6 +111,11 @@ export class TcpRelay {
     // One more than the relay's own bound, so that past it the relay refuses (a RST the guest
     // sees at once) rather than the forwarder dropping the SYN silently.
     this.opts.stack.setTcpForwarder((req) => this.onRequest(req), { maxInFlight: this.maxFlows + 1 });
+  }
+
+  /** Buffers made for guest → host writes (splice.ts ReadBuffer: few while host writes complete at once). */
+  get readBuffers(): number {
+    return this.guestReadBuf.allocated;
   }
 
   get size(): number {
@@ -128,7 +140,7 @@ export class TcpRelay {
     this.counters.connects++;
     let h: HostStream;
     try {
-      h = this.connect(host, req.localPort);
+      h = this.connect !== null ? this.connect(host, req.localPort) : this.hostSocket(flow, host, req.localPort);
     } catch {
       // What the host's connect refuses outright (port 0 …): the guest gets a RST, nothing throws.
       this.flowSet.delete(flow);
@@ -165,9 +177,31 @@ export class TcpRelay {
         this.flowSet.delete(flow);
         if (s.outcome === 'closed') this.counters.closed++;
         else this.counters.resets++;
-      });
+      }, this.connect === null ? this.guestReadBuf : null);
       this.kick();
     });
+  }
+
+  /**
+   * The default host socket: `node:net` with allowHalfOpen (the guest's half-close must not
+   * close the host's side), no Nagle (the guest's own TCP already decided when to send), and
+   * `onread` into the relay's one read buffer, so a bulk download allocates nothing per read
+   * (the splice copies each read into the synack send buffer before the next one).
+   */
+  private hostSocket(flow: Flow, host: string, port: number): HostStream {
+    const s: net.Socket = net.createConnection({
+      host, port, allowHalfOpen: true, noDelay: true,
+      onread: {
+        buffer: this.hostReadBuf,
+        callback: (n: number, buf: Uint8Array): boolean => {
+          // Reading starts after 'connect', where the splice is made; a read without one is a bug.
+          if (flow.splice === null) s.destroy(new Error('host data before the splice'));
+          else flow.splice.hostData(buf.subarray(0, n));
+          return true;
+        },
+      },
+    });
+    return s;
   }
 
   /** The flow table now. */

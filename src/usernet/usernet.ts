@@ -34,6 +34,7 @@ import type { UdpNatCounters } from './udp-nat.js';
 import { Inbound, type InboundCounters } from './inbound.js';
 import { formatMac } from '../wire/ethernet.js';
 import type { EthernetCounters } from '../link/ethernet.js';
+import type { TunStats } from '../link/tun.js';
 
 export interface UserNetOptions {
   /** The guest-facing link: it carries Ethernet II frames (a TAP device, QemuStreamLink, …). */
@@ -62,15 +63,19 @@ export interface UserNetOptions {
   driver?: NodeDriver;
   /** Host-side TCP connect (default node:net); tests inject their own. */
   connect?: HostConnect;
+  /** The guest link's device counters, for stats() (a TAP's I/O and offload counters). */
+  linkStats?: () => TunStats;
 }
 
 /** Everything the instance counted (netstat's usernet section). */
 export interface UserNetStats {
+  /** The guest link's device (TSO packets written, GSO packets read …), when it has counters. */
+  link: TunStats | null;
   ethernet: EthernetCounters;
   dhcp: DhcpServerCounters;
   ra: RouterAdvertiserCounters | null;
   dns: DnsForwarderCounters;
-  tcp: TcpRelayCounters & { forwarder: TcpForwardCounters | null };
+  tcp: TcpRelayCounters & { readBuffers: number; forwarder: TcpForwardCounters | null };
   udp: UdpRelayCounters & { nat: UdpNatCounters };
   inbound: InboundCounters;
   /** ICMP echo requests to addresses other than ours: dropped (no ping sockets here). */
@@ -112,7 +117,7 @@ export async function createUserNet(opts: UserNetOptions): Promise<UserNet> {
   const mac = opts.mac ?? '52:55:0a:00:02:02';
   // The RA comes from fe80::2 (GuestNet.routerLinkLocal), not the MAC's EUI-64 address.
   const eth = new EthernetInterface(frameLink, { mac, addresses: addrs, linkLocal: false, timers: driver, rng: new Rng(seed ^ 0xe7) });
-  const stack = driver.createStack({ name: 'usernet', addresses: addrs, seed });
+  const stack = driver.createStack({ name: 'usernet', addresses: addrs, seed, tcp: { sendBuffer: 4 << 20 } });
   const kick = (): void => driver.kick();
   const timers: DriverTimer[] = [];
   const dhcp = new DhcpServer(g.dhcpOptions());
@@ -127,6 +132,9 @@ export async function createUserNet(opts: UserNetOptions): Promise<UserNet> {
   const ipLink: Link = {
     mtu: eth.link.mtu,
     checksumOffload: eth.link.checksumOffload,
+    // TSO toward the guest: a TAP with offloads takes 64 KiB TCP packets and the guest's kernel
+    // cuts nothing (it receives them as GRO would have merged them).
+    gsoMaxSize: eth.link.gsoMaxSize,
     allocFrame: eth.link.allocFrame,
     send: (p, nextHop, confirm) => eth.link.send(p, nextHop, confirm),
     onReceive: (cb) => {
@@ -216,11 +224,12 @@ export async function createUserNet(opts: UserNetOptions): Promise<UserNet> {
     forwards: inbound.bound,
     guestAddress,
     stats: () => ({
+      link: opts.linkStats?.() ?? null,
       ethernet: { ...eth.counters },
       dhcp: dhcp.counters,
       ra: ra?.counters ?? null,
       dns: dns.counters,
-      tcp: { ...tcp.counters, forwarder: stack.forwarder?.counters ?? null },
+      tcp: { ...tcp.counters, readBuffers: tcp.readBuffers, forwarder: stack.forwarder?.counters ?? null },
       udp: { ...udp.counters, nat: udp.nat.counters },
       inbound: inbound.counters,
       icmpEchoDropped,
