@@ -3,7 +3,7 @@
  *
  *   node dist/bench/index.js [--json] [--only a,b,...] [--connections N]
  *
- * --only takes: throughput1500, throughput65535, netApi1500, kernel, cps, kernelCps, heap, scale, synTimeout, ooo, tun, usernet
+ * --only takes: throughput1500, throughput65535, netApi1500, kernel, cps, kernelCps, heap, scale, synTimeout, ooo, tun, usernet, gvisor
  * --connections: how many idle connections `scale` opens (default 100,000; the million:
  *   node --expose-gc --max-old-space-size=8192 dist/bench/index.js --only scale --connections 1000000)
  * (for profiling one figure: node --cpu-prof dist/bench/index.js --only throughput1500).
@@ -19,10 +19,11 @@ import { netApiThroughput } from './net-api.js';
 import { ensureGc, scaleIdle } from './scale.js';
 import { synTimeout } from './syn-timeout.js';
 import { oooBench } from './ooo.js';
+import { gvisorComparison, gvisorUnavailableReason, type GvisorComparison } from './gvisor.js';
 import { kernelThroughput, synackThroughput } from './throughput.js';
 import { usernetRows, type UsernetBench } from './usernet.js';
 
-const ALL = ['throughput1500', 'throughput65535', 'netApi1500', 'kernel', 'cps', 'kernelCps', 'heap', 'scale', 'synTimeout', 'ooo', 'tun', 'usernet'] as const;
+const ALL = ['throughput1500', 'throughput65535', 'netApi1500', 'kernel', 'cps', 'kernelCps', 'heap', 'scale', 'synTimeout', 'ooo', 'tun', 'usernet', 'gvisor'] as const;
 type Part = (typeof ALL)[number];
 
 const TARGETS = {
@@ -175,6 +176,26 @@ async function main(): Promise<void> {
       out.usernet = { skipped: `bench/usernet.js failed: ${(r.stderr || r.stdout).trim().split('\n').slice(-2).join(' ')}` };
     }
   }
+  if (only.has('gvisor')) {
+    // Issue 14: gVisor's netstack doing synack's throughput1500 and cps work, interleaved rounds
+    // (bench/gvisor.ts; needs Debian's golang-go and golang-gvisor-gvisor-dev, else the reason).
+    log('gVisor netstack beside synack: MTU 1500 throughput and connections/s, 5 interleaved rounds ...');
+    const why = gvisorUnavailableReason();
+    if (why !== null) {
+      out.gvisor = { skipped: why };
+      log(`  skipped: ${why}`);
+    } else {
+      try {
+        const r = gvisorComparison({ rounds: 5, warmMs: 300, ms: 1000 });
+        out.gvisor = r;
+        out.throughput1500VsGvisor = r.throughput1500VsGvisor;
+        out.cpsVsGvisor = r.cpsVsGvisor;
+      } catch (e) {
+        out.gvisor = { skipped: (e as Error).message };
+        log(`  skipped: ${(e as Error).message}`);
+      }
+    }
+  }
   out.benchWallSeconds = (performance.now() - t0) / 1000;
   out.detail = detail;
   if (values.json) {
@@ -228,6 +249,17 @@ async function main(): Promise<void> {
   const un = out.usernet as (UsernetBench & { skipped?: string }) | undefined;
   if (un?.skipped) rows.push(['usernet vs slirp4netns, pasta', 'skipped', un.skipped]);
   else if (un?.runs) rows.push(...usernetRows(un));
+  const gv = out.gvisor as (GvisorComparison & { skipped?: string }) | undefined;
+  if (gv?.skipped) rows.push(['gVisor netstack comparison', 'skipped', gv.skipped]);
+  else if (gv) {
+    const runs = `median of ${gv.rounds} interleaved; gVisor ${gv.gvisorVersion}, GOMAXPROCS ${gv.gomaxprocs}`;
+    rows.push(['MTU 1500 throughput: synack', `${gv.synackThroughput1500GbpsMedian.toFixed(2)} Gbit/s`, runs]);
+    rows.push(['MTU 1500 throughput: gVisor', `${gv.gvisorThroughput1500GbpsMedian.toFixed(2)} Gbit/s`, '']);
+    rows.push(['  synack/gVisor ratio', `${gv.throughput1500VsGvisor.toFixed(2)} x`, '>= 4']);
+    rows.push(['connections/s: synack', `${gv.synackCpsMedian} /s`, runs]);
+    rows.push(['connections/s: gVisor', `${gv.gvisorCpsMedian} /s`, '']);
+    rows.push(['  synack/gVisor ratio', `${gv.cpsVsGvisor.toFixed(2)} x`, '']);
+  }
   console.log(`synack bench — ${String(m.cpu)}, ${String(m.cores)} cores, node ${String(m.node)}, ${String(m.os)}\n`);
   for (const [a, b, c] of rows) console.log(`${a.padEnd(38)} ${b.padStart(16)}   ${c}`);
   console.log(`\nbench took ${(out.benchWallSeconds as number).toFixed(1)} s`);
