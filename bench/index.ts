@@ -157,7 +157,7 @@ async function main(): Promise<void> {
       out.tun = { skipped: why };
       log(`  skipped: ${why}`);
     } else {
-      const r = spawnSync(process.execPath, [fileURLToPath(new URL('./tun.js', import.meta.url)), '--json', '--kind', 'all', '--mb', '100', '--connects', '300', '--seconds', '2'], { encoding: 'utf8', timeout: 240_000 });
+      const r = spawnSync(process.execPath, [fileURLToPath(new URL('./tun.js', import.meta.url)), '--json', '--kind', 'all', '--mb', '100', '--connects', '500', '--rounds', '5', '--seconds', '2'], { encoding: 'utf8', timeout: 240_000 });
       try {
         out.tun = JSON.parse(r.stdout.slice(r.stdout.indexOf('{')));
       } catch {
@@ -235,7 +235,7 @@ async function main(): Promise<void> {
       if (!t) continue;
       const x = tun.vsVeth?.[name.toLowerCase()];
       const vs = (k: string, goal: string): string => (x ? `${x[k]}x veth${goal ? ` (goal ${goal})` : ''}` : '');
-      rows.push([`${name}: synack -> kernel (curl)`, `${t.downMbitPerSec} Mbit/s`, `MTU ${t.mtu}; ${vs('downVsVeth', '>= 1')}`]);
+      rows.push([`${name}: synack -> kernel (curl)`, `${t.downMbitPerSec} Mbit/s`, `MTU ${t.mtu}, median of ${t.rounds ?? 1} rounds; ${vs('downVsVeth', '>= 1')}`]);
       rows.push([`${name}: kernel -> synack`, `${t.upMbitPerSec} Mbit/s`, vs('upVsVeth', '>= 1')]);
       rows.push([`${name}: connect, kernel -> synack`, `${t.inConnectMedianUs} us`, `median; p99 ${t.inConnectP99Us} us; ${vs('inConnectVsVeth', '<= 1.5')}`]);
       rows.push([`${name}: connect, synack -> kernel`, `${t.outConnectMedianUs} us`, `median; p99 ${t.outConnectP99Us} us; ${vs('outConnectVsVeth', '')}`]);
