@@ -227,7 +227,7 @@ async function main(): Promise<void> {
   rows.push(['ooo one hole, 1k segments held', f('oooOneHoleUsPerSeg1k', 1, 'us/seg'), '200-byte segments']);
   rows.push(['ooo one hole, 29k segs (5.8 MB) held', f('oooOneHoleUsPerSeg30k', 1, 'us/seg'), '<= 2x the 1k figure']);
   type Figures = Record<string, number>;
-  const tun = out.tun as { skipped?: string; tcp?: Figures; tap?: Figures | null; veth?: Figures | null; vsVeth?: Record<string, Figures> | null } | undefined;
+  const tun = out.tun as { skipped?: string; tcp?: Figures; tap?: Figures | null; veth?: Figures | null; vsVeth?: Record<string, Figures> | null; floor?: (Figures & { skipped?: string }) | null; floorVsVeth?: number | null } | undefined;
   if (tun?.skipped) rows.push(['TUN/TAP vs kernel', 'skipped', tun.skipped]);
   else if (tun?.tcp) {
     // The goal (issue 14): >= 1x veth's throughput both ways, kernel -> synack connect <= 1.5x veth's.
@@ -245,6 +245,8 @@ async function main(): Promise<void> {
       rows.push(['veth: kernel -> kernel (node:net)', `${tun.veth.upMbitPerSec} Mbit/s`, '']);
       rows.push(['veth: connect', `${tun.veth.connectMedianUs} us`, `median; p99 ${tun.veth.connectP99Us} us`]);
     }
+    if (tun.floor?.skipped) rows.push(['TUN floor: connect (C responder)', 'skipped', String(tun.floor.skipped)]);
+    else if (tun.floor) rows.push(['TUN floor: connect (C responder)', `${tun.floor.connectMedianUs} us`, `median; ${tun.floorVsVeth}x veth: the process hop alone`]);
   }
   const un = out.usernet as (UsernetBench & { skipped?: string }) | undefined;
   if (un?.skipped) rows.push(['usernet vs slirp4netns, pasta', 'skipped', un.skipped]);

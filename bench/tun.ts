@@ -20,8 +20,10 @@
  * 4. The reference, in the same run: the kernel against itself over a veth pair between two
  *    namespaces (device MTU as above), measured with the same programs: curl downloading from a
  *    node:net server, node:net uploading to a node:net discard server, node:net connects.
+ * 5. The floor of 3 (--kind all, with a C compiler): connects into a C program that answers SYNs
+ *    on a TUN device (bench/tun-floor.ts), what any stack in a process pays for the hop.
  *
- * 2-4 run in R rounds (default 5) after a warm-up of each: every round transfers --mb MiB each way
+ * 2-5 run in R rounds (default 5) after a warm-up of each: every round transfers --mb MiB each way
  * and makes --connects/R connects on every place in turn (TUN, TAP, veth, the order rotating), so
  * on a shared machine a change of load falls on all of them alike. Throughput is the median over
  * rounds, connect latency the median and p99 of the pooled connects; the ratios to veth are of
@@ -36,6 +38,7 @@ import { openTun, configureTun, tunUnavailableReason } from '../src/link/tun.js'
 import { Netns, netnsUnavailableReason } from '../src/tun/netns.js';
 import { startTapStack, startTunStack } from '../src/tun/run.js';
 import { discardService, httpService } from '../src/tun/services.js';
+import { startSynResponder, synResponderUnavailableReason } from './tun-floor.js';
 import { buildUdp } from './tun-udp.js';
 
 const US = '10.77.0.2';
@@ -225,11 +228,11 @@ const WARM_CONNECTS = 1000;
 
 /** One place measured in rounds: synack over TUN or TAP against the kernel, or the kernel over veth. */
 interface Env {
-  readonly name: 'tun' | 'tap' | 'veth';
-  /** Server → client over a fresh connection (curl GET /bytes/N), Mbit/s. */
-  down(bytes: number): Promise<number>;
-  /** Client → server (node:net to a discard service), Mbit/s. */
-  up(bytes: number): Promise<number>;
+  readonly name: 'tun' | 'tap' | 'veth' | 'floor';
+  /** Server → client over a fresh connection (curl GET /bytes/N), Mbit/s (not the floor). */
+  down?(bytes: number): Promise<number>;
+  /** Client → server (node:net to a discard service), Mbit/s (not the floor). */
+  up?(bytes: number): Promise<number>;
   /** `n` sequential connects, kernel client → server, ms each. */
   connectIn(n: number): Promise<number[]>;
   /** `n` sequential connects, synack → a kernel listener, ms each (synack only). */
@@ -293,6 +296,28 @@ async function synackEnv(kind: 'tun' | 'tap', mtu: number, offload: boolean): Pr
       ns.delete();
     },
   };
+}
+
+/** The floor (bench/tun-floor.ts): a C SYN responder on a TUN device, the kernel client beside it. */
+async function floorEnv(): Promise<Env> {
+  const ns = Netns.create();
+  try {
+    const r = await startSynResponder(ns, 'skf0');
+    const client = kernelClient(ns);
+    return {
+      name: 'floor',
+      connectIn: (n) => client.ask<number[]>(`connect ${r.address} 7000 ${n}`),
+      retransSegs: () => 0,
+      close() {
+        client.close();
+        r.close();
+        ns.delete();
+      },
+    };
+  } catch (e) {
+    ns.delete();
+    throw e;
+  }
 }
 
 /** A node:net server in the namespace: GET /bytes/N answers N bytes; port+1 discards; port+2 accepts and closes. */
@@ -370,16 +395,16 @@ async function measureRounds(envs: Env[], mb: number, connects: number, rounds: 
   const bytes = mb * 1024 * 1024;
   const figs = new Map<Env, Figures>(envs.map((e) => [e, { downRounds: [], upRounds: [], inTimes: [], outTimes: [] }]));
   for (const e of envs) {
-    await e.down(8 << 20);
-    await e.up(16 << 20);
+    await e.down?.(8 << 20);
+    await e.up?.(16 << 20);
     await e.connectIn(WARM_CONNECTS);
     await e.connectOut?.(WARM_CONNECTS);
   }
   const perRound = Math.max(1, Math.ceil(connects / rounds));
   for (let r = 0; r < rounds; r++) {
     const order = envs.map((_, i) => envs[(i + r) % envs.length]!);
-    for (const e of order) figs.get(e)!.downRounds.push(await e.down(bytes));
-    for (const e of order) figs.get(e)!.upRounds.push(await e.up(bytes));
+    for (const e of order) if (e.down) figs.get(e)!.downRounds.push(await e.down(bytes));
+    for (const e of order) if (e.up) figs.get(e)!.upRounds.push(await e.up(bytes));
     for (const e of order) figs.get(e)!.inTimes.push(...(await e.connectIn(perRound)));
     for (const e of order) if (e.connectOut) figs.get(e)!.outTimes.push(...(await e.connectOut(perRound)));
   }
@@ -390,17 +415,14 @@ async function measureRounds(envs: Env[], mb: number, connects: number, rounds: 
 function summary(e: Env, f: Figures, mb: number, mtu: number, rounds: number): Record<string, number | number[]> {
   const r1 = (x: number): number => Math.round(x * 10) / 10;
   const us = (xs: number[], q: number): number => Math.round(quantile(xs, q) * 1000);
-  const out: Record<string, number | number[]> = {
-    mb,
-    mtu,
-    rounds,
-    downMbitPerSec: r1(median(f.downRounds)),
-    upMbitPerSec: r1(median(f.upRounds)),
-    downRounds: f.downRounds.map(Math.round),
-    upRounds: f.upRounds.map(Math.round),
-    connects: f.inTimes.length,
-  };
-  if (e.name === 'veth') {
+  const out: Record<string, number | number[]> = { mb, mtu, rounds, connects: f.inTimes.length };
+  if (f.downRounds.length > 0) {
+    out.downMbitPerSec = r1(median(f.downRounds));
+    out.upMbitPerSec = r1(median(f.upRounds));
+    out.downRounds = f.downRounds.map(Math.round);
+    out.upRounds = f.upRounds.map(Math.round);
+  }
+  if (e.name === 'veth' || e.name === 'floor') {
     out.connectMedianUs = us(f.inTimes, 0.5);
     out.connectP99Us = us(f.inTimes, 0.99);
   } else {
@@ -442,13 +464,20 @@ async function main(): Promise<void> {
   const envs: Env[] = [];
   const runs: Record<string, Record<string, number | number[]>> = {};
   let ref: Record<string, number | number[]> | null = null;
+  let floor: Record<string, number | number[]> | null = null;
+  let floorSkipped: string | null = null;
   try {
     for (const k of kinds) envs.push(await synackEnv(k, mtu, offload));
     if (kind === 'all') envs.push(await vethEnv(mtu));
+    if (kind === 'all') {
+      floorSkipped = synResponderUnavailableReason();
+      if (floorSkipped === null) envs.push(await floorEnv());
+    }
     const figs = await measureRounds(envs, mb, connects, rounds);
     for (const e of envs) {
       const s = summary(e, figs.get(e)!, mb, mtu, rounds);
       if (e.name === 'veth') ref = s;
+      else if (e.name === 'floor') floor = s;
       else runs[e.name] = s;
     }
   } finally {
@@ -456,7 +485,8 @@ async function main(): Promise<void> {
   }
   const vs = ref === null ? null : Object.fromEntries(kinds.map((k) => [k, ratios(runs[k]!, ref)]));
   // `tcp` stays the first kind's figures (what `npm run bench` has always read).
-  const result = { kind, offload, rounds, raw, tcp: runs[kinds[0]!]!, tap: runs.tap ?? null, veth: ref, vsVeth: vs };
+  const floorVsVeth = floor !== null && ref !== null ? Math.round(((floor.connectMedianUs as number) / (ref.connectMedianUs as number)) * 100) / 100 : null;
+  const result = { kind, offload, rounds, raw, tcp: runs[kinds[0]!]!, tap: runs.tap ?? null, veth: ref, vsVeth: vs, floor: floor ?? (floorSkipped === null ? null : { skipped: floorSkipped }), floorVsVeth };
   if (values.json) {
     console.log(JSON.stringify(result, null, 2));
     return;
@@ -482,6 +512,10 @@ async function main(): Promise<void> {
     console.log(`  download (curl GET /bytes/N): ${ref.downMbitPerSec} Mbit/s; upload (node:net → discard): ${ref.upMbitPerSec} Mbit/s`);
     console.log(`  connect: median ${ref.connectMedianUs} µs, p99 ${ref.connectP99Us} µs`);
   }
+  if (floor !== null) {
+    console.log(`The floor: a C program answering SYNs on a TUN device (bench/tun-floor.ts), the same rounds:`);
+    console.log(`  connect: median ${floor.connectMedianUs} µs, p99 ${floor.connectP99Us} µs (${floorVsVeth}× veth)`);
+  } else if (floorSkipped !== null) console.log(`The floor (C SYN responder): skipped: ${floorSkipped}`);
 }
 
 void main();
