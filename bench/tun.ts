@@ -2,7 +2,7 @@
  * `npm run bench:tun` (root, /dev/net/tun, ip netns, the addon): synack against the Linux kernel
  * over a TUN device, in a throw-away network namespace.
  *
- *   node dist/bench/tun.js [--json] [--seconds S] [--mb N] [--connects N] [--rounds R] [--mtu N] [--kind tun|tap|all] [--offload on|off]
+ *   node dist/bench/tun.js [--json] [--seconds S] [--mb N] [--connects N] [--rounds R] [--warm-mb N] [--mtu N] [--kind tun|tap|all] [--offload on|off]
  *
  * --kind tap runs 2 and 3 over a TAP device instead (Ethernet frames, ARP, synack's
  * EthernetInterface in the path); 1 is TUN-only. --kind all (what `npm run bench` uses) runs 2
@@ -23,7 +23,8 @@
  * 5. The floor of 3 (--kind all, with a C compiler): connects into a C program that answers SYNs
  *    on a TUN device (bench/tun-floor.ts), what any stack in a process pays for the hop.
  *
- * 2-5 run in R rounds (default 5) after a warm-up of each: every round transfers --mb MiB each way
+ * 2-5 run in R rounds (default 5) after a warm-up of each (--warm-mb MiB each way, default 400,
+ * and 1,000 connects): every round transfers --mb MiB each way
  * and makes --connects/R connects on every place in turn (TUN, TAP, veth, the order rotating), so
  * on a shared machine a change of load falls on all of them alike. Throughput is the median over
  * rounds, connect latency the median and p99 of the pooled connects; the ratios to veth are of
@@ -391,12 +392,18 @@ interface Figures {
  * all of them alike: throughput is the median over rounds, connect latency the median and p99 of
  * all the round's connects pooled.
  */
-async function measureRounds(envs: Env[], mb: number, connects: number, rounds: number): Promise<Map<Env, Figures>> {
+async function measureRounds(envs: Env[], mb: number, connects: number, rounds: number, warmMb: number): Promise<Map<Env, Figures>> {
   const bytes = mb * 1024 * 1024;
   const figs = new Map<Env, Figures>(envs.map((e) => [e, { downRounds: [], upRounds: [], inTimes: [], outTimes: [] }]));
+  // Warm-up, the same on every place: V8 compiles synack's hot paths with its optimizing tier
+  // only after thousands of packets (a 200 MB upload measured 2-3.5 Gbit/s right after a 16 MB
+  // warm-up and 6.9 Gbit/s after 800 MB, at a third of the CPU per MB), and the figures are to be
+  // steady state; on veth the same transfers warm the node:net ends.
   for (const e of envs) {
-    await e.down?.(8 << 20);
-    await e.up?.(16 << 20);
+    for (let left = warmMb; left > 0; left -= 200) {
+      await e.down?.(Math.min(left, 200) << 20);
+      await e.up?.(Math.min(left, 200) << 20);
+    }
     await e.connectIn(WARM_CONNECTS);
     await e.connectOut?.(WARM_CONNECTS);
   }
@@ -447,7 +454,7 @@ function ratios(t: Record<string, number | number[]>, v: Record<string, number |
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { json: { type: 'boolean' }, seconds: { type: 'string', default: '3' }, mb: { type: 'string', default: '200' }, connects: { type: 'string', default: '500' }, rounds: { type: 'string', default: '5' }, mtu: { type: 'string', default: '1500' }, kind: { type: 'string', default: 'tun' }, offload: { type: 'string', default: 'on' } } });
+  const { values } = parseArgs({ options: { json: { type: 'boolean' }, seconds: { type: 'string', default: '3' }, mb: { type: 'string', default: '200' }, connects: { type: 'string', default: '500' }, rounds: { type: 'string', default: '5' }, 'warm-mb': { type: 'string', default: '400' }, mtu: { type: 'string', default: '1500' }, kind: { type: 'string', default: 'tun' }, offload: { type: 'string', default: 'on' } } });
   const kind = values.kind as 'tun' | 'tap' | 'all';
   if (kind !== 'tun' && kind !== 'tap' && kind !== 'all') throw new RangeError(`--kind must be tun, tap or all, got '${values.kind}'`);
   if (values.offload !== 'on' && values.offload !== 'off') throw new RangeError(`--offload must be on or off, got '${values.offload}'`);
@@ -459,6 +466,8 @@ async function main(): Promise<void> {
   }
   const [mb, connects, mtu, offload, rounds] = [Number(values.mb), Number(values.connects), Number(values.mtu), values.offload === 'on', Number(values.rounds)];
   if (!Number.isInteger(rounds) || rounds < 1) throw new RangeError(`--rounds must be a positive integer, got '${values.rounds}'`);
+  const warmMb = Number(values['warm-mb']);
+  if (!Number.isInteger(warmMb) || warmMb < 0) throw new RangeError(`--warm-mb must be a non-negative integer, got '${values['warm-mb']}'`);
   const raw = kind !== 'tap' ? await rawRates(Number(values.seconds)) : null;
   const kinds = kind === 'all' ? (['tun', 'tap'] as const) : [kind];
   const envs: Env[] = [];
@@ -473,7 +482,7 @@ async function main(): Promise<void> {
       floorSkipped = synResponderUnavailableReason();
       if (floorSkipped === null) envs.push(await floorEnv());
     }
-    const figs = await measureRounds(envs, mb, connects, rounds);
+    const figs = await measureRounds(envs, mb, connects, rounds, warmMb);
     for (const e of envs) {
       const s = summary(e, figs.get(e)!, mb, mtu, rounds);
       if (e.name === 'veth') ref = s;

@@ -356,7 +356,9 @@ export class NeighborTable {
   }
 
   private enqueue(e: Entry, packet: Uint8Array): void {
-    e.queue.push(packet);
+    // A copy: the packet may sit in a buffer its link lends again once this call returns (a TAP
+    // device's reused transmit buffer, DESIGN.md principle 5). Only unresolved neighbours queue.
+    e.queue.push(packet.slice());
     e.queueBytes += packet.length;
     // LINUX: __neigh_event_send drops the oldest queued packets beyond unres_qlen_bytes.
     while (e.queueBytes > this.config.unresQlenBytes && e.queue.length > 0) {

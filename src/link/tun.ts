@@ -245,8 +245,8 @@ function openDevice(kind: 'tun' | 'tap', opts: OpenTunOptions): TunLink {
   const maxFrame = (gsoMaxSize ?? mtu) + (kind === 'tap' ? 14 : 0);
   // The write copies a frame into the kernel (or, on EAGAIN, into the addon's queue) before send
   // returns, so one buffer serves every frame the stack builds (DESIGN.md principle 5): no 64 KiB
-  // allocation per TSO packet. TAP frames are built by the EthernetInterface above, not here.
-  const txBuf = kind === 'tun' ? new Uint8Array(maxFrame) : null;
+  // allocation per TSO packet. On TAP the EthernetInterface above lends it on, 14 bytes in.
+  const txBuf = new Uint8Array(maxFrame);
   const write = (frame: Uint8Array): void => {
     if (path !== null && !path.prepare(frame, txHdr!)) return;
     a.write(handle, frame);
@@ -257,7 +257,7 @@ function openDevice(kind: 'tun' | 'tap', opts: OpenTunOptions): TunLink {
   return {
     mtu,
     checksumOffload: path?.checksumOffload ?? false,
-    allocFrame: txBuf === null ? undefined : (len: number) => (len <= txBuf.length ? txBuf.subarray(0, len) : new Uint8Array(len)),
+    allocFrame: (len: number) => (len <= txBuf.length ? txBuf.subarray(0, len) : new Uint8Array(len)),
     gsoMaxSize,
     offloads,
     name: handle.name,
