@@ -3,7 +3,7 @@
  *
  *   node dist/bench/index.js [--json] [--only a,b,...] [--connections N]
  *
- * --only takes: throughput1500, throughput65535, netApi1500, kernel, cps, kernelCps, heap, scale, synTimeout, ooo, tun, usernet
+ * --only takes: throughput1500, throughput65535, netApi1500, kernel, cps, kernelCps, heap, scale, synTimeout, ooo, tun, usernet, gvisor
  * --connections: how many idle connections `scale` opens (default 100,000; the million:
  *   node --expose-gc --max-old-space-size=8192 dist/bench/index.js --only scale --connections 1000000)
  * (for profiling one figure: node --cpu-prof dist/bench/index.js --only throughput1500).
@@ -19,10 +19,11 @@ import { netApiThroughput } from './net-api.js';
 import { ensureGc, scaleIdle } from './scale.js';
 import { synTimeout } from './syn-timeout.js';
 import { oooBench } from './ooo.js';
+import { gvisorComparison, gvisorUnavailableReason, type GvisorComparison } from './gvisor.js';
 import { kernelThroughput, synackThroughput } from './throughput.js';
 import { usernetRows, type UsernetBench } from './usernet.js';
 
-const ALL = ['throughput1500', 'throughput65535', 'netApi1500', 'kernel', 'cps', 'kernelCps', 'heap', 'scale', 'synTimeout', 'ooo', 'tun', 'usernet'] as const;
+const ALL = ['throughput1500', 'throughput65535', 'netApi1500', 'kernel', 'cps', 'kernelCps', 'heap', 'scale', 'synTimeout', 'ooo', 'tun', 'usernet', 'gvisor'] as const;
 type Part = (typeof ALL)[number];
 
 const TARGETS = {
@@ -156,7 +157,7 @@ async function main(): Promise<void> {
       out.tun = { skipped: why };
       log(`  skipped: ${why}`);
     } else {
-      const r = spawnSync(process.execPath, [fileURLToPath(new URL('./tun.js', import.meta.url)), '--json', '--kind', 'all', '--mb', '100', '--connects', '300', '--seconds', '2'], { encoding: 'utf8', timeout: 240_000 });
+      const r = spawnSync(process.execPath, [fileURLToPath(new URL('./tun.js', import.meta.url)), '--json', '--kind', 'all', '--mb', '100', '--connects', '500', '--rounds', '5', '--seconds', '2'], { encoding: 'utf8', timeout: 240_000 });
       try {
         out.tun = JSON.parse(r.stdout.slice(r.stdout.indexOf('{')));
       } catch {
@@ -173,6 +174,26 @@ async function main(): Promise<void> {
       out.usernet = JSON.parse(r.stdout.slice(r.stdout.indexOf('{')));
     } catch {
       out.usernet = { skipped: `bench/usernet.js failed: ${(r.stderr || r.stdout).trim().split('\n').slice(-2).join(' ')}` };
+    }
+  }
+  if (only.has('gvisor')) {
+    // Issue 14: gVisor's netstack doing synack's throughput1500 and cps work, interleaved rounds
+    // (bench/gvisor.ts; needs Debian's golang-go and golang-gvisor-gvisor-dev, else the reason).
+    log('gVisor netstack beside synack: MTU 1500 throughput and connections/s, 5 interleaved rounds ...');
+    const why = gvisorUnavailableReason();
+    if (why !== null) {
+      out.gvisor = { skipped: why };
+      log(`  skipped: ${why}`);
+    } else {
+      try {
+        const r = gvisorComparison({ rounds: 5, warmMs: 300, ms: 1000 });
+        out.gvisor = r;
+        out.throughput1500VsGvisor = r.throughput1500VsGvisor;
+        out.cpsVsGvisor = r.cpsVsGvisor;
+      } catch (e) {
+        out.gvisor = { skipped: (e as Error).message };
+        log(`  skipped: ${(e as Error).message}`);
+      }
     }
   }
   out.benchWallSeconds = (performance.now() - t0) / 1000;
@@ -206,7 +227,7 @@ async function main(): Promise<void> {
   rows.push(['ooo one hole, 1k segments held', f('oooOneHoleUsPerSeg1k', 1, 'us/seg'), '200-byte segments']);
   rows.push(['ooo one hole, 29k segs (5.8 MB) held', f('oooOneHoleUsPerSeg30k', 1, 'us/seg'), '<= 2x the 1k figure']);
   type Figures = Record<string, number>;
-  const tun = out.tun as { skipped?: string; tcp?: Figures; tap?: Figures | null; veth?: Figures | null; vsVeth?: Record<string, Figures> | null } | undefined;
+  const tun = out.tun as { skipped?: string; tcp?: Figures; tap?: Figures | null; veth?: Figures | null; vsVeth?: Record<string, Figures> | null; floor?: (Figures & { skipped?: string }) | null; floorVsVeth?: number | null } | undefined;
   if (tun?.skipped) rows.push(['TUN/TAP vs kernel', 'skipped', tun.skipped]);
   else if (tun?.tcp) {
     // The goal (issue 14): >= 1x veth's throughput both ways, kernel -> synack connect <= 1.5x veth's.
@@ -214,7 +235,7 @@ async function main(): Promise<void> {
       if (!t) continue;
       const x = tun.vsVeth?.[name.toLowerCase()];
       const vs = (k: string, goal: string): string => (x ? `${x[k]}x veth${goal ? ` (goal ${goal})` : ''}` : '');
-      rows.push([`${name}: synack -> kernel (curl)`, `${t.downMbitPerSec} Mbit/s`, `MTU ${t.mtu}; ${vs('downVsVeth', '>= 1')}`]);
+      rows.push([`${name}: synack -> kernel (curl)`, `${t.downMbitPerSec} Mbit/s`, `MTU ${t.mtu}, median of ${t.rounds ?? 1} rounds; ${vs('downVsVeth', '>= 1')}`]);
       rows.push([`${name}: kernel -> synack`, `${t.upMbitPerSec} Mbit/s`, vs('upVsVeth', '>= 1')]);
       rows.push([`${name}: connect, kernel -> synack`, `${t.inConnectMedianUs} us`, `median; p99 ${t.inConnectP99Us} us; ${vs('inConnectVsVeth', '<= 1.5')}`]);
       rows.push([`${name}: connect, synack -> kernel`, `${t.outConnectMedianUs} us`, `median; p99 ${t.outConnectP99Us} us; ${vs('outConnectVsVeth', '')}`]);
@@ -224,10 +245,23 @@ async function main(): Promise<void> {
       rows.push(['veth: kernel -> kernel (node:net)', `${tun.veth.upMbitPerSec} Mbit/s`, '']);
       rows.push(['veth: connect', `${tun.veth.connectMedianUs} us`, `median; p99 ${tun.veth.connectP99Us} us`]);
     }
+    if (tun.floor?.skipped) rows.push(['TUN floor: connect (C responder)', 'skipped', String(tun.floor.skipped)]);
+    else if (tun.floor) rows.push(['TUN floor: connect (C responder)', `${tun.floor.connectMedianUs} us`, `median; ${tun.floorVsVeth}x veth: the process hop alone`]);
   }
   const un = out.usernet as (UsernetBench & { skipped?: string }) | undefined;
   if (un?.skipped) rows.push(['usernet vs slirp4netns, pasta', 'skipped', un.skipped]);
   else if (un?.runs) rows.push(...usernetRows(un));
+  const gv = out.gvisor as (GvisorComparison & { skipped?: string }) | undefined;
+  if (gv?.skipped) rows.push(['gVisor netstack comparison', 'skipped', gv.skipped]);
+  else if (gv) {
+    const runs = `median of ${gv.rounds} interleaved; gVisor ${gv.gvisorVersion}, GOMAXPROCS ${gv.gomaxprocs}`;
+    rows.push(['MTU 1500 throughput: synack', `${gv.synackThroughput1500GbpsMedian.toFixed(2)} Gbit/s`, runs]);
+    rows.push(['MTU 1500 throughput: gVisor', `${gv.gvisorThroughput1500GbpsMedian.toFixed(2)} Gbit/s`, '']);
+    rows.push(['  synack/gVisor ratio', `${gv.throughput1500VsGvisor.toFixed(2)} x`, '>= 4']);
+    rows.push(['connections/s: synack', `${gv.synackCpsMedian} /s`, runs]);
+    rows.push(['connections/s: gVisor', `${gv.gvisorCpsMedian} /s`, '']);
+    rows.push(['  synack/gVisor ratio', `${gv.cpsVsGvisor.toFixed(2)} x`, '']);
+  }
   console.log(`synack bench — ${String(m.cpu)}, ${String(m.cores)} cores, node ${String(m.node)}, ${String(m.os)}\n`);
   for (const [a, b, c] of rows) console.log(`${a.padEnd(38)} ${b.padStart(16)}   ${c}`);
   console.log(`\nbench took ${(out.benchWallSeconds as number).toFixed(1)} s`);

@@ -2,7 +2,7 @@
  * `npm run bench:tun` (root, /dev/net/tun, ip netns, the addon): synack against the Linux kernel
  * over a TUN device, in a throw-away network namespace.
  *
- *   node dist/bench/tun.js [--json] [--seconds S] [--mb N] [--connects N] [--mtu N] [--kind tun|tap|all] [--offload on|off]
+ *   node dist/bench/tun.js [--json] [--seconds S] [--mb N] [--connects N] [--rounds R] [--warm-mb N] [--mtu N] [--kind tun|tap|all] [--offload on|off]
  *
  * --kind tap runs 2 and 3 over a TAP device instead (Ethernet frames, ARP, synack's
  * EthernetInterface in the path); 1 is TUN-only. --kind all (what `npm run bench` uses) runs 2
@@ -20,6 +20,15 @@
  * 4. The reference, in the same run: the kernel against itself over a veth pair between two
  *    namespaces (device MTU as above), measured with the same programs: curl downloading from a
  *    node:net server, node:net uploading to a node:net discard server, node:net connects.
+ * 5. The floor of 3 (--kind all, with a C compiler): connects into a C program that answers SYNs
+ *    on a TUN device (bench/tun-floor.ts), what any stack in a process pays for the hop.
+ *
+ * 2-5 run in R rounds (default 5) after a warm-up of each (--warm-mb MiB each way, default 400,
+ * and 1,000 connects): every round transfers --mb MiB each way
+ * and makes --connects/R connects on every place in turn (TUN, TAP, veth, the order rotating), so
+ * on a shared machine a change of load falls on all of them alike. Throughput is the median over
+ * rounds, connect latency the median and p99 of the pooled connects; the ratios to veth are of
+ * those medians. The kernel-side clients are long-lived processes (one per namespace).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -30,6 +39,7 @@ import { openTun, configureTun, tunUnavailableReason } from '../src/link/tun.js'
 import { Netns, netnsUnavailableReason } from '../src/tun/netns.js';
 import { startTapStack, startTunStack } from '../src/tun/run.js';
 import { discardService, httpService } from '../src/tun/services.js';
+import { startSynResponder, synResponderUnavailableReason } from './tun-floor.js';
 import { buildUdp } from './tun-udp.js';
 
 const US = '10.77.0.2';
@@ -146,19 +156,69 @@ async function rawRates(seconds: number): Promise<Record<string, number | string
   }
 }
 
-const NODE_SENDER = `
+/**
+ * The kernel-side client, one long-lived process per namespace (its JIT warms once and stays
+ * warm across rounds): each stdin line is a job, each answer one JSON line on stdout.
+ *   send HOST PORT BYTES   connect, write BYTES in 64 KiB chunks, end; → { seconds } (connect → close)
+ *   connect HOST PORT N    N sequential connects; → [ms, ...] (connect() → 'connect', then destroy)
+ */
+const KERNEL_CLIENT = String.raw`
 import net from 'node:net';
-const [host, port, total] = [process.argv[1], Number(process.argv[2]), Number(process.argv[3])];
+import readline from 'node:readline';
 const chunk = Buffer.alloc(65536, 7);
-const t0 = performance.now();
-const s = net.connect({ host, port }, () => {
-  let left = total;
-  const pump = () => { while (left > 0) { const n = Math.min(left, chunk.length); left -= n; if (!s.write(n === chunk.length ? chunk : chunk.subarray(0, n))) return s.once('drain', pump); } s.end(); };
-  pump();
+const send = (host, port, total) => new Promise((resolve, reject) => {
+  const t0 = performance.now();
+  const s = net.connect({ host, port }, () => {
+    let left = total;
+    const pump = () => { while (left > 0) { const n = Math.min(left, chunk.length); left -= n; if (!s.write(n === chunk.length ? chunk : chunk.subarray(0, n))) return s.once('drain', pump); } s.end(); };
+    pump();
+  });
+  s.on('data', () => {});
+  s.on('error', reject);
+  s.on('close', () => resolve({ seconds: (performance.now() - t0) / 1000 }));
 });
-s.on('data', () => {});
-s.on('close', () => console.log(JSON.stringify({ seconds: (performance.now() - t0) / 1000 })));
+const connects = async (host, port, n) => {
+  const times = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    await new Promise((res, rej) => { const s = net.connect({ host, port }, () => { times.push(performance.now() - t0); s.destroy(); res(); }); s.on('error', rej); });
+  }
+  return times;
+};
+for await (const line of readline.createInterface({ input: process.stdin })) {
+  const [cmd, host, port, n] = line.split(' ');
+  const r = cmd === 'send' ? await send(host, Number(port), Number(n)) : await connects(host, Number(port), Number(n));
+  process.stdout.write(JSON.stringify(r) + '\n');
+}
 `;
+
+/** A KERNEL_CLIENT running in `ns`: `ask` sends one job line and resolves with its JSON answer. */
+function kernelClient(ns: Netns): { ask<T>(line: string): Promise<T>; close(): void } {
+  const child = ns.spawn(process.execPath, ['--input-type=module', '-e', KERNEL_CLIENT], { stdio: ['pipe', 'pipe', 'inherit'] });
+  let buf = '';
+  const waiting: ((line: string) => void)[] = [];
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => {
+    buf += d;
+    for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
+      const line = buf.slice(0, nl);
+      buf = buf.slice(nl + 1);
+      waiting.shift()?.(line);
+    }
+  });
+  return {
+    ask: <T>(line: string) =>
+      new Promise<T>((resolve, reject) => {
+        const onExit = (): void => reject(new Error(`bench: the kernel-side client exited during '${line}'`));
+        child.once('exit', onExit);
+        waiting.push((answer) => {
+          child.off('exit', onExit);
+          resolve(JSON.parse(answer) as T);
+        });
+        child.stdin!.write(`${line}\n`);
+      }),
+    close: () => child.kill(),
+  };
+}
 
 /**
  * Connects made and not counted before the measured ones, on every side alike (veth too): the
@@ -167,78 +227,97 @@ s.on('close', () => console.log(JSON.stringify({ seconds: (performance.now() - t
  */
 const WARM_CONNECTS = 1000;
 
-const NODE_CONNECTS = `
-import net from 'node:net';
-const [host, port, n] = [process.argv[1], Number(process.argv[2]), Number(process.argv[3])];
-const times = [];
-for (let i = 0; i < n; i++) {
-  const t0 = performance.now();
-  await new Promise((res, rej) => { const s = net.connect({ host, port }, () => { times.push(performance.now() - t0); s.destroy(); res(); }); s.on('error', rej); });
+/** One place measured in rounds: synack over TUN or TAP against the kernel, or the kernel over veth. */
+interface Env {
+  readonly name: 'tun' | 'tap' | 'veth' | 'floor';
+  /** Server → client over a fresh connection (curl GET /bytes/N), Mbit/s (not the floor). */
+  down?(bytes: number): Promise<number>;
+  /** Client → server (node:net to a discard service), Mbit/s (not the floor). */
+  up?(bytes: number): Promise<number>;
+  /** `n` sequential connects, kernel client → server, ms each. */
+  connectIn(n: number): Promise<number[]>;
+  /** `n` sequential connects, synack → a kernel listener, ms each (synack only). */
+  connectOut?(n: number): Promise<number[]>;
+  retransSegs(): number;
+  close(): void;
 }
-console.log(JSON.stringify(times));
-`;
 
-/** 2 + 3: TCP throughput and connection setup latency against the kernel. */
-async function tcp(mb: number, connects: number, mtu: number, kind: 'tun' | 'tap', offload: boolean): Promise<Record<string, number>> {
+async function curlMbit(ns: Netns, url: string, bytes: number): Promise<number> {
+  const r = await ns.run('curl', ['-sS', '-o', '/dev/null', '-w', '%{size_download} %{time_total}', url], { timeout: 120_000 });
+  const [size, total] = r.stdout.toString().trim().split(' ').map(Number) as [number, number];
+  if (size !== bytes) throw new Error(`curl got ${size} of ${bytes} bytes from ${url}: ${r.stderr}`);
+  return (bytes * 8) / total / 1e6;
+}
+
+/** synack on a TUN or TAP device in a namespace of its own, the kernel client in that namespace. */
+async function synackEnv(kind: 'tun' | 'tap', mtu: number, offload: boolean): Promise<Env> {
   const ns = Netns.create();
   const ts = (kind === 'tap' ? startTapStack : startTunStack)({ netns: ns.name, dev: 'skb1', addr: `${US}/24`, peer: KERNEL, seed: 3, mtu, offload });
-  try {
-    httpService(ts.stack, 80);
-    discardService(ts.stack, 9);
-    const l = ts.stack.listen({ port: 7000, backlog: 4096 });
-    l.onConnection = () => {
-      for (let s = l.accept(); s !== null; s = l.accept()) {
-        const sock = s;
-        sock.onEnd = () => sock.close();
-      }
-    };
-    const bytes = mb * 1024 * 1024;
-    // warm-up
-    await ns.run('curl', ['-sS', '-o', '/dev/null', `http://${US}/bytes/${8 << 20}`]);
-    const down = await ns.run('curl', ['-sS', '-o', '/dev/null', '-w', '%{size_download} %{time_total} %{time_starttransfer}', `http://${US}/bytes/${bytes}`], { timeout: 120_000 });
-    const [size, total] = down.stdout.toString().trim().split(' ').map(Number) as [number, number];
-    if (size !== bytes) throw new Error(`curl got ${size} bytes: ${down.stderr}`);
-    await ns.run(process.execPath, ['--input-type=module', '-e', NODE_SENDER, US, '9', String(16 << 20)], { timeout: 120_000 }); // warm-up
-    const up = await ns.run(process.execPath, ['--input-type=module', '-e', NODE_SENDER, US, '9', String(bytes)], { timeout: 120_000 });
-    const upSec = (JSON.parse(up.stdout.toString()) as { seconds: number }).seconds;
-
-    // connect latency, kernel → synack
-    const c = await ns.run(process.execPath, ['--input-type=module', '-e', NODE_CONNECTS, US, '7000', String(WARM_CONNECTS + connects)], { timeout: 120_000 });
-    const inTimes = (JSON.parse(c.stdout.toString()) as number[]).slice(WARM_CONNECTS);
-    // connect latency, synack → kernel (a node:net listener in the namespace)
-    const srv = ns.spawn(process.execPath, ['--input-type=module', '-e', `import net from 'node:net'; net.createServer((s) => { s.on('error', () => {}); s.on('end', () => s.end()); s.resume(); }).listen({ host: '${KERNEL}', port: 7001, backlog: 4096 }, () => console.log('ready'));`], { stdio: ['ignore', 'pipe', 'inherit'] });
-    await new Promise<void>((resolve) => srv.stdout!.once('data', () => resolve()));
-    const outTimes: number[] = [];
-    for (let i = 0; i < WARM_CONNECTS + connects; i++) {
-      const t0 = performance.now();
-      await new Promise<void>((resolve, reject) => {
-        const s = ts.stack.connect({ remoteAddress: KERNEL, remotePort: 7001 });
-        s.onConnect = () => {
-          outTimes.push(performance.now() - t0);
-          s.close();
-          ts.driver.kick();
-          resolve();
-        };
-        s.onError = (code) => reject(new Error(code));
-        ts.driver.kick();
-      });
+  httpService(ts.stack, 80);
+  discardService(ts.stack, 9);
+  const l = ts.stack.listen({ port: 7000, backlog: 4096 });
+  l.onConnection = () => {
+    for (let s = l.accept(); s !== null; s = l.accept()) {
+      const sock = s;
+      sock.onEnd = () => sock.close();
     }
-    outTimes.splice(0, WARM_CONNECTS);
+  };
+  const client = kernelClient(ns);
+  // synack → kernel connects go to a node:net listener in the namespace.
+  const srv = ns.spawn(process.execPath, ['--input-type=module', '-e', `import net from 'node:net'; net.createServer((s) => { s.on('error', () => {}); s.on('end', () => s.end()); s.resume(); }).listen({ host: '${KERNEL}', port: 7001, backlog: 4096 }, () => console.log('ready'));`], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise<void>((resolve) => srv.stdout!.once('data', () => resolve()));
+  const connectOnce = (): Promise<number> =>
+    new Promise<number>((resolve, reject) => {
+      const t0 = performance.now();
+      const s = ts.stack.connect({ remoteAddress: KERNEL, remotePort: 7001 });
+      s.onConnect = () => {
+        const ms = performance.now() - t0;
+        s.close();
+        ts.driver.kick();
+        resolve(ms);
+      };
+      s.onError = (code) => reject(new Error(code));
+      ts.driver.kick();
+    });
+  return {
+    name: kind,
+    down: (bytes) => curlMbit(ns, `http://${US}/bytes/${bytes}`, bytes),
+    up: async (bytes) => (bytes * 8) / (await client.ask<{ seconds: number }>(`send ${US} 9 ${bytes}`)).seconds / 1e6,
+    connectIn: (n) => client.ask<number[]>(`connect ${US} 7000 ${n}`),
+    async connectOut(n) {
+      const times: number[] = [];
+      for (let i = 0; i < n; i++) times.push(await connectOnce());
+      return times;
+    },
+    retransSegs: () => ts.stack.counters.RetransSegs ?? 0,
+    close() {
+      client.close();
+      srv.kill();
+      ts.close();
+      ns.delete();
+    },
+  };
+}
+
+/** The floor (bench/tun-floor.ts): a C SYN responder on a TUN device, the kernel client beside it. */
+async function floorEnv(): Promise<Env> {
+  const ns = Netns.create();
+  try {
+    const r = await startSynResponder(ns, 'skf0');
+    const client = kernelClient(ns);
     return {
-      mb,
-      mtu,
-      downMbitPerSec: Math.round(((bytes * 8) / total) / 1e5) / 10,
-      upMbitPerSec: Math.round(((bytes * 8) / upSec) / 1e5) / 10,
-      connects,
-      inConnectMedianUs: Math.round(quantile(inTimes, 0.5) * 1000),
-      inConnectP99Us: Math.round(quantile(inTimes, 0.99) * 1000),
-      outConnectMedianUs: Math.round(quantile(outTimes, 0.5) * 1000),
-      outConnectP99Us: Math.round(quantile(outTimes, 0.99) * 1000),
-      retransSegs: ts.stack.counters.RetransSegs ?? 0,
+      name: 'floor',
+      connectIn: (n) => client.ask<number[]>(`connect ${r.address} 7000 ${n}`),
+      retransSegs: () => 0,
+      close() {
+        client.close();
+        r.close();
+        ns.delete();
+      },
     };
-  } finally {
-    ts.close();
+  } catch (e) {
     ns.delete();
+    throw e;
   }
 }
 
@@ -263,63 +342,119 @@ net.createServer((s) => { s.on('error', () => {}); s.on('end', () => s.end()); s
 net.createServer((s) => { s.on('error', () => {}); s.on('end', () => s.end()); s.resume(); }).listen({ host, port: port + 2, backlog: 4096 }, ready);
 `;
 
-/** 4. The kernel against itself: two namespaces joined by a veth pair, the same programs as 2 and 3. */
-async function veth(mb: number, connects: number, mtu: number): Promise<Record<string, number>> {
+/** The kernel against itself: two namespaces joined by a veth pair, the same programs as for synack. */
+async function vethEnv(mtu: number): Promise<Env> {
   const a = Netns.create();
   const b = Netns.create();
   const A = '10.78.0.1';
   const B = '10.78.0.2';
-  try {
-    a.ip('link', 'add', 'vth0', 'type', 'veth', 'peer', 'name', 'vth1', 'netns', b.name);
-    for (const [ns, dev, addr] of [[a, 'vth0', A], [b, 'vth1', B]] as const) {
-      ns.ip('link', 'set', 'dev', dev, 'mtu', String(mtu));
-      ns.ip('addr', 'add', `${addr}/24`, 'dev', dev);
-      ns.ip('link', 'set', 'dev', dev, 'up');
-    }
-    const srv = a.spawn(process.execPath, ['--input-type=module', '-e', KERNEL_SERVERS, A, '80'], { stdio: ['ignore', 'pipe', 'inherit'] });
-    try {
-      await new Promise<void>((resolve) => srv.stdout!.once('data', () => resolve()));
-      const bytes = mb * 1024 * 1024;
-      await b.run('curl', ['-sS', '-o', '/dev/null', `http://${A}/bytes/${8 << 20}`]);
-      const down = await b.run('curl', ['-sS', '-o', '/dev/null', '-w', '%{size_download} %{time_total}', `http://${A}/bytes/${bytes}`], { timeout: 120_000 });
-      const [size, total] = down.stdout.toString().trim().split(' ').map(Number) as [number, number];
-      if (size !== bytes) throw new Error(`curl got ${size} bytes over veth: ${down.stderr}`);
-      await b.run(process.execPath, ['--input-type=module', '-e', NODE_SENDER, A, '81', String(16 << 20)], { timeout: 120_000 }); // warm-up, as for synack
-      const up = await b.run(process.execPath, ['--input-type=module', '-e', NODE_SENDER, A, '81', String(bytes)], { timeout: 120_000 });
-      const upSec = (JSON.parse(up.stdout.toString()) as { seconds: number }).seconds;
-      const c = await b.run(process.execPath, ['--input-type=module', '-e', NODE_CONNECTS, A, '82', String(WARM_CONNECTS + connects)], { timeout: 120_000 });
-      const times = (JSON.parse(c.stdout.toString()) as number[]).slice(WARM_CONNECTS);
-      return {
-        mb,
-        mtu,
-        downMbitPerSec: Math.round(((bytes * 8) / total) / 1e5) / 10,
-        upMbitPerSec: Math.round(((bytes * 8) / upSec) / 1e5) / 10,
-        connects,
-        connectMedianUs: Math.round(quantile(times, 0.5) * 1000),
-        connectP99Us: Math.round(quantile(times, 0.99) * 1000),
-      };
-    } finally {
-      srv.kill();
-    }
-  } finally {
-    a.delete();
-    b.delete();
+  a.ip('link', 'add', 'vth0', 'type', 'veth', 'peer', 'name', 'vth1', 'netns', b.name);
+  for (const [ns, dev, addr] of [[a, 'vth0', A], [b, 'vth1', B]] as const) {
+    ns.ip('link', 'set', 'dev', dev, 'mtu', String(mtu));
+    ns.ip('addr', 'add', `${addr}/24`, 'dev', dev);
+    ns.ip('link', 'set', 'dev', dev, 'up');
   }
+  const srv = a.spawn(process.execPath, ['--input-type=module', '-e', KERNEL_SERVERS, A, '80'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise<void>((resolve) => srv.stdout!.once('data', () => resolve()));
+  const client = kernelClient(b);
+  return {
+    name: 'veth',
+    down: (bytes) => curlMbit(b, `http://${A}/bytes/${bytes}`, bytes),
+    up: async (bytes) => (bytes * 8) / (await client.ask<{ seconds: number }>(`send ${A} 81 ${bytes}`)).seconds / 1e6,
+    connectIn: (n) => client.ask<number[]>(`connect ${A} 82 ${n}`),
+    retransSegs: () => 0,
+    close() {
+      client.close();
+      srv.kill();
+      a.delete();
+      b.delete();
+    },
+  };
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+/** What one place measured over all rounds. */
+interface Figures {
+  downRounds: number[];
+  upRounds: number[];
+  inTimes: number[];
+  outTimes: number[];
+}
+
+/**
+ * 2 + 3 (+ 4 with veth): every place is warmed up, then measured in `rounds` rounds, each round
+ * visiting every place in turn (the order rotates), so a load change on a shared machine lands on
+ * all of them alike: throughput is the median over rounds, connect latency the median and p99 of
+ * all the round's connects pooled.
+ */
+async function measureRounds(envs: Env[], mb: number, connects: number, rounds: number, warmMb: number): Promise<Map<Env, Figures>> {
+  const bytes = mb * 1024 * 1024;
+  const figs = new Map<Env, Figures>(envs.map((e) => [e, { downRounds: [], upRounds: [], inTimes: [], outTimes: [] }]));
+  // Warm-up, the same on every place: V8 compiles synack's hot paths with its optimizing tier
+  // only after thousands of packets (a 200 MB upload measured 2-3.5 Gbit/s right after a 16 MB
+  // warm-up and 6.9 Gbit/s after 800 MB, at a third of the CPU per MB), and the figures are to be
+  // steady state; on veth the same transfers warm the node:net ends.
+  for (const e of envs) {
+    for (let left = warmMb; left > 0; left -= 200) {
+      await e.down?.(Math.min(left, 200) << 20);
+      await e.up?.(Math.min(left, 200) << 20);
+    }
+    await e.connectIn(WARM_CONNECTS);
+    await e.connectOut?.(WARM_CONNECTS);
+  }
+  const perRound = Math.max(1, Math.ceil(connects / rounds));
+  for (let r = 0; r < rounds; r++) {
+    const order = envs.map((_, i) => envs[(i + r) % envs.length]!);
+    for (const e of order) if (e.down) figs.get(e)!.downRounds.push(await e.down(bytes));
+    for (const e of order) if (e.up) figs.get(e)!.upRounds.push(await e.up(bytes));
+    for (const e of order) figs.get(e)!.inTimes.push(...(await e.connectIn(perRound)));
+    for (const e of order) if (e.connectOut) figs.get(e)!.outTimes.push(...(await e.connectOut(perRound)));
+  }
+  return figs;
+}
+
+/** The figures of one place, as bench/index.ts reads them (Mbit/s, µs). */
+function summary(e: Env, f: Figures, mb: number, mtu: number, rounds: number): Record<string, number | number[]> {
+  const r1 = (x: number): number => Math.round(x * 10) / 10;
+  const us = (xs: number[], q: number): number => Math.round(quantile(xs, q) * 1000);
+  const out: Record<string, number | number[]> = { mb, mtu, rounds, connects: f.inTimes.length };
+  if (f.downRounds.length > 0) {
+    out.downMbitPerSec = r1(median(f.downRounds));
+    out.upMbitPerSec = r1(median(f.upRounds));
+    out.downRounds = f.downRounds.map(Math.round);
+    out.upRounds = f.upRounds.map(Math.round);
+  }
+  if (e.name === 'veth' || e.name === 'floor') {
+    out.connectMedianUs = us(f.inTimes, 0.5);
+    out.connectP99Us = us(f.inTimes, 0.99);
+  } else {
+    out.inConnectMedianUs = us(f.inTimes, 0.5);
+    out.inConnectP99Us = us(f.inTimes, 0.99);
+    out.outConnectMedianUs = us(f.outTimes, 0.5);
+    out.outConnectP99Us = us(f.outTimes, 0.99);
+    out.retransSegs = e.retransSegs();
+  }
+  return out;
 }
 
 /** Each synack figure over the kernel's veth figure (throughput: higher is better; connect: lower). */
-function ratios(t: Record<string, number>, v: Record<string, number>): Record<string, number> {
-  const r = (x: number, y: number): number => Math.round((x / y) * 100) / 100;
+function ratios(t: Record<string, number | number[]>, v: Record<string, number | number[]>): Record<string, number> {
+  const r = (x: number | number[] | undefined, y: number | number[] | undefined): number => Math.round(((x as number) / (y as number)) * 100) / 100;
   return {
-    downVsVeth: r(t.downMbitPerSec!, v.downMbitPerSec!),
-    upVsVeth: r(t.upMbitPerSec!, v.upMbitPerSec!),
-    inConnectVsVeth: r(t.inConnectMedianUs!, v.connectMedianUs!),
-    outConnectVsVeth: r(t.outConnectMedianUs!, v.connectMedianUs!),
+    downVsVeth: r(t.downMbitPerSec, v.downMbitPerSec),
+    upVsVeth: r(t.upMbitPerSec, v.upMbitPerSec),
+    inConnectVsVeth: r(t.inConnectMedianUs, v.connectMedianUs),
+    outConnectVsVeth: r(t.outConnectMedianUs, v.connectMedianUs),
   };
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { json: { type: 'boolean' }, seconds: { type: 'string', default: '3' }, mb: { type: 'string', default: '200' }, connects: { type: 'string', default: '500' }, mtu: { type: 'string', default: '1500' }, kind: { type: 'string', default: 'tun' }, offload: { type: 'string', default: 'on' } } });
+  const { values } = parseArgs({ options: { json: { type: 'boolean' }, seconds: { type: 'string', default: '3' }, mb: { type: 'string', default: '200' }, connects: { type: 'string', default: '500' }, rounds: { type: 'string', default: '5' }, 'warm-mb': { type: 'string', default: '400' }, mtu: { type: 'string', default: '1500' }, kind: { type: 'string', default: 'tun' }, offload: { type: 'string', default: 'on' } } });
   const kind = values.kind as 'tun' | 'tap' | 'all';
   if (kind !== 'tun' && kind !== 'tap' && kind !== 'all') throw new RangeError(`--kind must be tun, tap or all, got '${values.kind}'`);
   if (values.offload !== 'on' && values.offload !== 'off') throw new RangeError(`--offload must be on or off, got '${values.offload}'`);
@@ -329,15 +464,38 @@ async function main(): Promise<void> {
     process.exitCode = 0;
     return;
   }
-  const [mb, connects, mtu, offload] = [Number(values.mb), Number(values.connects), Number(values.mtu), values.offload === 'on'];
+  const [mb, connects, mtu, offload, rounds] = [Number(values.mb), Number(values.connects), Number(values.mtu), values.offload === 'on', Number(values.rounds)];
+  if (!Number.isInteger(rounds) || rounds < 1) throw new RangeError(`--rounds must be a positive integer, got '${values.rounds}'`);
+  const warmMb = Number(values['warm-mb']);
+  if (!Number.isInteger(warmMb) || warmMb < 0) throw new RangeError(`--warm-mb must be a non-negative integer, got '${values['warm-mb']}'`);
   const raw = kind !== 'tap' ? await rawRates(Number(values.seconds)) : null;
   const kinds = kind === 'all' ? (['tun', 'tap'] as const) : [kind];
-  const runs: Record<string, Record<string, number>> = {};
-  for (const k of kinds) runs[k] = await tcp(mb, connects, mtu, k, offload);
-  const ref = kind === 'all' ? await veth(mb, connects, mtu) : null;
+  const envs: Env[] = [];
+  const runs: Record<string, Record<string, number | number[]>> = {};
+  let ref: Record<string, number | number[]> | null = null;
+  let floor: Record<string, number | number[]> | null = null;
+  let floorSkipped: string | null = null;
+  try {
+    for (const k of kinds) envs.push(await synackEnv(k, mtu, offload));
+    if (kind === 'all') envs.push(await vethEnv(mtu));
+    if (kind === 'all') {
+      floorSkipped = synResponderUnavailableReason();
+      if (floorSkipped === null) envs.push(await floorEnv());
+    }
+    const figs = await measureRounds(envs, mb, connects, rounds, warmMb);
+    for (const e of envs) {
+      const s = summary(e, figs.get(e)!, mb, mtu, rounds);
+      if (e.name === 'veth') ref = s;
+      else if (e.name === 'floor') floor = s;
+      else runs[e.name] = s;
+    }
+  } finally {
+    for (const e of envs) e.close();
+  }
   const vs = ref === null ? null : Object.fromEntries(kinds.map((k) => [k, ratios(runs[k]!, ref)]));
   // `tcp` stays the first kind's figures (what `npm run bench` has always read).
-  const result = { kind, offload, raw, tcp: runs[kinds[0]!]!, tap: runs.tap ?? null, veth: ref, vsVeth: vs };
+  const floorVsVeth = floor !== null && ref !== null ? Math.round(((floor.connectMedianUs as number) / (ref.connectMedianUs as number)) * 100) / 100 : null;
+  const result = { kind, offload, rounds, raw, tcp: runs[kinds[0]!]!, tap: runs.tap ?? null, veth: ref, vsVeth: vs, floor: floor ?? (floorSkipped === null ? null : { skipped: floorSkipped }), floorVsVeth };
   if (values.json) {
     console.log(JSON.stringify(result, null, 2));
     return;
@@ -351,7 +509,7 @@ async function main(): Promise<void> {
     const t = runs[k]!;
     const x = vs?.[k];
     const ratio = (v: number | undefined): string => (v === undefined ? '' : ` (${v}× veth)`);
-    console.log(`TCP against the kernel over ${k.toUpperCase()} (MTU ${t.mtu}, ${t.mb} MiB, offloads ${offload ? 'on' : 'off'}):`);
+    console.log(`TCP against the kernel over ${k.toUpperCase()} (MTU ${t.mtu}, ${t.mb} MiB, offloads ${offload ? 'on' : 'off'}, medians of ${rounds} interleaved rounds):`);
     console.log(`  synack → kernel (curl GET /bytes/N):   ${t.downMbitPerSec} Mbit/s${ratio(x?.downVsVeth)}`);
     console.log(`  kernel → synack (node:net → discard):  ${t.upMbitPerSec} Mbit/s${ratio(x?.upVsVeth)}`);
     console.log(`Connection setup (${t.connects} sequential connects):`);
@@ -359,10 +517,14 @@ async function main(): Promise<void> {
     console.log(`  synack → kernel: median ${t.outConnectMedianUs} µs, p99 ${t.outConnectP99Us} µs${ratio(x?.outConnectVsVeth)}`);
   }
   if (ref !== null) {
-    console.log(`The kernel against itself over veth (MTU ${ref.mtu}, ${ref.mb} MiB):`);
+    console.log(`The kernel against itself over veth (MTU ${ref.mtu}, ${ref.mb} MiB, the same rounds):`);
     console.log(`  download (curl GET /bytes/N): ${ref.downMbitPerSec} Mbit/s; upload (node:net → discard): ${ref.upMbitPerSec} Mbit/s`);
     console.log(`  connect: median ${ref.connectMedianUs} µs, p99 ${ref.connectP99Us} µs`);
   }
+  if (floor !== null) {
+    console.log(`The floor: a C program answering SYNs on a TUN device (bench/tun-floor.ts), the same rounds:`);
+    console.log(`  connect: median ${floor.connectMedianUs} µs, p99 ${floor.connectP99Us} µs (${floorVsVeth}× veth)`);
+  } else if (floorSkipped !== null) console.log(`The floor (C SYN responder): skipped: ${floorSkipped}`);
 }
 
 void main();
