@@ -229,12 +229,14 @@ export class SocketLayer {
     // bytes the SYN took), then the rest goes as any write.
     const conn = sock;
     let rest: Outcome | null = null;
+    fo.writePending = len > copied;
     return {
       poll: () => {
         if (rest === null) {
           const st = conn.state;
           if ((st === 'SYN_SENT' || st === 'SYN_RECEIVED') && s.soError === null) return null;
           s.connecting = false;
+          fo.writePending = false;
           const err = s.takeError();
           if (err !== null) return fail(err);
           rest = plus(this.write(s, len - copied, flags & ~S.MSG_FASTOPEN!), copied);

@@ -5,13 +5,13 @@ import { type Instant } from '../time.js';
 import { ACK, FIN, RST, SYN, type TcpRepr } from '../wire/tcp-repr.js';
 import { type Connection } from './connection.js';
 import { processFin, replyRst } from './input.js';
-import { receiveText } from './receiver.js';
+import { enterQuickAck, receiveText } from './receiver.js';
 import { Timer } from './timers.js';
 import { setTs } from './clock.js';
 import { Work } from './work.js';
 import { ackNewData, armRetransmit, scratchFor } from './sender.js';
 import { bump } from '../mib.js';
-import { cacheSet, cookieOf, synDataSpace, writeCookie } from './fastopen.js';
+import { cacheSet, cookieOf, noCookie, synDataSpace, writeCookie } from './fastopen.js';
 
 /** RFC 9293 §3.10.7.3: a segment arrives in SYN_SENT. */
 export function synSentInput(c: Connection, now: Instant, seg: TcpRepr): void {
@@ -44,8 +44,13 @@ export function synSentInput(c: Connection, now: Instant, seg: TcpRepr): void {
   if (hasAck) {
     ackNewData(c, now, seg);
     established(c, now, 'rcv SYN,ACK: snd ACK');
-    c.pending |= Work.ACK;
-    fastOpenSynAck(c, now, seg);
+    if (fastOpenSynAck(c, now, seg)) {
+      // LINUX tcp_rcv_synsent_state_process: "Save one ACK. Data will be ready after several
+      // ticks, if write_pending is set": the write's data will carry it; the ACK waits up to
+      // TCP_DELACK_MAX, in quick-ACK mode.
+      enterQuickAck(c);
+      c.timers.set(Timer.DELAYED_ACK, now + c.config.delAckMax);
+    } else c.pending |= Work.ACK;
     if (seg.payload.length > 0) receiveText(c, now, c.rcv.rcvNxt, seg.payload);
     if (seg.flags & FIN && seqAdd(seg.seq, 1 + seg.payload.length) === c.rcv.rcvNxt) processFin(c, now);
   } else {
@@ -208,16 +213,20 @@ function writeSynData(c: Connection, out: TcpRepr): number {
  * RFC 7413 §4.1.2, LINUX tcp_rcv_fastopen_synack: a SYN-ACK answering our Fast Open SYN. Its
  * cookie and MSS go to the cache; SYN data it did not acknowledge goes again at once, as the
  * first data of the connection (TCPFastOpenActiveFail); fully acknowledged data counts as
- * TCPFastOpenActive.
+ * TCPFastOpenActive. True when the handshake's ACK may wait for a pending write's data.
  */
-function fastOpenSynAck(c: Connection, now: Instant, seg: TcpRepr): void {
+function fastOpenSynAck(c: Connection, now: Instant, seg: TcpRepr): boolean {
   const fo = c.fastOpen;
-  if (fo === null || !fo.active) return;
-  const cookie = cookieOf(seg);
+  if (fo === null || !fo.active) return false;
+  // LINUX tcp_rcv_fastopen_synack: a cookie our SYN did not ask for (no Fast Open option in it:
+  // tcp_syn_options left tp->syn_fastopen 0) is ignored, not cached.
+  const cookie = fo.noCookie ? noCookie() : cookieOf(seg);
   const dataUnacked = fo.synData > 0 && seqLt(c.snd.sndUna, seqAdd(c.snd.iss, 1 + fo.synData));
   let synDrop = false;
   let tryExp = 0;
-  if (c.snd.totalRetrans > 0) {
+  if (fo.noCookie) {
+    // (unsolicited: nothing learned)
+  } else if (c.snd.totalRetrans > 0) {
     // The SYN timed out: the server presumably saw only the plain retransmitted SYN.
     synDrop = cookie.len < 0 && dataUnacked;
   } else if (cookie.len < 0 && fo.synData === 0) {
@@ -229,12 +238,13 @@ function fastOpenSynAck(c: Connection, now: Instant, seg: TcpRepr): void {
   if (dataUnacked) {
     bump(c.mib, 'TCPFastOpenActiveFail');
     c.snd.sndNxt = c.snd.sndUna; // go back: the unacknowledged SYN data is sent again now
-    return;
+    return false;
   }
   if (fo.synData > 0) {
     fo.synDataAcked = true;
     bump(c.mib, 'TCPFastOpenActive');
   }
+  return fo.writePending;
 }
 
 /** LINUX tcp_check_req: a retransmitted SYN (same ISN) in SYN_RECEIVED gets the SYN-ACK again. */

@@ -13,7 +13,7 @@ import { Timer } from './timers.js';
 import { Work } from './work.js';
 import { assertNever } from './state.js';
 import { bump } from '../mib.js';
-import { fillAck, challengeAck } from './receiver.js';
+import { fillAck, challengeAck, replySent } from './receiver.js';
 import { tsClock } from './clock.js';
 import { CwndValidation, cwndValidate } from './cwnd-validate.js';
 import { clampToRecord, endsRecord } from './records.js';
@@ -68,6 +68,8 @@ export class Sender {
   totalRetrans = 0;
   /** When data was last sent (LINUX tp->lsndtime; set at establishment): the idle clock. */
   lsndtime: Instant = 0;
+  /** The end of the last small (less than a full MSS) segment sent (LINUX tp->snd_sml, Nagle). */
+  sndSml: SeqNum;
 
   /** The congestion-control algorithm's window (congestion/, chosen by config.congestionControl). */
   readonly cc: CongestionControl;
@@ -92,6 +94,7 @@ export class Sender {
     this.sndUna = iss;
     this.sndNxt = iss;
     this.sndMax = iss;
+    this.sndSml = iss;
     this.sndBufSeq = seqAdd(iss, 1);
     this.sendBuf = new ByteRing(config.sendBuffer);
     this.rtt = new RttEstimator(config.initialRto, config.minRto, config.maxRto);
@@ -333,10 +336,14 @@ export function sendData(c: Connection, now: Instant, out: TcpRepr): boolean {
     // the largest window the peer offered (§3.8.6.2.1).
     if (!lastOfQueue && !recordEnd && len < c.snd.maxSndWnd / 2) return false;
     // Nagle: one small segment in flight at a time, unless TCP_NODELAY or it carries the FIN.
+    // Linux holds a small segment back only while an earlier small segment is unacknowledged
+    // (LINUX tcp_nagle_check / tcp_minshall_check, Minshall's variant): full-sized segments in
+    // flight do not hold back the small end of a write.
     // (A Fast Open child's SYN-ACK is not data in flight: LINUX sends it from the request sock,
     // so the child's packets_out is 0 and tcp_nagle_test lets its first small write out.)
     const synAckOnly = c.state === 'SYN_RECEIVED' && c.snd.inFlight <= 1;
-    if (lastOfQueue && !c.config.noDelay && c.snd.inFlight > 0 && !synAckOnly && !(mayFin && c.snd.finQueued)) return false;
+    const smallInFlight = seqGt(c.snd.sndSml, c.snd.sndUna) && !seqGt(c.snd.sndSml, c.snd.sndNxt);
+    if (lastOfQueue && !c.config.noDelay && c.snd.inFlight > 0 && smallInFlight && !synAckOnly && !(mayFin && c.snd.finQueued)) return false;
   }
   let flags = ACK;
   // PSH where Linux's would be: on the end of what the user wrote (LINUX tcp_push marks the
@@ -371,9 +378,12 @@ export function sendData(c: Connection, now: Instant, out: TcpRepr): boolean {
     // RFC 6675 §2 HighRxt, as the other retransmission paths keep it: without this the pipe
     // never counted go-back retransmissions and recovery sent a storm of tiny segments.
     if (c.sackEnabled && seqGt(end, c.snd.rec.sb.highRxt)) c.snd.rec.sb.highRxt = end;
-  } else if (c.snd.rttStart === NEVER && !c.tsEnabled) {
-    c.snd.rttSeq = c.snd.sndNxt;
-    c.snd.rttStart = now;
+  } else {
+    if (len > 0 && len < mss) c.snd.sndSml = end; // LINUX tcp_minshall_update
+    if (c.snd.rttStart === NEVER && !c.tsEnabled) {
+      c.snd.rttSeq = c.snd.sndNxt;
+      c.snd.rttStart = now;
+    }
   }
   if (c.snd.sndUna === c.snd.sndMax) c.snd.unackedSince = now; // the oldest outstanding data starts now
   c.snd.sndNxt = end;
@@ -450,6 +460,7 @@ export function slowStartAfterIdleCheck(c: Connection, now: Instant): void {
 function dataSent(c: Connection, now: Instant, flight: number): void {
   if (flight === 0) c.snd.cc.onIdle?.('txStart', now - c.snd.lsndtime, now);
   c.snd.lsndtime = now;
+  replySent(c, now);
 }
 
 /** A retransmission in the Loss state up to `end`: rxtEnd and the first retransmission's time. */
