@@ -19,7 +19,7 @@ import { buildFrame, encodeOptions, flagBits, fragmentError, joinSegments, parse
 import { parseScript, PacketdrillSyntaxError } from './parser.js';
 import { runCommand } from './shell.js';
 import { isBlocked, SocketLayer, type Blocked, type PdSocket, type SysResult } from './sockets.js';
-import { checkResult, ScriptError, startEpollWait, startPoll, startSyscall, type SyscallEnv } from './syscalls.js';
+import { checkResult, returnsFd, ScriptError, startEpollWait, startPoll, startSyscall, type SyscallEnv } from './syscalls.js';
 import { SynackError } from '../errors.js';
 
 export interface RunOptions {
@@ -227,7 +227,7 @@ export class Interpreter {
   private completeCall(ev: SyscallEvent, r: SysResult, check: ((r: SysResult) => string | null) | undefined, end: number): void {
     const bad = checkResult(ev, r, this.defines) ?? check?.(r) ?? null;
     if (bad !== null) throw new Failure(`runtime error in ${ev.name} call: ${bad}`, ev.line);
-    if ((ev.name === 'socket' || ev.name === 'accept' || ev.name === 'accept4') && r.ret >= 0 && ev.result.type === 'int' && ev.result.value !== r.ret) {
+    if (returnsFd(ev.name) && r.ret >= 0 && ev.result.type === 'int' && ev.result.value !== r.ret) {
       this.env.fdMap.set(ev.result.value, r.ret);
     }
     const t = this.tol(end);

@@ -332,12 +332,20 @@ export function startEpollWait(ev: SyscallEvent, env: SyscallEnv, now: () => num
   };
 }
 
+/**
+ * The calls packetdrill checks with CHECK_FD: any fd will do, and the script's number becomes a
+ * name for the live one (run_system_call.c: socket, accept, epoll_create, open).
+ */
+export function returnsFd(name: string): boolean {
+  return name === 'socket' || name === 'accept' || name === 'accept4' || name === 'epoll_create' || name === 'epoll_create1';
+}
+
 /** packetdrill's end_syscall checks: return value, then errno. */
 export function checkResult(ev: SyscallEvent, r: SysResult, defines: Record<string, string>): string | null {
   if (ev.result.type === 'ellipsis') return null;
   const expected = intOf(ev.result, defines);
   const errText = r.errno !== undefined ? describeErrno(r.errno) : '0 (Success)';
-  const fdCall = ev.name === 'socket' || ev.name === 'accept' || ev.name === 'accept4';
+  const fdCall = returnsFd(ev.name);
   if (fdCall && expected >= 0) {
     if (r.ret < 0) return `Expected non-negative result but got ${r.ret} with errno ${errText}`;
   } else if (r.ret !== expected) {
