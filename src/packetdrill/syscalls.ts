@@ -222,6 +222,8 @@ export function startSyscall(ev: SyscallEvent, env: SyscallEnv): CallOutcome {
     case 'recv': case 'recvfrom': return { outcome: L.read(s, n(2), optN(3, 0)) };
     case 'readv': return { outcome: L.read(s, iovLen(ev.args[1], env), 0) };
     case 'recvmsg': {
+      // The error queue holds Linux-only notices (SO_ZEROCOPY completions, SO_TIMESTAMPING).
+      if (optN(2, 0) & SYMBOLS.MSG_ERRQUEUE!) throw new ScriptError('recvmsg MSG_ERRQUEUE (zerocopy completion notices) is not supported by synack');
       const outcome = L.read(s, iovLen(ev.args[1], env), optN(2, 0));
       const m = ev.args[1];
       const control = m?.type === 'msghdr' ? m.control : null;
@@ -230,7 +232,6 @@ export function startSyscall(ev: SyscallEvent, env: SyscallEnv): CallOutcome {
     case 'write': return { outcome: L.write(s, n(2), 0) };
     case 'send': case 'sendto': {
       const flags = optN(3, 0);
-      if (flags & SYMBOLS.MSG_ZEROCOPY!) throw new ScriptError('MSG_ZEROCOPY is not supported by synack');
       if (flags & SYMBOLS.MSG_FASTOPEN!) return { outcome: L.fastOpenWrite(s, fastOpenTarget(ev.args[4], env), n(2), flags) };
       return { outcome: L.write(s, n(2), flags) };
     }
