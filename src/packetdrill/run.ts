@@ -227,7 +227,8 @@ export class Interpreter {
   private completeCall(ev: SyscallEvent, r: SysResult, check: ((r: SysResult) => string | null) | undefined, end: number): void {
     const bad = checkResult(ev, r, this.defines) ?? check?.(r) ?? null;
     if (bad !== null) throw new Failure(`runtime error in ${ev.name} call: ${bad}`, ev.line);
-    if (returnsFd(ev.name) && r.ret >= 0 && ev.result.type === 'int' && ev.result.value !== r.ret) {
+    if (returnsFd(ev.name) && r.ret >= 0 && ev.result.type === 'int') {
+      // (Identity too: a script number reused for a new socket must not keep naming the old one.)
       this.env.fdMap.set(ev.result.value, r.ret);
     }
     const t = this.tol(end);

@@ -42,6 +42,7 @@ export function synSentInput(c: Connection, now: Instant, seg: TcpRepr): void {
   c.snd.sndWl1 = seg.seq;
   c.snd.sndWl2 = seg.ack;
   if (hasAck) {
+    c.snd.delivered++; // the SYN (LINUX tcp_clean_rtx_queue; SYN data goes with it, tcp_rcv_fastopen_synack)
     ackNewData(c, now, seg);
     established(c, now, 'rcv SYN,ACK: snd ACK');
     if (fastOpenSynAck(c, now, seg)) {
@@ -280,6 +281,7 @@ export function synReceivedAck(c: Connection, now: Instant, seg: TcpRepr): boole
   snd.maxSndWnd = Math.max(snd.maxSndWnd, snd.sndWnd);
   snd.sndWl1 = seg.seq;
   snd.sndWl2 = seg.ack;
+  c.snd.delivered++; // LINUX tcp_rcv_state_process: "SYN-ACK delivery isn't tracked in tcp_ack"
   ackNewData(c, now, seg);
   established(c, now, c.passive ? 'rcv ACK of SYN' : 'rcv SYN,ACK (simultaneous open)');
   return true;

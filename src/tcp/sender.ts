@@ -68,6 +68,11 @@ export class Sender {
   totalRetrans = 0;
   /** When data was last sent (LINUX tp->lsndtime; set at establishment): the idle clock. */
   lsndtime: Instant = 0;
+  /**
+   * Segments delivered, cumulatively or selectively acknowledged, the handshake counting one
+   * (LINUX tp->delivered, tcpi_delivered).
+   */
+  delivered = 0;
   /** The end of the last small (less than a full MSS) segment sent (LINUX tp->snd_sml, Nagle). */
   sndSml: SeqNum;
 
@@ -235,6 +240,9 @@ export function ackNewData(c: Connection, now: Instant, seg: TcpRepr, delivered 
   if (seqGt(ack, c.snd.sndNxt)) c.snd.sndNxt = ack; // after a go-back, an ACK can pass SND.NXT
   const dataEnd = seqAdd(c.snd.sndBufSeq, c.snd.sendBuf.length);
   const dataAcked = seqDiff(seqMin(ack, dataEnd), c.snd.sndBufSeq);
+  // Without SACK there are no per-segment records (rack.ts counts them with SACK): whole
+  // segments' worth of what this ACK took. (A Fast Open SYN's data is the SYN's packet.)
+  if (!c.sackEnabled && dataAcked > 0 && c.state !== 'SYN_SENT') c.snd.delivered += Math.ceil(dataAcked / c.effMss);
   if (dataAcked > 0) {
     c.snd.sendBuf.consume(dataAcked);
     c.snd.sndBufSeq = seqAdd(c.snd.sndBufSeq, dataAcked);
@@ -370,7 +378,7 @@ export function sendData(c: Connection, now: Instant, out: TcpRepr): boolean {
   if (len > 0) dataSent(c, now, flight);
   prrSent(c, len);
   const end = seqAdd(c.snd.sndNxt, len + (fin ? 1 : 0));
-  if (c.sackEnabled) c.snd.rec.rack.onSend(c.snd.sndNxt, end, now); // RFC 8985 §6.2 step 1
+  if (c.sackEnabled) c.snd.rec.rack.onSend(c.snd.sndNxt, end, now, retransmission); // RFC 8985 §6.2 step 1
   if (retransmission) {
     bump(c.mib, 'RetransSegs');
     c.snd.totalRetrans++;
@@ -511,7 +519,7 @@ export function retransmitAt(c: Connection, now: Instant, out: TcpRepr, seq: num
   fillAck(c, now, out);
   if (len > 0) dataSent(c, now, flightForSend(c));
   prrSent(c, len);
-  if (c.sackEnabled) c.snd.rec.rack.onSend(seq, seqAdd(seq, len + (fin ? 1 : 0)), now); // RFC 8985 §6.2 step 1
+  if (c.sackEnabled) c.snd.rec.rack.onSend(seq, seqAdd(seq, len + (fin ? 1 : 0)), now, true); // RFC 8985 §6.2 step 1
   bump(c.mib, 'RetransSegs');
   c.snd.totalRetrans++;
   const end = seqAdd(seq, len + (fin ? 1 : 0));
