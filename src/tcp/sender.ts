@@ -367,7 +367,7 @@ export function sendData(c: Connection, now: Instant, out: TcpRepr): boolean {
   // The persist timer's window-filling send (nothing in flight) carries PSH too (LINUX
   // tcp_write_wakeup); a loss probe's new segment is sent like any other (tcp_write_xmit).
   const wakeup = force && c.snd.inFlight === 0;
-  if (len > 0 && (lastOfQueue || recordEnd || wakeup || (!retransmission && c.snd.tsoLeft === 0 && c.snd.tsoSegs > 1))) flags |= PSH;
+  if (len > 0 && (lastOfQueue || recordEnd || wakeup || (!retransmission && c.snd.tsoLeft === 0 && c.snd.tsoSegs > 1) || (retransmission && endsSynData(c, seqAdd(c.snd.sndNxt, len))))) flags |= PSH;
   const fin = mayFin && c.snd.finQueued && lastOfQueue && len + 1 <= usable;
   if (fin) flags |= FIN;
   if (len === 0 && !fin) return false;
@@ -471,6 +471,16 @@ function dataSent(c: Connection, now: Instant, flight: number): void {
   replySent(c, now);
 }
 
+/**
+ * A retransmission ending where a Fast Open SYN's data ended carries PSH, as that data's own
+ * packet did (LINUX tcp_send_syn_data queues it with TCPHDR_ACK | TCPHDR_PSH, and a
+ * retransmission keeps its packet's flags).
+ */
+function endsSynData(c: Connection, end: SeqNum): boolean {
+  const fo = c.fastOpen;
+  return fo !== null && fo.synData > 0 && end === seqAdd(c.snd.iss, 1 + fo.synData);
+}
+
 /** A retransmission in the Loss state up to `end`: rxtEnd and the first retransmission's time. */
 function lossRetransmitted(rec: Recovery, end: SeqNum, now: Instant): void {
   if (seqGt(end, rec.rxtEnd)) rec.rxtEnd = end;
@@ -514,7 +524,7 @@ export function retransmitAt(c: Connection, now: Instant, out: TcpRepr, seq: num
     c.snd.rec.undoRetrans++;
     if (c.sackEnabled && c.snd.rec.rack.rxtCount++ === 0) c.snd.rec.rack.rxtFirst = now;
   }
-  out.flags = ACK | (fin ? FIN : 0) | (len > 0 && (len === avail || endsRecord(c, seqAdd(seq, len))) ? PSH : 0);
+  out.flags = ACK | (fin ? FIN : 0) | (len > 0 && (len === avail || endsRecord(c, seqAdd(seq, len)) || endsSynData(c, seqAdd(seq, len))) ? PSH : 0);
   out.payload = len > 0 ? c.snd.sendBuf.view(off, len, scratchFor(c, len)) : out.payload;
   fillAck(c, now, out);
   if (len > 0) dataSent(c, now, flightForSend(c));
