@@ -13,7 +13,8 @@ import type { Link } from '../link/link.js';
 import { Stack } from '../stack/stack.js';
 import type { Connection } from '../tcp/connection.js';
 import { formatPacket } from '../wire/format.js';
-import type { Event, PacketEvent, Script, SyscallEvent, TcpPacket } from './ast.js';
+import type { Event, IcmpPacket, PacketEvent, Script, SyscallEvent, TcpPacket } from './ast.js';
+import { buildIcmpFrame } from './icmp-inject.js';
 import { runCode, tcpInfo } from './code.js';
 import { buildFrame, encodeOptions, flagBits, fragmentError, joinSegments, parseLive, verifyOutbound, timestampOf, type Live } from './packets.js';
 import { parseScript, PacketdrillSyntaxError } from './parser.js';
@@ -143,6 +144,8 @@ export class Interpreter {
     // Upstream's run_all.py passes each variant the Fast Open cookie of its default addresses
     // under the defaults.sh key (a1a1a1a1-b2b2b2b2-c3c3c3c3-d4d4d4d4), as -D TFO_COOKIE.
     this.defines.TFO_COOKIE ??= v6 ? 'c1d1e9742a47a9bc' : '3021b9d889017eeb';
+    // And, for IPv4, -D CODE=host_unreachable (the ICMP code the Fast Open ICMP scripts send).
+    if (!v6) this.defines.CODE ??= 'host_unreachable';
     this.local = this.cfg.get('local_ip') ?? (v6 ? 'fd3d:a0b:17d6::1' : '192.168.0.1');
     this.remote = this.cfg.get('remote_ip') ?? (v6 ? 'fd3d:fa7b:d17d::1' : '192.0.2.1');
     const mtu = num('mtu', 1500);
@@ -349,6 +352,7 @@ export class Interpreter {
   // ------------------------------------------------------------------ packets
 
   private inbound(ev: PacketEvent): void {
+    if (ev.protocol === 'icmp') return this.inboundIcmp(ev);
     if (ev.protocol !== 'tcp') throw new Failure(`${ev.protocol} packets are not supported`, ev.line, true);
     if (ev.encaps.length > 0) throw new Failure('encapsulated packets are not supported', ev.line, true);
     const flags = flagBits(ev.flags);
@@ -387,6 +391,21 @@ export class Interpreter {
       seq: (ev.seqStart + seqOffset) >>> 0, ack: (flags & 0x10) !== 0 ? ((ev.ack ?? 0) + ackOffset) >>> 0 : 0,
       flags, window: ev.win ?? 0, urg: ev.urg ?? 0, optBytes, payloadLen: ev.payloadLen,
     });
+    this.opts.verbose?.(`${fmtTime(this.now)} < ${formatPacket(frame)}`);
+    this.stack.input(frame);
+    this.pollPending();
+  }
+
+  /** An ICMP error quoting one of our segments to the socket under test's peer. */
+  private inboundIcmp(ev: IcmpPacket): void {
+    const sut = this.sut;
+    if (sut === null || sut.remotePort === undefined) throw new Failure('an ICMP packet before any connection', ev.line, true);
+    const code = ev.icmpCode === null ? null : (this.defines[ev.icmpCode] ?? ev.icmpCode);
+    const frame = buildIcmpFrame({ ...ev, icmpCode: code }, {
+      local: this.local, remote: this.remote, localPort: sut.localPort, remotePort: sut.remotePort,
+      seqOffset: sut.localIsnLive === null ? 0 : sut.localIsnLive,
+    });
+    if (typeof frame === 'string') throw new Failure(frame, ev.line, true);
     this.opts.verbose?.(`${fmtTime(this.now)} < ${formatPacket(frame)}`);
     this.stack.input(frame);
     this.pollPending();
