@@ -71,6 +71,15 @@ function mtuReduced(c: Connection, pmtu: number, now: number): void {
   const mss = pmtu - (c.ipv6 ? 40 : 20) - 20;
   if (mss >= c.pathMss) return;
   c.pathMss = mss;
+  if (c.state === 'SYN_SENT' && (c.fastOpen?.synData ?? 0) > 0) {
+    // LINUX tcp_simple_retransmit: "a fastopen SYN request ... we can assume that the fastopen SYN
+    // was lost": the SYN goes again at once, without its data (a retransmitted SYN never
+    // carries any), announcing the smaller MSS; the data follows the SYN-ACK.
+    c.snd.sndNxt = c.snd.sndUna;
+    c.snd.rttStart = NEVER;
+    armRetransmit(c, now);
+    return;
+  }
   if (c.state === 'SYN_SENT' || c.state === 'SYN_RECEIVED') return;
   // tcp_simple_retransmit: segments larger than the new MSS are lost; resend from SND.UNA now,
   // without reducing the congestion window (the loss was not congestion).

@@ -148,7 +148,7 @@ export function writeSyn(c: Connection, now: Instant, out: TcpRepr): void {
   out.seq = c.snd.iss;
   out.flags = (synAck ? SYN | ACK : SYN) | synEcnFlags(c, synAck);
   out.window = initialWindow(c);
-  out.mss = c.advMss;
+  out.mss = Math.min(c.advMss, c.pathMss); // LINUX tcp_advertise_mss: no more than the path allows
   if (synAck) {
     // Answer only with what the peer offered (RFC 7323 §2.2, §3.2; RFC 2018 §2).
     out.ack = c.rcv.rcvNxt;
