@@ -502,7 +502,8 @@ export class Interpreter {
     if (sut === null) return p;
     // packetdrill's remote_seq_live_to_script_offset: our ACK of anything after the peer's SYN
     // is written relative to its ISN.
-    const ack = (p.flags & 0x02) !== 0 ? p.ack : (p.ack - (sut.remoteIsn ?? 0)) >>> 0;
+    // (Only with the ACK bit: tcp_convert_seq_number leaves a RST's zero ack field alone.)
+    const ack = (p.flags & 0x02) !== 0 || (p.flags & 0x10) === 0 ? p.ack : (p.ack - (sut.remoteIsn ?? 0)) >>> 0;
     if (sut.localIsnLive === null) return { ...p, ack };
     // packetdrill's local_seq_live_to_script_offset (see ackOffset above).
     return { ...p, ack, seq: (p.seq - sut.localIsnLive + ((p.flags & 0x02) !== 0 ? sut.localIsnScript : 0)) >>> 0 };

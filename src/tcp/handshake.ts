@@ -7,7 +7,7 @@ import { type Connection } from './connection.js';
 import { processFin, replyRst } from './input.js';
 import { enterQuickAck, receiveText } from './receiver.js';
 import { Timer } from './timers.js';
-import { setTs } from './clock.js';
+import { setTs, tsBefore, tsClock } from './clock.js';
 import { Work } from './work.js';
 import { ackNewData, armRetransmit, scratchFor } from './sender.js';
 import { bump } from '../mib.js';
@@ -18,6 +18,15 @@ export function synSentInput(c: Connection, now: Instant, seg: TcpRepr): void {
   const hasAck = (seg.flags & ACK) !== 0;
   // First: the ACK must acknowledge our SYN and nothing beyond: ISS < SEG.ACK =< SND.NXT.
   if (hasAck && (seqLe(seg.ack, c.snd.iss) || seqGt(seg.ack, c.snd.sndMax))) {
+    if (!(seg.flags & RST)) replyRst(c, seg);
+    return;
+  }
+  // LINUX tcp_rcv_synsent_state_process: an ACK whose timestamp echo is not one of our SYNs'
+  // (between the first SYN's and now) is repelled with a reset, and the connect goes on
+  // (PAWSActiveRejected; RFC 7323 §4.3 "ACK of a SYN must echo").
+  if (hasAck && c.config.timestamps && seg.hasTimestamp && seg.tsEcr !== 0 &&
+      (tsBefore(seg.tsEcr, tsClock(c, c.snd.lsndtime)) || tsBefore(tsClock(c, now), seg.tsEcr))) {
+    bump(c.mib, 'PAWSActive');
     if (!(seg.flags & RST)) replyRst(c, seg);
     return;
   }
@@ -179,6 +188,7 @@ export function writeSyn(c: Connection, now: Instant, out: TcpRepr): void {
     writeCookie(out, c.fastOpen.cookie);
     if (!synAck && c.fastOpen.withData) synData = writeSynData(c, out);
   }
+  if (!retransmission && !synAck) c.snd.lsndtime = now; // the first SYN's time (LINUX retrans_stamp), until ESTABLISHED
   if (retransmission) {
     bump(c.mib, 'RetransSegs');
     c.snd.totalRetrans++;
