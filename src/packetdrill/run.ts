@@ -16,7 +16,7 @@ import { formatPacket } from '../wire/format.js';
 import type { Event, IcmpPacket, PacketEvent, Script, SyscallEvent, TcpPacket } from './ast.js';
 import { buildIcmpFrame } from './icmp-inject.js';
 import { runCode, tcpInfo } from './code.js';
-import { buildFrame, encodeOptions, flagBits, fragmentError, joinSegments, parseLive, verifyOutbound, timestampOf, type Live } from './packets.js';
+import { buildFrame, encodeOptions, flagBits, fragmentError, joinSegments, offsetSackBlocks, parseLive, verifyOutbound, timestampOf, type Live } from './packets.js';
 import { parseScript, PacketdrillSyntaxError } from './parser.js';
 import { CommandFailed, runCommand } from './shell.js';
 import { newToolState } from './shell-tools.js';
@@ -504,9 +504,11 @@ export class Interpreter {
     // is written relative to its ISN.
     // (Only with the ACK bit: tcp_convert_seq_number leaves a RST's zero ack field alone.)
     const ack = (p.flags & 0x02) !== 0 || (p.flags & 0x10) === 0 ? p.ack : (p.ack - (sut.remoteIsn ?? 0)) >>> 0;
-    if (sut.localIsnLive === null) return { ...p, ack };
+    const rIsn = sut.remoteIsn ?? 0;
+    const optBytes = rIsn === 0 || (p.flags & 0x02) !== 0 ? p.optBytes : offsetSackBlocks(p.optBytes, -rIsn);
+    if (sut.localIsnLive === null) return { ...p, ack, optBytes };
     // packetdrill's local_seq_live_to_script_offset (see ackOffset above).
-    return { ...p, ack, seq: (p.seq - sut.localIsnLive + ((p.flags & 0x02) !== 0 ? sut.localIsnScript : 0)) >>> 0 };
+    return { ...p, ack, optBytes, seq: (p.seq - sut.localIsnLive + ((p.flags & 0x02) !== 0 ? sut.localIsnScript : 0)) >>> 0 };
   }
 }
 

@@ -269,6 +269,8 @@ export class ConnFastOpen {
    * (LINUX sk_write_pending, raised by inet_wait_for_connect's writebias).
    */
   writePending = false;
+  /** Client: a simultaneous open's first SYN-ACK is due, our SYN's data still outstanding. */
+  simultaneousSynAck = false;
   /** Server: the TFO child has been accepted (LINUX inet_csk_accept clears fastopen_rsk->sk). */
   accepted = false;
   /** Client: the server's MSS remembered from an earlier connection (0: none). */

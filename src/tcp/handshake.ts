@@ -66,9 +66,13 @@ export function synSentInput(c: Connection, now: Instant, seg: TcpRepr): void {
   } else {
     // Simultaneous open (§3.10.7.3, Figure 8): SYN_RECEIVED, answer with SYN,ACK (same ISS).
     c.setState('SYN_RECEIVED', 'rcv SYN: snd SYN,ACK (simultaneous open)');
-    // Our SYN goes again, now with an ACK: a new segment, not a retransmission.
+    // Our SYN goes again, now with an ACK: a new segment, not a retransmission. (Data our Fast
+    // Open SYN carried stays outstanding: LINUX tcp_send_synack sends the SYN's own skb, the data
+    // being a separate one in the retransmission queue; the peer's SYN data is not taken.)
     c.snd.sndNxt = c.snd.iss;
-    c.snd.sndMax = c.snd.iss;
+    const fo = c.fastOpen;
+    if (fo !== null && fo.synData > 0) fo.simultaneousSynAck = true;
+    else c.snd.sndMax = c.snd.iss;
   }
 }
 
@@ -179,7 +183,9 @@ export function writeSyn(c: Connection, now: Instant, out: TcpRepr): void {
     if (c.config.windowScaling) out.wscale = c.config.wscale;
     if (c.config.timestamps) setTs(c, now, out, 0);
   }
-  const retransmission = seqGt(c.snd.sndMax, c.snd.iss);
+  const simultaneousSynData = synAck && c.fastOpen?.simultaneousSynAck === true;
+  if (simultaneousSynData) c.fastOpen!.simultaneousSynAck = false;
+  const retransmission = seqGt(c.snd.sndMax, c.snd.iss) && !simultaneousSynData;
   let synData = 0;
   // (The SYN-ACK of a simultaneous open carries no Fast Open option: LINUX tcp_send_synack.)
   if (c.fastOpen !== null && !retransmission && !(synAck && c.fastOpen.active)) {
@@ -200,7 +206,7 @@ export function writeSyn(c: Connection, now: Instant, out: TcpRepr): void {
   if (seqGt(c.snd.sndNxt, c.snd.sndMax)) c.snd.sndMax = c.snd.sndNxt;
   // LINUX tcp_fastopen_synack_timer → inet_rtx_syn_ack: a Fast Open child's timeout resends the
   // SYN-ACK alone; the data it sent stays outstanding for the retransmissions after the handshake.
-  if (synAck && retransmission && c.fastOpen?.child === true) c.snd.sndNxt = c.snd.sndMax;
+  if (synAck && ((retransmission && c.fastOpen?.child === true) || simultaneousSynData)) c.snd.sndNxt = c.snd.sndMax;
   if (!c.timers.isSet(Timer.RETRANSMIT)) armRetransmit(c, now);
   c.lastSend = now;
 }
