@@ -209,12 +209,13 @@ test('TCP_NODELAY: both small writes go at once', () => {
 
 test('sender SWS avoidance: no small segment into a small window while data remains; the override timer sends it', () => {
   const h = new Harness({ onlyA: true });
-  const { pc, c } = scriptedPeerConnection(h);
+  // The peer's first window takes exactly six full segments.
+  const { pc, c } = scriptedPeerConnection(h, { win: 6 * MSS });
   let from = h.segs.length;
   c.write(full(10_000));
   h.runFor(ms(15));
-  // Six full segments; the 1240-byte tail waits (Nagle: data in flight). As Linux sends them: a
-  // TSO packet of half the window (5 segments, PSH on its last), then one segment (no PSH).
+  // Six full segments; the 1240-byte tail waits (the peer's window is full). As Linux sends them:
+  // a TSO packet of 5 segments (PSH on its last), then one segment (no PSH).
   assert.deepEqual(h.wire(from), Array.from({ length: 6 }, (_, i) => `A ${i === 4 ? 'P.' : '.'} ${1 + i * MSS}:${1 + (i + 1) * MSS} ack 1`), h.dump());
   // The peer takes all of it but offers only 300 bytes: 300 < MSS, 300 < max window / 2, and 1240
   // bytes remain, so RFC 9293 §3.8.6.2.1 forbids sending them now.

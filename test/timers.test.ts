@@ -336,10 +336,8 @@ test('MSS: 536 when the peer\'s SYN has no MSS option', () => {
   assert.equal(s.snapshot().peerMss, 536);
   s.write(new Uint8Array(3000));
   h.runFor(sec(0.1));
-  // Five full segments at once; the 320-byte tail waits for an ACK (Nagle, RFC 9293 §3.7.4).
-  assert.deepEqual(pc.rx.filter((x) => x.len > 0).map((x) => x.len), [536, 536, 536, 536, 536]);
-  pc.send(ACK);
-  h.runFor(sec(0.1));
+  // Five full segments and the 320-byte tail at once (Nagle as Linux applies it, Minshall's
+  // variant: no earlier small segment is unacknowledged).
   assert.deepEqual(pc.rx.filter((x) => x.len > 0).map((x) => x.len), [536, 536, 536, 536, 536, 320]);
 });
 

@@ -114,6 +114,29 @@ export function parseRawOptions(b: Uint8Array): RawOption[] {
   return opts;
 }
 
+/**
+ * The options with each SACK block's edges moved by `delta` (packetdrill's offset_sack_blocks:
+ * an outbound segment's SACK blocks are written relative to the peer's ISN, as its ACK is).
+ */
+export function offsetSackBlocks(b: Uint8Array, delta: number): Uint8Array {
+  const out = b.slice();
+  for (let i = 0; i < out.length; ) {
+    const kind = out[i]!;
+    if (kind === 0 || kind === 1) {
+      i++;
+      continue;
+    }
+    const len = out[i + 1] ?? 0;
+    if (len < 2 || i + len > out.length) break;
+    if (kind === 5) {
+      const dv = new DataView(out.buffer, out.byteOffset + i + 2, len - 2);
+      for (let k = 0; k + 4 <= len - 2; k += 4) dv.setUint32(k, (dv.getUint32(k) + delta) >>> 0);
+    }
+    i += len;
+  }
+  return out;
+}
+
 /** A TCP/IP packet as seen on the wire (outbound) or about to be injected (inbound). */
 export interface Live {
   version: 4 | 6;

@@ -49,6 +49,12 @@ export interface Endpoint {
 export class PdSocket {
   nonblock = false;
   reuseAddr = false;
+  /**
+   * SO_ZEROCOPY (LINUX sock_setsockopt: the SOCK_ZEROCOPY flag), recorded and reported. A
+   * MSG_ZEROCOPY send puts the same bytes on the wire as any send, so it runs as one; the
+   * completion notices Linux then queues on the error queue (MSG_ERRQUEUE) are not emulated.
+   */
+  zeroCopy = false;
   bound: Endpoint | null = null;
   listener: Listener | null = null;
   sock: TcpSocket | null = null;

@@ -24,6 +24,16 @@ describe('packetdrill interpreter', () => {
     assert.equal(r.status, 'pass', r.message);
   });
 
+  it('takes the epoll fd a script names as a name for the live one (CHECK_FD), as socket\'s', () => {
+    // The live table reuses the closed fd 3; the script calls the epoll instance 7.
+    const r = run(`0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
++0 close(3) = 0
++0 epoll_create(1) = 7
++0 epoll_ctl(7, EPOLL_CTL_DEL, 7, {events=EPOLLIN, fd=7}) = -1 EINVAL (Invalid argument)
+`);
+    assert.equal(r.status, 'pass', r.message);
+  });
+
   it('reports a wrong flag with packetdrill words and the line', () => {
     const r = run(HANDSHAKE.replace('> P. 1:1001', '> F. 1:1001'));
     assert.equal(r.status, 'fail');

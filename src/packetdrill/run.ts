@@ -13,13 +13,15 @@ import type { Link } from '../link/link.js';
 import { Stack } from '../stack/stack.js';
 import type { Connection } from '../tcp/connection.js';
 import { formatPacket } from '../wire/format.js';
-import type { Event, PacketEvent, Script, SyscallEvent, TcpPacket } from './ast.js';
+import type { Event, IcmpPacket, PacketEvent, Script, SyscallEvent, TcpPacket } from './ast.js';
+import { buildIcmpFrame } from './icmp-inject.js';
 import { runCode, tcpInfo } from './code.js';
-import { buildFrame, encodeOptions, flagBits, fragmentError, joinSegments, parseLive, verifyOutbound, timestampOf, type Live } from './packets.js';
+import { buildFrame, encodeOptions, flagBits, fragmentError, joinSegments, offsetSackBlocks, parseLive, verifyOutbound, timestampOf, type Live } from './packets.js';
 import { parseScript, PacketdrillSyntaxError } from './parser.js';
-import { runCommand } from './shell.js';
+import { CommandFailed, runCommand } from './shell.js';
+import { newToolState } from './shell-tools.js';
 import { isBlocked, SocketLayer, type Blocked, type PdSocket, type SysResult } from './sockets.js';
-import { checkResult, ScriptError, startEpollWait, startPoll, startSyscall, type SyscallEnv } from './syscalls.js';
+import { checkResult, returnsFd, ScriptError, startEpollWait, startPoll, startSyscall, type SyscallEnv } from './syscalls.js';
 import { SynackError } from '../errors.js';
 
 export interface RunOptions {
@@ -103,6 +105,8 @@ export class Interpreter {
   readonly layer: SocketLayer;
   private readonly out: Live[] = [];
   private readonly output: string[] = [];
+  /** State the shell tools keep between commands (nstat's history). */
+  private readonly tools = newToolState();
   private readonly cfg = new Map<string, string | null>();
   private readonly defines: Record<string, string> = {};
   private readonly env: SyscallEnv;
@@ -140,6 +144,8 @@ export class Interpreter {
     // Upstream's run_all.py passes each variant the Fast Open cookie of its default addresses
     // under the defaults.sh key (a1a1a1a1-b2b2b2b2-c3c3c3c3-d4d4d4d4), as -D TFO_COOKIE.
     this.defines.TFO_COOKIE ??= v6 ? 'c1d1e9742a47a9bc' : '3021b9d889017eeb';
+    // And, for IPv4, -D CODE=host_unreachable (the ICMP code the Fast Open ICMP scripts send).
+    if (!v6) this.defines.CODE ??= 'host_unreachable';
     this.local = this.cfg.get('local_ip') ?? (v6 ? 'fd3d:a0b:17d6::1' : '192.168.0.1');
     this.remote = this.cfg.get('remote_ip') ?? (v6 ? 'fd3d:fa7b:d17d::1' : '192.0.2.1');
     const mtu = num('mtu', 1500);
@@ -227,7 +233,8 @@ export class Interpreter {
   private completeCall(ev: SyscallEvent, r: SysResult, check: ((r: SysResult) => string | null) | undefined, end: number): void {
     const bad = checkResult(ev, r, this.defines) ?? check?.(r) ?? null;
     if (bad !== null) throw new Failure(`runtime error in ${ev.name} call: ${bad}`, ev.line);
-    if ((ev.name === 'socket' || ev.name === 'accept' || ev.name === 'accept4') && r.ret >= 0 && ev.result.type === 'int' && ev.result.value !== r.ret) {
+    if (returnsFd(ev.name) && r.ret >= 0 && ev.result.type === 'int') {
+      // (Identity too: a script number reused for a new socket must not keep naming the old one.)
       this.env.fdMap.set(ev.result.value, r.ret);
     }
     const t = this.tol(end);
@@ -284,13 +291,14 @@ export class Interpreter {
     try {
       runCommand(text, {
         stack: this.stack, scriptDir: dirname(this.script.file), allowShell: this.opts.allowShell ?? false,
+        tools: this.tools,
         print: (l) => {
           this.output.push(l);
           this.opts.verbose?.(l);
         },
       }, init);
     } catch (e) {
-      if (e instanceof ScriptError) throw new Failure(e.message, line, true);
+      if (e instanceof ScriptError) throw new Failure(e.message, line, !(e instanceof CommandFailed));
       throw e;
     }
   }
@@ -344,6 +352,7 @@ export class Interpreter {
   // ------------------------------------------------------------------ packets
 
   private inbound(ev: PacketEvent): void {
+    if (ev.protocol === 'icmp') return this.inboundIcmp(ev);
     if (ev.protocol !== 'tcp') throw new Failure(`${ev.protocol} packets are not supported`, ev.line, true);
     if (ev.encaps.length > 0) throw new Failure('encapsulated packets are not supported', ev.line, true);
     const flags = flagBits(ev.flags);
@@ -382,6 +391,21 @@ export class Interpreter {
       seq: (ev.seqStart + seqOffset) >>> 0, ack: (flags & 0x10) !== 0 ? ((ev.ack ?? 0) + ackOffset) >>> 0 : 0,
       flags, window: ev.win ?? 0, urg: ev.urg ?? 0, optBytes, payloadLen: ev.payloadLen,
     });
+    this.opts.verbose?.(`${fmtTime(this.now)} < ${formatPacket(frame)}`);
+    this.stack.input(frame);
+    this.pollPending();
+  }
+
+  /** An ICMP error quoting one of our segments to the socket under test's peer. */
+  private inboundIcmp(ev: IcmpPacket): void {
+    const sut = this.sut;
+    if (sut === null || sut.remotePort === undefined) throw new Failure('an ICMP packet before any connection', ev.line, true);
+    const code = ev.icmpCode === null ? null : (this.defines[ev.icmpCode] ?? ev.icmpCode);
+    const frame = buildIcmpFrame({ ...ev, icmpCode: code }, {
+      local: this.local, remote: this.remote, localPort: sut.localPort, remotePort: sut.remotePort,
+      seqOffset: sut.localIsnLive === null ? 0 : sut.localIsnLive,
+    });
+    if (typeof frame === 'string') throw new Failure(frame, ev.line, true);
     this.opts.verbose?.(`${fmtTime(this.now)} < ${formatPacket(frame)}`);
     this.stack.input(frame);
     this.pollPending();
@@ -478,10 +502,13 @@ export class Interpreter {
     if (sut === null) return p;
     // packetdrill's remote_seq_live_to_script_offset: our ACK of anything after the peer's SYN
     // is written relative to its ISN.
-    const ack = (p.flags & 0x02) !== 0 ? p.ack : (p.ack - (sut.remoteIsn ?? 0)) >>> 0;
-    if (sut.localIsnLive === null) return { ...p, ack };
+    // (Only with the ACK bit: tcp_convert_seq_number leaves a RST's zero ack field alone.)
+    const ack = (p.flags & 0x02) !== 0 || (p.flags & 0x10) === 0 ? p.ack : (p.ack - (sut.remoteIsn ?? 0)) >>> 0;
+    const rIsn = sut.remoteIsn ?? 0;
+    const optBytes = rIsn === 0 || (p.flags & 0x02) !== 0 ? p.optBytes : offsetSackBlocks(p.optBytes, -rIsn);
+    if (sut.localIsnLive === null) return { ...p, ack, optBytes };
     // packetdrill's local_seq_live_to_script_offset (see ackOffset above).
-    return { ...p, ack, seq: (p.seq - sut.localIsnLive + ((p.flags & 0x02) !== 0 ? sut.localIsnScript : 0)) >>> 0 };
+    return { ...p, ack, optBytes, seq: (p.seq - sut.localIsnLive + ((p.flags & 0x02) !== 0 ? sut.localIsnScript : 0)) >>> 0 };
   }
 }
 

@@ -229,12 +229,14 @@ export class SocketLayer {
     // bytes the SYN took), then the rest goes as any write.
     const conn = sock;
     let rest: Outcome | null = null;
+    fo.writePending = len > copied;
     return {
       poll: () => {
         if (rest === null) {
           const st = conn.state;
           if ((st === 'SYN_SENT' || st === 'SYN_RECEIVED') && s.soError === null) return null;
           s.connecting = false;
+          fo.writePending = false;
           const err = s.takeError();
           if (err !== null) return fail(err);
           rest = plus(this.write(s, len - copied, flags & ~S.MSG_FASTOPEN!), copied);
@@ -381,6 +383,7 @@ export class SocketLayer {
           return ok(0, e === null ? 0 : Math.max(0, errnoNumber(e))); // SO_ERROR: the errno's number (every code, not a few)
         }
         case S.SO_REUSEADDR: return ok(0, s.reuseAddr ? 1 : 0);
+        case S.SO_ZEROCOPY: return ok(0, s.zeroCopy ? 1 : 0);
         case S.SO_KEEPALIVE: return ok(0, cfg.keepAlive ? 1 : 0);
         case S.SO_TYPE: return ok(0, S.SOCK_STREAM);
         case S.SO_ACCEPTCONN: return ok(0, s.listener !== null ? 1 : 0);
@@ -427,6 +430,11 @@ export class SocketLayer {
     if (level === S.SOL_SOCKET) {
       switch (name) {
         case S.SO_REUSEADDR: s.reuseAddr = num !== 0; return ok();
+        // LINUX sock_setsockopt SO_ZEROCOPY: TCP takes 0 or 1, anything else is EINVAL.
+        case S.SO_ZEROCOPY:
+          if (num < 0 || num > 1) return fail('EINVAL');
+          s.zeroCopy = num === 1;
+          return ok();
         case S.SO_REUSEPORT: return ok();
         case S.SO_KEEPALIVE: return set('keepAlive', num !== 0);
         case S.SO_LINGER: {

@@ -222,6 +222,8 @@ export function startSyscall(ev: SyscallEvent, env: SyscallEnv): CallOutcome {
     case 'recv': case 'recvfrom': return { outcome: L.read(s, n(2), optN(3, 0)) };
     case 'readv': return { outcome: L.read(s, iovLen(ev.args[1], env), 0) };
     case 'recvmsg': {
+      // The error queue holds Linux-only notices (SO_ZEROCOPY completions, SO_TIMESTAMPING).
+      if (optN(2, 0) & SYMBOLS.MSG_ERRQUEUE!) throw new ScriptError('recvmsg MSG_ERRQUEUE (zerocopy completion notices) is not supported by synack');
       const outcome = L.read(s, iovLen(ev.args[1], env), optN(2, 0));
       const m = ev.args[1];
       const control = m?.type === 'msghdr' ? m.control : null;
@@ -230,7 +232,6 @@ export function startSyscall(ev: SyscallEvent, env: SyscallEnv): CallOutcome {
     case 'write': return { outcome: L.write(s, n(2), 0) };
     case 'send': case 'sendto': {
       const flags = optN(3, 0);
-      if (flags & SYMBOLS.MSG_ZEROCOPY!) throw new ScriptError('MSG_ZEROCOPY is not supported by synack');
       if (flags & SYMBOLS.MSG_FASTOPEN!) return { outcome: L.fastOpenWrite(s, fastOpenTarget(ev.args[4], env), n(2), flags) };
       return { outcome: L.write(s, n(2), flags) };
     }
@@ -332,12 +333,20 @@ export function startEpollWait(ev: SyscallEvent, env: SyscallEnv, now: () => num
   };
 }
 
+/**
+ * The calls packetdrill checks with CHECK_FD: any fd will do, and the script's number becomes a
+ * name for the live one (run_system_call.c: socket, accept, epoll_create, open).
+ */
+export function returnsFd(name: string): boolean {
+  return name === 'socket' || name === 'accept' || name === 'accept4' || name === 'epoll_create' || name === 'epoll_create1';
+}
+
 /** packetdrill's end_syscall checks: return value, then errno. */
 export function checkResult(ev: SyscallEvent, r: SysResult, defines: Record<string, string>): string | null {
   if (ev.result.type === 'ellipsis') return null;
   const expected = intOf(ev.result, defines);
   const errText = r.errno !== undefined ? describeErrno(r.errno) : '0 (Success)';
-  const fdCall = ev.name === 'socket' || ev.name === 'accept' || ev.name === 'accept4';
+  const fdCall = returnsFd(ev.name);
   if (fdCall && expected >= 0) {
     if (r.ret < 0) return `Expected non-negative result but got ${r.ret} with errno ${errText}`;
   } else if (r.ret !== expected) {

@@ -8,7 +8,8 @@
  *     tcp_sync_mss + tcp_simple_retransmit);
  *   - during SYN_SENT any other error ends the connect with its errno (LINUX: tcp_done_with_error
  *     for SYN_SENT/SYN_RECV); a passive child in SYN_RECEIVED is dropped for net/host
- *     unreachable, time exceeded and parameter problem (LINUX tcp_req_err);
+ *     unreachable, time exceeded and parameter problem (LINUX tcp_req_err); a Fast Open child
+ *     not yet accepted is ended with the errno, its SYN data still readable;
  *   - otherwise the error is soft: remembered, and reported if the connection later times out.
  */
 import type { IcmpErrorInfo } from '../ip/layer.js';
@@ -45,7 +46,15 @@ export function tcpIcmpError(st: Stack, err: IcmpErrorInfo): void {
     st.service(c);
     return;
   }
-  if (c.state === 'SYN_RECEIVED' && c.passive) {
+  if (c.state === 'SYN_RECEIVED' && c.fastOpen?.child === true && !c.fastOpen.accepted) {
+    // LINUX tcp_v4_err: a Fast Open child not yet accepted is a full socket: the error ends it
+    // (sk_err, tcp_done), and it stays in the accept queue with the SYN's data to read first.
+    c.fail(code, `ICMP type ${err.type} code ${err.code} from ${err.from} (Fast Open child)`);
+    st.service(c);
+    return;
+  }
+  // (An accepted Fast Open child is treated as a connected socket: a soft error, below.)
+  if (c.state === 'SYN_RECEIVED' && c.passive && c.fastOpen?.child !== true) {
     const abort = err.version === 4 ? err.type === 12 || err.type === 11 || (err.type === 3 && err.code <= 1) : err.type === 4 || err.type === 3 || (err.type === 1 && (err.code === 0 || err.code === 3));
     if (abort) {
       c.setState('CLOSED', `request dropped: ICMP type ${err.type} code ${err.code}`);
@@ -64,6 +73,15 @@ function mtuReduced(c: Connection, pmtu: number, now: number): void {
   c.pathMss = mss;
   // LINUX tcp_sync_mss: PLPMTUD never searches above the path MTU ICMP reported.
   if (c.mtup !== null) c.mtup.searchHigh = Math.min(c.mtup.searchHigh, pmtu);
+  if (c.state === 'SYN_SENT' && (c.fastOpen?.synData ?? 0) > 0) {
+    // LINUX tcp_simple_retransmit: "a fastopen SYN request ... we can assume that the fastopen SYN
+    // was lost": the SYN goes again at once, without its data (a retransmitted SYN never
+    // carries any), announcing the smaller MSS; the data follows the SYN-ACK.
+    c.snd.sndNxt = c.snd.sndUna;
+    c.snd.rttStart = NEVER;
+    armRetransmit(c, now);
+    return;
+  }
   if (c.state === 'SYN_SENT' || c.state === 'SYN_RECEIVED') return;
   c.snd.cc.mss = c.effMss; // LINUX tcp_sync_mss: the window counts in segments of the new MSS
   // tcp_simple_retransmit: segments larger than the new MSS are lost; resend from SND.UNA now,

@@ -264,6 +264,15 @@ export class ConnFastOpen {
   deferConnect = false;
   /** Client: the SYN carries data (a cookie, or none needed: tcp_fastopen_cookie_check true). */
   withData = false;
+  /**
+   * Client: a blocking send waits for the handshake with data beyond what the SYN carried
+   * (LINUX sk_write_pending, raised by inet_wait_for_connect's writebias).
+   */
+  writePending = false;
+  /** Client: a simultaneous open's first SYN-ACK is due, our SYN's data still outstanding. */
+  simultaneousSynAck = false;
+  /** Server: the TFO child has been accepted (LINUX inet_csk_accept clears fastopen_rsk->sk). */
+  accepted = false;
   /** Client: the server's MSS remembered from an earlier connection (0: none). */
   cachedMss = 0;
   /** Client: this destination's cache entry, updated from the SYN-ACK. */

@@ -5,13 +5,13 @@ import { type Instant } from '../time.js';
 import { ACK, FIN, RST, SYN, type TcpRepr } from '../wire/tcp-repr.js';
 import { type Connection } from './connection.js';
 import { processFin, replyRst } from './input.js';
-import { receiveText } from './receiver.js';
+import { enterQuickAck, receiveText } from './receiver.js';
 import { Timer } from './timers.js';
-import { setTs } from './clock.js';
+import { setTs, tsBefore, tsClock } from './clock.js';
 import { Work } from './work.js';
 import { ackNewData, armRetransmit, scratchFor } from './sender.js';
 import { bump } from '../mib.js';
-import { cacheSet, cookieOf, synDataSpace, writeCookie } from './fastopen.js';
+import { cacheSet, cookieOf, noCookie, synDataSpace, writeCookie } from './fastopen.js';
 import { mtupInit } from './mtu-probe.js';
 
 /** RFC 9293 §3.10.7.3: a segment arrives in SYN_SENT. */
@@ -19,6 +19,15 @@ export function synSentInput(c: Connection, now: Instant, seg: TcpRepr): void {
   const hasAck = (seg.flags & ACK) !== 0;
   // First: the ACK must acknowledge our SYN and nothing beyond: ISS < SEG.ACK =< SND.NXT.
   if (hasAck && (seqLe(seg.ack, c.snd.iss) || seqGt(seg.ack, c.snd.sndMax))) {
+    if (!(seg.flags & RST)) replyRst(c, seg);
+    return;
+  }
+  // LINUX tcp_rcv_synsent_state_process: an ACK whose timestamp echo is not one of our SYNs'
+  // (between the first SYN's and now) is repelled with a reset, and the connect goes on
+  // (PAWSActiveRejected; RFC 7323 §4.3 "ACK of a SYN must echo").
+  if (hasAck && c.config.timestamps && seg.hasTimestamp && seg.tsEcr !== 0 &&
+      (tsBefore(seg.tsEcr, tsClock(c, c.snd.lsndtime)) || tsBefore(tsClock(c, now), seg.tsEcr))) {
+    bump(c.mib, 'PAWSActive');
     if (!(seg.flags & RST)) replyRst(c, seg);
     return;
   }
@@ -43,18 +52,28 @@ export function synSentInput(c: Connection, now: Instant, seg: TcpRepr): void {
   c.snd.sndWl1 = seg.seq;
   c.snd.sndWl2 = seg.ack;
   if (hasAck) {
+    c.snd.delivered++; // the SYN (LINUX tcp_clean_rtx_queue; SYN data goes with it, tcp_rcv_fastopen_synack)
     ackNewData(c, now, seg);
     established(c, now, 'rcv SYN,ACK: snd ACK');
-    c.pending |= Work.ACK;
-    fastOpenSynAck(c, now, seg);
+    if (fastOpenSynAck(c, now, seg)) {
+      // LINUX tcp_rcv_synsent_state_process: "Save one ACK. Data will be ready after several
+      // ticks, if write_pending is set": the write's data will carry it; the ACK waits up to
+      // TCP_DELACK_MAX, in quick-ACK mode.
+      enterQuickAck(c);
+      c.timers.set(Timer.DELAYED_ACK, now + c.config.delAckMax);
+    } else c.pending |= Work.ACK;
     if (seg.payload.length > 0) receiveText(c, now, c.rcv.rcvNxt, seg.payload);
     if (seg.flags & FIN && seqAdd(seg.seq, 1 + seg.payload.length) === c.rcv.rcvNxt) processFin(c, now);
   } else {
     // Simultaneous open (§3.10.7.3, Figure 8): SYN_RECEIVED, answer with SYN,ACK (same ISS).
     c.setState('SYN_RECEIVED', 'rcv SYN: snd SYN,ACK (simultaneous open)');
-    // Our SYN goes again, now with an ACK: a new segment, not a retransmission.
+    // Our SYN goes again, now with an ACK: a new segment, not a retransmission. (Data our Fast
+    // Open SYN carried stays outstanding: LINUX tcp_send_synack sends the SYN's own skb, the data
+    // being a separate one in the retransmission queue; the peer's SYN data is not taken.)
     c.snd.sndNxt = c.snd.iss;
-    c.snd.sndMax = c.snd.iss;
+    const fo = c.fastOpen;
+    if (fo !== null && fo.synData > 0) fo.simultaneousSynAck = true;
+    else c.snd.sndMax = c.snd.iss;
   }
 }
 
@@ -145,7 +164,7 @@ export function writeSyn(c: Connection, now: Instant, out: TcpRepr): void {
   out.seq = c.snd.iss;
   out.flags = (synAck ? SYN | ACK : SYN) | synEcnFlags(c, synAck);
   out.window = initialWindow(c);
-  out.mss = c.advMss;
+  out.mss = Math.min(c.advMss, c.pathMss); // LINUX tcp_advertise_mss: no more than the path allows
   if (synAck) {
     // Answer only with what the peer offered (RFC 7323 §2.2, §3.2; RFC 2018 §2).
     out.ack = c.rcv.rcvNxt;
@@ -167,7 +186,9 @@ export function writeSyn(c: Connection, now: Instant, out: TcpRepr): void {
     if (c.config.windowScaling) out.wscale = c.config.wscale;
     if (c.config.timestamps) setTs(c, now, out, 0);
   }
-  const retransmission = seqGt(c.snd.sndMax, c.snd.iss);
+  const simultaneousSynData = synAck && c.fastOpen?.simultaneousSynAck === true;
+  if (simultaneousSynData) c.fastOpen!.simultaneousSynAck = false;
+  const retransmission = seqGt(c.snd.sndMax, c.snd.iss) && !simultaneousSynData;
   let synData = 0;
   // (The SYN-ACK of a simultaneous open carries no Fast Open option: LINUX tcp_send_synack.)
   if (c.fastOpen !== null && !retransmission && !(synAck && c.fastOpen.active)) {
@@ -176,6 +197,7 @@ export function writeSyn(c: Connection, now: Instant, out: TcpRepr): void {
     writeCookie(out, c.fastOpen.cookie);
     if (!synAck && c.fastOpen.withData) synData = writeSynData(c, out);
   }
+  if (!retransmission && !synAck) c.snd.lsndtime = now; // the first SYN's time (LINUX retrans_stamp), until ESTABLISHED
   if (retransmission) {
     bump(c.mib, 'RetransSegs');
     c.snd.totalRetrans++;
@@ -187,7 +209,7 @@ export function writeSyn(c: Connection, now: Instant, out: TcpRepr): void {
   if (seqGt(c.snd.sndNxt, c.snd.sndMax)) c.snd.sndMax = c.snd.sndNxt;
   // LINUX tcp_fastopen_synack_timer → inet_rtx_syn_ack: a Fast Open child's timeout resends the
   // SYN-ACK alone; the data it sent stays outstanding for the retransmissions after the handshake.
-  if (synAck && retransmission && c.fastOpen?.child === true) c.snd.sndNxt = c.snd.sndMax;
+  if (synAck && ((retransmission && c.fastOpen?.child === true) || simultaneousSynData)) c.snd.sndNxt = c.snd.sndMax;
   if (!c.timers.isSet(Timer.RETRANSMIT)) armRetransmit(c, now);
   c.lastSend = now;
 }
@@ -211,16 +233,20 @@ function writeSynData(c: Connection, out: TcpRepr): number {
  * RFC 7413 §4.1.2, LINUX tcp_rcv_fastopen_synack: a SYN-ACK answering our Fast Open SYN. Its
  * cookie and MSS go to the cache; SYN data it did not acknowledge goes again at once, as the
  * first data of the connection (TCPFastOpenActiveFail); fully acknowledged data counts as
- * TCPFastOpenActive.
+ * TCPFastOpenActive. True when the handshake's ACK may wait for a pending write's data.
  */
-function fastOpenSynAck(c: Connection, now: Instant, seg: TcpRepr): void {
+function fastOpenSynAck(c: Connection, now: Instant, seg: TcpRepr): boolean {
   const fo = c.fastOpen;
-  if (fo === null || !fo.active) return;
-  const cookie = cookieOf(seg);
+  if (fo === null || !fo.active) return false;
+  // LINUX tcp_rcv_fastopen_synack: a cookie our SYN did not ask for (no Fast Open option in it:
+  // tcp_syn_options left tp->syn_fastopen 0) is ignored, not cached.
+  const cookie = fo.noCookie ? noCookie() : cookieOf(seg);
   const dataUnacked = fo.synData > 0 && seqLt(c.snd.sndUna, seqAdd(c.snd.iss, 1 + fo.synData));
   let synDrop = false;
   let tryExp = 0;
-  if (c.snd.totalRetrans > 0) {
+  if (fo.noCookie) {
+    // (unsolicited: nothing learned)
+  } else if (c.snd.totalRetrans > 0) {
     // The SYN timed out: the server presumably saw only the plain retransmitted SYN.
     synDrop = cookie.len < 0 && dataUnacked;
   } else if (cookie.len < 0 && fo.synData === 0) {
@@ -232,12 +258,13 @@ function fastOpenSynAck(c: Connection, now: Instant, seg: TcpRepr): void {
   if (dataUnacked) {
     bump(c.mib, 'TCPFastOpenActiveFail');
     c.snd.sndNxt = c.snd.sndUna; // go back: the unacknowledged SYN data is sent again now
-    return;
+    return false;
   }
   if (fo.synData > 0) {
     fo.synDataAcked = true;
     bump(c.mib, 'TCPFastOpenActive');
   }
+  return fo.writePending;
 }
 
 /** LINUX tcp_check_req: a retransmitted SYN (same ISN) in SYN_RECEIVED gets the SYN-ACK again. */
@@ -273,6 +300,7 @@ export function synReceivedAck(c: Connection, now: Instant, seg: TcpRepr): boole
   snd.maxSndWnd = Math.max(snd.maxSndWnd, snd.sndWnd);
   snd.sndWl1 = seg.seq;
   snd.sndWl2 = seg.ack;
+  c.snd.delivered++; // LINUX tcp_rcv_state_process: "SYN-ACK delivery isn't tracked in tcp_ack"
   ackNewData(c, now, seg);
   established(c, now, c.passive ? 'rcv ACK of SYN' : 'rcv SYN,ACK (simultaneous open)');
   return true;

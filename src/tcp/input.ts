@@ -10,7 +10,7 @@ import { updateSendWindow, processAck } from './sender.js';
 import { Timer } from './timers.js';
 import { tsBefore } from './clock.js';
 import { Work } from './work.js';
-import { challengeAck, receiveText, Acceptance, checkSequence, measureRcvRtt } from './receiver.js';
+import { challengeAck, enterQuickAck, receiveText, Acceptance, checkSequence, measureRcvRtt } from './receiver.js';
 import { assertNever } from './state.js';
 
 /**
@@ -74,7 +74,18 @@ function synchronizedInput(c: Connection, now: Instant, seg: TcpRepr): void {
   // Fifth: ACK. Without it the segment is dropped (§3.10.7.4).
   if (!(flags & ACK)) return;
   if (c.state === 'SYN_RECEIVED') {
-    if (!synReceivedAck(c, now, seg) || simOpenSynAck) return;
+    if (!synReceivedAck(c, now, seg)) return;
+    if (simOpenSynAck) {
+      // LINUX tcp_data_queue: the SYN it repeats is an old duplicate (its end is RCV.NXT): a
+      // D-SACK for it (RFC 2883) and an ACK at once, in quick-ACK mode.
+      if (c.sackEnabled) {
+        c.rcv.dsackStart = seg.seq;
+        c.rcv.dsackEnd = seqAdd(seg.seq, 1);
+      }
+      enterQuickAck(c);
+      c.pending |= Work.ACK;
+      return;
+    }
   } else {
     const prevUna = c.snd.sndUna;
     ecnBeforeAck(c, seg);

@@ -249,12 +249,13 @@ export class Rack {
    * transmission"): new data appends a record; a retransmission gives the records it covers the
    * new time and the retransmitted flag (splitting records at its edges).
    */
-  onSend(start: SeqNum, end: SeqNum, now: Instant): void {
+  onSend(start: SeqNum, end: SeqNum, now: Instant, retransmission = false): void {
     if (!seqLt(start, end)) return;
     this.sends++;
     const lastEnd = this.n > 0 ? this.b[this.ix(this.n - 1) + 1]! : start;
     if (this.n === 0 || seqGe(start, lastEnd)) {
-      this.append(start, end, now, 0);
+      // (A retransmission of data never recorded: a Fast Open SYN's data, sent with the SYN.)
+      this.append(start, end, now, retransmission ? RETRANS : 0);
       return;
     }
     let i = this.search(start);
@@ -280,6 +281,16 @@ export class Rack {
       i++;
     }
     if (seqGt(end, lastEnd)) this.append(lastEnd, end, now, 0);
+  }
+
+  /**
+   * Retransmitted segments not yet delivered (LINUX retrans_out, tcpi_retrans): the records
+   * retransmitted and neither SACKed nor cumulatively acknowledged.
+   */
+  retransOut(): number {
+    let k = 0;
+    for (let i = 0; i < this.n; i++) if ((this.b![this.ix(i) + 3]! & (RETRANS | SACKED)) === RETRANS) k++;
+    return k;
   }
 
   /** Index of the first record marked lost (-1 when none), for startOf/endOf. */
@@ -413,6 +424,7 @@ export class Rack {
     const e = b[k + 1]!;
     const ts = b[k + 2]!;
     const f = b[k + 3]!;
+    c.snd.delivered++; // LINUX tcp_clean_rtx_queue / tcp_sacktag_one: tp->delivered, in packets
     // Step 3: a never-retransmitted segment delivered below RACK.fack arrived out of order.
     if (hadFack && seqLt(e, prevFack) && !(f & RETRANS)) {
       this.reorderingSeen = true;

@@ -135,6 +135,12 @@ export class Receiver {
   /** LINUX quick-ACK mode: ACKs left to send at once instead of delaying. */
   quickAcks: number;
   /**
+   * LINUX icsk_ack.ato, the ACK timeout: 0 until the first data arrives (tcp_event_data_recv) or
+   * quick-ACK mode is entered; negative while in interactive ("pingpong") mode, where data is
+   * acknowledged by the delayed-ACK timer or by our reply, never at once.
+   */
+  ato = 0;
+  /**
    * LINUX rcv_ssthresh: the window starts at the SYN's window (64240 for MSS 1460) and grows
    * as data arrives, up to the receive buffer, instead of offering the whole buffer at once.
    */
@@ -204,7 +210,7 @@ export function checkSequence(c: Connection, now: Instant, seg: TcpRepr, simOpen
     // (the seventh step adds the D-SACK for its text).
     if (segLen(seg) > 0) {
       c.pending |= Work.ACK;
-      rcv.quickAcks = Math.max(rcv.quickAcks, c.config.quickAcks);
+      enterQuickAck(c);
     }
     return Acceptance.OK;
   }
@@ -410,6 +416,7 @@ export function receiveText(c: Connection, now: Instant, seq: number, data: Uint
     c.rcv.dsackEnd = dup[1];
   }
   c.rcv.bytesSinceAck += n;
+  if (c.rcv.ato === 0) c.rcv.ato = c.config.delAckMin; // LINUX tcp_event_data_recv: the first data
   c.lastDataRecv = now; // LINUX tcp_event_data_recv: icsk_ack.lrcvtime
   // LINUX tcp_grow_window (simplified): open the clamp by twice what arrived.
   if (c.rcv.rcvClamp < c.config.recvBuffer) c.rcv.rcvClamp = Math.min(c.config.recvBuffer, c.rcv.rcvClamp + 2 * n);
@@ -427,7 +434,8 @@ export function receiveText(c: Connection, now: Instant, seq: number, data: Uint
  * start, then an ACK for every second full-sized segment or after the delayed-ACK timeout.
  */
 export function scheduleAck(c: Connection, now: Instant, filledHole: boolean): void {
-  if (filledHole || c.rcv.quickAcks > 0) {
+  // LINUX tcp_in_quickack_mode: quick ACKs are for a connection that is not interactive.
+  if (filledHole || (c.rcv.quickAcks > 0 && c.rcv.ato >= 0)) {
     if (c.rcv.quickAcks > 0) c.rcv.quickAcks--;
     c.pending |= Work.ACK;
     return;
@@ -438,6 +446,30 @@ export function scheduleAck(c: Connection, now: Instant, filledHole: boolean): v
     return;
   }
   if (!c.timers.isSet(Timer.DELAYED_ACK)) c.timers.set(Timer.DELAYED_ACK, now + c.config.delAckMin);
+}
+
+/** LINUX tcp_enter_quickack_mode: ACK the next segments at once, leave interactive mode. */
+export function enterQuickAck(c: Connection): void {
+  c.rcv.quickAcks = Math.max(c.rcv.quickAcks, c.config.quickAcks);
+  c.rcv.ato = c.config.delAckMin;
+}
+
+/**
+ * Data goes out (LINUX tcp_event_data_sent): sent within the ACK timeout of the last data
+ * received, it is a reply, and the connection becomes interactive ("pingpong"): its peer's next
+ * data waits for the delayed-ACK timer or our next reply instead of a quick ACK.
+ */
+export function replySent(c: Connection, now: Instant): void {
+  if (c.rcv.ato > 0 && now - c.lastDataRecv < c.rcv.ato) c.rcv.ato = -c.rcv.ato;
+}
+
+/**
+ * The delayed-ACK timer finds an ACK owed (LINUX tcp_delack_timer_handler): a missed reply ends
+ * interactive mode.
+ */
+export function delayedAckDue(c: Connection): void {
+  if (c.rcv.ato < 0) c.rcv.ato = c.config.delAckMin;
+  c.pending |= Work.ACK;
 }
 
 /**
@@ -471,7 +503,7 @@ export function outOfWindowAck(c: Connection, now: Instant, seg: TcpRepr): void 
       const end = seqAdd(seg.seq, len);
       c.rcv.dsackEnd = seqLt(end, c.rcv.rcvNxt) ? end : c.rcv.rcvNxt;
     }
-    c.rcv.quickAcks = Math.max(c.rcv.quickAcks, c.config.quickAcks);
+    enterQuickAck(c);
   }
   // LINUX tcp_oow_rate_limited: "Data packets without SYNs are not likely part of an ACK loop".
   if ((seg.payload.length === 0 || seg.flags & SYN) && now - c.rcv.lastOowAck < c.config.invalidRateLimit) {

@@ -13,7 +13,7 @@ import { Timer } from './timers.js';
 import { Work } from './work.js';
 import { assertNever } from './state.js';
 import { bump } from '../mib.js';
-import { fillAck, challengeAck } from './receiver.js';
+import { fillAck, challengeAck, replySent } from './receiver.js';
 import { tsClock } from './clock.js';
 import { CwndValidation, cwndValidate } from './cwnd-validate.js';
 import { clampToRecord, endsRecord } from './records.js';
@@ -39,6 +39,7 @@ const UNACKED_SINCE = 8;
 const RTT_SEQ = 9;
 const RTT_START = 10;
 const LSNDTIME = 11;
+const SND_SML = 12;
 
 /**
  * The send half of a connection (gVisor snd.go): RFC 9293 §3.3.1 send sequence variables, the
@@ -48,7 +49,7 @@ const LSNDTIME = 11;
  */
 export class Sender {
   /** The slots above (a literal of -0s: V8 makes it an array of unboxed doubles from the start). */
-  private readonly q: number[] = [-0, -0, -0, -0, -0, -0, -0, -0, -0, -0, -0, -0];
+  private readonly q: number[] = [-0, -0, -0, -0, -0, -0, -0, -0, -0, -0, -0, -0, -0];
   // RFC 9293 §3.3.1 send sequence variables.
   get iss(): SeqNum {
     return this.q[ISS]!;
@@ -149,6 +150,18 @@ export class Sender {
   set lsndtime(v: Instant) {
     this.q[LSNDTIME] = v;
   }
+  /**
+   * Segments delivered, cumulatively or selectively acknowledged, the handshake counting one
+   * (LINUX tp->delivered, tcpi_delivered).
+   */
+  delivered = 0;
+  /** The end of the last small (less than a full MSS) segment sent (LINUX tp->snd_sml, Nagle). */
+  get sndSml(): SeqNum {
+    return this.q[SND_SML]!;
+  }
+  set sndSml(v: SeqNum) {
+    this.q[SND_SML] = v;
+  }
 
   /** The congestion-control algorithm's window (congestion/, chosen by config.congestionControl). */
   readonly cc: CongestionControl;
@@ -182,6 +195,7 @@ export class Sender {
     q[RTT_SEQ] = 0;
     q[RTT_START] = NEVER;
     q[LSNDTIME] = 0;
+    q[SND_SML] = iss;
     this.sendBuf = new ByteRing(config.sendBuffer);
     this.rtt = new RttEstimator(config.initialRto, config.minRto, config.maxRto);
     this.cc = createCongestionControl(config.congestionControl);
@@ -321,6 +335,9 @@ export function ackNewData(c: Connection, now: Instant, seg: TcpRepr, delivered 
   if (seqGt(ack, c.snd.sndNxt)) c.snd.sndNxt = ack; // after a go-back, an ACK can pass SND.NXT
   const dataEnd = seqAdd(c.snd.sndBufSeq, c.snd.sendBuf.length);
   const dataAcked = seqDiff(seqMin(ack, dataEnd), c.snd.sndBufSeq);
+  // Without SACK there are no per-segment records (rack.ts counts them with SACK): whole
+  // segments' worth of what this ACK took. (A Fast Open SYN's data is the SYN's packet.)
+  if (!c.sackEnabled && dataAcked > 0 && c.state !== 'SYN_SENT') c.snd.delivered += Math.ceil(dataAcked / c.effMss);
   if (dataAcked > 0) {
     c.snd.sendBuf.consume(dataAcked);
     c.snd.sndBufSeq = seqAdd(c.snd.sndBufSeq, dataAcked);
@@ -428,10 +445,14 @@ export function sendData(c: Connection, now: Instant, out: TcpRepr): boolean {
     // the largest window the peer offered (§3.8.6.2.1).
     if (!lastOfQueue && !recordEnd && len < c.snd.maxSndWnd / 2) return false;
     // Nagle: one small segment in flight at a time, unless TCP_NODELAY or it carries the FIN.
+    // Linux holds a small segment back only while an earlier small segment is unacknowledged
+    // (LINUX tcp_nagle_check / tcp_minshall_check, Minshall's variant): full-sized segments in
+    // flight do not hold back the small end of a write.
     // (A Fast Open child's SYN-ACK is not data in flight: LINUX sends it from the request sock,
     // so the child's packets_out is 0 and tcp_nagle_test lets its first small write out.)
     const synAckOnly = c.state === 'SYN_RECEIVED' && c.snd.inFlight <= 1;
-    if (lastOfQueue && !c.config.noDelay && c.snd.inFlight > 0 && !synAckOnly && !(mayFin && c.snd.finQueued)) return false;
+    const smallInFlight = seqGt(c.snd.sndSml, c.snd.sndUna) && !seqGt(c.snd.sndSml, c.snd.sndNxt);
+    if (lastOfQueue && !c.config.noDelay && c.snd.inFlight > 0 && smallInFlight && !synAckOnly && !(mayFin && c.snd.finQueued)) return false;
   }
   let flags = ACK;
   // PSH where Linux's would be: on the end of what the user wrote (LINUX tcp_push marks the
@@ -447,7 +468,7 @@ export function sendData(c: Connection, now: Instant, out: TcpRepr): boolean {
   // The persist timer's window-filling send (nothing in flight) carries PSH too (LINUX
   // tcp_write_wakeup); a loss probe's new segment is sent like any other (tcp_write_xmit).
   const wakeup = force && c.snd.inFlight === 0;
-  if (len > 0 && probeLen < 0 && (lastOfQueue || recordEnd || wakeup || (!retransmission && c.snd.tsoLeft === 0 && c.snd.tsoSegs > 1))) flags |= PSH;
+  if (len > 0 && probeLen < 0 && (lastOfQueue || recordEnd || wakeup || (!retransmission && c.snd.tsoLeft === 0 && c.snd.tsoSegs > 1) || (retransmission && endsSynData(c, seqAdd(c.snd.sndNxt, len))))) flags |= PSH;
   const fin = mayFin && c.snd.finQueued && lastOfQueue && len + 1 <= usable;
   if (fin) flags |= FIN;
   if (len === 0 && !fin) return false;
@@ -462,7 +483,7 @@ export function sendData(c: Connection, now: Instant, out: TcpRepr): boolean {
     c.snd.tsoLeft = 0; // what follows the probe is a packet of its own (LINUX: a separate skb)
   }
   const end = seqAdd(c.snd.sndNxt, len + (fin ? 1 : 0));
-  if (c.sackEnabled) c.snd.rec.rack.onSend(c.snd.sndNxt, end, now); // RFC 8985 §6.2 step 1
+  if (c.sackEnabled) c.snd.rec.rack.onSend(c.snd.sndNxt, end, now, retransmission); // RFC 8985 §6.2 step 1
   if (retransmission) {
     bump(c.mib, 'RetransSegs');
     c.snd.totalRetrans++;
@@ -471,9 +492,12 @@ export function sendData(c: Connection, now: Instant, out: TcpRepr): boolean {
     // RFC 6675 §2 HighRxt, as the other retransmission paths keep it: without this the pipe
     // never counted go-back retransmissions and recovery sent a storm of tiny segments.
     if (c.sackEnabled && seqGt(end, c.snd.rec.sb.highRxt)) c.snd.rec.sb.highRxt = end;
-  } else if (c.snd.rttStart === NEVER && !c.tsEnabled) {
-    c.snd.rttSeq = c.snd.sndNxt;
-    c.snd.rttStart = now;
+  } else {
+    if (len > 0 && len < mss) c.snd.sndSml = end; // LINUX tcp_minshall_update
+    if (c.snd.rttStart === NEVER && !c.tsEnabled) {
+      c.snd.rttSeq = c.snd.sndNxt;
+      c.snd.rttStart = now;
+    }
   }
   if (c.snd.sndUna === c.snd.sndMax) c.snd.unackedSince = now; // the oldest outstanding data starts now
   c.snd.sndNxt = end;
@@ -550,6 +574,17 @@ export function slowStartAfterIdleCheck(c: Connection, now: Instant): void {
 function dataSent(c: Connection, now: Instant, flight: number): void {
   if (flight === 0) c.snd.cc.onIdle?.('txStart', now - c.snd.lsndtime, now);
   c.snd.lsndtime = now;
+  replySent(c, now);
+}
+
+/**
+ * A retransmission ending where a Fast Open SYN's data ended carries PSH, as that data's own
+ * packet did (LINUX tcp_send_syn_data queues it with TCPHDR_ACK | TCPHDR_PSH, and a
+ * retransmission keeps its packet's flags).
+ */
+function endsSynData(c: Connection, end: SeqNum): boolean {
+  const fo = c.fastOpen;
+  return fo !== null && fo.synData > 0 && end === seqAdd(c.snd.iss, 1 + fo.synData);
 }
 
 /** A retransmission in the Loss state up to `end`: rxtEnd and the first retransmission's time. */
@@ -595,12 +630,12 @@ export function retransmitAt(c: Connection, now: Instant, out: TcpRepr, seq: num
     c.snd.rec.undoRetrans++;
     if (c.sackEnabled && c.snd.rec.rack.rxtCount++ === 0) c.snd.rec.rack.rxtFirst = now;
   }
-  out.flags = ACK | (fin ? FIN : 0) | (len > 0 && (len === avail || endsRecord(c, seqAdd(seq, len))) ? PSH : 0);
+  out.flags = ACK | (fin ? FIN : 0) | (len > 0 && (len === avail || endsRecord(c, seqAdd(seq, len)) || endsSynData(c, seqAdd(seq, len))) ? PSH : 0);
   out.payload = len > 0 ? c.snd.sendBuf.view(off, len, scratchFor(c, len)) : out.payload;
   fillAck(c, now, out);
   if (len > 0) dataSent(c, now, flightForSend(c));
   prrSent(c, len);
-  if (c.sackEnabled) c.snd.rec.rack.onSend(seq, seqAdd(seq, len + (fin ? 1 : 0)), now); // RFC 8985 §6.2 step 1
+  if (c.sackEnabled) c.snd.rec.rack.onSend(seq, seqAdd(seq, len + (fin ? 1 : 0)), now, true); // RFC 8985 §6.2 step 1
   bump(c.mib, 'RetransSegs');
   c.snd.totalRetrans++;
   if (c.mtup !== null) mtupRetransmitted(c, now);

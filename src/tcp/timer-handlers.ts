@@ -8,6 +8,7 @@ import { isSynchronized } from './state.js';
 import { Work } from './work.js';
 import { armRetransmit } from './sender.js';
 import { mtuProbingOnTimeout } from './mtu-probe.js';
+import { delayedAckDue } from './receiver.js';
 
 /** A timer of `c` expired at `now` (the table has already cleared it). */
 export function onTimer(c: Connection, now: Instant, kind: TimerKind): void {
@@ -20,7 +21,7 @@ export function onTimer(c: Connection, now: Instant, kind: TimerKind): void {
       return keepaliveTimeout(c, now);
     case Timer.DELAYED_ACK:
       // RFC 9293 §3.8.6.3: the delayed ACK is due.
-      if (c.state !== 'CLOSED') c.pending |= Work.ACK;
+      if (c.state !== 'CLOSED') delayedAckDue(c);
       return;
     case Timer.TIME_WAIT:
       // RFC 9293 §3.10.8: "If the time-wait timeout expires ... delete the TCB".
