@@ -17,7 +17,8 @@ import type { Event, PacketEvent, Script, SyscallEvent, TcpPacket } from './ast.
 import { runCode, tcpInfo } from './code.js';
 import { buildFrame, encodeOptions, flagBits, fragmentError, joinSegments, parseLive, verifyOutbound, timestampOf, type Live } from './packets.js';
 import { parseScript, PacketdrillSyntaxError } from './parser.js';
-import { runCommand } from './shell.js';
+import { CommandFailed, runCommand } from './shell.js';
+import { newToolState } from './shell-tools.js';
 import { isBlocked, SocketLayer, type Blocked, type PdSocket, type SysResult } from './sockets.js';
 import { checkResult, ScriptError, startEpollWait, startPoll, startSyscall, type SyscallEnv } from './syscalls.js';
 import { SynackError } from '../errors.js';
@@ -103,6 +104,8 @@ export class Interpreter {
   readonly layer: SocketLayer;
   private readonly out: Live[] = [];
   private readonly output: string[] = [];
+  /** State the shell tools keep between commands (nstat's history). */
+  private readonly tools = newToolState();
   private readonly cfg = new Map<string, string | null>();
   private readonly defines: Record<string, string> = {};
   private readonly env: SyscallEnv;
@@ -284,13 +287,14 @@ export class Interpreter {
     try {
       runCommand(text, {
         stack: this.stack, scriptDir: dirname(this.script.file), allowShell: this.opts.allowShell ?? false,
+        tools: this.tools,
         print: (l) => {
           this.output.push(l);
           this.opts.verbose?.(l);
         },
       }, init);
     } catch (e) {
-      if (e instanceof ScriptError) throw new Failure(e.message, line, true);
+      if (e instanceof ScriptError) throw new Failure(e.message, line, !(e instanceof CommandFailed));
       throw e;
     }
   }

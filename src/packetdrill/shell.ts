@@ -1,7 +1,8 @@
 /**
  * Backtick shell commands, without a shell: `sysctl` assignments (and Google's `defaults.sh` /
  * `set_sysctls.py` fixtures that are made of them) change the stack's options for the script;
- * `ss`/`netstat` print synack's own connection table; anything else is unsupported. Nothing is
+ * `ss`/`netstat`/`nstat`/`grep`/`cat /proc/net/tcp` read synack's own stack (shell-tools.ts),
+ * with sh's sequencing, pipelines and exit statuses; anything else is unsupported. Nothing is
  * ever executed on the host.
  */
 import { readFileSync } from 'node:fs';
@@ -9,9 +10,9 @@ import { dirname, resolve } from 'node:path';
 import type { Stack } from '../stack/stack.js';
 import type { TcpConfig } from '../tcp/config.js';
 import { congestionControlName } from '../tcp/congestion/registry.js';
-import { NETSTAT_NAMES, SS_NAMES } from '../tcp/state.js';
 import { ScriptError } from './syscalls.js';
 import { parseKeyText } from '../tcp/fastopen.js';
+import { connectionTable, grep, nstat, readFile, type ToolResult, type ToolState } from './shell-tools.js';
 
 /** sysctls that exist on Linux but change nothing synack does (accepted, no effect). */
 const NO_EFFECT = new Set([
@@ -30,6 +31,8 @@ export interface ShellContext {
   allowShell: boolean;
   /** Output lines of ss/netstat (and notes). */
   print: (line: string) => void;
+  /** What the tools keep between the script's commands (nstat's history). */
+  tools: ToolState;
 }
 
 function setConfig(stack: Stack, key: string, value: unknown): void {
@@ -84,7 +87,6 @@ export function applySysctl(stack: Stack, name: string, value: string): void {
       (stack as unknown as { syncookies: number }).syncookies = n;
       return;
     case 'somaxconn': (stack as unknown as { somaxconn: number }).somaxconn = n; return;
-    case 'tcp_ecn': if (n !== 0 && n !== 2) bad(); return; // synack does not negotiate ECN; 2 = only when asked
     case 'tcp_rto_min_us': setConfig(stack, 'minRto', n); return;
     case 'tcp_delack_min': setConfig(stack, 'delAckMin', n * 1000); return;
     case 'tcp_fastopen':
@@ -111,12 +113,9 @@ export function applySysctl(stack: Stack, name: string, value: string): void {
   }
 }
 
-/** Expand `$((a*b))` arithmetic and strip quotes / redirections of one shell word list. */
-function expand(line: string): string {
-  return line
-    .replace(/\$\(\(([\d\s*+\-/()]+)\)\)/g, (_m, expr: string) => String(evalArith(expr)))
-    .replace(/\s*[12]?>\s*\/dev\/null(\s*2>&1)?/g, '')
-    .trim();
+/** Expand `$((a*b))` arithmetic. */
+function expand(text: string): string {
+  return text.replace(/\$\(\(([\d\s*+\-/()]+)\)\)/g, (_m, expr: string) => String(evalArith(expr)));
 }
 
 function evalArith(expr: string): number {
@@ -144,12 +143,9 @@ function evalArith(expr: string): number {
   return sum();
 }
 
-/** `name=value` words, with `"a b c"` quoting. */
-function assignments(s: string): [string, string][] {
-  const out: [string, string][] = [];
-  const re = /([\w./-]+)=("([^"]*)"|'([^']*)'|(\S+))/g;
-  for (let m = re.exec(s); m !== null; m = re.exec(s)) out.push([m[1]!, m[3] ?? m[4] ?? m[5] ?? '']);
-  return out;
+/** `name=value` words (quotes already removed by the tokenizer). */
+function assignments(words: string[]): [string, string][] {
+  return words.filter((w) => /^[\w./-]+=/.test(w)).map((w) => [w.slice(0, w.indexOf('=')), w.slice(w.indexOf('=') + 1)]);
 }
 
 /**
@@ -175,77 +171,166 @@ const STANDARD_DEFAULTS = [
   'sysctl -q net.ipv4.tcp_syncookies=1',
 ].join('\n');
 
-/** Run one (possibly multi-line) backtick command. `standard` = the untimed init command. */
-export function runCommand(text: string, ctx: ShellContext, standard: boolean, depth = 0): void {
-  for (const raw of text.replace(/\\\n/g, ' ').split(/\n|;|&&/)) {
-    const line = expand(raw.replace(/#.*$/, ''));
-    if (line === '' || line.startsWith('#!')) continue;
-    const words = line.split(/\s+/);
-    const cmd = words[0]!;
-    const base = cmd.split('/').pop()!;
-    if (base === 'defaults.sh' || base === 'set_sysctls.py') {
-      if (base === 'set_sysctls.py') {
-        for (const [k, v] of assignments(words.slice(1).join(' '))) applySysctl(ctx.stack, k, v);
-        continue;
+/** A shell token: a word (quotes removed) or an operator. */
+type Token = { word: string } | { op: '|' | '||' | '&&' | ';' | '>' | '2>' };
+
+/**
+ * Split a command text into words and operators as sh does for the forms scripts use: quotes,
+ * `#` comments, backslash-newline, `|`, `||`, `&&`, `;`, newlines, and `>` / `2>` redirections.
+ */
+function tokenize(text: string): Token[] {
+  const out: Token[] = [];
+  let i = 0;
+  while (i < text.length) {
+    const ch = text[i]!;
+    if (ch === '\\' && text[i + 1] === '\n') { i += 2; continue; }
+    if (ch === ' ' || ch === '\t') { i++; continue; }
+    if (ch === '\n' || ch === ';') { out.push({ op: ';' }); i++; continue; }
+    if (ch === '#') { while (i < text.length && text[i] !== '\n') i++; continue; }
+    const two = text.slice(i, i + 2);
+    if (two === '||' || two === '&&' || two === '2>') { out.push({ op: two }); i += 2; continue; }
+    if (ch === '|' || ch === '>') { out.push({ op: ch }); i++; continue; }
+    // `2>&1`: the duplicated descriptor is the redirection's target word.
+    if (ch === '&' && /^&\d/.test(text.slice(i, i + 2)) && out.at(-1) !== undefined && 'op' in out.at(-1)!) {
+      out.push({ word: text.slice(i, i + 2) });
+      i += 2;
+      continue;
+    }
+    if (ch === '&') throw new ScriptError(`unsupported shell syntax: ${text.trim()}`);
+    let word = '';
+    while (i < text.length && !' \t\n;|&>'.includes(text[i]!)) {
+      const c = text[i]!;
+      if (c === '"' || c === "'") {
+        const close = text.indexOf(c, i + 1);
+        if (close < 0) throw new ScriptError(`unterminated quote in shell command: ${text.trim()}`);
+        word += text.slice(i + 1, close);
+        i = close + 1;
+      } else if (c === '\\' && i + 1 < text.length) {
+        word += text[i + 1];
+        i += 2;
+      } else {
+        word += c;
+        i++;
       }
-      const path = resolve(ctx.scriptDir, cmd);
-      let body: string;
-      try {
-        body = readFileSync(path, 'utf8');
-      } catch {
-        if (base !== 'defaults.sh') throw new ScriptError(`init script not found: ${cmd}`);
-        // A script moved away from its defaults.sh (a patched copy, a user's own folder): use
-        // the standard production settings every packetdrill defaults.sh applies.
-        ctx.print(`(${cmd} not found: applying packetdrill's standard defaults)`);
-        body = STANDARD_DEFAULTS;
-      }
-      if (depth > 3) throw new ScriptError('init scripts nest too deeply');
-      runCommand(body, { ...ctx, scriptDir: dirname(path) }, true, depth + 1);
-      continue;
     }
-    if (base === 'sysctl') {
-      for (const [k, v] of assignments(words.slice(1).join(' '))) applySysctl(ctx.stack, k, v);
-      continue;
-    }
-    // Script time is absolute: a `sleep` between events changes nothing in virtual time.
-    if (base === 'sleep' || base === 'true' || base === ':') continue;
-    if (base === 'ss' || base === 'netstat') {
-      printTable(ctx, base, line);
-      continue;
-    }
-    // `ip tcp_metrics flush`: forget the per-destination metrics, the Fast Open cookies among them.
-    if (base === 'ip' && words[1] === 'tcp_metrics' && /^(flush|delete)$/.test(words[2] ?? '')) {
-      ctx.stack.fastOpen.cache.clear();
-      continue;
-    }
-    // Inside the standard init script: host plumbing that has no meaning in-process.
-    if (standard && (base === 'ip' || base === 'tc' || base === 'ethtool' || /sysctl_restore/.test(line))) continue;
-    if (/sysctl_restore/.test(line)) continue;
-    if (ctx.allowShell) {
-      ctx.print(`(not run: ${line})`);
-      continue;
-    }
-    throw new ScriptError(`unsupported shell command: ${line}`);
+    out.push({ word });
   }
+  return out;
 }
 
-function printTable(ctx: ShellContext, tool: string, line: string): void {
-  const grepV = /grep\s+-v\s+(\S+)/.exec(line)?.[1];
-  const grep = /grep\s+(?!-v)(\S+)/.exec(line)?.[1];
-  const ep = (a: string, p: number): string => (a.includes(':') ? `[${a}]:${p}` : `${a}:${p}`);
-  const rows: string[] = [];
-  if (tool === 'ss') rows.push('State      Recv-Q Send-Q Local Address:Port  Peer Address:Port');
-  else rows.push('Proto Recv-Q Send-Q Local Address           Foreign Address         State');
-  for (const r of ctx.stack.netstat()) {
-    const local = ep(r.localAddress, r.localPort);
-    const remote = ep(r.remoteAddress, r.remotePort);
-    rows.push(tool === 'ss'
-      ? `${SS_NAMES[r.state].padEnd(10)} ${String(r.recvQ).padStart(6)} ${String(r.sendQ).padStart(6)} ${local.padEnd(18)} ${remote}`
-      : `${r.proto.padEnd(5)} ${String(r.recvQ).padStart(6)} ${String(r.sendQ).padStart(6)} ${local.padEnd(23)} ${remote.padEnd(23)} ${NETSTAT_NAMES[r.state]}`);
+/** One simple command of a pipeline: its words, whether its output is discarded, the file it writes. */
+interface Simple {
+  words: string[];
+  quiet: boolean;
+  target?: string;
+}
+
+/** The token list as and-or lists of pipelines: [connector before it, pipeline]. */
+function parseList(tokens: Token[], text: string): { op: ';' | '&&' | '||'; pipeline: Simple[] }[] {
+  const list: { op: ';' | '&&' | '||'; pipeline: Simple[] }[] = [];
+  let op: ';' | '&&' | '||' = ';';
+  let pipeline: Simple[] = [];
+  let cur: Simple = { words: [], quiet: false };
+  const bad = (): never => { throw new ScriptError(`unsupported shell syntax: ${text.trim()}`); };
+  const endSimple = (): void => {
+    if (cur.words.length === 0) bad();
+    pipeline.push(cur);
+    cur = { words: [], quiet: false };
+  };
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i]!;
+    if ('word' in t) { cur.words.push(t.word); continue; }
+    if (t.op === '>' || t.op === '2>') {
+      const target = tokens[++i];
+      // Only the discarding redirections (`> /dev/null`, `2>/dev/null`, `2>&1`) have a meaning here.
+      if (target === undefined || !('word' in target)) bad();
+      const w = (target as { word: string }).word;
+      if (w === '/dev/null') cur.quiet ||= t.op === '>';
+      else if (t.op === '>' && w !== '&1') cur.target = w;
+      else if (t.op === '2>' && w !== '&1') bad();
+      continue;
+    }
+    if (t.op === '|') { endSimple(); continue; }
+    if (cur.words.length === 0 && pipeline.length === 0) { if (t.op === ';') continue; bad(); }
+    endSimple();
+    list.push({ op, pipeline });
+    pipeline = [];
+    op = t.op;
   }
-  for (const r of rows) {
-    if (grepV !== undefined && r.includes(grepV)) continue;
-    if (grep !== undefined && !r.includes(grep)) continue;
-    ctx.print(r);
+  if (cur.words.length > 0) endSimple();
+  else if (pipeline.length > 0) bad();
+  if (pipeline.length > 0) list.push({ op, pipeline });
+  return list;
+}
+
+/** A backtick command whose exit status was not 0: the script fails (packetdrill run_command). */
+export class CommandFailed extends ScriptError {}
+
+/**
+ * Run one (possibly multi-line) backtick command as `sh -c` would: commands in sequence, `&&` /
+ * `||` on exit statuses, pipelines into grep; throws CommandFailed when the last status is not 0.
+ * `standard` = the untimed init command.
+ */
+export function runCommand(text: string, ctx: ShellContext, standard: boolean, depth = 0): void {
+  let status = 0;
+  for (const { op, pipeline } of parseList(tokenize(expand(text)), text)) {
+    if ((op === '&&' && status !== 0) || (op === '||' && status === 0)) continue;
+    let input: string[] | null = null;
+    for (const [i, cmd] of pipeline.entries()) {
+      // Writing a file (`echo 3 > /sys/module/...`) changes the host: nothing synack emulates.
+      if (cmd.target !== undefined) throw new ScriptError(`unsupported shell command: ${cmd.words.join(' ')} > ${cmd.target}`);
+      const r = runSimple(cmd.words, input, ctx, standard, depth, i > 0);
+      input = cmd.quiet ? [] : r.lines;
+      status = r.status;
+    }
+    for (const l of input ?? []) ctx.print(l);
   }
+  if (status !== 0) throw new CommandFailed(`shell command failed with exit status ${status}: ${text.trim()}`);
+}
+
+/** One simple command: a tool synack answers, a sysctl, an init script, or unsupported. */
+function runSimple(words: string[], input: string[] | null, ctx: ShellContext, standard: boolean, depth: number, piped: boolean): ToolResult {
+  const cmd = words[0]!;
+  const base = cmd.split('/').pop()!;
+  const ok: ToolResult = { lines: [], status: 0 };
+  if (piped && base !== 'grep') throw new ScriptError(`unsupported shell command in a pipeline: ${words.join(' ')}`);
+  if (base === 'grep') return grep(words.slice(1), input, ctx.stack);
+  if (base === 'nstat') return nstat(words.slice(1), ctx.stack, ctx.tools);
+  if (base === 'ss' || base === 'netstat') return connectionTable(base, ctx.stack);
+  if (base === 'cat' && words.length > 1) return { lines: words.slice(1).flatMap((f) => readFile(f, ctx.stack)), status: 0 };
+  if (base === 'set_sysctls.py' || base === 'sysctl') {
+    for (const [k, v] of assignments(words.slice(1))) applySysctl(ctx.stack, k, v);
+    return ok;
+  }
+  if (base === 'defaults.sh') {
+    const path = resolve(ctx.scriptDir, cmd);
+    let body: string;
+    try {
+      body = readFileSync(path, 'utf8');
+    } catch {
+      // A script moved away from its defaults.sh (a patched copy, a user's own folder): use
+      // the standard production settings every packetdrill defaults.sh applies.
+      ctx.print(`(${cmd} not found: applying packetdrill's standard defaults)`);
+      body = STANDARD_DEFAULTS;
+    }
+    if (depth > 3) throw new ScriptError('init scripts nest too deeply');
+    runCommand(body, { ...ctx, scriptDir: dirname(path) }, true, depth + 1);
+    return ok;
+  }
+  // Script time is absolute: a `sleep` between events changes nothing in virtual time.
+  if (base === 'sleep' || base === 'true' || base === ':') return ok;
+  if (base === 'false') return { lines: [], status: 1 };
+  // `ip tcp_metrics flush`: forget the per-destination metrics, the Fast Open cookies among them.
+  if (base === 'ip' && words[1] === 'tcp_metrics' && /^(flush|delete)$/.test(words[2] ?? '')) {
+    ctx.stack.fastOpen.cache.clear();
+    return ok;
+  }
+  // Inside the standard init script: host plumbing that has no meaning in-process.
+  if (standard && (base === 'ip' || base === 'tc' || base === 'ethtool')) return ok;
+  if (/sysctl_restore/.test(base)) return ok;
+  if (ctx.allowShell) {
+    ctx.print(`(not run: ${words.join(' ')})`);
+    return ok;
+  }
+  throw new ScriptError(`unsupported shell command: ${words.join(' ')}`);
 }
