@@ -22,6 +22,7 @@ export const EXT_COUNTERS = [
   'TCPOFOQueue', 'TCPFastRetrans', 'TCPSackRecovery', 'TCPRenoRecovery', 'TCPDSACKRecv', 'TCPSpuriousRetrans', 'TCPDSACKUndo', 'TCPFullUndo', 'TCPLossUndo', 'TCPSpuriousRTOs', 'TCPLossProbes', 'TCPRackLoss', 'PAWSEstab', 'TCPWinProbe', 'TWRecycled', 'TCPNoSocket',
   'PruneCalled', 'RcvPruned', 'OfoPruned', 'TCPOFODrop', 'TCPRcvQDrop',
   'OutOfWindowIcmps', 'TCPDeliveredCE',
+  'BeyondWindow', 'TCPZeroWindowDrop',
   'TCPFastOpenActive', 'TCPFastOpenActiveFail', 'TCPFastOpenPassive', 'TCPFastOpenPassiveFail', 'TCPFastOpenListenOverflow',
   'TCPFastOpenCookieReqd', 'TCPFastOpenBlackhole', 'TCPFastOpenPassiveAltKey',
 ] as const;

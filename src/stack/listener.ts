@@ -45,7 +45,9 @@ export class Listener {
 
   /** Take the oldest established connection, or null. */
   accept(): TcpSocket | null {
-    return this.acceptQueue.shift() ?? null;
+    const sock = this.acceptQueue.shift() ?? null;
+    if (sock !== null) sock.accepted = true;
+    return sock;
   }
 
   /** Stop listening; connections not yet accepted are reset. */
