@@ -22,6 +22,7 @@ export const EXT_COUNTERS = [
   'TCPOFOQueue', 'TCPFastRetrans', 'TCPSackRecovery', 'TCPRenoRecovery', 'TCPDSACKRecv', 'TCPSpuriousRetrans', 'TCPDSACKUndo', 'TCPFullUndo', 'TCPLossUndo', 'TCPSpuriousRTOs', 'TCPLossProbes', 'TCPRackLoss', 'PAWSEstab', 'PAWSActive', 'TCPWinProbe', 'TWRecycled', 'TCPNoSocket',
   'PruneCalled', 'RcvPruned', 'OfoPruned', 'TCPOFODrop', 'TCPRcvQDrop',
   'OutOfWindowIcmps', 'TCPDeliveredCE', 'TCPMTUPFail', 'TCPMTUPSuccess',
+  'BeyondWindow', 'TCPZeroWindowDrop',
   'TCPFastOpenActive', 'TCPFastOpenActiveFail', 'TCPFastOpenPassive', 'TCPFastOpenPassiveFail', 'TCPFastOpenListenOverflow',
   'TCPFastOpenCookieReqd', 'TCPFastOpenBlackhole', 'TCPFastOpenPassiveAltKey',
 ] as const;

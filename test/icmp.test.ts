@@ -284,3 +284,32 @@ test('martians: a SYN from a broadcast, multicast, loopback, zero or own source 
   assert.equal(parseIpHeader(got[0]!, ip, true), null);
   assert.equal(ip.dst, '10.0.0.9');
 });
+
+test('IP_PMTUDISC_DONT (pmtuDisc 0): DF clear on the wire, and a Fragmentation Needed does not lower the MSS (LINUX tcp_v4_mtu_reduced)', () => {
+  for (const pmtuDisc of [0, 2]) {
+    const w = new SimWorld();
+    const b = w.addHost('b', ['10.0.2.2/24'], { gateway: ['10.0.2.1'] });
+    const a = w.addHost('a', ['10.0.1.2/24'], { gateway: ['10.0.1.1'] });
+    const r = w.addHost('r', ['10.0.2.1/24']);
+    r.addInterface('eth1', w.net.attach('r:eth1', ['10.0.1.1'], { mtu: 1280 }), ['10.0.1.1/24']);
+    r.ip.forwarding = true;
+    // A router that answers Fragmentation Needed for every datagram too big for its next hop,
+    // DF or not (and, as synack's routers do, does not fragment in transit).
+    const dfSeen: boolean[] = [];
+    r.ip.forwardHook = (ip, frame) => {
+      if (ip.src === '10.0.2.2' && ip.headerLength + ip.payloadLength > 1280) {
+        dfSeen.push(ip.dontFragment);
+        r.ip.icmp.sendError(ip, frame, 3, 4, 1280);
+      }
+      return false;
+    };
+    const l = b.listen({ port: 80, address: '0.0.0.0', tcp: { pmtuDisc } });
+    l.onConnection = (s) => s.write(new Uint8Array(20_000));
+    a.connect({ remoteAddress: '10.0.2.2', remotePort: 80 });
+    w.run(w.now + sec(2));
+    const conn = b.connections().find((x) => x.remoteAddr === '10.0.1.2')!;
+    assert.ok(dfSeen.length > 0);
+    assert.ok(dfSeen.every((df) => df === (pmtuDisc !== 0)), `DF ${dfSeen.join()} with pmtuDisc ${pmtuDisc}`);
+    assert.equal(conn.snapshot(w.now).mss, pmtuDisc === 0 ? 1460 - 12 : 1280 - 20 - 20 - 12);
+  }
+});

@@ -477,7 +477,8 @@ export class IpLayer {
     if (hdr + len > mtu && !tso) return this.fragmentOut(link, p, s, d, protocol, len, write, opts, mtu);
     const frame = link.allocFrame !== undefined ? link.allocFrame(hdr + len) : new Uint8Array(hdr + len);
     const tos = opts?.tos ?? 0;
-    if (v4) emitIpv4Header(frame, 0, s, d, protocol, len, ttl, opts?.df === false ? this.nextId() : 0, checksum, IPV4_DF, tos);
+    // DF clear (and so an IP ID) when the sender asked (IP_PMTUDISC_DONT; LINUX ip_dont_fragment).
+    if (v4) emitIpv4Header(frame, 0, s, d, protocol, len, ttl, opts?.df === false ? this.nextId() : 0, checksum, opts?.df === false ? 0 : IPV4_DF, tos);
     else emitIpv6Header(frame, 0, s, d, protocol, len, ttl, tos);
     write(frame, hdr, s, d, checksum);
     link.send(frame, p.nextHop, opts?.confirmNeighbor === true);

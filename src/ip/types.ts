@@ -47,7 +47,11 @@ export type OutputError = 'ENETUNREACH' | 'EHOSTUNREACH' | 'EMSGSIZE' | 'ENOBUFS
 export type PayloadWriter = (buf: Uint8Array, off: number, src: Uint8Array, dst: Uint8Array, checksum: boolean) => void;
 
 export interface OutputOptions {
-  /** IPv4 Don't Fragment (TCP sets it: RFC 1191 PMTUD). Default true. */
+  /**
+   * IPv4 Don't Fragment (TCP sets it: RFC 1191 PMTUD). Default true. False: DF clear, an IP ID,
+   * and fragments when larger than the path MTU (LINUX IP_PMTUDISC_DONT: the ICMP socket, UDP
+   * datagrams too large for the path, a TCP socket set to it).
+   */
   df?: boolean;
   /** TTL / hop limit. LINUX ip_default_ttl / hop_limit: 64. */
   ttl?: number;

@@ -194,6 +194,7 @@ export class Server extends EventEmitter {
     if (l === null) return;
     const i = l.acceptQueue.indexOf(tcp);
     if (i >= 0) l.acceptQueue.splice(i, 1);
+    tcp.accepted = true;
     if (this.maxConnections !== undefined && this.open.size >= this.maxConnections) {
       tcp.close();
       this.ctx.driver.kick();

@@ -10,6 +10,7 @@ import { SYMBOLS } from './errno.js';
 import { CHRONO } from '../tcp/chrono.js';
 import { EcnFlag } from '../tcp/ecn.js';
 import { ScriptError } from './syscalls.js';
+import { rcvMemUsed } from '../tcp/rmem.js';
 
 /**
  * tcp_info as Linux reports it (units: µs for times, packets for windows); `orphan` when the
@@ -62,6 +63,21 @@ export function tcpInfo(c: Connection | null, now: number, listening: boolean, o
     tcpi_busy_time: c.chrono.total(now, CHRONO.BUSY) + c.chrono.total(now, CHRONO.RWND_LIMITED) + c.chrono.total(now, CHRONO.SNDBUF_LIMITED),
     tcpi_rwnd_limited: c.chrono.total(now, CHRONO.RWND_LIMITED),
     tcpi_sndbuf_limited: c.chrono.total(now, CHRONO.SNDBUF_LIMITED),
+  };
+}
+
+/**
+ * The SO_MEMINFO values packetdrill gives code blocks (SK_MEMINFO_*) that synack keeps:
+ * sk_rmem_alloc (held receive memory by true size, tcp/rmem.ts), sk_rcvbuf and sk_sndbuf (as
+ * getsockopt SO_RCVBUF / SO_SNDBUF report them), sk_wmem_queued (bytes in the send queue).
+ */
+export function skMeminfo(c: Connection | null): Record<string, number> {
+  if (c === null) return {};
+  return {
+    SK_MEMINFO_RMEM_ALLOC: rcvMemUsed(c),
+    SK_MEMINFO_RCVBUF: c.config.recvBuffer,
+    SK_MEMINFO_SNDBUF: c.config.sendBuffer,
+    SK_MEMINFO_WMEM_QUEUED: c.sendBuf.length,
   };
 }
 
@@ -293,6 +309,7 @@ export function runCode(code: string, info: Record<string, number>): string | nu
     const s = SYMBOLS[name];
     if (s !== undefined) return s;
     if (name.startsWith('tcpi_')) throw new ScriptError(`${name} is not supported by synack's tcp_info`);
+    if (name.startsWith('SK_MEMINFO_')) throw new ScriptError(`${name} is not supported by synack's SO_MEMINFO`);
     throw new ScriptError(`unknown name '${name}' in code block`);
   };
   for (const line of logicalLines(code)) {

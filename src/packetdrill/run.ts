@@ -15,7 +15,7 @@ import type { Connection } from '../tcp/connection.js';
 import { formatPacket } from '../wire/format.js';
 import type { Event, IcmpPacket, PacketEvent, Script, SyscallEvent, TcpPacket } from './ast.js';
 import { buildIcmpFrame } from './icmp-inject.js';
-import { runCode, tcpInfo } from './code.js';
+import { runCode, skMeminfo, tcpInfo } from './code.js';
 import { buildFrame, encodeOptions, flagBits, fragmentError, joinSegments, offsetSackBlocks, parseLive, verifyOutbound, timestampOf, type Live } from './packets.js';
 import { parseScript, PacketdrillSyntaxError } from './parser.js';
 import { CommandFailed, runCommand } from './shell.js';
@@ -310,7 +310,8 @@ export class Interpreter {
     const orphan = sut === null ? undefined : this.stack.connections().find((c) => c.localPort === sut.localPort && c.remotePort === sut.remotePort);
     const conn = s?.sock?.conn ?? orphan ?? null;
     try {
-      const bad = runCode(text, tcpInfo(conn, this.now, conn === null && s?.listener != null, conn !== null && s?.sock?.conn !== conn));
+      const vars = { ...tcpInfo(conn, this.now, conn === null && s?.listener != null, conn !== null && s?.sock?.conn !== conn), ...skMeminfo(conn) };
+      const bad = runCode(text, vars);
       if (bad !== null) throw new Failure(`error in code block: ${bad}`, line);
     } catch (e) {
       if (e instanceof ScriptError) throw new Failure(e.message, line, true);
@@ -411,6 +412,14 @@ export class Interpreter {
     this.pollPending();
   }
 
+  /** A segment of another connection than the socket under test's (an earlier child's RST ...). */
+  private notUnderTest(p: Live): boolean {
+    const sut = this.sut;
+    if (sut === null || sut.state === 'listening') return false;
+    if (!sut.passive) return p.srcPort !== sut.localPort;
+    return p.dstPort !== sut.remotePort;
+  }
+
   /** Wait for the next outbound packet(s) and compare; returns when it was sent. */
   private outbound(ev: PacketEvent, t: number, end: number): number {
     if (ev.protocol !== 'tcp') throw new Failure(`${ev.protocol} packets are not supported`, ev.line, true);
@@ -422,7 +431,7 @@ export class Interpreter {
       let p = this.nextPacket(latest);
       // packetdrill's find_socket_for_live_packet: only the socket under test's segments are
       // compared; a closed earlier socket's FIN or RST goes by unchecked.
-      while (p !== null && this.sut !== null && this.sut.state !== 'listening' && !this.sut.passive && p.srcPort !== this.sut.localPort) p = this.nextPacket(latest);
+      while (p !== null && this.notUnderTest(p)) p = this.nextPacket(latest);
       if (p === null) throw new Failure('error handling packet: Timed out waiting for packet', ev.line);
       this.learnIsn(ev, p);
       const m = this.toScript(p);

@@ -394,6 +394,13 @@ export class SocketLayer {
         default: return fail('ENOPROTOOPT');
       }
     }
+    if (level === S.SOL_IP) {
+      switch (name) {
+        case S.IP_TOS: return ok(0, cfg.tos);
+        case S.IP_MTU_DISCOVER: return ok(0, cfg.pmtuDisc);
+        default: return fail('ENOPROTOOPT');
+      }
+    }
     if (level === S.SOL_TCP || level === S.IPPROTO_TCP) {
       switch (name) {
         case S.TCP_NODELAY: return ok(0, cfg.noDelay ? 1 : 0);
@@ -455,6 +462,16 @@ export class SocketLayer {
           return set('recvBuffer', space);
         }
         case S.SO_DEBUG: case S.SO_PRIORITY: case S.SO_MARK: case S.SO_OOBINLINE: case S.SO_RCVLOWAT: return ok();
+        default: return fail('ENOPROTOOPT');
+      }
+    }
+    if (level === S.SOL_IP) {
+      switch (name) {
+        // LINUX __ip_sock_set_tos: a stream socket keeps TCP's ECN bits.
+        case S.IP_TOS: return set('tos', num & 0xff & ~3);
+        case S.IP_MTU_DISCOVER:
+          if (num < S.IP_PMTUDISC_DONT! || num > S.IP_PMTUDISC_OMIT!) return fail('EINVAL');
+          return set('pmtuDisc', num);
         default: return fail('ENOPROTOOPT');
       }
     }

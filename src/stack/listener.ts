@@ -48,6 +48,7 @@ export class Listener {
     const sock = this.acceptQueue.shift() ?? null;
     const fo = sock?.conn.fastOpen;
     if (fo) fo.accepted = true;
+    if (sock !== null) sock.accepted = true;
     return sock;
   }
 

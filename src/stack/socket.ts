@@ -40,6 +40,11 @@ export class TcpSocket {
   }
   /** Accepted by a dual-stack '::' listener from an IPv4 peer: addresses show as ::ffff:a.b.c.d. */
   v4Mapped = false;
+  /**
+   * LINUX sk->sk_socket of a passive child: false while the connection waits in a listener's
+   * accept queue, true once accepted (and for active opens). Receive-buffer growth waits for it.
+   */
+  accepted = true;
 
   get localAddress(): string {
     return this.v4Mapped ? `::ffff:${this.conn.localAddr}` : this.conn.localAddr;

@@ -564,6 +564,7 @@ export class Stack implements TimerClient {
       sock.abort();
       return;
     }
+    sock.accepted = false;
     l.acceptQueue.push(sock);
     l.onConnection?.(sock);
   }

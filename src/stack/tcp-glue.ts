@@ -27,8 +27,8 @@ export class TcpGlue implements IpHandler {
   };
 
   /** IP output options for a segment with an ECN codepoint (RFC 3168 §5), without and with neighbour confirmation. */
-  private readonly ecnOpts: OutputOptions = { tos: 0 };
-  private readonly ecnConfirmOpts: OutputOptions = { tos: 0, confirmNeighbor: true };
+  private readonly ecnOpts: OutputOptions = { tos: 0, df: true };
+  private readonly ecnConfirmOpts: OutputOptions = { tos: 0, confirmNeighbor: true, df: true };
 
   constructor(private readonly st: Stack) {}
 
@@ -125,16 +125,18 @@ export class TcpGlue implements IpHandler {
 
   /**
    * Send `seg` from src to dst through the IP layer (DF set: RFC 1191 PMTUD, as Linux does for
-   * TCP). The IP layer writes the header into a frame from the link (DESIGN.md principle 5).
+   * TCP, unless the socket chose IP_PMTUDISC_DONT). The IP layer writes the header into a frame from the link (DESIGN.md principle 5).
    */
   transmit(src: string, dst: string, seg: TcpRepr, confirmNeighbor = false): void {
     this.st.counters.OutSegs!++;
     this.txSeg = seg;
     let opts: OutputOptions | undefined = confirmNeighbor ? CONFIRM : undefined;
-    if (seg.ipEcn !== 0) {
+    const tos = seg.ipDscp | seg.ipEcn;
+    if (tos !== 0 || !seg.ipDf) {
       // Reused objects: ECT(0) goes on every data segment of an ECN connection.
       opts = confirmNeighbor ? this.ecnConfirmOpts : this.ecnOpts;
-      opts.tos = seg.ipEcn;
+      opts.tos = tos;
+      opts.df = seg.ipDf;
     }
     this.st.ip.output(src, dst, IPPROTO_TCP, tcpHeaderLength(seg) + seg.payload.length, this.writer, opts);
   }

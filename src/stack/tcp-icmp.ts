@@ -36,7 +36,8 @@ export function tcpIcmpError(st: Stack, err: IcmpErrorInfo): void {
   }
   const now = st.now();
   if (err.errno === 'EMSGSIZE') {
-    mtuReduced(c, err.mtu, now);
+    // LINUX tcp_v4_mtu_reduced: a socket set to IP_PMTUDISC_DONT keeps its MSS.
+    if (c.config.pmtuDisc !== 0) mtuReduced(c, err.mtu, now);
     st.service(c);
     return;
   }

@@ -56,6 +56,16 @@ export interface TcpConfig {
    */
   ecn: number;
   /**
+   * IP_TOS / IPV6_TCLASS: the DSCP bits of the TOS byte on the connection's segments (the ECN
+   * field stays TCP's: LINUX __ip_sock_set_tos masks INET_ECN_MASK for stream sockets).
+   */
+  tos: number;
+  /**
+   * IP_MTU_DISCOVER (LINUX IP_PMTUDISC_DONT 0, WANT 1, DO 2 the TCP default, PROBE 3): with DONT
+   * (0) the connection ignores Fragmentation Needed / Packet Too Big (tcp_v4_mtu_reduced).
+   */
+  pmtuDisc: number;
+  /**
    * TCP_NOTSENT_LOWAT (LINUX tcp_notsent_lowat; the sysctl sets the default, UINT_MAX = off):
    * the application may queue a new chunk only while fewer unsent bytes than this are queued,
    * and the socket polls writable only while twice the unsent bytes are below it.
@@ -149,6 +159,8 @@ export const DEFAULT_CONFIG: Readonly<TcpConfig> = Object.freeze({
   userTimeout: 0,
   noDelay: false,
   ecn: 2,
+  tos: 0,
+  pmtuDisc: 2,
   notsentLowat: 0xffffffff,
   maxSeg: 0,
   sendBuffer: 1 << 20,
@@ -203,6 +215,8 @@ export function makeConfig(base: Readonly<TcpConfig>, opts?: Partial<TcpConfig>)
       }
       if (k === 'frto' && v > 2) throw new RangeError(`option 'frto' must be 0, 1 or 2 (tcp_frto), got ${v}`);
       if (k === 'mtuProbing' && (v > 2 || !Number.isInteger(v))) throw new RangeError(`option 'mtuProbing' must be 0, 1 or 2 (tcp_mtu_probing), got ${v}`);
+      if (k === 'tos' && v > 255) throw new RangeError(`option 'tos' must be a TOS byte (0-255), got ${v}`);
+      if (k === 'pmtuDisc' && v > 5) throw new RangeError(`option 'pmtuDisc' must be an IP_PMTUDISC_* value (0-5), got ${v}`);
       if (k === 'wscale' && v > 14) throw new RangeError(`option 'wscale' must be <= 14 (RFC 7323 §2.3), got ${v}`);
     } else if (typeof def === 'boolean') {
       if (typeof v !== 'boolean') throw new TypeError(`option '${k}' must be a boolean, got ${String(v)}`);

@@ -247,6 +247,15 @@ export class Connection implements Endpoints {
   private evMore: ConnEvent[] | null = null;
   /** Opaque owner slot for the stack (listener, socket handle ...). */
   owner: unknown = null;
+
+  /**
+   * LINUX sk->sk_socket: an application holds a socket for this connection — not a child still
+   * in an accept queue (its owner says `accepted: false`), not an orphan the application closed.
+   */
+  get hasSocket(): boolean {
+    const o = this.owner as { readonly accepted?: boolean } | null;
+    return o !== null && o.accepted === true && !this.userClosed;
+  }
   /** The stack's timer-queue slot (util/heap.ts HeapItem). */
   heapIndex = -1;
 

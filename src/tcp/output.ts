@@ -47,6 +47,8 @@ export function pollTransmit(c: Connection, now: Instant, out: TcpRepr): boolean
   for (let work = due(c); work !== 0; work &= work - 1) {
     if (serve(c, now, out, (work & -work) as WorkBit)) {
       ecnOnSend(c, out, sndMax);
+      out.ipDscp = c.config.tos & ~3;
+      out.ipDf = c.config.pmtuDisc !== 0;
       return true;
     }
   }

@@ -52,6 +52,11 @@ export class Reassembly {
     return this.payload + this.nChunks * CHUNK_TRUESIZE + this.nRanges * RANGE_TRUESIZE;
   }
 
+  /** The end of the highest range held (LINUX ooo_last_skb's end_seq); only when not empty. */
+  get highEdge(): SeqNum {
+    return last(this.root)?.end ?? 0;
+  }
+
   get rangeCount(): number {
     return this.nRanges;
   }

@@ -197,7 +197,10 @@ export function checkSequence(c: Connection, now: Instant, seg: TcpRepr, simOpen
     outOfWindowAck(c, now, seg);
     return Acceptance.DROP;
   }
-  if (simOpenSynAck || acceptable(c, seg, segLen(seg))) return Acceptance.OK;
+  if (simOpenSynAck) return Acceptance.OK;
+  const edge = rightEdge(c, now, seg);
+  if (edge !== null) return edge;
+  if (acceptable(c, seg, segLen(seg))) return Acceptance.OK;
   // LINUX tcp_sequence: the left edge is RCV.WUP (what our last ACK acknowledged), not RCV.NXT:
   // a segment ending there — the retransmission of one whose ACK was lost — is taken, so its ACK
   // field counts and its timestamp refreshes TS.Recent (tcp_replace_ts_recent, RFC 7323 §4.3
@@ -230,6 +233,49 @@ export function checkSequence(c: Connection, now: Instant, seg: TcpRepr, simOpen
   }
   outOfWindowAck(c, now, seg);
   return Acceptance.DROP;
+}
+
+/**
+ * LINUX tcp_sequence (6.18): the right edge. A segment ending past RCV.NXT + RCV.WND is dropped
+ * (BeyondWindow, answered with a duplicate ACK) when it starts past the edge too, or when the
+ * receive queue holds unread data; while the queue is empty it is taken whole (tcp_data_queue
+ * then charges it with sk_forced_mem_schedule: a peer that overruns the window of an idle
+ * reader is not stalled). A FIN just past the edge is taken ("Some stacks are known to handle
+ * FIN incorrectly"): a peer sending FINs into a zero window gets them acknowledged instead of an
+ * ACK loop. Null: the edge is not crossed, the §3.10.7.4 table decides. (RFC 9293 §3.10.7.4
+ * would trim the text to the window instead.)
+ */
+function rightEdge(c: Connection, now: Instant, seg: TcpRepr): Acceptance | null {
+  const flags = seg.flags;
+  const rcv = c.rcv;
+  if (flags & (SYN | RST) || c.state === 'TIME_WAIT') return null;
+  const wnd = Math.max(0, seqDiff(rcv.rcvAdv, rcv.rcvNxt));
+  const limit = seqAdd(rcv.rcvNxt, wnd);
+  const end = seqAdd(seg.seq, segLen(seg));
+  if (!seqGt(end, limit)) return null;
+  if (!seqGt(flags & FIN ? seqAdd(end, -1) : end, limit)) {
+    // LINUX tcp_data_queue: a bare FIN at a zero window is queued with forced memory, and a
+    // failed tcp_try_rmem_schedule asks for an ACK now (ICSK_ACK_NOW).
+    if (wnd === 0 && seg.payload.length === 0) c.pending |= Work.ACK;
+    return seg.payload.length === 0 || wnd > 0 ? Acceptance.OK : zeroWindow(c);
+  }
+  bump(c.mib, 'BeyondWindow');
+  if (seqGt(seg.seq, limit) || rcv.recvBuf.length > 0) {
+    outOfWindowAck(c, now, seg);
+    return Acceptance.DROP;
+  }
+  return wnd > 0 ? Acceptance.OK : zeroWindow(c);
+}
+
+/**
+ * LINUX tcp_data_queue: text at RCV.NXT into a zero window is dropped (TCPZeroWindowDrop) and
+ * answered at once in quick-ACK mode; its ACK field still counts.
+ */
+function zeroWindow(c: Connection): Acceptance {
+  bump(c.mib, 'TCPZeroWindowDrop');
+  c.rcv.quickAcks = Math.max(c.rcv.quickAcks, c.config.quickAcks);
+  c.pending |= Work.ACK;
+  return Acceptance.ACK_ONLY;
 }
 
 /** LINUX tcp_rcv_rtt_measure_ts: data echoing our timestamp gives the receiver's RTT. */
@@ -285,6 +331,26 @@ export function rcvSpaceAdjust(c: Connection, now: Instant, n: number): void {
   }
   rcv.rcvSpaceStart = now;
   rcv.rcvSpaceCopied = 0;
+}
+
+/**
+ * LINUX tcp_rcvbuf_grow from tcp_data_queue_ofo (6.16+, "adjust rcvbuf in presence of
+ * reorders"): out-of-order data on an accepted socket grows the buffer to twice the measured
+ * receive space plus the span held past RCV.NXT, so the sender is not held back while the hole
+ * is repaired (not-yet-accepted and orphaned sockets do not grow: hasSocket). The space before
+ * the first measurement is LINUX tcp_init_buffer_space's: min(window, 10 segments).
+ */
+function rcvbufGrowOfo(c: Connection): void {
+  const rcv = c.rcv;
+  const space = rcv.rcvSpace > 0 ? rcv.rcvSpace : Math.min(rcv.rcvClamp, 10 * c.advMss);
+  const held = Math.max(0, seqDiff(rcv.reasm.highEdge, rcv.rcvNxt));
+  // The buffer for that window: LINUX tcp_space_from_win at the default scaling_ratio (half of
+  // sk_rcvbuf is window), as SO_RCVBUF and tcp_rmem (recvBuffer) count it.
+  const want = Math.min(c.config.recvBufferMax, 2 * (2 * space + held));
+  if (want > c.config.recvBuffer) {
+    c.ownConfig().recvBuffer = want;
+    rcv.recvBuf.max = want;
+  }
 }
 
 /**
@@ -375,16 +441,21 @@ export function receiveText(c: Connection, now: Instant, seq: number, data: Uint
     data = data.subarray(skip);
     seq = c.rcv.rcvNxt;
   }
-  // Trim what does not fit in the buffer or the window we offered (which may reach past the
-  // buffer by less than one scale unit: advertise rounds up rather than move the edge left).
-  const room = seqDiff(seqAdd(c.rcv.rcvNxt, inOrderRoom(c)), seq);
+  // LINUX tcp_data_queue: in-order text for an empty receive queue is taken whole, whatever the
+  // window and memory (sk_forced_mem_schedule; rightEdge let it in).
+  const forced = seq === c.rcv.rcvNxt && c.rcv.recvBuf.length === 0;
+  // Otherwise trim what does not fit in the buffer or the window we offered (which may reach past
+  // the buffer by less than one scale unit: advertise rounds up rather than move the edge left).
+  const fits = seqDiff(seqAdd(c.rcv.rcvNxt, inOrderRoom(c)), seq);
+  const room = forced ? data.length : fits;
+  if (forced && data.length > fits) c.pending |= Work.ACK; // over memory: ICSK_ACK_NOW
   if (room <= 0) {
     c.pending |= Work.ACK;
     return;
   }
   if (data.length > room) data = data.subarray(0, room);
   // LINUX tcp_data_queue / tcp_data_queue_ofo: charge the segment to receive memory first.
-  if (!admitSegment(c, seq, data.length)) {
+  if (!admitSegment(c, seq, data.length, forced)) {
     c.pending |= Work.ACK;
     return;
   }
@@ -398,11 +469,12 @@ export function receiveText(c: Connection, now: Instant, seq: number, data: Uint
       c.rcv.dsackEnd = seqAdd(seq, data.length);
     }
     bump(c.mib, 'TCPOFOQueue');
+    if (c.hasSocket && c.config.moderateRcvbuf) rcvbufGrowOfo(c);
     c.pending |= Work.ACK;
     return;
   }
   const hadHoles = !c.rcv.reasm.isEmpty;
-  let n = c.rcv.recvBuf.push(data, 0, data.length, inOrderRoom(c));
+  let n = c.rcv.recvBuf.push(data, 0, data.length, forced ? data.length : inOrderRoom(c));
   c.rcv.rcvNxt = seqAdd(c.rcv.rcvNxt, n);
   for (let more = c.rcv.reasm.takeContiguous(c.rcv.rcvNxt); more !== null; more = c.rcv.reasm.takeContiguous(c.rcv.rcvNxt)) {
     const m = c.rcv.recvBuf.push(more, 0, more.length, inOrderRoom(c));

@@ -34,9 +34,9 @@ export function rcvMemRoom(c: Connection): number {
  * when they do not fit (LINUX tcp_can_ingest), prune the out-of-order queue from the highest
  * sequence (LINUX tcp_prune_ofo_queue, goal sk_rcvbuf >> 3 per round). False when the segment
  * must be dropped (counted as LINUX does: PruneCalled, OfoPruned, RcvPruned, then TCPOFODrop or
- * TCPRcvQDrop for the segment).
+ * TCPRcvQDrop for the segment). `forced`: in-order text for an empty receive queue, taken anyway.
  */
-export function admitSegment(c: Connection, seq: SeqNum, len: number): boolean {
+export function admitSegment(c: Connection, seq: SeqNum, len: number, forced = false): boolean {
   const inOrder = seq === c.rcvNxt;
   const size = inOrder ? len : Reassembly.truesizeOf(len);
   const limit = rcvMemLimit(c);
@@ -47,7 +47,8 @@ export function admitSegment(c: Connection, seq: SeqNum, len: number): boolean {
   // already under half the payload, and what fills memory is then the per-range cost of many
   // tiny ranges, which repacking cannot shrink.
   if (c.reasm.pruneFromTop(seq, limit >> 3, canIngest)) bump(c.mib, 'OfoPruned');
-  if (canIngest()) return true;
+  // LINUX tcp_data_queue: an empty receive queue takes the segment anyway (sk_forced_mem_schedule).
+  if (canIngest() || forced) return true;
   bump(c.mib, 'RcvPruned');
   bump(c.mib, inOrder ? 'TCPRcvQDrop' : 'TCPOFODrop');
   return false;

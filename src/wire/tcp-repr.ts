@@ -77,6 +77,10 @@ export interface TcpRepr {
    * 2 ECT(0), 1 ECT(1), 3 CE). Not a TCP field: the IP layer reads and writes it.
    */
   ipEcn: number;
+  /** The rest of that TOS / traffic-class byte on output: the DSCP bits the socket set (IP_TOS). */
+  ipDscp: number;
+  /** IPv4 DF on output: set unless the socket asked for IP_PMTUDISC_DONT (LINUX ip_dont_fragment). */
+  ipDf: boolean;
 }
 
 const EMPTY = new Uint8Array(0);
@@ -104,6 +108,8 @@ export function newTcpRepr(): TcpRepr {
     fastOpenCookie: new Uint8Array(16),
     payload: EMPTY,
     ipEcn: 0,
+    ipDscp: 0,
+    ipDf: true,
   };
 }
 
@@ -127,6 +133,8 @@ export function clearTcpRepr(r: TcpRepr): TcpRepr {
   r.fastOpenExp = false;
   r.payload = EMPTY;
   r.ipEcn = 0;
+  r.ipDscp = 0;
+  r.ipDf = true;
   return r;
 }
 
