@@ -96,12 +96,14 @@ test(`${TS_COUNT} seeded transfers ${TS_ON ? 'with' : 'without'} timestamps, 1â€
 });
 
 /**
- * The fast part of that soak, run always: heavy-loss seeds (22-28 % each way) that finish in
- * 260-2,500 s of virtual time now and took 3,700-15,600 s when a retransmission ending at RCV.WUP
- * was answered as out-of-window with a stale timestamp echo (receiver.ts, LINUX tcp_sequence).
+ * The fast part of that soak, run always: heavy-loss seeds (21-27 % each way) that finish in
+ * 590-1,940 s of virtual time now and take 3,900-5,800 s when a retransmission ending at RCV.WUP
+ * is answered as out-of-window with a stale timestamp echo (receiver.ts, LINUX tcp_sequence).
+ * (Picked by running seeds 1-500 with and without that rule; rerun the pick when the sender's
+ * dynamics change: a seed's fate under 25 % loss moves with every change of ACK timing.)
  */
 test('timestamps soak, fast subset: six heavy-loss seeds finish intact within an hour of virtual time', () => {
-  for (const seed of [16, 36, 40, 254, 404, 499]) {
+  for (const seed of [16, 36, 40, 88, 227, 499]) {
     const o = tsSoakCase(seed);
     const r = runTransfer(o);
     assert.ok(r.intact && r.virtualSeconds <= 3600, `seed ${seed}: ${r.error ?? 'slow'} (${r.virtualSeconds.toFixed(0)} s)\n  ${reproduce(o)}`);

@@ -114,7 +114,8 @@ export async function main(argv: string[]): Promise<number> {
   if (a.interval !== undefined) {
     previous = take();
     // At least the interval asked for between the two snapshots' clocks (a timer may fire a
-    // millisecond early against Date.now(), and a 50 ms interval then read as 0 s).
+    // millisecond early against Date.now()); the elapsed time is printed from whole milliseconds
+    // (seconds as Date.now() / 1000 subtract to 0.04999... for 50 ms).
     const until = (previous.time + a.interval) * 1000;
     while (Date.now() < until) await new Promise((r) => setTimeout(r, Math.max(1, until - Date.now())));
   }
@@ -124,7 +125,7 @@ export async function main(argv: string[]): Promise<number> {
   else {
     console.log(`TCP sockets: ${snap.rows.length}` +
       (a.opts.port === undefined ? '' : `; looking at port ${a.opts.port}`) +
-      (previous === undefined ? '' : `, counters over ${Math.round((snap.time - previous.time) * 10) / 10} s`));
+      (previous === undefined ? '' : `, counters over ${(Math.round((snap.time - previous.time) * 1000) / 1000).toFixed(1)} s`));
     console.log(formatFindings(findings));
   }
   return findings.length === 0 ? 0 : 1;

@@ -91,8 +91,14 @@ export class TcpRelay {
   readonly maxFlows: number;
   private readonly flowSet = new Set<Flow>();
   private readonly connect: HostConnect | null;
-  /** What host sockets read into (`onread`): one buffer for all, each read copied out at once. */
-  private readonly hostReadBuf = Buffer.allocUnsafe(HOST_READ);
+  /**
+   * What host sockets read into (`onread`): one buffer for all, each read copied out at once.
+   * Made at the first host socket (a relay in the browser has none, and no Buffer either).
+   */
+  private get hostReadBuf(): Uint8Array {
+    return (this.hostReadBufMem ??= new Uint8Array(HOST_READ));
+  }
+  private hostReadBufMem: Uint8Array | null = null;
   /** What guest bytes are read into for host writes (splice.ts). */
   private readonly guestReadBuf = new ReadBuffer();
   private readonly kick: () => void;
