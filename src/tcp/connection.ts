@@ -27,6 +27,7 @@ import { Chronograph } from './chrono.js';
 import { CwrReduction } from './ecn.js';
 import { RecordMarks } from './records.js';
 import { mtupMssCap, type MtuProbe } from './mtu-probe.js';
+import { abortCall, closeCall, shutdownSend } from './close-calls.js';
 
 /** Counters shared with the stack (MIB/nstat names, typed in src/mib.ts), incremented in place. */
 export { bump, type Mib };
@@ -496,31 +497,9 @@ export class Connection implements Endpoints {
     return readData(this, dst, peek, now);
   }
 
-  /** shutdown(SHUT_WR): half-close (§3.10.4 CLOSE of the send direction). */
+  /** shutdown(SHUT_WR): half-close (§3.10.4 CLOSE of the send direction; close-calls.ts). */
   shutdown(now: Instant): void {
-    if (this.snd.finQueued) return;
-    switch (this.state) {
-      case 'CLOSED':
-      case 'LISTEN':
-        throw new TcpUsageError('ENOTCONN', `shutdown in state ${this.state}`);
-      case 'SYN_SENT':
-        // RFC 9293 §3.10.4: queue the FIN until ESTABLISHED (a deferred Fast Open SYN goes now).
-        this.snd.finQueued = true;
-        if (this.fastOpen !== null) this.fastOpen.deferConnect = false;
-        return;
-      case 'SYN_RECEIVED':
-      case 'ESTABLISHED':
-        this.snd.finQueued = true;
-        this.setState('FIN_WAIT_1', 'close/shutdown: snd FIN');
-        break;
-      case 'CLOSE_WAIT':
-        this.snd.finQueued = true;
-        this.setState('LAST_ACK', 'close/shutdown: snd FIN');
-        break;
-      default:
-        return; // already closing
-    }
-    this.lastSend = now;
+    shutdownSend(this, now);
   }
 
   /** shutdown(SHUT_RD): reads see end-of-file once the queue is empty (see `eof`). */
@@ -528,57 +507,14 @@ export class Connection implements Endpoints {
     this.rcv.readShutdown = true;
   }
 
-  /**
-   * close() with SO_LINGER semantics (the seed article's three cases):
-   * - unread data, or linger = 0: abortive close, RST, no TIME_WAIT (LINUX tcp_close);
-   * - linger off: FIN, close returns at once, the orphan finishes in the background;
-   * - linger > 0: FIN, and a 'linger' event reports whether data+FIN were acked in time.
-   */
+  /** close() with SO_LINGER semantics and Linux's rules (close-calls.ts). */
   close(now: Instant): void {
-    if (this.userClosed) return;
-    this.userClosed = true;
-    switch (this.state) {
-      case 'CLOSED':
-        return;
-      case 'LISTEN':
-        this.setState('CLOSED', 'close');
-        return;
-      case 'SYN_SENT':
-        // RFC 9293 §3.10.4: delete the TCB; nothing is sent.
-        this.setState('CLOSED', 'close in SYN_SENT');
-        return;
-      default:
-        break;
-    }
-    const unread = this.rcv.recvBuf.length > 0;
-    if (unread || this.config.linger === 0) {
-      // LINUX tcp_close: data_was_unread → RST (RFC 2525 §2.17); SO_LINGER 0 → RST.
-      bump(this.mib, unread ? 'TCPAbortOnClose' : 'TCPAbortOnData');
-      this.abort(now, unread ? 'close with unread data: snd RST' : 'close with SO_LINGER 0: snd RST');
-      return;
-    }
-    this.shutdown(now);
-    this.rcv.recvBuf.clear();
-    if (this.config.linger !== null && this.config.linger > 0 && !this.snd.finAcked()) {
-      this.lingerPending = true;
-      this.timers.set(Timer.LINGER, now + this.config.linger);
-    }
-    if (this.state === 'FIN_WAIT_2') this.armFinWait2(now);
+    closeCall(this, now);
   }
 
-  /** ABORT (§3.10.5): RST to the peer if synchronized, then CLOSED. No error is reported to us. */
+  /** ABORT (§3.10.5): RST to the peer if synchronized, then CLOSED (close-calls.ts). */
   abort(now: Instant, cause = 'abort: snd RST', forceRst = false): void {
-    const s = this.state;
-    if (s === 'CLOSED') return;
-    // LINUX tcp_need_reset: RST from SYN_RECEIVED and every synchronized state but the closing ones.
-    const sendRst = s === 'ESTABLISHED' || s === 'CLOSE_WAIT' || s === 'FIN_WAIT_1' || s === 'FIN_WAIT_2' || s === 'SYN_RECEIVED' ||
-      (forceRst && s !== 'SYN_SENT' && s !== 'TIME_WAIT' && s !== 'LISTEN');
-    if (sendRst) {
-      this.pending |= Work.RST;
-      bump(this.mib, 'OutRsts');
-    }
-    this.lastSend = now;
-    this.setState('CLOSED', cause);
+    abortCall(this, now, cause, forceRst);
   }
 
   // ---------------------------------------------------------------- helpers used by input/output/timers

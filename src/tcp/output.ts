@@ -1,12 +1,16 @@
 import { seqAdd, seqDiff, seqLt } from '../seq.js';
-import { type Instant } from '../time.js';
-import { ACK, RST, clearTcpRepr, segLen, type TcpRepr } from '../wire/tcp-repr.js';
+import { NEVER, type Instant } from '../time.js';
+import { ACK, FIN, PSH, RST, clearTcpRepr, segLen, type TcpRepr } from '../wire/tcp-repr.js';
+import { bump } from '../mib.js';
 import { type Connection } from './connection.js';
-import { pipe } from './recovery.js';
+import { pipe, prrSent } from './recovery.js';
+import { clampToRecord, endsRecord } from './records.js';
+import { mtupRetransmitted } from './mtu-probe.js';
 import { Work, type WorkBit } from './work.js';
 import { assertNever } from './state.js';
 import { fillAck } from './receiver.js';
-import { retransmitAt, sendData, sendMss } from './sender.js';
+import { armRetransmit, dataSent, endsSynData, flightForSend, lossRetransmitted, sendData } from './sender.js';
+import { scratchFor, sendMss } from './segment-size.js';
 import { writeSyn } from './handshake.js';
 import { setTs } from './clock.js';
 import { chronoAfterTransmit } from './chrono.js';
@@ -151,4 +155,37 @@ function retransmitLost(c: Connection, now: Instant, out: TcpRepr): boolean {
   return true;
 }
 
-
+/**
+ * Retransmit one segment starting at `seq` (fast retransmit, RFC 5681 §3.2; a SACK hole,
+ * RFC 6675) without moving SND.NXT.
+ */
+export function retransmitAt(c: Connection, now: Instant, out: TcpRepr, seq: number, max = Number.POSITIVE_INFINITY): boolean {
+  if (!seqLt(seq, c.snd.sndMax) || seqLt(seq, c.snd.sndUna)) return false;
+  const off = seqDiff(seq, c.snd.sndBufSeq);
+  const avail = c.snd.sendBuf.length - off;
+  // Only what was sent before: bytes past SND.MAX are new data, sent (and counted) by sendData.
+  // (Retransmitting them here left SND.MAX behind what the peer then acknowledged: deadlock.)
+  const sentEnd = c.snd.finSent() ? c.snd.finSeq : c.snd.sndMax;
+  const len = clampToRecord(c, seq, Math.max(0, Math.min(avail, sendMss(c), max, seqDiff(sentEnd, seq))));
+  const fin = c.snd.finQueued && len === avail && seqLt(c.snd.finSeq, c.snd.sndMax);
+  if (len === 0 && !fin) return false;
+  out.seq = seq;
+  if (c.snd.rec.inRecovery) {
+    c.snd.rec.undoRetrans++;
+    if (c.sackEnabled && c.snd.rec.rack.rxtCount++ === 0) c.snd.rec.rack.rxtFirst = now;
+  }
+  out.flags = ACK | (fin ? FIN : 0) | (len > 0 && (len === avail || endsRecord(c, seqAdd(seq, len)) || endsSynData(c, seqAdd(seq, len))) ? PSH : 0);
+  out.payload = len > 0 ? c.snd.sendBuf.view(off, len, scratchFor(c, len)) : out.payload;
+  fillAck(c, now, out);
+  if (len > 0) dataSent(c, now, flightForSend(c));
+  prrSent(c, len);
+  if (c.sackEnabled) c.snd.rec.rack.onSend(seq, seqAdd(seq, len + (fin ? 1 : 0)), now, true); // RFC 8985 §6.2 step 1
+  bump(c.mib, 'RetransSegs');
+  c.snd.totalRetrans++;
+  if (c.mtup !== null) mtupRetransmitted(c, now);
+  const end = seqAdd(seq, len + (fin ? 1 : 0));
+  if (c.snd.rec.state === 'Loss') lossRetransmitted(c.snd.rec, end, now);
+  c.snd.rttStart = NEVER; // Karn's rule
+  armRetransmit(c, now);
+  return true;
+}

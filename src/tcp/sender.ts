@@ -18,6 +18,7 @@ import { tsClock } from './clock.js';
 import { CwndValidation, cwndValidate } from './cwnd-validate.js';
 import { clampToRecord, endsRecord } from './records.js';
 import { mtuProbeSent, mtuProbeSize, mtupOnAck, mtupRetransmitted } from './mtu-probe.js';
+import { scratchFor, sendMss, tsoCap, tsoPacketStart } from './segment-size.js';
 
 /**
  * Slots of Sender.q: the sequence numbers and instants of the send half. Each is a 32-bit
@@ -513,44 +514,6 @@ export function sendData(c: Connection, now: Instant, out: TcpRepr): boolean {
 }
 
 /**
- * A TSO packet starts at SND.NXT (LINUX tcp_write_xmit): as many segments as the congestion
- * window lets out in one packet — half the window, so that at least two packets are in flight
- * (tcp_cwnd_test) — no more than tcp_tso_autosize allows (about 1 ms at the pacing rate, at least
- * tcp_min_tso_segs, at most 64 KB: tcp_tso_segs), and no more than the data and the peer's window
- * hold (tcp_mss_split_point).
- */
-function tsoPacketStart(c: Connection, now: Instant, flight: number, room: number, mss: number): void {
-  const snd = c.snd;
-  const cwnd = Math.floor(snd.cc.cwnd / mss);
-  const quota = Math.min(Math.max(cwnd >> 1, 1), Math.ceil((snd.cc.cwnd - flight) / mss));
-  snd.tsoAt = now;
-  snd.tsoSegs = Math.max(1, Math.min(quota, tsoAutosize(c, mss), Math.ceil(room / mss)));
-  snd.tsoLeft = snd.tsoSegs;
-}
-
-/**
- * LINUX tcp_tso_autosize over tcp_update_pacing_rate: the pacing rate is 200 % (slow start, below
- * half ssthresh) or 120 % of cwnd·MSS per SRTT; a packet holds what that rate sends in 2^-10 s,
- * plus 64 KB >> (min RTT / 512 µs), capped at 64 KB, and at least tcp_min_tso_segs segments.
- */
-function tsoAutosize(c: Connection, mss: number): number {
-  const snd = c.snd;
-  const GSO_MAX = 65536;
-  let bytes = 0;
-  if (snd.rtt.hasSample && snd.rtt.srtt > 0) {
-    const ratio = snd.cc.cwnd < snd.cc.ssthresh / 2 ? 2 : 1.2;
-    const rate = (ratio * Math.max(snd.cc.cwnd, snd.inFlight) * 1e6) / snd.rtt.srtt; // bytes/s
-    bytes = Math.floor(rate / 1024);
-    const minRtt = Number.isFinite(snd.rec.rack.minRtt) ? snd.rec.rack.minRtt : snd.rtt.srtt;
-    const r = Math.floor(minRtt / 512);
-    if (r < 32) bytes += Math.floor(GSO_MAX / 2 ** r);
-  } else {
-    bytes = GSO_MAX; // no RTT yet: Linux's pacing rate is still unlimited (~0U)
-  }
-  return Math.max(Math.floor(Math.min(bytes, GSO_MAX) / mss), c.config.minTsoSegs);
-}
-
-/**
  * Slow start after idle (LINUX tcp_slow_start_after_idle_check, run by tcp_skb_entail when the
  * application queues data and by tcp_ack_update_window when a window opens on queued data: both
  * are the moment new data would go out here): with nothing outstanding and no data sent for more
@@ -571,7 +534,7 @@ export function slowStartAfterIdleCheck(c: Connection, now: Instant): void {
  * A segment carrying data goes out (LINUX tcp_event_data_sent): when nothing was in flight the
  * algorithm hears CA_EVENT_TX_START with the time since data was last sent; then that time is now.
  */
-function dataSent(c: Connection, now: Instant, flight: number): void {
+export function dataSent(c: Connection, now: Instant, flight: number): void {
   if (flight === 0) c.snd.cc.onIdle?.('txStart', now - c.snd.lsndtime, now);
   c.snd.lsndtime = now;
   replySent(c, now);
@@ -582,13 +545,14 @@ function dataSent(c: Connection, now: Instant, flight: number): void {
  * packet did (LINUX tcp_send_syn_data queues it with TCPHDR_ACK | TCPHDR_PSH, and a
  * retransmission keeps its packet's flags).
  */
-function endsSynData(c: Connection, end: SeqNum): boolean {
+export function endsSynData(c: Connection, end: SeqNum): boolean {
   const fo = c.fastOpen;
   return fo !== null && fo.synData > 0 && end === seqAdd(c.snd.iss, 1 + fo.synData);
 }
 
+
 /** A retransmission in the Loss state up to `end`: rxtEnd and the first retransmission's time. */
-function lossRetransmitted(rec: Recovery, end: SeqNum, now: Instant): void {
+export function lossRetransmitted(rec: Recovery, end: SeqNum, now: Instant): void {
   if (seqGt(end, rec.rxtEnd)) rec.rxtEnd = end;
   if (rec.lossRxtFirst === NEVER) rec.lossRxtFirst = now; // LINUX tcp_retransmit_skb: retrans_stamp
 }
@@ -609,70 +573,4 @@ export function flightForSend(c: Connection): number {
     default:
       return assertNever(st, 'recovery state');
   }
-}
-
-/**
- * Retransmit one segment starting at `seq` (fast retransmit, RFC 5681 §3.2; a SACK hole,
- * RFC 6675) without moving SND.NXT.
- */
-export function retransmitAt(c: Connection, now: Instant, out: TcpRepr, seq: number, max = Number.POSITIVE_INFINITY): boolean {
-  if (!seqLt(seq, c.snd.sndMax) || seqLt(seq, c.snd.sndUna)) return false;
-  const off = seqDiff(seq, c.snd.sndBufSeq);
-  const avail = c.snd.sendBuf.length - off;
-  // Only what was sent before: bytes past SND.MAX are new data, sent (and counted) by sendData.
-  // (Retransmitting them here left SND.MAX behind what the peer then acknowledged: deadlock.)
-  const sentEnd = c.snd.finSent() ? c.snd.finSeq : c.snd.sndMax;
-  const len = clampToRecord(c, seq, Math.max(0, Math.min(avail, sendMss(c), max, seqDiff(sentEnd, seq))));
-  const fin = c.snd.finQueued && len === avail && seqLt(c.snd.finSeq, c.snd.sndMax);
-  if (len === 0 && !fin) return false;
-  out.seq = seq;
-  if (c.snd.rec.inRecovery) {
-    c.snd.rec.undoRetrans++;
-    if (c.sackEnabled && c.snd.rec.rack.rxtCount++ === 0) c.snd.rec.rack.rxtFirst = now;
-  }
-  out.flags = ACK | (fin ? FIN : 0) | (len > 0 && (len === avail || endsRecord(c, seqAdd(seq, len)) || endsSynData(c, seqAdd(seq, len))) ? PSH : 0);
-  out.payload = len > 0 ? c.snd.sendBuf.view(off, len, scratchFor(c, len)) : out.payload;
-  fillAck(c, now, out);
-  if (len > 0) dataSent(c, now, flightForSend(c));
-  prrSent(c, len);
-  if (c.sackEnabled) c.snd.rec.rack.onSend(seq, seqAdd(seq, len + (fin ? 1 : 0)), now, true); // RFC 8985 §6.2 step 1
-  bump(c.mib, 'RetransSegs');
-  c.snd.totalRetrans++;
-  if (c.mtup !== null) mtupRetransmitted(c, now);
-  const end = seqAdd(seq, len + (fin ? 1 : 0));
-  if (c.snd.rec.state === 'Loss') lossRetransmitted(c.snd.rec, end, now);
-  c.snd.rttStart = NEVER; // Karn's rule
-  armRetransmit(c, now);
-  return true;
-}
-
-/**
- * Payload size of a segment sent now: the effective MSS less the SACK blocks fillAck will add
- * (LINUX tcp_current_mss subtracts the options beyond the usual header). Without this a full
- * segment carrying SACK blocks exceeds the MTU and is lost on the path (RFC 9293 §3.7.1: the
- * MSS counts data only, so options must come out of the segment's data).
- */
-export function sendMss(c: Connection): number {
-  if (!c.sackEnabled || (c.rcv.reasm.isEmpty && c.rcv.dsackStart === c.rcv.dsackEnd)) return c.effMss;
-  const k = Math.min(c.tsEnabled ? 3 : 4, c.rcv.reasm.blockCount(4) + (c.rcv.dsackStart !== c.rcv.dsackEnd ? 1 : 0));
-  return Math.max(1, c.effMss - (k > 0 ? 4 + 8 * k : 0));
-}
-
-let scratch = new Uint8Array(0);
-/** Scratch space for a segment whose bytes wrap around the send ring (shared: used synchronously). */
-/**
- * How much new data one packet may carry: one MSS, or with TSO (Connection.tsoMaxPayload) as
- * many whole MSS as the link takes in one packet, which it cuts into segments of exactly the MSS
- * (LINUX tcp_tso_autosize / tcp_send_mss: size_goal, a multiple of mss_now up to gso_max_size).
- * Only while the MSS is the link's own: a smaller peer or path MSS would have the link cut
- * segments larger than the peer takes. Retransmissions go one MSS at a time.
- */
-export function tsoCap(c: Connection, mss: number): number {
-  if (c.tsoMaxPayload === 0 || c.peerMss < c.advMss || c.pathMss < c.advMss) return mss;
-  return Math.max(1, Math.floor(c.tsoMaxPayload / mss)) * mss;
-}
-
-export function scratchFor(_c: Connection, n: number): Uint8Array {
-  if (scratch.length < n) scratch = new Uint8Array(Math.max(n, 65536));
-  return scratch;
 }

@@ -1,0 +1,76 @@
+/**
+ * How big a segment is: the MSS a segment sent now may carry (less the SACK blocks it will hold),
+ * and how many MSS one TSO packet takes (LINUX tcp_current_mss, tcp_tso_autosize, tcp_send_mss).
+ * The send policy that uses them is sender.ts's sendData.
+ */
+import type { Instant } from '../time.js';
+import type { Connection } from './connection.js';
+
+/**
+ * A TSO packet starts at SND.NXT (LINUX tcp_write_xmit): as many segments as the congestion
+ * window lets out in one packet — half the window, so that at least two packets are in flight
+ * (tcp_cwnd_test) — no more than tcp_tso_autosize allows (about 1 ms at the pacing rate, at least
+ * tcp_min_tso_segs, at most 64 KB: tcp_tso_segs), and no more than the data and the peer's window
+ * hold (tcp_mss_split_point).
+ */
+export function tsoPacketStart(c: Connection, now: Instant, flight: number, room: number, mss: number): void {
+  const snd = c.snd;
+  const cwnd = Math.floor(snd.cc.cwnd / mss);
+  const quota = Math.min(Math.max(cwnd >> 1, 1), Math.ceil((snd.cc.cwnd - flight) / mss));
+  snd.tsoAt = now;
+  snd.tsoSegs = Math.max(1, Math.min(quota, tsoAutosize(c, mss), Math.ceil(room / mss)));
+  snd.tsoLeft = snd.tsoSegs;
+}
+
+/**
+ * LINUX tcp_tso_autosize over tcp_update_pacing_rate: the pacing rate is 200 % (slow start, below
+ * half ssthresh) or 120 % of cwnd·MSS per SRTT; a packet holds what that rate sends in 2^-10 s,
+ * plus 64 KB >> (min RTT / 512 µs), capped at 64 KB, and at least tcp_min_tso_segs segments.
+ */
+function tsoAutosize(c: Connection, mss: number): number {
+  const snd = c.snd;
+  const GSO_MAX = 65536;
+  let bytes = 0;
+  if (snd.rtt.hasSample && snd.rtt.srtt > 0) {
+    const ratio = snd.cc.cwnd < snd.cc.ssthresh / 2 ? 2 : 1.2;
+    const rate = (ratio * Math.max(snd.cc.cwnd, snd.inFlight) * 1e6) / snd.rtt.srtt; // bytes/s
+    bytes = Math.floor(rate / 1024);
+    const minRtt = Number.isFinite(snd.rec.rack.minRtt) ? snd.rec.rack.minRtt : snd.rtt.srtt;
+    const r = Math.floor(minRtt / 512);
+    if (r < 32) bytes += Math.floor(GSO_MAX / 2 ** r);
+  } else {
+    bytes = GSO_MAX; // no RTT yet: Linux's pacing rate is still unlimited (~0U)
+  }
+  return Math.max(Math.floor(Math.min(bytes, GSO_MAX) / mss), c.config.minTsoSegs);
+}
+
+/**
+ * Payload size of a segment sent now: the effective MSS less the SACK blocks fillAck will add
+ * (LINUX tcp_current_mss subtracts the options beyond the usual header). Without this a full
+ * segment carrying SACK blocks exceeds the MTU and is lost on the path (RFC 9293 §3.7.1: the
+ * MSS counts data only, so options must come out of the segment's data).
+ */
+export function sendMss(c: Connection): number {
+  if (!c.sackEnabled || (c.rcv.reasm.isEmpty && c.rcv.dsackStart === c.rcv.dsackEnd)) return c.effMss;
+  const k = Math.min(c.tsEnabled ? 3 : 4, c.rcv.reasm.blockCount(4) + (c.rcv.dsackStart !== c.rcv.dsackEnd ? 1 : 0));
+  return Math.max(1, c.effMss - (k > 0 ? 4 + 8 * k : 0));
+}
+
+/**
+ * How much new data one packet may carry: one MSS, or with TSO (Connection.tsoMaxPayload) as
+ * many whole MSS as the link takes in one packet, which it cuts into segments of exactly the MSS
+ * (LINUX tcp_tso_autosize / tcp_send_mss: size_goal, a multiple of mss_now up to gso_max_size).
+ * Only while the MSS is the link's own: a smaller peer or path MSS would have the link cut
+ * segments larger than the peer takes. Retransmissions go one MSS at a time.
+ */
+export function tsoCap(c: Connection, mss: number): number {
+  if (c.tsoMaxPayload === 0 || c.peerMss < c.advMss || c.pathMss < c.advMss) return mss;
+  return Math.max(1, Math.floor(c.tsoMaxPayload / mss)) * mss;
+}
+
+let scratch = new Uint8Array(0);
+/** Scratch space for a segment whose bytes wrap around the send ring (shared: used synchronously). */
+export function scratchFor(_c: Connection, n: number): Uint8Array {
+  if (scratch.length < n) scratch = new Uint8Array(Math.max(n, 65536));
+  return scratch;
+}
