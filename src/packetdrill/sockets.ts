@@ -267,7 +267,7 @@ export class SocketLayer {
       if (st !== 'ESTABLISHED' && st !== 'CLOSE_WAIT' && !tfoChild) return written > 0 ? ok(written) : fail('EPIPE');
       if (written === bytes.length) return ok(written);
       try {
-        written += sock.write(bytes.subarray(written));
+        written += sock.write(bytes.subarray(written), (flags & S.MSG_MORE!) !== 0);
       } catch (e) {
         return written > 0 ? ok(written) : fail(errnoOf(e));
       }
@@ -401,6 +401,7 @@ export class SocketLayer {
     if (level === S.SOL_TCP || level === S.IPPROTO_TCP) {
       switch (name) {
         case S.TCP_NODELAY: return ok(0, cfg.noDelay ? 1 : 0);
+        case S.TCP_CORK: return ok(0, cfg.cork ? 1 : 0);
         case S.TCP_MAXSEG: {
           // LINUX do_tcp_getsockopt: mss_cache once connected, else user_mss or TCP_MSS_DEFAULT 536.
           const c = s.sock?.conn;
@@ -495,7 +496,8 @@ export class SocketLayer {
           if (num < 0 || num > 1) return fail('EINVAL');
           s.inq = num === 1;
           return ok();
-        case S.TCP_QUICKACK: case S.TCP_CORK: case S.TCP_LINGER2: case S.TCP_WINDOW_CLAMP: return ok();
+        case S.TCP_CORK: return set('cork', num !== 0);
+        case S.TCP_QUICKACK: case S.TCP_LINGER2: case S.TCP_WINDOW_CLAMP: return ok();
         case S.TCP_FASTOPEN:
         case S.TCP_FASTOPEN_CONNECT:
         case S.TCP_FASTOPEN_NO_COOKIE:

@@ -1,4 +1,4 @@
-import { seqAdd, type SeqNum } from '../seq.js';
+import { seqAdd, seqDiff, type SeqNum } from '../seq.js';
 import { EV, stateEvent } from './events.js';
 import { type Instant } from '../time.js';
 import type { TcpRepr } from '../wire/tcp-repr.js';
@@ -23,6 +23,7 @@ import { Receiver, readData, receiveWindow } from './receiver.js';
 import { Sender } from './sender.js';
 import type { ConnFastOpen } from './fastopen.js';
 import { admitChunk, SendChunks } from './send-queue.js';
+import { CorkState } from './cork.js';
 import { Chronograph } from './chrono.js';
 import { CwrReduction } from './ecn.js';
 import { RecordMarks } from './records.js';
@@ -125,6 +126,11 @@ export class Connection implements Endpoints {
     return (this.chunksState ??= new SendChunks(this.snd.sndBufSeq));
   }
   private chunksState: SendChunks | null = null;
+  /** TCP_CORK / MSG_MORE state (cork.ts); null until either is first used. */
+  corkState: CorkState | null = null;
+  get cork(): CorkState {
+    return (this.corkState ??= new CorkState(seqAdd(this.snd.sndBufSeq, this.snd.sendBuf.length)));
+  }
   /** The receive half: receive sequence variables, buffers, window, ACK state (receiver.ts). */
   readonly rcv: Receiver;
 
@@ -390,15 +396,18 @@ export class Connection implements Endpoints {
    * SEND (§3.10.2): queue bytes; returns how many were taken (0 when the buffer is full).
    * Throws for a connection that cannot send (the socket layer maps this to EPIPE / ENOTCONN).
    */
-  send(data: Uint8Array, off = 0, len = data.length - off): number {
+  send(data: Uint8Array, off = 0, len = data.length - off, more = false): number {
     if (this.snd.finQueued) throw new TcpUsageError('EPIPE', 'send after shutdown of the send side');
     if (!this.canSend()) {
       throw new TcpUsageError(this.state === 'CLOSED' ? (this.error ?? 'EPIPE') : 'EPIPE', `send in state ${this.state}`);
     }
+    const unsentBefore = seqDiff(seqAdd(this.snd.sndBufSeq, this.snd.sendBuf.length), this.snd.sndMax);
     const n = this.config.notsentLowat >= 0xffffffff
       ? this.snd.sendBuf.push(data, off, len)
       // TCP_NOTSENT_LOWAT: one chunk at a time (send-queue.ts); the caller transmits and asks again.
       : this.snd.sendBuf.push(data, off, admitChunk(this, len));
+    // MSG_MORE: the write's end is no push point and its partial segment waits (cork.ts).
+    if (more || this.corkState !== null) this.cork.wrote(seqAdd(this.snd.sndBufSeq, this.snd.sendBuf.length), more, unsentBefore <= 0);
     // RFC 7413 §4.1.2: a deferred Fast Open connect sends its SYN with the first write (LINUX
     // tcp_sendmsg_fastopen: even an empty one).
     if (this.fastOpen !== null && this.fastOpen.deferConnect) this.fastOpen.deferConnect = false;
@@ -563,6 +572,10 @@ export class Connection implements Endpoints {
     (this.ownConfig() as unknown as Record<string, unknown>)[name] = merged[name];
     if (name === 'keepAlive' || name === 'keepIdle' || name === 'keepInterval') this.armKeepalive(now);
     if (name === 'sendBuffer') this.snd.sendBuf.max = merged.sendBuffer;
+    // LINUX __tcp_sock_set_cork / __tcp_sock_set_nodelay: uncorking a TCP_NODELAY socket, or
+    // setting TCP_NODELAY, pushes what is queued (TCP_NAGLE_PUSH); the caller transmits.
+    if (name === 'cork' && value === true) this.cork.push = false;
+    if ((name === 'cork' && value === false && merged.noDelay) || (name === 'noDelay' && value === true && this.corkState !== null)) this.cork.push = true;
     if (name === 'recvBuffer') {
       this.rcv.recvBuf.max = merged.recvBuffer;
       this.ownConfig().moderateRcvbuf = false; // LINUX: SO_RCVBUF locks the buffer size (SOCK_RCVBUF_LOCK)

@@ -165,6 +165,9 @@ export function processAck(c: Connection, now: Instant, seg: TcpRepr): boolean {
     challengeAck(c, now);
     return false;
   }
+  // LINUX tcp_data_snd_check: after every accepted segment the queue is pushed with the socket's
+  // own Nagle setting, so a MSG_MORE write's hold ends here (TCP_CORK's does not).
+  if (c.corkState !== null) c.corkState.more = false;
   const sackedBefore = c.sackEnabled ? snd.rec.sb.sackedBytes : 0;
   const lostBefore = c.sackEnabled ? snd.rec.rackIfAny?.lostBytes ?? 0 : 0;
   onAckSacks(c, now, seg.ack, seg.sackBlocks, seg.sackCount, c.tsEnabled && seg.hasTimestamp ? seg.tsEcr : null);
@@ -324,19 +327,26 @@ export function sendData(c: Connection, now: Instant, out: TcpRepr): boolean {
   if (len > 0 && len < mss && !retransmission && !force) {
     // A partial segment the congestion window cut short: cwnd is what limits (tcp_cwnd_validate).
     if (len === usable && len < avail && c.snd.cc.cwnd - flight < mss) cwndValidate(c, now, true, currentRto(c));
+    // TCP_CORK or a MSG_MORE write holds the queue's partial tail (LINUX tcp_nagle_check with
+    // TCP_NAGLE_CORK) unless TCP_NAGLE_PUSH or the FIN says go (tcp_nagle_test); cork.ts.
+    const cs = c.corkState;
+    const pushed = cs !== null && cs.push;
+    const corked = lastOfQueue && !pushed && (c.config.cork || (cs !== null && cs.more)) && !(mayFin && c.snd.finQueued);
     // Blocked by the rules below with nothing in flight: the persist timer is the override
-    // timeout of §3.8.6.2.1 that eventually sends what the window allows.
-    if (c.snd.inFlight === 0 && !c.timers.isSet(Timer.PERSIST) && !lastOfQueue) {
+    // timeout of §3.8.6.2.1 that eventually sends what the window allows (LINUX
+    // tcp_check_probe_timer, also for corked data: tcp_write_wakeup sends it).
+    if (c.snd.inFlight === 0 && !c.timers.isSet(Timer.PERSIST) && (!lastOfQueue || corked)) {
       c.timers.set(Timer.PERSIST, now + Math.min(c.config.maxRto, c.snd.rtt.rto * 2 ** c.snd.persistBackoff));
     }
     // Sender SWS avoidance: a small segment only if it empties the queue or is at least half
     // the largest window the peer offered (§3.8.6.2.1).
     if (!lastOfQueue && !recordEnd && len < c.snd.maxSndWnd / 2) return false;
+    if (corked) return false;
     // Nagle: one small segment in flight at a time, unless TCP_NODELAY or it carries the FIN.
     // (A Fast Open child's SYN-ACK is not data in flight: LINUX sends it from the request sock,
     // so the child's packets_out is 0 and tcp_nagle_test lets its first small write out.)
     const synAckOnly = c.state === 'SYN_RECEIVED' && c.snd.inFlight <= 1;
-    if (lastOfQueue && !c.config.noDelay && c.snd.inFlight > 0 && !synAckOnly && !(mayFin && c.snd.finQueued)) return false;
+    if (lastOfQueue && !pushed && !c.config.noDelay && c.snd.inFlight > 0 && !synAckOnly && !(mayFin && c.snd.finQueued)) return false;
   }
   let flags = ACK;
   // PSH where Linux's would be: on the end of what the user wrote (LINUX tcp_push marks the
@@ -352,7 +362,10 @@ export function sendData(c: Connection, now: Instant, out: TcpRepr): boolean {
   // The persist timer's window-filling send (nothing in flight) carries PSH too (LINUX
   // tcp_write_wakeup); a loss probe's new segment is sent like any other (tcp_write_xmit).
   const wakeup = force && c.snd.inFlight === 0;
-  if (len > 0 && (lastOfQueue || recordEnd || wakeup || (!retransmission && c.snd.tsoLeft === 0 && c.snd.tsoSegs > 1))) flags |= PSH;
+  // (After MSG_MORE writes the queue's end is no push point: the PSH mark stays where the last
+  // write without it ended, LINUX tcp_mark_push.)
+  const pushMark = lastOfQueue && (c.corkState === null || seqGt(c.corkState.pushEnd, c.snd.sndNxt));
+  if (len > 0 && (pushMark || recordEnd || wakeup || (!retransmission && c.snd.tsoLeft === 0 && c.snd.tsoSegs > 1))) flags |= PSH;
   const fin = mayFin && c.snd.finQueued && lastOfQueue && len + 1 <= usable;
   if (fin) flags |= FIN;
   if (len === 0 && !fin) return false;
