@@ -30,6 +30,11 @@ const SACKED = 4;
  * what lost_out and tcpi_lost count).
  */
 const MARKED = 8;
+/**
+ * The first segment of a packet of the first transmission: where Linux's retransmit queue has
+ * an skb boundary (tso_fragment cut the write's skb there).
+ */
+const PIECE_START = 16;
 
 
 export class Rack {
@@ -48,6 +53,8 @@ export class Rack {
   /** Transmission number of RACK's segment, and the counter of transmissions. */
   private xmitNo = -1;
   private sends = 0;
+  /** The transmission counter when the last ACK arrived: sends after it are one burst. */
+  private sendsAtAck = 0;
   /** RFC 8985 §6.1 RACK.rtt: the RTT of that segment's delivery, µs. */
   rtt = 0;
   /** RFC 8985 §6.1 RACK.min_RTT, µs (∞ before the first sample). */
@@ -147,9 +154,44 @@ export class Rack {
     b[k1] = at;
     b[k1 + 1] = b[k + 1]!;
     b[k1 + 2] = b[k + 2]!;
-    b[k1 + 3] = b[k + 3]!;
+    b[k1 + 3] = b[k + 3]! & ~PIECE_START;
     b[k1 + 4] = b[k + 4]!;
     b[k + 1] = at;
+  }
+
+  /** Index of the record starting at `seq`, or -1. */
+  private indexAt(seq: SeqNum): number {
+    if (this.n === 0) return -1;
+    const i = this.search(seq);
+    return i < this.n && this.b![this.ix(i)] === seq ? i : -1;
+  }
+
+  /**
+   * A retransmission is one skb of Linux's retransmit queue, cut where the first transmission's
+   * packets began (tso_fragment), where SACKs split it (tcp_fragment) and where ACKs trimmed it.
+   * Does retransmitting the record at `start` now continue a retransmission of its skb (the
+   * record before it, in the same skb and not SACKed, was the last thing sent, at `now`, with no
+   * ACK since: one burst, as Linux's one call of tcp_xmit_retransmit_queue)?
+   */
+  rxtJoinsPrev(start: SeqNum, now: Instant): boolean {
+    const i = this.indexAt(start);
+    if (i <= 0) return false;
+    const b = this.b!;
+    const k = this.ix(i);
+    const p = this.ix(i - 1);
+    if ((b[k + 3]! & PIECE_START) !== 0 || b[p + 1] !== start || (b[p + 3]! & (RETRANS | SACKED)) !== RETRANS) return false;
+    return b[p + 2] === now && b[p + 4] === this.sends && this.sends > this.sendsAtAck;
+  }
+
+  /**
+   * Could the record at `end` go in the same retransmitted skb: same skb, not SACKed, and due
+   * (marked lost, or everything unSACKed after a timeout's go-back)?
+   */
+  rxtNextJoins(end: SeqNum, goBack: boolean): boolean {
+    const i = this.indexAt(end);
+    if (i < 0) return false;
+    const f = this.b![this.ix(i) + 3]!;
+    return (f & (PIECE_START | SACKED)) === 0 && (goBack || (f & LOST) !== 0);
   }
 
   /** Index of the first record ending after `seq` (records are in sequence order). */
@@ -170,12 +212,12 @@ export class Rack {
    * transmission"): new data appends a record; a retransmission gives the records it covers the
    * new time and the retransmitted flag (splitting records at its edges).
    */
-  onSend(start: SeqNum, end: SeqNum, now: Instant): void {
+  onSend(start: SeqNum, end: SeqNum, now: Instant, pieceStart = true): void {
     if (!seqLt(start, end)) return;
     this.sends++;
     const lastEnd = this.n > 0 ? this.b![this.ix(this.n - 1) + 1]! : start;
     if (this.n === 0 || seqGe(start, lastEnd)) {
-      this.append(start, end, now, 0);
+      this.append(start, end, now, pieceStart ? PIECE_START : 0);
       return;
     }
     let i = this.search(start);
@@ -230,6 +272,7 @@ export class Rack {
    */
   onAck(c: Connection, now: Instant, ack: SeqNum, sacks: boolean, tsEcr: number | null, dsack: boolean): void {
     const spurious = this.rxtSpurious;
+    this.sendsAtAck = this.sends;
     this.deliveries(c, now, ack, sacks, tsEcr);
     // Step 4 (the D-SACK part): one increment of the multiplier per round trip that sees a
     // D-SACK (LINUX tcp_rack_update_reo_wnd) — or, here, a retransmission shown unnecessary by

@@ -355,8 +355,10 @@ export function sendData(c: Connection, now: Instant, out: TcpRepr): boolean {
   // expedite GRO flush at receiver"); GSO puts it on such a packet's last segment
   // (tcp_gso_segment). synack sends one MSS at a time, so it tracks where Linux's packets end.
   // A lone segment (limited transmit, PRR's one-for-one in recovery) carries none.
+  let packetStart = true;
   if (len > 0 && !retransmission) {
-    if (c.snd.tsoAt !== now || c.snd.tsoLeft <= 0) tsoPacketStart(c, now, flight, Math.min(avail, seqDiff(seqAdd(c.snd.sndUna, c.snd.sndWnd), c.snd.sndNxt)), mss);
+    packetStart = c.snd.tsoAt !== now || c.snd.tsoLeft <= 0;
+    if (packetStart) tsoPacketStart(c, now, flight, Math.min(avail, seqDiff(seqAdd(c.snd.sndUna, c.snd.sndWnd), c.snd.sndNxt)), mss);
     c.snd.tsoLeft--;
   }
   // The persist timer's window-filling send (nothing in flight) carries PSH too (LINUX
@@ -365,7 +367,8 @@ export function sendData(c: Connection, now: Instant, out: TcpRepr): boolean {
   // (After MSG_MORE writes the queue's end is no push point: the PSH mark stays where the last
   // write without it ended, LINUX tcp_mark_push.)
   const pushMark = lastOfQueue && (c.corkState === null || seqGt(c.corkState.pushEnd, c.snd.sndNxt));
-  if (len > 0 && (pushMark || recordEnd || wakeup || (!retransmission && c.snd.tsoLeft === 0 && c.snd.tsoSegs > 1))) flags |= PSH;
+  const tsoEnd = retransmission ? rxtPacketEnd(c, now, c.snd.sndNxt, len, flight, true) : c.snd.tsoLeft === 0 && c.snd.tsoSegs > 1;
+  if (len > 0 && (pushMark || recordEnd || wakeup || tsoEnd)) flags |= PSH;
   const fin = mayFin && c.snd.finQueued && lastOfQueue && len + 1 <= usable;
   if (fin) flags |= FIN;
   if (len === 0 && !fin) return false;
@@ -376,7 +379,7 @@ export function sendData(c: Connection, now: Instant, out: TcpRepr): boolean {
   if (len > 0) dataSent(c, now, flight);
   prrSent(c, len);
   const end = seqAdd(c.snd.sndNxt, len + (fin ? 1 : 0));
-  if (c.sackEnabled) c.snd.rec.rack.onSend(c.snd.sndNxt, end, now); // RFC 8985 §6.2 step 1
+  if (c.sackEnabled) c.snd.rec.rack.onSend(c.snd.sndNxt, end, now, packetStart); // RFC 8985 §6.2 step 1
   if (retransmission) {
     bump(c.mib, 'RetransSegs');
     c.snd.totalRetrans++;
@@ -508,7 +511,8 @@ export function retransmitAt(c: Connection, now: Instant, out: TcpRepr, seq: num
     c.snd.rec.undoRetrans++;
     if (c.sackEnabled && c.snd.rec.rack.rxtCount++ === 0) c.snd.rec.rack.rxtFirst = now;
   }
-  out.flags = ACK | (fin ? FIN : 0) | (len > 0 && (len === avail || endsRecord(c, seqAdd(seq, len))) ? PSH : 0);
+  const tsoEnd = len > 0 && rxtPacketEnd(c, now, seq, len, flightForSend(c), false);
+  out.flags = ACK | (fin ? FIN : 0) | (len > 0 && (len === avail || endsRecord(c, seqAdd(seq, len)) || tsoEnd) ? PSH : 0);
   out.payload = len > 0 ? c.snd.sendBuf.view(off, len, scratchFor(c, len)) : out.payload;
   fillAck(c, now, out);
   if (len > 0) dataSent(c, now, flightForSend(c));
@@ -521,6 +525,23 @@ export function retransmitAt(c: Connection, now: Instant, out: TcpRepr, seq: num
   c.snd.rttStart = NEVER; // Karn's rule
   armRetransmit(c, now);
   return true;
+}
+
+/**
+ * PSH on a retransmitted segment that ends a packet of more than one segment (LINUX
+ * __tcp_transmit_skb forces PSH on every GSO packet, retransmissions too; tcp_gso_segment
+ * leaves it on the last segment). Linux retransmits one retransmit-queue skb per packet
+ * (tcp_retransmit_skb), cut to what cwnd allows (tcp_fragment); synack sends one MSS at a time,
+ * so it asks the RACK records where those skbs begin and end (rack.ts): the segment continues
+ * a packet when the one before it in the same skb went at this instant, and ends it unless the
+ * next one in the same skb is due and the congestion window has room for it. (With SACK only:
+ * without it there are no records, and retransmissions carry no such PSH.)
+ */
+function rxtPacketEnd(c: Connection, now: Instant, seq: SeqNum, len: number, flight: number, goBack: boolean): boolean {
+  const rack = c.sackEnabled ? c.snd.rec.rackIfAny : null;
+  if (rack === null || !rack.rxtJoinsPrev(seq, now)) return false;
+  const room = c.snd.cc.cwnd - flight - len;
+  return !(room >= sendMss(c) && rack.rxtNextJoins(seqAdd(seq, len), goBack));
 }
 
 /**
