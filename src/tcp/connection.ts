@@ -161,6 +161,11 @@ export class Connection implements Endpoints {
 
   readonly timers = new TimerTable();
   keepaliveProbes = 0;
+  /**
+   * The host's egress queue drops every packet (a qdisc with no room; LINUX NET_XMIT_DROP), as
+   * the stack last saw it: new data is held back and the probe timer retries (local-drop.ts).
+   */
+  xmitDrop = false;
   lastRecv: Instant = 0;
   lastSend: Instant = 0;
 

@@ -5,6 +5,7 @@ import { createCongestionControl, type CongestionControl } from './congestion/re
 import { cwndRestart } from './congestion/control.js';
 import { Recovery, onAckAdvance, pipe, detectLoss, onAckSacks, prrReduce, prrSent, processLoss, flightInLoss } from './recovery.js';
 import { ByteRing } from './ring.js';
+import { newDataDropped } from './local-drop.js';
 import { RttEstimator } from './rtt.js';
 import { ACK, FIN, PSH, type TcpRepr, segLen } from '../wire/tcp-repr.js';
 import { type Connection } from './connection.js';
@@ -62,8 +63,10 @@ export class Sender {
   rttSeq: SeqNum = 0;
   rttStart: Instant = NEVER;
   persistBackoff = 0;
-  /** Zero-window probes sent since the peer last answered. */
+  /** Zero-window probes sent since the peer last answered (with keepalive's, tcpi_probes). */
   persistProbes = 0;
+  /** When the probe timer first fired with data waiting (LINUX icsk_probes_tstamp; NEVER: not probing). */
+  probesTstamp: Instant = NEVER;
   /** Segments retransmitted over the life of the connection (tcpi_total_retrans). */
   totalRetrans = 0;
   /** When data was last sent (LINUX tp->lsndtime; set at establishment): the idle clock. */
@@ -220,6 +223,7 @@ export function updateSendWindow(c: Connection, seg: TcpRepr): void {
   if (wasZero && snd.sndWnd > 0) {
     c.timers.stop(Timer.PERSIST);
     snd.persistBackoff = 0;
+    snd.probesTstamp = NEVER; // LINUX tcp_ack_probe
   }
 }
 
@@ -348,6 +352,8 @@ export function sendData(c: Connection, now: Instant, out: TcpRepr): boolean {
     const synAckOnly = c.state === 'SYN_RECEIVED' && c.snd.inFlight <= 1;
     if (lastOfQueue && !pushed && !c.config.noDelay && c.snd.inFlight > 0 && !synAckOnly && !(mayFin && c.snd.finQueued)) return false;
   }
+  // The host's egress queue drops everything: new data stays queued (local-drop.ts).
+  if (c.xmitDrop && len > 0 && !retransmission) return newDataDropped(c, now);
   let flags = ACK;
   // PSH where Linux's would be: on the end of what the user wrote (LINUX tcp_push marks the
   // write's last skb, RFC 9293 §3.9.1 "push" at the end of a SEND), and on every TSO packet of
@@ -400,6 +406,7 @@ export function sendData(c: Connection, now: Instant, out: TcpRepr): boolean {
     if (len > 0) cwndValidate(c, now, c.snd.cc.cwnd - flight - len < mss, currentRto(c));
   }
   c.timers.stop(Timer.PERSIST);
+  c.snd.probesTstamp = NEVER;
   len = 0;
   return true;
 }
