@@ -3,7 +3,6 @@
  * of proc.ts's parseProcNetTcp, so that tools and scripts written for a Linux host (packetdrill's
  * `grep " 0A " /proc/net/tcp`) read a synack stack the same way.
  */
-import { endianness } from 'node:os';
 import type { ConnRow } from './types.js';
 import { TcpState } from '../tcp/state.js';
 import { parseAddrInto } from '../wire/addr.js';
@@ -33,6 +32,9 @@ function hexAddress(addr: string, v6: boolean, bigEndian: boolean): string {
   return out;
 }
 
+/** The host's byte order (what node:os endianness() says, without node:os: viz bundles this file). */
+const HOST_BIG_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 0;
+
 const hex = (n: number, width: number): string => (n >>> 0).toString(16).toUpperCase().padStart(width, '0');
 
 /**
@@ -42,7 +44,7 @@ const hex = (n: number, width: number): string => (n >>> 0).toString(16).toUpper
  * `firstInode`. The kernel-private columns after the inode (refcount, address, rto ...) are left out.
  */
 export function formatProcNetTcp(rows: readonly ConnRow[], v6: boolean, opts: { bigEndian?: boolean; firstInode?: number } = {}): string {
-  const bigEndian = opts.bigEndian ?? endianness() === 'BE';
+  const bigEndian = opts.bigEndian ?? HOST_BIG_ENDIAN;
   const lines = [v6 ? HEADER6 : HEADER4];
   let inode = opts.firstInode ?? 10000;
   let sl = 0;
