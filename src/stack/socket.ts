@@ -82,8 +82,9 @@ export class TcpSocket {
     const bytes = typeof data === 'string' ? encoder.encode(data) : data;
     let n = this.conn.send(bytes, 0, bytes.length, more);
     this.stack.service(this.conn);
-    // TCP_NOTSENT_LOWAT queues a chunk at a time, sending between them (LINUX tcp_push_one).
-    for (let k = n; k > 0 && n < bytes.length && this.conn.config.notsentLowat < 0xffffffff; n += k) {
+    // A write the send buffer cannot take whole (or with TCP_NOTSENT_LOWAT) queues a chunk at a
+    // time, sending between them (LINUX tcp_push_one, forced_push).
+    for (let k = n; k > 0 && n < bytes.length; n += k) {
       k = this.conn.send(bytes, n, bytes.length - n, more);
       this.stack.service(this.conn);
     }

@@ -407,10 +407,15 @@ export class Connection implements Endpoints {
       throw new TcpUsageError(this.state === 'CLOSED' ? (this.error ?? 'EPIPE') : 'EPIPE', `send in state ${this.state}`);
     }
     const unsentBefore = seqDiff(seqAdd(this.snd.sndBufSeq, this.snd.sendBuf.length), this.snd.sndMax);
-    const n = this.config.notsentLowat >= 0xffffffff
-      ? this.snd.sendBuf.push(data, off, len)
-      // TCP_NOTSENT_LOWAT: one chunk at a time (send-queue.ts); the caller transmits and asks again.
-      : this.snd.sendBuf.push(data, off, admitChunk(this, len));
+    let n: number;
+    if (this.config.notsentLowat >= 0xffffffff && len <= this.snd.sendBuf.free) {
+      n = this.snd.sendBuf.push(data, off, len);
+    } else {
+      // More than the send buffer has room for, or TCP_NOTSENT_LOWAT: one chunk at a time, as
+      // Linux builds its write queue (send-queue.ts); the caller transmits and asks again.
+      const k = admitChunk(this, len);
+      n = this.snd.sendBuf.push(data, off, k, k);
+    }
     // MSG_MORE: the write's end is no push point and its partial segment waits (cork.ts).
     if (more || this.corkState !== null) this.cork.wrote(seqAdd(this.snd.sndBufSeq, this.snd.sendBuf.length), more, unsentBefore <= 0);
     // RFC 7413 §4.1.2: a deferred Fast Open connect sends its SYN with the first write (LINUX
