@@ -95,6 +95,26 @@ test('dgram echo round trip over IPv4 and IPv6: every send overload, rinfo, coun
   }
 });
 
+test('a datagram the egress qdisc drops: the send succeeds and counts SndbufErrors (LINUX udp_send_skb without IP_RECVERR)', async () => {
+  const { driver, a, b, c, s } = setup();
+  const got: string[] = [];
+  s.createSocket('udp4', (m) => got.push(m.toString())).bind(7);
+  a.ip.setQdisc(a.ip.iface('eth0')!, { kind: 'pfifo', limit: 0 });
+  const cli = c.createSocket('udp4');
+  const sent: (Error | null)[] = [];
+  cli.send('dropped', 7, S4, (err: Error | null) => sent.push(err));
+  await driver.until(() => sent.length === 1);
+  assert.deepEqual(sent, [null]);
+  assert.equal(a.counters['UdpSndbufErrors'], 1);
+  assert.equal(a.counters['UdpOutDatagrams'], 0);
+  a.ip.setQdisc(a.ip.iface('eth0')!, null);
+  cli.send('sent', 7, S4);
+  await driver.until(() => got.length === 1);
+  assert.deepEqual(got, ['sent']);
+  assert.equal(b.counters['UdpInDatagrams'], 1);
+  cli.close();
+});
+
 test('a dual-stack udp6 socket on :: gets IPv4 datagrams from IPv4-mapped addresses; ipv6Only refuses them', async () => {
   const { driver, c, s, b } = setup();
   const srv = echoServer(s, 'udp6', 7);

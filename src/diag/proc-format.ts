@@ -7,9 +7,6 @@ import type { ConnRow } from './types.js';
 import { TcpState } from '../tcp/state.js';
 import { parseAddrInto } from '../wire/addr.js';
 
-/** The host's byte order (node:os is not there in the browser build, so ask the memory itself). */
-const HOST_BIG_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 0;
-
 // LINUX: tcp4_seq_show (the header row is padded to TMPSZ - 1 = 149 characters).
 const HEADER4 = '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode';
 // LINUX: tcp6_seq_show.
@@ -34,6 +31,9 @@ function hexAddress(addr: string, v6: boolean, bigEndian: boolean): string {
   }
   return out;
 }
+
+/** The host's byte order (what node:os endianness() says, without node:os: viz bundles this file). */
+const HOST_BIG_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 0;
 
 const hex = (n: number, width: number): string => (n >>> 0).toString(16).toUpperCase().padStart(width, '0');
 

@@ -26,6 +26,17 @@ export class Interface {
    * foreign address must not be answered as ours (it goes to the IP layer's forwardHook).
    */
   anyIp = false;
+  /**
+   * The root qdisc `tc qdisc add dev NAME root pfifo limit N` set (null: the default). The link
+   * takes each frame at once, so only a queue with no room drops: limit 0 drops every frame
+   * sent here (LINUX pfifo_enqueue → qdisc_drop: NET_XMIT_DROP back to the sender).
+   */
+  qdisc: { kind: 'pfifo'; limit: number } | null = null;
+
+  /** Every frame sent here is dropped by the qdisc. */
+  get egressDrops(): boolean {
+    return this.qdisc !== null && this.qdisc.limit === 0;
+  }
 
   constructor(
     readonly name: string,

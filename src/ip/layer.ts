@@ -183,6 +183,19 @@ export class IpLayer {
    * The route, source and path MTU towards `dst` (canonical text), or null when no route
    * exists (ENETUNREACH). A local destination goes through lo (LINUX: the local table).
    */
+  /** Would a datagram to `dst` be dropped by its interface's qdisc (local congestion)? */
+  egressDrops(dst: string): boolean {
+    return this.qdiscs > 0 && this.path(dst)?.route.iface.egressDrops === true;
+  }
+
+  /** `tc qdisc add|del dev NAME root ...`: set or remove an interface's root qdisc. */
+  setQdisc(iface: Interface, qdisc: Interface['qdisc']): void {
+    iface.qdisc = qdisc;
+    this.qdiscs = this.interfaces.filter((i) => i.qdisc !== null).length;
+  }
+  /** Interfaces with a qdisc of their own (0: egressDrops need not look the route up). */
+  private qdiscs = 0;
+
   path(dst: string, via?: Interface): PathInfo | null {
     if (via !== undefined) return this.computePath(dst, via);
     // Memoized per destination until routes, addresses or path MTUs change (a connect asks for
@@ -466,6 +479,7 @@ export class IpLayer {
       bump(this.mib, v4 ? 'IpOutDiscards' : 'Ip6OutDiscards');
       return null; // an interface with no link yet: the datagram is lost, as on a down device
     }
+    if (p.route.iface.egressDrops) return 'ENOBUFS'; // the qdisc dropped it (NET_XMIT_DROP)
     const s = v4 ? this.txSrc4 : this.txSrcBytes;
     const d = v4 ? this.txDst4 : this.txDstBytes;
     const checksum = link.checksumOffload !== true;

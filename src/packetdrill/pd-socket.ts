@@ -12,6 +12,7 @@ import { TcpState } from '../tcp/state.js';
 import type { SipKey } from '../tcp/siphash.js';
 import { SYMBOLS as S } from './errno.js';
 import { wake, type EpollItem } from './epoll.js';
+import { streamWriteable } from '../tcp/send-queue.js';
 
 export interface SysResult {
   ret: number;
@@ -83,7 +84,7 @@ export class PdSocket {
   notsentLowatSet = 0;
   /** epoll items watching this socket (woken by its events, epoll.ts). */
   readonly watchers = new Set<EpollItem>();
-  /** A write found the send buffer full (LINUX SOCK_NOSPACE): the next freed space wakes EPOLLOUT. */
+  /** A write found the send buffer full (LINUX SOCK_NOSPACE): EPOLLOUT wakes once it is at most 2/3 full. */
   nospace = false;
   /** TCP_INQ: recvmsg hands back a TCP_CM_INQ control message (LINUX tcp_recvmsg). */
   inq = false;
@@ -100,10 +101,11 @@ export class PdSocket {
       this.connecting = false;
       wake(this.watchers, S.POLLERR!); // LINUX sock_def_error_report
     };
-    // LINUX sock_def_readable, sk_stream_write_space (only after SOCK_NOSPACE), sock_def_wakeup.
+    // LINUX sock_def_readable, sk_stream_write_space (after SOCK_NOSPACE, once the buffer is at most
+    // 2/3 full: __sk_stream_is_writeable), sock_def_wakeup.
     s.onData = () => wake(this.watchers, S.POLLIN! | S.POLLRDNORM!);
     s.onWritable = () => {
-      if (!this.nospace) return;
+      if (!this.nospace || !streamWriteable(s.conn)) return;
       this.nospace = false;
       wake(this.watchers, S.POLLOUT! | S.POLLWRNORM!);
     };

@@ -98,6 +98,15 @@ describe('packetdrill interpreter', () => {
     assert.equal(run('0 `tc qdisc show`\n', { allowShell: true }).status, 'pass');
   });
 
+  it('sets and removes the tun0 qdisc with tc, with tc\'s exit statuses', () => {
+    assert.equal(run('0 `tc qdisc add dev tun0 root pfifo limit 0 && tc qdisc delete dev tun0 root`\n').status, 'pass');
+    // Deleting the default qdisc fails (status 2); adding over one fails; an unknown device fails.
+    assert.match(run('0 `tc qdisc delete dev tun0 root`\n').message!, /exit status 2/);
+    assert.match(run('0 `tc qdisc add dev tun0 root pfifo limit 0; tc qdisc add dev tun0 root pfifo limit 0`\n').message!, /exit status 2/);
+    assert.match(run('0 `tc qdisc add dev eth9 root pfifo limit 0`\n').message!, /exit status 1/);
+    assert.equal(run('0 `tc qdisc delete dev tun0 root 2>/dev/null ; tc qdisc add dev tun0 root pfifo limit 0`\n').status, 'pass');
+  });
+
   it('prints the connection table for ss', () => {
     const r = run(`${HANDSHAKE}\n+0 \`ss -tan | grep -v LISTEN\``);
     assert.equal(r.status, 'pass');

@@ -151,7 +151,7 @@ export class Interpreter {
     const mtu = num('mtu', 1500);
     // Scripts expect Linux: a lingering close() that times out returns and the orphan goes on
     // (LINUX tcp_close); the seed articles' variant (EWOULDBLOCK and a RST) is `lingerTimeoutAction: 'reset'`.
-    this.stack = new Stack({ name: 'synack', addresses: [this.local], clock: () => this.now, seed: 1, tcp: { lingerTimeoutAction: 'orphan' } });
+    this.stack = new Stack({ name: 'synack', ifname: 'tun0', addresses: [this.local], clock: () => this.now, seed: 1, tcp: { lingerTimeoutAction: 'orphan' } });
     const link: Link = {
       mtu,
       send: (frame) => {

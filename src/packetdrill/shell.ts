@@ -2,8 +2,8 @@
  * Backtick shell commands, without a shell: `sysctl` assignments (and Google's `defaults.sh` /
  * `set_sysctls.py` fixtures that are made of them) change the stack's options for the script;
  * `ss`/`netstat`/`nstat`/`grep`/`cat /proc/net/tcp` read synack's own stack (shell-tools.ts),
- * with sh's sequencing, pipelines and exit statuses; anything else is unsupported. Nothing is
- * ever executed on the host.
+ * with sh's sequencing, pipelines and exit statuses; `tc qdisc` sets the stack's own tun0
+ * queue; anything else is unsupported. Nothing is ever executed on the host.
  */
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -331,6 +331,8 @@ function runSimple(words: string[], input: string[] | null, ctx: ShellContext, s
     ctx.stack.fastOpen.cache.clear();
     return ok;
   }
+  const qdisc = base === 'tc' && words[1] === 'qdisc' && !standard ? tcQdisc(words.slice(2), ctx.stack) : null;
+  if (qdisc !== null) return qdisc;
   // Inside the standard init script: host plumbing that has no meaning in-process.
   if (standard && (base === 'ip' || base === 'tc' || base === 'ethtool')) return ok;
   if (/sysctl_restore/.test(base)) return ok;
@@ -339,4 +341,30 @@ function runSimple(words: string[], input: string[] | null, ctx: ShellContext, s
     return ok;
   }
   throw new ScriptError(`unsupported shell command: ${words.join(' ')}`);
+}
+
+/**
+ * `tc qdisc add|replace dev DEV root pfifo limit N` and `tc qdisc del|delete dev DEV root`: the
+ * interface's root qdisc (iface.ts: a pfifo with no room drops every frame, which TCP sees as
+ * local congestion). Exit statuses and messages as tc's: 2 for deleting the default qdisc
+ * ("Cannot delete qdisc with handle of zero") or adding over one, 1 for an unknown device.
+ * Null for any other form (unsupported).
+ */
+function tcQdisc(args: string[], stack: Stack): ToolResult | null {
+  const [verb, devWord, dev, parent, kind, limitWord, limit] = args;
+  if (devWord !== 'dev' || dev === undefined || parent !== 'root') return null;
+  const iface = stack.ip.iface(dev);
+  if (iface === undefined) return { lines: [`Cannot find device "${dev}"`], status: 1 };
+  if (verb === 'del' || verb === 'delete') {
+    if (args.length !== 4) return null;
+    if (iface.qdisc === null) return { lines: ['Error: Cannot delete qdisc with handle of zero.'], status: 2 };
+    stack.ip.setQdisc(iface, null);
+    return { lines: [], status: 0 };
+  }
+  if ((verb === 'add' || verb === 'replace') && kind === 'pfifo' && args.length === 7 && limitWord === 'limit' && /^\d+$/.test(limit!)) {
+    if (verb === 'add' && iface.qdisc !== null) return { lines: ['Error: Exclusivity flag on, cannot modify.'], status: 2 };
+    stack.ip.setQdisc(iface, { kind: 'pfifo', limit: Number(limit) });
+    return { lines: [], status: 0 };
+  }
+  return null;
 }

@@ -13,7 +13,7 @@ import { TcpState } from '../tcp/state.js';
 import { synDataSpace, TFO } from '../tcp/fastopen.js';
 import { errnoNumber, SYMBOLS as S } from './errno.js';
 import { sipKeyFromBytes } from '../tcp/siphash.js';
-import { notsentBelowLowat } from '../tcp/send-queue.js';
+import { streamWriteable } from '../tcp/send-queue.js';
 import { Epoll, wake } from './epoll.js';
 import { blockingTry, errnoOf, fail, isBlocked, ok, PdSocket, plus, type Blocked, type Endpoint, type Outcome, type SysResult } from './pd-socket.js';
 export { errnoOf, fail, isBlocked, ok, PdSocket, type Blocked, type Endpoint, type Outcome, type SysResult } from './pd-socket.js';
@@ -254,6 +254,7 @@ export class SocketLayer {
     const nonblock = s.nonblock || (flags & S.MSG_DONTWAIT!) !== 0;
     const bytes = data ?? new Uint8Array(len);
     let written = 0;
+    let asleep = false;
     const attempt = (): SysResult | null => {
       const err = s.soError;
       if (err !== null) {
@@ -268,8 +269,12 @@ export class SocketLayer {
       if ((st === 'SYN_SENT' || st === 'SYN_RECEIVED') && !tfoChild) return null;
       if (st !== 'ESTABLISHED' && st !== 'CLOSE_WAIT' && !tfoChild) return written > 0 ? ok(written) : fail('EPIPE');
       if (written === bytes.length) return ok(written);
+      // LINUX sk_stream_wait_memory: a writer asleep on the send buffer is woken by
+      // sk_stream_write_space, once the buffer is at most 2/3 full (send-queue.ts).
+      if (asleep && !streamWriteable(sock.conn)) return null;
+      asleep = false;
       try {
-        written += sock.write(bytes.subarray(written));
+        written += sock.write(bytes.subarray(written), (flags & S.MSG_MORE!) !== 0);
       } catch (e) {
         return written > 0 ? ok(written) : fail(errnoOf(e));
       }
@@ -280,6 +285,7 @@ export class SocketLayer {
       }
       s.nospace = true;
       if (nonblock) return written > 0 ? ok(written) : null;
+      asleep = true;
       return null;
     };
     return blockingTry(nonblock, attempt);
@@ -365,7 +371,7 @@ export class SocketLayer {
       if (sock.readable > 0) r |= S.POLLIN! | S.POLLRDNORM!;
       if (sendShutdown) r |= S.POLLOUT! | S.POLLWRNORM!;
       // LINUX __sk_stream_is_writeable(sk, 1), with TCP_NOTSENT_LOWAT's wake test.
-      else if (sock.writable > 0 && notsentBelowLowat(sock.conn, 1)) r |= S.POLLOUT! | S.POLLWRNORM!;
+      else if (streamWriteable(sock.conn)) r |= S.POLLOUT! | S.POLLWRNORM!;
     }
     // LINUX tcp_poll: a deferred Fast Open connect is writable (the write sends the SYN).
     if (sock.conn.fastOpen?.deferConnect === true) r |= S.POLLOUT! | S.POLLWRNORM!;
@@ -404,6 +410,7 @@ export class SocketLayer {
     if (level === S.SOL_TCP || level === S.IPPROTO_TCP) {
       switch (name) {
         case S.TCP_NODELAY: return ok(0, cfg.noDelay ? 1 : 0);
+        case S.TCP_CORK: return ok(0, cfg.cork ? 1 : 0);
         case S.TCP_MAXSEG: {
           // LINUX do_tcp_getsockopt: mss_cache once connected, else user_mss or TCP_MSS_DEFAULT 536.
           const c = s.sock?.conn;
@@ -503,7 +510,8 @@ export class SocketLayer {
           if (num < 0 || num > 1) return fail('EINVAL');
           s.inq = num === 1;
           return ok();
-        case S.TCP_QUICKACK: case S.TCP_CORK: case S.TCP_LINGER2: case S.TCP_WINDOW_CLAMP: return ok();
+        case S.TCP_CORK: return set('cork', num !== 0);
+        case S.TCP_QUICKACK: case S.TCP_LINGER2: case S.TCP_WINDOW_CLAMP: return ok();
         case S.TCP_FASTOPEN:
         case S.TCP_FASTOPEN_CONNECT:
         case S.TCP_FASTOPEN_NO_COOKIE:

@@ -74,14 +74,18 @@ export class TcpSocket {
     return this.conn.eof;
   }
 
-  /** Queue bytes (a string is UTF-8); returns how many the send buffer took. */
-  write(data: Uint8Array | string): number {
+  /**
+   * Queue bytes (a string is UTF-8); returns how many the send buffer took. `more` is MSG_MORE:
+   * more data follows, so a partial last segment waits and the write's end carries no PSH.
+   */
+  write(data: Uint8Array | string, more = false): number {
     const bytes = typeof data === 'string' ? encoder.encode(data) : data;
-    let n = this.conn.send(bytes);
+    let n = this.conn.send(bytes, 0, bytes.length, more);
     this.stack.service(this.conn);
-    // TCP_NOTSENT_LOWAT queues a chunk at a time, sending between them (LINUX tcp_push_one).
-    for (let k = n; k > 0 && n < bytes.length && this.conn.config.notsentLowat < 0xffffffff; n += k) {
-      k = this.conn.send(bytes, n);
+    // A write the send buffer cannot take whole (or with TCP_NOTSENT_LOWAT) queues a chunk at a
+    // time, sending between them (LINUX tcp_push_one, forced_push).
+    for (let k = n; k > 0 && n < bytes.length; n += k) {
+      k = this.conn.send(bytes, n, bytes.length - n, more);
       this.stack.service(this.conn);
     }
     return n;

@@ -367,6 +367,7 @@ export class Stack implements TimerClient {
     this.ip.onTimer(now);
     for (let guard = 0; guard < 1_000_000 && this.timerQueue.peekKey() <= now; guard++) {
       const c = this.timerQueue.pop()!;
+      c.xmitDrop = this.ip.egressDrops(c.remoteAddr);
       c.onTimeout(now);
       this.service(c);
     }
@@ -420,6 +421,7 @@ export class Stack implements TimerClient {
   private serviceOnce(c: Connection): void {
     const now = this.now();
     const tx = this.tx;
+    c.xmitDrop = this.ip.egressDrops(c.remoteAddr); // local congestion (local-drop.ts)
     // Events first (a state change is shown before the segment it causes), then output; an
     // application callback may act on the connection, which nests another service() call.
     for (let round = 0; round < 1000; round++) {

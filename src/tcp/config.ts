@@ -61,6 +61,11 @@ export interface TcpConfig {
    */
   tos: number;
   /**
+   * TCP_CORK (LINUX TCP_NAGLE_CORK): hold a partial last segment until uncorked (or the
+   * zero-window probe timer sends it); full segments go (cork.ts).
+   */
+  cork: boolean;
+  /**
    * IP_MTU_DISCOVER (LINUX IP_PMTUDISC_DONT 0, WANT 1, DO 2 the TCP default, PROBE 3): with DONT
    * (0) the connection ignores Fragmentation Needed / Packet Too Big (tcp_v4_mtu_reduced).
    */
@@ -160,6 +165,7 @@ export const DEFAULT_CONFIG: Readonly<TcpConfig> = Object.freeze({
   noDelay: false,
   ecn: 2,
   tos: 0,
+  cork: false,
   pmtuDisc: 2,
   notsentLowat: 0xffffffff,
   maxSeg: 0,

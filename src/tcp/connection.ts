@@ -1,4 +1,4 @@
-import { seqAdd, type SeqNum } from '../seq.js';
+import { seqAdd, seqDiff, type SeqNum } from '../seq.js';
 import { EV, stateEvent } from './events.js';
 import { type Instant } from '../time.js';
 import type { TcpRepr } from '../wire/tcp-repr.js';
@@ -23,6 +23,7 @@ import { Receiver, readData, receiveWindow } from './receiver.js';
 import { Sender } from './sender.js';
 import type { ConnFastOpen } from './fastopen.js';
 import { admitChunk, SendChunks } from './send-queue.js';
+import { CorkState } from './cork.js';
 import { Chronograph } from './chrono.js';
 import { CwrReduction } from './ecn.js';
 import { RecordMarks } from './records.js';
@@ -108,58 +109,30 @@ export class Connection implements Endpoints {
    * accessors keep the names).
    */
   private flags = 0;
-  get ipv6(): boolean {
-    return (this.flags & F_IPV6) !== 0;
-  }
+  get ipv6(): boolean { return (this.flags & F_IPV6) !== 0; }
   /** Active open (connect) or passive (a child of a listener). */
-  get passive(): boolean {
-    return (this.flags & F_PASSIVE) !== 0;
-  }
-  set passive(v: boolean) {
-    this.flags = v ? this.flags | F_PASSIVE : this.flags & ~F_PASSIVE;
-  }
-  get wsEnabled(): boolean {
-    return (this.flags & F_WS) !== 0;
-  }
-  set wsEnabled(v: boolean) {
-    this.flags = v ? this.flags | F_WS : this.flags & ~F_WS;
-  }
-  get tsEnabled(): boolean {
-    return (this.flags & F_TS) !== 0;
-  }
-  set tsEnabled(v: boolean) {
-    this.flags = v ? this.flags | F_TS : this.flags & ~F_TS;
-  }
-  get sackEnabled(): boolean {
-    return (this.flags & F_SACK) !== 0;
-  }
-  set sackEnabled(v: boolean) {
-    this.flags = v ? this.flags | F_SACK : this.flags & ~F_SACK;
-  }
+  get passive(): boolean { return (this.flags & F_PASSIVE) !== 0; }
+  set passive(v: boolean) { this.flags = v ? this.flags | F_PASSIVE : this.flags & ~F_PASSIVE; }
+  get wsEnabled(): boolean { return (this.flags & F_WS) !== 0; }
+  set wsEnabled(v: boolean) { this.flags = v ? this.flags | F_WS : this.flags & ~F_WS; }
+  get tsEnabled(): boolean { return (this.flags & F_TS) !== 0; }
+  set tsEnabled(v: boolean) { this.flags = v ? this.flags | F_TS : this.flags & ~F_TS; }
+  get sackEnabled(): boolean { return (this.flags & F_SACK) !== 0; }
+  set sackEnabled(v: boolean) { this.flags = v ? this.flags | F_SACK : this.flags & ~F_SACK; }
   /** The stack's idle-buffer sweep holds this connection (its rings own memory). */
-  get inBufferSweep(): boolean {
-    return (this.flags & F_BUFFER_SWEEP) !== 0;
-  }
+  get inBufferSweep(): boolean { return (this.flags & F_BUFFER_SWEEP) !== 0; }
   set inBufferSweep(v: boolean) {
     this.flags = v ? this.flags | F_BUFFER_SWEEP : this.flags & ~F_BUFFER_SWEEP;
   }
   /** The user called close(): the connection is an orphan. */
-  get userClosed(): boolean {
-    return (this.flags & F_USER_CLOSED) !== 0;
-  }
-  set userClosed(v: boolean) {
-    this.flags = v ? this.flags | F_USER_CLOSED : this.flags & ~F_USER_CLOSED;
-  }
+  get userClosed(): boolean { return (this.flags & F_USER_CLOSED) !== 0; }
+  set userClosed(v: boolean) { this.flags = v ? this.flags | F_USER_CLOSED : this.flags & ~F_USER_CLOSED; }
   /** LINUX sk_dst_pending_confirm: the peer showed progress; the next segment out confirms its neighbour (stack). */
-  get dstPendingConfirm(): boolean {
-    return (this.flags & F_DST_PENDING_CONFIRM) !== 0;
-  }
+  get dstPendingConfirm(): boolean { return (this.flags & F_DST_PENDING_CONFIRM) !== 0; }
   set dstPendingConfirm(v: boolean) {
     this.flags = v ? this.flags | F_DST_PENDING_CONFIRM : this.flags & ~F_DST_PENDING_CONFIRM;
   }
-  get lingerPending(): boolean {
-    return (this.flags & F_LINGER_PENDING) !== 0;
-  }
+  get lingerPending(): boolean { return (this.flags & F_LINGER_PENDING) !== 0; }
   set lingerPending(v: boolean) {
     this.flags = v ? this.flags | F_LINGER_PENDING : this.flags & ~F_LINGER_PENDING;
   }
@@ -195,6 +168,11 @@ export class Connection implements Endpoints {
     return (this.chunksState ??= new SendChunks(this.snd.sndBufSeq));
   }
   private chunksState: SendChunks | null = null;
+  /** TCP_CORK / MSG_MORE state (cork.ts); null until either is first used. */
+  corkState: CorkState | null = null;
+  get cork(): CorkState {
+    return (this.corkState ??= new CorkState(seqAdd(this.snd.sndBufSeq, this.snd.sendBuf.length)));
+  }
   /** The receive half: receive sequence variables, buffers, window, ACK state (receiver.ts). */
   readonly rcv: Receiver;
 
@@ -215,6 +193,11 @@ export class Connection implements Endpoints {
 
   readonly timers = new TimerTable();
   keepaliveProbes = 0;
+  /**
+   * The host's egress queue drops every packet (a qdisc with no room; LINUX NET_XMIT_DROP), as
+   * the stack last saw it: new data is held back and the probe timer retries (local-drop.ts).
+   */
+  xmitDrop = false;
   lastRecv: Instant = 0;
   lastSend: Instant = 0;
 
@@ -398,9 +381,7 @@ export class Connection implements Endpoints {
     return (this.pending & Work.ACK) !== 0;
   }
 
-  get hasEvents(): boolean {
-    return this.evCount > 0;
-  }
+  get hasEvents(): boolean { return this.evCount > 0; }
 
   // ---------------------------------------------------------------- driving
 
@@ -439,9 +420,7 @@ export class Connection implements Endpoints {
   }
 
   /** Bytes the application may still write before the send buffer is full. */
-  get writableBytes(): number {
-    return this.snd.finQueued || !this.canSend() ? 0 : this.snd.sendBuf.free;
-  }
+  get writableBytes(): number { return this.snd.finQueued || !this.canSend() ? 0 : this.snd.sendBuf.free; }
 
   private canSend(): boolean {
     const s = this.state;
@@ -452,15 +431,23 @@ export class Connection implements Endpoints {
    * SEND (§3.10.2): queue bytes; returns how many were taken (0 when the buffer is full).
    * Throws for a connection that cannot send (the socket layer maps this to EPIPE / ENOTCONN).
    */
-  send(data: Uint8Array, off = 0, len = data.length - off): number {
+  send(data: Uint8Array, off = 0, len = data.length - off, more = false): number {
     if (this.snd.finQueued) throw new TcpUsageError('EPIPE', 'send after shutdown of the send side');
     if (!this.canSend()) {
       throw new TcpUsageError(this.state === 'CLOSED' ? (this.error ?? 'EPIPE') : 'EPIPE', `send in state ${this.state}`);
     }
-    const n = this.config.notsentLowat >= 0xffffffff
-      ? this.snd.sendBuf.push(data, off, len)
-      // TCP_NOTSENT_LOWAT: one chunk at a time (send-queue.ts); the caller transmits and asks again.
-      : this.snd.sendBuf.push(data, off, admitChunk(this, len));
+    const unsentBefore = seqDiff(seqAdd(this.snd.sndBufSeq, this.snd.sendBuf.length), this.snd.sndMax);
+    let n: number;
+    if (this.config.notsentLowat >= 0xffffffff && len <= this.snd.sendBuf.free) {
+      n = this.snd.sendBuf.push(data, off, len);
+    } else {
+      // More than the send buffer has room for, or TCP_NOTSENT_LOWAT: one chunk at a time, as
+      // Linux builds its write queue (send-queue.ts); the caller transmits and asks again.
+      const k = admitChunk(this, len);
+      n = this.snd.sendBuf.push(data, off, k, k);
+    }
+    // MSG_MORE: the write's end is no push point and its partial segment waits (cork.ts).
+    if (more || this.corkState !== null) this.cork.wrote(seqAdd(this.snd.sndBufSeq, this.snd.sendBuf.length), more, unsentBefore <= 0);
     // RFC 7413 §4.1.2: a deferred Fast Open connect sends its SYN with the first write (LINUX
     // tcp_sendmsg_fastopen: even an empty one).
     if (this.fastOpen !== null && this.fastOpen.deferConnect) this.fastOpen.deferConnect = false;
@@ -476,9 +463,7 @@ export class Connection implements Endpoints {
   }
 
   /** Bytes ready to read. */
-  get readableBytes(): number {
-    return this.rcv.recvBuf.length;
-  }
+  get readableBytes(): number { return this.rcv.recvBuf.length; }
 
   /**
    * True once every byte is read and no more can come to the application: the peer's FIN arrived,
@@ -563,6 +548,10 @@ export class Connection implements Endpoints {
     (this.ownConfig() as unknown as Record<string, unknown>)[name] = merged[name];
     if (name === 'keepAlive' || name === 'keepIdle' || name === 'keepInterval') this.armKeepalive(now);
     if (name === 'sendBuffer') this.snd.sendBuf.max = merged.sendBuffer;
+    // LINUX __tcp_sock_set_cork / __tcp_sock_set_nodelay: uncorking a TCP_NODELAY socket, or
+    // setting TCP_NODELAY, pushes what is queued (TCP_NAGLE_PUSH); the caller transmits.
+    if (name === 'cork' && value === true) this.cork.push = false;
+    if ((name === 'cork' && value === false && merged.noDelay) || (name === 'noDelay' && value === true && this.corkState !== null)) this.cork.push = true;
     if (name === 'recvBuffer') {
       this.rcv.recvBuf.max = merged.recvBuffer;
       this.ownConfig().moderateRcvbuf = false; // LINUX: SO_RCVBUF locks the buffer size (SOCK_RCVBUF_LOCK)

@@ -10,7 +10,7 @@ import { Work, type WorkBit } from './work.js';
 import { assertNever } from './state.js';
 import { fillAck } from './receiver.js';
 import { armRetransmit, dataSent, endsSynData, flightForSend, lossRetransmitted, sendData } from './sender.js';
-import { scratchFor, sendMss } from './segment-size.js';
+import { rxtPacketEnd, scratchFor, sendMss } from './segment-size.js';
 import { writeSyn } from './handshake.js';
 import { setTs } from './clock.js';
 import { chronoAfterTransmit } from './chrono.js';
@@ -174,7 +174,8 @@ export function retransmitAt(c: Connection, now: Instant, out: TcpRepr, seq: num
     c.snd.rec.undoRetrans++;
     if (c.sackEnabled && c.snd.rec.rack.rxtCount++ === 0) c.snd.rec.rack.rxtFirst = now;
   }
-  out.flags = ACK | (fin ? FIN : 0) | (len > 0 && (len === avail || endsRecord(c, seqAdd(seq, len)) || endsSynData(c, seqAdd(seq, len))) ? PSH : 0);
+  const tsoEnd = len > 0 && rxtPacketEnd(c, now, seq, len, flightForSend(c), false);
+  out.flags = ACK | (fin ? FIN : 0) | (len > 0 && (len === avail || endsRecord(c, seqAdd(seq, len)) || endsSynData(c, seqAdd(seq, len)) || tsoEnd) ? PSH : 0);
   out.payload = len > 0 ? c.snd.sendBuf.view(off, len, scratchFor(c, len)) : out.payload;
   fillAck(c, now, out);
   if (len > 0) dataSent(c, now, flightForSend(c));

@@ -30,6 +30,11 @@ const SACKED = 4;
  * what lost_out and tcpi_lost count).
  */
 const MARKED = 8;
+/**
+ * The first segment of a packet of the first transmission: where Linux's retransmit queue has
+ * an skb boundary (tso_fragment cut the write's skb there).
+ */
+const PIECE_START = 16;
 
 /**
  * Slots at the head of Rack.b, before the records: RACK's sequence numbers and instants, kept
@@ -59,42 +64,24 @@ export class Rack {
   private n = 0;
   private mask = 0;
   /** RFC 8985 §6.1 RACK.xmit_ts and RACK.end_seq: the most recently sent segment delivered (-1: none yet). */
-  get xmitTs(): number {
-    return this.b[XMIT_TS]!;
-  }
-  set xmitTs(v: number) {
-    this.b[XMIT_TS] = v;
-  }
-  get endSeq(): SeqNum {
-    return this.b[END_SEQ]!;
-  }
-  set endSeq(v: SeqNum) {
-    this.b[END_SEQ] = v;
-  }
+  get xmitTs(): number { return this.b[XMIT_TS]!; }
+  set xmitTs(v: number) { this.b[XMIT_TS] = v; }
+  get endSeq(): SeqNum { return this.b[END_SEQ]!; }
+  set endSeq(v: SeqNum) { this.b[END_SEQ] = v; }
   /** Transmission number of RACK's segment, and the counter of transmissions. */
   private xmitNo = -1;
   private sends = 0;
+  /** The transmission counter when the last ACK arrived: sends after it are one burst. */
+  private sendsAtAck = 0;
   /** RFC 8985 §6.1 RACK.rtt: the RTT of that segment's delivery, µs. */
-  get rtt(): number {
-    return this.b[RTT]!;
-  }
-  set rtt(v: number) {
-    this.b[RTT] = v;
-  }
+  get rtt(): number { return this.b[RTT]!; }
+  set rtt(v: number) { this.b[RTT] = v; }
   /** RFC 8985 §6.1 RACK.min_RTT, µs (∞ before the first sample). */
-  get minRtt(): number {
-    return this.b[MIN_RTT]!;
-  }
-  set minRtt(v: number) {
-    this.b[MIN_RTT] = v;
-  }
+  get minRtt(): number { return this.b[MIN_RTT]!; }
+  set minRtt(v: number) { this.b[MIN_RTT] = v; }
   /** RFC 8985 §6.1 RACK.fack: the highest end sequence delivered. */
-  get fack(): SeqNum {
-    return this.b[FACK]!;
-  }
-  set fack(v: SeqNum) {
-    this.b[FACK] = v;
-  }
+  get fack(): SeqNum { return this.b[FACK]!; }
+  set fack(v: SeqNum) { this.b[FACK] = v; }
   private hasFack = false;
   /** RFC 8985 §6.1 RACK.reordering_seen. */
   reorderingSeen = false;
@@ -145,12 +132,8 @@ export class Rack {
    * many of those a cumulative ACK showed unnecessary by echoing a timestamp older than that.
    * (Kept here rather than in the TCB: only SACK connections that sent data pay for them.)
    */
-  get rxtFirst(): Instant {
-    return this.b[RXT_FIRST]!;
-  }
-  set rxtFirst(v: Instant) {
-    this.b[RXT_FIRST] = v;
-  }
+  get rxtFirst(): Instant { return this.b[RXT_FIRST]!; }
+  set rxtFirst(v: Instant) { this.b[RXT_FIRST] = v; }
   rxtCount = 0;
   rxtSpurious = 0;
 
@@ -172,9 +155,7 @@ export class Rack {
   }
 
   /** Segments tracked. */
-  get size(): number {
-    return this.n;
-  }
+  get size(): number { return this.n; }
 
   private ix(i: number): number {
     return HEAD + ((this.head + i) & this.mask) * STRIDE;
@@ -226,9 +207,44 @@ export class Rack {
     b[k1] = at;
     b[k1 + 1] = b[k + 1]!;
     b[k1 + 2] = b[k + 2]!;
-    b[k1 + 3] = b[k + 3]!;
+    b[k1 + 3] = b[k + 3]! & ~PIECE_START;
     b[k1 + 4] = b[k + 4]!;
     b[k + 1] = at;
+  }
+
+  /** Index of the record starting at `seq`, or -1. */
+  private indexAt(seq: SeqNum): number {
+    if (this.n === 0) return -1;
+    const i = this.search(seq);
+    return i < this.n && this.b![this.ix(i)] === seq ? i : -1;
+  }
+
+  /**
+   * A retransmission is one skb of Linux's retransmit queue, cut where the first transmission's
+   * packets began (tso_fragment), where SACKs split it (tcp_fragment) and where ACKs trimmed it.
+   * Does retransmitting the record at `start` now continue a retransmission of its skb (the
+   * record before it, in the same skb and not SACKed, was the last thing sent, at `now`, with no
+   * ACK since: one burst, as Linux's one call of tcp_xmit_retransmit_queue)?
+   */
+  rxtJoinsPrev(start: SeqNum, now: Instant): boolean {
+    const i = this.indexAt(start);
+    if (i <= 0) return false;
+    const b = this.b!;
+    const k = this.ix(i);
+    const p = this.ix(i - 1);
+    if ((b[k + 3]! & PIECE_START) !== 0 || b[p + 1] !== start || (b[p + 3]! & (RETRANS | SACKED)) !== RETRANS) return false;
+    return b[p + 2] === now && b[p + 4] === this.sends && this.sends > this.sendsAtAck;
+  }
+
+  /**
+   * Could the record at `end` go in the same retransmitted skb: same skb, not SACKed, and due
+   * (marked lost, or everything unSACKed after a timeout's go-back)?
+   */
+  rxtNextJoins(end: SeqNum, goBack: boolean): boolean {
+    const i = this.indexAt(end);
+    if (i < 0) return false;
+    const f = this.b![this.ix(i) + 3]!;
+    return (f & (PIECE_START | SACKED)) === 0 && (goBack || (f & LOST) !== 0);
   }
 
   /** Index of the first record ending after `seq` (records are in sequence order). */
@@ -249,13 +265,13 @@ export class Rack {
    * transmission"): new data appends a record; a retransmission gives the records it covers the
    * new time and the retransmitted flag (splitting records at its edges).
    */
-  onSend(start: SeqNum, end: SeqNum, now: Instant, retransmission = false): void {
+  onSend(start: SeqNum, end: SeqNum, now: Instant, retransmission = false, pieceStart = true): void {
     if (!seqLt(start, end)) return;
     this.sends++;
     const lastEnd = this.n > 0 ? this.b[this.ix(this.n - 1) + 1]! : start;
     if (this.n === 0 || seqGe(start, lastEnd)) {
       // (A retransmission of data never recorded: a Fast Open SYN's data, sent with the SYN.)
-      this.append(start, end, now, retransmission ? RETRANS : 0);
+      this.append(start, end, now, (retransmission ? RETRANS : 0) | (pieceStart ? PIECE_START : 0));
       return;
     }
     let i = this.search(start);
@@ -320,6 +336,7 @@ export class Rack {
    */
   onAck(c: Connection, now: Instant, ack: SeqNum, sacks: boolean, tsEcr: number | null, dsack: boolean): void {
     const spurious = this.rxtSpurious;
+    this.sendsAtAck = this.sends;
     this.deliveries(c, now, ack, sacks, tsEcr);
     // Step 4 (the D-SACK part): one increment of the multiplier per round trip that sees a
     // D-SACK (LINUX tcp_rack_update_reo_wnd) — or, here, a retransmission shown unnecessary by

@@ -42,66 +42,30 @@ export class Receiver {
   /** The slots above (all -0 at first: V8 keeps the array unboxed doubles from the start). */
   private readonly q: number[] = [-0, -0, -0, -0, -0, -0, -0, -0, -0];
   // RFC 9293 §3.3.1 receive sequence variables.
-  get irs(): SeqNum {
-    return this.q[IRS]!;
-  }
-  set irs(v: SeqNum) {
-    this.q[IRS] = v;
-  }
-  get rcvNxt(): SeqNum {
-    return this.q[RCV_NXT]!;
-  }
-  set rcvNxt(v: SeqNum) {
-    this.q[RCV_NXT] = v;
-  }
+  get irs(): SeqNum { return this.q[IRS]!; }
+  set irs(v: SeqNum) { this.q[IRS] = v; }
+  get rcvNxt(): SeqNum { return this.q[RCV_NXT]!; }
+  set rcvNxt(v: SeqNum) { this.q[RCV_NXT] = v; }
   /** Right edge of the window we last advertised (never moved left: RFC 9293 §3.8.6.2.2). */
-  get rcvAdv(): SeqNum {
-    return this.q[RCV_ADV]!;
-  }
-  set rcvAdv(v: SeqNum) {
-    this.q[RCV_ADV] = v;
-  }
+  get rcvAdv(): SeqNum { return this.q[RCV_ADV]!; }
+  set rcvAdv(v: SeqNum) { this.q[RCV_ADV] = v; }
   /** RFC 7323 §4.3 TS.Recent: the timestamp to echo. */
-  get tsRecent(): number {
-    return this.q[TS_RECENT]!;
-  }
-  set tsRecent(v: number) {
-    this.q[TS_RECENT] = v;
-  }
+  get tsRecent(): number { return this.q[TS_RECENT]!; }
+  set tsRecent(v: number) { this.q[TS_RECENT] = v; }
   /** RCV.NXT carried by the last ACK we sent (RFC 7323 §4.3 Last.ACK.sent). */
-  get lastAckSent(): SeqNum {
-    return this.q[LAST_ACK_SENT]!;
-  }
-  set lastAckSent(v: SeqNum) {
-    this.q[LAST_ACK_SENT] = v;
-  }
+  get lastAckSent(): SeqNum { return this.q[LAST_ACK_SENT]!; }
+  set lastAckSent(v: SeqNum) { this.q[LAST_ACK_SENT] = v; }
   /** A D-SACK block to report in the next ACK (RFC 2883): [start, end), or start === end for none. */
-  get dsackStart(): SeqNum {
-    return this.q[DSACK_START]!;
-  }
-  set dsackStart(v: SeqNum) {
-    this.q[DSACK_START] = v;
-  }
-  get dsackEnd(): SeqNum {
-    return this.q[DSACK_END]!;
-  }
-  set dsackEnd(v: SeqNum) {
-    this.q[DSACK_END] = v;
-  }
+  get dsackStart(): SeqNum { return this.q[DSACK_START]!; }
+  set dsackStart(v: SeqNum) { this.q[DSACK_START] = v; }
+  get dsackEnd(): SeqNum { return this.q[DSACK_END]!; }
+  set dsackEnd(v: SeqNum) { this.q[DSACK_END] = v; }
   /** When the last challenge or out-of-window ACK went out (LINUX tcp_oow_rate_limited). */
-  get lastOowAck(): Instant {
-    return this.q[LAST_OOW_ACK]!;
-  }
-  set lastOowAck(v: Instant) {
-    this.q[LAST_OOW_ACK] = v;
-  }
+  get lastOowAck(): Instant { return this.q[LAST_OOW_ACK]!; }
+  set lastOowAck(v: Instant) { this.q[LAST_OOW_ACK] = v; }
   /** Receive-buffer auto-tuning state (LINUX rcvq_space, rcv_rtt_est): when the current measurement began. */
-  get rcvSpaceStart(): Instant {
-    return this.q[RCV_SPACE_START]!;
-  }
-  set rcvSpaceStart(v: Instant) {
-    this.q[RCV_SPACE_START] = v;
-  }
+  get rcvSpaceStart(): Instant { return this.q[RCV_SPACE_START]!; }
+  set rcvSpaceStart(v: Instant) { this.q[RCV_SPACE_START] = v; }
   // RFC 9293 §3.3.1 receive sequence variables.
 
   readonly recvBuf: ByteRing;
@@ -109,9 +73,7 @@ export class Receiver {
    * The out-of-order queue (reassembly.ts): one shared, frozen, empty queue until a segment first
    * arrives out of order (`ofoQueue()` makes this connection's own); most connections never need one.
    */
-  get reasm(): Reassembly {
-    return this.reasmState ?? EMPTY_REASSEMBLY;
-  }
+  get reasm(): Reassembly { return this.reasmState ?? EMPTY_REASSEMBLY; }
   private reasmState: Reassembly | null = null;
   /** This connection's own out-of-order queue, made on first use. */
   ofoQueue(): Reassembly {

@@ -4,6 +4,7 @@
  * The send policy that uses them is sender.ts's sendData.
  */
 import type { Instant } from '../time.js';
+import { seqAdd, type SeqNum } from '../seq.js';
 import type { Connection } from './connection.js';
 
 /**
@@ -73,4 +74,21 @@ let scratch = new Uint8Array(0);
 export function scratchFor(_c: Connection, n: number): Uint8Array {
   if (scratch.length < n) scratch = new Uint8Array(Math.max(n, 65536));
   return scratch;
+}
+
+/**
+ * PSH on a retransmitted segment that ends a packet of more than one segment (LINUX
+ * __tcp_transmit_skb forces PSH on every GSO packet, retransmissions too; tcp_gso_segment
+ * leaves it on the last segment). Linux retransmits one retransmit-queue skb per packet
+ * (tcp_retransmit_skb), cut to what cwnd allows (tcp_fragment); synack sends one MSS at a time,
+ * so it asks the RACK records where those skbs begin and end (rack.ts): the segment continues
+ * a packet when the one before it in the same skb went at this instant, and ends it unless the
+ * next one in the same skb is due and the congestion window has room for it. (With SACK only:
+ * without it there are no records, and retransmissions carry no such PSH.)
+ */
+export function rxtPacketEnd(c: Connection, now: Instant, seq: SeqNum, len: number, flight: number, goBack: boolean): boolean {
+  const rack = c.sackEnabled ? c.snd.rec.rackIfAny : null;
+  if (rack === null || !rack.rxtJoinsPrev(seq, now)) return false;
+  const room = c.snd.cc.cwnd - flight - len;
+  return !(room >= sendMss(c) && rack.rxtNextJoins(seqAdd(seq, len), goBack));
 }

@@ -51,9 +51,24 @@ export function notsentBelowLowat(c: Connection, wake: 0 | 1): boolean {
 }
 
 /**
+ * LINUX __sk_stream_is_writeable(sk, 1): what wakes a writer blocked on the send buffer
+ * (sk_stream_write_space) and makes poll report writable: the free space is at least half the
+ * queued bytes (sk_stream_wspace >= sk_stream_min_wspace, so at most 2/3 of the buffer is in
+ * use), the buffer is not full, and TCP_NOTSENT_LOWAT's wake test holds. (Linux counts skb
+ * true sizes, sk_wmem_queued; synack counts payload bytes.)
+ */
+export function streamWriteable(c: Connection): boolean {
+  const buf = c.snd.sendBuf;
+  return buf.max - buf.length >= buf.length >> 1 && buf.length < buf.max && notsentBelowLowat(c, 1);
+}
+
+/**
  * How many of `len` offered bytes one step of a write may queue now: the room left in the unsent
- * tail chunk, else (when the memory is free) a new chunk of the size goal. 0 means the write must
- * wait. The caller queues them, lets the connection transmit (LINUX tcp_push_one) and asks again.
+ * tail chunk, else (when the memory is free: fewer bytes queued than the send buffer, LINUX
+ * sk_stream_memory_free, and TCP_NOTSENT_LOWAT's test) a new chunk of the size goal. As on Linux
+ * the chunks may take the queue past the send buffer by up to one size goal. 0 means the write
+ * must wait. The caller queues them (with this room), lets the connection transmit (LINUX
+ * tcp_push_one) and asks again.
  */
 export function admitChunk(c: Connection, len: number): number {
   const snd = c.snd;
@@ -65,9 +80,9 @@ export function admitChunk(c: Connection, len: number): number {
   if (seqGt(writeSeq, snd.sndNxt)) {
     const start = seqGt(q.tailStart, snd.sndNxt) ? q.tailStart : snd.sndNxt;
     const room = goal - seqDiff(writeSeq, start);
-    if (room > 0) return Math.min(room, len, snd.sendBuf.free);
+    if (room > 0) return Math.min(room, len);
   }
-  if (!notsentBelowLowat(c, 0)) return 0;
+  if (snd.sendBuf.length >= snd.sendBuf.max || !notsentBelowLowat(c, 0)) return 0;
   q.tailStart = writeSeq;
-  return Math.min(goal, len, snd.sendBuf.free);
+  return Math.min(goal, len);
 }

@@ -5,6 +5,7 @@ import { createCongestionControl, type CongestionControl } from './congestion/re
 import { cwndRestart } from './congestion/control.js';
 import { Recovery, onAckAdvance, pipe, detectLoss, onAckSacks, prrReduce, prrSent, processLoss, flightInLoss } from './recovery.js';
 import { ByteRing } from './ring.js';
+import { newDataDropped } from './local-drop.js';
 import { RttEstimator } from './rtt.js';
 import { ACK, FIN, PSH, type TcpRepr, segLen } from '../wire/tcp-repr.js';
 import { type Connection } from './connection.js';
@@ -18,7 +19,7 @@ import { tsClock } from './clock.js';
 import { CwndValidation, cwndValidate } from './cwnd-validate.js';
 import { clampToRecord, endsRecord } from './records.js';
 import { mtuProbeSent, mtuProbeSize, mtupOnAck, mtupRetransmitted } from './mtu-probe.js';
-import { scratchFor, sendMss, tsoCap, tsoPacketStart } from './segment-size.js';
+import { rxtPacketEnd, scratchFor, sendMss, tsoCap, tsoPacketStart } from './segment-size.js';
 
 /**
  * Slots of Sender.q: the sequence numbers and instants of the send half. Each is a 32-bit
@@ -41,6 +42,7 @@ const RTT_SEQ = 9;
 const RTT_START = 10;
 const LSNDTIME = 11;
 const SND_SML = 12;
+const PROBES_TSTAMP = 13;
 
 /**
  * The send half of a connection (gVisor snd.go): RFC 9293 §3.3.1 send sequence variables, the
@@ -50,66 +52,36 @@ const SND_SML = 12;
  */
 export class Sender {
   /** The slots above (a literal of -0s: V8 makes it an array of unboxed doubles from the start). */
-  private readonly q: number[] = [-0, -0, -0, -0, -0, -0, -0, -0, -0, -0, -0, -0, -0];
+  private readonly q: number[] = [-0, -0, -0, -0, -0, -0, -0, -0, -0, -0, -0, -0, -0, -0];
   // RFC 9293 §3.3.1 send sequence variables.
-  get iss(): SeqNum {
-    return this.q[ISS]!;
-  }
-  get sndUna(): SeqNum {
-    return this.q[SND_UNA]!;
-  }
-  set sndUna(v: SeqNum) {
-    this.q[SND_UNA] = v;
-  }
-  get sndNxt(): SeqNum {
-    return this.q[SND_NXT]!;
-  }
-  set sndNxt(v: SeqNum) {
-    this.q[SND_NXT] = v;
-  }
+  get iss(): SeqNum { return this.q[ISS]!; }
+  get sndUna(): SeqNum { return this.q[SND_UNA]!; }
+  set sndUna(v: SeqNum) { this.q[SND_UNA] = v; }
+  get sndNxt(): SeqNum { return this.q[SND_NXT]!; }
+  set sndNxt(v: SeqNum) { this.q[SND_NXT] = v; }
   /** Highest sequence number sent (sndNxt goes back on retransmission timeout; this does not). */
-  get sndMax(): SeqNum {
-    return this.q[SND_MAX]!;
-  }
-  set sndMax(v: SeqNum) {
-    this.q[SND_MAX] = v;
-  }
-  get sndWl1(): SeqNum {
-    return this.q[SND_WL1]!;
-  }
-  set sndWl1(v: SeqNum) {
-    this.q[SND_WL1] = v;
-  }
-  get sndWl2(): SeqNum {
-    return this.q[SND_WL2]!;
-  }
-  set sndWl2(v: SeqNum) {
-    this.q[SND_WL2] = v;
-  }
+  get sndMax(): SeqNum { return this.q[SND_MAX]!; }
+  set sndMax(v: SeqNum) { this.q[SND_MAX] = v; }
+  get sndWl1(): SeqNum { return this.q[SND_WL1]!; }
+  set sndWl1(v: SeqNum) { this.q[SND_WL1] = v; }
+  get sndWl2(): SeqNum { return this.q[SND_WL2]!; }
+  set sndWl2(v: SeqNum) { this.q[SND_WL2] = v; }
   sndWnd = 0;
   /** Largest window the peer ever offered (RFC 9293 §3.8.6.2.1, RFC 5961 §5.2 MAX.SND.WND). */
   maxSndWnd = 0;
 
   readonly sendBuf: ByteRing;
   /** Sequence number of sendBuf's first byte. */
-  get sndBufSeq(): SeqNum {
-    return this.q[SND_BUF_SEQ]!;
-  }
-  set sndBufSeq(v: SeqNum) {
-    this.q[SND_BUF_SEQ] = v;
-  }
+  get sndBufSeq(): SeqNum { return this.q[SND_BUF_SEQ]!; }
+  set sndBufSeq(v: SeqNum) { this.q[SND_BUF_SEQ] = v; }
   /** The user has shut down the send side (FIN queued at sndBufSeq + sendBuf.length). */
   finQueued = false;
   /**
    * The TSO packet Linux would be sending now (PSH): the instant it started, its size in
    * segments and how many of them are still to go (tsoPacketStart).
    */
-  get tsoAt(): Instant {
-    return this.q[TSO_AT]!;
-  }
-  set tsoAt(v: Instant) {
-    this.q[TSO_AT] = v;
-  }
+  get tsoAt(): Instant { return this.q[TSO_AT]!; }
+  set tsoAt(v: Instant) { this.q[TSO_AT] = v; }
   tsoSegs = 0;
   tsoLeft = 0;
 
@@ -120,49 +92,32 @@ export class Sender {
    * Since when the oldest outstanding data has been waiting for its ACK (its send time, or the
    * last ACK that advanced SND.UNA past older data): the TCP_USER_TIMEOUT clock (RFC 5482).
    */
-  get unackedSince(): Instant {
-    return this.q[UNACKED_SINCE]!;
-  }
-  set unackedSince(v: Instant) {
-    this.q[UNACKED_SINCE] = v;
-  }
+  get unackedSince(): Instant { return this.q[UNACKED_SINCE]!; }
+  set unackedSince(v: Instant) { this.q[UNACKED_SINCE] = v; }
   /** Non-timestamp RTT timing of one segment (Karn's rule: cleared by retransmission). */
-  get rttSeq(): SeqNum {
-    return this.q[RTT_SEQ]!;
-  }
-  set rttSeq(v: SeqNum) {
-    this.q[RTT_SEQ] = v;
-  }
-  get rttStart(): Instant {
-    return this.q[RTT_START]!;
-  }
-  set rttStart(v: Instant) {
-    this.q[RTT_START] = v;
-  }
+  get rttSeq(): SeqNum { return this.q[RTT_SEQ]!; }
+  set rttSeq(v: SeqNum) { this.q[RTT_SEQ] = v; }
+  get rttStart(): Instant { return this.q[RTT_START]!; }
+  set rttStart(v: Instant) { this.q[RTT_START] = v; }
   persistBackoff = 0;
-  /** Zero-window probes sent since the peer last answered. */
+  /** Zero-window probes sent since the peer last answered (with keepalive's, tcpi_probes). */
   persistProbes = 0;
+  /** When the probe timer first fired with data waiting (LINUX icsk_probes_tstamp; NEVER: not probing). */
+  get probesTstamp(): Instant { return this.q[PROBES_TSTAMP]!; }
+  set probesTstamp(v: Instant) { this.q[PROBES_TSTAMP] = v; }
   /** Segments retransmitted over the life of the connection (tcpi_total_retrans). */
   totalRetrans = 0;
   /** When data was last sent (LINUX tp->lsndtime; set at establishment): the idle clock. */
-  get lsndtime(): Instant {
-    return this.q[LSNDTIME]!;
-  }
-  set lsndtime(v: Instant) {
-    this.q[LSNDTIME] = v;
-  }
+  get lsndtime(): Instant { return this.q[LSNDTIME]!; }
+  set lsndtime(v: Instant) { this.q[LSNDTIME] = v; }
   /**
    * Segments delivered, cumulatively or selectively acknowledged, the handshake counting one
    * (LINUX tp->delivered, tcpi_delivered).
    */
   delivered = 0;
   /** The end of the last small (less than a full MSS) segment sent (LINUX tp->snd_sml, Nagle). */
-  get sndSml(): SeqNum {
-    return this.q[SND_SML]!;
-  }
-  set sndSml(v: SeqNum) {
-    this.q[SND_SML] = v;
-  }
+  get sndSml(): SeqNum { return this.q[SND_SML]!; }
+  set sndSml(v: SeqNum) { this.q[SND_SML] = v; }
 
   /** The congestion-control algorithm's window (congestion/, chosen by config.congestionControl). */
   readonly cc: CongestionControl;
@@ -197,6 +152,7 @@ export class Sender {
     q[RTT_START] = NEVER;
     q[LSNDTIME] = 0;
     q[SND_SML] = iss;
+    q[PROBES_TSTAMP] = NEVER;
     this.sendBuf = new ByteRing(config.sendBuffer);
     this.rtt = new RttEstimator(config.initialRto, config.minRto, config.maxRto);
     this.cc = createCongestionControl(config.congestionControl);
@@ -269,6 +225,9 @@ export function processAck(c: Connection, now: Instant, seg: TcpRepr): boolean {
     challengeAck(c, now);
     return false;
   }
+  // LINUX tcp_data_snd_check: after every accepted segment the queue is pushed with the socket's
+  // own Nagle setting, so a MSG_MORE write's hold ends here (TCP_CORK's does not).
+  if (c.corkState !== null) c.corkState.more = false;
   const sackedBefore = c.sackEnabled ? snd.rec.sb.sackedBytes : 0;
   const lostBefore = c.sackEnabled ? snd.rec.rackIfAny?.lostBytes ?? 0 : 0;
   onAckSacks(c, now, seg.ack, seg.sackBlocks, seg.sackCount, c.tsEnabled && seg.hasTimestamp ? seg.tsEcr : null);
@@ -321,6 +280,7 @@ export function updateSendWindow(c: Connection, seg: TcpRepr): void {
   if (wasZero && snd.sndWnd > 0) {
     c.timers.stop(Timer.PERSIST);
     snd.persistBackoff = 0;
+    snd.probesTstamp = NEVER; // LINUX tcp_ack_probe
   }
 }
 
@@ -437,14 +397,21 @@ export function sendData(c: Connection, now: Instant, out: TcpRepr): boolean {
   if (len > 0 && len < mss && !retransmission && !force) {
     // A partial segment the congestion window cut short: cwnd is what limits (tcp_cwnd_validate).
     if (len === usable && len < avail && c.snd.cc.cwnd - flight < mss) cwndValidate(c, now, true, currentRto(c));
+    // TCP_CORK or a MSG_MORE write holds the queue's partial tail (LINUX tcp_nagle_check with
+    // TCP_NAGLE_CORK) unless TCP_NAGLE_PUSH or the FIN says go (tcp_nagle_test); cork.ts.
+    const cs = c.corkState;
+    const pushed = cs !== null && cs.push;
+    const corked = lastOfQueue && !pushed && (c.config.cork || (cs !== null && cs.more)) && !(mayFin && c.snd.finQueued);
     // Blocked by the rules below with nothing in flight: the persist timer is the override
-    // timeout of §3.8.6.2.1 that eventually sends what the window allows.
-    if (c.snd.inFlight === 0 && !c.timers.isSet(Timer.PERSIST) && !lastOfQueue) {
+    // timeout of §3.8.6.2.1 that eventually sends what the window allows (LINUX
+    // tcp_check_probe_timer, also for corked data: tcp_write_wakeup sends it).
+    if (c.snd.inFlight === 0 && !c.timers.isSet(Timer.PERSIST) && (!lastOfQueue || corked)) {
       c.timers.set(Timer.PERSIST, now + Math.min(c.config.maxRto, c.snd.rtt.rto * 2 ** c.snd.persistBackoff));
     }
     // Sender SWS avoidance: a small segment only if it empties the queue or is at least half
     // the largest window the peer offered (§3.8.6.2.1).
     if (!lastOfQueue && !recordEnd && len < c.snd.maxSndWnd / 2) return false;
+    if (corked) return false;
     // Nagle: one small segment in flight at a time, unless TCP_NODELAY or it carries the FIN.
     // Linux holds a small segment back only while an earlier small segment is unacknowledged
     // (LINUX tcp_nagle_check / tcp_minshall_check, Minshall's variant): full-sized segments in
@@ -453,8 +420,10 @@ export function sendData(c: Connection, now: Instant, out: TcpRepr): boolean {
     // so the child's packets_out is 0 and tcp_nagle_test lets its first small write out.)
     const synAckOnly = c.state === 'SYN_RECEIVED' && c.snd.inFlight <= 1;
     const smallInFlight = seqGt(c.snd.sndSml, c.snd.sndUna) && !seqGt(c.snd.sndSml, c.snd.sndNxt);
-    if (lastOfQueue && !c.config.noDelay && c.snd.inFlight > 0 && smallInFlight && !synAckOnly && !(mayFin && c.snd.finQueued)) return false;
+    if (lastOfQueue && !pushed && !c.config.noDelay && c.snd.inFlight > 0 && smallInFlight && !synAckOnly && !(mayFin && c.snd.finQueued)) return false;
   }
+  // The host's egress queue drops everything: new data stays queued (local-drop.ts).
+  if (c.xmitDrop && len > 0 && !retransmission) return newDataDropped(c, now);
   let flags = ACK;
   // PSH where Linux's would be: on the end of what the user wrote (LINUX tcp_push marks the
   // write's last skb, RFC 9293 §3.9.1 "push" at the end of a SEND), and on every TSO packet of
@@ -462,14 +431,20 @@ export function sendData(c: Connection, now: Instant, out: TcpRepr): boolean {
   // expedite GRO flush at receiver"); GSO puts it on such a packet's last segment
   // (tcp_gso_segment). synack sends one MSS at a time, so it tracks where Linux's packets end.
   // A lone segment (limited transmit, PRR's one-for-one in recovery) carries none.
+  let packetStart = true;
   if (len > 0 && !retransmission && probeLen < 0) {
-    if (c.snd.tsoAt !== now || c.snd.tsoLeft <= 0) tsoPacketStart(c, now, flight, Math.min(avail, seqDiff(seqAdd(c.snd.sndUna, c.snd.sndWnd), c.snd.sndNxt)), mss);
+    packetStart = c.snd.tsoAt !== now || c.snd.tsoLeft <= 0;
+    if (packetStart) tsoPacketStart(c, now, flight, Math.min(avail, seqDiff(seqAdd(c.snd.sndUna, c.snd.sndWnd), c.snd.sndNxt)), mss);
     c.snd.tsoLeft--;
   }
   // The persist timer's window-filling send (nothing in flight) carries PSH too (LINUX
   // tcp_write_wakeup); a loss probe's new segment is sent like any other (tcp_write_xmit).
   const wakeup = force && c.snd.inFlight === 0;
-  if (len > 0 && probeLen < 0 && (lastOfQueue || recordEnd || wakeup || (!retransmission && c.snd.tsoLeft === 0 && c.snd.tsoSegs > 1) || (retransmission && endsSynData(c, seqAdd(c.snd.sndNxt, len))))) flags |= PSH;
+  // (After MSG_MORE writes the queue's end is no push point: the PSH mark stays where the last
+  // write without it ended, LINUX tcp_mark_push.)
+  const pushMark = lastOfQueue && (c.corkState === null || seqGt(c.corkState.pushEnd, c.snd.sndNxt));
+  const tsoEnd = retransmission ? rxtPacketEnd(c, now, c.snd.sndNxt, len, flight, true) : c.snd.tsoLeft === 0 && c.snd.tsoSegs > 1;
+  if (len > 0 && probeLen < 0 && (pushMark || recordEnd || wakeup || tsoEnd || (retransmission && endsSynData(c, seqAdd(c.snd.sndNxt, len))))) flags |= PSH;
   const fin = mayFin && c.snd.finQueued && lastOfQueue && len + 1 <= usable;
   if (fin) flags |= FIN;
   if (len === 0 && !fin) return false;
@@ -484,7 +459,7 @@ export function sendData(c: Connection, now: Instant, out: TcpRepr): boolean {
     c.snd.tsoLeft = 0; // what follows the probe is a packet of its own (LINUX: a separate skb)
   }
   const end = seqAdd(c.snd.sndNxt, len + (fin ? 1 : 0));
-  if (c.sackEnabled) c.snd.rec.rack.onSend(c.snd.sndNxt, end, now, retransmission); // RFC 8985 §6.2 step 1
+  if (c.sackEnabled) c.snd.rec.rack.onSend(c.snd.sndNxt, end, now, retransmission, packetStart); // RFC 8985 §6.2 step 1
   if (retransmission) {
     bump(c.mib, 'RetransSegs');
     c.snd.totalRetrans++;
@@ -509,6 +484,7 @@ export function sendData(c: Connection, now: Instant, out: TcpRepr): boolean {
     if (len > 0) cwndValidate(c, now, c.snd.cc.cwnd - flight - len < mss, currentRto(c));
   }
   c.timers.stop(Timer.PERSIST);
+  c.snd.probesTstamp = NEVER;
   len = 0;
   return true;
 }

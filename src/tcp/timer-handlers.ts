@@ -9,6 +9,7 @@ import { Work } from './work.js';
 import { armRetransmit } from './sender.js';
 import { mtuProbingOnTimeout } from './mtu-probe.js';
 import { delayedAckDue } from './receiver.js';
+import { resourceProbe } from './local-drop.js';
 
 /** A timer of `c` expired at `now` (the table has already cleared it). */
 export function onTimer(c: Connection, now: Instant, kind: TimerKind): void {
@@ -108,7 +109,12 @@ function lossProbe(c: Connection, now: Instant): void {
 function persistTimeout(c: Connection, now: Instant): void {
   if (c.state === 'CLOSED' || c.snd.inFlight > 0) return;
   const pending = c.snd.sendBuf.length - seqDiff(c.snd.sndNxt, c.snd.sndBufSeq) > 0 || (c.snd.finQueued && c.snd.sndNxt === c.snd.finSeq);
-  if (!pending) return;
+  if (!pending) {
+    c.snd.probesTstamp = NEVER;
+    return;
+  }
+  // The probe would not leave the host (local-drop.ts).
+  if (c.xmitDrop) return resourceProbe(c, now);
   if (c.snd.sndWnd > 0) {
     // A small window that silly-window avoidance would not fill: send what fits
     // (RFC 9293 §3.8.6.2.1 override timeout; LINUX tcp_write_wakeup).
