@@ -85,7 +85,7 @@ function lex(src: string): Tok[] {
   return out;
 }
 
-type Val = number | boolean | string;
+export type Val = number | boolean | string;
 
 class Parser {
   private i = 0;
@@ -284,9 +284,12 @@ function statements(line: string): string[] {
   return out.filter((x) => x !== '');
 }
 
-/** Run a code block; returns an assertion failure message or null. */
-export function runCode(code: string, info: Record<string, number>): string | null {
-  const locals: Record<string, Val> = {};
+/**
+ * Run a code block; returns an assertion failure message or null. `locals`: the script's names,
+ * kept from block to block as upstream packetdrill runs all blocks in one Python namespace
+ * (`%{ TCP_INFINITE_SSTHRESH = 0x7fffffff }%`, then asserts naming it).
+ */
+export function runCode(code: string, info: Record<string, number>, locals: Record<string, Val> = {}): string | null {
   const env = (name: string): Val => {
     if (name in locals) return locals[name]!;
     if (name in info) return info[name]!;

@@ -176,7 +176,7 @@ export class Recovery {
    * window. `backoff`: timeouts in a row before this one (LINUX icsk_retransmits); `frto`: the
    * tcp_frto sysctl.
    */
-  enterLoss(flightSize: number, sndUna: SeqNum, sndMax: SeqNum, backoff: number, frto: number): void {
+  enterLoss(flightSize: number, sndUna: SeqNum, sndMax: SeqNum, backoff: number, frto: number, now: Instant): void {
     const cc = this.cc;
     const st = this.state;
     const newRecovery = st === 'Open' || st === 'Disorder' || st === 'CWR';
@@ -189,7 +189,7 @@ export class Recovery {
       cc.onLoss(flightSize);
     }
     cc.cwnd = cc.mss;
-    cc.onRto();
+    cc.onRto(now, sndMax);
     this.highSeq = sndMax;
     this.state = 'Loss';
     // LINUX tcp_enter_loss: F-RTO (RFC 5682 §3.1 step 1) unless another recovery is under way,
@@ -286,9 +286,9 @@ export function prrSent(c: Connection, bytes: number): void {
 }
 
 /** A retransmission timeout of data (not the handshake): LINUX tcp_enter_loss. */
-export function enterLoss(c: Connection): void {
+export function enterLoss(c: Connection, now: Instant): void {
   const rec = c.snd.rec;
-  rec.enterLoss(seqDiff(c.snd.sndMax, c.snd.sndUna), c.snd.sndUna, c.snd.sndMax, c.snd.backoff, c.config.frto);
+  rec.enterLoss(seqDiff(c.snd.sndMax, c.snd.sndUna), c.snd.sndUna, c.snd.sndMax, c.snd.backoff, c.config.frto, now);
   queueCwr(c);
   // LINUX tcp_enter_loss: a timeout suggests the reordering degree was over-estimated.
   rec.sb.dupThresh = 3;

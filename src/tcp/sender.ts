@@ -252,16 +252,20 @@ export function ackNewData(c: Connection, now: Instant, seg: TcpRepr, delivered 
   // ones, tcp_clean_rtx_queue) to the timestamp echo, which after lost ACKs can be the stale
   // TS.Recent of a receiver that answered a retransmission as a duplicate.
   const seqRtt = c.sackEnabled ? (c.snd.rec.rackIfAny?.seqRtt(now) ?? -1) : -1;
+  const srttBefore = c.snd.rtt.srtt;
+  let rtt = -1;
   if (seqRtt >= 0) {
-    c.snd.rtt.sample(Math.max(1, seqRtt));
+    rtt = Math.max(1, seqRtt);
+    c.snd.rtt.sample(rtt);
     c.snd.rttStart = NEVER;
   } else if (c.tsEnabled && seg.hasTimestamp && seg.tsEcr !== 0) {
     const ticks = (tsClock(c, now) - seg.tsEcr) >>> 0;
-    if (ticks < 0x7fffffff) c.snd.rtt.sample(ticks * 1000);
+    if (ticks < 0x7fffffff) c.snd.rtt.sample((rtt = ticks * 1000));
   } else if (c.snd.rttStart !== NEVER && seqGt(ack, c.snd.rttSeq)) {
-    c.snd.rtt.sample(now - c.snd.rttStart);
+    c.snd.rtt.sample((rtt = now - c.snd.rttStart));
     c.snd.rttStart = NEVER;
   }
+  if (dataAcked > 0) pktsAcked(c, now, rtt, srttBefore);
   c.snd.backoff = 0;
   c.snd.unackedSince = seqLt(c.snd.sndUna, c.snd.sndMax) ? now : NEVER;
   onAckAdvance(c, now, ack, prevUna, Math.min(dataAcked, delivered), c.tsEnabled && seg.hasTimestamp ? seg.tsEcr : null);
@@ -273,6 +277,21 @@ export function ackNewData(c: Connection, now: Instant, seg: TcpRepr, delivered 
     c.timers.stop(Timer.LINGER);
     c.emit({ type: 'linger', acked: true });
   }
+}
+
+/**
+ * LINUX tcp_clean_rtx_queue → pkts_acked: the algorithm hears of the acknowledgement and its RTT
+ * sample, with the ACK delay HyStart allows for pacing (LINUX hystart_ack_delay: the time a
+ * 64 KB GSO burst takes at the pacing rate, at most 1 ms; tcp_update_pacing_rate sets that rate
+ * to 200 % of cwnd/srtt in slow start below half ssthresh, else 120 %).
+ */
+function pktsAcked(c: Connection, now: Instant, rtt: number, srtt: number): void {
+  const cc = c.snd.cc;
+  if (cc.onPktsAcked === undefined) return;
+  const ratio = cc.cwnd < cc.ssthresh / 2 ? 2 : 1.2;
+  const rate = srtt > 0 ? (Math.max(cc.cwnd, c.snd.inFlight) * ratio * 1e6) / srtt : 0;
+  const ackDelay = rate > 0 ? Math.min(1000, Math.floor((65536 * 4 * 1e6) / rate)) : 0;
+  cc.onPktsAcked(rtt, now, { sndUna: c.snd.sndUna, sndNxt: c.snd.sndMax, hystartDetect: c.config.hystartDetect, ackDelay });
 }
 
 /**

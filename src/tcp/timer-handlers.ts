@@ -75,7 +75,7 @@ function retransmitTimeout(c: Connection, now: Instant): void {
     return;
   }
   if (!handshake) {
-    enterLoss(c);
+    enterLoss(c, now);
   }
   c.snd.backoff++;
   c.snd.sndNxt = c.snd.sndUna; // go back: the output engine resends from SND.UNA (the SYN if unacked)
