@@ -18,8 +18,9 @@ try {
   process.exit(0);
 }
 
-// The browser build has no node:fs / node:path. Only the packetdrill interpreter imports them
-// (to read script files and shell includes), which the page never asks it to do.
+// The browser build has no node:fs / node:path / node:os. Only the packetdrill interpreter imports
+// them (to read script files and shell includes; /proc/net/tcp's byte order), which the page
+// never asks it to do.
 const nodeStub = {
   name: 'node-stub',
   setup(build) {
@@ -30,6 +31,7 @@ export const readFileSync = no('reading files'), openSync = no('opening files'),
 export const dirname = (p) => p.replace(/\\/[^/]*$/, '') || '.';
 export const resolve = (...p) => p.join('/');
 export const join = (...p) => p.join('/');
+export const endianness = () => 'LE';
 export default {};`,
       loader: 'js',
     }));
