@@ -50,6 +50,7 @@ export function tcpInfo(c: Connection | null, now: number, listening: boolean, o
     tcpi_snd_cwnd: Math.floor(s.cwnd / mss),
     tcpi_advmss: s.advMss,
     tcpi_reordering: c.snd.rec.sb.dupThresh,
+    tcpi_reord_seen: c.snd.rec.rackIfAny?.reordSeen ?? 0,
     tcpi_total_retrans: s.totalRetrans,
     tcpi_bytes_acked: Math.max(0, ((s.sndUna - s.iss - 1) | 0)),
     tcpi_bytes_received: Math.max(0, ((s.rcvNxt - s.irs - 1) | 0)),

@@ -57,6 +57,8 @@ export class Rack {
   private hasFack = false;
   /** RFC 8985 §6.1 RACK.reordering_seen. */
   reorderingSeen = false;
+  /** How many ACKs showed reordering (LINUX tp->reord_seen, tcpi_reord_seen). */
+  reordSeen = 0;
   /** RFC 8985 §6.2 step 4 RACK.reo_wnd_mult, RACK.reo_wnd_persist, RACK.dsack_round. */
   reoWndMult = 1;
   private reoWndPersist = 0;
@@ -323,6 +325,7 @@ export class Rack {
       const metric = seqDiff(this.fack, this.reordLow);
       const sb = c.snd.rec.sb;
       if (metric > sb.dupThresh * mss) sb.dupThresh = Math.min(300, Math.ceil(metric / mss));
+      this.reordSeen++; // LINUX: "This exciting event is worth to be remembered."
       this.reordLow = -1;
     }
   }

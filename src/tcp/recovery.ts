@@ -4,7 +4,7 @@ import type { Connection } from './connection.js';
 import type { CongestionControl } from './congestion/control.js';
 import { bump } from '../mib.js';
 import { Rack } from './rack.js';
-import { Scoreboard } from './sack.js';
+import { DUP_THRESH, Scoreboard } from './sack.js';
 import { Timer } from './timers.js';
 import { Work } from './work.js';
 import { tsBefore, tsClock } from './clock.js';
@@ -338,6 +338,7 @@ function onDsack(c: Connection, start: SeqNum, end: SeqNum): void {
   bump(c.mib, 'TCPSpuriousRetrans');
   const degree = Math.ceil(Math.max(0, seqDiff(sb.highSacked(c.snd.sndMax), start)) / c.effMss);
   if (degree > sb.dupThresh) sb.dupThresh = Math.min(300, degree);
+  if (degree > 0 && rec.rackIfAny !== null) rec.rackIfAny.reordSeen++; // LINUX tcp_check_sack_reordering: tp->reord_seen
   // One D-SACK block can report several adjacent retransmitted segments.
   const pending = rec.undoRetrans;
   rec.undoRetrans = Math.max(0, pending - Math.max(1, Math.ceil(seqDiff(end, start) / c.effMss)));
@@ -370,6 +371,17 @@ export function onAckAdvance(c: Connection, now: Instant, ack: SeqNum, prevUna: 
   }
   if (wasRecovering && !rec.recovering) rec.rack.onRecoveryExit();
   if (rec.tlpHighSeq !== null && !seqLt(ack, rec.tlpHighSeq)) rec.tlpHighSeq = null; // the probe episode ended
+}
+
+/**
+ * LINUX tcp_may_raise_cwnd: once reordering was measured above the default degree (tp->reordering
+ * > tcp_reordering), every ACK that delivers data grows the window, an ACK that only SACKs
+ * included ("regardless of its ordering"); below it only ACKs that move SND.UNA do (RFC 5681).
+ */
+export function sackGrowth(c: Connection, now: Instant, delivered: number): void {
+  const rec = c.snd.rec;
+  if (rec.sb.dupThresh <= DUP_THRESH || rec.state === 'CWR' || rec.state === 'Recovery' || !isCwndLimited(c)) return;
+  rec.cc.onAck(delivered, now, c.snd.rtt.srtt);
 }
 
 /**
