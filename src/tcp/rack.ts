@@ -76,6 +76,9 @@ export class Rack {
   private firstAckt = -1;
   private retransAcked = false;
   private firstSackt = -1;
+  /** The same for the last (most recently sent) such segments (LINUX last_ackt, last_sackt). */
+  private lastAckt = -1;
+  private lastSackt = -1;
   /**
    * The last ACK delivered (cumulatively or by SACK) a segment never retransmitted that ends at or
    * below the recovery's highSeq (LINUX FLAG_ORIG_SACK_ACKED, F-RTO's evidence of a spurious RTO),
@@ -260,6 +263,8 @@ export class Rack {
     this.firstAckt = -1;
     this.retransAcked = false;
     this.firstSackt = -1;
+    this.lastAckt = -1;
+    this.lastSackt = -1;
     this.origDelivered = false;
     this.newlySacked = false;
     if (this.n === 0) return;
@@ -282,6 +287,7 @@ export class Rack {
           if (f & SACKED || seqLt(s, rs) || seqGt(e, re)) continue;
           this.deliver(c, now, k, prevFack, hadFack, null);
           if (!(f & RETRANS) && (this.firstSackt < 0 || b[k + 2]! < this.firstSackt)) this.firstSackt = b[k + 2]!;
+          if (!(f & RETRANS) && b[k + 2]! > this.lastSackt) this.lastSackt = b[k + 2]!;
           if (!(f & RETRANS) && seqLe(e, highSeq)) this.origDelivered = true;
           this.newlySacked = true;
           if (f & LOST) this.lostBytes -= seqDiff(e, s);
@@ -301,6 +307,7 @@ export class Rack {
         if (f & RETRANS) this.retransAcked = true;
         else if (!(f & SACKED)) {
           if (this.firstAckt < 0) this.firstAckt = b[k + 2]!;
+          this.lastAckt = b[k + 2]!;
           if (seqLe(e, highSeq)) this.origDelivered = true;
         }
         if ((f & (LOST | SACKED)) === LOST) this.lostBytes -= seqDiff(e, s);
@@ -339,6 +346,17 @@ export class Rack {
   seqRtt(now: Instant): number {
     if (this.firstAckt >= 0 && !this.retransAcked) return now - this.firstAckt;
     if (this.firstSackt >= 0) return now - this.firstSackt;
+    return -1;
+  }
+
+  /**
+   * The RTT the congestion control hears of (LINUX tcp_clean_rtx_queue ca_rtt_us, "RTT of last
+   * (S)ACKed packet"): from the most recently sent never-retransmitted segment the last ACK
+   * SACKed, else the one it acknowledged cumulatively (not with retransmitted data); -1: none.
+   */
+  caRtt(now: Instant): number {
+    if (this.lastSackt >= 0) return now - this.lastSackt;
+    if (this.lastAckt >= 0 && !this.retransAcked) return now - this.lastAckt;
     return -1;
   }
 

@@ -183,7 +183,11 @@ export function processAck(c: Connection, now: Instant, seg: TcpRepr): boolean {
   } else {
     // LINUX tcp_ack_update_rtt: an ACK that only SACKs gives the RTT of what it SACKed.
     const sackRtt = c.sackEnabled && seg.ack === snd.sndUna ? (snd.rec.rackIfAny?.seqRtt(now) ?? -1) : -1;
-    if (sackRtt >= 0) snd.rtt.sample(Math.max(1, sackRtt));
+    if (sackRtt >= 0) {
+      const srttBefore = snd.rtt.srtt;
+      snd.rtt.sample(Math.max(1, sackRtt));
+      pktsAcked(c, now, Math.max(1, snd.rec.rack.caRtt(now)), srttBefore); // LINUX: pkts_acked runs for every ACK
+    }
     // RFC 5681 §2 duplicate ACK; the third starts fast retransmit (§3.2).
     const dupAck = seg.ack === snd.sndUna && segLen(seg) === 0 && snd.inFlight > 0 && (seg.window << c.sndWscale) === snd.sndWnd;
     if (dupAck) snd.rec.onDupAck();
@@ -266,7 +270,8 @@ export function ackNewData(c: Connection, now: Instant, seg: TcpRepr, delivered 
     c.snd.rtt.sample((rtt = now - c.snd.rttStart));
     c.snd.rttStart = NEVER;
   }
-  if (dataAcked > 0) pktsAcked(c, now, rtt, srttBefore);
+  // LINUX: the congestion control's sample is the last (S)ACKed segment's (ca_rtt_us).
+  if (dataAcked > 0) pktsAcked(c, now, seqRtt >= 0 ? Math.max(1, c.snd.rec.rack.caRtt(now)) : rtt, srttBefore);
   c.snd.backoff = 0;
   c.snd.unackedSince = seqLt(c.snd.sndUna, c.snd.sndMax) ? now : NEVER;
   onAckAdvance(c, now, ack, prevUna, Math.min(dataAcked, delivered), c.tsEnabled && seg.hasTimestamp ? seg.tsEcr : null);
