@@ -56,7 +56,7 @@ export { sipHash24, sipKeyFromBytes, type SipKey } from './tcp/siphash.js';
 export {
   registerCongestionControl, congestionControlNames, type CongestionAlgorithm, type CongestionControl,
 } from './tcp/congestion/registry.js';
-export { slowStart, type IdleEvent } from './tcp/congestion/control.js';
+export { slowStart, type IdleEvent, type AckedSample } from './tcp/congestion/control.js';
 export { TcpState, STATE_NAMES, NETSTAT_NAMES, SS_NAMES, stateName, isSynchronized, type TcpStateName, type TcpStateNum } from './tcp/state.js';
 export { TcpUsageError, type ConnSnapshot } from './tcp/connection.js';
 export { ERROR_MESSAGES, type TcpErrorCode, type ConnEvent } from './tcp/events.js';

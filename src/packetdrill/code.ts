@@ -47,10 +47,14 @@ export function tcpInfo(c: Connection | null, now: number, listening: boolean, o
     tcpi_pmtu: 1500,
     tcpi_rtt: Math.round(s.srtt),
     tcpi_rttvar: Math.round(s.rttvar),
+    // LINUX tcp_min_rtt (the windowed minimum RACK uses too; ~0U before a sample). synack keeps it
+    // in RACK's state, which only a SACK connection has: without SACK it reads as no sample.
+    tcpi_min_rtt: Number.isFinite(c.snd.rec.rackIfAny?.minRtt ?? Number.POSITIVE_INFINITY) ? Math.round(c.snd.rec.rackIfAny!.minRtt) : 0xffffffff,
     tcpi_snd_ssthresh: s.ssthresh >= 0x7fffffff ? 0x7fffffff : Math.floor(s.ssthresh / mss),
     tcpi_snd_cwnd: Math.floor(s.cwnd / mss),
     tcpi_advmss: s.advMss,
     tcpi_reordering: c.snd.rec.sb.dupThresh,
+    tcpi_reord_seen: c.snd.rec.rackIfAny?.reordSeen ?? 0,
     tcpi_total_retrans: s.totalRetrans,
     tcpi_bytes_acked: Math.max(0, ((s.sndUna - s.iss - 1) | 0)),
     tcpi_bytes_received: Math.max(0, ((s.rcvNxt - s.irs - 1) | 0)),
@@ -101,7 +105,7 @@ function lex(src: string): Tok[] {
   return out;
 }
 
-type Val = number | boolean | string;
+export type Val = number | boolean | string;
 
 class Parser {
   private i = 0;
@@ -207,11 +211,28 @@ class Parser {
     let v = this.unary();
     while (this.atOp('*') || this.atOp('/') || this.atOp('//') || this.atOp('%')) {
       const op = (this.toks[this.i++] as { v: string }).v;
+      if (op === '%' && typeof v === 'string') {
+        v = printf(v, this.formatArgs());
+        continue;
+      }
       const r = num(this.unary());
       const l = num(v);
       v = op === '*' ? l * r : op === '/' ? l / r : op === '//' ? Math.floor(l / r) : ((l % r) + r) % r;
     }
     return v;
+  }
+  /** The right side of Python's `'...' % x`: one value or a parenthesized tuple. */
+  private formatArgs(): Val[] {
+    if (!this.atOp('(')) return [this.unary()];
+    this.i++;
+    const args: Val[] = [];
+    while (!this.atOp(')')) {
+      args.push(this.expr());
+      if (this.atOp(',')) this.i++;
+      else if (!this.atOp(')')) throw new ScriptError("missing ')' in code expression");
+    }
+    this.i++;
+    return args;
   }
   unary(): Val {
     if (this.atOp('-')) {
@@ -241,6 +262,30 @@ class Parser {
     }
     throw new ScriptError(`unexpected '${t.v}' in code expression`);
   }
+}
+
+/** Python's printf-style `%` on a string (the assert messages of code blocks): %d %i %u %s %x %%. */
+function printf(fmt: string, args: Val[]): string {
+  let k = 0;
+  return fmt.replace(/%([-+ 0#]*\d*(?:\.\d+)?)([diusxXrf%])/g, (all, _flags: string, conv: string) => {
+    if (conv === '%') return '%';
+    if (k >= args.length) throw new ScriptError('not enough arguments for format string');
+    const a = args[k++]!;
+    switch (conv) {
+      case 's':
+      case 'r':
+        return String(a);
+      case 'x':
+      case 'X': {
+        const h = Math.trunc(num(a)).toString(16);
+        return conv === 'X' ? h.toUpperCase() : h;
+      }
+      case 'f':
+        return num(a).toFixed(6);
+      default:
+        return String(Math.trunc(num(a)));
+    }
+  });
 }
 
 const truthy = (v: Val): boolean => (typeof v === 'string' ? v.length > 0 : Boolean(v));
@@ -300,9 +345,12 @@ function statements(line: string): string[] {
   return out.filter((x) => x !== '');
 }
 
-/** Run a code block; returns an assertion failure message or null. */
-export function runCode(code: string, info: Record<string, number>): string | null {
-  const locals: Record<string, Val> = {};
+/**
+ * Run a code block; returns an assertion failure message or null. `locals`: the script's names,
+ * kept from block to block as upstream packetdrill runs all blocks in one Python namespace
+ * (`%{ TCP_INFINITE_SSTHRESH = 0x7fffffff }%`, then asserts naming it).
+ */
+export function runCode(code: string, info: Record<string, number>, locals: Record<string, Val> = {}): string | null {
   const env = (name: string): Val => {
     if (name in locals) return locals[name]!;
     if (name in info) return info[name]!;

@@ -131,4 +131,10 @@ describe('code evaluator', () => {
     assert.equal(runCode('x = tcpi_rto // 1000\nassert x == 200, x', { tcpi_rto: 200000 }), null);
     assert.match(runCode('assert tcpi_rto > 1', { tcpi_rto: 0 })!, /AssertionError/);
   });
+  it("formats an assert message with Python's '%' on a string and a tuple", () => {
+    const bad = runCode("assert tcpi_ca_state == 3, 'ca_state: %d min_rtt: %d rtt: %s %%' % (tcpi_ca_state, tcpi_min_rtt, 'x')", { tcpi_ca_state: 1, tcpi_min_rtt: 1320 });
+    assert.match(bad!, /AssertionError.*ca_state: 1 min_rtt: 1320 rtt: x %/);
+    assert.match(runCode("assert 0, 'n=%x' % 255", {})!, /n=ff/);
+    assert.equal(runCode("assert 7 % 4 == 3", {}), null);
+  });
 });

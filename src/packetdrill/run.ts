@@ -15,7 +15,7 @@ import type { Connection } from '../tcp/connection.js';
 import { formatPacket } from '../wire/format.js';
 import type { Event, IcmpPacket, PacketEvent, Script, SyscallEvent, TcpPacket } from './ast.js';
 import { buildIcmpFrame } from './icmp-inject.js';
-import { runCode, skMeminfo, tcpInfo } from './code.js';
+import { runCode, skMeminfo, tcpInfo, type Val } from './code.js';
 import { buildFrame, encodeOptions, flagBits, fragmentError, joinSegments, offsetSackBlocks, parseLive, verifyOutbound, timestampOf, type Live } from './packets.js';
 import { parseScript, PacketdrillSyntaxError } from './parser.js';
 import { CommandFailed, runCommand } from './shell.js';
@@ -109,6 +109,8 @@ export class Interpreter {
   private readonly tools = newToolState();
   private readonly cfg = new Map<string, string | null>();
   private readonly defines: Record<string, string> = {};
+  /** The names code blocks assign, for the blocks after them. */
+  private readonly codeLocals: Record<string, Val> = {};
   private readonly env: SyscallEnv;
   private readonly tolerance: number;
   private readonly tolerancePct: number;
@@ -311,7 +313,7 @@ export class Interpreter {
     const conn = s?.sock?.conn ?? orphan ?? null;
     try {
       const vars = { ...tcpInfo(conn, this.now, conn === null && s?.listener != null, conn !== null && s?.sock?.conn !== conn), ...skMeminfo(conn) };
-      const bad = runCode(text, vars);
+      const bad = runCode(text, vars, this.codeLocals);
       if (bad !== null) throw new Failure(`error in code block: ${bad}`, line);
     } catch (e) {
       if (e instanceof ScriptError) throw new Failure(e.message, line, true);

@@ -283,8 +283,12 @@ export function runCommand(text: string, ctx: ShellContext, standard: boolean, d
     if ((op === '&&' && status !== 0) || (op === '||' && status === 0)) continue;
     let input: string[] | null = null;
     for (const [i, cmd] of pipeline.entries()) {
-      // Writing a file (`echo 3 > /sys/module/...`) changes the host: nothing synack emulates.
-      if (cmd.target !== undefined) throw new ScriptError(`unsupported shell command: ${cmd.words.join(' ')} > ${cmd.target}`);
+      if (cmd.target !== undefined) {
+        writeParameter(cmd.words, cmd.target, ctx.stack);
+        input = [];
+        status = 0;
+        continue;
+      }
       const r = runSimple(cmd.words, input, ctx, standard, depth, i > 0);
       input = cmd.quiet ? [] : r.lines;
       status = r.status;
@@ -292,6 +296,19 @@ export function runCommand(text: string, ctx: ShellContext, standard: boolean, d
     for (const l of input ?? []) ctx.print(l);
   }
   if (status !== 0) throw new CommandFailed(`shell command failed with exit status ${status}: ${text.trim()}`);
+}
+
+/**
+ * `echo N > FILE`: the module parameters synack has (CUBIC's hystart_detect, as a TCP option);
+ * writing any other file changes the host: nothing synack emulates.
+ */
+function writeParameter(words: string[], target: string, stack: Stack): void {
+  const n = Number(words[1]);
+  if (words[0] === 'echo' && words.length === 2 && target === '/sys/module/tcp_cubic/parameters/hystart_detect' && Number.isInteger(n) && n >= 0 && n <= 3) {
+    setConfig(stack, 'hystartDetect', n);
+    return;
+  }
+  throw new ScriptError(`unsupported shell command: ${words.join(' ')} > ${target}`);
 }
 
 /** One simple command: a tool synack answers, a sysctl, an init script, or unsupported. */

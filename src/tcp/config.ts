@@ -122,6 +122,13 @@ export interface TcpConfig {
    */
   frto: number;
   /**
+   * CUBIC's HyStart (LINUX tcp_cubic module parameter hystart_detect, default 3): which signals end
+   * slow start early — 1 the ACK train (ACKs spaced under 2 ms spanning half the minimum RTT),
+   * 2 the delay (a round's minimum RTT 1/8 above the connection's), 3 both; 0 turns HyStart off
+   * (as the module's hystart=0).
+   */
+  hystartDetect: number;
+  /**
    * tcp_min_tso_segs (LINUX default 2): the fewest segments in one TSO packet (tcp_tso_autosize).
    * synack sends segments of one MSS, but marks PSH where Linux's TSO packets end (sender.ts).
    */
@@ -185,6 +192,7 @@ export const DEFAULT_CONFIG: Readonly<TcpConfig> = Object.freeze({
   congestionControl: 'cubic',
   slowStartAfterIdle: true,
   frto: 2,
+  hystartDetect: 3,
   minTsoSegs: 2,
   mtuProbing: 0,
   baseMss: 1024,
@@ -219,6 +227,7 @@ export function makeConfig(base: Readonly<TcpConfig>, opts?: Partial<TcpConfig>)
       if (typeof v !== 'number' || !Number.isFinite(v) || v < min) {
         throw new RangeError(`option '${k}' must be a number >= ${min}, got ${String(v)}`);
       }
+      if (k === 'hystartDetect' && (v > 3 || !Number.isInteger(v))) throw new RangeError(`option 'hystartDetect' must be 0, 1, 2 or 3 (hystart_detect), got ${v}`);
       if (k === 'frto' && v > 2) throw new RangeError(`option 'frto' must be 0, 1 or 2 (tcp_frto), got ${v}`);
       if (k === 'mtuProbing' && (v > 2 || !Number.isInteger(v))) throw new RangeError(`option 'mtuProbing' must be 0, 1 or 2 (tcp_mtu_probing), got ${v}`);
       if (k === 'tos' && v > 255) throw new RangeError(`option 'tos' must be a TOS byte (0-255), got ${v}`);

@@ -50,7 +50,9 @@ const FIRST_ACKT = 5;
 const FIRST_SACKT = 6;
 const REORD_LOW = 7;
 const RXT_FIRST = 8;
-const HEAD = 9;
+const LAST_ACKT = 9;
+const LAST_SACKT = 10;
+const HEAD = 11;
 
 export class Rack {
   /**
@@ -85,6 +87,8 @@ export class Rack {
   private hasFack = false;
   /** RFC 8985 §6.1 RACK.reordering_seen. */
   reorderingSeen = false;
+  /** How many ACKs showed reordering (LINUX tp->reord_seen, tcpi_reord_seen). */
+  reordSeen = 0;
   /** RFC 8985 §6.2 step 4 RACK.reo_wnd_mult, RACK.reo_wnd_persist, RACK.dsack_round. */
   reoWndMult = 1;
   private reoWndPersist = 0;
@@ -99,19 +103,16 @@ export class Rack {
    * segment it acknowledged cumulatively was sent, whether it acknowledged any retransmitted
    * data, and when the first never-retransmitted segment it SACKed was sent (-1: none).
    */
-  private get firstAckt(): number {
-    return this.b[FIRST_ACKT]!;
-  }
-  private set firstAckt(v: number) {
-    this.b[FIRST_ACKT] = v;
-  }
+  private get firstAckt(): number { return this.b[FIRST_ACKT]!; }
+  private set firstAckt(v: number) { this.b[FIRST_ACKT] = v; }
   private retransAcked = false;
-  private get firstSackt(): number {
-    return this.b[FIRST_SACKT]!;
-  }
-  private set firstSackt(v: number) {
-    this.b[FIRST_SACKT] = v;
-  }
+  private get firstSackt(): number { return this.b[FIRST_SACKT]!; }
+  private set firstSackt(v: number) { this.b[FIRST_SACKT] = v; }
+  /** The same for the last (most recently sent) such segments (LINUX last_ackt, last_sackt). */
+  private get lastAckt(): number { return this.b[LAST_ACKT]!; }
+  private set lastAckt(v: number) { this.b[LAST_ACKT] = v; }
+  private get lastSackt(): number { return this.b[LAST_SACKT]!; }
+  private set lastSackt(v: number) { this.b[LAST_SACKT] = v; }
   /**
    * The last ACK delivered (cumulatively or by SACK) a segment never retransmitted that ends at or
    * below the recovery's highSeq (LINUX FLAG_ORIG_SACK_ACKED, F-RTO's evidence of a spurious RTO),
@@ -120,12 +121,8 @@ export class Rack {
   origDelivered = false;
   newlySacked = false;
   /** Start of the lowest never-retransmitted segment an ACK delivered below RACK.fack (-1: none). */
-  private get reordLow(): SeqNum {
-    return this.b[REORD_LOW]!;
-  }
-  private set reordLow(v: SeqNum) {
-    this.b[REORD_LOW] = v;
-  }
+  private get reordLow(): SeqNum { return this.b[REORD_LOW]!; }
+  private set reordLow(v: SeqNum) { this.b[REORD_LOW] = v; }
   /**
    * Timestamp-based undo (RFC 3522 Eifel detection per segment; LINUX tp->retrans_stamp): when
    * the current fast recovery first retransmitted, how many retransmissions it made, and how
@@ -140,7 +137,7 @@ export class Rack {
   constructor() {
     // A literal of -0s: V8 makes it an array of unboxed doubles from the start. Room for two
     // records at first (most connections send a few segments; grow() doubles it).
-    const b = [-0, -0, -0, -0, -0, -0, -0, -0, -0, -0, -0, -0, -0, -0, -0, -0, -0, -0, -0];
+    const b = [-0, -0, -0, -0, -0, -0, -0, -0, -0, -0, -0, -0, -0, -0, -0, -0, -0, -0, -0, -0, -0];
     b[XMIT_TS] = -1;
     b[END_SEQ] = 0;
     b[RTT] = 0;
@@ -150,6 +147,8 @@ export class Rack {
     b[FIRST_SACKT] = -1;
     b[REORD_LOW] = -1;
     b[RXT_FIRST] = NEVER;
+    b[LAST_ACKT] = -1;
+    b[LAST_SACKT] = -1;
     this.b = b;
     this.mask = 1;
   }
@@ -354,6 +353,8 @@ export class Rack {
     this.firstAckt = -1;
     this.retransAcked = false;
     this.firstSackt = -1;
+    this.lastAckt = -1;
+    this.lastSackt = -1;
     this.origDelivered = false;
     this.newlySacked = false;
     if (this.n === 0) return;
@@ -376,6 +377,7 @@ export class Rack {
           if (f & SACKED || seqLt(s, rs) || seqGt(e, re)) continue;
           this.deliver(c, now, k, prevFack, hadFack, null);
           if (!(f & RETRANS) && (this.firstSackt < 0 || b[k + 2]! < this.firstSackt)) this.firstSackt = b[k + 2]!;
+          if (!(f & RETRANS) && b[k + 2]! > this.lastSackt) this.lastSackt = b[k + 2]!;
           if (!(f & RETRANS) && seqLe(e, highSeq)) this.origDelivered = true;
           this.newlySacked = true;
           if (f & LOST) this.lostBytes -= seqDiff(e, s);
@@ -395,6 +397,7 @@ export class Rack {
         if (f & RETRANS) this.retransAcked = true;
         else if (!(f & SACKED)) {
           if (this.firstAckt < 0) this.firstAckt = b[k + 2]!;
+          this.lastAckt = b[k + 2]!;
           if (seqLe(e, highSeq)) this.origDelivered = true;
         }
         if ((f & (LOST | SACKED)) === LOST) this.lostBytes -= seqDiff(e, s);
@@ -419,6 +422,7 @@ export class Rack {
       const metric = seqDiff(this.fack, this.reordLow);
       const sb = c.snd.rec.sb;
       if (metric > sb.dupThresh * mss) sb.dupThresh = Math.min(300, Math.ceil(metric / mss));
+      this.reordSeen++; // LINUX: "This exciting event is worth to be remembered."
       this.reordLow = -1;
     }
   }
@@ -432,6 +436,17 @@ export class Rack {
   seqRtt(now: Instant): number {
     if (this.firstAckt >= 0 && !this.retransAcked) return now - this.firstAckt;
     if (this.firstSackt >= 0) return now - this.firstSackt;
+    return -1;
+  }
+
+  /**
+   * The RTT the congestion control hears of (LINUX tcp_clean_rtx_queue ca_rtt_us, "RTT of last
+   * (S)ACKed packet"): from the most recently sent never-retransmitted segment the last ACK
+   * SACKed, else the one it acknowledged cumulatively (not with retransmitted data); -1: none.
+   */
+  caRtt(now: Instant): number {
+    if (this.lastSackt >= 0) return now - this.lastSackt;
+    if (this.lastAckt >= 0 && !this.retransAcked) return now - this.lastAckt;
     return -1;
   }
 

@@ -4,7 +4,7 @@ import type { Connection } from './connection.js';
 import type { CongestionControl } from './congestion/control.js';
 import { bump } from '../mib.js';
 import { Rack } from './rack.js';
-import { Scoreboard } from './sack.js';
+import { DUP_THRESH, Scoreboard } from './sack.js';
 import { Timer } from './timers.js';
 import { Work } from './work.js';
 import { tsBefore, tsClock } from './clock.js';
@@ -177,7 +177,7 @@ export class Recovery {
    * window. `backoff`: timeouts in a row before this one (LINUX icsk_retransmits); `frto`: the
    * tcp_frto sysctl.
    */
-  enterLoss(flightSize: number, sndUna: SeqNum, sndMax: SeqNum, backoff: number, frto: number): void {
+  enterLoss(flightSize: number, sndUna: SeqNum, sndMax: SeqNum, backoff: number, frto: number, now: Instant): void {
     const cc = this.cc;
     const st = this.state;
     const newRecovery = st === 'Open' || st === 'Disorder' || st === 'CWR';
@@ -190,7 +190,7 @@ export class Recovery {
       cc.onLoss(flightSize);
     }
     cc.cwnd = cc.mss;
-    cc.onRto();
+    cc.onRto(now, sndMax);
     this.highSeq = sndMax;
     this.state = 'Loss';
     // LINUX tcp_enter_loss: F-RTO (RFC 5682 §3.1 step 1) unless another recovery is under way,
@@ -288,9 +288,9 @@ export function prrSent(c: Connection, bytes: number): void {
 }
 
 /** A retransmission timeout of data (not the handshake): LINUX tcp_enter_loss. */
-export function enterLoss(c: Connection): void {
+export function enterLoss(c: Connection, now: Instant): void {
   const rec = c.snd.rec;
-  rec.enterLoss(seqDiff(c.snd.sndMax, c.snd.sndUna), c.snd.sndUna, c.snd.sndMax, c.snd.backoff, c.config.frto);
+  rec.enterLoss(seqDiff(c.snd.sndMax, c.snd.sndUna), c.snd.sndUna, c.snd.sndMax, c.snd.backoff, c.config.frto, now);
   queueCwr(c);
   // LINUX tcp_enter_loss: a timeout suggests the reordering degree was over-estimated.
   rec.sb.dupThresh = 3;
@@ -340,6 +340,7 @@ function onDsack(c: Connection, start: SeqNum, end: SeqNum): void {
   bump(c.mib, 'TCPSpuriousRetrans');
   const degree = Math.ceil(Math.max(0, seqDiff(sb.highSacked(c.snd.sndMax), start)) / c.effMss);
   if (degree > sb.dupThresh) sb.dupThresh = Math.min(300, degree);
+  if (degree > 0 && rec.rackIfAny !== null) rec.rackIfAny.reordSeen++; // LINUX tcp_check_sack_reordering: tp->reord_seen
   // One D-SACK block can report several adjacent retransmitted segments.
   const pending = rec.undoRetrans;
   rec.undoRetrans = Math.max(0, pending - Math.max(1, Math.ceil(seqDiff(end, start) / c.effMss)));
@@ -372,6 +373,17 @@ export function onAckAdvance(c: Connection, now: Instant, ack: SeqNum, prevUna: 
   }
   if (wasRecovering && !rec.recovering) rec.rack.onRecoveryExit();
   if (rec.tlpHighSeq !== null && !seqLt(ack, rec.tlpHighSeq)) rec.tlpHighSeq = null; // the probe episode ended
+}
+
+/**
+ * LINUX tcp_may_raise_cwnd: once reordering was measured above the default degree (tp->reordering
+ * > tcp_reordering), every ACK that delivers data grows the window, an ACK that only SACKs
+ * included ("regardless of its ordering"); below it only ACKs that move SND.UNA do (RFC 5681).
+ */
+export function sackGrowth(c: Connection, now: Instant, delivered: number): void {
+  const rec = c.snd.rec;
+  if (rec.sb.dupThresh <= DUP_THRESH || rec.state === 'CWR' || rec.state === 'Recovery' || !isCwndLimited(c)) return;
+  rec.cc.onAck(delivered, now, c.snd.rtt.srtt);
 }
 
 /**

@@ -3,7 +3,7 @@ import { seqAdd, type SeqNum, seqDiff, seqGt, seqLt, seqMin, seqLe } from '../se
 import type { TcpConfig } from './config.js';
 import { createCongestionControl, type CongestionControl } from './congestion/registry.js';
 import { cwndRestart } from './congestion/control.js';
-import { Recovery, onAckAdvance, pipe, detectLoss, onAckSacks, prrReduce, prrSent, processLoss, flightInLoss } from './recovery.js';
+import { Recovery, onAckAdvance, pipe, detectLoss, onAckSacks, prrReduce, prrSent, processLoss, flightInLoss, sackGrowth } from './recovery.js';
 import { ByteRing } from './ring.js';
 import { newDataDropped } from './local-drop.js';
 import { RttEstimator } from './rtt.js';
@@ -238,7 +238,11 @@ export function processAck(c: Connection, now: Instant, seg: TcpRepr): boolean {
   } else {
     // LINUX tcp_ack_update_rtt: an ACK that only SACKs gives the RTT of what it SACKed.
     const sackRtt = c.sackEnabled && seg.ack === snd.sndUna ? (snd.rec.rackIfAny?.seqRtt(now) ?? -1) : -1;
-    if (sackRtt >= 0) snd.rtt.sample(Math.max(1, sackRtt));
+    if (sackRtt >= 0) {
+      const srttBefore = snd.rtt.srtt;
+      snd.rtt.sample(Math.max(1, sackRtt));
+      pktsAcked(c, now, Math.max(1, snd.rec.rack.caRtt(now)), srttBefore); // LINUX: pkts_acked runs for every ACK
+    }
     // RFC 5681 §2 duplicate ACK; the third starts fast retransmit (§3.2).
     const dupAck = seg.ack === snd.sndUna && segLen(seg) === 0 && snd.inFlight > 0 && (seg.window << c.sndWscale) === snd.sndWnd;
     if (dupAck) snd.rec.onDupAck();
@@ -247,6 +251,7 @@ export function processAck(c: Connection, now: Instant, seg: TcpRepr): boolean {
   detectLoss(c, now);
   // LINUX tcp_cong_control: in a recovery, PRR sets the window from what this ACK delivered.
   if (c.sackEnabled && snd.rec.inRecovery) prrReduce(c, delivered, (snd.rec.rackIfAny?.lostBytes ?? 0) > lostBefore, advanced);
+  else if (!advanced && delivered > 0) sackGrowth(c, now, delivered);
   return true;
 }
 
@@ -308,16 +313,21 @@ export function ackNewData(c: Connection, now: Instant, seg: TcpRepr, delivered 
   // ones, tcp_clean_rtx_queue) to the timestamp echo, which after lost ACKs can be the stale
   // TS.Recent of a receiver that answered a retransmission as a duplicate.
   const seqRtt = c.sackEnabled ? (c.snd.rec.rackIfAny?.seqRtt(now) ?? -1) : -1;
+  const srttBefore = c.snd.rtt.srtt;
+  let rtt = -1;
   if (seqRtt >= 0) {
-    c.snd.rtt.sample(Math.max(1, seqRtt));
+    rtt = Math.max(1, seqRtt);
+    c.snd.rtt.sample(rtt);
     c.snd.rttStart = NEVER;
   } else if (c.tsEnabled && seg.hasTimestamp && seg.tsEcr !== 0) {
     const ticks = (tsClock(c, now) - seg.tsEcr) >>> 0;
-    if (ticks < 0x7fffffff) c.snd.rtt.sample(ticks * 1000);
+    if (ticks < 0x7fffffff) c.snd.rtt.sample((rtt = ticks * 1000));
   } else if (c.snd.rttStart !== NEVER && seqGt(ack, c.snd.rttSeq)) {
-    c.snd.rtt.sample(now - c.snd.rttStart);
+    c.snd.rtt.sample((rtt = now - c.snd.rttStart));
     c.snd.rttStart = NEVER;
   }
+  // LINUX: the congestion control's sample is the last (S)ACKed segment's (ca_rtt_us).
+  if (dataAcked > 0) pktsAcked(c, now, seqRtt >= 0 ? Math.max(1, c.snd.rec.rack.caRtt(now)) : rtt, srttBefore);
   c.snd.backoff = 0;
   if (c.mtup !== null) mtupOnAck(c, ack);
   c.snd.unackedSince = seqLt(c.snd.sndUna, c.snd.sndMax) ? now : NEVER;
@@ -330,6 +340,21 @@ export function ackNewData(c: Connection, now: Instant, seg: TcpRepr, delivered 
     c.timers.stop(Timer.LINGER);
     c.emit({ type: 'linger', acked: true });
   }
+}
+
+/**
+ * LINUX tcp_clean_rtx_queue → pkts_acked: the algorithm hears of the acknowledgement and its RTT
+ * sample, with the ACK delay HyStart allows for pacing (LINUX hystart_ack_delay: the time a
+ * 64 KB GSO burst takes at the pacing rate, at most 1 ms; tcp_update_pacing_rate sets that rate
+ * to 200 % of cwnd/srtt in slow start below half ssthresh, else 120 %).
+ */
+function pktsAcked(c: Connection, now: Instant, rtt: number, srtt: number): void {
+  const cc = c.snd.cc;
+  if (cc.onPktsAcked === undefined) return;
+  const ratio = cc.cwnd < cc.ssthresh / 2 ? 2 : 1.2;
+  const rate = srtt > 0 ? (Math.max(cc.cwnd, c.snd.inFlight) * ratio * 1e6) / srtt : 0;
+  const ackDelay = rate > 0 ? Math.min(1000, Math.floor((65536 * 4 * 1e6) / rate)) : 0;
+  cc.onPktsAcked(rtt, now, { sndUna: c.snd.sndUna, sndNxt: c.snd.sndMax, hystartDetect: c.config.hystartDetect, ackDelay });
 }
 
 /**

@@ -80,7 +80,7 @@ function retransmitTimeout(c: Connection, now: Instant): void {
     // LINUX tcp_write_timeout: black-hole detection before the retransmission, which then
     // goes out at the MSS it chose.
     if (c.config.mtuProbing !== 0) mtuProbingOnTimeout(c, now);
-    enterLoss(c);
+    enterLoss(c, now);
   }
   c.snd.backoff++;
   c.snd.sndNxt = c.snd.sndUna; // go back: the output engine resends from SND.UNA (the SYN if unacked)

@@ -26,10 +26,18 @@ export interface CongestionControl {
   init(mss: number, initialCwnd: number): void;
   /** New data acknowledged outside recovery (LINUX cong_avoid); `srtt` in µs. */
   onAck(acked: number, now: Instant, srtt: number): void;
+  /**
+   * Optional: data was acknowledged (LINUX pkts_acked), before onAck; `rtt` is this ACK's RTT
+   * sample in µs, or -1 when it has none. CUBIC's HyStart runs here.
+   */
+  onPktsAcked?(rtt: Duration, now: Instant, s: AckedSample): void;
   /** A congestion event (loss detected or timeout): set ssthresh (LINUX ssthresh()). */
   onLoss(flightSize: number): void;
-  /** A retransmission timeout: forget per-episode growth state (LINUX CA_EVENT_LOSS). */
-  onRto(): void;
+  /**
+   * A retransmission timeout: forget per-episode growth state (LINUX set_state(TCP_CA_Loss)).
+   * `sndNxt`: the highest sequence sent (LINUX tp->snd_nxt, synack's SND.MAX).
+   */
+  onRto(now: Instant, sndNxt: number): void;
   /**
    * Optional: the connection was idle (LINUX cwnd_event). 'txStart': data goes out with nothing
    * in flight, `idle` µs after the last data sent (CA_EVENT_TX_START, CUBIC shifts its epoch by
@@ -37,6 +45,20 @@ export interface CongestionControl {
    * before cwndRestart() below changes cwnd and ssthresh). An algorithm without it keeps its state.
    */
   onIdle?(event: IdleEvent, idle: Duration, now: Instant): void;
+}
+
+/** What onPktsAcked is told besides the RTT sample. */
+export interface AckedSample {
+  /**
+   * SND.UNA after this ACK, and the highest sequence sent (LINUX tp->snd_una, tp->snd_nxt:
+   * synack's SND.MAX, as SND.NXT goes back after a timeout).
+   */
+  sndUna: number;
+  sndNxt: number;
+  /** The HyStart signals in use (TcpConfig.hystartDetect). */
+  hystartDetect: number;
+  /** LINUX hystart_ack_delay: how long pacing may hold back ACKs' packets, µs (0: no pacing rate). */
+  ackDelay: Duration;
 }
 
 /** The idle events of LINUX enum tcp_ca_event the sender raises (onIdle). */
