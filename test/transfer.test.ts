@@ -96,14 +96,15 @@ test(`${TS_COUNT} seeded transfers ${TS_ON ? 'with' : 'without'} timestamps, 1â€
 });
 
 /**
- * The fast part of that soak, run always: heavy-loss seeds (21-27 % each way) that finish in
- * 590-1,940 s of virtual time now and take 3,900-5,800 s when a retransmission ending at RCV.WUP
+ * The fast part of that soak, run always: heavy-loss seeds (22-27 % each way) that finish in
+ * 120-980 s of virtual time now and take 4,100-5,650 s when a retransmission ending at RCV.WUP
  * is answered as out-of-window with a stale timestamp echo (receiver.ts, LINUX tcp_sequence).
- * (Picked by running seeds 1-500 with and without that rule; rerun the pick when the sender's
- * dynamics change: a seed's fate under 25 % loss moves with every change of ACK timing.)
+ * Picked by running seeds 1-500 with and without that rule, keeping those that finish within
+ * 1,500 s with it (a margin: a seed's fate under 25 % loss moves with every change of ACK timing
+ * or window growth, so re-pick when one drifts past the hour).
  */
-test('timestamps soak, fast subset: six heavy-loss seeds finish intact within an hour of virtual time', () => {
-  for (const seed of [16, 36, 40, 88, 227, 499]) {
+test('timestamps soak, fast subset: five heavy-loss seeds finish intact within an hour of virtual time', () => {
+  for (const seed of [39, 45, 57, 102, 292]) {
     const o = tsSoakCase(seed);
     const r = runTransfer(o);
     assert.ok(r.intact && r.virtualSeconds <= 3600, `seed ${seed}: ${r.error ?? 'slow'} (${r.virtualSeconds.toFixed(0)} s)\n  ${reproduce(o)}`);
