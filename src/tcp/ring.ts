@@ -13,6 +13,8 @@ import { copyBytes } from '../util/bytes.js';
 const EMPTY = new Uint8Array(0);
 /** First allocation: small enough for V8 to keep it on the JS heap (no external backing store). */
 const MIN_CAPACITY = 64;
+/** The most a push may take past `max`: one TSO packet's worth (64 KiB, LINUX GSO_MAX_SIZE). */
+const MAX_EXCESS = 65536;
 /**
  * Free first-size buffers, shared by all rings: short connections (a request and a response)
  * reuse them instead of allocating two per connection. A buffer is only here while no ring
@@ -49,7 +51,10 @@ export class ByteRing {
   private grow(need: number): void {
     let cap = Math.max(this.buf.length, MIN_CAPACITY);
     while (cap < need) cap *= 2;
-    cap = Math.min(Math.max(cap, need), Math.max(this.max, need));
+    // Past the limit (a send queue may pass its buffer by one size goal, send-queue.ts; a receive
+    // window may reach past the buffer) leave room for the largest such excess at once: grown to
+    // exactly `need`, every later push a few bytes further copied the whole ring again.
+    cap = need > this.max ? Math.max(need, this.max + MAX_EXCESS) : Math.min(cap, this.max);
     const next = cap === MIN_CAPACITY ? SMALL.pop() ?? new Uint8Array(MIN_CAPACITY) : new Uint8Array(cap);
     this.copyOut(next, 0, 0, this.len);
     recycle(this.buf);

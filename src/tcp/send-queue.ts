@@ -79,7 +79,9 @@ export function admitChunk(c: Connection, len: number): number {
   // (LINUX tso_fragment splits the chunk; the unsent remainder stays the tail).
   if (seqGt(writeSeq, snd.sndNxt)) {
     const start = seqGt(q.tailStart, snd.sndNxt) ? q.tailStart : snd.sndNxt;
-    const room = goal - seqDiff(writeSeq, start);
+    // Bounded still: past the send buffer by at most one size goal. (A sender that keeps up sends
+    // the tail as it is refilled, and the refills alone grew the queue without end.)
+    const room = Math.min(goal - seqDiff(writeSeq, start), snd.sendBuf.max + goal - snd.sendBuf.length);
     if (room > 0) return Math.min(room, len);
   }
   if (snd.sendBuf.length >= snd.sendBuf.max || !notsentBelowLowat(c, 0)) return 0;
