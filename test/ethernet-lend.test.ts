@@ -11,6 +11,7 @@ import { SimWorld } from '../src/driver/world.js';
 import { EthernetInterface } from '../src/link/ethernet.js';
 import type { Link } from '../src/link/link.js';
 import { Stack } from '../src/stack/stack.js';
+import { writeAll } from './helpers.js';
 
 /** A link over `port` that lends one buffer and, like a TAP write, copies each frame before send returns. */
 function lendingLink(port: Link): Link & { inPlace: number; copied: number; copiedIp: number; lends: number } {
@@ -71,20 +72,11 @@ test('Ethernet over a lending link: packets are framed in the lent buffer; packe
   const established: number[] = [];
   for (let k = 0; k < 2; k++) {
     const c = a.connect({ remoteAddress: '10.0.0.2', remotePort: 80 });
-    let sent = 0;
-    const pump = (): void => {
-      while (sent < data.length) {
-        const n = c.write(data.subarray(sent));
-        if (n === 0) return;
-        sent += n;
-      }
-      c.shutdown();
-    };
+    const pump = writeAll(c, data, () => c.shutdown());
     c.onConnect = () => {
       established.push(w.sim.now);
       pump();
     };
-    c.onWritable = pump;
   }
   assert.equal(eth.neighbors().find((n) => n.address === '10.0.0.2')?.queued, 2, 'both SYNs queued while resolving');
   w.run(5_000_000);

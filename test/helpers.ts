@@ -10,6 +10,7 @@ import { SimWorld } from '../src/driver/world.js';
 import { memoryPair } from '../src/link/memory.js';
 import type { Link } from '../src/link/link.js';
 import type { Stack, StackOptions } from '../src/stack/stack.js';
+import type { TcpSocket } from '../src/stack/socket.js';
 import type { TcpStateName } from '../src/tcp/state.js';
 import type { TcpConfig } from '../src/tcp/config.js';
 import type { Instant } from '../src/time.js';
@@ -487,4 +488,23 @@ export function realTimePair(addrA: string, addrB: string): { driver: NodeDriver
   driver.attach(a, wake(pair.a));
   driver.attach(b, wake(pair.b));
   return { driver, a, b };
+}
+
+/**
+ * Queue all of `data` on `s`, more each time it is writable (`onWritable` is taken); `done` runs
+ * once the last byte is queued. Returns the pump: call it to start (at once, or on connect).
+ */
+export function writeAll(s: TcpSocket, data: Uint8Array, done?: () => void): () => void {
+  let off = 0;
+  const pump = (): void => {
+    if (off >= data.length) return;
+    while (off < data.length) {
+      const n = s.write(data.subarray(off));
+      if (n === 0) return;
+      off += n;
+    }
+    done?.();
+  };
+  s.onWritable = pump;
+  return pump;
 }

@@ -16,6 +16,7 @@ import { buildTcpPacket } from '../src/wire/tcp.js';
 import { newTcpRepr, SYN } from '../src/wire/tcp-repr.js';
 import { formatPacket } from '../src/wire/format.js';
 import { formatCounters } from '../src/diag/netstat.js';
+import { writeAll } from './helpers.js';
 
 /** A raw IP datagram: header (IPv4 with DF unless told) + payload. */
 function datagram(src: string, dst: string, proto: number, payload: Uint8Array, opts: { ttl?: number; frag?: number } = {}): Uint8Array {
@@ -211,17 +212,7 @@ test('PMTUD: a 1280-byte hop answers Fragmentation Needed / Packet Too Big; the 
     const N = 300_000;
     const data = new Uint8Array(N).map((_, i) => (i * 31 + 7) & 0xff);
     l.onConnection = (s) => {
-      let off = 0;
-      const pump = (): void => {
-        while (off < N) {
-          const n = s.write(data.subarray(off));
-          if (n === 0) return;
-          off += n;
-        }
-        s.close();
-      };
-      s.onWritable = pump;
-      pump();
+      writeAll(s, data, () => s.close())();
     };
     const c = a.connect({ remoteAddress: server, remotePort: 80 });
     const chunks: Uint8Array[] = [];

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { SimWorld } from '../src/driver/world.js';
 import type { Stack } from '../src/stack/stack.js';
 import { sec } from '../src/time.js';
+import { writeAll } from './helpers.js';
 
 const N = 2_000_000;
 
@@ -20,18 +21,10 @@ function download(mode: number, seconds: number): { got: number; intact: boolean
   const l = b.listen({ port: 80 });
   let mss = 0;
   l.onConnection = (s) => {
-    let off = 0;
-    const pump = (): void => {
-      while (off < N) {
-        const n = s.write(data.subarray(off));
-        if (n === 0) return;
-        off += n;
-      }
+    writeAll(s, data, () => {
       mss = b.connections()[0]!.snapshot(w.now).mss;
       s.close();
-    };
-    s.onWritable = pump;
-    pump();
+    })();
   };
   const c = a.connect({ remoteAddress: '10.0.0.2', remotePort: 80 });
   const chunks: Uint8Array[] = [];
