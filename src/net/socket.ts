@@ -12,7 +12,8 @@
  */
 import { Duplex } from 'node:stream';
 import { isIP } from 'node:net';
-import type { Driver, DriverTimer } from '../driver/node.js';
+import type { Driver } from '../driver/node.js';
+import { IdleTimeout } from './idle-timeout.js';
 import type { Stack } from '../stack/stack.js';
 import type { TcpSocket } from '../stack/socket.js';
 import type { TcpConfig } from '../tcp/config.js';
@@ -49,9 +50,8 @@ export class Socket extends Duplex {
   private pendingWrite: { data: Uint8Array; cb: (err?: Error | null) => void } | null = null;
   /** `_final` arrived while connecting or while a write was pending. */
   private pendingFinal: ((err?: Error | null) => void) | null = null;
-  private timeoutMs = 0;
-  private timer: DriverTimer | null = null;
-  private lastActive = 0;
+  /** setTimeout's inactivity timer (idle-timeout.ts). */
+  private readonly idle: IdleTimeout;
   private remote: { address: string; port: number } | null = null;
   private closedOnce = false;
 
@@ -67,6 +67,7 @@ export class Socket extends Duplex {
       ...(options.signal !== undefined ? { signal: options.signal } : {}),
     });
     this.ctx = ctx;
+    this.idle = new IdleTimeout(ctx.driver, () => this.emit('timeout'), () => this.destroyed);
     this.tcpOpts = tcpOptions(options);
     if (!(options.allowHalfOpen ?? false)) this.once('end', onEndNoHalfOpen);
     if (options.timeout !== undefined && options.timeout > 0) this.setTimeout(options.timeout);
@@ -163,7 +164,7 @@ export class Socket extends Duplex {
       this.kick();
     }
     this.bind(tcp);
-    this.touch();
+    this.idle.touch();
   }
 
   private bind(tcp: TcpSocket): void {
@@ -179,7 +180,7 @@ export class Socket extends Duplex {
   private onTcpConnect(): void {
     if (this.destroyed) return;
     this.connecting = false;
-    this.touch();
+    this.idle.touch();
     this.emit('connect');
     this.emit('ready');
     this.flushPending();
@@ -253,7 +254,7 @@ export class Socket extends Duplex {
       this.wantRead = this.push(chunk);
     }
     if (took) {
-      this.touch();
+      this.idle.touch();
       this.kick();
     }
     if (tcp.eof && !this.endPushed && tcp.readable === 0) {
@@ -305,7 +306,7 @@ export class Socket extends Duplex {
       this.kick();
       this.bytesDispatched += n;
       this.chunkTaken += n;
-      if (n > 0) this.touch();
+      if (n > 0) this.idle.touch();
       if (n < pw.data.length) {
         pw.data = pw.data.subarray(n);
         return; // the rest waits for onWritable
@@ -336,7 +337,7 @@ export class Socket extends Duplex {
   /** @internal stream.Duplex implementation. */
   override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
     this.connecting = false;
-    this.clearTimer();
+    this.idle.clear();
     const tcp = this.tcp;
     if (tcp !== null) {
       tcp.onConnect = tcp.onData = tcp.onEnd = tcp.onWritable = tcp.onClose = null;
@@ -415,47 +416,15 @@ export class Socket extends Duplex {
     if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0) {
       throw codeError(RangeError, 'ERR_OUT_OF_RANGE', `The value of "msecs" is out of range. It must be a non-negative finite number. Received ${String(ms)}`);
     }
-    this.timeoutMs = ms;
-    this.clearTimer();
-    if (ms === 0) {
-      if (cb) this.removeListener('timeout', cb);
-      return this;
-    }
-    if (cb) this.once('timeout', cb);
-    this.lastActive = this.ctx.driver.now();
-    this.armTimer();
+    if (ms === 0 && cb) this.removeListener('timeout', cb);
+    else if (cb) this.once('timeout', cb);
+    this.idle.set(ms);
     return this;
   }
 
   /** The inactivity timeout in ms (undefined when off), as Node's `socket.timeout`. */
   get timeout(): number | undefined {
-    return this.timeoutMs > 0 ? this.timeoutMs : undefined;
-  }
-
-  private touch(): void {
-    if (this.timeoutMs <= 0) return;
-    this.lastActive = this.ctx.driver.now();
-    if (this.timer === null || !this.timer.pending) this.armTimer();
-  }
-
-  private armTimer(): void {
-    if (this.destroyed) return;
-    const due = this.lastActive + this.timeoutMs * 1000;
-    this.timer = this.ctx.driver.setTimer(due, () => {
-      this.timer = null;
-      if (this.destroyed || this.timeoutMs <= 0) return;
-      const dueNow = this.lastActive + this.timeoutMs * 1000;
-      if (this.ctx.driver.now() < dueNow) {
-        this.armTimer();
-        return;
-      }
-      this.emit('timeout'); // Node: re-armed only by new activity
-    });
-  }
-
-  private clearTimer(): void {
-    this.timer?.cancel();
-    this.timer = null;
+    return this.idle.ms > 0 ? this.idle.ms : undefined;
   }
 
   private kick(): void {

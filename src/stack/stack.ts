@@ -515,7 +515,6 @@ export class Stack implements TimerClient {
     });
   }
 
-
   private dispatch(c: Connection, ev: ConnEvent): void {
     const sock = c.owner instanceof TcpSocket ? c.owner : null;
     // Observer events are built only when someone observes (no strings per event otherwise).
@@ -524,7 +523,7 @@ export class Stack implements TimerClient {
       case 'state':
         if (observed) this.publish({ type: 'state', local: endpoint(c.localAddr, c.localPort), remote: endpoint(c.remoteAddr, c.remotePort), from: ev.from, to: ev.to, cause: ev.cause, conn: c });
         sock?.onState?.(ev.from, ev.to, ev.cause);
-        if (ev.to === 'ESTABLISHED' && c.owner instanceof Listener) this.established(c.owner, c);
+        if (ev.to === 'ESTABLISHED' && c.owner instanceof Listener) this.queueAccept(c.owner, c); // SYN queue → accept queue
         return;
       case 'connected':
         sock?.onConnect?.();
@@ -549,11 +548,6 @@ export class Stack implements TimerClient {
         sock?.onClose?.();
         return;
     }
-  }
-
-  /** A passive child completed its handshake: SYN queue → accept queue. */
-  private established(l: Listener, c: Connection): void {
-    this.queueAccept(l, c);
   }
 
   /** @internal Hand a child to accept(): at ESTABLISHED, or at once for a Fast Open child (RFC 7413 §4.2.2). */
@@ -590,11 +584,7 @@ export class Stack implements TimerClient {
   findListener(addr: string, port: number): Listener | undefined {
     return this.ports.findListener(addr, port);
   }
-
-
-
 }
-
 
 function hasOptions(tcp: Partial<TcpConfig> | undefined): tcp is Partial<TcpConfig> {
   if (tcp === undefined) return false;
