@@ -99,14 +99,36 @@ export class IsnGenerator {
 
   /** LINUX: per-connection timestamp offset (secure_tcp_ts_off), a keyed hash of the addresses. */
   tsOffset(localAddr: string, remoteAddr: string): number {
-    return halfSipHash(this.key, tupleBytes(localAddr, 0, remoteAddr, 0, 0x7473)) >>> 0;
+    // A host opens connection after connection between the same two addresses: the last pair's
+    // hash is kept (one keyed hash less per connection).
+    if (localAddr !== this.tsLocal || remoteAddr !== this.tsRemote) {
+      this.tsLast = halfSipHash(this.key, tupleBytes(localAddr, 0, remoteAddr, 0, 0x7473)) >>> 0;
+      this.tsLocal = localAddr;
+      this.tsRemote = remoteAddr;
+    }
+    return this.tsLast;
   }
+  private tsLocal = '';
+  private tsRemote = '';
+  private tsLast = 0;
 
   /**
    * LINUX secure_ipv4_port_ephemeral: keyed hash of (local address, remote address, remote
    * port), the start of the ephemeral port search for that destination. No allocation.
    */
   portOffset(localAddr: string, remoteAddr: string, remotePort: number): number {
+    if (localAddr === this.portLocal && remoteAddr === this.portRemote && remotePort === this.portRemotePort) return this.portLast;
+    this.portLocal = localAddr;
+    this.portRemote = remoteAddr;
+    this.portRemotePort = remotePort;
+    return (this.portLast = this.portHash(localAddr, remoteAddr, remotePort));
+  }
+  private portLocal = '';
+  private portRemote = '';
+  private portRemotePort = -1;
+  private portLast = 0;
+
+  private portHash(localAddr: string, remoteAddr: string, remotePort: number): number {
     const la = addrAt(localAddr, 0);
     const ra = addrAt(remoteAddr, 1);
     const v6 = la === 16 || ra === 16;

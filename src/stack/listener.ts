@@ -1,6 +1,7 @@
 import type { Connection } from '../tcp/connection.js';
 import type { TcpConfig } from '../tcp/config.js';
 import { ListenerFastOpen } from '../tcp/fastopen.js';
+import { SlotList } from '../util/slot-list.js';
 import type { TcpSocket } from './socket.js';
 import type { Stack } from './stack.js';
 
@@ -10,7 +11,13 @@ import type { Stack } from './stack.js';
  * the application has not accepted yet, also bounded by the backlog (LINUX: min(backlog, somaxconn)).
  */
 export class Listener {
-  readonly synQueue = new Set<Connection>();
+  /** Half-open children in SYN_RECEIVED (each remembers its place: Connection.synSlot). */
+  readonly synQueue = new SlotList<Connection>(
+    (c) => c.synSlot,
+    (c, i) => {
+      c.synSlot = i;
+    },
+  );
   readonly acceptQueue: TcpSocket[] = [];
   /** Called when a connection has been established and queued (call accept()). */
   onConnection: ((sock: TcpSocket) => void) | null = null;

@@ -30,6 +30,7 @@ import { checkPort } from './ports.js';
 import { tcpRows } from './views.js';
 import { pingArgs, type PingOptions } from '../ip/ping-args.js';
 import { connectTarget, localAddress, prefixed, sourceFor, zoneOf } from './addressing.js';
+import { SlotList } from '../util/slot-list.js';
 
 /** What a Stack is built from: its addresses, clock, name, seed and TCP defaults. */
 export interface StackOptions {
@@ -99,7 +100,12 @@ export class Stack implements TimerClient {
   readonly udp: UdpLayer;
   private readonly timerQueue = new Heap<Connection>();
   /** Connections whose send or receive ring holds a buffer (see sweepBuffers). */
-  private readonly buffered = new Set<Connection>();
+  private readonly buffered = new SlotList<Connection>(
+    (c) => c.bufferSlot,
+    (c, i) => {
+      c.bufferSlot = i;
+    },
+  );
   /** When sweepBuffers runs next; NEVER while no connection holds a buffer. */
   private sweepAt: Instant = NEVER;
   /** @internal */
@@ -392,7 +398,6 @@ export class Stack implements TimerClient {
   }
 
   private forgetBuffers(c: Connection): void {
-    c.inBufferSweep = false;
     this.buffered.delete(c);
     if (this.buffered.size === 0) this.sweepAt = NEVER;
   }
@@ -437,10 +442,9 @@ export class Stack implements TimerClient {
     if (c.state === 'CLOSED') {
       this.timerQueue.remove(c);
       this.unregister(c);
-      if (c.inBufferSweep) this.forgetBuffers(c);
+      if (c.bufferSlot >= 0) this.forgetBuffers(c);
     } else {
-      if (!c.inBufferSweep && c.sendBuf.capacity + c.recvBuf.capacity > 0) {
-        c.inBufferSweep = true;
+      if (c.bufferSlot < 0 && c.sendBuf.capacity + c.recvBuf.capacity > 0) {
         this.buffered.add(c);
         if (this.sweepAt === NEVER) this.sweepAt = now + BUFFER_IDLE;
       }

@@ -67,7 +67,6 @@ const F_PASSIVE = 2;
 const F_WS = 4;
 const F_TS = 8;
 const F_SACK = 16;
-const F_BUFFER_SWEEP = 32;
 const F_USER_CLOSED = 64;
 const F_DST_PENDING_CONFIRM = 128;
 const F_LINGER_PENDING = 256;
@@ -119,11 +118,14 @@ export class Connection implements Endpoints {
   set tsEnabled(v: boolean) { this.flags = v ? this.flags | F_TS : this.flags & ~F_TS; }
   get sackEnabled(): boolean { return (this.flags & F_SACK) !== 0; }
   set sackEnabled(v: boolean) { this.flags = v ? this.flags | F_SACK : this.flags & ~F_SACK; }
-  /** The stack's idle-buffer sweep holds this connection (its rings own memory). */
-  get inBufferSweep(): boolean { return (this.flags & F_BUFFER_SWEEP) !== 0; }
-  set inBufferSweep(v: boolean) {
-    this.flags = v ? this.flags | F_BUFFER_SWEEP : this.flags & ~F_BUFFER_SWEEP;
-  }
+  /**
+   * Where the stack's idle-buffer sweep holds this connection (its rings own memory): an index
+   * in the stack's list, -1 when not held. An index, not a Set entry: adding and removing is a
+   * store, not a hash-table update, once or twice per connection.
+   */
+  bufferSlot = -1;
+  /** Where the listener's SYN queue holds this connection (util/slot-list.ts), -1 when not held. */
+  synSlot = -1;
   /** The user called close(): the connection is an orphan. */
   get userClosed(): boolean { return (this.flags & F_USER_CLOSED) !== 0; }
   set userClosed(v: boolean) { this.flags = v ? this.flags | F_USER_CLOSED : this.flags & ~F_USER_CLOSED; }

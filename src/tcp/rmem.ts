@@ -39,8 +39,16 @@ export function rcvMemRoom(c: Connection): number {
 export function admitSegment(c: Connection, seq: SeqNum, len: number, forced = false): boolean {
   const inOrder = seq === c.rcvNxt;
   const size = inOrder ? len : Reassembly.truesizeOf(len);
+  if (rcvMemUsed(c) + size <= rcvMemLimit(c)) return true; // the common case
+  return pruneToAdmit(c, seq, size, inOrder, forced);
+}
+
+/**
+ * admitSegment's slow path, in its own function: the closure it makes would otherwise have V8
+ * allocate a context on every call of admitSegment, once per segment.
+ */
+function pruneToAdmit(c: Connection, seq: SeqNum, size: number, inOrder: boolean, forced: boolean): boolean {
   const limit = rcvMemLimit(c);
-  if (rcvMemUsed(c) + size <= limit) return true; // the common case, without making the closure below
   const canIngest = (): boolean => rcvMemUsed(c) + size <= limit;
   bump(c.mib, 'PruneCalled');
   // No LINUX tcp_collapse_ofo_queue pass: chunks coalesce as they arrive, so chunk overhead is

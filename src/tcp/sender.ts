@@ -2,7 +2,7 @@ import { NEVER, type Instant } from '../time.js';
 import { seqAdd, type SeqNum, seqDiff, seqGt, seqLt, seqMin, seqLe } from '../seq.js';
 import type { TcpConfig } from './config.js';
 import { createCongestionControl, type CongestionControl } from './congestion/registry.js';
-import { cwndRestart } from './congestion/control.js';
+import { cwndRestart, type AckedSample } from './congestion/control.js';
 import { Recovery, onAckAdvance, pipe, detectLoss, onAckSacks, prrReduce, prrSent, processLoss, flightInLoss, sackGrowth } from './recovery.js';
 import { ByteRing } from './ring.js';
 import { newDataDropped } from './local-drop.js';
@@ -354,8 +354,16 @@ function pktsAcked(c: Connection, now: Instant, rtt: number, srtt: number): void
   const ratio = cc.cwnd < cc.ssthresh / 2 ? 2 : 1.2;
   const rate = srtt > 0 ? (Math.max(cc.cwnd, c.snd.inFlight) * ratio * 1e6) / srtt : 0;
   const ackDelay = rate > 0 ? Math.min(1000, Math.floor((65536 * 4 * 1e6) / rate)) : 0;
-  cc.onPktsAcked(rtt, now, { sndUna: c.snd.sndUna, sndNxt: c.snd.sndMax, hystartDetect: c.config.hystartDetect, ackDelay });
+  const ack = ACK_SAMPLE;
+  ack.sndUna = c.snd.sndUna;
+  ack.sndNxt = c.snd.sndMax;
+  ack.hystartDetect = c.config.hystartDetect;
+  ack.ackDelay = ackDelay;
+  cc.onPktsAcked(rtt, now, ack);
 }
+
+/** pktsAcked's argument, reused (an object per ACK was ~200 B of garbage per short connection). */
+const ACK_SAMPLE: AckedSample = { sndUna: 0, sndNxt: 0, hystartDetect: 0, ackDelay: 0 };
 
 /**
  * Data and FIN (RFC 9293 §3.8.6 send policy): at most min(SND.WND, cwnd) in flight, segments of

@@ -47,7 +47,7 @@ export interface CongestionControl {
   onIdle?(event: IdleEvent, idle: Duration, now: Instant): void;
 }
 
-/** What onPktsAcked is told besides the RTT sample. */
+/** What onPktsAcked is told besides the RTT sample (one object reused for every call: do not keep it). */
 export interface AckedSample {
   /**
    * SND.UNA after this ACK, and the highest sequence sent (LINUX tp->snd_una, tp->snd_nxt:
