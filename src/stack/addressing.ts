@@ -16,6 +16,22 @@ import { StackError } from './errors.js';
  * RTCF_MULTICAST check, RFC 1122 §4.2.3.10); an unreachable route fails with EHOSTUNREACH.
  */
 export function connectTarget(ip: IpLayer, text: unknown): string {
+  // A client connects to the same address again and again: the last answer holds while the
+  // routes and local addresses it was checked against have not changed.
+  const m = lastTarget;
+  if (text === m.text && ip === m.ip && ip.routes.generation === m.routeGen && ip.addrGeneration === m.addrGen) return m.result;
+  const result = checkConnectTarget(ip, text);
+  m.text = text as string;
+  m.ip = ip;
+  m.routeGen = ip.routes.generation;
+  m.addrGen = ip.addrGeneration;
+  m.result = result;
+  return result;
+}
+
+const lastTarget: { text: string; ip: IpLayer | null; routeGen: number; addrGen: number; result: string } = { text: '', ip: null, routeGen: -1, addrGen: -1, result: '' };
+
+function checkConnectTarget(ip: IpLayer, text: unknown): string {
   const raw = typeof text === 'string' ? text.replace(/%.*$/, '') : '';
   let a = canonicalAddr(raw);
   if (a === null) throw new TypeError(`remoteAddress: '${String(text)}' is not an IP address`);

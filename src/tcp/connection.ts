@@ -29,6 +29,7 @@ import { CwrReduction } from './ecn.js';
 import { RecordMarks } from './records.js';
 import { mtupMssCap, type MtuProbe } from './mtu-probe.js';
 import { abortCall, closeCall, shutdownSend } from './close-calls.js';
+import { newTcbSlots } from './slots.js';
 
 /** Counters shared with the stack (MIB/nstat names, typed in src/mib.ts), incremented in place. */
 export { bump, type Mib };
@@ -193,7 +194,7 @@ export class Connection implements Endpoints {
   /** SEG.SEQ of the RST answering one bad segment (Work.REPLY_RST; e.g. an unacceptable ACK in SYN_SENT). */
   replyRstSeq: SeqNum = 0;
 
-  readonly timers = new TimerTable();
+  readonly timers: TimerTable;
   keepaliveProbes = 0;
   /**
    * The host's egress queue drops every packet (a qdisc with no room; LINUX NET_XMIT_DROP), as
@@ -259,8 +260,10 @@ export class Connection implements Endpoints {
     // The link cuts a TSO packet at its own MTU: only right while our MSS is the link's
     // (tsoCap checks the peer's and the path's at each send). 60: the largest TCP header.
     if ((init.gsoMaxSize ?? 0) > 0 && this.advMss === init.linkMss) this.tsoMaxPayload = Math.max(0, init.gsoMaxSize! - (init.ipv6 ? 40 : 20) - 60);
-    this.snd = new Sender(init.iss >>> 0, this.config);
-    this.rcv = new Receiver(this.config, this.advMss);
+    const slots = newTcbSlots(); // the sequence numbers and instants of all three (slots.ts)
+    this.timers = new TimerTable(slots);
+    this.snd = new Sender(init.iss >>> 0, this.config, slots);
+    this.rcv = new Receiver(this.config, this.advMss, slots);
   }
 
   // ------------------------------------------------- the surface used outside src/tcp

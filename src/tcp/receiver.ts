@@ -14,6 +14,7 @@ import { isSynchronized } from './state.js';
 import { processFin } from './input.js';
 import { setTs } from './clock.js';
 import { tsBefore, tsClock } from './clock.js';
+import { RCV_BASE } from './slots.js';
 
 /** The empty out-of-order queue every connection reads until it holds data out of order (frozen: a write would be a bug). */
 const EMPTY_REASSEMBLY: Reassembly = Object.freeze(new Reassembly()) as Reassembly;
@@ -22,15 +23,15 @@ const EMPTY_REASSEMBLY: Reassembly = Object.freeze(new Reassembly()) as Reassemb
  * Slots of Receiver.q: its sequence numbers, timestamps and instants, as unboxed doubles in one
  * array rather than one boxed number per field (see Sender.q in sender.ts for the measurement).
  */
-const IRS = 0;
-const RCV_NXT = 1;
-const RCV_ADV = 2;
-const TS_RECENT = 3;
-const LAST_ACK_SENT = 4;
-const DSACK_START = 5;
-const DSACK_END = 6;
-const LAST_OOW_ACK = 7;
-const RCV_SPACE_START = 8;
+const IRS = RCV_BASE + 0;
+const RCV_NXT = RCV_BASE + 1;
+const RCV_ADV = RCV_BASE + 2;
+const TS_RECENT = RCV_BASE + 3;
+const LAST_ACK_SENT = RCV_BASE + 4;
+const DSACK_START = RCV_BASE + 5;
+const DSACK_END = RCV_BASE + 6;
+const LAST_OOW_ACK = RCV_BASE + 7;
+const RCV_SPACE_START = RCV_BASE + 8;
 
 /**
  * The receive half of a connection (gVisor rcv.go): RFC 9293 §3.3.1 receive sequence variables,
@@ -39,8 +40,8 @@ const RCV_SPACE_START = 8;
  * (seventh), ACK generation (§3.8.6.3) and the advertised window (§3.8.6.2.2).
  */
 export class Receiver {
-  /** The slots above (all -0 at first: V8 keeps the array unboxed doubles from the start). */
-  private readonly q: number[] = [-0, -0, -0, -0, -0, -0, -0, -0, -0];
+  /** The slots above, in the connection's one slot array (slots.ts). */
+  private readonly q: number[];
   // RFC 9293 §3.3.1 receive sequence variables.
   get irs(): SeqNum { return this.q[IRS]!; }
   set irs(v: SeqNum) { this.q[IRS] = v; }
@@ -113,8 +114,8 @@ export class Receiver {
   /** Receiver-side RTT estimate from the timestamps echoed in arriving data (µs). */
   rcvRtt = 0;
 
-  constructor(config: Readonly<TcpConfig>, advMss: number) {
-    const q = this.q;
+  constructor(config: Readonly<TcpConfig>, advMss: number, slots: number[]) {
+    const q = (this.q = slots);
     q[IRS] = 0;
     q[RCV_NXT] = 0;
     q[RCV_ADV] = 0;

@@ -12,6 +12,7 @@ import { type Connection } from './connection.js';
 import { EV } from './events.js';
 import { Timer } from './timers.js';
 import { Work } from './work.js';
+import { SND_BASE, SND_SLOTS } from './slots.js';
 import { assertNever } from './state.js';
 import { bump } from '../mib.js';
 import { fillAck, challengeAck, replySent } from './receiver.js';
@@ -43,6 +44,7 @@ const RTT_START = 10;
 const LSNDTIME = 11;
 const SND_SML = 12;
 const PROBES_TSTAMP = 13;
+if (PROBES_TSTAMP + 1 !== SND_BASE + SND_SLOTS) throw new Error('sender.ts: the send half has SND_SLOTS slots from SND_BASE (slots.ts)');
 
 /**
  * The send half of a connection (gVisor snd.go): RFC 9293 §3.3.1 send sequence variables, the
@@ -51,8 +53,8 @@ const PROBES_TSTAMP = 13;
  * §3.10.7.4 fifth), segmentation and the send policy (§3.8.6), retransmission, timers to arm.
  */
 export class Sender {
-  /** The slots above (a literal of -0s: V8 makes it an array of unboxed doubles from the start). */
-  private readonly q: number[] = [-0, -0, -0, -0, -0, -0, -0, -0, -0, -0, -0, -0, -0, -0];
+  /** The slots above: the connection's one slot array (slots.ts; SND_BASE is 0). */
+  private readonly q: number[];
   // RFC 9293 §3.3.1 send sequence variables.
   get iss(): SeqNum { return this.q[ISS]!; }
   get sndUna(): SeqNum { return this.q[SND_UNA]!; }
@@ -137,8 +139,8 @@ export class Sender {
   }
   private cwndvState: CwndValidation | null = null;
 
-  constructor(iss: SeqNum, config: Readonly<TcpConfig>) {
-    const q = this.q;
+  constructor(iss: SeqNum, config: Readonly<TcpConfig>, slots: number[]) {
+    const q = (this.q = slots);
     q[ISS] = iss;
     q[SND_UNA] = iss;
     q[SND_NXT] = iss;

@@ -1,4 +1,5 @@
 import { NEVER, type Instant } from '../time.js';
+import { TIMER_BASE, TIMER_SLOTS, newTcbSlots } from './slots.js';
 
 /**
  * Timers are data, not callbacks (quinn-proto's TimerTable, DESIGN.md principle 3): each
@@ -31,38 +32,44 @@ export const TIMER_NAMES = ['retransmit', 'persist', 'keepalive', 'delayed-ack',
 export type TimerName = (typeof TIMER_NAMES)[number];
 
 const N = TIMER_NAMES.length;
-if (N !== 9) throw new Error('timers.ts: TimerTable.at must have one slot per timer kind');
+if (N !== TIMER_SLOTS) throw new Error('timers.ts: the slot array (slots.ts) must have one timer slot per timer kind');
 
 export class TimerTable {
-  // A plain array of doubles (unboxed FixedDoubleArray): ~110 B per connection, where a
-  // Float64Array with its ArrayBuffer and backing store costs ~290 B.
-  // (A literal: `new Array(N).fill(NEVER)` costs two builtin calls per connection.)
-  private readonly at: number[] = [NEVER, NEVER, NEVER, NEVER, NEVER, NEVER, NEVER, NEVER, NEVER];
+  /**
+   * The deadlines, in the connection's slot array (slots.ts) from TIMER_BASE: unboxed doubles,
+   * no array of their own. Standalone (tests), a table makes its own.
+   */
+  private readonly at: number[];
+
+  constructor(slots: number[] = newTcbSlots()) {
+    this.at = slots;
+    this.stopAll();
+  }
 
   set(kind: TimerKind, deadline: Instant): void {
-    this.at[kind] = deadline;
+    this.at[TIMER_BASE + kind] = deadline;
   }
 
   stop(kind: TimerKind): void {
-    this.at[kind] = NEVER;
+    this.at[TIMER_BASE + kind] = NEVER;
   }
 
   stopAll(): void {
-    this.at.fill(NEVER);
+    for (let i = TIMER_BASE; i < TIMER_BASE + N; i++) this.at[i] = NEVER;
   }
 
   get(kind: TimerKind): Instant {
-    return this.at[kind]!;
+    return this.at[TIMER_BASE + kind]!;
   }
 
   isSet(kind: TimerKind): boolean {
-    return this.at[kind]! !== NEVER;
+    return this.at[TIMER_BASE + kind]! !== NEVER;
   }
 
   /** Earliest deadline of all kinds (NEVER when none). */
   next(): Instant {
     let m = NEVER;
-    for (let i = 0; i < N; i++) if (this.at[i]! < m) m = this.at[i]!;
+    for (let i = TIMER_BASE; i < TIMER_BASE + N; i++) if (this.at[i]! < m) m = this.at[i]!;
     return m;
   }
 
@@ -71,7 +78,7 @@ export class TimerTable {
     let best = -1;
     let m = NEVER;
     for (let i = 0; i < N; i++) {
-      const t = this.at[i]!;
+      const t = this.at[TIMER_BASE + i]!;
       if (t <= now && t < m) {
         m = t;
         best = i;
@@ -83,7 +90,7 @@ export class TimerTable {
   /** Active timers by name, for snapshots and the viz timers panel. */
   list(): { name: TimerName; at: Instant }[] {
     const out: { name: TimerName; at: Instant }[] = [];
-    for (let i = 0; i < N; i++) if (this.at[i]! !== NEVER) out.push({ name: TIMER_NAMES[i]!, at: this.at[i]! });
+    for (let i = 0; i < N; i++) if (this.at[TIMER_BASE + i]! !== NEVER) out.push({ name: TIMER_NAMES[i]!, at: this.at[TIMER_BASE + i]! });
     return out;
   }
 }

@@ -48,7 +48,15 @@ export function congestionControlNames(): string[] {
 
 /** A new instance of the named algorithm for one connection. */
 export function createCongestionControl(name: string): CongestionControl {
+  // Every connection asks by the same name: the last lookup is kept (a name, once registered, is
+  // never taken back, so it stays right).
+  if (name === lastCreated.name && lastCreated.alg !== null) return lastCreated.alg.create();
   const n = congestionControlName(name);
   if (n === null) throw new RangeError(`congestion control '${name}' is not registered (have: ${congestionControlNames().join(', ')})`);
-  return algorithms.get(n)!.create();
+  const alg = algorithms.get(n)!;
+  lastCreated.name = name;
+  lastCreated.alg = alg;
+  return alg.create();
 }
+
+const lastCreated: { name: string; alg: CongestionAlgorithm | null } = { name: '', alg: null };
