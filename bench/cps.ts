@@ -108,3 +108,45 @@ export async function kernelCps(opts: { warmMs: number; ms: number; concurrency:
   if (errors > 0) process.stderr.write(`bench: ${errors} node:net connection errors during the cps run\n`);
   return res;
 }
+
+/**
+ * The cost of one segment on an established connection: a 1-byte write answered by a 1-byte
+ * write, over memoryPair with no time (two data segments per round trip, each carrying the ACK of
+ * the other). Few objects and no handshake, so it varies far less between runs than connections/s
+ * and shows the per-segment work of the stack alone. Microseconds per round trip.
+ */
+export function synackPingPong(opts: { warmMs: number; ms: number }): { usPerRoundTrip: number; roundTrips: number } {
+  const p = new Pair({ mtu: 1500, checksumOffload: false });
+  const one = new Uint8Array([0x2a]);
+  const sink = new Uint8Array(16);
+  const l = p.b.listen({ port: 80 });
+  l.onConnection = () => {
+    const s = l.accept()!;
+    s.onData = () => {
+      if (s.readInto(sink) > 0) s.write(one);
+    };
+  };
+  const c = p.a.connect({ remoteAddress: B, remotePort: 80 });
+  let answers = 0;
+  c.onData = () => {
+    if (c.readInto(sink) > 0) answers++;
+  };
+  for (let i = 0; i < 100 && c.state !== 'ESTABLISHED'; i++) if (p.pump() === 0) p.advance();
+  const run = (ms: number): { usPerRoundTrip: number; roundTrips: number } => {
+    const a0 = answers;
+    const t0 = performance.now();
+    let t = t0;
+    while (t < t0 + ms) {
+      for (let i = 0; i < 1000; i++) {
+        c.write(one);
+        p.pump();
+      }
+      t = performance.now();
+    }
+    const n = answers - a0;
+    if (n === 0) throw new Error('bench: the ping-pong connection answered nothing');
+    return { usPerRoundTrip: ((t - t0) * 1000) / n, roundTrips: n };
+  };
+  run(opts.warmMs);
+  return run(opts.ms);
+}

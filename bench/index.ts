@@ -3,7 +3,7 @@
  *
  *   node dist/bench/index.js [--json] [--only a,b,...] [--connections N]
  *
- * --only takes: throughput1500, throughput65535, netApi1500, kernel, cps, kernelCps, heap, scale, synTimeout, ooo, tun, usernet, gvisor
+ * --only takes: throughput1500, throughput65535, netApi1500, kernel, cps, kernelCps, pingpong, heap, scale, synTimeout, ooo, tun, usernet, gvisor
  * --connections: how many idle connections `scale` opens (default 100,000; the million:
  *   node --expose-gc --max-old-space-size=8192 dist/bench/index.js --only scale --connections 1000000)
  * (for profiling one figure: node --cpu-prof dist/bench/index.js --only throughput1500).
@@ -14,7 +14,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { kernelCps, synackCps } from './cps.js';
+import { kernelCps, synackCps, synackPingPong } from './cps.js';
 import { netApiThroughput } from './net-api.js';
 import { ensureGc, scaleIdle } from './scale.js';
 import { synTimeout } from './syn-timeout.js';
@@ -23,7 +23,7 @@ import { gvisorComparison, gvisorUnavailableReason, type GvisorComparison } from
 import { kernelThroughput, synackThroughput } from './throughput.js';
 import { usernetRows, type UsernetBench } from './usernet.js';
 
-const ALL = ['throughput1500', 'throughput65535', 'netApi1500', 'kernel', 'cps', 'kernelCps', 'heap', 'scale', 'synTimeout', 'ooo', 'tun', 'usernet', 'gvisor'] as const;
+const ALL = ['throughput1500', 'throughput65535', 'netApi1500', 'kernel', 'cps', 'kernelCps', 'pingpong', 'heap', 'scale', 'synTimeout', 'ooo', 'tun', 'usernet', 'gvisor'] as const;
 type Part = (typeof ALL)[number];
 
 const TARGETS = {
@@ -110,6 +110,12 @@ async function main(): Promise<void> {
     detail.kernelCps = r;
   }
   if (typeof out.cps === 'number' && typeof out.kernelCps === 'number') out.cpsVsKernel = out.cps / out.kernelCps;
+  if (only.has('pingpong')) {
+    log('1-byte ping-pong on an established connection, synack ...');
+    const r = synackPingPong({ warmMs: 500, ms: 2000 });
+    out.pingPongUsPerRoundTrip = r.usPerRoundTrip;
+    detail.pingPong = r;
+  }
   if (only.has('heap') || only.has('scale')) {
     // One run gives both: `heap` (bytes per idle endpoint) and `scale` (those bytes at N, the time to open N).
     log(`heap per idle connection and scale: ${connections.toLocaleString('en')} idle established connections in one process ...`);
@@ -213,6 +219,7 @@ async function main(): Promise<void> {
   rows.push(['connections/s, synack', f('cps', 0, '/s'), TARGETS.cps]);
   rows.push(['connections/s, node:net', f('kernelCps', 0, '/s'), '']);
   rows.push(['  synack/node:net ratio', f('cpsVsKernel', 2, 'x'), '>= 5']);
+  rows.push(['1-byte ping-pong, established', f('pingPongUsPerRoundTrip', 2, 'us'), 'per round trip (two segments): the per-segment work']);
   rows.push([`heap per idle endpoint (${(connections / 1000).toFixed(0)}k conns)`, f('heapBytesPerIdleConn', 0, 'B'), TARGETS.heapBytesPerIdleConn]);
   rows.push(['  per connection (both ends)', f('heapBytesPerIdleConnPair', 0, 'B'), '']);
   const sc = typeof out.scaleConnections === 'number' ? `${(out.scaleConnections / 1000).toFixed(0)}k` : '';

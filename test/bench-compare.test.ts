@@ -17,3 +17,10 @@ test('bench compare: medians and the ratio of before and after per figure', () =
   // A figure only one build reports is left out.
   assert.equal(compareTable([{ a: 1, b: 2 }], [{ a: 2 }]).length, 2);
 });
+
+test('bench ping-pong: every write is answered, and the figure is the time per round trip', async () => {
+  const { synackPingPong } = await import('../bench/cps.js');
+  const r = synackPingPong({ warmMs: 20, ms: 100 });
+  assert.ok(r.roundTrips >= 1000, `round trips ${r.roundTrips}`);
+  assert.ok(r.usPerRoundTrip > 0 && r.usPerRoundTrip < 1000, `${r.usPerRoundTrip} µs`);
+});
