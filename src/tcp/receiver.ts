@@ -20,18 +20,11 @@ import { RCV_BASE } from './slots.js';
 const EMPTY_REASSEMBLY: Reassembly = Object.freeze(new Reassembly()) as Reassembly;
 
 /**
- * Slots of Receiver.q: its sequence numbers, timestamps and instants, as unboxed doubles in one
- * array rather than one boxed number per field (see Sender.q in sender.ts for the measurement).
+ * Slots of Receiver.q, the connection's slot array (slots.ts): the receive half's instants (see
+ * Sender.q in sender.ts); its sequence numbers and TS.Recent are int32 private fields.
  */
-const IRS = RCV_BASE + 0;
-const RCV_NXT = RCV_BASE + 1;
-const RCV_ADV = RCV_BASE + 2;
-const TS_RECENT = RCV_BASE + 3;
-const LAST_ACK_SENT = RCV_BASE + 4;
-const DSACK_START = RCV_BASE + 5;
-const DSACK_END = RCV_BASE + 6;
-const LAST_OOW_ACK = RCV_BASE + 7;
-const RCV_SPACE_START = RCV_BASE + 8;
+const LAST_OOW_ACK = RCV_BASE + 0;
+const RCV_SPACE_START = RCV_BASE + 1;
 
 /**
  * The receive half of a connection (gVisor rcv.go): RFC 9293 §3.3.1 receive sequence variables,
@@ -40,27 +33,39 @@ const RCV_SPACE_START = RCV_BASE + 8;
  * (seventh), ACK generation (§3.8.6.3) and the advertised window (§3.8.6.2.2).
  */
 export class Receiver {
-  /** The slots above, in the connection's one slot array (slots.ts). */
+  /** The instants' slots above, in the connection's one slot array (slots.ts). */
   private readonly q: number[];
+  /**
+   * The sequence numbers, as int32 (`v | 0`; the accessors give them back unsigned with `>>> 0`):
+   * always small integers, so V8 keeps them in the object itself, with no boxed number and no
+   * slot-array load (see Sender).
+   */
+  #irs = 0;
+  #rcvNxt = 0;
+  #rcvAdv = 0;
+  #tsRecent = 0;
+  #lastAckSent = 0;
+  #dsackStart = 0;
+  #dsackEnd = 0;
   // RFC 9293 §3.3.1 receive sequence variables.
-  get irs(): SeqNum { return this.q[IRS]!; }
-  set irs(v: SeqNum) { this.q[IRS] = v; }
-  get rcvNxt(): SeqNum { return this.q[RCV_NXT]!; }
-  set rcvNxt(v: SeqNum) { this.q[RCV_NXT] = v; }
+  get irs(): SeqNum { return this.#irs >>> 0; }
+  set irs(v: SeqNum) { this.#irs = v | 0; }
+  get rcvNxt(): SeqNum { return this.#rcvNxt >>> 0; }
+  set rcvNxt(v: SeqNum) { this.#rcvNxt = v | 0; }
   /** Right edge of the window we last advertised (never moved left: RFC 9293 §3.8.6.2.2). */
-  get rcvAdv(): SeqNum { return this.q[RCV_ADV]!; }
-  set rcvAdv(v: SeqNum) { this.q[RCV_ADV] = v; }
+  get rcvAdv(): SeqNum { return this.#rcvAdv >>> 0; }
+  set rcvAdv(v: SeqNum) { this.#rcvAdv = v | 0; }
   /** RFC 7323 §4.3 TS.Recent: the timestamp to echo. */
-  get tsRecent(): number { return this.q[TS_RECENT]!; }
-  set tsRecent(v: number) { this.q[TS_RECENT] = v; }
+  get tsRecent(): number { return this.#tsRecent >>> 0; }
+  set tsRecent(v: number) { this.#tsRecent = v | 0; }
   /** RCV.NXT carried by the last ACK we sent (RFC 7323 §4.3 Last.ACK.sent). */
-  get lastAckSent(): SeqNum { return this.q[LAST_ACK_SENT]!; }
-  set lastAckSent(v: SeqNum) { this.q[LAST_ACK_SENT] = v; }
+  get lastAckSent(): SeqNum { return this.#lastAckSent >>> 0; }
+  set lastAckSent(v: SeqNum) { this.#lastAckSent = v | 0; }
   /** A D-SACK block to report in the next ACK (RFC 2883): [start, end), or start === end for none. */
-  get dsackStart(): SeqNum { return this.q[DSACK_START]!; }
-  set dsackStart(v: SeqNum) { this.q[DSACK_START] = v; }
-  get dsackEnd(): SeqNum { return this.q[DSACK_END]!; }
-  set dsackEnd(v: SeqNum) { this.q[DSACK_END] = v; }
+  get dsackStart(): SeqNum { return this.#dsackStart >>> 0; }
+  set dsackStart(v: SeqNum) { this.#dsackStart = v | 0; }
+  get dsackEnd(): SeqNum { return this.#dsackEnd >>> 0; }
+  set dsackEnd(v: SeqNum) { this.#dsackEnd = v | 0; }
   /** When the last challenge or out-of-window ACK went out (LINUX tcp_oow_rate_limited). */
   get lastOowAck(): Instant { return this.q[LAST_OOW_ACK]!; }
   set lastOowAck(v: Instant) { this.q[LAST_OOW_ACK] = v; }
@@ -116,13 +121,6 @@ export class Receiver {
 
   constructor(config: Readonly<TcpConfig>, advMss: number, slots: number[]) {
     const q = (this.q = slots);
-    q[IRS] = 0;
-    q[RCV_NXT] = 0;
-    q[RCV_ADV] = 0;
-    q[TS_RECENT] = 0;
-    q[LAST_ACK_SENT] = 0;
-    q[DSACK_START] = 0;
-    q[DSACK_END] = 0;
     q[LAST_OOW_ACK] = -NEVER;
     q[RCV_SPACE_START] = -1;
     this.recvBuf = new ByteRing(config.recvBuffer);

@@ -1,6 +1,6 @@
 /**
- * One array of unboxed doubles per connection for the numbers that are not small integers:
- * 32-bit sequence numbers and µs instants. As plain fields every such number would be a boxed
+ * One array of unboxed doubles per connection for the numbers that are not small integers: µs
+ * instants (sequence numbers are kept as int32 fields instead, always small integers). As plain fields every such number would be a boxed
  * heap number of its own, and as one array per holder (send half, receive half, timer table)
  * each holder brought two more objects (the array and its backing store). A connection that
  * lives through a young-generation collection has all of them copied and promoted (bench cps:
@@ -8,9 +8,9 @@
  * the receive half and the timer table each read their own range of this one array.
  */
 export const SND_BASE = 0;
-export const SND_SLOTS = 14;
+export const SND_SLOTS = 5;
 export const RCV_BASE = SND_BASE + SND_SLOTS;
-export const RCV_SLOTS = 9;
+export const RCV_SLOTS = 2;
 export const TIMER_BASE = RCV_BASE + RCV_SLOTS;
 export const TIMER_SLOTS = 9;
 export const TCB_SLOTS = TIMER_BASE + TIMER_SLOTS;
@@ -19,8 +19,8 @@ export const TCB_SLOTS = TIMER_BASE + TIMER_SLOTS;
 export function newTcbSlots(): number[] {
   // prettier-ignore
   const q = [
-    -0, -0, -0, -0, -0, -0, -0, -0, -0, -0, -0, -0, -0, -0, // send half
-    -0, -0, -0, -0, -0, -0, -0, -0, -0, // receive half
+    -0, -0, -0, -0, -0, // send half
+    -0, -0, // receive half
     -0, -0, -0, -0, -0, -0, -0, -0, -0, // timers
   ];
   return q;
