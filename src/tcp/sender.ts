@@ -1,4 +1,4 @@
-import { NEVER, type Instant } from '../time.js';
+import { NEVER, type Duration, type Instant } from '../time.js';
 import { seqAdd, type SeqNum, seqDiff, seqGt, seqLt, seqMin, seqLe } from '../seq.js';
 import type { TcpConfig } from './config.js';
 import { createCongestionControl, type CongestionControl } from './congestion/registry.js';
@@ -86,8 +86,16 @@ export class Sender {
   tsoLeft = 0;
 
   readonly rtt: RttEstimator;
-  /** Consecutive retransmission timeouts (backoff exponent). */
+  /**
+   * Retransmission timeouts since SND.UNA last advanced (LINUX icsk_retransmits): what the
+   * give-up limits count.
+   */
   backoff = 0;
+  /**
+   * The RTO's backoff exponent (LINUX icsk_backoff, with icsk_rto = RTO · 2^rtoBackoff): one more
+   * per timeout, cleared only by an RTT sample (rttSample), not by every ACK of new data.
+   */
+  rtoBackoff = 0;
   /**
    * Since when the oldest outstanding data has been waiting for its ACK (its send time, or the
    * last ACK that advanced SND.UNA past older data): the TCP_USER_TIMEOUT clock (RFC 5482).
@@ -180,11 +188,22 @@ export class Sender {
   }
 }
 
+/**
+ * An RTT sample: SRTT, RTTVAR and the RTO (RFC 6298 §2), and the end of the RTO's backoff.
+ * LINUX tcp_ack_update_rtt: "RFC6298: only reset backoff on valid RTT measurement" — an ACK that
+ * acknowledges only retransmitted data without timestamps (Karn) leaves the RTO doubled
+ * (tcp_retransmit_timer doubles icsk_rto and tcp_set_rto alone recomputes it).
+ */
+function rttSample(c: Connection, r: Duration): void {
+  c.snd.rtt.sample(r);
+  c.snd.rtoBackoff = 0;
+}
+
 /** Current retransmission timeout with backoff. */
 export function currentRto(c: Connection): number {
   // LINUX tcp_syn_linear_timeouts: the first SYN retransmissions of an active open keep the RTO.
   const linear = c.state === 'SYN_SENT' ? c.config.synLinearTimeouts : 0;
-  return Math.min(c.config.maxRto, c.snd.rtt.rto * 2 ** Math.max(0, c.snd.backoff - linear));
+  return Math.min(c.config.maxRto, c.snd.rtt.rto * 2 ** Math.max(0, c.snd.rtoBackoff - linear));
 }
 
 export function armRetransmit(c: Connection, now: Instant): void {
@@ -240,7 +259,7 @@ export function processAck(c: Connection, now: Instant, seg: TcpRepr): boolean {
     const sackRtt = c.sackEnabled && seg.ack === snd.sndUna ? (snd.rec.rackIfAny?.seqRtt(now) ?? -1) : -1;
     if (sackRtt >= 0) {
       const srttBefore = snd.rtt.srtt;
-      snd.rtt.sample(Math.max(1, sackRtt));
+      rttSample(c, Math.max(1, sackRtt));
       pktsAcked(c, now, Math.max(1, snd.rec.rack.caRtt(now)), srttBefore); // LINUX: pkts_acked runs for every ACK
     }
     // RFC 5681 §2 duplicate ACK; the third starts fast retransmit (§3.2).
@@ -317,18 +336,18 @@ export function ackNewData(c: Connection, now: Instant, seg: TcpRepr, delivered 
   let rtt = -1;
   if (seqRtt >= 0) {
     rtt = Math.max(1, seqRtt);
-    c.snd.rtt.sample(rtt);
+    rttSample(c, rtt);
     c.snd.rttStart = NEVER;
   } else if (c.tsEnabled && seg.hasTimestamp && seg.tsEcr !== 0) {
     const ticks = (tsClock(c, now) - seg.tsEcr) >>> 0;
-    if (ticks < 0x7fffffff) c.snd.rtt.sample((rtt = ticks * 1000));
+    if (ticks < 0x7fffffff) rttSample(c, (rtt = ticks * 1000));
   } else if (c.snd.rttStart !== NEVER && seqGt(ack, c.snd.rttSeq)) {
-    c.snd.rtt.sample((rtt = now - c.snd.rttStart));
+    rttSample(c, (rtt = now - c.snd.rttStart));
     c.snd.rttStart = NEVER;
   }
   // LINUX: the congestion control's sample is the last (S)ACKed segment's (ca_rtt_us).
   if (dataAcked > 0) pktsAcked(c, now, seqRtt >= 0 ? Math.max(1, c.snd.rec.rack.caRtt(now)) : rtt, srttBefore);
-  c.snd.backoff = 0;
+  c.snd.backoff = 0; // LINUX tcp_ack: icsk_retransmits = 0 once SND.UNA advances
   if (c.mtup !== null) mtupOnAck(c, ack);
   c.snd.unackedSince = seqLt(c.snd.sndUna, c.snd.sndMax) ? now : NEVER;
   onAckAdvance(c, now, ack, prevUna, Math.min(dataAcked, delivered), c.tsEnabled && seg.hasTimestamp ? seg.tsEcr : null);
