@@ -189,13 +189,13 @@ export class Sender {
 }
 
 /**
- * An RTT sample: SRTT, RTTVAR and the RTO (RFC 6298 §2), and the end of the RTO's backoff.
+ * An RTT sample: SRTT, RTTVAR and the RTO (rtt.ts), and the end of the RTO's backoff.
  * LINUX tcp_ack_update_rtt: "RFC6298: only reset backoff on valid RTT measurement" — an ACK that
  * acknowledges only retransmitted data without timestamps (Karn) leaves the RTO doubled
  * (tcp_retransmit_timer doubles icsk_rto and tcp_set_rto alone recomputes it).
  */
 function rttSample(c: Connection, r: Duration): void {
-  c.snd.rtt.sample(r);
+  c.snd.rtt.sample(r, c.snd.sndUna, c.snd.sndMax); // (LINUX snd_nxt is the highest sent)
   c.snd.rtoBackoff = 0;
 }
 
