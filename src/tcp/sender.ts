@@ -331,7 +331,11 @@ export function ackNewData(c: Connection, now: Instant, seg: TcpRepr, delivered 
   // RTT sample: LINUX tcp_ack_update_rtt prefers the segments' own send times (never-retransmitted
   // ones, tcp_clean_rtx_queue) to the timestamp echo, which after lost ACKs can be the stale
   // TS.Recent of a receiver that answered a retransmission as a duplicate.
-  const seqRtt = c.sackEnabled ? (c.snd.rec.rackIfAny?.seqRtt(now) ?? -1) : -1;
+  // With SACK the per-segment records (rack.ts) are Linux's retransmission queue: they give every
+  // sample Linux takes from send times, and none when the ACK covers retransmitted data (Karn,
+  // FLAG_RETRANS_DATA_ACKED) — not even from the one timed segment of RFC 6298 below.
+  const records = c.sackEnabled ? c.snd.rec.rackIfAny : null;
+  const seqRtt = records?.seqRtt(now) ?? -1;
   const srttBefore = c.snd.rtt.srtt;
   let rtt = -1;
   if (seqRtt >= 0) {
@@ -341,7 +345,7 @@ export function ackNewData(c: Connection, now: Instant, seg: TcpRepr, delivered 
   } else if (c.tsEnabled && seg.hasTimestamp && seg.tsEcr !== 0) {
     const ticks = (tsClock(c, now) - seg.tsEcr) >>> 0;
     if (ticks < 0x7fffffff) rttSample(c, (rtt = ticks * 1000));
-  } else if (c.snd.rttStart !== NEVER && seqGt(ack, c.snd.rttSeq)) {
+  } else if (records === null && c.snd.rttStart !== NEVER && seqGt(ack, c.snd.rttSeq)) {
     rttSample(c, (rtt = now - c.snd.rttStart));
     c.snd.rttStart = NEVER;
   }
