@@ -31,23 +31,22 @@ export class RttEstimator {
   /** LINUX rtt_seq: the round trip ends when SND.UNA passes it. */
   private rttSeq: SeqNum = 0;
 
-  constructor(
-    initialRto: Duration,
-    private readonly minRto: Duration,
-    private readonly maxRto: Duration,
-  ) {
+  constructor(initialRto: Duration) {
     this.rto = initialRto;
   }
 
-  /** A sample `r` µs, taken when SND.UNA is `sndUna` and the highest sequence sent `sndNxt`. */
-  sample(r: Duration, sndUna: SeqNum, sndNxt: SeqNum): void {
+  /**
+   * A sample `r` µs, taken when SND.UNA is `sndUna` and the highest sequence sent `sndNxt`, with
+   * the connection's RTO bounds now (LINUX tcp_rto_min_us, tcp_rto_max: socket options can move them).
+   */
+  sample(r: Duration, sndUna: SeqNum, sndNxt: SeqNum, minRto: Duration, maxRto: Duration): void {
     if (!(r >= 0)) return;
     this.latest = r;
     if (!this.hasSample) {
       // LINUX: "make sure rto = 3*rtt" (RFC 6298 §2.2: RTTVAR = R/2).
       this.srtt = r;
       this.mdev4 = 2 * r;
-      this.rttvar4 = Math.max(this.mdev4, this.minRto);
+      this.rttvar4 = Math.max(this.mdev4, minRto);
       this.mdevMax = this.rttvar4;
       this.rttSeq = sndNxt;
       this.hasSample = true;
@@ -68,12 +67,12 @@ export class RttEstimator {
       if (seqGt(sndUna, this.rttSeq)) {
         if (this.mdevMax < this.rttvar4) this.rttvar4 -= (this.rttvar4 - this.mdevMax) / 4;
         this.rttSeq = sndNxt;
-        this.mdevMax = this.minRto;
+        this.mdevMax = minRto;
       }
     }
     this.rttvar = this.rttvar4 / 4;
     // LINUX __tcp_set_rto, tcp_bound_rto: RTTVAR's floor makes the minimum; RFC 6298 §2.5 maximum.
     // Whole microseconds keep virtual time free of fractions.
-    this.rto = Math.round(Math.min(this.maxRto, this.srtt + this.rttvar4));
+    this.rto = Math.round(Math.min(maxRto, this.srtt + this.rttvar4));
   }
 }

@@ -162,7 +162,7 @@ export class Sender {
     q[SND_SML] = iss;
     q[PROBES_TSTAMP] = NEVER;
     this.sendBuf = new ByteRing(config.sendBuffer);
-    this.rtt = new RttEstimator(config.initialRto, config.minRto, config.maxRto);
+    this.rtt = new RttEstimator(config.initialRto);
     this.cc = createCongestionControl(config.congestionControl);
     this.rec = new Recovery(this.cc, iss);
   }
@@ -195,7 +195,7 @@ export class Sender {
  * (tcp_retransmit_timer doubles icsk_rto and tcp_set_rto alone recomputes it).
  */
 function rttSample(c: Connection, r: Duration): void {
-  c.snd.rtt.sample(r, c.snd.sndUna, c.snd.sndMax); // (LINUX snd_nxt is the highest sent)
+  c.snd.rtt.sample(r, c.snd.sndUna, c.snd.sndMax, c.config.minRto, c.config.maxRto); // (LINUX snd_nxt: the highest sent)
   c.snd.rtoBackoff = 0;
 }
 
