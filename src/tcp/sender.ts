@@ -190,9 +190,9 @@ export class Sender {
 
 /**
  * An RTT sample: SRTT, RTTVAR and the RTO (rtt.ts), and the end of the RTO's backoff.
- * LINUX tcp_ack_update_rtt: "RFC6298: only reset backoff on valid RTT measurement" — an ACK that
- * acknowledges only retransmitted data without timestamps (Karn) leaves the RTO doubled
- * (tcp_retransmit_timer doubles icsk_rto and tcp_set_rto alone recomputes it).
+ * LINUX tcp_ack_update_rtt: "RFC6298: only reset backoff on valid RTT measurement" (RFC 6298 §5,
+ * the note after 5.7) — an ACK that acknowledges only retransmitted data without timestamps
+ * (Karn) leaves the RTO doubled (tcp_retransmit_timer doubles icsk_rto, tcp_set_rto recomputes it).
  */
 function rttSample(c: Connection, r: Duration): void {
   c.snd.rtt.sample(r, c.snd.sndUna, c.snd.sndMax, c.config.minRto, c.config.maxRto); // (LINUX snd_nxt: the highest sent)
