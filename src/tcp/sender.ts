@@ -221,7 +221,9 @@ export function armRetransmit(c: Connection, now: Instant): void {
 export function armLossProbe(c: Connection, now: Instant): void {
   const s = c.state;
   const snd = c.snd;
-  if (!c.sackEnabled || snd.rec.recovering || snd.rec.tlpHighSeq !== null ||
+  // LINUX tcp_schedule_loss_probe: only in the Open and CWR states (not Disorder: RACK's timer
+  // watches the holes SACK has shown).
+  if (!c.sackEnabled || (snd.rec.state !== 'Open' && snd.rec.state !== 'CWR') || snd.rec.tlpHighSeq !== null ||
       (s !== 'ESTABLISHED' && s !== 'CLOSE_WAIT' && s !== 'FIN_WAIT_1' && s !== 'CLOSING' && s !== 'LAST_ACK') ||
       !seqGt(snd.sndMax, snd.sndUna)) {
     c.timers.stop(Timer.LOSS_PROBE);
@@ -268,6 +270,9 @@ export function processAck(c: Connection, now: Instant, seg: TcpRepr): boolean {
     if (snd.rec.state === 'Loss') processLoss(c, seg.ack, snd.sndUna, false, dupAck); // F-RTO step 3a
   }
   detectLoss(c, now);
+  // LINUX tcp_ack: the loss probe or RTO is set after tcp_fastretrans_alert has moved the state,
+  // unless RACK armed its reordering timer (tcp_identify_packet_loss clears FLAG_SET_XMIT_TIMER).
+  if (advanced && !c.timers.isSet(Timer.REORDER)) armLossProbe(c, now);
   // LINUX tcp_cong_control: in a recovery, PRR sets the window from what this ACK delivered.
   if (c.sackEnabled && snd.rec.inRecovery) prrReduce(c, delivered, (snd.rec.rackIfAny?.lostBytes ?? 0) > lostBefore, advanced);
   else if (!advanced && delivered > 0) sackGrowth(c, now, delivered);
