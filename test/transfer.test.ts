@@ -69,7 +69,7 @@ test(`${COUNT} seeded transfers under random loss/reorder/dup/corrupt/jitter all
 const TS_COUNT = Number(process.env.SYNACK_TS_SOAK_COUNT ?? 0);
 // SYNACK_TS_SOAK_TIMESTAMPS=0 runs the same cases without timestamps, for comparison.
 const TS_ON = process.env.SYNACK_TS_SOAK_TIMESTAMPS !== '0';
-const tsSkip = TS_COUNT > 0 ? false : 'set SYNACK_TS_SOAK_COUNT (e.g. 500) to run: a minute or two of wall time, and not all seeds finish within the hour (431 of 500 with timestamps, 478 without, on 2026-12-07: see below)';
+const tsSkip = TS_COUNT > 0 ? false : 'set SYNACK_TS_SOAK_COUNT (e.g. 500) to run: a minute or two of wall time, and not all seeds finish within the hour (381 of 500 with timestamps, 428 without, on 2026-12-07: see below)';
 /**
  * The issue's case: 500 transfers of 1–5 MB each way, loss up to 30 % both ways (ACKs too), with
  * reordering, duplication and corruption. Not all finish within the hour, with or without
@@ -78,8 +78,20 @@ const tsSkip = TS_COUNT > 0 ? false : 'set SYNACK_TS_SOAK_COUNT (e.g. 500) to ru
  * receiver's TS.Recent: RFC 7323 §4.3), and Linux takes that echo as an RTT sample
  * (tcp_ack_update_rtt; test/packetdrill/ts-stale-echo-rtt.pkt, checked on Linux): SRTT and the RTO
  * jump by the time the ACKs were lost, up to the 120 s cap. Without timestamps Karn's rule gives
- * no sample there. Measured: 431 of 500 with timestamps, 478 without (426 and 474 before HyStart and the interactive-ACK changes); dropping the echo's sample
- * when retransmitted data is acknowledged would give 473 with (not Linux, so not done).
+ * no sample there. Linux's RTT estimator (tcp_rtt_estimator, rtt.ts) then keeps the RTO up: its
+ * variance term falls by a quarter of its excess once a round trip, and under this loss a round
+ * trip can take minutes. And without timestamps an ACK of retransmitted data leaves the RTO
+ * doubled (tcp_ack_update_rtt clears the backoff only with a sample), and with SACK no sample comes
+ * from an ACK that covers retransmitted data (FLAG_RETRANS_DATA_ACKED), and no loss probe waits while
+ * SACK shows a hole (tcp_schedule_loss_probe). Measured: 381 of 500 with timestamps, 428 without
+ * (431 and 478 with RFC 6298's estimator, the backoff cleared by every ACK of new data and loss
+ * probes in Disorder, which were not Linux's: test/packetdrill/rtt-estimator-linux.pkt,
+ * rtt-rttvar-decay.pkt, rto-backoff-kept.pkt, rtt-no-timer-sample.pkt, test/rack.test.ts). Every seed that fails
+ * with timestamps loses or corrupts 18-36 % of the segments each way: a retransmission and its
+ * ACK then both get through only 41-68 % of the time, and the expected wait of a backed-off RTO
+ * grows without bound as that falls to 50 % (1 + 2 + 4 + ... RTOs), held only by the 120 s cap.
+ * The path itself allows all of them: with the RTO capped at 1 s (maxRto; what Linux's
+ * TCP_RTO_MAX_MS allows at its lowest) all 500 finish within the hour, with timestamps and without.
  */
 test(`${TS_COUNT} seeded transfers ${TS_ON ? 'with' : 'without'} timestamps, 1–5 MB each way under up to 30 % loss (and reordering, duplication, corruption), finish intact within an hour of virtual time`, { skip: tsSkip }, () => {
   const failures: string[] = [];
@@ -97,14 +109,16 @@ test(`${TS_COUNT} seeded transfers ${TS_ON ? 'with' : 'without'} timestamps, 1�
 
 /**
  * The fast part of that soak, run always: heavy-loss seeds (22-27 % each way) that finish in
- * 120-980 s of virtual time now and take 4,100-5,650 s when a retransmission ending at RCV.WUP
- * is answered as out-of-window with a stale timestamp echo (receiver.ts, LINUX tcp_sequence).
- * Picked by running seeds 1-500 with and without that rule, keeping those that finish within
- * 1,500 s with it (a margin: a seed's fate under 25 % loss moves with every change of ACK timing
- * or window growth, so re-pick when one drifts past the hour).
+ * 110-1,480 s of virtual time now and miss the hour (3,710 s to past 4,200 s) when a
+ * retransmission ending at RCV.WUP is answered as out-of-window with a stale timestamp echo
+ * (receiver.ts, LINUX tcp_sequence). Picked by running seeds 1-500 with at least 20 % loss with
+ * and without that rule, keeping those that finish within 1,500 s with it and past the hour
+ * without (a seed's fate under 25 % loss moves with every change of ACK timing, window growth,
+ * RTO or loss probe, so re-pick when one drifts past the hour; last re-picked when the loss probe
+ * stopped in Disorder, where these three were all that qualified).
  */
-test('timestamps soak, fast subset: five heavy-loss seeds finish intact within an hour of virtual time', () => {
-  for (const seed of [39, 45, 57, 102, 292]) {
+test('timestamps soak, fast subset: three heavy-loss seeds finish intact within an hour of virtual time', () => {
+  for (const seed of [80, 102, 393]) {
     const o = tsSoakCase(seed);
     const r = runTransfer(o);
     assert.ok(r.intact && r.virtualSeconds <= 3600, `seed ${seed}: ${r.error ?? 'slow'} (${r.virtualSeconds.toFixed(0)} s)\n  ${reproduce(o)}`);

@@ -25,7 +25,7 @@ export function tcpInfo(c: Connection | null, now: number, listening: boolean, o
     // it. (After close() Linux has no fd to ask; synack then describes the orphan connection itself.)
     tcpi_state: s.state === 'TIME_WAIT' && !orphan ? TcpState.CLOSED : TcpState[s.state],
     tcpi_ca_state: { open: SYMBOLS.TCP_CA_Open!, disorder: SYMBOLS.TCP_CA_Disorder!, cwr: SYMBOLS.TCP_CA_CWR!, recovery: SYMBOLS.TCP_CA_Recovery!, loss: SYMBOLS.TCP_CA_Loss! }[s.caState],
-    tcpi_retransmits: s.backoff,
+    tcpi_retransmits: s.retransmits,
     tcpi_probes: s.keepaliveProbes + c.snd.persistProbes, // LINUX icsk_probes_out: keepalive and probe0 share it
     tcpi_backoff: s.backoff,
     // LINUX tcp_get_info: TCPI_OPT_ECN once negotiated, TCPI_OPT_ECN_SEEN once ECT/CE arrived;

@@ -56,6 +56,7 @@ export function getSockopt(layer: SocketLayer, s: PdSocket, level: number, name:
       case S.TCP_KEEPINTVL: return ok(0, Math.round(cfg.keepInterval / 1e6));
       case S.TCP_KEEPCNT: return ok(0, cfg.keepCount);
       case S.TCP_USER_TIMEOUT: return ok(0, Math.round(cfg.userTimeout / 1000));
+      case S.TCP_RTO_MAX_MS: return ok(0, Math.round(cfg.maxRto / 1000));
       case S.TCP_CONGESTION: return ok(0, s.congestion);
       case S.TCP_SYNCNT: return ok(0, cfg.synRetries);
       case S.TCP_FASTOPEN: return ok(0, s.listener?.fastOpen.maxQlen ?? Math.max(0, s.fastOpenQlen));
@@ -128,6 +129,8 @@ export function setSockopt(layer: SocketLayer, s: PdSocket, level: number, name:
       case S.TCP_KEEPINTVL: if (num < 1 || num > 32767) return fail('EINVAL'); return set('keepInterval', num * 1e6);
       case S.TCP_KEEPCNT: if (num < 1 || num > 127) return fail('EINVAL'); return set('keepCount', num);
       case S.TCP_USER_TIMEOUT: if (num < 0) return fail('EINVAL'); return set('userTimeout', num * 1000);
+      // LINUX do_tcp_setsockopt TCP_RTO_MAX_MS (6.15): the socket's RTO ceiling, 1 s to TCP_RTO_MAX.
+      case S.TCP_RTO_MAX_MS: if (num < 1000 || num > 120_000) return fail('EINVAL'); return set('maxRto', num * 1000);
       case S.TCP_SYNCNT: if (num < 1 || num > 127) return fail('EINVAL'); return set('synRetries', num);
       case S.TCP_CONGESTION: {
         const v = String(value);

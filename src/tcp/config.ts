@@ -23,7 +23,7 @@ export interface TcpConfig {
   initialRto: Duration;
   /** LINUX: TCP_RTO_MIN 200 ms (RFC 6298 §2.4 says 1 s). */
   minRto: Duration;
-  /** TCP_RTO_MAX 120 s (RFC 6298 §2.5 allows a maximum of at least 60 s). */
+  /** TCP_RTO_MAX 120 s (RFC 6298 §2.5 allows a maximum of at least 60 s); LINUX TCP_RTO_MAX_MS sets it per socket (1-120 s). */
   maxRto: Duration;
   /** 2MSL: TIME_WAIT length. LINUX: TCP_TIMEWAIT_LEN 60 s (RFC 9293 §3.4.2 MSL = 2 min). */
   timeWait: Duration;

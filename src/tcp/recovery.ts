@@ -505,8 +505,12 @@ export function rackDetectAndRecover(c: Connection, now: Instant, fromTimer = fa
   const rec = c.snd.rec;
   const rack = rec.rackIfAny; // none before the first data segment: nothing can be lost
   const timeout = rack === null ? 0 : rack.detect(c, now);
-  if (timeout > 0) c.timers.set(Timer.REORDER, now + timeout);
-  else c.timers.stop(Timer.REORDER);
+  if (timeout > 0) {
+    c.timers.set(Timer.REORDER, now + timeout);
+    // LINUX tcp_rack_mark_lost: the reordering timeout takes the one timer slot (icsk_pending) a
+    // pending loss probe held.
+    c.timers.stop(Timer.LOSS_PROBE);
+  } else c.timers.stop(Timer.REORDER);
   if (rack !== null && !rec.recovering && c.snd.inFlight > 0 && rack.lostBytes > 0) {
     enterFastRecovery(c);
     // LINUX tcp_rack_reo_timeout: a recovery the timer starts reduces as if one segment was

@@ -1,43 +1,78 @@
+import { type SeqNum, seqGt } from '../seq.js';
 import type { Duration } from '../time.js';
 
 /**
- * RTO estimation (RFC 6298 §2): SRTT/RTTVAR with alpha = 1/8, beta = 1/4, K = 4, clamped to
- * [minRto, maxRto]. Karn's rule (§3) is the caller's: samples never come from retransmitted
- * segments unless timestamps disambiguate them (RFC 7323 §4).
+ * RTO estimation as Linux does it (LINUX tcp_rtt_estimator, tcp_set_rto, tcp_bound_rto): RFC 6298
+ * §2's SRTT (gain 1/8) and RTO = SRTT + 4·mean deviation, with three differences Linux has kept
+ * since Van Jacobson's code. A sample below SRTT moves the deviation by 1/32 of its excess, not
+ * 1/4 (an Eifel-like damping: a falling RTT neither raises nor drops the RTO fast); the RTO's
+ * variance term (RTTVAR, LINUX rttvar_us) follows the largest deviation seen in a round trip at
+ * once and falls back by 1/4 of its excess once per round trip (when SND.UNA passes the
+ * SND.NXT of the last decay), not with every sample; and it never falls below minRto, which is
+ * how the 200 ms minimum RTO comes about. Karn's rule (RFC 6298 §3) is the caller's: samples
+ * never come from retransmitted segments unless timestamps disambiguate them (RFC 7323 §4).
  */
 export class RttEstimator {
+  /** Smoothed RTT, µs (LINUX srtt_us / 8). */
   srtt = 0;
+  /** The variance term of the RTO over 4, µs (LINUX rttvar_us / 4, what tcpi_rttvar reports). */
   rttvar = 0;
   /** Latest sample. */
   latest = 0;
   /** Whether any sample has been taken. */
   hasSample = false;
   rto: Duration;
+  /** LINUX mdev_us: 4 × the smoothed mean deviation, µs. */
+  private mdev4 = 0;
+  /** LINUX mdev_max_us: the largest mdev4 of this round trip (at least minRto). */
+  private mdevMax = 0;
+  /** LINUX rttvar_us: 4 × RTTVAR, µs. */
+  private rttvar4 = 0;
+  /** LINUX rtt_seq: the round trip ends when SND.UNA passes it. */
+  private rttSeq: SeqNum = 0;
 
-  constructor(
-    initialRto: Duration,
-    private readonly minRto: Duration,
-    private readonly maxRto: Duration,
-  ) {
+  constructor(initialRto: Duration) {
     this.rto = initialRto;
   }
 
-  sample(r: Duration): void {
+  /**
+   * A sample `r` µs, taken when SND.UNA is `sndUna` and the highest sequence sent `sndNxt`, with
+   * the connection's RTO bounds now (LINUX tcp_rto_min_us, tcp_rto_max: socket options can move them).
+   */
+  sample(r: Duration, sndUna: SeqNum, sndNxt: SeqNum, minRto: Duration, maxRto: Duration): void {
     if (!(r >= 0)) return;
     this.latest = r;
     if (!this.hasSample) {
-      // RFC 6298 §2.2
+      // LINUX: "make sure rto = 3*rtt" (RFC 6298 §2.2: RTTVAR = R/2).
       this.srtt = r;
-      this.rttvar = r / 2;
+      this.mdev4 = 2 * r;
+      this.rttvar4 = Math.max(this.mdev4, minRto);
+      this.mdevMax = this.rttvar4;
+      this.rttSeq = sndNxt;
       this.hasSample = true;
     } else {
-      // RFC 6298 §2.3
-      this.rttvar = 0.75 * this.rttvar + 0.25 * Math.abs(this.srtt - r);
-      this.srtt = 0.875 * this.srtt + 0.125 * r;
+      let m = r - this.srtt; // the error in the estimate
+      this.srtt = Math.max(1, this.srtt + m / 8);
+      if (m < 0) {
+        m = -m - this.mdev4 / 4;
+        if (m > 0) m /= 8; // LINUX: "we use finer gain for mdev in this case (alpha*beta)"
+      } else {
+        m -= this.mdev4 / 4;
+      }
+      this.mdev4 += m; // mdev = 3/4 mdev + 1/4 |error|
+      if (this.mdev4 > this.mdevMax) {
+        this.mdevMax = this.mdev4;
+        if (this.mdevMax > this.rttvar4) this.rttvar4 = this.mdevMax;
+      }
+      if (seqGt(sndUna, this.rttSeq)) {
+        if (this.mdevMax < this.rttvar4) this.rttvar4 -= (this.rttvar4 - this.mdevMax) / 4;
+        this.rttSeq = sndNxt;
+        this.mdevMax = minRto;
+      }
     }
-    // RFC 6298 §2.3 (G is clock granularity; ours is 1 µs); §2.4 minimum; §2.5 maximum.
-    // LINUX: the minimum is 200 ms and RTTVAR is floored at it too (tcp_rtt_estimator/ tcp_set_rto).
+    this.rttvar = this.rttvar4 / 4;
+    // LINUX __tcp_set_rto, tcp_bound_rto: RTTVAR's floor makes the minimum; RFC 6298 §2.5 maximum.
     // Whole microseconds keep virtual time free of fractions.
-    this.rto = Math.round(Math.min(this.maxRto, Math.max(this.minRto, this.srtt + Math.max(4 * this.rttvar, this.minRto))));
+    this.rto = Math.round(Math.min(maxRto, this.srtt + this.rttvar4));
   }
 }

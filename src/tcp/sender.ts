@@ -1,4 +1,4 @@
-import { NEVER, type Instant } from '../time.js';
+import { NEVER, type Duration, type Instant } from '../time.js';
 import { seqAdd, type SeqNum, seqDiff, seqGt, seqLt, seqMin, seqLe } from '../seq.js';
 import type { TcpConfig } from './config.js';
 import { createCongestionControl, type CongestionControl } from './congestion/registry.js';
@@ -91,8 +91,16 @@ export class Sender {
   tsoLeft = 0;
 
   readonly rtt: RttEstimator;
-  /** Consecutive retransmission timeouts (backoff exponent). */
+  /**
+   * Retransmission timeouts since SND.UNA last advanced (LINUX icsk_retransmits): what the
+   * give-up limits count.
+   */
   backoff = 0;
+  /**
+   * The RTO's backoff exponent (LINUX icsk_backoff, with icsk_rto = RTO · 2^rtoBackoff): one more
+   * per timeout, cleared only by an RTT sample (rttSample), not by every ACK of new data.
+   */
+  rtoBackoff = 0;
   /**
    * Since when the oldest outstanding data has been waiting for its ACK (its send time, or the
    * last ACK that advanced SND.UNA past older data): the TCP_USER_TIMEOUT clock (RFC 5482).
@@ -156,7 +164,7 @@ export class Sender {
     this.#sndSml = iss | 0;
     q[PROBES_TSTAMP] = NEVER;
     this.sendBuf = new ByteRing(config.sendBuffer);
-    this.rtt = new RttEstimator(config.initialRto, config.minRto, config.maxRto);
+    this.rtt = new RttEstimator(config.initialRto);
     this.cc = createCongestionControl(config.congestionControl);
     this.rec = new Recovery(this.cc, iss);
   }
@@ -182,11 +190,22 @@ export class Sender {
   }
 }
 
+/**
+ * An RTT sample: SRTT, RTTVAR and the RTO (rtt.ts), and the end of the RTO's backoff.
+ * LINUX tcp_ack_update_rtt: "RFC6298: only reset backoff on valid RTT measurement" (RFC 6298 §5,
+ * the note after 5.7) — an ACK that acknowledges only retransmitted data without timestamps
+ * (Karn) leaves the RTO doubled (tcp_retransmit_timer doubles icsk_rto, tcp_set_rto recomputes it).
+ */
+function rttSample(c: Connection, r: Duration): void {
+  c.snd.rtt.sample(r, c.snd.sndUna, c.snd.sndMax, c.config.minRto, c.config.maxRto); // (LINUX snd_nxt: the highest sent)
+  c.snd.rtoBackoff = 0;
+}
+
 /** Current retransmission timeout with backoff. */
 export function currentRto(c: Connection): number {
   // LINUX tcp_syn_linear_timeouts: the first SYN retransmissions of an active open keep the RTO.
   const linear = c.state === 'SYN_SENT' ? c.config.synLinearTimeouts : 0;
-  return Math.min(c.config.maxRto, c.snd.rtt.rto * 2 ** Math.max(0, c.snd.backoff - linear));
+  return Math.min(c.config.maxRto, c.snd.rtt.rto * 2 ** Math.max(0, c.snd.rtoBackoff - linear));
 }
 
 export function armRetransmit(c: Connection, now: Instant): void {
@@ -204,7 +223,9 @@ export function armRetransmit(c: Connection, now: Instant): void {
 export function armLossProbe(c: Connection, now: Instant): void {
   const s = c.state;
   const snd = c.snd;
-  if (!c.sackEnabled || snd.rec.recovering || snd.rec.tlpHighSeq !== null ||
+  // LINUX tcp_schedule_loss_probe: only in the Open and CWR states (not Disorder: RACK's timer
+  // watches the holes SACK has shown).
+  if (!c.sackEnabled || (snd.rec.state !== 'Open' && snd.rec.state !== 'CWR') || snd.rec.tlpHighSeq !== null ||
       (s !== 'ESTABLISHED' && s !== 'CLOSE_WAIT' && s !== 'FIN_WAIT_1' && s !== 'CLOSING' && s !== 'LAST_ACK') ||
       !seqGt(snd.sndMax, snd.sndUna)) {
     c.timers.stop(Timer.LOSS_PROBE);
@@ -242,7 +263,7 @@ export function processAck(c: Connection, now: Instant, seg: TcpRepr): boolean {
     const sackRtt = c.sackEnabled && seg.ack === snd.sndUna ? (snd.rec.rackIfAny?.seqRtt(now) ?? -1) : -1;
     if (sackRtt >= 0) {
       const srttBefore = snd.rtt.srtt;
-      snd.rtt.sample(Math.max(1, sackRtt));
+      rttSample(c, Math.max(1, sackRtt));
       pktsAcked(c, now, Math.max(1, snd.rec.rack.caRtt(now)), srttBefore); // LINUX: pkts_acked runs for every ACK
     }
     // RFC 5681 §2 duplicate ACK; the third starts fast retransmit (§3.2).
@@ -251,6 +272,9 @@ export function processAck(c: Connection, now: Instant, seg: TcpRepr): boolean {
     if (snd.rec.state === 'Loss') processLoss(c, seg.ack, snd.sndUna, false, dupAck); // F-RTO step 3a
   }
   detectLoss(c, now);
+  // LINUX tcp_ack: the loss probe or RTO is set after tcp_fastretrans_alert has moved the state,
+  // unless RACK armed its reordering timer (tcp_identify_packet_loss clears FLAG_SET_XMIT_TIMER).
+  if (advanced && !c.timers.isSet(Timer.REORDER)) armLossProbe(c, now);
   // LINUX tcp_cong_control: in a recovery, PRR sets the window from what this ACK delivered.
   if (c.sackEnabled && snd.rec.inRecovery) prrReduce(c, delivered, (snd.rec.rackIfAny?.lostBytes ?? 0) > lostBefore, advanced);
   else if (!advanced && delivered > 0) sackGrowth(c, now, delivered);
@@ -314,23 +338,27 @@ export function ackNewData(c: Connection, now: Instant, seg: TcpRepr, delivered 
   // RTT sample: LINUX tcp_ack_update_rtt prefers the segments' own send times (never-retransmitted
   // ones, tcp_clean_rtx_queue) to the timestamp echo, which after lost ACKs can be the stale
   // TS.Recent of a receiver that answered a retransmission as a duplicate.
-  const seqRtt = c.sackEnabled ? (c.snd.rec.rackIfAny?.seqRtt(now) ?? -1) : -1;
+  // With SACK the per-segment records (rack.ts) are Linux's retransmission queue: they give every
+  // sample Linux takes from send times, and none when the ACK covers retransmitted data (Karn,
+  // FLAG_RETRANS_DATA_ACKED) — not even from the one timed segment of RFC 6298 below.
+  const records = c.sackEnabled ? c.snd.rec.rackIfAny : null;
+  const seqRtt = records?.seqRtt(now) ?? -1;
   const srttBefore = c.snd.rtt.srtt;
   let rtt = -1;
   if (seqRtt >= 0) {
     rtt = Math.max(1, seqRtt);
-    c.snd.rtt.sample(rtt);
+    rttSample(c, rtt);
     c.snd.rttStart = NEVER;
   } else if (c.tsEnabled && seg.hasTimestamp && seg.tsEcr !== 0) {
     const ticks = (tsClock(c, now) - seg.tsEcr) >>> 0;
-    if (ticks < 0x7fffffff) c.snd.rtt.sample((rtt = ticks * 1000));
-  } else if (c.snd.rttStart !== NEVER && seqGt(ack, c.snd.rttSeq)) {
-    c.snd.rtt.sample((rtt = now - c.snd.rttStart));
+    if (ticks < 0x7fffffff) rttSample(c, (rtt = ticks * 1000));
+  } else if (records === null && c.snd.rttStart !== NEVER && seqGt(ack, c.snd.rttSeq)) {
+    rttSample(c, (rtt = now - c.snd.rttStart));
     c.snd.rttStart = NEVER;
   }
   // LINUX: the congestion control's sample is the last (S)ACKed segment's (ca_rtt_us).
   if (dataAcked > 0) pktsAcked(c, now, seqRtt >= 0 ? Math.max(1, c.snd.rec.rack.caRtt(now)) : rtt, srttBefore);
-  c.snd.backoff = 0;
+  c.snd.backoff = 0; // LINUX tcp_ack: icsk_retransmits = 0 once SND.UNA advances
   if (c.mtup !== null) mtupOnAck(c, ack);
   c.snd.unackedSince = seqLt(c.snd.sndUna, c.snd.sndMax) ? now : NEVER;
   onAckAdvance(c, now, ack, prevUna, Math.min(dataAcked, delivered), c.tsEnabled && seg.hasTimestamp ? seg.tsEcr : null);

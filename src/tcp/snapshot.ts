@@ -29,7 +29,10 @@ export interface ConnSnapshot extends Endpoints {
   rto: number;
   srtt: number;
   rttvar: number;
+  /** The RTO's backoff exponent (LINUX icsk_backoff, tcpi_backoff). */
   backoff: number;
+  /** Timeouts since SND.UNA last advanced (LINUX icsk_retransmits, tcpi_retransmits). */
+  retransmits: number;
   cwnd: number;
   ssthresh: number;
   sendQueue: number;
@@ -73,7 +76,8 @@ export function snapshotOf(c: Connection, now: Instant): ConnSnapshot {
     rto: currentRto(c),
     srtt: c.snd.rtt.srtt,
     rttvar: c.snd.rtt.rttvar,
-    backoff: c.snd.backoff,
+    backoff: c.snd.rtoBackoff,
+    retransmits: c.snd.backoff,
     cwnd: c.snd.cc.cwnd,
     ssthresh: c.snd.cc.ssthresh,
     sendQueue: c.snd.sendBuf.length,

@@ -83,6 +83,7 @@ function retransmitTimeout(c: Connection, now: Instant): void {
     enterLoss(c, now);
   }
   c.snd.backoff++;
+  c.snd.rtoBackoff++; // LINUX tcp_retransmit_timer: icsk_backoff++, icsk_rto doubled
   c.snd.sndNxt = c.snd.sndUna; // go back: the output engine resends from SND.UNA (the SYN if unacked)
   c.snd.rec.sb.highRxt = c.snd.sndUna;
   c.snd.rttStart = NEVER; // Karn's rule (RFC 6298 §3)
