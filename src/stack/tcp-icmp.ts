@@ -15,7 +15,7 @@
 import type { IcmpErrorInfo } from '../ip/layer.js';
 import { seqGe, seqLe } from '../seq.js';
 import { bump, type Connection } from '../tcp/connection.js';
-import { armRetransmit } from '../tcp/sender.js';
+import { armRetransmit } from '../tcp/rto.js';
 import type { TcpErrorCode } from '../tcp/events.js';
 import { NEVER } from '../time.js';
 import { u16, u32 } from '../wire/icmp.js';

@@ -4,7 +4,7 @@ import type { Connection, Endpoints } from './connection.js';
 import type { TcpErrorCode } from './events.js';
 import { assertNever, type TcpStateName } from './state.js';
 import type { CaState } from './recovery.js';
-import { currentRto } from './sender.js';
+import { currentRto } from './rto.js';
 
 /** A connection's state for netstat, viz, tcp_info and tests (RFC 9293 §3.3.1 names). */
 export interface ConnSnapshot extends Endpoints {

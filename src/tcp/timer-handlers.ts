@@ -6,7 +6,7 @@ import { Timer, type TimerKind } from './timers.js';
 import { enterLoss, rackDetectAndRecover } from './recovery.js';
 import { isSynchronized } from './state.js';
 import { Work } from './work.js';
-import { armRetransmit } from './sender.js';
+import { armRetransmit } from './rto.js';
 import { mtuProbingOnTimeout } from './mtu-probe.js';
 import { delayedAckDue } from './receiver.js';
 import { resourceProbe } from './local-drop.js';
