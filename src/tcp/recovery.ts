@@ -34,7 +34,10 @@ export class Recovery {
   /** What the peer SACKed (RFC 6675 scoreboard). */
   readonly sb = new Scoreboard();
   /** LINUX high_seq: SND.MAX when Recovery or Loss began; acknowledging it ends the episode. */
-  highSeq: SeqNum = 0;
+  get highSeq(): SeqNum { return this.#highSeq >>> 0; }
+  set highSeq(v: SeqNum) { this.#highSeq = v | 0; }
+  // Sequence numbers kept as int32 (small integers in the object, no boxed number: sender.ts).
+  #highSeq = 0;
   /** RFC 5681 §2 duplicate ACKs since SND.UNA last moved. */
   dupAcks = 0;
   /** RFC 8985 §7 TLP: SND.MAX when a loss probe was sent (one probe per episode), else null. */
@@ -55,7 +58,9 @@ export class Recovery {
   frtoNewData = false;
   frtoJump: SeqNum | null = null;
   /** End of what this Loss episode retransmitted (its go-back's high-water mark). */
-  rxtEnd: SeqNum = 0;
+  get rxtEnd(): SeqNum { return this.#rxtEnd >>> 0; }
+  set rxtEnd(v: SeqNum) { this.#rxtEnd = v | 0; }
+  #rxtEnd = 0;
   /** When this Loss episode first retransmitted (LINUX tp->retrans_stamp; NEVER: not yet). */
   lossRxtFirst: Instant = NEVER;
   /** Recovery without SACK inflates the window per duplicate ACK (RFC 6582, RFC 5681 §3.2 step 4). */

@@ -40,7 +40,10 @@ export class Scoreboard {
    */
   private r: number[] = NO_RANGES;
   /** RFC 6675 HighRxt: the highest sequence number retransmitted in this recovery. */
-  highRxt: SeqNum = 0;
+  get highRxt(): SeqNum { return this.#highRxt >>> 0; }
+  set highRxt(v: SeqNum) { this.#highRxt = v | 0; }
+  /** As int32 (a small integer in the object, no boxed number: sender.ts). */
+  #highRxt = 0;
 
   /** Number of SACKed ranges; startAt/endAt read them in order without allocating. */
   get count(): number {
