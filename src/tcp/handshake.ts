@@ -11,7 +11,7 @@ import { setTs, tsBefore, tsClock } from './clock.js';
 import { Work } from './work.js';
 import { ackNewData } from './sender.js';
 import { armRetransmit } from './rto.js';
-import { scratchFor } from './segment-size.js';
+import { sendFromQueue } from './segment-size.js';
 import { bump } from '../mib.js';
 import { cacheSet, cookieOf, noCookie, synDataSpace, writeCookie } from './fastopen.js';
 import { mtupInit } from './mtu-probe.js';
@@ -226,7 +226,7 @@ function writeSynData(c: Connection, out: TcpRepr): number {
   const n = Math.min(c.snd.sendBuf.length, synDataSpace(fo, c.advMss));
   fo.synData = n;
   if (n > 0) {
-    out.payload = c.snd.sendBuf.view(0, n, scratchFor(c, n));
+    sendFromQueue(c, out, 0, n);
   }
   return n;
 }

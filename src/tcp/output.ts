@@ -11,7 +11,7 @@ import { assertNever } from './state.js';
 import { fillAck } from './receiver.js';
 import { dataSent, endsSynData, flightForSend, lossRetransmitted, sendData } from './sender.js';
 import { armRetransmit } from './rto.js';
-import { rxtPacketEnd, scratchFor, sendMss } from './segment-size.js';
+import { rxtPacketEnd, sendFromQueue, sendMss } from './segment-size.js';
 import { writeSyn } from './handshake.js';
 import { setTs } from './clock.js';
 import { chronoAfterTransmit } from './chrono.js';
@@ -177,7 +177,7 @@ export function retransmitAt(c: Connection, now: Instant, out: TcpRepr, seq: num
   }
   const tsoEnd = len > 0 && rxtPacketEnd(c, now, seq, len, flightForSend(c), false);
   out.flags = ACK | (fin ? FIN : 0) | (len > 0 && (len === avail || endsRecord(c, seqAdd(seq, len)) || endsSynData(c, seqAdd(seq, len)) || tsoEnd) ? PSH : 0);
-  out.payload = len > 0 ? c.snd.sendBuf.view(off, len, scratchFor(c, len)) : out.payload;
+  if (len > 0) sendFromQueue(c, out, off, len);
   fillAck(c, now, out);
   if (len > 0) dataSent(c, now, flightForSend(c));
   prrSent(c, len);

@@ -6,6 +6,7 @@
 import type { Instant } from '../time.js';
 import { seqAdd, type SeqNum } from '../seq.js';
 import type { Connection } from './connection.js';
+import { payloadOfLength, type TcpRepr } from '../wire/tcp-repr.js';
 
 /**
  * A TSO packet starts at SND.NXT (LINUX tcp_write_xmit): as many segments as the congestion
@@ -69,11 +70,15 @@ export function tsoCap(c: Connection, mss: number): number {
   return Math.max(1, Math.floor(c.tsoMaxPayload / mss)) * mss;
 }
 
-let scratch = new Uint8Array(0);
-/** Scratch space for a segment whose bytes wrap around the send ring (shared: used synchronously). */
-export function scratchFor(_c: Connection, n: number): Uint8Array {
-  if (scratch.length < n) scratch = new Uint8Array(Math.max(n, 65536));
-  return scratch;
+/**
+ * Point an outgoing segment at `len` bytes of the send queue from `off` (TcpRepr.payloadSrc): the
+ * IP layer's frame gets them copied straight from the ring when it is written, with no view made
+ * and no staging copy when they wrap around the ring.
+ */
+export function sendFromQueue(c: Connection, out: TcpRepr, off: number, len: number): void {
+  out.payload = payloadOfLength(len);
+  out.payloadSrc = c.snd.sendBuf;
+  out.payloadFrom = off;
 }
 
 /**

@@ -21,7 +21,7 @@ import { tsClock } from './clock.js';
 import { CwndValidation, cwndValidate } from './cwnd-validate.js';
 import { clampToRecord, endsRecord } from './records.js';
 import { mtuProbeSent, mtuProbeSize, mtupOnAck, mtupRetransmitted } from './mtu-probe.js';
-import { rxtPacketEnd, scratchFor, sendMss, tsoCap, tsoPacketStart } from './segment-size.js';
+import { rxtPacketEnd, sendFromQueue, sendMss, tsoCap, tsoPacketStart } from './segment-size.js';
 
 /**
  * Slots of Sender.q, the connection's slot array (slots.ts): the instants of the send half. A µs
@@ -478,7 +478,7 @@ export function sendData(c: Connection, now: Instant, out: TcpRepr): boolean {
   if (len === 0 && !fin) return false;
   out.seq = c.snd.sndNxt;
   out.flags = flags;
-  out.payload = len > 0 ? c.snd.sendBuf.view(off, len, scratchFor(c, len)) : out.payload;
+  if (len > 0) sendFromQueue(c, out, off, len);
   fillAck(c, now, out);
   if (len > 0) dataSent(c, now, flight);
   prrSent(c, len);

@@ -73,6 +73,14 @@ export interface TcpRepr {
   /** Payload bytes (a view into the packet or the send buffer; never retained by the receiver). */
   payload: Uint8Array;
   /**
+   * An outgoing segment whose bytes stay in the send queue until its frame is written: emitTcp
+   * copies `payload.length` bytes from here, from `payloadFrom`, straight into the frame (no view
+   * made per segment). `payload` is then only a stand-in of the right length (`payloadOfLength`,
+   * zeros): read its length, never its bytes. null for parsed segments and everything else.
+   */
+  payloadSrc: PayloadSource | null;
+  payloadFrom: number;
+  /**
    * The ECN field of the IP header that carries (or carried) this segment (RFC 3168 §5: 0 Not-ECT,
    * 2 ECT(0), 1 ECT(1), 3 CE). Not a TCP field: the IP layer reads and writes it.
    */
@@ -84,6 +92,27 @@ export interface TcpRepr {
 }
 
 const EMPTY = new Uint8Array(0);
+
+/** Where an outgoing segment's bytes are (TcpRepr.payloadSrc): the send queue (tcp/ring.ts). */
+export interface PayloadSource {
+  /** Copy bytes [from, from + n) into dst at dstOff. */
+  copyOut(dst: Uint8Array, dstOff: number, from: number, n: number): void;
+}
+
+/** The largest TCP payload (an IPv4 TSO packet of 64 KiB less the headers; below it for IPv6). */
+const MAX_PAYLOAD = 65535;
+const ZEROS = new Uint8Array(MAX_PAYLOAD);
+const STAND_INS: (Uint8Array | undefined)[] = [];
+
+/**
+ * A read-only-by-convention zero array of length n, one per length, made once: the stand-in
+ * `payload` of a segment whose bytes come from `payloadSrc`.
+ */
+export function payloadOfLength(n: number): Uint8Array {
+  if (n <= 0) return EMPTY;
+  if (n > MAX_PAYLOAD) throw new RangeError(`payload length ${n} exceeds ${MAX_PAYLOAD}`);
+  return (STAND_INS[n] ??= ZEROS.subarray(0, n));
+}
 
 /** An empty TcpRepr to parse into or fill before emitting. */
 export function newTcpRepr(): TcpRepr {
@@ -107,6 +136,8 @@ export function newTcpRepr(): TcpRepr {
     fastOpenExp: false,
     fastOpenCookie: new Uint8Array(16),
     payload: EMPTY,
+    payloadSrc: null,
+    payloadFrom: 0,
     ipEcn: 0,
     ipDscp: 0,
     ipDf: true,
@@ -132,6 +163,8 @@ export function clearTcpRepr(r: TcpRepr): TcpRepr {
   r.fastOpen = -1;
   r.fastOpenExp = false;
   r.payload = EMPTY;
+  r.payloadSrc = null;
+  r.payloadFrom = 0;
   r.ipEcn = 0;
   r.ipDscp = 0;
   r.ipDf = true;

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { isFragment, newIpRepr, parseIpHeader } from './ip.js';
 import type { IpRepr } from './ip.js';
 import { buildTcpPacket, emitTcp, parseTcp, tcpDataOffset, tcpHeaderLength, tcpOptionsLength } from './tcp.js';
-import { ACK, newTcpRepr, PSH, SYN } from './tcp-repr.js';
+import { ACK, newTcpRepr, payloadOfLength, PSH, SYN } from './tcp-repr.js';
 import type { TcpRepr } from './tcp-repr.js';
 import { formatPacket, formatTcpLine } from './format.js';
 import { DATA_TS_SACK, IPV6_SYN, LINUX_SYN, LINUX_SYNACK } from './fixtures.test-util.js';
@@ -236,4 +236,37 @@ test('snapped: a capture cut inside the payload parses with the lengths from the
     // The header itself cut short is still truncated.
     assert.equal(parseTcp(whole.subarray(0, ip.headerLength + 24), ip, tcp, false, true), 'truncated');
   }
+});
+
+test('a segment whose bytes come from a payload source: emitTcp copies them (wrapping around a ring) and checksums them', () => {
+  // A ring of 8 bytes whose contents start at index 5: "abcdefgh" stored as fgh|abcde.
+  const ring = new TextEncoder().encode('fghabcde');
+  const head = 3;
+  const src = {
+    copyOut(dst: Uint8Array, dstOff: number, from: number, n: number): void {
+      for (let i = 0; i < n; i++) dst[dstOff + i] = ring[(head + from + i) % ring.length]!;
+    },
+  };
+  const r = newTcpRepr();
+  r.srcPort = 80;
+  r.dstPort = 40000;
+  r.seq = 0xfffffff0;
+  r.ack = 7;
+  r.flags = ACK | PSH;
+  r.window = 1000;
+  r.payload = payloadOfLength(6); // "cdefgh": bytes 2..8 of the ring's contents, across the wrap
+  r.payloadSrc = src;
+  r.payloadFrom = 2;
+  const pkt = buildTcpPacket('10.0.0.1', '10.0.0.2', r);
+  const ip = newIpRepr();
+  assert.equal(parseIpHeader(pkt, ip, true), null);
+  const back = newTcpRepr();
+  assert.equal(parseTcp(pkt, ip, back, true), null, 'the checksum covers the copied bytes');
+  assert.equal(new TextDecoder().decode(back.payload), 'cdefgh');
+  assert.equal(back.payloadSrc, null);
+  // The stand-in is one zero array per length, never the data.
+  assert.equal(payloadOfLength(6), r.payload);
+  assert.deepEqual([...payloadOfLength(6)], [0, 0, 0, 0, 0, 0]);
+  assert.equal(payloadOfLength(0).length, 0);
+  assert.throws(() => payloadOfLength(65536), /exceeds/);
 });

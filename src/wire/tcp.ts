@@ -336,7 +336,8 @@ export function emitTcp(
   writeU16(buf, off + 18, r.urgent);
   // Zero any padding after the options: `buf` may be a recycled frame (EOL, RFC 9293 §3.2).
   for (let i = off + TCP_HEADER_LEN + emitTcpOptions(buf, off + TCP_HEADER_LEN, r); i < off + hlen; i++) buf[i] = 0;
-  copyBytes(buf, off + hlen, r.payload, 0, r.payload.length);
+  if (r.payloadSrc !== null) r.payloadSrc.copyOut(buf, off + hlen, r.payloadFrom, r.payload.length);
+  else copyBytes(buf, off + hlen, r.payload, 0, r.payload.length);
   if (computeChecksum) {
     // RFC 9293 §3.1: checksum over pseudo-header, header (checksum field zero) and data.
     const c = finishChecksum(sum16(buf, off, total, pseudoHeaderSum(src, dst, IPPROTO_TCP, total)));
