@@ -11,6 +11,7 @@ import { memoryPair } from '../src/link/memory.js';
 import type { Link } from '../src/link/link.js';
 import type { Stack, StackOptions } from '../src/stack/stack.js';
 import type { TcpSocket } from '../src/stack/socket.js';
+import type { Listener } from '../src/stack/listener.js';
 import type { TcpStateName } from '../src/tcp/state.js';
 import type { TcpConfig } from '../src/tcp/config.js';
 import type { Instant } from '../src/time.js';
@@ -448,20 +449,14 @@ export function lossyTransfer(segs: number, lose: number[], times = 1, serverTcp
     return false;
   }, 1_000_000);
   w.onFrame((ev) => lines.push(`${(ev.t / 1e6).toFixed(6)} ${ev.from} ${formatPacket(ev.frame)}${ev.dropped ? ' LOST' : ''}`));
-  const l = b.listen({ port: 80 });
-  let got = 0;
   let doneAt = -1;
-  l.onConnection = () => {
-    const s = l.accept()!;
-    s.onData = () => {
-      for (let d = s.read(); d !== null; d = s.read()) got += d.length;
-      if (got === segs * MSS && doneAt < 0) doneAt = w.now;
-    };
-  };
+  const received = countReceived(b.listen({ port: 80 }), (got) => {
+    if (got === segs * MSS && doneAt < 0) doneAt = w.now;
+  });
   const c = a.connect({ remoteAddress: '10.0.0.2', remotePort: 80 });
   c.onConnect = () => c.write(new Uint8Array(segs * MSS));
   w.run(20_000_000);
-  return { lines, sends, counters: a.counters as Record<string, number>, got, doneAt };
+  return { lines, sends, counters: a.counters as Record<string, number>, got: received(), doneAt };
 }
 
 /**
@@ -507,4 +502,20 @@ export function writeAll(s: TcpSocket, data: Uint8Array, done?: () => void): () 
   };
   s.onWritable = pump;
   return pump;
+}
+
+/**
+ * A discard server on `l`: accepts every connection and reads everything that arrives. Returns
+ * the bytes read so far; `onBytes(got)` runs after each read burst.
+ */
+export function countReceived(l: Listener, onBytes?: (got: number) => void): () => number {
+  let got = 0;
+  l.onConnection = () => {
+    const s = l.accept()!;
+    s.onData = () => {
+      for (let d = s.read(); d !== null; d = s.read()) got += d.length;
+      onBytes?.(got);
+    };
+  };
+  return () => got;
 }

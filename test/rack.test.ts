@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { runTransfer } from '../src/demo/transfer.js';
-import { lossyTransfer } from './helpers.js';
+import { countReceived, lossyTransfer } from './helpers.js';
 import { SimWorld } from '../src/driver/world.js';
 import { Timer } from '../src/tcp/timers.js';
 import { newIpRepr, parseIpHeader } from '../src/wire/ip.js';
@@ -73,7 +73,6 @@ test('tail loss probe: none is pending while SACK shows a hole (Disorder): RACK\
   // reordering timeout takes the timer slot a pending probe held. Segment 2 of 20 is lost: from
   // the first SACK until RACK marks it lost (min_RTT/4 later) the sender is in Disorder, and no
   // loss probe may be pending then (one was, armed by the ACK of segment 1 before the SACK came).
-  const MSS = 1448;
   const w = new SimWorld({ seed: 3, path: { delay: 10_000 } });
   const a = w.addHost('a', ['10.0.0.1']);
   const b = w.addHost('b', ['10.0.0.2']);
@@ -88,24 +87,17 @@ test('tail loss probe: none is pending while SACK shows a hole (Disorder): RACK\
     dropped = true;
     return true;
   }, 1_000_000);
-  const l = b.listen({ port: 80 });
-  let got = 0;
-  l.onConnection = () => {
-    const s = l.accept()!;
-    s.onData = () => {
-      for (let d = s.read(); d !== null; d = s.read()) got += d.length;
-    };
-  };
+  const got = countReceived(b.listen({ port: 80 }));
   const c = a.connect({ remoteAddress: '10.0.0.2', remotePort: 80 });
   c.onConnect = () => c.write(new Uint8Array(20 * MSS));
   let disorderSteps = 0;
-  for (let i = 0; i < 200_000 && got < 20 * MSS; i++) {
+  for (let i = 0; i < 200_000 && got() < 20 * MSS; i++) {
     w.sim.run({ maxSteps: 1 });
     if (c.conn.snd.rec.state !== 'Disorder') continue;
     disorderSteps++;
     assert.equal(c.conn.timers.isSet(Timer.LOSS_PROBE), false, `a loss probe pending in Disorder at ${w.now} µs`);
   }
-  assert.equal(got, 20 * MSS);
+  assert.equal(got(), 20 * MSS);
   assert.ok(dropped && disorderSteps > 0, 'the sender went through Disorder');
   assert.equal(a.counters.TCPLossProbes ?? 0, 0);
 });
