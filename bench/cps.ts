@@ -19,14 +19,7 @@ export function synackCps(opts: { warmMs: number; ms: number; batch: number }): 
   const one = new Uint8Array([0x2a]);
   const sink = new Uint8Array(16);
   let done = 0;
-  const l = p.b.listen({ port: 80, backlog: 4096 });
-  l.onConnection = () => {
-    const s = l.accept()!;
-    s.onData = () => {
-      if (s.readInto(sink) > 0) s.write(one);
-    };
-    s.onEnd = () => s.close();
-  };
+  oneByteEchoServer(p);
   const open = (): void => {
     const c = p.a.connect({ remoteAddress: B, remotePort: 80 });
     c.onConnect = () => {
@@ -119,13 +112,7 @@ export function synackPingPong(opts: { warmMs: number; ms: number }): { usPerRou
   const p = new Pair({ mtu: 1500, checksumOffload: false });
   const one = new Uint8Array([0x2a]);
   const sink = new Uint8Array(16);
-  const l = p.b.listen({ port: 80 });
-  l.onConnection = () => {
-    const s = l.accept()!;
-    s.onData = () => {
-      if (s.readInto(sink) > 0) s.write(one);
-    };
-  };
+  oneByteEchoServer(p);
   const c = p.a.connect({ remoteAddress: B, remotePort: 80 });
   let answers = 0;
   c.onData = () => {
@@ -149,4 +136,18 @@ export function synackPingPong(opts: { warmMs: number; ms: number }): { usPerRou
   };
   run(opts.warmMs);
   return run(opts.ms);
+}
+
+/** On b port 80: every connection answers each read with one byte and closes on end-of-file. */
+function oneByteEchoServer(p: Pair): void {
+  const one = new Uint8Array([0x2a]);
+  const sink = new Uint8Array(16);
+  const l = p.b.listen({ port: 80, backlog: 4096 });
+  l.onConnection = () => {
+    const s = l.accept()!;
+    s.onData = () => {
+      if (s.readInto(sink) > 0) s.write(one);
+    };
+    s.onEnd = () => s.close();
+  };
 }

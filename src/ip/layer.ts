@@ -179,10 +179,6 @@ export class IpLayer {
 
   // ------------------------------------------------------------------ routing
 
-  /**
-   * The route, source and path MTU towards `dst` (canonical text), or null when no route
-   * exists (ENETUNREACH). A local destination goes through lo (LINUX: the local table).
-   */
   /** Would a datagram to `dst` be dropped by its interface's qdisc (local congestion)? */
   egressDrops(dst: string): boolean {
     return this.qdiscs > 0 && this.path(dst)?.route.iface.egressDrops === true;
@@ -196,6 +192,10 @@ export class IpLayer {
   /** Interfaces with a qdisc of their own (0: egressDrops need not look the route up). */
   private qdiscs = 0;
 
+  /**
+   * The route, source and path MTU towards `dst` (canonical text), or null when no route
+   * exists (ENETUNREACH). A local destination goes through lo (LINUX: the local table).
+   */
   path(dst: string, via?: Interface): PathInfo | null {
     if (via !== undefined) return this.computePath(dst, via);
     // Memoized per destination until routes, addresses or path MTUs change (a connect asks for

@@ -260,7 +260,7 @@ export class Connection implements Endpoints {
     // The link cuts a TSO packet at its own MTU: only right while our MSS is the link's
     // (tsoCap checks the peer's and the path's at each send). 60: the largest TCP header.
     if ((init.gsoMaxSize ?? 0) > 0 && this.advMss === init.linkMss) this.tsoMaxPayload = Math.max(0, init.gsoMaxSize! - (init.ipv6 ? 40 : 20) - 60);
-    const slots = newTcbSlots(); // the sequence numbers and instants of all three (slots.ts)
+    const slots = newTcbSlots(); // the instants of both halves and the timer deadlines (slots.ts)
     this.timers = new TimerTable(slots);
     this.snd = new Sender(init.iss >>> 0, this.config, slots);
     this.rcv = new Receiver(this.config, this.advMss, slots);

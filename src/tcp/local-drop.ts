@@ -2,6 +2,7 @@ import { NEVER, type Instant } from '../time.js';
 import type { Connection } from './connection.js';
 import { Timer } from './timers.js';
 import { queueCwr } from './ecn.js';
+import { armPersist } from './rto.js';
 
 /**
  * Local congestion: the host's egress queue drops what TCP hands it (a qdisc with no room: LINUX
@@ -33,7 +34,7 @@ export function newDataDropped(c: Connection, now: Instant): false {
     queueCwr(c);
   }
   if (snd.inFlight === 0 && !c.timers.isSet(Timer.PERSIST)) {
-    c.timers.set(Timer.PERSIST, now + Math.min(c.config.maxRto, snd.rtt.rto * 2 ** snd.persistBackoff));
+    armPersist(c, now);
   }
   return false;
 }

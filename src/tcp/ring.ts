@@ -98,19 +98,6 @@ export class ByteRing {
     if (first < n) copyBytes(dst, dstOff + first, this.buf, 0, n - first);
   }
 
-  /**
-   * A view of bytes [from, from+n): zero-copy when contiguous, otherwise copied into `scratch`
-   * (which must hold n bytes).
-   */
-  view(from: number, n: number, scratch: Uint8Array): Uint8Array {
-    if (n <= 0) return EMPTY;
-    const cap = this.buf.length;
-    const start = (this.head + from) % cap;
-    if (start + n <= cap) return this.buf.subarray(start, start + n);
-    this.copyOut(scratch, 0, from, n);
-    return scratch.subarray(0, n);
-  }
-
   /** Free the buffer if the ring is empty (an idle connection keeps nothing); true when none is held. */
   release(): boolean {
     if (this.len === 0) {

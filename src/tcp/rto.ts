@@ -1,6 +1,6 @@
 /**
  * The send half's timers (sender.ts sets them): the retransmission timeout with its backoff
- * (RFC 6298 §5; LINUX tcp_rearm_rto) and the tail loss probe (RFC 8985 §7).
+ * (RFC 6298 §5; LINUX tcp_rearm_rto), the tail loss probe (RFC 8985 §7) and the persist timer.
  */
 import { NEVER, type Instant } from '../time.js';
 import { seqDiff, seqGt } from '../seq.js';
@@ -41,4 +41,12 @@ export function armLossProbe(c: Connection, now: Instant): void {
   if (seqDiff(snd.sndMax, snd.sndUna) <= c.effMss) pto += c.config.delAckMax;
   const rto = c.timers.get(Timer.RETRANSMIT);
   c.timers.set(Timer.LOSS_PROBE, Math.min(now + Math.round(pto), rto));
+}
+
+/**
+ * The persist timer (RFC 9293 §3.8.6.1 zero-window probes, the §3.8.6.2.1 override timeout; LINUX
+ * tcp_reset_xmit_timer(ICSK_TIME_PROBE0, tcp_probe0_when)): the RTO backed off once per probe.
+ */
+export function armPersist(c: Connection, now: Instant): void {
+  c.timers.set(Timer.PERSIST, now + Math.min(c.config.maxRto, c.snd.rtt.rto * 2 ** c.snd.persistBackoff));
 }

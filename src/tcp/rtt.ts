@@ -28,8 +28,8 @@ export class RttEstimator {
   private mdevMax = 0;
   /** LINUX rttvar_us: 4 × RTTVAR, µs. */
   private rttvar4 = 0;
-  /** LINUX rtt_seq: the round trip ends when SND.UNA passes it. */
-  private rttSeq: SeqNum = 0;
+  /** LINUX rtt_seq: the round trip ends when SND.UNA passes it (int32: no boxed number, see sender.ts). */
+  #rttSeq = 0;
 
   constructor(initialRto: Duration) {
     this.rto = initialRto;
@@ -48,7 +48,7 @@ export class RttEstimator {
       this.mdev4 = 2 * r;
       this.rttvar4 = Math.max(this.mdev4, minRto);
       this.mdevMax = this.rttvar4;
-      this.rttSeq = sndNxt;
+      this.#rttSeq = sndNxt | 0;
       this.hasSample = true;
     } else {
       let m = r - this.srtt; // the error in the estimate
@@ -64,9 +64,9 @@ export class RttEstimator {
         this.mdevMax = this.mdev4;
         if (this.mdevMax > this.rttvar4) this.rttvar4 = this.mdevMax;
       }
-      if (seqGt(sndUna, this.rttSeq)) {
+      if (seqGt(sndUna, this.#rttSeq >>> 0)) {
         if (this.mdevMax < this.rttvar4) this.rttvar4 -= (this.rttvar4 - this.mdevMax) / 4;
-        this.rttSeq = sndNxt;
+        this.#rttSeq = sndNxt | 0;
         this.mdevMax = minRto;
       }
     }

@@ -12,7 +12,7 @@ import { type Connection } from './connection.js';
 import { EV } from './events.js';
 import { Timer } from './timers.js';
 import { Work } from './work.js';
-import { armLossProbe, armRetransmit, currentRto } from './rto.js';
+import { armLossProbe, armPersist, armRetransmit, currentRto } from './rto.js';
 import { SND_BASE, SND_SLOTS } from './slots.js';
 import { assertNever } from './state.js';
 import { bump } from '../mib.js';
@@ -407,7 +407,7 @@ export function sendData(c: Connection, now: Instant, out: TcpRepr): boolean {
     // Nothing fits. With nothing in flight only the persist timer will get us going again.
     if (c.snd.sndWnd === 0 && c.snd.inFlight === 0 && !c.timers.isSet(Timer.PERSIST)) {
       c.timers.stop(Timer.RETRANSMIT);
-      c.timers.set(Timer.PERSIST, now + Math.min(c.config.maxRto, c.snd.rtt.rto * 2 ** c.snd.persistBackoff));
+      armPersist(c, now);
     }
     return false;
   }
@@ -434,7 +434,7 @@ export function sendData(c: Connection, now: Instant, out: TcpRepr): boolean {
     // timeout of §3.8.6.2.1 that eventually sends what the window allows (LINUX
     // tcp_check_probe_timer, also for corked data: tcp_write_wakeup sends it).
     if (c.snd.inFlight === 0 && !c.timers.isSet(Timer.PERSIST) && (!lastOfQueue || corked)) {
-      c.timers.set(Timer.PERSIST, now + Math.min(c.config.maxRto, c.snd.rtt.rto * 2 ** c.snd.persistBackoff));
+      armPersist(c, now);
     }
     // Sender SWS avoidance: a small segment only if it empties the queue or is at least half
     // the largest window the peer offered (§3.8.6.2.1).
@@ -513,7 +513,6 @@ export function sendData(c: Connection, now: Instant, out: TcpRepr): boolean {
   }
   c.timers.stop(Timer.PERSIST);
   c.snd.probesTstamp = NEVER;
-  len = 0;
   return true;
 }
 

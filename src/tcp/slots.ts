@@ -1,11 +1,11 @@
 /**
- * One array of unboxed doubles per connection for the numbers that are not small integers: µs
- * instants (sequence numbers are kept as int32 fields instead, always small integers). As plain fields every such number would be a boxed
- * heap number of its own, and as one array per holder (send half, receive half, timer table)
- * each holder brought two more objects (the array and its backing store). A connection that
- * lives through a young-generation collection has all of them copied and promoted (bench cps:
- * measured, with fewer objects a connection survives collections more cheaply). The send half,
- * the receive half and the timer table each read their own range of this one array.
+ * One array of unboxed doubles per connection for the numbers that are not small integers: the
+ * µs instants of the send and receive halves and the timer deadlines (sequence numbers are int32
+ * fields instead, always small integers). As plain fields each instant would be a boxed heap
+ * number of its own, and as one array per holder each holder would bring two more objects (the
+ * array and its backing store), all copied and promoted when a connection lives through a
+ * young-generation collection. The send half, the receive half and the timer table each read
+ * their own range of this one array.
  */
 export const SND_BASE = 0;
 export const SND_SLOTS = 5;

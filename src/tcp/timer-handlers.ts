@@ -6,7 +6,7 @@ import { Timer, type TimerKind } from './timers.js';
 import { enterLoss, rackDetectAndRecover } from './recovery.js';
 import { isSynchronized } from './state.js';
 import { Work } from './work.js';
-import { armRetransmit } from './rto.js';
+import { armPersist, armRetransmit } from './rto.js';
 import { mtuProbingOnTimeout } from './mtu-probe.js';
 import { delayedAckDue } from './receiver.js';
 import { resourceProbe } from './local-drop.js';
@@ -131,7 +131,7 @@ function persistTimeout(c: Connection, now: Instant): void {
   c.snd.persistProbes++;
   c.snd.persistBackoff++;
   bump(c.mib, 'TCPWinProbe');
-  c.timers.set(Timer.PERSIST, now + Math.min(c.config.maxRto, c.snd.rtt.rto * 2 ** c.snd.persistBackoff));
+  armPersist(c, now);
 }
 
 /** RFC 1122 §4.2.3.6 keepalive with Linux's idle/interval/count; no answer: RST and ETIMEDOUT. */
