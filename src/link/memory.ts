@@ -123,9 +123,7 @@ class MemoryEnd implements Link {
   ) {}
 
   send(frame: Uint8Array): void {
-    if (frame.length > this.mtu) {
-      throw new RangeError(`frame of ${frame.length} bytes exceeds the link mtu ${this.mtu}`);
-    }
+    if (frame.length > this.mtu) tooBig(frame, this.mtu);
     if (frame === this.pool.delivering) this.pool.resent = true;
     this.out.push(frame);
   }
@@ -137,6 +135,10 @@ class MemoryEnd implements Link {
   onReceive(cb: (frame: Uint8Array) => void): void {
     this.receivers.push(cb);
   }
+}
+
+function tooBig(frame: Uint8Array, mtu: number): never {
+  throw new RangeError(`frame of ${frame.length} bytes exceeds the link mtu ${mtu}`);
 }
 
 /** Two links joined back to back (what `memoryPair` returns). */

@@ -72,8 +72,13 @@ export function synEcnFlags(c: Connection, synAck: boolean): number {
  */
 export function ecnOnSend(c: Connection, out: TcpRepr, sndMax: SeqNum): void {
   out.ipEcn = IpEcn.NOT_ECT;
+  // The test inline, the work out of line: a connection without ECN (most) pays one load here,
+  // and the callers' inlining budget is not spent on the body (V8 counts an inlinee's whole size).
+  if (c.ecnFlags & EcnFlag.OK && !(out.flags & SYN)) ecnMarkOutgoing(c, out, sndMax);
+}
+
+function ecnMarkOutgoing(c: Connection, out: TcpRepr, sndMax: SeqNum): void {
   const f = c.ecnFlags;
-  if (!(f & EcnFlag.OK) || out.flags & SYN) return;
   // LINUX tcp_write_xmit / tcp_retransmit_skb: prr_out counts what left during the reduction.
   if (c.snd.rec.state === 'CWR' && out.payload.length > 0) c.cwr.out += Math.ceil(out.payload.length / c.snd.cc.mss);
   if (out.payload.length > 0 && seqGe(out.seq, sndMax)) {
@@ -92,7 +97,10 @@ export function ecnOnSend(c: Connection, out: TcpRepr, sndMax: SeqNum): void {
  * segment must be acknowledged at once.
  */
 export function ecnOnData(c: Connection, seg: TcpRepr): boolean {
-  if (!(c.ecnFlags & EcnFlag.OK) || seg.payload.length === 0) return false;
+  return (c.ecnFlags & EcnFlag.OK) !== 0 && seg.payload.length > 0 && ecnDataMarks(c, seg);
+}
+
+function ecnDataMarks(c: Connection, seg: TcpRepr): boolean {
   let ackNow = false;
   if (seg.flags & CWR) {
     c.ecnFlags &= ~EcnFlag.DEMAND_CWR;
@@ -124,7 +132,10 @@ export function ecnOnData(c: Connection, seg: TcpRepr): boolean {
  * RFC 6937) — and CWR goes out on the next new data.
  */
 export function ecnBeforeAck(c: Connection, seg: TcpRepr): void {
-  if (!(c.ecnFlags & EcnFlag.OK) || !(seg.flags & ECE) || seg.flags & SYN) return;
+  if (c.ecnFlags & EcnFlag.OK && (seg.flags & (ECE | SYN)) === ECE) ecnEchoed(c, seg);
+}
+
+function ecnEchoed(c: Connection, seg: TcpRepr): void {
   const snd = c.snd;
   if (seqLt(seg.ack, snd.sndUna) || seqGt(seg.ack, snd.sndMax)) return;
   bump(c.mib, 'TCPDeliveredCE');
@@ -143,9 +154,12 @@ export function ecnBeforeAck(c: Connection, seg: TcpRepr): void {
  * before that each ACK sets the window by PRR (RFC 6937 §3, in segments as Linux counts).
  */
 export function ecnAfterAck(c: Connection, prevUna: SeqNum): void {
+  if (c.snd.rec.state === 'CWR') cwrReduce(c, prevUna);
+}
+
+function cwrReduce(c: Connection, prevUna: SeqNum): void {
   const snd = c.snd;
   const rec = snd.rec;
-  if (rec.state !== 'CWR') return;
   const cc = snd.cc;
   const mss = cc.mss;
   if (seqGt(snd.sndUna, rec.highSeq)) {

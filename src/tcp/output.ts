@@ -50,7 +50,9 @@ export function pollTransmit(c: Connection, now: Instant, out: TcpRepr): boolean
   out.dstPort = c.remotePort;
   const sndMax = c.snd.sndMax;
   for (let work = due(c); work !== 0; work &= work - 1) {
-    if (serve(c, now, out, (work & -work) as WorkBit)) {
+    const bit = (work & -work) as WorkBit;
+    // New data and bare ACKs straight to their functions; serve()'s switch takes the rest.
+    if (bit === Work.DATA ? sendData(c, now, out) : bit === Work.ACK ? sendAck(c, now, out) : serve(c, now, out, bit)) {
       ecnOnSend(c, out, sndMax);
       out.ipDscp = c.config.tos & ~3;
       out.ipDf = c.config.pmtuDisc !== 0;
@@ -108,18 +110,24 @@ function serve(c: Connection, now: Instant, out: TcpRepr, bit: WorkBit): boolean
       fillAck(c, now, out);
       return true;
     case Work.ACK:
-      // A bare ACK carries the highest sequence number sent, not SND.NXT: after a retransmission
-      // timeout SND.NXT is rewound (go-back-N), and an ACK at a SEG.SEQ below the peer's RCV.NXT
-      // fails its acceptability test (RFC 9293 §3.10.7.4) and is dropped, ACK field and all; two
-      // such ends deadlock. LINUX tcp_acceptable_seq: snd_nxt, the highest sent.
-      out.seq = c.snd.sndMax;
-      fillAck(c, now, out);
-      return true;
+      return sendAck(c, now, out);
     case Work.FORCE_SEND:
       return false; // a modifier of DATA, never due on its own
     default:
       return assertNever(bit, 'work bit');
   }
+}
+
+/**
+ * A bare ACK carries the highest sequence number sent, not SND.NXT: after a retransmission
+ * timeout SND.NXT is rewound (go-back-N), and an ACK at a SEG.SEQ below the peer's RCV.NXT
+ * fails its acceptability test (RFC 9293 §3.10.7.4) and is dropped, ACK field and all; two
+ * such ends deadlock. LINUX tcp_acceptable_seq: snd_nxt, the highest sent.
+ */
+function sendAck(c: Connection, now: Instant, out: TcpRepr): boolean {
+  out.seq = c.snd.sndMax;
+  fillAck(c, now, out);
+  return true;
 }
 
 /**

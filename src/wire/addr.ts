@@ -116,7 +116,10 @@ const SCRATCH = new Uint8Array(16);
  */
 export function addrKey(b: Uint8Array, off: number, len: 4 | 16): number {
   const w0 = (b[off]! << 24) | (b[off + 1]! << 16) | (b[off + 2]! << 8) | b[off + 3]!;
-  if (len === 4) return w0;
+  return len === 4 ? w0 : addrKey6(b, off, w0);
+}
+
+function addrKey6(b: Uint8Array, off: number, w0: number): number {
   let h = w0;
   for (let i = off + 4; i < off + 16; i += 4) {
     h = Math.imul(h ^ (h >>> 15), 0x2c1b3c6d) ^ ((b[i]! << 24) | (b[i + 1]! << 16) | (b[i + 2]! << 8) | b[i + 3]!);
