@@ -19,7 +19,7 @@ export const EXT_COUNTERS = [
   'ListenOverflows', 'ListenDrops', 'TCPChallengeACK', 'TCPSYNChallenge', 'TCPACKSkippedChallenge', 'TCPACKSkippedSeq',
   'SyncookiesSent', 'SyncookiesRecv', 'SyncookiesFailed', 'TCPReqQFullDoCookies', 'TCPReqQFullDrop',
   'TCPTimeouts', 'TCPAbortOnClose', 'TCPAbortOnData', 'TCPAbortOnTimeout', 'TCPKeepAlive', 'TCPKeepAliveTimeouts',
-  'TCPOFOQueue', 'TCPFastRetrans', 'TCPSackRecovery', 'TCPRenoRecovery', 'TCPDSACKRecv', 'TCPSpuriousRetrans', 'TCPDSACKUndo', 'TCPFullUndo', 'TCPLossUndo', 'TCPSpuriousRTOs', 'TCPLossProbes', 'TCPRackLoss', 'PAWSEstab', 'PAWSActive', 'TCPWinProbe', 'TWRecycled', 'TCPNoSocket',
+  'TCPOFOQueue', 'TCPFastRetrans', 'TCPSackRecovery', 'TCPRenoRecovery', 'TCPDSACKRecv', 'TCPSpuriousRetrans', 'TCPDSACKUndo', 'TCPFullUndo', 'TCPLossUndo', 'TCPSpuriousRTOs', 'TCPLossProbes', 'TCPRackLoss', 'PAWSEstab', 'PAWSActive', 'TCPWinProbe', 'TWRecycled', 'TCPNoSocket', 'TCPHPHits',
   'PruneCalled', 'RcvPruned', 'OfoPruned', 'TCPOFODrop', 'TCPRcvQDrop',
   'OutOfWindowIcmps', 'TCPDeliveredCE', 'TCPMTUPFail', 'TCPMTUPSuccess',
   'BeyondWindow', 'TCPZeroWindowDrop',

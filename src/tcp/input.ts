@@ -12,6 +12,7 @@ import { tsBefore } from './clock.js';
 import { Work } from './work.js';
 import { challengeAck, enterQuickAck, receiveText, Acceptance, checkSequence, measureRcvRtt } from './receiver.js';
 import { assertNever } from './state.js';
+import { receivePredicted } from './fast-path.js';
 
 /**
  * Segment arrival, RFC 9293 §3.10.7. SYN_SENT is in input-syn-sent.ts; everything here is
@@ -28,7 +29,7 @@ export function onSegment(c: Connection, now: Instant, seg: TcpRepr): void {
       synSentInput(c, now, seg);
       return;
     default:
-      synchronizedInput(c, now, seg);
+      if (!receivePredicted(c, now, seg)) synchronizedInput(c, now, seg);
   }
 }
 
