@@ -36,7 +36,8 @@ export class TcpGlue implements IpHandler {
   input(ip: IpRepr, frame: Uint8Array, iface: Interface): void {
     const st = this.st;
     const seg = this.rx;
-    const reason = parseTcp(frame, ip, seg, iface.link?.checksumOffload !== true);
+    // No view of the payload (an allocation per segment): the receive path copies from the frame.
+    const reason = parseTcp(frame, ip, seg, iface.link?.checksumOffload !== true, false, false);
     if (reason !== null) {
       bump(st.counters, 'InErrs');
       if (reason === 'bad-tcp-checksum') bump(st.counters, 'InCsumErrors');

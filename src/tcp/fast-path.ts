@@ -15,7 +15,7 @@
  */
 import { seqDiff, seqLe } from '../seq.js';
 import type { Instant } from '../time.js';
-import { ACK, PSH, type TcpRepr } from '../wire/tcp-repr.js';
+import { ACK, PSH, payloadBytes, payloadOffset, type TcpRepr } from '../wire/tcp-repr.js';
 import { tsBefore } from './clock.js';
 import type { Connection } from './connection.js';
 import { ecnOnData } from './ecn.js';
@@ -71,7 +71,7 @@ export function receivePredicted(c: Connection, now: Instant, seg: TcpRepr): boo
   // The seventh step (input.ts segmentText) for ESTABLISHED.
   if (ts && seg.tsEcr !== 0) measureRcvRtt(c, now, seg.tsEcr);
   const ackNow = ecnOnData(c, seg);
-  receiveText(c, now, seg.seq, seg.payload);
+  receiveText(c, now, seg.seq, payloadBytes(seg), payloadOffset(seg), len);
   if (ackNow) c.pending |= Work.ACK;
   return true;
 }

@@ -2,7 +2,7 @@ import { negotiateEcn, synEcnFlags } from './ecn.js';
 import { seqAdd, seqGt, seqLe, seqLt, seqDiff } from '../seq.js';
 import { EV } from './events.js';
 import { type Instant } from '../time.js';
-import { ACK, FIN, RST, SYN, type TcpRepr } from '../wire/tcp-repr.js';
+import { ACK, FIN, RST, SYN, payloadBytes, payloadOffset, type TcpRepr } from '../wire/tcp-repr.js';
 import { type Connection } from './connection.js';
 import { processFin, replyRst } from './input.js';
 import { enterQuickAck, receiveText } from './receiver.js';
@@ -64,7 +64,7 @@ export function synSentInput(c: Connection, now: Instant, seg: TcpRepr): void {
       enterQuickAck(c);
       c.timers.set(Timer.DELAYED_ACK, now + c.config.delAckMax);
     } else c.pending |= Work.ACK;
-    if (seg.payload.length > 0) receiveText(c, now, c.rcv.rcvNxt, seg.payload);
+    if (seg.payload.length > 0) receiveText(c, now, c.rcv.rcvNxt, payloadBytes(seg), payloadOffset(seg), seg.payload.length);
     if (seg.flags & FIN && seqAdd(seg.seq, 1 + seg.payload.length) === c.rcv.rcvNxt) processFin(c, now);
   } else {
     // Simultaneous open (§3.10.7.3, Figure 8): SYN_RECEIVED, answer with SYN,ACK (same ISS).
@@ -112,7 +112,7 @@ export function negotiate(c: Connection, seg: TcpRepr, now: Instant): void {
 export function fastOpenChild(c: Connection, now: Instant, seg: TcpRepr): void {
   const fo = c.fastOpen!;
   fo.child = true;
-  const n = seg.payload.length > 0 ? c.rcv.recvBuf.push(seg.payload, 0, seg.payload.length) : 0;
+  const n = seg.payload.length > 0 ? c.rcv.recvBuf.push(payloadBytes(seg), payloadOffset(seg), seg.payload.length) : 0;
   if (n > 0 || seg.flags & FIN) fo.synDataAcked = true;
   fo.synDataIn = n;
   if (n > 0) {

@@ -2,7 +2,7 @@ import { ecnAfterAck, ecnBeforeAck, ecnOnData } from './ecn.js';
 import { seqAdd, seqDiff, seqGt, seqLe } from '../seq.js';
 import { EV } from './events.js';
 import { type Instant } from '../time.js';
-import { ACK, FIN, RST, SYN, type TcpRepr } from '../wire/tcp-repr.js';
+import { ACK, FIN, RST, SYN, payloadBytes, payloadOffset, type TcpRepr } from '../wire/tcp-repr.js';
 import type { Connection } from './connection.js';
 import { bump } from '../mib.js';
 import { synSentInput, isSimultaneousOpenSynAck, synReceivedAck, synReceivedRetransmittedSyn } from './handshake.js';
@@ -163,7 +163,7 @@ function segmentText(c: Connection, now: Instant, seg: TcpRepr): boolean {
   }
   if (c.tsEnabled && seg.hasTimestamp && seg.tsEcr !== 0) measureRcvRtt(c, now, seg.tsEcr);
   const ackNow = ecnOnData(c, seg);
-  receiveText(c, now, seg.seq, seg.payload);
+  receiveText(c, now, seg.seq, payloadBytes(seg), payloadOffset(seg), seg.payload.length);
   if (ackNow) c.pending |= Work.ACK; // RFC 3168 §6.1.3 / LINUX tcp_enter_quickack_mode
   return true;
 }

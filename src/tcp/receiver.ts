@@ -386,20 +386,24 @@ function inOrderRoom(c: Connection): number {
   return Math.max(c.rcv.recvBuf.free, seqDiff(c.rcv.rcvAdv, c.rcv.rcvNxt));
 }
 
-/** In-order data goes to the receive buffer, later data to reassembly (§3.10.7.4 seventh). */
-export function receiveText(c: Connection, now: Instant, seq: number, data: Uint8Array): void {
+/**
+ * In-order data goes to the receive buffer, later data to reassembly (§3.10.7.4 seventh). The
+ * text is buf[off, off + len) (the frame it arrived in: no view is made of it).
+ */
+export function receiveText(c: Connection, now: Instant, seq: number, buf: Uint8Array, off: number, len: number): void {
   const skip = seqDiff(c.rcv.rcvNxt, seq);
   if (skip > 0) {
     // RFC 2883 §4.1: report the duplicate part as the first (D-SACK) block.
     if (c.sackEnabled) {
       c.rcv.dsackStart = seq;
-      c.rcv.dsackEnd = seqAdd(seq, Math.min(skip, data.length));
+      c.rcv.dsackEnd = seqAdd(seq, Math.min(skip, len));
     }
-    if (skip >= data.length) {
+    if (skip >= len) {
       c.pending |= Work.ACK; // a complete duplicate: ACK at once (RFC 5681 §4.2)
       return;
     }
-    data = data.subarray(skip);
+    off += skip;
+    len -= skip;
     seq = c.rcv.rcvNxt;
   }
   // LINUX tcp_data_queue: in-order text for an empty receive queue is taken whole, whatever the
@@ -408,26 +412,26 @@ export function receiveText(c: Connection, now: Instant, seq: number, data: Uint
   // Otherwise trim what does not fit in the buffer or the window we offered (which may reach past
   // the buffer by less than one scale unit: advertise rounds up rather than move the edge left).
   const fits = seqDiff(seqAdd(c.rcv.rcvNxt, inOrderRoom(c)), seq);
-  const room = forced ? data.length : fits;
-  if (forced && data.length > fits) c.pending |= Work.ACK; // over memory: ICSK_ACK_NOW
+  const room = forced ? len : fits;
+  if (forced && len > fits) c.pending |= Work.ACK; // over memory: ICSK_ACK_NOW
   if (room <= 0) {
     c.pending |= Work.ACK;
     return;
   }
-  if (data.length > room) data = data.subarray(0, room);
+  if (len > room) len = room;
   // LINUX tcp_data_queue / tcp_data_queue_ofo: charge the segment to receive memory first.
-  if (!admitSegment(c, seq, data.length, forced)) {
+  if (!admitSegment(c, seq, len, forced)) {
     c.pending |= Work.ACK;
     return;
   }
-  c.rcv.rcvMss = Math.max(c.rcv.rcvMss, Math.min(data.length, c.advMss));
+  c.rcv.rcvMss = Math.max(c.rcv.rcvMss, Math.min(len, c.advMss));
 
   if (seq !== c.rcv.rcvNxt) {
     // Out of order: hold it and send an immediate duplicate ACK (RFC 5681 §4.2, RFC 9293 §3.10.7.4).
-    if (!c.rcv.ofoQueue().insert(seq, data) && c.sackEnabled) {
+    if (!c.rcv.ofoQueue().insert(seq, buf.subarray(off, off + len)) && c.sackEnabled) {
       // RFC 2883 §4.2: a duplicate of out-of-order data held already.
       c.rcv.dsackStart = seq;
-      c.rcv.dsackEnd = seqAdd(seq, data.length);
+      c.rcv.dsackEnd = seqAdd(seq, len);
     }
     bump(c.mib, 'TCPOFOQueue');
     if (c.hasSocket && c.config.moderateRcvbuf) rcvbufGrowOfo(c);
@@ -435,7 +439,7 @@ export function receiveText(c: Connection, now: Instant, seq: number, data: Uint
     return;
   }
   const hadHoles = !c.rcv.reasm.isEmpty;
-  let n = c.rcv.recvBuf.push(data, 0, data.length, forced ? data.length : inOrderRoom(c));
+  let n = c.rcv.recvBuf.push(buf, off, len, forced ? len : inOrderRoom(c));
   c.rcv.rcvNxt = seqAdd(c.rcv.rcvNxt, n);
   for (let more = c.rcv.reasm.takeContiguous(c.rcv.rcvNxt); more !== null; more = c.rcv.reasm.takeContiguous(c.rcv.rcvNxt)) {
     const m = c.rcv.recvBuf.push(more, 0, more.length, inOrderRoom(c));

@@ -20,7 +20,8 @@ export function tsoPacketStart(c: Connection, now: Instant, flight: number, room
   const cwnd = Math.floor(snd.cc.cwnd / mss);
   const quota = Math.min(Math.max(cwnd >> 1, 1), Math.ceil((snd.cc.cwnd - flight) / mss));
   snd.tsoAt = now;
-  snd.tsoSegs = Math.max(1, Math.min(quota, tsoAutosize(c, mss), Math.ceil(room / mss)));
+  // (What fits in one segment is a one-segment packet whatever the pacing rate allows.)
+  snd.tsoSegs = room <= mss ? 1 : Math.max(1, Math.min(quota, tsoAutosize(c, mss), Math.ceil(room / mss)));
   snd.tsoLeft = snd.tsoSegs;
 }
 

@@ -222,7 +222,7 @@ export function processAck(c: Connection, now: Instant, seg: TcpRepr): boolean {
   const advanced = seqGt(seg.ack, snd.sndUna);
   const delivered = newlyDelivered(c, advanced ? seqDiff(seg.ack, snd.sndUna) : 0, sackedBefore);
   if (advanced) {
-    ackNewData(c, now, seg, delivered);
+    ackNewData(c, now, seg, delivered, true);
   } else {
     // LINUX tcp_ack_update_rtt: an ACK that only SACKs gives the RTT of what it SACKed.
     const sackRtt = c.sackEnabled && seg.ack === snd.sndUna ? (snd.rec.rackIfAny?.seqRtt(now) ?? -1) : -1;
@@ -285,7 +285,7 @@ export function updateSendWindow(c: Connection, seg: TcpRepr): void {
  * (RFC 6298 with Karn's rule, or RFC 7323 timestamps), reset the backoff, restart or stop the
  * retransmission timer (RFC 6298 §5.2, §5.3), grow the congestion window.
  */
-export function ackNewData(c: Connection, now: Instant, seg: TcpRepr, delivered = seqDiff(seg.ack, c.snd.sndUna)): void {
+export function ackNewData(c: Connection, now: Instant, seg: TcpRepr, delivered = seqDiff(seg.ack, c.snd.sndUna), fromProcessAck = false): void {
   const ack = seg.ack;
   const prevUna = c.snd.sndUna;
   c.snd.sndUna = ack;
@@ -329,7 +329,8 @@ export function ackNewData(c: Connection, now: Instant, seg: TcpRepr, delivered 
   onAckAdvance(c, now, ack, prevUna, Math.min(dataAcked, delivered), c.tsEnabled && seg.hasTimestamp ? seg.tsEcr : null);
   if (c.snd.sndUna === c.snd.sndMax) c.timers.stop(Timer.RETRANSMIT);
   else armRetransmit(c, now);
-  armLossProbe(c, now);
+  // (processAck arms the probe itself once loss detection has run: it would replace this one.)
+  if (!fromProcessAck) armLossProbe(c, now);
   if (c.lingerPending && c.snd.finAcked()) {
     c.lingerPending = false;
     c.timers.stop(Timer.LINGER);

@@ -81,6 +81,14 @@ export interface TcpRepr {
   payloadSrc: PayloadSource | null;
   payloadFrom: number;
   /**
+   * A parsed segment whose payload was not given a view (parseTcp with `view` false, what the
+   * stack's receive path does: no allocation per segment): its bytes are
+   * payloadBuf[payloadOff, +payload.length), and `payload` is a stand-in of the right length.
+   * null when `payload` holds the bytes itself. Read them through payloadBytes / payloadOffset.
+   */
+  payloadBuf: Uint8Array | null;
+  payloadOff: number;
+  /**
    * The ECN field of the IP header that carries (or carried) this segment (RFC 3168 §5: 0 Not-ECT,
    * 2 ECT(0), 1 ECT(1), 3 CE). Not a TCP field: the IP layer reads and writes it.
    */
@@ -138,10 +146,22 @@ export function newTcpRepr(): TcpRepr {
     payload: EMPTY,
     payloadSrc: null,
     payloadFrom: 0,
+    payloadBuf: null,
+    payloadOff: 0,
     ipEcn: 0,
     ipDscp: 0,
     ipDf: true,
   };
+}
+
+/** The array holding a received segment's payload bytes, from payloadOffset(r) (TcpRepr.payloadBuf). */
+export function payloadBytes(r: TcpRepr): Uint8Array {
+  return r.payloadBuf ?? r.payload;
+}
+
+/** Where a received segment's payload starts in payloadBytes(r). */
+export function payloadOffset(r: TcpRepr): number {
+  return r.payloadBuf !== null ? r.payloadOff : 0;
 }
 
 /** Reset to an empty segment with no options (keeps the SACK array). */
@@ -165,6 +185,8 @@ export function clearTcpRepr(r: TcpRepr): TcpRepr {
   r.payload = EMPTY;
   r.payloadSrc = null;
   r.payloadFrom = 0;
+  r.payloadBuf = null;
+  r.payloadOff = 0;
   r.ipEcn = 0;
   r.ipDscp = 0;
   r.ipDf = true;

@@ -8,7 +8,7 @@ import { copyBytes } from '../util/bytes.js';
 import { finishChecksum, pseudoHeaderSum, pseudoHeaderSumAt, sum16 } from './checksum.js';
 import { emitIpv4Header, emitIpv6Header, IPPROTO_TCP, IPV4_HEADER_LEN, IPV6_HEADER_LEN } from './ip.js';
 import { isFragment, type DropReason, type IpRepr } from './ip.js';
-import { clearTcpRepr, MAX_SACK_BLOCKS, SYN } from './tcp-repr.js';
+import { clearTcpRepr, MAX_SACK_BLOCKS, payloadOfLength, SYN } from './tcp-repr.js';
 import type { TcpRepr } from './tcp-repr.js';
 
 /** Length of a TCP header without options. */
@@ -41,8 +41,10 @@ export const FAST_OPEN_MAGIC = 0xf989;
  * segment carries no data: no view is made per pure ACK). Returns null or why to drop.
  * `snapped` (with parseIpHeader's): the header and options must have been captured, `out.payload`
  * is what was (the segment's length is `ip.payloadLength - tcpDataOffset(frame, ip)`).
+ * `view` false (the stack's receive path): no view is made of the payload either; `out.payload`
+ * is a stand-in of its length and the bytes are read through payloadBytes/payloadOffset.
  */
-export function parseTcp(frame: Uint8Array, ip: IpRepr, out: TcpRepr, verifyChecksum: boolean, snapped = false): DropReason | null {
+export function parseTcp(frame: Uint8Array, ip: IpRepr, out: TcpRepr, verifyChecksum: boolean, snapped = false, view = true): DropReason | null {
   clearTcpRepr(out);
   // A fragment is reassembled by the stack before TCP sees it; a tool reading a capture shows it as such.
   if (isFragment(ip)) return 'ip-fragment';
@@ -77,7 +79,14 @@ export function parseTcp(frame: Uint8Array, ip: IpRepr, out: TcpRepr, verifyChec
   const bad = parseOptions(frame, start + TCP_HEADER_LEN, start + hlen, out);
   if (bad !== null) return bad;
   const end = Math.min(start + len, frame.length); // start + len unless snapped
-  if (end > start + hlen) out.payload = frame.subarray(start + hlen, end); // else the empty one clearTcpRepr set
+  if (end > start + hlen) {
+    if (view) out.payload = frame.subarray(start + hlen, end);
+    else {
+      out.payload = payloadOfLength(end - start - hlen);
+      out.payloadBuf = frame;
+      out.payloadOff = start + hlen;
+    }
+  } // else the empty one clearTcpRepr set
   return null;
 }
 
