@@ -13,16 +13,33 @@ import { addrKeyOfText } from '../wire/addr.js';
 export class ConnTable {
   private readonly map = new Map<number, Connection | Connection[]>();
   private count = 0;
+  /**
+   * The connection the last lookup found: segments come in trains for one connection (a bulk
+   * transfer, a request and its response), so the next lookup usually matches it with four
+   * compares and no hash. Forgotten when it leaves the table.
+   */
+  private last: Connection | null = null;
 
   get size(): number {
     return this.count;
   }
 
   get(localAddr: string, localKey: number, localPort: number, remoteAddr: string, remoteKey: number, remotePort: number): Connection | undefined {
+    const last = this.last;
+    if (last !== null && matches(last, localAddr, localPort, remoteAddr, remotePort)) return last;
     const v = this.map.get(tupleHash(localKey, localPort, remoteKey, remotePort));
     if (v === undefined) return undefined;
-    if (!Array.isArray(v)) return matches(v, localAddr, localPort, remoteAddr, remotePort) ? v : undefined;
-    for (const c of v) if (matches(c, localAddr, localPort, remoteAddr, remotePort)) return c;
+    if (!Array.isArray(v)) {
+      if (!matches(v, localAddr, localPort, remoteAddr, remotePort)) return undefined;
+      this.last = v;
+      return v;
+    }
+    for (const c of v) {
+      if (matches(c, localAddr, localPort, remoteAddr, remotePort)) {
+        this.last = c;
+        return c;
+      }
+    }
     return undefined;
   }
 
@@ -33,6 +50,7 @@ export class ConnTable {
 
   /** Insert `c`, replacing a connection with the same 4-tuple. */
   set(c: Connection): void {
+    this.last = null; // (it may be the connection c replaces)
     const h = hashOf(c);
     const v = this.map.get(h);
     if (v === undefined) {
@@ -62,6 +80,7 @@ export class ConnTable {
 
   /** Remove `c` if it is the one registered for its 4-tuple; true when removed. */
   delete(c: Connection): boolean {
+    if (this.last === c) this.last = null;
     const h = hashOf(c);
     const v = this.map.get(h);
     if (v === undefined) return false;

@@ -63,8 +63,7 @@ export class TcpGlue implements IpHandler {
           return;
         }
       }
-      const l = c.owner instanceof Listener ? c.owner : null;
-      if (l !== null && c.state === 'SYN_RECEIVED' && seg.flags & ACK && !(seg.flags & (RST | SYN)) && l.acceptQueueFull) {
+      if (c.state === 'SYN_RECEIVED' && c.owner instanceof Listener && seg.flags & ACK && !(seg.flags & (RST | SYN)) && c.owner.acceptQueueFull) {
         // LINUX tcp_check_req → listen overflow: the final ACK is dropped (tcp_abort_on_overflow
         // = 0); the SYN-ACK timer will try again.
         bump(st.counters, 'ListenOverflows');

@@ -71,6 +71,7 @@ const F_SACK = 16;
 const F_USER_CLOSED = 64;
 const F_DST_PENDING_CONFIRM = 128;
 const F_LINGER_PENDING = 256;
+const F_LOSS_PROBE_DUE = 512;
 
 /**
  * One TCP connection's control block and behaviour: the sans-I/O core (DESIGN.md principle 1).
@@ -135,6 +136,12 @@ export class Connection implements Endpoints {
   set dstPendingConfirm(v: boolean) {
     this.flags = v ? this.flags | F_DST_PENDING_CONFIRM : this.flags & ~F_DST_PENDING_CONFIRM;
   }
+  /**
+   * New data went out in this burst: the loss probe is armed once the burst ends (output.ts
+   * pollTransmit), as LINUX tcp_write_xmit calls tcp_schedule_loss_probe once after its loop.
+   */
+  get lossProbeDue(): boolean { return (this.flags & F_LOSS_PROBE_DUE) !== 0; }
+  set lossProbeDue(v: boolean) { this.flags = v ? this.flags | F_LOSS_PROBE_DUE : this.flags & ~F_LOSS_PROBE_DUE; }
   get lingerPending(): boolean { return (this.flags & F_LINGER_PENDING) !== 0; }
   set lingerPending(v: boolean) {
     this.flags = v ? this.flags | F_LINGER_PENDING : this.flags & ~F_LINGER_PENDING;

@@ -15,6 +15,7 @@ import { rxtPacketEnd, sendFromQueue, sendMss } from './segment-size.js';
 import { writeSyn } from './handshake.js';
 import { setTs } from './clock.js';
 import { chronoAfterTransmit } from './chrono.js';
+import { armLossProbe } from './rto.js';
 import { ecnOnSend } from './ecn.js';
 
 /**
@@ -58,6 +59,10 @@ export function pollTransmit(c: Connection, now: Instant, out: TcpRepr): boolean
       out.ipDf = c.config.pmtuDisc !== 0;
       return true;
     }
+  }
+  if (c.lossProbeDue) {
+    c.lossProbeDue = false;
+    armLossProbe(c, now);
   }
   chronoAfterTransmit(c, now);
   return false;

@@ -509,7 +509,7 @@ export function sendData(c: Connection, now: Instant, out: TcpRepr): boolean {
   if (seqGt(end, c.snd.sndMax)) c.snd.sndMax = end;
   if (!c.timers.isSet(Timer.RETRANSMIT)) armRetransmit(c, now);
   if (!retransmission) {
-    armLossProbe(c, now);
+    c.lossProbeDue = true; // armed when the burst ends (pollTransmit): only the last arming counts
     if (len > 0) cwndValidate(c, now, c.snd.cc.cwnd - flight - len < mss, currentRto(c));
   }
   c.timers.stop(Timer.PERSIST);
