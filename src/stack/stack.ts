@@ -434,7 +434,7 @@ export class Stack implements TimerClient {
       for (let sent = 0; sent < 100_000 && c.pollTransmit(now, tx); sent++) {
         // LINUX sock_confirm_neigh: the first segment out after progress carries the confirmation.
         const confirm = c.dstPendingConfirm;
-        c.dstPendingConfirm = false;
+        if (confirm) c.dstPendingConfirm = false;
         this.tcp.transmit(c.localAddr, c.remoteAddr, tx, confirm);
       }
       if (!c.hasEvents) break;

@@ -69,9 +69,7 @@ const F_WS = 4;
 const F_TS = 8;
 const F_SACK = 16;
 const F_USER_CLOSED = 64;
-const F_DST_PENDING_CONFIRM = 128;
 const F_LINGER_PENDING = 256;
-const F_LOSS_PROBE_DUE = 512;
 
 /**
  * One TCP connection's control block and behaviour: the sans-I/O core (DESIGN.md principle 1).
@@ -131,17 +129,11 @@ export class Connection implements Endpoints {
   /** The user called close(): the connection is an orphan. */
   get userClosed(): boolean { return (this.flags & F_USER_CLOSED) !== 0; }
   set userClosed(v: boolean) { this.flags = v ? this.flags | F_USER_CLOSED : this.flags & ~F_USER_CLOSED; }
-  /** LINUX sk_dst_pending_confirm: the peer showed progress; the next segment out confirms its neighbour (stack). */
-  get dstPendingConfirm(): boolean { return (this.flags & F_DST_PENDING_CONFIRM) !== 0; }
-  set dstPendingConfirm(v: boolean) {
-    this.flags = v ? this.flags | F_DST_PENDING_CONFIRM : this.flags & ~F_DST_PENDING_CONFIRM;
-  }
   /**
-   * New data went out in this burst: the loss probe is armed once the burst ends (output.ts
-   * pollTransmit), as LINUX tcp_write_xmit calls tcp_schedule_loss_probe once after its loop.
+   * LINUX sk_dst_pending_confirm: the peer showed progress; the next segment out confirms its
+   * neighbour (stack). (A field, not a bit of `flags`: it is read and written per segment.)
    */
-  get lossProbeDue(): boolean { return (this.flags & F_LOSS_PROBE_DUE) !== 0; }
-  set lossProbeDue(v: boolean) { this.flags = v ? this.flags | F_LOSS_PROBE_DUE : this.flags & ~F_LOSS_PROBE_DUE; }
+  dstPendingConfirm = false;
   get lingerPending(): boolean { return (this.flags & F_LINGER_PENDING) !== 0; }
   set lingerPending(v: boolean) {
     this.flags = v ? this.flags | F_LINGER_PENDING : this.flags & ~F_LINGER_PENDING;

@@ -60,8 +60,8 @@ export function pollTransmit(c: Connection, now: Instant, out: TcpRepr): boolean
       return true;
     }
   }
-  if (c.lossProbeDue) {
-    c.lossProbeDue = false;
+  if (c.snd.lossProbeDue) {
+    c.snd.lossProbeDue = false;
     armLossProbe(c, now);
   }
   chronoAfterTransmit(c, now);

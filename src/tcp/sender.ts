@@ -114,6 +114,13 @@ export class Sender {
   get rttStart(): Instant { return this.q[RTT_START]!; }
   set rttStart(v: Instant) { this.q[RTT_START] = v; }
   persistBackoff = 0;
+  /**
+   * New data went out in this burst: the loss probe is armed once the burst ends (output.ts
+   * pollTransmit), as LINUX tcp_write_xmit calls tcp_schedule_loss_probe once after its loop.
+   * (A field, not a bit of Connection.flags: it is written per segment, and an accessor call
+   * there costs more than the field.)
+   */
+  lossProbeDue = false;
   /** Zero-window probes sent since the peer last answered (with keepalive's, tcpi_probes). */
   persistProbes = 0;
   /** When the probe timer first fired with data waiting (LINUX icsk_probes_tstamp; NEVER: not probing). */
@@ -509,7 +516,7 @@ export function sendData(c: Connection, now: Instant, out: TcpRepr): boolean {
   if (seqGt(end, c.snd.sndMax)) c.snd.sndMax = end;
   if (!c.timers.isSet(Timer.RETRANSMIT)) armRetransmit(c, now);
   if (!retransmission) {
-    c.lossProbeDue = true; // armed when the burst ends (pollTransmit): only the last arming counts
+    c.snd.lossProbeDue = true; // armed when the burst ends (pollTransmit): only the last arming counts
     if (len > 0) cwndValidate(c, now, c.snd.cc.cwnd - flight - len < mss, currentRto(c));
   }
   c.timers.stop(Timer.PERSIST);
