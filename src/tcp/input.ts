@@ -10,7 +10,7 @@ import { updateSendWindow, processAck } from './sender.js';
 import { Timer } from './timers.js';
 import { tsBefore } from './clock.js';
 import { Work } from './work.js';
-import { challengeAck, enterQuickAck, receiveText, Acceptance, checkSequence, measureRcvRtt } from './receiver.js';
+import { challengeAck, enterQuickAck, receiveText, Acceptance, checkSequence, inSequence, measureRcvRtt } from './receiver.js';
 import { assertNever } from './state.js';
 import { receivePredicted } from './fast-path.js';
 
@@ -46,7 +46,7 @@ function synchronizedInput(c: Connection, now: Instant, seg: TcpRepr): void {
   const simOpenSynAck = c.state === 'SYN_RECEIVED' && isSimultaneousOpenSynAck(c, seg);
 
   // First: sequence number acceptability (PAWS, then the §3.10.7.4 table).
-  const acceptance = checkSequence(c, now, seg, simOpenSynAck);
+  const acceptance = inSequence(c, seg) ? Acceptance.OK : checkSequence(c, now, seg, simOpenSynAck);
   if (acceptance === Acceptance.DROP) return;
   c.lastRecv = now;
   c.keepaliveProbes = 0;

@@ -144,6 +144,18 @@ export const Acceptance = { DROP: 0, OK: 1, ACK_ONLY: 2 } as const;
 export type Acceptance = (typeof Acceptance)[keyof typeof Acceptance];
 
 /**
+ * The segment an in-order stream sends next (LINUX tcp_rcv_established's header prediction: in
+ * sequence, no SYN, RST or FIN, text within the window offered, a timestamp PAWS accepts), in
+ * ESTABLISHED: checkSequence would accept it (Acceptance.OK) and do nothing else, so the caller
+ * may skip it.
+ */
+export function inSequence(c: Connection, seg: TcpRepr): boolean {
+  const rcv = c.rcv;
+  return seg.seq === rcv.rcvNxt && (seg.flags & (SYN | RST | FIN)) === 0 && c.state === 'ESTABLISHED' &&
+    seg.payload.length <= seqDiff(rcv.rcvAdv, rcv.rcvNxt) && !(c.tsEnabled && seg.hasTimestamp && tsBefore(seg.tsVal, rcv.tsRecent));
+}
+
+/**
  * First check of §3.10.7.4: PAWS (RFC 7323 §5.3 R1), then the sequence-number acceptability
  * table (which a simultaneous open's SYN,ACK, one below RCV.NXT, skips). An unacceptable segment
  * is answered (an ACK, rate-limited) and dropped; at a zero window the segment at RCV.NXT is
