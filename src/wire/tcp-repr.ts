@@ -110,16 +110,29 @@ export interface PayloadSource {
 /** The largest TCP payload (an IPv4 TSO packet of 64 KiB less the headers; below it for IPv6). */
 const MAX_PAYLOAD = 65535;
 const ZEROS = new Uint8Array(MAX_PAYLOAD);
-const STAND_INS: (Uint8Array | undefined)[] = [];
+/**
+ * The stand-ins made so far, by length (a Map: an array indexed by lengths up to 65535 would
+ * fall back to dictionary elements), behind a memo of the last one asked for: a transfer asks
+ * for the same length (its MSS) segment after segment.
+ */
+const STAND_INS = new Map<number, Uint8Array>();
+let lastStandIn: Uint8Array = EMPTY;
 
 /**
  * A read-only-by-convention zero array of length n, one per length, made once: the stand-in
- * `payload` of a segment whose bytes come from `payloadSrc`.
+ * `payload` of a segment whose bytes come from `payloadSrc` (or, received, from `payloadBuf`).
  */
 export function payloadOfLength(n: number): Uint8Array {
+  if (n === lastStandIn.length) return lastStandIn;
   if (n <= 0) return EMPTY;
   if (n > MAX_PAYLOAD) throw new RangeError(`payload length ${n} exceeds ${MAX_PAYLOAD}`);
-  return (STAND_INS[n] ??= ZEROS.subarray(0, n));
+  let s = STAND_INS.get(n);
+  if (s === undefined) {
+    s = ZEROS.subarray(0, n);
+    STAND_INS.set(n, s);
+  }
+  lastStandIn = s;
+  return s;
 }
 
 /** An empty TcpRepr to parse into or fill before emitting. */
