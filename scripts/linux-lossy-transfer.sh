@@ -54,10 +54,13 @@ else:
         try: s.connect(('10.99.0.2', 5001)); break
         except OSError: time.sleep(0.1)
 def writer():
+    # (The socket's 1 s timeout, set for the reader below, applies to send too: a send that
+    # waits longer than that raises socket.timeout, and the writer must try again, not stop.)
     left = send_n; buf = bytes(65536)
-    try:
-        while left > 0: left -= s.send(buf[:min(left, len(buf))])
-    except OSError: pass
+    while left > 0:
+        try: left -= s.send(buf[:min(left, len(buf))])
+        except socket.timeout: continue
+        except OSError: return
 threading.Thread(target=writer, daemon=True).start()
 s.settimeout(1.0); got = 0; done = None
 while time.time() - t0 < secs:
