@@ -61,7 +61,15 @@ class FramePool {
   delivering: Uint8Array | null = null;
   resent = false;
 
-  constructor(private readonly maxBytes: number) {}
+  constructor(
+    private readonly maxBytes: number,
+    /**
+     * Carve slabs from the SIMD checksum's arena: only when the link computes checksums, which
+     * then run in place. With checksum offload nothing reads the frames in the module, and copies
+     * into and out of its memory measured ~9 % slower at MTU 65535 than into ordinary buffers.
+     */
+    private readonly arena: boolean,
+  ) {}
 
   alloc(len: number): Uint8Array {
     const list = this.free.get(len);
@@ -83,7 +91,7 @@ class FramePool {
     if (this.slabOff + len > this.slab.byteLength) {
       // Slabs from the SIMD checksum's arena while it lasts: a frame's checksum then runs in
       // place instead of copying the frame into the module first (src/wire/checksum-simd.ts).
-      this.slab = simdSlab(SLAB_BYTES) ?? new Uint8Array(SLAB_BYTES);
+      this.slab = (this.arena ? simdSlab(SLAB_BYTES) : null) ?? new Uint8Array(SLAB_BYTES);
       this.slabOff = 0;
     }
     const f = this.slab.subarray(this.slabOff, this.slabOff + len);
@@ -160,7 +168,7 @@ export function memoryPair(opts: { mtu?: number; checksumOffload?: boolean } = {
   const offload = opts.checksumOffload ?? false;
   const ab = new Ring(64);
   const ba = new Ring(64);
-  const pool = new FramePool(POOL_BYTES);
+  const pool = new FramePool(POOL_BYTES, !offload);
   const a = new MemoryEnd(mtu, offload, ab, pool);
   const b = new MemoryEnd(mtu, offload, ba, pool);
   const deliver = (q: Ring, to: MemoryEnd): void => {
