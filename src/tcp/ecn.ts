@@ -62,7 +62,7 @@ function asksForEcn(c: Connection): boolean {
 export function synEcnFlags(c: Connection, synAck: boolean): number {
   if (synAck) return c.ecnFlags & EcnFlag.OK ? ECE : 0;
   // LINUX tcp_ecn_clear_syn: a retransmitted SYN goes without ECE/CWR (a middlebox may drop them).
-  return asksForEcn(c) && c.snd.backoff === 0 ? ECE | CWR : 0;
+  return asksForEcn(c) && c.snd.retransmits === 0 ? ECE | CWR : 0;
 }
 
 /**

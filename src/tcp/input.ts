@@ -2,7 +2,7 @@ import { ecnAfterAck, ecnBeforeAck, ecnOnData } from './ecn.js';
 import { seqAdd, seqDiff, seqGt, seqLe } from '../seq.js';
 import { EV } from './events.js';
 import { type Instant } from '../time.js';
-import { ACK, FIN, RST, SYN, payloadBytes, payloadOffset, type TcpRepr } from '../wire/tcp-repr.js';
+import { ACK, FIN, PSH, RST, SYN, payloadBytes, payloadOffset, type TcpRepr } from '../wire/tcp-repr.js';
 import type { Connection } from './connection.js';
 import { bump } from '../mib.js';
 import { synSentInput, isSimultaneousOpenSynAck, synReceivedAck, synReceivedRetransmittedSyn } from './handshake.js';
@@ -12,12 +12,13 @@ import { tsBefore } from './clock.js';
 import { Work } from './work.js';
 import { challengeAck, enterQuickAck, receiveText, Acceptance, checkSequence, inSequence, measureRcvRtt } from './receiver.js';
 import { assertNever } from './state.js';
-import { receivePredicted } from './fast-path.js';
+import { onAckSacks } from './recovery.js';
 
 /**
- * Segment arrival, RFC 9293 §3.10.7. SYN_SENT is in input-syn-sent.ts; everything here is
+ * Segment arrival, RFC 9293 §3.10.7. SYN_SENT is in handshake.ts; everything here is
  * SYN_RECEIVED and the synchronized states (§3.10.7.4), in the RFC's order of checks:
- * sequence number, RST, SYN, ACK, text, FIN. CLOSED and LISTEN never reach a Connection: the
+ * sequence number, RST, SYN, ACK, text, FIN — after header prediction (receivePredicted), which
+ * takes a pure receiver's next in-order segment in fewer steps. CLOSED and LISTEN never reach a Connection: the
  * stack answers those (§3.10.7.1, §3.10.7.2).
  */
 export function onSegment(c: Connection, now: Instant, seg: TcpRepr): void {
@@ -48,9 +49,7 @@ function synchronizedInput(c: Connection, now: Instant, seg: TcpRepr): void {
   // First: sequence number acceptability (PAWS, then the §3.10.7.4 table).
   const acceptance = inSequence(c, seg) ? Acceptance.OK : checkSequence(c, now, seg, simOpenSynAck);
   if (acceptance === Acceptance.DROP) return;
-  c.lastRecv = now;
-  c.keepaliveProbes = 0;
-  c.snd.persistProbes = 0;
+  heardFromPeer(c, now);
   // RFC 7323 §4.3: remember the peer's timestamp if the segment covers Last.ACK.sent — done
   // below, once its ACK field has been found acceptable too (LINUX tcp_ack FLAG_UPDATE_TS_RECENT:
   // a segment acknowledging data never sent must not move TS.Recent).
@@ -161,10 +160,77 @@ function segmentText(c: Connection, now: Instant, seg: TcpRepr): boolean {
     else c.fail('ECONNRESET', 'rcv data after shutdown(SHUT_RDWR): snd RST');
     return false;
   }
+  queueText(c, now, seg);
+  return true;
+}
+
+/** An acceptable segment arrived: the peer is alive (keepalive and zero-window probing restart). */
+function heardFromPeer(c: Connection, now: Instant): void {
+  c.lastRecv = now;
+  c.keepaliveProbes = 0;
+  c.snd.persistProbes = 0;
+}
+
+/** The text of an acceptable segment, to the receiver (both paths of the seventh step). */
+function queueText(c: Connection, now: Instant, seg: TcpRepr): void {
   if (c.tsEnabled && seg.hasTimestamp && seg.tsEcr !== 0) measureRcvRtt(c, now, seg.tsEcr);
   const ackNow = ecnOnData(c, seg);
   receiveText(c, now, seg.seq, payloadBytes(seg), payloadOffset(seg), seg.payload.length);
   if (ackNow) c.pending |= Work.ACK; // RFC 3168 §6.1.3 / LINUX tcp_enter_quickack_mode
+}
+
+let headerPrediction = true;
+
+/**
+ * Turn header prediction off (every segment then takes the full path) or on again; returns the
+ * setting now in use. For the test that checks both paths put the same bytes on the wire, and
+ * for benchmarks that measure what the prediction saves.
+ */
+export function setHeaderPrediction(on: boolean): boolean {
+  if (typeof on !== 'boolean') throw new TypeError(`on must be a boolean, got ${String(on)}`);
+  headerPrediction = on;
+  return headerPrediction;
+}
+
+/**
+ * Header prediction for a pure receiver (LINUX tcp_rcv_established, "Bulk data transfer:
+ * receiver"): the next in-order segment of a stream whose ACK field repeats SND.UNA is queued
+ * without the rest of §3.10.7.4. Linux's fast path takes such a segment when its header is the
+ * predicted one (pred_flags: only ACK, PSH ignored; the usual options; RCV.NXT in sequence) and
+ * the ACK acknowledges nothing new, and then skips tcp_ack altogether (tcp_update_wl only).
+ *
+ * Here the prediction is narrower, so that taking it changes nothing synchronizedInput would do:
+ * in sequence (inSequence: ESTABLISHED, RCV.NXT, text within the offered window, PAWS passed),
+ * nothing of ours in flight, recovery Open with no duplicate ACKs or SACK state, no SACK blocks,
+ * nothing held out of order, a socket not closed. The ACK step (processAck) then has nothing to
+ * act on and no state transition is possible: what remains is the timestamp, the window update
+ * and the text. A bulk receiver takes this path for almost every segment (its ACK field never
+ * moves); everything else goes the full way. Counted as TcpExtTCPHPHits. Returns true when the
+ * segment was taken here.
+ */
+function receivePredicted(c: Connection, now: Instant, seg: TcpRepr): boolean {
+  if ((seg.flags & ~PSH) !== ACK || seg.payload.length === 0 || !headerPrediction || !inSequence(c, seg)) return false;
+  const snd = c.snd;
+  const rec = snd.rec;
+  const ack = seg.ack;
+  const ts = c.tsEnabled;
+  if (ack !== snd.sndUna || ack !== snd.sndMax || seg.sackCount !== 0 || ts !== seg.hasTimestamp) return false;
+  // (LINUX tcp_fast_path_check: no out-of-order queue.)
+  if (!c.rcv.reasm.isEmpty || c.userClosed || rec.state !== 'Open' || rec.dupAcks !== 0 || !rec.sb.isEmpty) return false;
+
+  c.mib.TCPHPHits!++;
+  heardFromPeer(c, now);
+  // What processAck does with an ACK that acknowledges nothing, with nothing in flight: a
+  // MSG_MORE hold ends (tcp_data_snd_check), RACK clears its per-ACK state and its timer.
+  if (c.corkState !== null) c.corkState.more = false;
+  if (c.sackEnabled) {
+    if (rec.rackIfAny !== null) onAckSacks(c, now, ack, seg.sackBlocks, 0, ts ? seg.tsEcr : null);
+    c.timers.stop(Timer.REORDER);
+  }
+  // RFC 7323 §4.3 (LINUX: rcv_nxt == rcv_wup in the fast path): SEG.SEQ <= Last.ACK.sent.
+  if (ts && seqLe(seg.seq, c.rcv.lastAckSent)) c.rcv.tsRecent = seg.tsVal;
+  updateSendWindow(c, seg);
+  queueText(c, now, seg);
   return true;
 }
 

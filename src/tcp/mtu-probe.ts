@@ -205,7 +205,7 @@ export function mtuProbingOnTimeout(c: Connection, now: Instant): void {
   if (c.config.mtuProbing === 0) return;
   if (c.mtup === null) mtupInit(c, now);
   const m = c.mtup!;
-  if (c.snd.backoff === 0 || m.rxtStamp === NEVER || now - m.rxtStamp < modelTimeout(c.config.retries1)) return;
+  if (c.snd.retransmits === 0 || m.rxtStamp === NEVER || now - m.rxtStamp < modelTimeout(c.config.retries1)) return;
   if (!m.enabled) {
     m.enabled = true;
     m.probeTimestamp = now;

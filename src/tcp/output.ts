@@ -10,12 +10,11 @@ import { Work, type WorkBit } from './work.js';
 import { assertNever } from './state.js';
 import { fillAck } from './receiver.js';
 import { dataSent, endsSynData, flightForSend, lossRetransmitted, sendData } from './sender.js';
-import { armRetransmit } from './rto.js';
+import { armLossProbe, armRetransmit } from './rto.js';
 import { rxtPacketEnd, sendFromQueue, sendMss } from './segment-size.js';
 import { writeSyn } from './handshake.js';
 import { setTs } from './clock.js';
 import { chronoAfterTransmit } from './chrono.js';
-import { armLossProbe } from './rto.js';
 import { ecnOnSend } from './ecn.js';
 
 /**
@@ -51,15 +50,15 @@ export function pollTransmit(c: Connection, now: Instant, out: TcpRepr): boolean
   out.dstPort = c.remotePort;
   const sndMax = c.snd.sndMax;
   for (let work = due(c); work !== 0; work &= work - 1) {
-    const bit = (work & -work) as WorkBit;
-    // New data and bare ACKs straight to their functions; serve()'s switch takes the rest.
-    if (bit === Work.DATA ? sendData(c, now, out) : bit === Work.ACK ? sendAck(c, now, out) : serve(c, now, out, bit)) {
+    if (serve(c, now, out, (work & -work) as WorkBit)) {
       ecnOnSend(c, out, sndMax);
       out.ipDscp = c.config.tos & ~3;
       out.ipDf = c.config.pmtuDisc !== 0;
       return true;
     }
   }
+  // The burst is over: arm the loss probe once for the new data it sent (LINUX tcp_write_xmit
+  // calls tcp_schedule_loss_probe after its loop).
   if (c.snd.lossProbeDue) {
     c.snd.lossProbeDue = false;
     armLossProbe(c, now);

@@ -179,16 +179,16 @@ export class Recovery {
 
   /**
    * Retransmission timeout (RFC 5681 §3.1 equations 4 and 5): enter Loss with a one-segment
-   * window. `backoff`: timeouts in a row before this one (LINUX icsk_retransmits); `frto`: the
+   * window. `retransmits`: timeouts in a row before this one (LINUX icsk_retransmits); `frto`: the
    * tcp_frto sysctl.
    */
-  enterLoss(flightSize: number, sndUna: SeqNum, sndMax: SeqNum, backoff: number, frto: number, now: Instant): void {
+  enterLoss(flightSize: number, sndUna: SeqNum, sndMax: SeqNum, retransmits: number, frto: number, now: Instant): void {
     const cc = this.cc;
     const st = this.state;
     const newRecovery = st === 'Open' || st === 'Disorder' || st === 'CWR';
     // LINUX tcp_enter_loss: reduce ssthresh (and remember the window for undo) unless this window
     // of data was already reduced for: a timeout in CWR or Recovery, or a repeated one in Loss.
-    if (st === 'Open' || st === 'Disorder' || !seqGt(this.highSeq, sndUna) || (st === 'Loss' && backoff === 0)) {
+    if (st === 'Open' || st === 'Disorder' || !seqGt(this.highSeq, sndUna) || (st === 'Loss' && retransmits === 0)) {
       // LINUX tcp_current_ssthresh: outside a reduction, at least 3/4 of the window.
       this.priorSsthresh = st === 'Recovery' || st === 'CWR' ? cc.ssthresh : Math.max(cc.ssthresh, 0.75 * cc.cwnd);
       this.priorCwnd = cc.cwnd;
@@ -200,7 +200,7 @@ export class Recovery {
     this.state = 'Loss';
     // LINUX tcp_enter_loss: F-RTO (RFC 5682 §3.1 step 1) unless another recovery is under way,
     // except a timeout repeated on the same SND.UNA (§3.2).
-    this.frto = frto !== 0 && (newRecovery || backoff > 0);
+    this.frto = frto !== 0 && (newRecovery || retransmits > 0);
     this.frtoNewData = false;
     this.frtoJump = null;
     this.rxtEnd = sndUna;
@@ -295,7 +295,7 @@ export function prrSent(c: Connection, bytes: number): void {
 /** A retransmission timeout of data (not the handshake): LINUX tcp_enter_loss. */
 export function enterLoss(c: Connection, now: Instant): void {
   const rec = c.snd.rec;
-  rec.enterLoss(seqDiff(c.snd.sndMax, c.snd.sndUna), c.snd.sndUna, c.snd.sndMax, c.snd.backoff, c.config.frto, now);
+  rec.enterLoss(seqDiff(c.snd.sndMax, c.snd.sndUna), c.snd.sndUna, c.snd.sndMax, c.snd.retransmits, c.config.frto, now);
   queueCwr(c);
   // LINUX tcp_enter_loss: a timeout suggests the reordering degree was over-estimated.
   rec.sb.dupThresh = 3;
@@ -460,7 +460,7 @@ function undoLoss(c: Connection, frto: boolean): void {
   rec.endLoss();
   rec.rackIfAny?.unmarkLost();
   if (seqLt(c.snd.sndNxt, c.snd.sndMax)) c.snd.sndNxt = c.snd.sndMax;
-  c.snd.backoff = 0; // LINUX: icsk_retransmits = 0
+  c.snd.retransmits = 0; // LINUX: icsk_retransmits = 0
   bump(c.mib, 'TCPLossUndo');
   if (frto) bump(c.mib, 'TCPSpuriousRTOs');
 }

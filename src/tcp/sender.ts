@@ -96,7 +96,7 @@ export class Sender {
    * Retransmission timeouts since SND.UNA last advanced (LINUX icsk_retransmits): what the
    * give-up limits count.
    */
-  backoff = 0;
+  retransmits = 0;
   /**
    * The RTO's backoff exponent (LINUX icsk_backoff, with icsk_rto = RTO · 2^rtoBackoff): one more
    * per timeout, cleared only by an RTT sample (rttSample), not by every ACK of new data.
@@ -229,7 +229,7 @@ export function processAck(c: Connection, now: Instant, seg: TcpRepr): boolean {
   const advanced = seqGt(seg.ack, snd.sndUna);
   const delivered = newlyDelivered(c, advanced ? seqDiff(seg.ack, snd.sndUna) : 0, sackedBefore);
   if (advanced) {
-    ackNewData(c, now, seg, delivered, true);
+    ackNewData(c, now, seg, delivered);
   } else {
     // LINUX tcp_ack_update_rtt: an ACK that only SACKs gives the RTT of what it SACKed.
     const sackRtt = c.sackEnabled && seg.ack === snd.sndUna ? (snd.rec.rackIfAny?.seqRtt(now) ?? -1) : -1;
@@ -292,7 +292,7 @@ export function updateSendWindow(c: Connection, seg: TcpRepr): void {
  * (RFC 6298 with Karn's rule, or RFC 7323 timestamps), reset the backoff, restart or stop the
  * retransmission timer (RFC 6298 §5.2, §5.3), grow the congestion window.
  */
-export function ackNewData(c: Connection, now: Instant, seg: TcpRepr, delivered = seqDiff(seg.ack, c.snd.sndUna), fromProcessAck = false): void {
+export function ackNewData(c: Connection, now: Instant, seg: TcpRepr, delivered = seqDiff(seg.ack, c.snd.sndUna)): void {
   const ack = seg.ack;
   const prevUna = c.snd.sndUna;
   c.snd.sndUna = ack;
@@ -330,14 +330,14 @@ export function ackNewData(c: Connection, now: Instant, seg: TcpRepr, delivered 
   }
   // LINUX: the congestion control's sample is the last (S)ACKed segment's (ca_rtt_us).
   if (dataAcked > 0) pktsAcked(c, now, seqRtt >= 0 ? Math.max(1, c.snd.rec.rack.caRtt(now)) : rtt, srttBefore);
-  c.snd.backoff = 0; // LINUX tcp_ack: icsk_retransmits = 0 once SND.UNA advances
+  c.snd.retransmits = 0; // LINUX tcp_ack: icsk_retransmits = 0 once SND.UNA advances
   if (c.mtup !== null) mtupOnAck(c, ack);
   c.snd.unackedSince = seqLt(c.snd.sndUna, c.snd.sndMax) ? now : NEVER;
   onAckAdvance(c, now, ack, prevUna, Math.min(dataAcked, delivered), c.tsEnabled && seg.hasTimestamp ? seg.tsEcr : null);
   if (c.snd.sndUna === c.snd.sndMax) c.timers.stop(Timer.RETRANSMIT);
   else armRetransmit(c, now);
-  // (processAck arms the probe itself once loss detection has run: it would replace this one.)
-  if (!fromProcessAck) armLossProbe(c, now);
+  // (The loss probe is processAck's to arm, once loss detection has run. The handshake's calls
+  // need none: armLossProbe only arms in the synchronized states.)
   if (c.lingerPending && c.snd.finAcked()) {
     c.lingerPending = false;
     c.timers.stop(Timer.LINGER);

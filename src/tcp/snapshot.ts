@@ -77,7 +77,7 @@ export function snapshotOf(c: Connection, now: Instant): ConnSnapshot {
     srtt: c.snd.rtt.srtt,
     rttvar: c.snd.rtt.rttvar,
     backoff: c.snd.rtoBackoff,
-    retransmits: c.snd.backoff,
+    retransmits: c.snd.retransmits,
     cwnd: c.snd.cc.cwnd,
     ssthresh: c.snd.cc.ssthresh,
     sendQueue: c.snd.sendBuf.length,

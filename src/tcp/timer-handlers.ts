@@ -66,14 +66,14 @@ function retransmitTimeout(c: Connection, now: Instant): void {
   const limit = handshake ? (c.passive ? c.config.synAckRetries + (tfoChild ? 1 : 0) : c.config.synRetries) : c.config.retries2;
   // RFC 5482: data unacknowledged for longer than the user timeout ends the connection.
   const userTimedOut = c.config.userTimeout > 0 && c.snd.unackedSince !== NEVER && now - c.snd.unackedSince >= c.config.userTimeout;
-  if (c.snd.backoff >= limit || userTimedOut) {
+  if (c.snd.retransmits >= limit || userTimedOut) {
     if (s === 'SYN_RECEIVED' && c.passive && !tfoChild) {
       // LINUX: the request is dropped; nobody has seen this connection yet.
       c.setState('CLOSED', 'SYN-ACK retransmissions exhausted');
       return;
     }
     // LINUX tcp_write_err: no RST is sent when retransmissions are exhausted.
-    c.fail('ETIMEDOUT', s === 'SYN_SENT' ? `no answer to SYN after ${c.snd.backoff} retransmissions` : 'retransmissions exhausted');
+    c.fail('ETIMEDOUT', s === 'SYN_SENT' ? `no answer to SYN after ${c.snd.retransmits} retransmissions` : 'retransmissions exhausted');
     return;
   }
   if (!handshake) {
@@ -82,7 +82,7 @@ function retransmitTimeout(c: Connection, now: Instant): void {
     if (c.config.mtuProbing !== 0) mtuProbingOnTimeout(c, now);
     enterLoss(c, now);
   }
-  c.snd.backoff++;
+  c.snd.retransmits++;
   c.snd.rtoBackoff++; // LINUX tcp_retransmit_timer: icsk_backoff++, icsk_rto doubled
   c.snd.sndNxt = c.snd.sndUna; // go back: the output engine resends from SND.UNA (the SYN if unacked)
   c.snd.rec.sb.highRxt = c.snd.sndUna;
