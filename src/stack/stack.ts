@@ -8,7 +8,6 @@ import { DEFAULT_CONFIG, makeConfig, type TcpConfig } from '../tcp/config.js';
 import type { ConnEvent } from '../tcp/events.js';
 import type { TcpStateName } from '../tcp/state.js';
 import { NEVER, type Instant, type TimerClient } from '../time.js';
-import { Heap } from '../util/heap.js';
 import { addrVersion, canonicalAddr } from '../wire/addr.js';
 import { IPPROTO_TCP, IPPROTO_UDP } from '../wire/ip.js';
 import { UdpLayer } from '../udp/layer.js';
@@ -31,6 +30,7 @@ import { tcpRows } from './views.js';
 import { pingArgs, type PingOptions } from '../ip/ping-args.js';
 import { connectTarget, localAddress, prefixed, sourceFor, zoneOf } from './addressing.js';
 import { SlotList } from '../util/slot-list.js';
+import { TimerQueue } from './timer-queue.js';
 
 /** What a Stack is built from: its addresses, clock, name, seed and TCP defaults. */
 export interface StackOptions {
@@ -98,7 +98,7 @@ export class Stack implements TimerClient {
   private readonly tcp: TcpGlue;
   /** UDP: datagram sockets (`stack.udp.open(4 | 6)`), behind the handler table as protocol 17. */
   readonly udp: UdpLayer;
-  private readonly timerQueue = new Heap<Connection>();
+  private readonly timerQueue = new TimerQueue();
   /** Connections whose send or receive ring holds a buffer (see sweepBuffers). */
   private readonly buffered = new SlotList<Connection>(
     (c) => c.bufferSlot,
@@ -360,19 +360,20 @@ export class Stack implements TimerClient {
   // ------------------------------------------------------------------ driving
 
   nextDeadline(): Instant {
-    return Math.min(this.timerQueue.peekKey(), this.sweepAt, this.ip.nextDeadline());
+    return Math.min(this.timerQueue.top(), this.sweepAt, this.ip.nextDeadline());
   }
 
   /** The connections' timers and the IP layer's work; the buffer sweep and PMTU expiry are housekeeping and keep no simulation alive. */
   nextWorkDeadline(): Instant {
-    return Math.min(this.timerQueue.peekKey(), this.ip.nextWorkDeadline());
+    return Math.min(this.timerQueue.top(), this.ip.nextWorkDeadline());
   }
 
   /** Run every timer due at `now` (the driver calls this at `nextDeadline()`). */
   onTimer(now: Instant): void {
     this.ip.onTimer(now);
-    for (let guard = 0; guard < 1_000_000 && this.timerQueue.peekKey() <= now; guard++) {
-      const c = this.timerQueue.pop()!;
+    for (let guard = 0; guard < 1_000_000; guard++) {
+      const c = this.timerQueue.popDue(now);
+      if (c === undefined) break;
       c.xmitDrop = this.ip.egressDrops(c.remoteAddr);
       c.onTimeout(now);
       this.service(c);
@@ -448,9 +449,7 @@ export class Stack implements TimerClient {
         this.buffered.add(c);
         if (this.sweepAt === NEVER) this.sweepAt = now + BUFFER_IDLE;
       }
-      const d = c.nextDeadline();
-      if (d === Number.POSITIVE_INFINITY) this.timerQueue.remove(c);
-      else this.timerQueue.update(c, d);
+      this.timerQueue.schedule(c);
     }
   }
 

@@ -67,8 +67,8 @@ export const EV = Object.freeze({
 const STATE_EVENT_KEEP = 64;
 const stateEvents: (Map<string, ConnEvent> | undefined)[] = [];
 
-export function stateEvent(from: TcpStateName, to: TcpStateName, cause: string): ConnEvent {
-  const k = TcpState[from] * 16 + TcpState[to];
+export function stateEvent(from: TcpStateName, to: TcpStateName, cause: string, fromNum: number = TcpState[from], toNum: number = TcpState[to]): ConnEvent {
+  const k = fromNum * 16 + toNum;
   let m = stateEvents[k];
   if (m === undefined) m = stateEvents[k] = new Map();
   let ev = m.get(cause);

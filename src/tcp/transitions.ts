@@ -1,4 +1,4 @@
-import type { TcpStateName } from './state.js';
+import { STATE_NUM, TcpState, type TcpStateName } from './state.js';
 
 /**
  * Legal state transitions: RFC 9293 Figure 5, plus the ones its text adds (FIN_WAIT_1 straight to TIME_WAIT on a FIN+ACK, the abort
@@ -31,6 +31,18 @@ export const LEGAL_TRANSITIONS: Readonly<Record<TcpStateName, readonly TcpStateN
   TIME_WAIT: ['CLOSED'],
 };
 
+/** LEGAL_TRANSITIONS as bits: LEGAL_BITS[from] has bit `to` set (Linux state numbers, state.ts). */
+const LEGAL_BITS: readonly number[] = (() => {
+  const bits = new Array<number>(16).fill(0);
+  for (const [from, tos] of Object.entries(LEGAL_TRANSITIONS)) for (const to of tos) bits[TcpState[from as TcpStateName]] |= 1 << TcpState[to];
+  return bits;
+})();
+
 export function isLegalTransition(from: TcpStateName, to: TcpStateName): boolean {
-  return LEGAL_TRANSITIONS[from].includes(to);
+  return isLegalTransitionNum(STATE_NUM.get(from)!, STATE_NUM.get(to)!);
+}
+
+/** The same by state numbers (what setState has in hand). */
+export function isLegalTransitionNum(from: number, to: number): boolean {
+  return (LEGAL_BITS[from]! & (1 << to)) !== 0;
 }

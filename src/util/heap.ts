@@ -71,6 +71,17 @@ export class Heap<T extends HeapItem> {
     else if (key > old) this.down(i, item, key, this.seqs[i]!);
   }
 
+  /**
+   * Insert the item, or move its key earlier; a later key leaves it where it is. For a queue whose
+   * owner checks the top against the item's true key before using it (Stack.timerTop): a
+   * deadline pushed later, the common case (an RTO restarted by every ACK), then costs no sift.
+   */
+  lower(item: T, key: number): void {
+    const i = item.heapIndex;
+    if (i < 0) this.push(item, key);
+    else if (key < this.keys[i]!) this.up(i, item, key, this.seqs[i]!);
+  }
+
   private removeAt(i: number): void {
     const items = this.items;
     const item = items[i]!;
