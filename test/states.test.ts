@@ -7,13 +7,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { LEGAL_TRANSITIONS } from '../src/tcp/transitions.js';
-import type { TcpStateName } from '../src/tcp/state.js';
+import { STATE_NAMES, TcpState, stateNum, type TcpStateName } from '../src/tcp/state.js';
 import { sec } from '../src/time.js';
 import { StackError } from '../src/stack/errors.js';
 import { ACK, FIN, RST, SYN } from '../src/wire/tcp-repr.js';
 import { A_ADDR, B_ADDR, Harness, scriptedPeerConnection, text, type Seg } from './helpers.js';
 
 const covered = new Set<string>();
+
+test('stateNum (the switch setState uses) agrees with TcpState for every state', () => {
+  for (const name of STATE_NAMES) assert.equal(stateNum(name), TcpState[name], name);
+});
 
 function expectStates(h: Harness, host: string, expected: string[], local?: string): void {
   assert.deepEqual(h.states(host, local), expected, `states of ${host}\n${h.dump()}`);

@@ -7,7 +7,7 @@ import type { ConnEvent, TcpErrorCode } from './events.js';
 import { ERROR_MESSAGES } from './events.js';
 import type { Reassembly } from './reassembly.js';
 import { ByteRing } from './ring.js';
-import { STATE_NUM, type TcpStateName } from './state.js';
+import { stateNum, type TcpStateName } from './state.js';
 import { Timer, TimerTable } from './timers.js';
 import { isLegalTransitionNum } from './transitions.js';
 import { onSegment } from './input.js';
@@ -310,8 +310,8 @@ export class Connection implements Endpoints {
   setState(next: TcpStateName, cause: string): void {
     const prev = this.state;
     if (prev === next) return;
-    const prevNum = STATE_NUM.get(prev)!;
-    const nextNum = STATE_NUM.get(next)!;
+    const prevNum = stateNum(prev);
+    const nextNum = stateNum(next);
     if (!isLegalTransitionNum(prevNum, nextNum)) {
       throw new Error(`illegal TCP transition ${prev} -> ${next} (${cause})`);
     }

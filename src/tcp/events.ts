@@ -66,15 +66,23 @@ export const EV = Object.freeze({
  */
 const STATE_EVENT_KEEP = 64;
 const stateEvents: (Map<string, ConnEvent> | undefined)[] = [];
+type StateEvent = Extract<ConnEvent, { type: 'state' }>;
+const lastEvents: (StateEvent | undefined)[] = new Array<StateEvent | undefined>(12 * 16).fill(undefined);
 
 export function stateEvent(from: TcpStateName, to: TcpStateName, cause: string, fromNum: number = TcpState[from], toNum: number = TcpState[to]): ConnEvent {
   const k = fromNum * 16 + toNum;
+  // Most (from, to) pairs are reached for one cause: the last event made for the pair answers
+  // without a Map lookup (causes are constants, so the compare is a pointer compare).
+  const last = lastEvents[k];
+  if (last !== undefined && last.cause === cause) return last;
   let m = stateEvents[k];
   if (m === undefined) m = stateEvents[k] = new Map();
   let ev = m.get(cause);
   if (ev === undefined) {
     ev = Object.freeze({ type: 'state', from, to, cause }) as ConnEvent;
     if (m.size < STATE_EVENT_KEEP) m.set(cause, ev);
+    else return ev; // not kept: nor remembered as the pair's last
   }
+  lastEvents[k] = ev as StateEvent;
   return ev;
 }

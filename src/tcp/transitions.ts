@@ -1,4 +1,4 @@
-import { STATE_NUM, TcpState, type TcpStateName } from './state.js';
+import { stateNum, TcpState, type TcpStateName } from './state.js';
 
 /**
  * Legal state transitions: RFC 9293 Figure 5, plus the ones its text adds (FIN_WAIT_1 straight to TIME_WAIT on a FIN+ACK, the abort
@@ -39,7 +39,7 @@ const LEGAL_BITS: readonly number[] = (() => {
 })();
 
 export function isLegalTransition(from: TcpStateName, to: TcpStateName): boolean {
-  return isLegalTransitionNum(STATE_NUM.get(from)!, STATE_NUM.get(to)!);
+  return isLegalTransitionNum(stateNum(from), stateNum(to));
 }
 
 /** The same by state numbers (what setState has in hand). */
