@@ -15,15 +15,20 @@ export const TIMER_BASE = RCV_BASE + RCV_SLOTS;
 export const TIMER_SLOTS = 9;
 export const TCB_SLOTS = TIMER_BASE + TIMER_SLOTS;
 
-/** A new connection's slots, all -0 (a literal of -0s: V8 makes it unboxed doubles from the start). */
+/**
+ * A new connection's slots: instants -0, every timer stopped (NEVER, +Infinity). A literal of
+ * number constants: V8 makes it unboxed doubles from the start and copies it whole. (`1e999` is
+ * +Infinity written as a literal; the name `Infinity` would be a global lookup.)
+ */
 export function newTcbSlots(): number[] {
   // prettier-ignore
   const q = [
     -0, -0, -0, -0, -0, // send half
     -0, -0, // receive half
-    -0, -0, -0, -0, -0, -0, -0, -0, -0, // timers
+    1e999, 1e999, 1e999, 1e999, 1e999, 1e999, 1e999, 1e999, 1e999, // timers (NEVER)
   ];
   return q;
 }
 
 if (newTcbSlots().length !== TCB_SLOTS) throw new Error('slots.ts: newTcbSlots must have TCB_SLOTS entries');
+if (newTcbSlots()[TIMER_BASE] !== Number.POSITIVE_INFINITY) throw new Error('slots.ts: the timer slots must start stopped (NEVER)');

@@ -41,9 +41,9 @@ export class TimerTable {
    */
   private readonly at: number[];
 
+  /** `slots` from newTcbSlots(): every timer starts stopped. */
   constructor(slots: number[] = newTcbSlots()) {
     this.at = slots;
-    this.stopAll();
   }
 
   set(kind: TimerKind, deadline: Instant): void {
