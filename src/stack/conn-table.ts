@@ -5,7 +5,8 @@ import { addrKeyOfText } from '../wire/addr.js';
  * The exact-match 4-tuple table (DESIGN.md principle 11), keyed by numbers: a Map from a 30-bit
  * hash of (local address, local port, remote address, remote port) to the connection, or to a
  * small array of them when two tuples share a hash. No string is built per lookup or kept per
- * connection; a lookup compares ports and address texts to confirm the match.
+ * connection (a connection keeps its hash, Connection.tableHash); a lookup compares ports and
+ * address texts to confirm the match.
  *
  * The address keys (wire/addr.ts addrKey) come from the parser (IpRepr.srcKey/dstKey) on input,
  * and from the text on the user calls.
@@ -51,7 +52,7 @@ export class ConnTable {
   /** Insert `c`, replacing a connection with the same 4-tuple. */
   set(c: Connection): void {
     this.last = null; // (it may be the connection c replaces)
-    const h = hashOf(c);
+    const h = (c.tableHash = hashOf(c)); // kept for delete: the addresses' keys cost a parse each
     const v = this.map.get(h);
     if (v === undefined) {
       this.map.set(h, c);
@@ -81,7 +82,7 @@ export class ConnTable {
   /** Remove `c` if it is the one registered for its 4-tuple; true when removed. */
   delete(c: Connection): boolean {
     if (this.last === c) this.last = null;
-    const h = hashOf(c);
+    const h = c.tableHash >= 0 ? c.tableHash : hashOf(c);
     const v = this.map.get(h);
     if (v === undefined) return false;
     if (!Array.isArray(v)) {

@@ -244,6 +244,8 @@ export class Connection implements Endpoints {
   }
   /** The stack's timer-queue slot (util/heap.ts HeapItem). */
   heapIndex = -1;
+  /** The 4-tuple's hash in the stack's connection table (conn-table.ts), set when it is entered. */
+  tableHash = -1;
 
   constructor(init: ConnectionInit) {
     this.localAddr = init.localAddr;
