@@ -22,8 +22,8 @@ export const TcpState = {
  * eleven names and goes megamorphic (V8's keyed-load stub cache, ~140 instructions a lookup), a
  * Map lookup costs ~70; the switch compares the name with each constant, and state names are
  * always internalized strings, so each comparison is a pointer compare (measured with valgrind,
- * bench cps: ~2k instructions a connection less than the Map). state.test.ts checks it against
- * TcpState.
+ * bench cps: ~2k instructions a connection less than the Map). test/states.test.ts checks it
+ * against TcpState.
  */
 export function stateNum(name: TcpStateName): TcpStateNum {
   switch (name) {
@@ -38,6 +38,7 @@ export function stateNum(name: TcpStateName): TcpStateNum {
     case 'LAST_ACK': return 9;
     case 'LISTEN': return 10;
     case 'CLOSING': return 11;
+    default: return assertNever(name, 'TCP state');
   }
 }
 
