@@ -312,9 +312,7 @@ export class Connection implements Endpoints {
   setState(next: TcpStateName, cause: string): void {
     const prev = this.state;
     if (prev === next) return;
-    const prevNum = stateNum(prev);
-    const nextNum = stateNum(next);
-    if (!isLegalTransitionNum(prevNum, nextNum)) {
+    if (!isLegalTransitionNum(stateNum(prev), stateNum(next))) {
       throw new Error(`illegal TCP transition ${prev} -> ${next} (${cause})`);
     }
     this.state = next;
@@ -331,7 +329,7 @@ export class Connection implements Endpoints {
     else if (next === 'SYN_RECEIVED' && prev === 'LISTEN') this.mib.PassiveOpens++;
     else if (next === 'CLOSED' && (prev === 'SYN_SENT' || prev === 'SYN_RECEIVED')) bump(this.mib, 'AttemptFails');
     else if (next === 'CLOSED' && wasEstab) bump(this.mib, 'EstabResets');
-    this.emit(stateEvent(prev, next, cause, prevNum, nextNum));
+    this.emit(stateEvent(prev, next, cause));
     if (next === 'CLOSED') {
       this.timers.stopAll();
       this.snd.sendBuf.clear();

@@ -1,5 +1,5 @@
 import { ERRNO, type ErrnoCode } from '../errors.js';
-import { TcpState, type TcpStateName } from './state.js';
+import { stateNum, type TcpStateName } from './state.js';
 
 /** Errors the core reports, with the errno names Node and POSIX use (DESIGN.md principle 12). */
 export type TcpErrorCode = Extract<
@@ -69,8 +69,8 @@ const stateEvents: (Map<string, ConnEvent> | undefined)[] = [];
 type StateEvent = Extract<ConnEvent, { type: 'state' }>;
 const lastEvents: (StateEvent | undefined)[] = new Array<StateEvent | undefined>(12 * 16).fill(undefined);
 
-export function stateEvent(from: TcpStateName, to: TcpStateName, cause: string, fromNum: number = TcpState[from], toNum: number = TcpState[to]): ConnEvent {
-  const k = fromNum * 16 + toNum;
+export function stateEvent(from: TcpStateName, to: TcpStateName, cause: string): ConnEvent {
+  const k = stateNum(from) * 16 + stateNum(to);
   // Most (from, to) pairs are reached for one cause: the last event made for the pair answers
   // without a Map lookup (causes are constants, so the compare is a pointer compare).
   const last = lastEvents[k];

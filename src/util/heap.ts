@@ -73,8 +73,9 @@ export class Heap<T extends HeapItem> {
 
   /**
    * Insert the item, or move its key earlier; a later key leaves it where it is. For a queue whose
-   * owner checks the top against the item's true key before using it (Stack.timerTop): a
-   * deadline pushed later, the common case (an RTO restarted by every ACK), then costs no sift.
+   * owner checks the top against the item's true key before using it (TimerQueue.top in
+   * stack/timer-queue.ts): a deadline pushed later, the common case (an RTO restarted by every
+   * ACK), then costs no sift.
    */
   lower(item: T, key: number): void {
     const i = item.heapIndex;
