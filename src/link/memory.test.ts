@@ -47,3 +47,18 @@ test('memoryPair: a frame a receiver sends on again is not recycled while queued
   assert.equal(last, f);
   assert.ok(f.every((x) => x === 9));
 });
+
+test('memoryPair: a lent frame sent twice is taken back once (two allocations never share a frame)', () => {
+  const m = memoryPair({ mtu: 1500 });
+  let delivered = 0;
+  m.b.onReceive(() => delivered++);
+  const f = m.a.allocFrame!(80);
+  m.a.send(f);
+  m.a.send(f); // a duplicate, as a fault injector might make
+  m.pump();
+  assert.equal(delivered, 2);
+  const g = m.a.allocFrame!(80);
+  const h = m.a.allocFrame!(80);
+  assert.equal(g, f, 'the frame is reused');
+  assert.notEqual(h, g, 'but only once');
+});

@@ -12,24 +12,35 @@
 import type { Link } from './link.js';
 import { simdSlab } from '../wire/checksum-simd.js';
 
-/** A FIFO ring of frame references. */
+/**
+ * A FIFO ring of frame references, each with a flag: whether the frame pool lent it (and so
+ * takes it back once it is delivered). The flag travels beside the frame, not on it: a property
+ * on a Uint8Array lives in a separate property array, one more cold cache line per frame.
+ */
 class Ring {
   private buf: (Uint8Array | undefined)[];
+  private lent: Uint8Array;
   private head = 0;
   count = 0;
+  /** The flag of the frame `shift()` returned last. */
+  lastLent = false;
 
   constructor(capacity: number) {
     this.buf = new Array<Uint8Array | undefined>(capacity).fill(undefined);
+    this.lent = new Uint8Array(capacity);
   }
 
-  push(f: Uint8Array): void {
+  push(f: Uint8Array, lent: boolean): void {
     if (this.count === this.buf.length) this.grow();
-    this.buf[(this.head + this.count) % this.buf.length] = f;
+    const i = (this.head + this.count) % this.buf.length;
+    this.buf[i] = f;
+    this.lent[i] = lent ? 1 : 0;
     this.count++;
   }
 
   shift(): Uint8Array {
     const f = this.buf[this.head]!;
+    this.lastLent = this.lent[this.head] === 1;
     this.buf[this.head] = undefined; // drop the reference so the frame can be collected
     this.head = (this.head + 1) % this.buf.length;
     this.count--;
@@ -38,9 +49,15 @@ class Ring {
 
   private grow(): void {
     const old = this.buf;
+    const oldLent = this.lent;
     const next = new Array<Uint8Array | undefined>(old.length * 2).fill(undefined);
-    for (let i = 0; i < this.count; i++) next[i] = old[(this.head + i) % old.length];
+    const nextLent = new Uint8Array(old.length * 2);
+    for (let i = 0; i < this.count; i++) {
+      next[i] = old[(this.head + i) % old.length];
+      nextLent[i] = oldLent[(this.head + i) % old.length]!;
+    }
     this.buf = next;
+    this.lent = nextLent;
     this.head = 0;
   }
 }
@@ -48,14 +65,13 @@ class Ring {
 /**
  * Frames lent by `allocFrame`, recycled after delivery: free lists by exact length (a transfer
  * uses few lengths: full segments and ACKs), bounded in total bytes. Only frames this pool lent
- * are taken back (each carries a private mark: lent or free), and not one a receiver sent on
- * again during its delivery.
+ * are taken back, and not one a receiver sent on again during its delivery. A frame counts as
+ * lent when it is the one `alloc` returned last and is sent before the next `alloc` (what IP
+ * output does); a frame sent twice is lent only the first time, so it cannot enter a free list
+ * twice. Others are left to the garbage collector.
  */
-const LENT = Symbol('memoryPair frame lent');
-type PoolFrame = Uint8Array & { [LENT]?: boolean };
-
 class FramePool {
-  private readonly free = new Map<number, PoolFrame[]>();
+  private readonly free = new Map<number, Uint8Array[]>();
   private pooledBytes = 0;
   /** The frame being delivered, and whether a receiver passed it to `send` again meanwhile. */
   delivering: Uint8Array | null = null;
@@ -73,12 +89,12 @@ class FramePool {
 
   alloc(len: number): Uint8Array {
     const list = this.free.get(len);
-    let f: PoolFrame;
+    let f: Uint8Array;
     if (list !== undefined && list.length > 0) {
       f = list.pop()!;
       this.pooledBytes -= len;
     } else f = this.carve(len);
-    f[LENT] = true;
+    this.lastLent = f;
     return f;
   }
 
@@ -102,10 +118,19 @@ class FramePool {
   private slab: Uint8Array = new Uint8Array(0);
   private slabOff = 0;
 
-  /** A frame was delivered: take it back if it is ours and nobody queued it again. */
-  delivered(f: PoolFrame): void {
-    if (this.resent || f[LENT] !== true) return;
-    f[LENT] = false;
+  /** The frame `alloc` returned last, until it is sent (see `taken`). */
+  private lastLent: Uint8Array | null = null;
+
+  /** `send(f)`: whether `f` is the frame lent last (it is then no longer the last lent). */
+  taken(f: Uint8Array): boolean {
+    if (f !== this.lastLent) return false;
+    this.lastLent = null;
+    return true;
+  }
+
+  /** A lent frame was delivered: take it back unless a receiver queued it again. */
+  delivered(f: Uint8Array): void {
+    if (this.resent) return;
     if (this.pooledBytes + f.length > this.maxBytes) return;
     let list = this.free.get(f.length);
     if (list === undefined) {
@@ -133,7 +158,7 @@ class MemoryEnd implements Link {
   send(frame: Uint8Array): void {
     if (frame.length > this.mtu) tooBig(frame, this.mtu);
     if (frame === this.pool.delivering) this.pool.resent = true;
-    this.out.push(frame);
+    this.out.push(frame, this.pool.taken(frame));
   }
 
   allocFrame(len: number): Uint8Array {
@@ -173,13 +198,14 @@ export function memoryPair(opts: { mtu?: number; checksumOffload?: boolean } = {
   const b = new MemoryEnd(mtu, offload, ba, pool);
   const deliver = (q: Ring, to: MemoryEnd): void => {
     const f = q.shift();
+    const lent = q.lastLent;
     pool.delivering = f;
     pool.resent = false;
     try {
       for (const cb of to.receivers) cb(f);
     } finally {
       pool.delivering = null;
-      pool.delivered(f);
+      if (lent) pool.delivered(f);
     }
   };
   let pumping = false;

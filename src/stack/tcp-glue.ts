@@ -10,6 +10,7 @@ import { bump } from '../tcp/connection.js';
 import { IPPROTO_TCP, type IpRepr } from '../wire/ip.js';
 import { emitTcp, parseTcp, tcpHeaderLength } from '../wire/tcp.js';
 import { ACK, FIN, RST, SYN, clearTcpRepr, newTcpRepr, segLen, type TcpRepr } from '../wire/tcp-repr.js';
+import { beginLend, endLend } from '../tcp/ring.js';
 import { Listener } from './listener.js';
 import { listenInput } from './passive-open.js';
 import type { Stack } from './stack.js';
@@ -71,13 +72,20 @@ export class TcpGlue implements IpHandler {
         return;
       }
       const una = c.snd.sndUna;
-      c.onSegment(now, seg);
-      // LINUX tcp_ack: forward progress (new data ACKed) or a pure duplicate ACK shows the peer
-      // is there; sk_dst_confirm marks the next segment out to confirm its neighbour entry.
-      if (seqGt(c.snd.sndUna, una) || (seg.ack === una && seg.payload.length === 0 && (seg.flags & (SYN | FIN | RST)) === 0 && (seg.flags & ACK) !== 0)) {
-        c.dstPendingConfirm = true;
+      // In-order data may be queued by reference to `frame` (ByteRing.pushRef), read by the
+      // application from there, and is copied in when the scope ends: before the link reuses it.
+      beginLend();
+      try {
+        c.onSegment(now, seg);
+        // LINUX tcp_ack: forward progress (new data ACKed) or a pure duplicate ACK shows the peer
+        // is there; sk_dst_confirm marks the next segment out to confirm its neighbour entry.
+        if (seqGt(c.snd.sndUna, una) || (seg.ack === una && seg.payload.length === 0 && (seg.flags & (SYN | FIN | RST)) === 0 && (seg.flags & ACK) !== 0)) {
+          c.dstPendingConfirm = true;
+        }
+        st.service(c);
+      } finally {
+        endLend();
       }
-      st.service(c);
       return;
     }
     const l = st.findListener(ip.dst, seg.dstPort);

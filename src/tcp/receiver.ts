@@ -451,7 +451,9 @@ export function receiveText(c: Connection, now: Instant, seq: number, buf: Uint8
     return;
   }
   const hadHoles = !c.rcv.reasm.isEmpty;
-  let n = c.rcv.recvBuf.push(buf, off, len, forced ? len : inOrderRoom(c));
+  // By reference when the queue is empty and the stack lends (ring.ts): a reader in its data
+  // callback then copies from the frame, once.
+  let n = c.rcv.recvBuf.pushRef(buf, off, len, forced ? len : inOrderRoom(c));
   c.rcv.rcvNxt = seqAdd(c.rcv.rcvNxt, n);
   for (let more = c.rcv.reasm.takeContiguous(c.rcv.rcvNxt); more !== null; more = c.rcv.reasm.takeContiguous(c.rcv.rcvNxt)) {
     const m = c.rcv.recvBuf.push(more, 0, more.length, inOrderRoom(c));
