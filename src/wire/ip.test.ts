@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import { finishChecksum, pseudoHeaderSumAt, sum16 } from './checksum.js';
 import { DROP_REASONS, emitIpv4Header, emitIpv6Header, newIpRepr, parseIpHeader } from './ip.js';
 import type { DropReason } from './ip.js';
@@ -186,6 +187,23 @@ test('emitIpv4Header / emitIpv6Header', () => {
   const d6 = IPV6_SYN.slice(24, 40);
   assert.equal(emitIpv6Header(buf, 0, s6, d6, 6, 40, 64), 40);
   assert.deepEqual(buf.subarray(0, 40), IPV6_SYN.subarray(0, 40));
+});
+
+test('emitIpv4Header: the header checksum verifies for any field values (summed from the values, not read back)', () => {
+  fc.assert(
+    fc.property(
+      fc.uint8Array({ minLength: 4, maxLength: 4 }),
+      fc.uint8Array({ minLength: 4, maxLength: 4 }),
+      fc.record({ proto: fc.nat(255), len: fc.nat(65515), ttl: fc.nat(255), id: fc.nat(0xffff), frag: fc.nat(0xffff), tos: fc.nat(255), off: fc.nat(7) }),
+      (src, dst, f) => {
+        const buf = new Uint8Array(40).fill(0xa5);
+        emitIpv4Header(buf, f.off, src, dst, f.proto, f.len, f.ttl, f.id, true, f.frag, f.tos);
+        assert.equal(finishChecksum(sum16(buf, f.off, 20, 0)), 0);
+        const ip = newIpRepr();
+        assert.equal(parseIpHeader(buf.subarray(f.off, f.off + 20), ip, true, true), null);
+      },
+    ),
+  );
 });
 
 test('tos: the IPv4 Type of Service byte and the IPv6 Traffic Class (across bytes 0 and 1)', () => {

@@ -300,13 +300,23 @@ export function emitIpv4Header(
   buf[off + 9] = protocol & 0xff;
   buf[off + 10] = 0;
   buf[off + 11] = 0;
-  for (let i = 0; i < 4; i++) {
-    buf[off + 12 + i] = src[i]!;
-    buf[off + 16 + i] = dst[i]!;
-  }
+  const s0 = src[0]!, s1 = src[1]!, s2 = src[2]!, s3 = src[3]!;
+  const d0 = dst[0]!, d1 = dst[1]!, d2 = dst[2]!, d3 = dst[3]!;
+  buf[off + 12] = s0;
+  buf[off + 13] = s1;
+  buf[off + 14] = s2;
+  buf[off + 15] = s3;
+  buf[off + 16] = d0;
+  buf[off + 17] = d1;
+  buf[off + 18] = d2;
+  buf[off + 19] = d3;
   if (computeChecksum) {
-    // RFC 791 §3.1: the checksum field is zero while computing the header checksum.
-    const c = finishChecksum(sum16(buf, off, IPV4_HEADER_LEN, 0));
+    // RFC 791 §3.1 / RFC 1071: the one's complement sum of the header's ten 16-bit words with the
+    // checksum field zero, summed from the values just written rather than read back.
+    const acc =
+      (0x4500 | (tos & 0xff)) + (total & 0xffff) + (id & 0xffff) + (fragField & 0xffff) + (((ttl & 0xff) << 8) | (protocol & 0xff)) +
+      ((s0 << 8) | s1) + ((s2 << 8) | s3) + ((d0 << 8) | d1) + ((d2 << 8) | d3);
+    const c = finishChecksum(acc);
     buf[off + 10] = c >> 8;
     buf[off + 11] = c & 0xff;
   }
