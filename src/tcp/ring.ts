@@ -137,7 +137,6 @@ export class ByteRing {
     const n = Math.min(len, room);
     if (n <= 0) return 0;
     if (lentRing === this) ByteRing.settleLent(); // the lent bytes come first
-
     if (this.len + n > this.buf.length) this.grow(this.len + n);
     const cap = this.buf.length;
     let tail = (this.head + this.len) % cap;
