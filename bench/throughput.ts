@@ -1,7 +1,8 @@
 /** Bulk throughput of one connection: synack over memoryPair, and the kernel over 127.0.0.1. */
 import net from 'node:net';
 import { once } from 'node:events';
-import { A, B, Pair } from './pair.js';
+import type { TcpConfig } from '../src/tcp/config.js';
+import { B, Pair } from './pair.js';
 
 export interface Throughput {
   gbps: number;
@@ -9,12 +10,25 @@ export interface Throughput {
   seconds: number;
 }
 
+/** What `openTransfer` needs of a Pair: bench/pair.ts's, or an earlier build's (scripts/throughput-fixed.mjs). */
+export type PairClass = new (opts: { mtu: number; checksumOffload: boolean; tcp?: Partial<TcpConfig> }) => Pair;
+
+/** A connection between two stacks with a bulk transfer on it (`step` moves it on). */
+export interface Transfer {
+  pair: Pair;
+  /** Bytes the server has read. */
+  received(): number;
+  /** Four rounds of: the client writes until its send buffer is full, the wire is pumped. */
+  step(): void;
+}
+
 /**
- * One synack connection between two stacks; the client writes as fast as the send buffer
- * takes bytes, the server reads into one buffer and discards. Measures for `ms` after `warmMs`.
+ * One synack connection between two stacks; the client writes as fast as the send buffer takes
+ * bytes, the server reads into one buffer and discards. `PairCtor` lets a script run another
+ * build's stacks through the same loop.
  */
-export function synackThroughput(opts: { mtu: number; checksumOffload: boolean; warmMs: number; ms: number }): Throughput {
-  const p = new Pair({ mtu: opts.mtu, checksumOffload: opts.checksumOffload, tcp: { recvBuffer: 4 << 20, sendBuffer: 4 << 20 } });
+export function openTransfer(opts: { mtu: number; checksumOffload: boolean }, PairCtor: PairClass = Pair): Transfer {
+  const p = new PairCtor({ mtu: opts.mtu, checksumOffload: opts.checksumOffload, tcp: { recvBuffer: 4 << 20, sendBuffer: 4 << 20 } });
   const data = new Uint8Array(256 * 1024);
   for (let i = 0; i < data.length; i++) data[i] = (i * 7) & 255;
   const sink = new Uint8Array(256 * 1024);
@@ -33,26 +47,34 @@ export function synackThroughput(opts: { mtu: number; checksumOffload: boolean; 
   };
   for (let i = 0; i < 100 && !connected; i++) if (p.pump() === 0) p.advance();
   if (!connected) throw new Error('bench: synack connection did not establish');
-  void A;
-  const run = (ms: number): Throughput => {
-    const r0 = received;
-    const t0 = performance.now();
-    let t = t0;
-    const end = t0 + ms;
-    let idle = 0;
-    while (t < end) {
-      for (let k = 0; k < 4; k++) {
-        while (c.write(data) > 0);
-        if (p.pump() === 0) {
-          // nothing in flight and the send buffer still full: a timer must move things
-          if (!p.advance()) throw new Error('bench: transfer stalled with no timer pending');
-          if (++idle > 1000) throw new Error('bench: transfer stalled');
-        } else idle = 0;
-      }
-      t = performance.now();
+  let idle = 0;
+  const step = (): void => {
+    for (let k = 0; k < 4; k++) {
+      while (c.write(data) > 0);
+      if (p.pump() === 0) {
+        // nothing in flight and the send buffer still full: a timer must move things
+        if (!p.advance()) throw new Error('bench: transfer stalled with no timer pending');
+        if (++idle > 1000) throw new Error('bench: transfer stalled');
+      } else idle = 0;
     }
-    const seconds = (t - t0) / 1000;
-    const bytes = received - r0;
+  };
+  return { pair: p, received: () => received, step };
+}
+
+/** Throughput of `openTransfer`'s connection, measured for `ms` after `warmMs`. */
+export function synackThroughput(opts: { mtu: number; checksumOffload: boolean; warmMs: number; ms: number }): Throughput {
+  const t = openTransfer(opts);
+  const run = (ms: number): Throughput => {
+    const r0 = t.received();
+    const t0 = performance.now();
+    let now = t0;
+    const end = t0 + ms;
+    while (now < end) {
+      t.step();
+      now = performance.now();
+    }
+    const seconds = (now - t0) / 1000;
+    const bytes = t.received() - r0;
     return { gbps: (bytes * 8) / seconds / 1e9, bytes, seconds };
   };
   run(opts.warmMs);

@@ -5,8 +5,9 @@
  *
  *   node scripts/throughput-fixed.mjs [--mtu 1500] [--warm-mb N] [--mb N] [--rounds 6] DIR [REF_DIR]
  *
- * DIR and REF_DIR are checkouts with dist/ built (an earlier commit: git worktree add /tmp/ref
- * COMMIT && (cd /tmp/ref && ln -s "$PWD/node_modules" . && npx tsc -p .)). Unlike `npm run bench`,
+ * The loop is bench/throughput.ts's (`openTransfer`, from this checkout's dist/: `npx tsc -p .`
+ * first); DIR and REF_DIR supply the stacks: checkouts with dist/ built (an earlier commit: git
+ * worktree add /tmp/ref COMMIT && (cd /tmp/ref && ln -s "$PWD/node_modules" . && npx tsc -p .)). Unlike `npm run bench`,
  * which measures for a fixed time, this measures a fixed amount of work in CPU time (user +
  * system), so a busy machine moves it less; the warm-up must let V8 optimize every function on the
  * path (at MTU 65535, 300 MB left some in the interpreter: the default warm-up is 4 GB there).
@@ -34,41 +35,20 @@ const warmMb = num('warm-mb', values['warm-mb'], mtu > 9000 ? 4000 : 300);
 const mb = num('mb', values.mb, mtu > 9000 ? 12000 : 1000);
 
 async function child(dir) {
-  const { Pair, B } = await import(pathToFileURL(resolve(dir, 'dist/bench/pair.js')).href);
-  const p = new Pair({ mtu, checksumOffload: mtu > 9000, tcp: { recvBuffer: 4 << 20, sendBuffer: 4 << 20 } });
-  const data = new Uint8Array(256 * 1024);
-  for (let i = 0; i < data.length; i++) data[i] = (i * 7) & 255;
-  const sink = new Uint8Array(256 * 1024);
-  let received = 0;
-  const l = p.b.listen({ port: 5001 });
-  l.onConnection = () => {
-    const s = l.accept();
-    s.onData = () => {
-      for (let n = s.readInto(sink); n > 0; n = s.readInto(sink)) received += n;
-    };
-  };
-  const c = p.a.connect({ remoteAddress: B, remotePort: 5001 });
-  let ok = false;
-  c.onConnect = () => {
-    ok = true;
-  };
-  for (let i = 0; i < 100 && !ok; i++) if (p.pump() === 0) p.advance();
-  if (!ok) throw new Error('the connection did not establish');
+  // The transfer loop is this checkout's (bench/throughput.ts), the stacks are DIR's.
+  const { openTransfer } = await import(new URL('../dist/bench/throughput.js', import.meta.url).href);
+  const { Pair } = await import(pathToFileURL(resolve(dir, 'dist/bench/pair.js')).href);
+  const t = openTransfer({ mtu, checksumOffload: mtu > 9000 }, Pair);
   const run = (bytes) => {
-    const end = received + bytes;
-    while (received < end) {
-      for (let k = 0; k < 4; k++) {
-        while (c.write(data) > 0);
-        if (p.pump() === 0 && !p.advance()) throw new Error('transfer stalled');
-      }
-    }
+    const end = t.received() + bytes;
+    while (t.received() < end) t.step();
   };
   run(warmMb * 1e6);
-  const segs0 = p.a.counters.OutSegs;
+  const segs0 = t.pair.a.counters.OutSegs;
   const u0 = process.cpuUsage();
   run(mb * 1e6);
   const u = process.cpuUsage(u0);
-  process.stdout.write(`${((u.user + u.system) * 1000) / (p.a.counters.OutSegs - segs0)}\n`);
+  process.stdout.write(`${((u.user + u.system) * 1000) / (t.pair.a.counters.OutSegs - segs0)}\n`);
 }
 
 function median(xs) {
