@@ -245,6 +245,7 @@ async function main(): Promise<void> {
       rows.push([`${name}: synack -> kernel (curl)`, `${t.downMbitPerSec} Mbit/s`, `MTU ${t.mtu}, median of ${t.rounds ?? 1} rounds; ${vs('downVsVeth', '>= 1')}`]);
       rows.push([`${name}: kernel -> synack`, `${t.upMbitPerSec} Mbit/s`, vs('upVsVeth', '>= 1')]);
       rows.push([`${name}: connect, kernel -> synack`, `${t.inConnectMedianUs} us`, `median; p99 ${t.inConnectP99Us} us; ${vs('inConnectVsVeth', '<= 1.5')}`]);
+      if (t.inConnectBusyPollMedianUs !== undefined) rows.push([`${name}: connect, kernel -> synack, busyPoll ${t.busyPollUs} us`, `${t.inConnectBusyPollMedianUs} us`, `median; p99 ${t.inConnectBusyPollP99Us} us; ${vs('inConnectBusyPollVsVeth', '')}`]);
       rows.push([`${name}: connect, synack -> kernel`, `${t.outConnectMedianUs} us`, `median; p99 ${t.outConnectP99Us} us; ${vs('outConnectVsVeth', '')}`]);
     }
     if (tun.veth) {

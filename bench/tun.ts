@@ -16,7 +16,9 @@
  *    (synack → kernel) and a node:net client in the namespace writing N bytes to synack's
  *    discard service (kernel → synack).
  * 3. Connection setup latency, both directions: sequential connects, median and p99 of
- *    connect() → established as the connecting side sees it.
+ *    connect() → established as the connecting side sees it. Kernel → synack is measured twice:
+ *    as the device opens (no busy polling) and with busyPoll 50 µs (the process does not sleep
+ *    between packets, so a SYN does not wait for it to be woken).
  * 4. The reference, in the same run: the kernel against itself over a veth pair between two
  *    namespaces (device MTU as above), measured with the same programs: curl downloading from a
  *    node:net server, node:net uploading to a node:net discard server, node:net connects.
@@ -227,6 +229,12 @@ function kernelClient(ns: Netns): { ask<T>(line: string): Promise<T>; close(): v
  */
 const WARM_CONNECTS = 1000;
 
+/**
+ * The busy-poll window the second kernel → synack connect figure uses (openTun's busyPoll; 50 µs
+ * is what Linux's documentation suggests for net.core.busy_poll).
+ */
+const BUSY_POLL_US = 50;
+
 /** One place measured in rounds: synack over TUN or TAP against the kernel, or the kernel over veth. */
 interface Env {
   readonly name: 'tun' | 'tap' | 'veth' | 'floor';
@@ -238,6 +246,8 @@ interface Env {
   connectIn(n: number): Promise<number[]>;
   /** `n` sequential connects, synack → a kernel listener, ms each (synack only). */
   connectOut?(n: number): Promise<number[]>;
+  /** connectIn with the device busy polling for BUSY_POLL_US µs (synack only). */
+  connectInBusyPoll?(n: number): Promise<number[]>;
   retransSegs(): number;
   close(): void;
 }
@@ -284,6 +294,14 @@ async function synackEnv(kind: 'tun' | 'tap', mtu: number, offload: boolean): Pr
     down: (bytes) => curlMbit(ns, `http://${US}/bytes/${bytes}`, bytes),
     up: async (bytes) => (bytes * 8) / (await client.ask<{ seconds: number }>(`send ${US} 9 ${bytes}`)).seconds / 1e6,
     connectIn: (n) => client.ask<number[]>(`connect ${US} 7000 ${n}`),
+    async connectInBusyPoll(n) {
+      ts.tun.setBusyPoll(BUSY_POLL_US);
+      try {
+        return await client.ask<number[]>(`connect ${US} 7000 ${n}`);
+      } finally {
+        ts.tun.setBusyPoll(0);
+      }
+    },
     async connectOut(n) {
       const times: number[] = [];
       for (let i = 0; i < n; i++) times.push(await connectOnce());
@@ -384,6 +402,7 @@ interface Figures {
   upRounds: number[];
   inTimes: number[];
   outTimes: number[];
+  inBusyPollTimes: number[];
 }
 
 /**
@@ -394,7 +413,7 @@ interface Figures {
  */
 async function measureRounds(envs: Env[], mb: number, connects: number, rounds: number, warmMb: number): Promise<Map<Env, Figures>> {
   const bytes = mb * 1024 * 1024;
-  const figs = new Map<Env, Figures>(envs.map((e) => [e, { downRounds: [], upRounds: [], inTimes: [], outTimes: [] }]));
+  const figs = new Map<Env, Figures>(envs.map((e) => [e, { downRounds: [], upRounds: [], inTimes: [], outTimes: [], inBusyPollTimes: [] }]));
   // Warm-up, the same on every place: V8 compiles synack's hot paths with its optimizing tier
   // only after thousands of packets (a 200 MB upload measured 2-3.5 Gbit/s right after a 16 MB
   // warm-up and 6.9 Gbit/s after 800 MB, at a third of the CPU per MB), and the figures are to be
@@ -406,6 +425,7 @@ async function measureRounds(envs: Env[], mb: number, connects: number, rounds: 
     }
     await e.connectIn(WARM_CONNECTS);
     await e.connectOut?.(WARM_CONNECTS);
+    await e.connectInBusyPoll?.(WARM_CONNECTS / 10);
   }
   const perRound = Math.max(1, Math.ceil(connects / rounds));
   for (let r = 0; r < rounds; r++) {
@@ -414,6 +434,7 @@ async function measureRounds(envs: Env[], mb: number, connects: number, rounds: 
     for (const e of order) if (e.up) figs.get(e)!.upRounds.push(await e.up(bytes));
     for (const e of order) figs.get(e)!.inTimes.push(...(await e.connectIn(perRound)));
     for (const e of order) if (e.connectOut) figs.get(e)!.outTimes.push(...(await e.connectOut(perRound)));
+    for (const e of order) if (e.connectInBusyPoll) figs.get(e)!.inBusyPollTimes.push(...(await e.connectInBusyPoll(perRound)));
   }
   return figs;
 }
@@ -437,6 +458,9 @@ function summary(e: Env, f: Figures, mb: number, mtu: number, rounds: number): R
     out.inConnectP99Us = us(f.inTimes, 0.99);
     out.outConnectMedianUs = us(f.outTimes, 0.5);
     out.outConnectP99Us = us(f.outTimes, 0.99);
+    out.busyPollUs = BUSY_POLL_US;
+    out.inConnectBusyPollMedianUs = us(f.inBusyPollTimes, 0.5);
+    out.inConnectBusyPollP99Us = us(f.inBusyPollTimes, 0.99);
     out.retransSegs = e.retransSegs();
   }
   return out;
@@ -449,6 +473,7 @@ function ratios(t: Record<string, number | number[]>, v: Record<string, number |
     downVsVeth: r(t.downMbitPerSec, v.downMbitPerSec),
     upVsVeth: r(t.upMbitPerSec, v.upMbitPerSec),
     inConnectVsVeth: r(t.inConnectMedianUs, v.connectMedianUs),
+    inConnectBusyPollVsVeth: r(t.inConnectBusyPollMedianUs, v.connectMedianUs),
     outConnectVsVeth: r(t.outConnectMedianUs, v.connectMedianUs),
   };
 }
@@ -514,6 +539,7 @@ async function main(): Promise<void> {
     console.log(`  kernel → synack (node:net → discard):  ${t.upMbitPerSec} Mbit/s${ratio(x?.upVsVeth)}`);
     console.log(`Connection setup (${t.connects} sequential connects):`);
     console.log(`  kernel → synack: median ${t.inConnectMedianUs} µs, p99 ${t.inConnectP99Us} µs${ratio(x?.inConnectVsVeth)}`);
+    console.log(`  kernel → synack, busy polling ${t.busyPollUs} µs: median ${t.inConnectBusyPollMedianUs} µs, p99 ${t.inConnectBusyPollP99Us} µs${ratio(x?.inConnectBusyPollVsVeth)}`);
     console.log(`  synack → kernel: median ${t.outConnectMedianUs} µs, p99 ${t.outConnectP99Us} µs${ratio(x?.outConnectVsVeth)}`);
   }
   if (ref !== null) {

@@ -82,3 +82,33 @@ for (const kind of ['tun', 'tap'] as const) {
     assert.ok(s.rxBytes / s.rxPackets <= 1500 + 14, `average received packet ${s.rxBytes / s.rxPackets} B`);
   }, 90_000);
 }
+
+// Busy polling (openTun's busyPoll, native/tun.c): for the window after each packet the event loop
+// polls instead of sleeping, so the packets of an HTTP exchange that follow each other within it
+// are found by the polling loop (rxBusyPolled), and none are once it is turned off.
+itest('TUN busy polling: packets found while polling; none once it is off; bad windows are refused', async () => {
+  const ns = Netns.create();
+  let ts: TunStack | null = null;
+  try {
+    assert.throws(() => startTunStack({ netns: ns.name, dev: 'skb0', addr: `${US}/24`, peer: KERNEL, busyPoll: 1.5 }), /busyPoll must be an integer 0\.\.1000000/);
+    ts = startTunStack({ netns: ns.name, dev: 'skb0', addr: `${US}/24`, peer: KERNEL, seed: 12, busyPoll: 1000 });
+    httpService(ts.stack, 80);
+    const tun = ts.tun;
+    for (let i = 0; i < 5; i++) {
+      const r = await curlBody(ns, `http://${US}/bytes/200000`);
+      assert.equal(r.size, 200000, r.stderr);
+    }
+    const on = tun.stats().rxBusyPolled;
+    assert.ok(on > 0, `no packet found while busy polling: ${JSON.stringify(tun.stats())}`);
+    tun.setBusyPoll(0);
+    await new Promise((r) => setTimeout(r, 20)); // the window of the last packet runs out
+    const base = tun.stats().rxBusyPolled;
+    for (let i = 0; i < 5; i++) assert.equal((await curlBody(ns, `http://${US}/bytes/200000`)).size, 200000);
+    assert.equal(tun.stats().rxBusyPolled, base, 'packets counted as busy-polled with busy polling off');
+    assert.throws(() => tun.setBusyPoll(-1), /busyPoll must be an integer 0\.\.1000000 \(µs\), got -1/);
+    assert.throws(() => tun.setBusyPoll(1_000_001), RangeError);
+  } finally {
+    ts?.close();
+    ns.delete();
+  }
+}, 60_000);

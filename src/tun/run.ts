@@ -53,6 +53,8 @@ export interface TunStackOptions {
    * caught by the stack's checksums, which an offloading link tells it to skip.
    */
   offload?: boolean;
+  /** Busy polling after each packet, µs (openTun's `busyPoll`; default 0: off). */
+  busyPoll?: number;
 }
 
 /** A running stack on a TUN device (what `startTunStack` returns). */
@@ -156,7 +158,7 @@ function startDeviceStack(kind: 'tun' | 'tap', opts: TunStackOptions): TunStack 
   for (const g of gateways) if (canonicalAddr(g) === null) throw new RangeError(`gateway '${g}' is not an IP address`);
   const mtu = opts.mtu ?? 1500;
   const seed = opts.seed ?? Date.now() >>> 0;
-  const dev = (kind === 'tap' ? openTap : openTun)({ name: opts.dev, mtu, netns: opts.netns, offload: opts.offload ?? !((opts.fault?.corrupt ?? 0) > 0) });
+  const dev = (kind === 'tap' ? openTap : openTun)({ name: opts.dev, mtu, netns: opts.netns, offload: opts.offload ?? !((opts.fault?.corrupt ?? 0) > 0), busyPoll: opts.busyPoll });
   let capture: ReturnType<typeof pcapFile> | null = null;
   let driver: NodeDriver | null = null;
   let eth: EthernetInterface | null = null;
