@@ -255,7 +255,9 @@ export class Connection implements Endpoints {
     this.config = init.config === undefined && init.base !== undefined && Object.isFrozen(init.base) ? init.base : makeConfig(init.base ?? DEFAULT_CONFIG, init.config);
     this.mib = init.mib ?? newMib();
     if (init.ipv6) this.flags = F_IPV6;
-    this.tsOffset = init.tsOffset >>> 0;
+    // int32, a small integer kept in the object (a uint32 above 2^30 would be a boxed number);
+    // tsClock's >>> 0 gives the same clock.
+    this.tsOffset = init.tsOffset | 0;
     this.advMss = this.config.maxSeg > 0 ? Math.min(this.config.maxSeg, init.linkMss) : init.linkMss;
     this.peerMss = init.ipv6 ? 1220 : 536;
     // The link cuts a TSO packet at its own MTU: only right while our MSS is the link's

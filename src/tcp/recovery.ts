@@ -11,6 +11,10 @@ import { tsBefore, tsClock } from './clock.js';
 import { isCwndLimited } from './cwnd-validate.js';
 import { queueCwr } from './ecn.js';
 import { mtupProbeLost } from './mtu-probe.js';
+import { REC_BASE } from './slots.js';
+
+/** The connection's slot (slots.ts) for lossRxtFirst: a µs instant, a boxed number as a field. */
+const LOSS_RXT_FIRST = REC_BASE + 0;
 
 /**
  * The loss-recovery state (LINUX enum tcp_ca_state, the states tcp_fastretrans_alert moves
@@ -62,7 +66,8 @@ export class Recovery {
   set rxtEnd(v: SeqNum) { this.#rxtEnd = v | 0; }
   #rxtEnd = 0;
   /** When this Loss episode first retransmitted (LINUX tp->retrans_stamp; NEVER: not yet). */
-  lossRxtFirst: Instant = NEVER;
+  get lossRxtFirst(): Instant { return this.q[LOSS_RXT_FIRST]!; }
+  set lossRxtFirst(v: Instant) { this.q[LOSS_RXT_FIRST] = v; }
   /** Recovery without SACK inflates the window per duplicate ACK (RFC 6582, RFC 5681 §3.2 step 4). */
   private newRenoInflation = false;
   /**
@@ -77,7 +82,10 @@ export class Recovery {
   constructor(
     readonly cc: CongestionControl,
     iss: SeqNum,
+    /** The connection's slots (slots.ts), shared with the send half. */
+    private readonly q: number[],
   ) {
+    q[LOSS_RXT_FIRST] = NEVER;
     // RFC 6675 HighRxt starts at the ISN (outside recovery it tracks SND.UNA): 0 would compare as
     // "ahead" of every sequence number in the upper half of the space.
     this.sb.highRxt = iss;

@@ -174,7 +174,7 @@ export class Sender {
     this.sendBuf = new ByteRing(config.sendBuffer);
     this.rtt = new RttEstimator(config.initialRto);
     this.cc = createCongestionControl(config.congestionControl);
-    this.rec = new Recovery(this.cc, iss);
+    this.rec = new Recovery(this.cc, iss, q);
   }
 
   /** Sequence number our FIN has (or will have). */

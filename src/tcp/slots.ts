@@ -1,17 +1,20 @@
 /**
  * One array of unboxed doubles per connection for the numbers that are not small integers: the
- * µs instants of the send and receive halves and the timer deadlines (sequence numbers are int32
+ * µs instants of the send and receive halves, loss recovery and the timer deadlines (sequence numbers are int32
  * fields instead, always small integers). As plain fields each instant would be a boxed heap
  * number of its own, and as one array per holder each holder would bring two more objects (the
  * array and its backing store), all copied and promoted when a connection lives through a
- * young-generation collection. The send half, the receive half and the timer table each read
- * their own range of this one array.
+ * young-generation collection. The send half, the receive half, the recovery state and the timer
+ * table each read their own range of this one array.
  */
 export const SND_BASE = 0;
 export const SND_SLOTS = 5;
 export const RCV_BASE = SND_BASE + SND_SLOTS;
 export const RCV_SLOTS = 2;
-export const TIMER_BASE = RCV_BASE + RCV_SLOTS;
+/** Loss recovery (recovery.ts): when the Loss episode first retransmitted. */
+export const REC_BASE = RCV_BASE + RCV_SLOTS;
+export const REC_SLOTS = 1;
+export const TIMER_BASE = REC_BASE + REC_SLOTS;
 export const TIMER_SLOTS = 9;
 export const TCB_SLOTS = TIMER_BASE + TIMER_SLOTS;
 
@@ -25,6 +28,7 @@ export function newTcbSlots(): number[] {
   const q = [
     -0, -0, -0, -0, -0, // send half
     -0, -0, // receive half
+    1e999, // recovery (NEVER)
     1e999, 1e999, 1e999, 1e999, 1e999, 1e999, 1e999, 1e999, 1e999, // timers (NEVER)
   ];
   return q;
