@@ -29,8 +29,12 @@ import { CwrReduction } from './ecn.js';
 import { RecordMarks } from './records.js';
 import { mtupMssCap, type MtuProbe } from './mtu-probe.js';
 import { abortCall, closeCall, shutdownSend } from './close-calls.js';
-import { newTcbSlots } from './slots.js';
+import { CONN_BASE, newTcbSlots } from './slots.js';
 
+
+const LAST_DATA_RECV = CONN_BASE + 0;
+const LAST_RECV = CONN_BASE + 1;
+const LAST_SEND = CONN_BASE + 2;
 /** Counters shared with the stack (MIB/nstat names, typed in src/mib.ts), incremented in place. */
 export { bump, type Mib };
 
@@ -164,7 +168,8 @@ export class Connection implements Endpoints {
   }
   private cwrState: CwrReduction | null = null;
   /** When data last arrived, or the connection was established (LINUX icsk_ack.lrcvtime). */
-  lastDataRecv: Instant = 0;
+  get lastDataRecv(): Instant { return this.q[LAST_DATA_RECV]!; }
+  set lastDataRecv(v: Instant) { this.q[LAST_DATA_RECV] = v; }
   /** The chunks of the send queue, for TCP_NOTSENT_LOWAT (send-queue.ts). */
   get chunks(): SendChunks {
     return (this.chunksState ??= new SendChunks(this.snd.sndBufSeq));
@@ -200,8 +205,14 @@ export class Connection implements Endpoints {
    * the stack last saw it: new data is held back and the probe timer retries (local-drop.ts).
    */
   xmitDrop = false;
-  lastRecv: Instant = 0;
-  lastSend: Instant = 0;
+  /** When a segment last arrived (LINUX rcv_tstamp). */
+  get lastRecv(): Instant { return this.q[LAST_RECV]!; }
+  set lastRecv(v: Instant) { this.q[LAST_RECV] = v; }
+  /** When a segment was last sent (LINUX lsndtime). */
+  get lastSend(): Instant { return this.q[LAST_SEND]!; }
+  set lastSend(v: Instant) { this.q[LAST_SEND] = v; }
+  /** The connection's slots (slots.ts): these instants, the halves', recovery's, the timers'. */
+  private readonly q: number[];
 
   /** The error that closed the connection, if any. */
   error: TcpErrorCode | null = null;
@@ -263,7 +274,10 @@ export class Connection implements Endpoints {
     // The link cuts a TSO packet at its own MTU: only right while our MSS is the link's
     // (tsoCap checks the peer's and the path's at each send). 60: the largest TCP header.
     if ((init.gsoMaxSize ?? 0) > 0 && this.advMss === init.linkMss) this.tsoMaxPayload = Math.max(0, init.gsoMaxSize! - (init.ipv6 ? 40 : 20) - 60);
-    const slots = newTcbSlots(); // the instants of both halves and the timer deadlines (slots.ts)
+    const slots = (this.q = newTcbSlots()); // the instants and the timer deadlines (slots.ts)
+    slots[LAST_DATA_RECV] = 0;
+    slots[LAST_RECV] = 0;
+    slots[LAST_SEND] = 0;
     this.timers = new TimerTable(slots);
     this.snd = new Sender(init.iss >>> 0, this.config, slots);
     this.rcv = new Receiver(this.config, this.advMss, slots);

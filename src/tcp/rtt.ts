@@ -13,15 +13,24 @@ import type { Duration } from '../time.js';
  * never come from retransmitted segments unless timestamps disambiguate them (RFC 7323 §4).
  */
 export class RttEstimator {
-  /** Smoothed RTT, µs (LINUX srtt_us / 8). */
-  srtt = 0;
+  /** Smoothed RTT, µs (LINUX srtt_us >> 3). */
+  get srtt(): number {
+    return Math.floor(this.srtt8 / 8);
+  }
   /** The variance term of the RTO over 4, µs (LINUX rttvar_us / 4, what tcpi_rttvar reports). */
-  rttvar = 0;
+  get rttvar(): number {
+    return this.rttvar4 / 4;
+  }
   /** Latest sample. */
   latest = 0;
   /** Whether any sample has been taken. */
   hasSample = false;
   rto: Duration;
+  // Linux's fixed point, in whole µs (LINUX tcp_rtt_estimator's integer arithmetic): small
+  // integers V8 keeps in the object. Fractions (srtt + m / 8) made these fields doubles, and V8
+  // then boxes such a field in every RttEstimator of the process.
+  /** LINUX srtt_us: 8 × the smoothed RTT, µs. */
+  private srtt8 = 0;
   /** LINUX mdev_us: 4 × the smoothed mean deviation, µs. */
   private mdev4 = 0;
   /** LINUX mdev_max_us: the largest mdev4 of this round trip (at least minRto). */
@@ -41,23 +50,24 @@ export class RttEstimator {
    */
   sample(r: Duration, sndUna: SeqNum, sndNxt: SeqNum, minRto: Duration, maxRto: Duration): void {
     if (!(r >= 0)) return;
+    r = Math.floor(r);
     this.latest = r;
     if (!this.hasSample) {
       // LINUX: "make sure rto = 3*rtt" (RFC 6298 §2.2: RTTVAR = R/2).
-      this.srtt = r;
+      this.srtt8 = Math.max(1, 8 * r);
       this.mdev4 = 2 * r;
       this.rttvar4 = Math.max(this.mdev4, minRto);
       this.mdevMax = this.rttvar4;
       this.#rttSeq = sndNxt | 0;
       this.hasSample = true;
     } else {
-      let m = r - this.srtt; // the error in the estimate
-      this.srtt = Math.max(1, this.srtt + m / 8);
+      let m = r - Math.floor(this.srtt8 / 8); // the error in the estimate
+      this.srtt8 = Math.max(1, this.srtt8 + m); // srtt = 7/8 srtt + 1/8 r
       if (m < 0) {
-        m = -m - this.mdev4 / 4;
-        if (m > 0) m /= 8; // LINUX: "we use finer gain for mdev in this case (alpha*beta)"
+        m = -m - Math.floor(this.mdev4 / 4);
+        if (m > 0) m = Math.floor(m / 8); // LINUX: "we use finer gain for mdev in this case (alpha*beta)"
       } else {
-        m -= this.mdev4 / 4;
+        m -= Math.floor(this.mdev4 / 4);
       }
       this.mdev4 += m; // mdev = 3/4 mdev + 1/4 |error|
       if (this.mdev4 > this.mdevMax) {
@@ -65,14 +75,12 @@ export class RttEstimator {
         if (this.mdevMax > this.rttvar4) this.rttvar4 = this.mdevMax;
       }
       if (seqGt(sndUna, this.#rttSeq >>> 0)) {
-        if (this.mdevMax < this.rttvar4) this.rttvar4 -= (this.rttvar4 - this.mdevMax) / 4;
+        if (this.mdevMax < this.rttvar4) this.rttvar4 -= Math.floor((this.rttvar4 - this.mdevMax) / 4);
         this.#rttSeq = sndNxt | 0;
         this.mdevMax = minRto;
       }
     }
-    this.rttvar = this.rttvar4 / 4;
     // LINUX __tcp_set_rto, tcp_bound_rto: RTTVAR's floor makes the minimum; RFC 6298 §2.5 maximum.
-    // Whole microseconds keep virtual time free of fractions.
-    this.rto = Math.round(Math.min(maxRto, this.srtt + this.rttvar4));
+    this.rto = Math.min(maxRto, Math.floor(this.srtt8 / 8) + this.rttvar4);
   }
 }
