@@ -53,8 +53,8 @@ Runs a synack stack on a ${KIND} device${kind === 'tap' ? ' (Ethernet frames; sy
   --no-offload     open the device without the kernel's offloads (IFF_VNET_HDR: partial checksums,
                    64 KiB GSO/TSO packets); with them (the default) captures still show real segments
   --busy-poll US   keep polling the device for US µs after each packet instead of sleeping (like
-                   Linux's busy_poll; 50 halves a connect's latency where idle CPUs halt, at the
-                   price of a busy CPU while packets keep coming; default 0: off)
+                   Linux's busy_poll: no wake-up per packet, at the price of a busy CPU while
+                   packets keep coming; for a machine with a core to spare; default 0: off)
   --quiet          no status line
   --ready          print one JSON line {"ready":true,...} on stdout once the device is up
 

@@ -98,10 +98,11 @@ export interface OpenTunOptions {
   /**
    * Busy polling, µs (default 0: off). For this long after each packet read or written the event
    * loop polls without sleeping, so a packet arriving in that window is found at once instead of
-   * after a wake-up of the process (20-40 µs where idle CPUs halt, as in most VMs): a connect into
-   * the stack takes about half as long. The price is CPU: while packets keep coming within the
-   * window the event loop runs flat out. The same trade as Linux's net.core.busy_poll and
-   * SO_BUSY_POLL (50 is the value Linux's documentation suggests).
+   * after a wake-up of the process (20-40 µs where idle CPUs halt, as in most VMs). The price is
+   * CPU: while packets keep coming within the window the event loop runs flat out, which helps
+   * only where a core is free (on two cores, shared with the peer, it can make latency worse: see
+   * the README's TUN figures). The same trade as Linux's net.core.busy_poll and SO_BUSY_POLL (50
+   * is the value Linux's documentation suggests).
    */
   busyPoll?: number;
 }
