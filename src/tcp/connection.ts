@@ -94,7 +94,7 @@ const F_LINGER_PENDING = 256;
  * - output.ts: what to send, from one bitset of pending work (work.ts);
  * - timer-handlers.ts: what each timer does.
  */
-export class Connection implements Endpoints {
+export class Connection extends TimerTable implements Endpoints {
   readonly localAddr: string;
   readonly localPort: number;
   readonly remoteAddr: string;
@@ -168,8 +168,8 @@ export class Connection implements Endpoints {
   }
   private cwrState: CwrReduction | null = null;
   /** When data last arrived, or the connection was established (LINUX icsk_ack.lrcvtime). */
-  get lastDataRecv(): Instant { return this.q[LAST_DATA_RECV]!; }
-  set lastDataRecv(v: Instant) { this.q[LAST_DATA_RECV] = v; }
+  get lastDataRecv(): Instant { return this.at[LAST_DATA_RECV]!; }
+  set lastDataRecv(v: Instant) { this.at[LAST_DATA_RECV] = v; }
   /** The chunks of the send queue, for TCP_NOTSENT_LOWAT (send-queue.ts). */
   get chunks(): SendChunks {
     return (this.chunksState ??= new SendChunks(this.snd.sndBufSeq));
@@ -198,7 +198,10 @@ export class Connection implements Endpoints {
   /** SEG.SEQ of the RST answering one bad segment (Work.REPLY_RST; e.g. an unacceptable ACK in SYN_SENT). */
   replyRstSeq: SeqNum = 0;
 
-  readonly timers: TimerTable;
+  /** The timer table (timers.ts): the connection itself, one object fewer per TCB (bench/scale.ts). */
+  get timers(): TimerTable {
+    return this;
+  }
   keepaliveProbes = 0;
   /**
    * The host's egress queue drops every packet (a qdisc with no room; LINUX NET_XMIT_DROP), as
@@ -206,13 +209,11 @@ export class Connection implements Endpoints {
    */
   xmitDrop = false;
   /** When a segment last arrived (LINUX rcv_tstamp). */
-  get lastRecv(): Instant { return this.q[LAST_RECV]!; }
-  set lastRecv(v: Instant) { this.q[LAST_RECV] = v; }
+  get lastRecv(): Instant { return this.at[LAST_RECV]!; }
+  set lastRecv(v: Instant) { this.at[LAST_RECV] = v; }
   /** When a segment was last sent (LINUX lsndtime). */
-  get lastSend(): Instant { return this.q[LAST_SEND]!; }
-  set lastSend(v: Instant) { this.q[LAST_SEND] = v; }
-  /** The connection's slots (slots.ts): these instants, the halves', recovery's, the timers'. */
-  private readonly q: number[];
+  get lastSend(): Instant { return this.at[LAST_SEND]!; }
+  set lastSend(v: Instant) { this.at[LAST_SEND] = v; }
 
   /** The error that closed the connection, if any. */
   error: TcpErrorCode | null = null;
@@ -259,6 +260,7 @@ export class Connection implements Endpoints {
   tableHash = -1;
 
   constructor(init: ConnectionInit) {
+    super(newTcbSlots());
     this.localAddr = init.localAddr;
     this.localPort = init.localPort;
     this.remoteAddr = init.remoteAddr;
@@ -274,11 +276,10 @@ export class Connection implements Endpoints {
     // The link cuts a TSO packet at its own MTU: only right while our MSS is the link's
     // (tsoCap checks the peer's and the path's at each send). 60: the largest TCP header.
     if ((init.gsoMaxSize ?? 0) > 0 && this.advMss === init.linkMss) this.tsoMaxPayload = Math.max(0, init.gsoMaxSize! - (init.ipv6 ? 40 : 20) - 60);
-    const slots = (this.q = newTcbSlots()); // the instants and the timer deadlines (slots.ts)
+    const slots = this.at; // the instants and the timer deadlines (slots.ts)
     slots[LAST_DATA_RECV] = 0;
     slots[LAST_RECV] = 0;
     slots[LAST_SEND] = 0;
-    this.timers = new TimerTable(slots);
     this.snd = new Sender(init.iss >>> 0, this.config, slots);
     this.rcv = new Receiver(this.config, this.advMss, slots);
   }

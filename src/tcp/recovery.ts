@@ -33,10 +33,16 @@ export type CaState = 'Open' | 'Disorder' | 'CWR' | 'Recovery' | 'Loss';
  * recovery window itself (RFC 6675's cwnd = ssthresh, NewReno's inflation) is set here, as LINUX
  * tcp_enter_recovery does for every algorithm.
  */
-export class Recovery {
+export class Recovery extends Scoreboard {
   state: CaState = 'Open';
-  /** What the peer SACKed (RFC 6675 scoreboard). */
-  readonly sb = new Scoreboard();
+  /**
+   * What the peer SACKed (RFC 6675 scoreboard): this object itself. The scoreboard's fields live
+   * in the recovery state (Recovery extends Scoreboard), one object fewer per connection for the
+   * young-generation collector to copy (bench/scale.ts); `rec.sb` reads as the scoreboard.
+   */
+  get sb(): Scoreboard {
+    return this;
+  }
   /** LINUX high_seq: SND.MAX when Recovery or Loss began; acknowledging it ends the episode. */
   get highSeq(): SeqNum { return this.#highSeq >>> 0; }
   set highSeq(v: SeqNum) { this.#highSeq = v | 0; }
@@ -85,6 +91,7 @@ export class Recovery {
     /** The connection's slots (slots.ts), shared with the send half. */
     private readonly q: number[],
   ) {
+    super();
     q[LOSS_RXT_FIRST] = NEVER;
     // RFC 6675 HighRxt starts at the ISN (outside recovery it tracks SND.UNA): 0 would compare as
     // "ahead" of every sequence number in the upper half of the space.

@@ -37,9 +37,10 @@ if (N !== TIMER_SLOTS) throw new Error('timers.ts: the slot array (slots.ts) mus
 export class TimerTable {
   /**
    * The deadlines, in the connection's slot array (slots.ts) from TIMER_BASE: unboxed doubles,
-   * no array of their own. Standalone (tests), a table makes its own.
+   * no array of their own (the connection, which is its own timer table, keeps its other
+   * instants in it too). Standalone (tests), a table makes its own.
    */
-  private readonly at: number[];
+  protected readonly at: number[];
 
   /** `slots` from newTcbSlots(): every timer starts stopped. */
   constructor(slots: number[] = newTcbSlots()) {
