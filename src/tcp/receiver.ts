@@ -297,7 +297,10 @@ export function readData(c: Connection, dst: Uint8Array, peek: boolean, now: Ins
 export function rcvSpaceAdjust(c: Connection, now: Instant, n: number): void {
   const rcv = c.rcv;
   if (rcv.rcvSpaceStart < 0) rcv.rcvSpaceStart = now;
-  rcv.rcvSpaceCopied += n;
+  // Capped below 2^30 (a small integer V8 keeps in the object; past it the field would become a
+  // boxed double in every Receiver of the process): only a zero-RTT path, where the measurement
+  // never ends, gets near it, and the buffer it sizes stops at recvBufferMax long before.
+  rcv.rcvSpaceCopied = Math.min(rcv.rcvSpaceCopied + n, 0x3fffffff);
   const rtt = rcv.rcvRtt > 0 ? rcv.rcvRtt : c.snd.rtt.srtt;
   if (rtt <= 0 || now - rcv.rcvSpaceStart < rtt) return;
   if (rcv.rcvSpaceCopied > rcv.rcvSpace) {
