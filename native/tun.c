@@ -36,7 +36,7 @@
  *
  * Busy polling (busyPoll > 0): a process asleep in epoll_wait pays a wake-up for every packet that
  * arrives while it is idle: on a VM whose idle vCPUs halt (guest_halt_poll_ns 0) that is 20-40 µs,
- * most of a kernel -> synack connect. For `us` µs after each packet read or written, an idle
+ * up to half of a kernel -> synack connect. For `us` µs after each packet read or written, an idle
  * handle (uv_idle_t) is active, so libuv polls with a zero timeout and the loop never blocks:
  * the next packet is found by the loop's own epoll_wait(0) instead of a wake-up. Every other
  * event source keeps being served (this is the whole event loop spinning, not a read loop in
