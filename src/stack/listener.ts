@@ -36,10 +36,6 @@ export class Listener {
     readonly reuseAddr: boolean,
   ) {}
 
-  get key(): string {
-    return `${this.address} ${this.port}`;
-  }
-
   /** LINUX sk_acceptq_is_full: more than `backlog` waiting. */
   get acceptQueueFull(): boolean {
     return this.acceptQueue.length > this.backlog;
@@ -62,5 +58,47 @@ export class Listener {
   /** Stop listening; connections not yet accepted are reset. */
   close(): void {
     this.stack.closeListener(this);
+  }
+}
+
+/**
+ * The listening sockets by port, then address (LINUX inet_hashinfo's listening hash is keyed by
+ * port too): the lookup for each arriving SYN builds no key string (a `${addr} ${port}` key per
+ * lookup, up to three per SYN, was ~120 B of garbage per connection, bench/cps.ts). Iteration is
+ * in the order the listeners were added. A port holds a few listeners at most (one per address;
+ * Ports.checkBind refuses a second on the same address).
+ */
+export class ListenerTable {
+  private readonly byPort = new Map<number, Listener[]>();
+  private readonly all = new Set<Listener>();
+
+  get size(): number {
+    return this.all.size;
+  }
+
+  add(l: Listener): void {
+    const at = this.byPort.get(l.port);
+    if (at === undefined) this.byPort.set(l.port, [l]);
+    else at.push(l);
+    this.all.add(l);
+  }
+
+  delete(l: Listener): void {
+    if (!this.all.delete(l)) return;
+    const at = this.byPort.get(l.port)!;
+    at.splice(at.indexOf(l), 1);
+    if (at.length === 0) this.byPort.delete(l.port);
+  }
+
+  /** The listener bound to exactly `addr` (canonical text) and `port`. */
+  get(addr: string, port: number): Listener | undefined {
+    const at = this.byPort.get(port);
+    if (at === undefined) return undefined;
+    for (let i = 0; i < at.length; i++) if (at[i]!.address === addr) return at[i];
+    return undefined;
+  }
+
+  values(): IterableIterator<Listener> {
+    return this.all.values();
   }
 }

@@ -7,7 +7,7 @@ import { addrKeyOfText } from '../wire/addr.js';
 import type { ConnTable } from './conn-table.js';
 import { StackError } from './errors.js';
 import type { IsnGenerator } from './isn.js';
-import { Listener } from './listener.js';
+import { Listener, ListenerTable } from './listener.js';
 
 /** LINUX INET_TABLE_PERTURB_SIZE is 2^16; 256 buckets keep a stack small. */
 const PERTURB_SIZE = 256;
@@ -24,7 +24,7 @@ export class Ports {
 
   constructor(
     private readonly conns: ConnTable,
-    private readonly listeners: Map<string, Listener>,
+    private readonly listeners: ListenerTable,
     private readonly rng: Rng,
     private readonly isnGen: IsnGenerator,
     readonly range: [number, number],
@@ -37,9 +37,9 @@ export class Ports {
    */
   findListener(addr: string, port: number): Listener | undefined {
     const v6 = addr.includes(':');
-    const l = this.listeners.get(`${addr} ${port}`) ?? this.listeners.get(`${v6 ? '::' : '0.0.0.0'} ${port}`);
+    const l = this.listeners.get(addr, port) ?? this.listeners.get(v6 ? '::' : '0.0.0.0', port);
     if (l !== undefined || v6) return l;
-    const d = this.listeners.get(`:: ${port}`);
+    const d = this.listeners.get('::', port);
     return d !== undefined && !d.ipv6Only ? d : undefined;
   }
 

@@ -16,7 +16,7 @@ import { DROP_PREFIX, newMib } from './counters.js';
 import { StackError } from './errors.js';
 import { IsnGenerator } from './isn.js';
 import { ConnTable } from './conn-table.js';
-import { Listener } from './listener.js';
+import { Listener, ListenerTable } from './listener.js';
 import { activeFastOpen, FastOpenContext, TFO } from '../tcp/fastopen.js';
 import { endpoint, Ports } from './ports.js';
 import { TcpSocket } from './socket.js';
@@ -93,7 +93,7 @@ export class Stack implements TimerClient {
   readonly now: () => Instant;
   /** @internal */
   readonly conns = new ConnTable();
-  private readonly listeners = new Map<string, Listener>();
+  private readonly listeners = new ListenerTable();
   private readonly ports: Ports;
   private readonly tcp: TcpGlue;
   /** UDP: datagram sockets (`stack.udp.open(4 | 6)`), behind the handler table as protocol 17. */
@@ -288,7 +288,7 @@ export class Stack implements TimerClient {
       // LINUX inet_listen: TFO_SERVER_WO_SOCKOPT1 makes every listener a Fast Open one.
       l.fastOpen.maxQlen = backlog;
     }
-    this.listeners.set(l.key, l);
+    this.listeners.add(l);
     this.publish({ type: 'state', local: endpoint(address, port), remote: endpoint(address.includes(':') ? '::' : '0.0.0.0', 0), from: 'CLOSED', to: 'LISTEN', cause: 'listen', conn: null });
     return l;
   }
@@ -334,7 +334,7 @@ export class Stack implements TimerClient {
     const remoteAddr = canonicalAddr(remoteAddress);
     if (remoteAddr === null) throw new TypeError(`remoteAddress: '${remoteAddress}' is not an IP address`);
     const localAddr = l.address === '0.0.0.0' || l.address === '::' ? sourceFor(this.ip, this.name, remoteAddr) : l.address;
-    this.listeners.delete(l.key);
+    this.listeners.delete(l);
     l.closed = true;
     const c = this.newConnection(localAddr, l.port, remoteAddr, checkPort(remotePort, 'remotePort', true), l.config);
     const sock = new TcpSocket(this, c);
@@ -348,7 +348,7 @@ export class Stack implements TimerClient {
   closeListener(l: Listener): void {
     if (l.closed) return;
     l.closed = true;
-    this.listeners.delete(l.key);
+    this.listeners.delete(l);
     // LINUX inet_csk_listen_stop: drop requests; reset established children nobody accepted.
     for (const c of l.synQueue) this.dropConnection(c, 'listener closed: request dropped');
     l.synQueue.clear();
