@@ -66,3 +66,21 @@ test('congestion registry: names are checked where they enter (config, registrat
   assert.throws(() => registerCongestionControl({ ...fixed, name: 'Bad Name' }), /algo.name must be/);
   assert.throws(() => registerCongestionControl(null as unknown as CongestionAlgorithm), /algo must be/);
 });
+
+// LINUX bictcp_update: W_cubic is evaluated one *minimum* RTT ahead (t += delay_min), so the smoothed
+// RTT the sender passes (which queueing inflates) does not change how fast CUBIC grows.
+test('CUBIC aims W_cubic one minimum RTT ahead, as Linux does, whatever the smoothed RTT', () => {
+  const grow = (srtt: number): number => {
+    const cc = createCongestionControl('cubic');
+    cc.init(1000, 10);
+    cc.onPktsAcked?.(10_000, 0, { sndUna: 1, sndNxt: 10_001, hystartDetect: 0, ackDelay: 0 }); // min RTT 10 ms
+    cc.cwnd = 20_000;
+    cc.onLoss(20_000); // W_max 20 segments, ssthresh 14
+    cc.cwnd = cc.ssthresh;
+    for (let t = 1; t <= 200; t++) cc.onAck(1000, t * 10_000, srtt); // 2 s of ACKs in congestion avoidance
+    return cc.cwnd;
+  };
+  const atMinRtt = grow(10_000);
+  assert.ok(atMinRtt > 14_000, `the window grew (${atMinRtt})`);
+  assert.equal(grow(400_000), atMinRtt, 'a smoothed RTT of 400 ms made CUBIC grow differently');
+});

@@ -434,7 +434,14 @@ itest('synack tun as a child in the namespace: --pcap capture is read by tshark 
     const tcpRows = rows.filter(([, tcpSum]) => tcpSum !== '');
     assert.ok(tcpRows.length > 2000, `captured ${tcpRows.length} TCP frames`);
     const bad = rows.filter(([, tcpSum, ipSum, malformed]) => (tcpSum !== '' && tcpSum !== '1') || (ipSum !== '' && ipSum !== '1') || (malformed ?? '') !== '');
-    assert.deepEqual(bad.slice(0, 5), [], `${bad.length} frames with bad checksums or malformed`);
+    if (bad.length > 0) {
+      // Say what the frame was (seen 3 times in ~30 runs on 2026-12-08, at frames 839 and 1919 of a
+      // 3 MB download, not reproduced since): its decode, and the frames around it.
+      const n = Number(bad[0]![0]);
+      const show = spawnSync('tshark', ['-r', pcap, ...opts, '-Y', `frame.number >= ${n - 3} && frame.number <= ${n + 1}`], { encoding: 'utf8' }).stdout;
+      const decode = spawnSync('tshark', ['-r', pcap, ...opts, '-Y', `frame.number == ${n}`, '-V', '-x'], { encoding: 'utf8' }).stdout;
+      assert.fail(`${bad.length} frames with bad checksums or malformed: ${JSON.stringify(bad.slice(0, 5))}\n${show}\n${decode.split('\n').slice(0, 120).join('\n')}`);
+    }
     const expert = spawnSync('tshark', ['-r', pcap, ...opts, '-Y', '_ws.malformed || tcp.checksum.status == 0 || ip.checksum.status == 0'], { encoding: 'utf8' });
     assert.equal(expert.stdout.trim(), '');
   } finally {

@@ -40,7 +40,7 @@ class Cubic implements CongestionControl {
   }
 
   /** RFC 9438 §4.2–4.4: grow towards W_cubic(t + RTT), never slower than the Reno estimate. */
-  onAck(acked: number, now: Instant, srtt: number): void {
+  onAck(acked: number, now: Instant, _srtt: number): void {
     acked = slowStart(this, acked);
     if (acked <= 0) return;
     const mss = this.mss;
@@ -52,7 +52,9 @@ class Cubic implements CongestionControl {
       if (wMaxSeg <= cwndSeg) this.wMax = this.cwnd;
       this.wEst = this.cwnd;
     }
-    const t = (now - this.epochStart + srtt) / 1e6;
+    // LINUX bictcp_update: the target is W_cubic one minimum RTT ahead (t += delay_min), not one
+    // smoothed RTT (RFC 9438 §4.2's "RTT"): queueing delay does not make the window grow faster.
+    const t = (now - this.epochStart + (this.hs?.delayMin ?? 0)) / 1e6;
     const target = (C_CUBIC * (t - this.k) ** 3 + this.wMax / mss) * mss;
     // §4.3 Reno-friendly region: W_est grows by α_cubic MSS per window acknowledged.
     this.wEst += (ALPHA_CUBIC * mss * acked) / this.cwnd;
