@@ -162,12 +162,15 @@ export function ipv4HeaderChecksumOk(frame: Uint8Array, l3: number): boolean {
 
 /**
  * Complete a partial checksum: sum from `start` to `end` (the field already holds the
- * pseudo-header sum) and store the complement at start + offset. LINUX: skb_checksum_help (and its
- * `?: CSUM_MANGLED_0`: a UDP checksum that comes out 0 is sent as 0xffff, RFC 768).
+ * pseudo-header sum) and store the complement at start + offset. A UDP checksum that comes out 0
+ * is sent as 0xffff (RFC 768: 0 means none); a TCP one stays 0x0000 (RFC 9293 §3.1: the
+ * complement of the sum, never 0xffff for a segment that is not all zeros; Wireshark reports
+ * 0xffff as an illegal TCP checksum). LINUX skb_checksum_help mangles a zero to 0xffff for every
+ * protocol (`?: CSUM_MANGLED_0`: it does not know which); here the transport is known.
  */
-export function completeChecksum(frame: Uint8Array, start: number, offset: number, end: number): void {
+export function completeChecksum(frame: Uint8Array, start: number, offset: number, end: number, udp: boolean): void {
   const c = finishChecksum(sum16(frame, start, end - start));
-  putBe16(frame, start + offset, c === 0 ? 0xffff : c);
+  putBe16(frame, start + offset, c === 0 && udp ? 0xffff : c);
 }
 
 /**
@@ -280,7 +283,7 @@ export function gsoSegment(frame: Uint8Array, l3: number, gsoSize: number): Uint
     }
     const field = t.off + checksumFieldOffset(t.protocol);
     putBe16(seg, field, fold(pseudoSum(seg, l3, t.protocol, l4len)));
-    completeChecksum(seg, t.off, field - t.off, seg.length);
+    completeChecksum(seg, t.off, field - t.off, seg.length, t.protocol === IPPROTO_UDP);
     out.push(seg);
   }
   return out;
