@@ -108,8 +108,7 @@ typedef struct {
   double tx_packets, tx_bytes, tx_queued, tx_dropped, tx_errors;
   double rx_busy_polled; /* wakeups that found packets while busy polling */
   uint64_t busy_poll_ns;  /* 0: off */
-  uint64_t busy_until;    /* uv_hrtime() deadline of the busy-poll window */
-  int idle_active;
+  uint64_t busy_until;    /* uv_hrtime() deadline of the busy-poll window (idle active: in it) */
   int vnet_len;    /* VNET_HDR_LEN with IFF_VNET_HDR, else 0 */
   uint8_t *tx_hdr; /* the virtio_net_hdr JS fills before each write (vnet only) */
   napi_ref tx_hdr_ref;
@@ -162,20 +161,14 @@ static void on_uv_close(uv_handle_t *h) {
 /* The busy-poll window ends when no packet has been read or written for busy_poll_ns. */
 static void on_idle(uv_idle_t *h) {
   tun_t *t = (tun_t *)h->data;
-  if (uv_hrtime() >= t->busy_until) {
-    uv_idle_stop(&t->idle);
-    t->idle_active = 0;
-  }
+  if (uv_hrtime() >= t->busy_until) uv_idle_stop(&t->idle);
 }
 
 /* A packet was read or written: (re)open the busy-poll window. */
 static void busy_poll_touch(tun_t *t) {
   if (t->busy_poll_ns == 0 || t->closing) return;
   t->busy_until = uv_hrtime() + t->busy_poll_ns;
-  if (!t->idle_active) {
-    t->idle_active = 1;
-    uv_idle_start(&t->idle, on_idle);
-  }
+  uv_idle_start(&t->idle, on_idle); /* a no-op when already active */
 }
 
 static void wq_clear(tun_t *t) {
@@ -194,7 +187,6 @@ static void do_close(tun_t *t) {
   t->closing = 1;
   uv_close((uv_handle_t *)&t->poll, on_uv_close); /* stops the poll first */
   uv_close((uv_handle_t *)&t->idle, on_uv_close);
-  t->idle_active = 0;
   close(t->fd);
   t->fd = -1;
   wq_clear(t);
@@ -266,7 +258,7 @@ static void on_poll(uv_poll_t *h, int status, int events) {
   }
   if (!(events & UV_READABLE)) return;
   t->rx_wakeups++;
-  if (t->idle_active) t->rx_busy_polled++;
+  if (uv_is_active((uv_handle_t *)&t->idle)) t->rx_busy_polled++;
   for (int b = 0; b < MAX_BATCHES_PER_WAKEUP && !t->closing; b++) {
     uint32_t count = 0;
     size_t off = 0;
@@ -312,6 +304,22 @@ static void finalize_handle(napi_env env, void *data, void *hint) {
   t->js_dead = 1;
   if (!t->closing) do_close(t);
   else maybe_free(t);
+}
+
+static tun_t *get_tun(napi_env env, napi_value v);
+
+/* The calls that take a handle first: read up to *argc arguments into argv, return the handle
+   (NULL with a JS exception pending when the call or the handle is bad). */
+static tun_t *handle_args(napi_env env, napi_callback_info info, size_t *argc, napi_value *argv) {
+  if (napi_get_cb_info(env, info, argc, argv, NULL, NULL) != napi_ok) {
+    napi_throw_error(env, NULL, "Node-API call failed: napi_get_cb_info");
+    return NULL;
+  }
+  if (*argc < 1) {
+    napi_throw_type_error(env, NULL, "not a TUN handle");
+    return NULL;
+  }
+  return get_tun(env, argv[0]);
 }
 
 static tun_t *get_tun(napi_env env, napi_value v) {
@@ -521,8 +529,7 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
 static napi_value js_write(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value argv[2], out;
-  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  tun_t *t = get_tun(env, argv[0]);
+  tun_t *t = handle_args(env, info, &argc, argv);
   if (!t) return NULL;
   napi_typedarray_type tt;
   size_t len = 0, boff = 0;
@@ -591,8 +598,7 @@ static napi_value js_write(napi_env env, napi_callback_info info) {
 static napi_value js_close(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
-  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  tun_t *t = get_tun(env, argv[0]);
+  tun_t *t = handle_args(env, info, &argc, argv);
   if (!t) return NULL;
   do_close(t);
   return NULL;
@@ -601,8 +607,7 @@ static napi_value js_close(napi_env env, napi_callback_info info) {
 static napi_value js_ref(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value argv[2];
-  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  tun_t *t = get_tun(env, argv[0]);
+  tun_t *t = handle_args(env, info, &argc, argv);
   if (!t) return NULL;
   bool on = true;
   if (argc > 1) napi_get_value_bool(env, argv[1], &on);
@@ -617,8 +622,7 @@ static napi_value js_ref(napi_env env, napi_callback_info info) {
 static napi_value js_busy_poll(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value argv[2];
-  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  tun_t *t = get_tun(env, argv[0]);
+  tun_t *t = handle_args(env, info, &argc, argv);
   if (!t) return NULL;
   double us = 0;
   if (argc < 2 || napi_get_value_double(env, argv[1], &us) != napi_ok || !(us >= 0 && us <= 1e6)) {
@@ -626,10 +630,7 @@ static napi_value js_busy_poll(napi_env env, napi_callback_info info) {
     return NULL;
   }
   t->busy_poll_ns = (uint64_t)(us * 1000);
-  if (t->busy_poll_ns == 0 && t->idle_active && !t->closing) {
-    uv_idle_stop(&t->idle);
-    t->idle_active = 0;
-  }
+  if (t->busy_poll_ns == 0 && !t->closing) uv_idle_stop(&t->idle);
   return NULL;
 }
 
@@ -642,8 +643,7 @@ static void set_num(napi_env env, napi_value o, const char *k, double v) {
 static napi_value js_stats(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1], o;
-  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  tun_t *t = get_tun(env, argv[0]);
+  tun_t *t = handle_args(env, info, &argc, argv);
   if (!t) return NULL;
   CHECK(env, napi_create_object(env, &o));
   set_num(env, o, "rxPackets", t->rx_packets);
