@@ -45,6 +45,13 @@ let lentOff = 0;
 let lentLen = 0;
 let lendDepth = 0;
 
+/** Forget the loan (its bytes were copied in, read, or cleared). */
+function dropLoan(): void {
+  lentRing = null;
+  lentSrc = EMPTY;
+  lentLen = 0;
+}
+
 /** Open a lending scope: until `endLend`, `pushRef` may keep references to its source bytes. */
 export function beginLend(): void {
   lendDepth++;
@@ -81,9 +88,7 @@ export class ByteRing {
     const src = lentSrc;
     const off = lentOff;
     const n = lentLen;
-    lentRing = null;
-    lentSrc = EMPTY;
-    lentLen = 0;
+    dropLoan();
     r.len -= n;
     r.push(src, off, n, n);
   }
@@ -159,10 +164,7 @@ export class ByteRing {
       this.head = 0;
       lentOff += fromLent;
       lentLen -= fromLent;
-      if (lentLen === 0) {
-        lentRing = null;
-        lentSrc = EMPTY;
-      }
+      if (lentLen === 0) dropLoan();
       return;
     }
     this.len -= n;
@@ -203,11 +205,7 @@ export class ByteRing {
   }
 
   clear(): void {
-    if (lentRing === this) {
-      lentRing = null;
-      lentSrc = EMPTY;
-      lentLen = 0;
-    }
+    if (lentRing === this) dropLoan();
     this.len = 0;
     this.head = 0;
     recycle(this.buf);
