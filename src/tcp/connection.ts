@@ -31,10 +31,11 @@ import { mtupMssCap, type MtuProbe } from './mtu-probe.js';
 import { abortCall, closeCall, shutdownSend } from './close-calls.js';
 import { CONN_BASE, newTcbSlots } from './slots.js';
 
-
+/** The connection's instants in its slot array (slots.ts): last data in, last segment in, out. */
 const LAST_DATA_RECV = CONN_BASE + 0;
 const LAST_RECV = CONN_BASE + 1;
 const LAST_SEND = CONN_BASE + 2;
+
 /** Counters shared with the stack (MIB/nstat names, typed in src/mib.ts), incremented in place. */
 export { bump, type Mib };
 
